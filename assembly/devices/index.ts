@@ -1,0 +1,42 @@
+// The device contract: every model implements init, MMIO read and write at an offset
+// within one of its BARs, and its own events. This file is the one place that maps a
+// model number to its implementation.
+
+import { pciFunction } from "../pci/function";
+import { deviceHeapAlloc } from "./heap";
+import { eduInit, eduRead, eduWrite, eduEvent, EDU_STATE_BYTES } from "./edu";
+
+/** Model number of QEMU's edu device. */
+export const DEVICE_MODEL_EDU: u32 = 1;
+
+/** Allocates and initialises model state for function `fn`; false for an unknown model or a full heap. */
+export function deviceCreate(fn: u32): bool {
+  const f = pciFunction(fn);
+  let bytes: u32 = 0;
+  if (f.model == DEVICE_MODEL_EDU) bytes = EDU_STATE_BYTES;
+  else return false;
+  const p = deviceHeapAlloc(bytes);
+  if (p == 0) return false;
+  f.state = <u32>p;
+  if (f.model == DEVICE_MODEL_EDU) eduInit(fn);
+  return true;
+}
+
+/** MMIO read reaching function `fn` at `offset` of BAR `bar`. */
+export function deviceRead(fn: u32, bar: u32, offset: u32, size: u32): u64 {
+  const model = pciFunction(fn).model;
+  if (model == DEVICE_MODEL_EDU && bar == 0) return eduRead(fn, offset, size);
+  return size == 8 ? 0xFFFFFFFFFFFFFFFF : 0xFFFFFFFF;
+}
+
+/** MMIO write reaching function `fn` at `offset` of BAR `bar`. */
+export function deviceWrite(fn: u32, bar: u32, offset: u32, size: u32, value: u64): void {
+  const model = pciFunction(fn).model;
+  if (model == DEVICE_MODEL_EDU && bar == 0) eduWrite(fn, offset, size, value);
+}
+
+/** Device-internal event for function `fn`. */
+export function deviceEvent(fn: u32, code: u32, arg: u64): void {
+  const model = pciFunction(fn).model;
+  if (model == DEVICE_MODEL_EDU) eduEvent(fn, code, arg);
+}

@@ -1,0 +1,150 @@
+// The bus-master port: the only way a device reaches memory. A transfer is checked
+// against the function's bus-master enable, split into TLPs (writes of at most Max
+// Payload Size, read requests of at most Max Read Request Size, neither crossing a 4 KiB
+// boundary), timed on the function's link, and checked page by page against the RAM
+// table: a device can only ever touch guest RAM.
+//
+// Reads: the data is copied when the requests are issued; the device hears about the
+// transfer at the arrival of the last completion. Writes: the data lands at the arrival
+// of the last write TLP; the device hears when the last TLP has left it (posted).
+
+import { core, count, C_DMA_READ_BYTES, C_DMA_WRITE_BYTES, C_DMA_TRANSFERS, C_MASTER_ABORTS, C_MSI_SENT } from "../sim/core";
+import { schedule } from "../sim/queue";
+import { EV_DEVICE, EV_MEM_WRITE, EV_MESSAGE } from "../sim/events";
+import { trace, TR_DMA_READ, TR_DMA_WRITE, TR_MASTER_ABORT, TR_MSI, TR_WRITE_LANDED, MA_BUS_MASTER_DISABLED, MA_UNBACKED } from "../sim/trace";
+import { functionLink } from "../pci/function";
+import { configPeek, configSetBits } from "../pci/config";
+import { CFG_COMMAND, CFG_STATUS, CMD_BUS_MASTER, STS_RECEIVED_MASTER_ABORT } from "../pci/header";
+import { physToLinear } from "../mem/ram";
+import { platform, LAPIC_WINDOW_BASE, LAPIC_WINDOW_SIZE } from "../platform/platform";
+import { apicReceive } from "../irq/apic";
+import { sendDown, sendUp } from "./link";
+
+/** DMA completion status: all data moved. */
+export const DMA_OK: u32 = 0;
+/** DMA completion status: bus mastering is disabled; nothing was issued (master abort). */
+export const DMA_MASTER_ABORT: u32 = 1;
+/** DMA completion status: part of the range is not backed by memory (unsupported request). */
+export const DMA_UNSUPPORTED_REQUEST: u32 = 2;
+
+const PAGE: u64 = 4096;
+
+// @ts-ignore: decorator
+@inline function chunkLength(address: u64, remaining: u64, limit: u32): u32 {
+  const toBoundary = PAGE - (address & (PAGE - 1));
+  let n = remaining < <u64>limit ? remaining : <u64>limit;
+  if (n > toBoundary) n = toBoundary;
+  return <u32>n;
+}
+
+/** True when function `fn` may master the bus; records a master abort when it may not. */
+function mayMaster(fn: u32, address: u64): bool {
+  if ((configPeek(fn, CFG_COMMAND, 2) & CMD_BUS_MASTER) != 0) return true;
+  count(C_MASTER_ABORTS);
+  trace(core.nowPs, TR_MASTER_ABORT, fn, MA_BUS_MASTER_DISABLED, address, 0);
+  return false;
+}
+
+function unsupported(fn: u32, address: u64): void {
+  count(C_MASTER_ABORTS);
+  trace(core.nowPs, TR_MASTER_ABORT, fn, MA_UNBACKED, address, 0);
+  configSetBits(fn, CFG_STATUS, STS_RECEIVED_MASTER_ABORT, true);
+}
+
+/**
+ * Device `fn` reads `length` bytes of memory at bus address `address` into its own state
+ * at `dst`. When the last completion arrives the device gets EV_DEVICE(doneCode, status).
+ */
+export function dmaRead(fn: u32, address: u64, dst: usize, length: u32, doneCode: u32): void {
+  const now = core.nowPs;
+  if (!mayMaster(fn, address)) { schedule(now, EV_DEVICE, fn, doneCode, DMA_MASTER_ABORT); return; }
+  const link = functionLink(fn);
+  let status = DMA_OK;
+  let done = now;
+  let a = address;
+  let remaining = <u64>length;
+  let out = dst;
+  while (remaining > 0) {
+    const request = chunkLength(a, remaining, link.maxReadRequest);
+    const src = physToLinear(a, request);
+    if (src != 0) memory.copy(out, src, request);
+    else { memory.fill(out, 0xFF, request); unsupported(fn, a); status = DMA_UNSUPPORTED_REQUEST; }
+    // The request goes up, memory answers after its latency, completions come down.
+    const ready = sendUp(link, now, 0) + platform.memoryReadLatencyPs;
+    let sent: u32 = 0;
+    while (sent < request) {
+      const piece = request - sent < link.maxPayload ? request - sent : link.maxPayload;
+      done = sendDown(link, ready, piece);
+      sent += piece;
+    }
+    a += request; out += request; remaining -= request;
+  }
+  count(C_DMA_TRANSFERS);
+  count(C_DMA_READ_BYTES, <f64>length);
+  trace(now, TR_DMA_READ, fn, length, address, done);
+  schedule(done, EV_DEVICE, fn, doneCode, status);
+}
+
+/**
+ * Device `fn` writes `length` bytes from its own state at `src` to bus address `address`.
+ * The source must stay unchanged until the device gets EV_DEVICE(doneCode, status).
+ */
+export function dmaWrite(fn: u32, address: u64, src: usize, length: u32, doneCode: u32): void {
+  const now = core.nowPs;
+  if (!mayMaster(fn, address)) { schedule(now, EV_DEVICE, fn, doneCode, DMA_MASTER_ABORT); return; }
+  const link = functionLink(fn);
+  let arrival = now;
+  let a = address;
+  let remaining = <u64>length;
+  while (remaining > 0) {
+    const piece = chunkLength(a, remaining, link.maxPayload);
+    arrival = sendUp(link, now, piece);
+    a += piece; remaining -= piece;
+  }
+  count(C_DMA_TRANSFERS);
+  trace(now, TR_DMA_WRITE, fn, length, address, arrival);
+  schedule(arrival, EV_MEM_WRITE, fn, address, (<u64>length << 32) | <u64>src);
+  schedule(link.upBusyUntil, EV_DEVICE, fn, doneCode, DMA_OK);
+}
+
+/** Device `fn` sends an interrupt message (posted 4-byte write of `data` to `address`). */
+export function postMessage(fn: u32, address: u64, data: u32): void {
+  if (!mayMaster(fn, address)) return;
+  const arrival = sendUp(functionLink(fn), core.nowPs, 4);
+  count(C_MSI_SENT);
+  trace(core.nowPs, TR_MSI, fn, data, address, arrival);
+  schedule(arrival, EV_MESSAGE, fn, address, data);
+}
+
+/** A posted write from `fn` lands: RAM page by page, or the interrupt window. */
+export function landWrite(fn: u32, address: u64, src: usize, length: u32): void {
+  if (address >= LAPIC_WINDOW_BASE && address < LAPIC_WINDOW_BASE + LAPIC_WINDOW_SIZE) {
+    apicReceive(address, length >= 4 ? load<u32>(src) : 0, core.nowPs);
+    return;
+  }
+  let a = address;
+  let s = src;
+  let remaining = <u64>length;
+  let moved: u32 = 0;
+  while (remaining > 0) {
+    const piece = chunkLength(a, remaining, <u32>PAGE);
+    const dst = physToLinear(a, piece);
+    if (dst != 0) { memory.copy(dst, s, piece); moved += piece; }
+    else unsupported(fn, a);
+    a += piece; s += piece; remaining -= piece;
+  }
+  count(C_DMA_WRITE_BYTES, <f64>moved);
+  trace(core.nowPs, TR_WRITE_LANDED, fn, length, address, 0);
+}
+
+/** An interrupt message from `fn` lands at the root complex. */
+export function landMessage(fn: u32, address: u64, data: u32): void {
+  if (address >= LAPIC_WINDOW_BASE && address < LAPIC_WINDOW_BASE + LAPIC_WINDOW_SIZE) {
+    apicReceive(address, data, core.nowPs);
+    return;
+  }
+  // A message aimed elsewhere is an ordinary 4-byte memory write.
+  const dst = physToLinear(address, 4);
+  if (dst != 0) store<u32>(dst, data);
+  else unsupported(fn, address);
+}

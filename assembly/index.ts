@@ -1,0 +1,162 @@
+// The whole WebAssembly boundary of the machine core: numeric functions and the layout
+// constants the build exports to TypeScript. Addresses and times cross as f64 (exact
+// integers below 2^53); 64-bit register values cross as two u32 halves.
+
+import { RUNTIME_SIZE } from "./memmap";
+import { core, STOP_FAULT } from "./sim/core";
+import { cpuState } from "./sim/cpu";
+import { randomNext } from "./sim/random";
+import { runUntil, NO_LIMIT } from "./sim/run";
+import { physToLinear } from "./mem/ram";
+import { translate, TRANSLATE_FAULT } from "./mem/mmu";
+import { tlbFlush, tlbFlushPage } from "./mem/tlb";
+import { cpuRead as coreCpuRead, cpuWrite as coreCpuWrite, cpuBlock as coreCpuBlock } from "./mem/access";
+import { apicAccept as coreApicAccept } from "./irq/apic";
+import { configRead as coreConfigRead, configPeek } from "./pci/config";
+import { functionCount as coreFunctionCount, pciFunction } from "./pci/function";
+import { deliverConfigWrite } from "./pci/bus";
+import { intxSignalled } from "./irq/intx";
+import { powerOn as corePowerOn, addDevice as coreAddDevice } from "./platform/power";
+import { SCRATCH_BASE, SCRATCH_SIZE } from "./memmap";
+
+export * from "./layout";
+
+/** Checks that the runtime's static data fits below the core state; returns 0 or the overflow in bytes. */
+export function init(): u32 {
+  return __heap_base > RUNTIME_SIZE ? <u32>(__heap_base - RUNTIME_SIZE) : 0;
+}
+
+/** Builds the platform from the MachineConfig staged at CONFIG_BASE. 0 or a POWER_ERROR_*. */
+export function powerOn(): i32 {
+  return corePowerOn();
+}
+
+/** Adds the device staged at DEVICE_CONFIG_BASE. Its function index, or a DEVICE_ERROR_*. */
+export function addDevice(): i32 {
+  return coreAddDevice();
+}
+
+/**
+ * Runs device events up to `untilPs` (picoseconds; Infinity for no limit). Returns 0 at
+ * the limit or RUN_* bits when the kernel is needed earlier.
+ */
+export function run(untilPs: f64): u32 {
+  return runUntil(untilPs == Infinity ? NO_LIMIT : <u64>untilPs, true);
+}
+
+/** Core time, picoseconds. */
+export function now(): f64 {
+  return <f64>core.nowPs;
+}
+
+/** Enables (1) or disables (0) the trace ring. */
+export function traceEnable(on: u32): void {
+  core.traceEnabled = on;
+}
+
+/** CPU `cpu` reads `size` bytes at virtual `va`; returns the low 32 bits (high half and status in its record). */
+export function cpuRead(cpu: u32, va: f64, size: u32, access: u32): u32 {
+  const v = coreCpuRead(cpu, <u64>va, size, access);
+  cpuState(cpu).valueHi = <u32>(v >> 32);
+  return <u32>v;
+}
+
+/** CPU `cpu` writes `size` bytes (lo, hi halves) at virtual `va`; status in its record. */
+export function cpuWrite(cpu: u32, va: f64, size: u32, lo: u32, hi: u32, access: u32): void {
+  coreCpuWrite(cpu, <u64>va, size, (<u64>hi << 32) | lo, access);
+}
+
+/** Block operation BLOCK_* of `length` bytes at virtual `dst` (and `src`); returns bytes done. */
+export function cpuBlock(cpu: u32, op: u32, dst: f64, src: f64, length: f64, access: u32): f64 {
+  return <f64>coreCpuBlock(cpu, op, <u64>dst, <u64>src, <u64>length, access);
+}
+
+/** Translates virtual `va` for `cpu`; the physical address, or -1 with the fault in its record. */
+export function cpuTranslate(cpu: u32, va: f64, access: u32): f64 {
+  const pa = translate(cpu, <u64>va, access);
+  return pa == TRANSLATE_FAULT ? -1 : <f64>pa;
+}
+
+/** Loads CR3 on `cpu` (flushes its non-global TLB entries). */
+export function setCr3(cpu: u32, cr3: f64): void {
+  cpuState(cpu).cr3 = <u64>cr3;
+  tlbFlush(cpu, true);
+}
+
+/** Invalidates one page in `cpu`'s TLB (INVLPG), or everything when `va` is -1. */
+export function invalidatePage(cpu: u32, va: f64): void {
+  if (va < 0) tlbFlush(cpu, false);
+  else tlbFlushPage(cpu, <u64>va >> 12);
+}
+
+/** Reads a u32 of guest RAM at physical `pa`; all ones when unbacked. */
+export function physRead32(pa: f64): u32 {
+  const p = physToLinear(<u64>pa, 4);
+  return p == 0 ? 0xFFFFFFFF : load<u32>(p);
+}
+
+/** Writes a u32 of guest RAM at physical `pa`; returns false when unbacked. */
+export function physWrite32(pa: f64, value: u32): bool {
+  const p = physToLinear(<u64>pa, 4);
+  if (p == 0) return false;
+  store<u32>(p, value);
+  return true;
+}
+
+/** Copies `length` bytes between guest RAM at `pa` and the scratch buffer at `offset` (toScratch 1: RAM to scratch). */
+export function physBlock(pa: f64, offset: u32, length: u32, toScratch: u32): bool {
+  if (<u64>offset + length > SCRATCH_SIZE) return false;
+  const p = physToLinear(<u64>pa, length == 0 ? 1 : length);
+  if (p == 0) return false;
+  if (toScratch != 0) memory.copy(SCRATCH_BASE + offset, p, length);
+  else memory.copy(p, SCRATCH_BASE + offset, length);
+  return true;
+}
+
+/** Fills `length` bytes of guest RAM at physical `pa` with `byte`; false when unbacked. */
+export function physFill(pa: f64, length: f64, byte: u32): bool {
+  const p = physToLinear(<u64>pa, <u64>length);
+  if (p == 0) return false;
+  memory.fill(p, <u8>byte, <usize>length);
+  return true;
+}
+
+/** `cpu` accepts its highest pending interrupt vector (0 if none). */
+export function apicAccept(cpu: u32): u32 {
+  return coreApicAccept(cpu);
+}
+
+/** Next 32 bits of the machine's seeded generator. */
+export function random(): u32 {
+  return <u32>(randomNext() >> 32);
+}
+
+/** Number of PCI functions. */
+export function functionCount(): u32 {
+  return coreFunctionCount();
+}
+
+/** Bus/device/function of function `fn` (bus << 8 | device << 3 | function). */
+export function functionBdf(fn: u32): u32 {
+  return pciFunction(fn).bdf;
+}
+
+/** Config read of function `fn` without bus timing (tools and tests). */
+export function configRead(fn: u32, offset: u32, size: u32): u32 {
+  return coreConfigRead(fn, offset, size, pciFunction(fn).pciExpress != 0);
+}
+
+/** Config write of function `fn` without bus timing (tools and tests); side effects apply. */
+export function configWrite(fn: u32, offset: u32, size: u32, value: u32): void {
+  deliverConfigWrite(fn, size, offset, value);
+}
+
+/** 1 while function `fn` signals its INTx line. */
+export function intxState(fn: u32): u32 {
+  return intxSignalled(fn) ? 1 : 0;
+}
+
+/** The core's internal fault code (0 if none). */
+export function fault(): u32 {
+  return (core.stopFlags & STOP_FAULT) != 0 || core.fault != 0 ? core.fault : 0;
+}

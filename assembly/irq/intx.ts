@@ -1,0 +1,46 @@
+// INTx: a function's level-triggered interrupt pin. The device drives its output level;
+// the status register's interrupt bit follows it, and the line is signalled only while
+// the command register's interrupt-disable bit is clear and MSI is off.
+
+import { pciFunction } from "../pci/function";
+import { configPeek, configSetBits } from "../pci/config";
+import { CFG_COMMAND, CFG_STATUS, CFG_INTERRUPT_PIN, CMD_INTERRUPT_DISABLE, STS_INTERRUPT } from "../pci/header";
+import { core, count, C_INTX_ASSERTS } from "../sim/core";
+import { trace, TR_INTX } from "../sim/trace";
+import { msiEnabled } from "./msi";
+
+/** Offset in the core-state area of the bitmap of functions whose INTx line is signalled. */
+import { CORE_STATE_BASE, MAX_FUNCTIONS } from "../memmap";
+const SIGNALLED_BASE: u32 = CORE_STATE_BASE + 0xC00;
+
+/** True while function `fn` signals its INTx line to the interrupt controller. */
+export function intxSignalled(fn: u32): bool {
+  return (load<u32>(SIGNALLED_BASE + ((fn >> 5) << 2)) & (<u32>1 << (fn & 31))) != 0;
+}
+
+/** Recomputes whether function `fn`'s line is signalled from its level, command and MSI state. */
+export function intxUpdate(fn: u32): void {
+  const f = pciFunction(fn);
+  const pin = configPeek(fn, CFG_INTERRUPT_PIN, 1);
+  const on = f.intxLevel != 0 && pin != 0
+    && (configPeek(fn, CFG_COMMAND, 2) & CMD_INTERRUPT_DISABLE) == 0 && !msiEnabled(fn);
+  if (on == intxSignalled(fn)) return;
+  const word = SIGNALLED_BASE + ((fn >> 5) << 2);
+  const bit: u32 = 1 << (fn & 31);
+  store<u32>(word, on ? load<u32>(word) | bit : load<u32>(word) & ~bit);
+  if (on) count(C_INTX_ASSERTS);
+  trace(core.nowPs, TR_INTX, fn, on ? 1 : 0, pin, 0);
+}
+
+/** The device drives its INTx output to `level` (1 asserted, 0 deasserted). */
+export function intxSetLevel(fn: u32, level: u32): void {
+  const f = pciFunction(fn);
+  f.intxLevel = level;
+  configSetBits(fn, CFG_STATUS, STS_INTERRUPT, level != 0);
+  intxUpdate(fn);
+}
+
+/** Clears every line's signalled state. */
+export function intxReset(): void {
+  memory.fill(SIGNALLED_BASE, 0, MAX_FUNCTIONS >> 3);
+}

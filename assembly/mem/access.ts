@@ -1,0 +1,137 @@
+// CPU memory accesses at virtual addresses: translate through the MMU, then RAM or the
+// bus. Results go to the CPU's record (status, fault, high half of 8-byte reads); block
+// operations stop at the first fault and return the bytes done.
+
+import { SCRATCH_BASE, SCRATCH_SIZE } from "../memmap";
+import { cpuState, CpuState, ACCESS_OK, ACCESS_PAGE_FAULT, ACCESS_MASTER_ABORT, ACCESS_BAD_SIZE, ACCESS_TOO_LARGE } from "../sim/cpu";
+import { busCpuRead, busCpuWrite } from "../pci/bus";
+import { physToLinear } from "./ram";
+import { translate, TRANSLATE_FAULT } from "./mmu";
+import { ACCESS_WRITE } from "./paging";
+
+// @ts-ignore: decorator
+@inline function sizeOk(size: u32): bool {
+  return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+function loadSized(p: usize, size: u32): u64 {
+  if (size == 1) return load<u8>(p);
+  if (size == 2) return load<u16>(p);
+  if (size == 4) return load<u32>(p);
+  return load<u64>(p);
+}
+
+function storeSized(p: usize, size: u32, v: u64): void {
+  if (size == 1) store<u8>(p, <u8>v);
+  else if (size == 2) store<u16>(p, <u16>v);
+  else if (size == 4) store<u32>(p, <u32>v);
+  else store<u64>(p, v);
+}
+
+/** Reads `size` bytes at `va` (within one page) as CPU `cpu`; RAM or the bus. */
+function readInPage(cpu: u32, s: CpuState, va: u64, size: u32, access: u32): u64 {
+  const pa = translate(cpu, va, access);
+  if (pa == TRANSLATE_FAULT) { s.status = ACCESS_PAGE_FAULT; return 0; }
+  s.physAddr = <f64>pa;
+  const p = physToLinear(pa, size);
+  if (p != 0) { s.status = ACCESS_OK; return loadSized(p, size); }
+  return busCpuRead(s, pa, size);
+}
+
+/**
+ * CPU `cpu` reads `size` (1, 2, 4, 8) bytes at virtual address `va` with ACCESS_* flags
+ * `access`. Status in the CPU record; an access that crosses a page is done byte by byte.
+ */
+export function cpuRead(cpu: u32, va: u64, size: u32, access: u32): u64 {
+  const s = cpuState(cpu);
+  if (!sizeOk(size)) { s.status = ACCESS_BAD_SIZE; return 0; }
+  if ((va & 0xFFF) + size <= 4096) return readInPage(cpu, s, va, size, access);
+  let v: u64 = 0;
+  for (let i: u32 = 0; i < size; i++) {
+    const b = readInPage(cpu, s, va + i, 1, access);
+    if (s.status == ACCESS_PAGE_FAULT) return 0;
+    v |= (b & 0xFF) << (<u64>i << 3);
+  }
+  return v;
+}
+
+function writeInPage(cpu: u32, s: CpuState, va: u64, size: u32, value: u64, access: u32): void {
+  const pa = translate(cpu, va, access | ACCESS_WRITE);
+  if (pa == TRANSLATE_FAULT) { s.status = ACCESS_PAGE_FAULT; return; }
+  s.physAddr = <f64>pa;
+  const p = physToLinear(pa, size);
+  if (p != 0) { s.status = ACCESS_OK; storeSized(p, size, value); return; }
+  busCpuWrite(s, pa, size, value);
+}
+
+/** CPU `cpu` writes `size` bytes of `value` at virtual address `va`. Status in the CPU record. */
+export function cpuWrite(cpu: u32, va: u64, size: u32, value: u64, access: u32): void {
+  const s = cpuState(cpu);
+  if (!sizeOk(size)) { s.status = ACCESS_BAD_SIZE; return; }
+  if ((va & 0xFFF) + size <= 4096) { writeInPage(cpu, s, va, size, value, access); return; }
+  for (let i: u32 = 0; i < size; i++) {
+    writeInPage(cpu, s, va + i, 1, value >> (<u64>i << 3), access);
+    if (s.status == ACCESS_PAGE_FAULT) return;
+  }
+}
+
+/** Linear address of `va` for a RAM block access within one page, or 0 with the status set. */
+function ramAt(cpu: u32, s: CpuState, va: u64, n: u32, access: u32): usize {
+  const pa = translate(cpu, va, access);
+  if (pa == TRANSLATE_FAULT) { s.status = ACCESS_PAGE_FAULT; return 0; }
+  const p = physToLinear(pa, n);
+  if (p == 0) { s.status = ACCESS_MASTER_ABORT; return 0; }
+  return p;
+}
+
+// @ts-ignore: decorator
+@inline function inPage(va: u64, remaining: u64): u32 {
+  const room = 4096 - (va & 0xFFF);
+  return <u32>(remaining < room ? remaining : room);
+}
+
+/** Block operation selector for cpuBlock. */
+export const BLOCK_COPY: u32 = 0;
+/** Fill: `src` is the byte value. */
+export const BLOCK_FILL: u32 = 1;
+/** Compare: returns the length of the equal prefix. */
+export const BLOCK_COMPARE: u32 = 2;
+/** Read into the scratch buffer (src = scratch offset). */
+export const BLOCK_TO_SCRATCH: u32 = 3;
+/** Write from the scratch buffer (src = scratch offset). */
+export const BLOCK_FROM_SCRATCH: u32 = 4;
+
+/**
+ * Block operation `op` over `length` bytes at virtual `dst` (and virtual `src` for copy
+ * and compare), page by page, RAM only. Returns the bytes done; status in the CPU record.
+ */
+export function cpuBlock(cpu: u32, op: u32, dst: u64, src: u64, length: u64, access: u32): u64 {
+  const s = cpuState(cpu);
+  s.status = ACCESS_OK;
+  if ((op == BLOCK_TO_SCRATCH || op == BLOCK_FROM_SCRATCH) && src + length > <u64>SCRATCH_SIZE) {
+    s.status = ACCESS_TOO_LARGE;
+    return 0;
+  }
+  const dstAccess = op == BLOCK_COPY || op == BLOCK_FILL || op == BLOCK_FROM_SCRATCH ? access | ACCESS_WRITE : access;
+  let done: u64 = 0;
+  while (done < length) {
+    let n = inPage(dst + done, length - done);
+    if (op == BLOCK_COPY || op == BLOCK_COMPARE) n = min(n, inPage(src + done, length - done));
+    const d = ramAt(cpu, s, dst + done, n, dstAccess);
+    if (d == 0) return done;
+    if (op == BLOCK_COPY || op == BLOCK_COMPARE) {
+      const p = ramAt(cpu, s, src + done, n, access);
+      if (p == 0) return done;
+      if (op == BLOCK_COPY) memory.copy(d, p, n);
+      else {
+        for (let i: u32 = 0; i < n; i++) {
+          if (load<u8>(d + i) != load<u8>(p + i)) return done + i;
+        }
+      }
+    } else if (op == BLOCK_FILL) memory.fill(d, <u8>src, n);
+    else if (op == BLOCK_TO_SCRATCH) memory.copy(SCRATCH_BASE + <usize>(src + done), d, n);
+    else memory.copy(d, SCRATCH_BASE + <usize>(src + done), n);
+    done += n;
+  }
+  return done;
+}

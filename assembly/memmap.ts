@@ -1,0 +1,118 @@
+// The linear-memory map of the machine core: the one place these offsets are written.
+//
+// The build exports every constant below to TypeScript (src/machine/generated/layout.ts),
+// so the kernel side never retypes a number. Each region starts where the previous one
+// ends, rounded up to its alignment.
+//
+//   0x0000_0000 +---------------------------+
+//               | runtime: static data      |  AssemblyScript's own data (checked at init)
+//   CORE_STATE  +---------------------------+
+//               | core state + counters     |  CoreState (sim/core.ts)
+//               | cpu table                 |  CpuState x MAX_CPUS (sim/cpu.ts)
+//               | tlbs                      |  TlbEntry x TLB_MAX_ENTRIES per cpu (mem/tlb.ts)
+//               | config staging            |  MachineConfig / DeviceConfig (platform/config.ts)
+//               | scratch                   |  bulk bytes between TypeScript and the core
+//   EVENT_QUEUE +---------------------------+
+//               | event heap                |  Event x EVENT_CAPACITY (sim/queue.ts)
+//   DEVICE_STATE+---------------------------+
+//               | pci function table        |  PciFunction x MAX_FUNCTIONS (pci/function.ts)
+//               | config spaces             |  value, writable mask, w1c mask per function
+//               | bar decode table          |  DecodeEntry x DECODE_CAPACITY (pci/decode.ts)
+//               | device heap               |  per-device model state, bump-allocated
+//   TRACE_RING  +---------------------------+
+//               | trace records             |  TraceRecord x TRACE_CAPACITY (sim/trace.ts)
+//   GUEST_RAM   +---------------------------+
+//               | guest RAM regions         |  sized by the machine file at power-on
+//               +---------------------------+
+
+/** Size of one WebAssembly page, bytes. */
+export const WASM_PAGE: u32 = 65536;
+
+/** Bytes reserved at the bottom of memory for the AssemblyScript runtime's static data. */
+export const RUNTIME_SIZE: u32 = 0x40000;
+
+/** Core state record (CoreState), bytes from 0. */
+export const CORE_STATE_BASE: u32 = RUNTIME_SIZE;
+/** Bytes reserved for CoreState. */
+export const CORE_STATE_SIZE: u32 = 0x1000;
+
+/** Most CPUs a machine may have. */
+export const MAX_CPUS: u32 = 64;
+/** Bytes of one CpuState record. */
+export const CPU_RECORD_SIZE: u32 = 4096;
+/** First CpuState record. */
+export const CPU_TABLE_BASE: u32 = CORE_STATE_BASE + CORE_STATE_SIZE;
+/** Bytes of the CPU table. */
+export const CPU_TABLE_SIZE: u32 = MAX_CPUS * CPU_RECORD_SIZE;
+
+/** Most TLB entries per CPU (the machine file picks a power of two up to this). */
+export const TLB_MAX_ENTRIES: u32 = 1024;
+/** Bytes of one TLB entry. */
+export const TLB_ENTRY_SIZE: u32 = 16;
+/** First CPU's TLB; CPU n's TLB is at TLB_BASE + n * TLB_MAX_ENTRIES * TLB_ENTRY_SIZE. */
+export const TLB_BASE: u32 = CPU_TABLE_BASE + CPU_TABLE_SIZE;
+/** Bytes of all TLBs. */
+export const TLB_SIZE: u32 = MAX_CPUS * TLB_MAX_ENTRIES * TLB_ENTRY_SIZE;
+
+/** Staging area where TypeScript writes MachineConfig and DeviceConfig before power-on. */
+export const CONFIG_BASE: u32 = TLB_BASE + TLB_SIZE;
+/** Bytes of the config staging area. */
+export const CONFIG_SIZE: u32 = 0x1000;
+
+/** Scratch buffer for bulk transfers between TypeScript and the core. */
+export const SCRATCH_BASE: u32 = CONFIG_BASE + CONFIG_SIZE;
+/** Bytes of the scratch buffer: the largest block one boundary call moves. */
+export const SCRATCH_SIZE: u32 = 0x100000;
+
+/** Event heap. */
+export const EVENT_QUEUE_BASE: u32 = SCRATCH_BASE + SCRATCH_SIZE;
+/** Bytes of one Event record. */
+export const EVENT_SIZE: u32 = 40;
+/** Most events pending at once. */
+export const EVENT_CAPACITY: u32 = 65536;
+/** Bytes of the event heap. */
+export const EVENT_QUEUE_SIZE: u32 = EVENT_CAPACITY * EVENT_SIZE;
+
+/** PCI function table. */
+export const FUNCTION_TABLE_BASE: u32 = EVENT_QUEUE_BASE + EVENT_QUEUE_SIZE;
+/** Most PCI functions in a machine. */
+export const MAX_FUNCTIONS: u32 = 256;
+/** Bytes of one PciFunction record. */
+export const FUNCTION_RECORD_SIZE: u32 = 256;
+/** Bytes of the function table. */
+export const FUNCTION_TABLE_SIZE: u32 = MAX_FUNCTIONS * FUNCTION_RECORD_SIZE;
+
+/** Bytes of one function's configuration space (PCIe extended space). */
+export const CONFIG_SPACE_BYTES: u32 = 4096;
+/** Config spaces: per function three planes (value, writable mask, w1c mask). */
+export const CONFIG_SPACE_BASE: u32 = FUNCTION_TABLE_BASE + FUNCTION_TABLE_SIZE;
+/** Bytes of all config spaces. */
+export const CONFIG_SPACE_SIZE: u32 = MAX_FUNCTIONS * CONFIG_SPACE_BYTES * 3;
+
+/** BAR decode table (rebuilt on BAR or command writes). */
+export const DECODE_TABLE_BASE: u32 = CONFIG_SPACE_BASE + CONFIG_SPACE_SIZE;
+/** Bytes of one decode entry. */
+export const DECODE_ENTRY_SIZE: u32 = 32;
+/** Most decoded windows. */
+export const DECODE_CAPACITY: u32 = 1024;
+/** Bytes of the decode table. */
+export const DECODE_TABLE_SIZE: u32 = DECODE_CAPACITY * DECODE_ENTRY_SIZE;
+
+/** Per-device model state, bump-allocated at power-on. */
+export const DEVICE_HEAP_BASE: u32 = DECODE_TABLE_BASE + DECODE_TABLE_SIZE;
+/** Bytes of the device heap. */
+export const DEVICE_HEAP_SIZE: u32 = 32 << 20;
+
+/** Trace ring. */
+export const TRACE_RING_BASE: u32 = DEVICE_HEAP_BASE + DEVICE_HEAP_SIZE;
+/** Bytes of one trace record. */
+export const TRACE_RECORD_SIZE: u32 = 32;
+/** Trace records the ring holds (a power of two). */
+export const TRACE_CAPACITY: u32 = 65536;
+/** Bytes of the trace ring. */
+export const TRACE_RING_SIZE: u32 = TRACE_CAPACITY * TRACE_RECORD_SIZE;
+
+/** Guest RAM: regions are laid out back to back from here, each rounded to 4 KiB. */
+export const GUEST_RAM_BASE: u32 = (TRACE_RING_BASE + TRACE_RING_SIZE + WASM_PAGE - 1) & ~(WASM_PAGE - 1);
+/** Most bytes of guest RAM (all regions together) that fit in 32-bit linear memory. */
+export const GUEST_RAM_MAX: f64 = 4294967296.0 - <f64>GUEST_RAM_BASE - <f64>WASM_PAGE;

@@ -1,0 +1,74 @@
+// BAR decode: the list of memory windows that currently decode (memory space enabled,
+// BAR programmed to a non-zero address), rebuilt whenever a command register or a BAR is
+// written. Only the bus knows base addresses; devices see offsets.
+//
+//   DecodeEntry (DECODE_ENTRY_SIZE = 32 bytes)
+//   +0  base u64
+//   +8  size u64
+//   +16 fn   u32
+//   +20 bar  u32
+
+import { DECODE_CAPACITY, DECODE_ENTRY_SIZE, DECODE_TABLE_BASE, CORE_STATE_BASE } from "../memmap";
+import { functionCount, barSize, barFlags, configPlane } from "./function";
+import { CFG_BAR0, CFG_COMMAND, CMD_MEMORY_SPACE } from "./header";
+import { BAR_FLAG_64BIT, BAR_FLAG_IO } from "../platform/config";
+
+@unmanaged
+export class DecodeEntry {
+  base: u64;
+  size: u64;
+  fn: u32;
+  bar: u32;
+}
+
+const DECODE_COUNT_ADDR: u32 = CORE_STATE_BASE + 0x3F4;
+
+// @ts-ignore: decorator
+@inline function entry(i: u32): DecodeEntry {
+  return changetype<DecodeEntry>(DECODE_TABLE_BASE + i * DECODE_ENTRY_SIZE);
+}
+
+/** Rebuilds the decode list from every function's command register and BARs. */
+export function decodeRebuild(): void {
+  let n: u32 = 0;
+  const count = functionCount();
+  for (let fn: u32 = 0; fn < count; fn++) {
+    const cfg = configPlane(fn);
+    if ((load<u16>(cfg + CFG_COMMAND) & CMD_MEMORY_SPACE) == 0) continue;
+    for (let bar: u32 = 0; bar < 6; bar++) {
+      const size = barSize(fn, bar);
+      const flags = barFlags(fn, bar);
+      if (size == 0 || (flags & BAR_FLAG_IO) != 0) continue;
+      let base = <u64>(load<u32>(cfg + CFG_BAR0 + (bar << 2)) & 0xFFFFFFF0);
+      if ((flags & BAR_FLAG_64BIT) != 0) base |= <u64>load<u32>(cfg + CFG_BAR0 + ((bar + 1) << 2)) << 32;
+      if (base == 0 || n >= DECODE_CAPACITY) continue;
+      const e = entry(n++);
+      e.base = base;
+      e.size = size;
+      e.fn = fn;
+      e.bar = bar;
+    }
+  }
+  store<u32>(DECODE_COUNT_ADDR, n);
+}
+
+/** Clears the decode list. */
+export function decodeReset(): void {
+  store<u32>(DECODE_COUNT_ADDR, 0);
+}
+
+/** Index of the decode entry holding [pa, pa + size), or -1. */
+export function decodeFind(pa: u64, size: u32): i32 {
+  const n = load<u32>(DECODE_COUNT_ADDR);
+  for (let i: u32 = 0; i < n; i++) {
+    const e = entry(i);
+    const off = pa - e.base;
+    if (pa >= e.base && off < e.size && <u64>size <= e.size - off) return <i32>i;
+  }
+  return -1;
+}
+
+/** The decode entry `i` (from decodeFind). */
+export function decodeEntry(i: u32): DecodeEntry {
+  return entry(i);
+}

@@ -1,0 +1,109 @@
+// The PCI function table: one record per populated bus/device/function, holding where
+// its config space and model state live, its BAR sizes, its link and its device clock.
+//
+//   PciFunction (FUNCTION_RECORD_SIZE = 256 bytes)
+//   +0   bdf         u32   bus << 8 | device << 3 | function
+//   +4   model       u32   DEVICE_MODEL_* (devices/index.ts)
+//   +8   state       u32   linear address of the model's state (device heap)
+//   +12  config      u32   linear address of the config value plane
+//   +16  msiCap      u32   config offset of the MSI capability, 0 if none
+//   +20  intxLevel   u32   the device's INTx output (1 asserted)
+//   +24  dmaErrors   u32   DMA requests that ended in error
+//   +28  pciExpress  u32   1 for a PCI Express function (4 KiB config space)
+//   +32  barSize0..5 u64 x 6 (+32..+80)
+//   +80  barFlags0..5 u32 x 6 (+80..+104)
+//   +112 clock       ClockDomain (16 bytes)
+//   +128 link        Link (64 bytes)
+
+import { FUNCTION_RECORD_SIZE, FUNCTION_TABLE_BASE, CONFIG_SPACE_BASE, CONFIG_SPACE_BYTES, CORE_STATE_BASE } from "../memmap";
+import { ClockDomain } from "../sim/clock";
+import { Link } from "../dma/link";
+
+@unmanaged
+export class PciFunction {
+  bdf: u32;
+  model: u32;
+  state: u32;
+  config: u32;
+  msiCap: u32;
+  intxLevel: u32;
+  dmaErrors: u32;
+  pciExpress: u32;
+  barSize0: u64;
+  barSize1: u64;
+  barSize2: u64;
+  barSize3: u64;
+  barSize4: u64;
+  barSize5: u64;
+  barFlags0: u32;
+  barFlags1: u32;
+  barFlags2: u32;
+  barFlags3: u32;
+  barFlags4: u32;
+  barFlags5: u32;
+}
+
+/** Offset of the function's ClockDomain in its record. */
+export const FUNCTION_CLOCK_OFFSET: u32 = 112;
+/** Offset of the function's Link in its record. */
+export const FUNCTION_LINK_OFFSET: u32 = 128;
+
+/** Count of populated functions, kept in the core-state area. */
+const FUNCTION_COUNT_ADDR: u32 = CORE_STATE_BASE + 0x3F0;
+
+/** Number of populated functions. */
+// @ts-ignore: decorator
+@inline
+export function functionCount(): u32 {
+  return load<u32>(FUNCTION_COUNT_ADDR);
+}
+
+/** Sets the number of populated functions. */
+export function setFunctionCount(n: u32): void {
+  store<u32>(FUNCTION_COUNT_ADDR, n);
+}
+
+/** Function record `i`. */
+// @ts-ignore: decorator
+@inline
+export function pciFunction(i: u32): PciFunction {
+  return changetype<PciFunction>(FUNCTION_TABLE_BASE + i * FUNCTION_RECORD_SIZE);
+}
+
+/** Clock domain of function `i`'s device core. */
+// @ts-ignore: decorator
+@inline
+export function functionClock(i: u32): ClockDomain {
+  return changetype<ClockDomain>(FUNCTION_TABLE_BASE + i * FUNCTION_RECORD_SIZE + FUNCTION_CLOCK_OFFSET);
+}
+
+/** Link of function `i`. */
+// @ts-ignore: decorator
+@inline
+export function functionLink(i: u32): Link {
+  return changetype<Link>(FUNCTION_TABLE_BASE + i * FUNCTION_RECORD_SIZE + FUNCTION_LINK_OFFSET);
+}
+
+/** Linear address of function `i`'s config value plane (the writable mask follows, then the w1c mask). */
+// @ts-ignore: decorator
+@inline
+export function configPlane(i: u32): usize {
+  return CONFIG_SPACE_BASE + <usize>i * CONFIG_SPACE_BYTES * 3;
+}
+
+/** Size in bytes of BAR `bar` of function `i` (0 if none or the upper half of a 64-bit BAR). */
+export function barSize(i: u32, bar: u32): u64 {
+  return load<u64>(changetype<usize>(pciFunction(i)) + offsetof<PciFunction>("barSize0") + (bar << 3));
+}
+
+/** BAR_FLAG_* of BAR `bar` of function `i`. */
+export function barFlags(i: u32, bar: u32): u32 {
+  return load<u32>(changetype<usize>(pciFunction(i)) + offsetof<PciFunction>("barFlags0") + (bar << 2));
+}
+
+/** Index of the function at bus/device/function `bdf`, or -1. */
+export function findFunction(bdf: u32): i32 {
+  const n = functionCount();
+  for (let i: u32 = 0; i < n; i++) if (pciFunction(i).bdf == bdf) return <i32>i;
+  return -1;
+}

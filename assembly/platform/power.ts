@@ -1,0 +1,168 @@
+// Power-on: builds the platform from the staged MachineConfig (CPUs, RAM, ECAM, TLBs),
+// runs the firmware stage, and adds devices one DeviceConfig at a time.
+
+import { CORE_STATE_BASE, CORE_STATE_SIZE, MAX_CPUS, MAX_FUNCTIONS, TLB_MAX_ENTRIES } from "../memmap";
+import { core, COUNTERS_OFFSET, COUNTER_COUNT } from "../sim/core";
+import { cpuBase, cpuState, CPU_ARRIVAL_OFFSET } from "../sim/cpu";
+import { queueClear } from "../sim/queue";
+import { randomSeed } from "../sim/random";
+import { clockSetKHz } from "../sim/clock";
+import { ramReset, ramAddRegion, RAM_ERROR_TOO_LARGE } from "../mem/ram";
+import { tlbFlush } from "../mem/tlb";
+import { apicReset } from "../irq/apic";
+import { intxReset } from "../irq/intx";
+import { decodeReset } from "../pci/decode";
+import { PciFunction, functionCount, setFunctionCount, pciFunction, findFunction, functionClock, functionLink, configPlane } from "../pci/function";
+import { configBuild, configSetMultiFunction } from "../pci/config";
+import { linkConfigure } from "../dma/link";
+import { deviceCreate } from "../devices/index";
+import { deviceHeapReset } from "../devices/heap";
+import { platform } from "./platform";
+import { cpuClockSetKHz } from "./cpuclock";
+import { machineConfig, deviceConfig, RAM_REGION_STRIDE, BAR_FLAG_64BIT, BAR_FLAG_IO, DeviceConfig, MachineConfig } from "./config";
+import { writeFirmwareTables } from "./firmware";
+
+/** powerOn result: the machine is built. */
+export const POWER_OK: i32 = 0;
+/** powerOn error: CPU count outside 1..MAX_CPUS or a zero clock. */
+export const POWER_ERROR_CPUS: i32 = -1;
+/** powerOn error: RAM regions overlap, are not 4 KiB aligned, or are too many. */
+export const POWER_ERROR_RAM_LAYOUT: i32 = -2;
+/** powerOn error: RAM does not fit in the core's 32-bit linear memory. */
+export const POWER_ERROR_RAM_TOO_LARGE: i32 = -3;
+/** powerOn error: TLB size not a power of two in 1..TLB_MAX_ENTRIES. */
+export const POWER_ERROR_TLB: i32 = -4;
+/** powerOn error: no RAM backs the firmware area below 1 MiB. */
+export const POWER_ERROR_NO_LOW_RAM: i32 = -5;
+/** powerOn error: ECAM bus count outside 1..256. */
+export const POWER_ERROR_ECAM: i32 = -6;
+
+/** addDevice error: bus, device or function number out of range, or outside ECAM. */
+export const DEVICE_ERROR_ADDRESS: i32 = -1;
+/** addDevice error: that bus/device/function is already populated. */
+export const DEVICE_ERROR_DUPLICATE: i32 = -2;
+/** addDevice error: a BAR size is not a power of two, too small, or a 64-bit BAR lacks its upper slot. */
+export const DEVICE_ERROR_BAR: i32 = -3;
+/** addDevice error: MSI vector count or capability offset invalid. */
+export const DEVICE_ERROR_MSI: i32 = -4;
+/** addDevice error: link generation or width invalid. */
+export const DEVICE_ERROR_LINK: i32 = -5;
+/** addDevice error: unknown device model, or the device heap is full. */
+export const DEVICE_ERROR_MODEL: i32 = -6;
+/** addDevice error: the machine already has MAX_FUNCTIONS functions. */
+export const DEVICE_ERROR_FULL: i32 = -7;
+
+function isPowerOfTwo(x: u64): bool {
+  return x != 0 && (x & (x - 1)) == 0;
+}
+
+/** Builds the platform from MachineConfig. Returns POWER_OK or a POWER_ERROR_*. */
+export function powerOn(): i32 {
+  const mc = machineConfig;
+  if (mc.cpuCount == 0 || mc.cpuCount > MAX_CPUS || mc.cpuKHz == 0) return POWER_ERROR_CPUS;
+  if (!isPowerOfTwo(mc.tlbEntries) || mc.tlbEntries > TLB_MAX_ENTRIES) return POWER_ERROR_TLB;
+  if (mc.ecamBusCount == 0 || mc.ecamBusCount > 256) return POWER_ERROR_ECAM;
+
+  const traceEnabled = core.traceEnabled;
+  memory.fill(CORE_STATE_BASE, 0, CORE_STATE_SIZE);
+  core.traceEnabled = traceEnabled;
+  queueClear();
+  randomSeed((<u64>mc.seedHi << 32) | mc.seedLo);
+  core.cpuCount = mc.cpuCount;
+
+  platform.ecamBase = <u64>mc.ecamBase;
+  platform.ecamBusCount = mc.ecamBusCount;
+  platform.memoryReadLatencyPs = <u64>mc.memoryReadLatencyNs * 1000;
+  platform.postedWriteCredits = mc.postedWriteCredits;
+  platform.tlbEntries = mc.tlbEntries;
+  platform.tlbMissCycles = mc.tlbMissCycles;
+  cpuClockSetKHz(mc.cpuKHz);
+
+  for (let i: u32 = 0; i < mc.cpuCount; i++) {
+    memory.fill(cpuBase(i), 0, CPU_ARRIVAL_OFFSET + 256 * 8);
+    cpuState(i).apicId = i;
+    tlbFlush(i, false);
+  }
+  apicReset();
+
+  ramReset();
+  for (let i: u32 = 0; i < mc.ramRegionCount; i++) {
+    const b = load<f64>(changetype<usize>(mc) + offsetof<MachineConfig>("ramBase0") + i * RAM_REGION_STRIDE);
+    const s = load<f64>(changetype<usize>(mc) + offsetof<MachineConfig>("ramSize0") + i * RAM_REGION_STRIDE);
+    const err = ramAddRegion(<u64>b, <u64>s);
+    if (err == RAM_ERROR_TOO_LARGE) return POWER_ERROR_RAM_TOO_LARGE;
+    if (err != 0) return POWER_ERROR_RAM_LAYOUT;
+  }
+
+  setFunctionCount(0);
+  decodeReset();
+  intxReset();
+  deviceHeapReset();
+  if (!writeFirmwareTables()) return POWER_ERROR_NO_LOW_RAM;
+  return POWER_OK;
+}
+
+function barsValid(dc: DeviceConfig): bool {
+  for (let bar: u32 = 0; bar < 6; bar++) {
+    const size = <u64>load<f64>(changetype<usize>(dc) + offsetof<DeviceConfig>("barSize0") + (bar << 3));
+    const flags = load<u32>(changetype<usize>(dc) + offsetof<DeviceConfig>("barFlags0") + (bar << 2));
+    if (size == 0) continue;
+    if (!isPowerOfTwo(size)) return false;
+    if ((flags & BAR_FLAG_IO) != 0) { if (size < 4 || size > 256) return false; continue; }
+    if (size < 16) return false;
+    if ((flags & BAR_FLAG_64BIT) != 0) {
+      if (bar == 5) return false;
+      const upper = <u64>load<f64>(changetype<usize>(dc) + offsetof<DeviceConfig>("barSize0") + ((bar + 1) << 3));
+      if (upper != 0) return false;
+      bar++;
+    } else if (size > 0x80000000) return false;
+  }
+  return true;
+}
+
+/** Adds the device in DeviceConfig. Returns its function index or a DEVICE_ERROR_*. */
+export function addDevice(): i32 {
+  const dc = deviceConfig;
+  if (dc.bus >= platform.ecamBusCount || dc.device >= 32 || dc.function >= 8) return DEVICE_ERROR_ADDRESS;
+  const bdf = (dc.bus << 8) | (dc.device << 3) | dc.function;
+  if (findFunction(bdf) >= 0) return DEVICE_ERROR_DUPLICATE;
+  if (functionCount() >= MAX_FUNCTIONS) return DEVICE_ERROR_FULL;
+  if (!barsValid(dc)) return DEVICE_ERROR_BAR;
+  if (dc.msiVectors != 0) {
+    const end: u32 = 0x18;
+    if (!isPowerOfTwo(dc.msiVectors) || dc.msiVectors > 32 || dc.msiOffset < 0x40
+        || (dc.msiOffset & 3) != 0 || dc.msiOffset + end > 0x100) return DEVICE_ERROR_MSI;
+  }
+
+  const fn = functionCount();
+  const f = pciFunction(fn);
+  memory.fill(changetype<usize>(f), 0, 256);
+  f.bdf = bdf;
+  f.model = dc.model;
+  f.pciExpress = dc.pciExpress;
+  for (let bar: u32 = 0; bar < 6; bar++) {
+    store<u64>(changetype<usize>(f) + offsetof<PciFunction>("barSize0") + (bar << 3),
+      <u64>load<f64>(changetype<usize>(dc) + offsetof<DeviceConfig>("barSize0") + (bar << 3)));
+    store<u32>(changetype<usize>(f) + offsetof<PciFunction>("barFlags0") + (bar << 2),
+      load<u32>(changetype<usize>(dc) + offsetof<DeviceConfig>("barFlags0") + (bar << 2)));
+  }
+  if (!linkConfigure(functionLink(fn), dc.linkGeneration, dc.linkWidth, dc.linkLatencyNs,
+      dc.tlpOverheadBytes, dc.maxPayloadSize, dc.maxReadRequestSize)
+      || !isPowerOfTwo(dc.maxPayloadSize) || dc.maxPayloadSize < 128 || dc.maxPayloadSize > 4096
+      || !isPowerOfTwo(dc.maxReadRequestSize) || dc.maxReadRequestSize < 128 || dc.maxReadRequestSize > 4096) {
+    return DEVICE_ERROR_LINK;
+  }
+  clockSetKHz(functionClock(fn), dc.clockKHz);
+  f.config = <u32>configPlane(fn);
+  setFunctionCount(fn + 1);
+  configBuild(fn, dc);
+  if (!deviceCreate(fn)) { setFunctionCount(fn); return DEVICE_ERROR_MODEL; }
+
+  // A device with more than one function sets the multi-function bit.
+  let siblings: u32 = 0;
+  for (let i: u32 = 0; i <= fn; i++) if ((pciFunction(i).bdf >> 3) == (bdf >> 3)) siblings++;
+  if (siblings > 1) {
+    for (let i: u32 = 0; i <= fn; i++) if ((pciFunction(i).bdf >> 3) == (bdf >> 3)) configSetMultiFunction(i);
+  }
+  return <i32>fn;
+}
