@@ -2,7 +2,7 @@
 // constants the build exports to TypeScript. Addresses and times cross as f64 (exact
 // integers below 2^53); 64-bit register values cross as two u32 halves.
 
-import { RUNTIME_SIZE } from "./memmap";
+import { RUNTIME_SIZE, GUEST_RAM_BASE, WASM_PAGE } from "./memmap";
 import { core, STOP_FAULT } from "./sim/core";
 import { cpuState } from "./sim/cpu";
 import { randomNext } from "./sim/random";
@@ -21,9 +21,15 @@ import { SCRATCH_BASE, SCRATCH_SIZE } from "./memmap";
 
 export * from "./layout";
 
-/** Checks that the runtime's static data fits below the core state; returns 0 or the overflow in bytes. */
+/**
+ * Grows linear memory to hold every fixed region and checks that the runtime's static
+ * data fits below the core state. Returns 0, or the overflow in bytes.
+ */
 export function init(): u32 {
-  return __heap_base > RUNTIME_SIZE ? <u32>(__heap_base - RUNTIME_SIZE) : 0;
+  if (__heap_base > RUNTIME_SIZE) return <u32>(__heap_base - RUNTIME_SIZE);
+  const pages = <i32>(GUEST_RAM_BASE / WASM_PAGE) - memory.size();
+  if (pages > 0) memory.grow(pages);
+  return 0;
 }
 
 /** Builds the platform from the MachineConfig staged at CONFIG_BASE. 0 or a POWER_ERROR_*. */

@@ -1,0 +1,197 @@
+/**
+ * Loads the machine core (build/core.wasm) and wraps its numeric exports with typed views
+ * of linear memory. This is the only module that touches the core's exports.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { instantiateSync } from "@assemblyscript/loader";
+import * as L from "./generated/layout.js";
+
+/** The core's exported functions (assembly/index.ts). Addresses and times are f64. */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  init(): number;
+  powerOn(): number;
+  addDevice(): number;
+  run(untilPs: number): number;
+  now(): number;
+  traceEnable(on: number): void;
+  cpuRead(cpu: number, va: number, size: number, access: number): number;
+  cpuWrite(cpu: number, va: number, size: number, lo: number, hi: number, access: number): void;
+  cpuBlock(cpu: number, op: number, dst: number, src: number, length: number, access: number): number;
+  cpuTranslate(cpu: number, va: number, access: number): number;
+  setCr3(cpu: number, cr3: number): void;
+  invalidatePage(cpu: number, va: number): void;
+  physRead32(pa: number): number;
+  physWrite32(pa: number, value: number): number;
+  physBlock(pa: number, offset: number, length: number, toScratch: number): number;
+  physFill(pa: number, length: number, byte: number): number;
+  apicAccept(cpu: number): number;
+  random(): number;
+  functionCount(): number;
+  functionBdf(fn: number): number;
+  configRead(fn: number, offset: number, size: number): number;
+  configWrite(fn: number, offset: number, size: number, value: number): void;
+  intxState(fn: number): number;
+  fault(): number;
+}
+
+/** Names of the core's counters, in index order (C_* in assembly/sim/core.ts). */
+export const COUNTER_NAMES = [
+  "events", "mmioReads", "mmioWrites", "configReads", "configWrites", "dmaReadBytes", "dmaWriteBytes",
+  "dmaTransfers", "msiSent", "intxAsserts", "masterAborts", "deviceErrors", "tlbHits", "tlbMisses",
+  "pageFaults", "traceDropped", "tlps", "interruptsAccepted",
+] as const;
+
+/** Counter name to value. */
+export type CoreCounters = Record<(typeof COUNTER_NAMES)[number], number>;
+
+let compiled: WebAssembly.Module | undefined;
+
+function compile(): WebAssembly.Module {
+  if (!compiled) {
+    const path = fileURLToPath(new URL("../../build/core.wasm", import.meta.url));
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      throw new Error(`The machine core is not built (${path} is missing): run \`npm run build\` first.`);
+    }
+    compiled = new WebAssembly.Module(new Uint8Array(bytes));
+  }
+  return compiled;
+}
+
+/** One instance of the machine core with views over its memory. */
+export class Core {
+  readonly x: CoreExports;
+  private buffer!: ArrayBuffer;
+  /** Byte view of linear memory (refreshed after growth). */
+  u8!: Uint8Array;
+  /** 32-bit view of linear memory. */
+  u32!: Uint32Array;
+  /** f64 view of linear memory. */
+  f64!: Float64Array;
+  /** DataView of linear memory. */
+  dv!: DataView;
+
+  constructor() {
+    const instance = instantiateSync<Record<string, unknown>>(compile(), {});
+    this.x = instance.exports as unknown as CoreExports;
+    const overflow = this.x.init();
+    if (overflow !== 0) throw new Error(`core static data overflows its region by ${overflow} bytes (assembly/memmap.ts RUNTIME_SIZE)`);
+    this.refresh();
+  }
+
+  /** Recreates the views if linear memory grew. Cheap when it did not. */
+  refresh(): void {
+    const b = this.x.memory.buffer;
+    if (b === this.buffer) return;
+    this.buffer = b;
+    this.u8 = new Uint8Array(b);
+    this.u32 = new Uint32Array(b);
+    this.f64 = new Float64Array(b);
+    this.dv = new DataView(b);
+  }
+
+  /** Core time, picoseconds. */
+  get nowPs(): number {
+    return Number(this.dv.getBigUint64(L.CORE_STATE_BASE + L.CORE_NOW, true));
+  }
+
+  /** Time of the earliest pending device event, picoseconds (Infinity if none). */
+  get nextEventPs(): number {
+    return this.f64[(L.CORE_STATE_BASE + L.CORE_NEXT_EVENT) >> 3];
+  }
+
+  /** Index into f64 of CPU `cpu`'s local clock. */
+  cpuTimeIndex(cpu: number): number {
+    return (L.CPU_TABLE_BASE + cpu * L.CPU_RECORD_SIZE + L.CPU_LOCAL_TIME) >> 3;
+  }
+
+  /** Byte offset of a u32 field of CPU `cpu`'s record. */
+  cpuField(cpu: number, field: number): number {
+    return L.CPU_TABLE_BASE + cpu * L.CPU_RECORD_SIZE + field;
+  }
+
+  /** Highest pending vector at CPU `cpu` (0 if none). */
+  highestPending(cpu: number): number {
+    return this.u32[this.cpuField(cpu, L.CPU_HIGHEST_IRR) >> 2];
+  }
+
+  /** Time (ps) pending vector `vector` arrived at CPU `cpu`. */
+  arrivalPs(cpu: number, vector: number): number {
+    return this.f64[(this.cpuField(cpu, L.CPU_ARRIVAL_OFFSET) >> 3) + vector];
+  }
+
+  /** Status (ACCESS_*) of CPU `cpu`'s last access. */
+  accessStatus(cpu: number): number {
+    return this.u32[this.cpuField(cpu, L.CPU_STATUS) >> 2];
+  }
+
+  /** High 32 bits of CPU `cpu`'s last 8-byte read. */
+  valueHi(cpu: number): number {
+    return this.u32[this.cpuField(cpu, L.CPU_VALUE_HI) >> 2];
+  }
+
+  /** Fault address and x86 error code of CPU `cpu`'s last page fault. */
+  lastFault(cpu: number): { va: number; code: number } {
+    return { va: this.f64[this.cpuField(cpu, L.CPU_FAULT_VA) >> 3], code: this.u32[this.cpuField(cpu, L.CPU_FAULT_CODE) >> 2] };
+  }
+
+  /** Writes CPU `cpu`'s IRQL where the interrupt controller reads it. */
+  setIrql(cpu: number, irql: number): void {
+    this.u32[this.cpuField(cpu, L.CPU_IRQL) >> 2] = irql;
+  }
+
+  /** All counters. */
+  counters(): CoreCounters {
+    const base = (L.CORE_STATE_BASE + L.COUNTERS_OFFSET) >> 3;
+    const out = {} as CoreCounters;
+    COUNTER_NAMES.forEach((name, i) => (out[name] = this.f64[base + i]));
+    return out;
+  }
+
+  /** Copies `bytes` into the scratch buffer at `offset`. */
+  toScratch(bytes: Uint8Array, offset = 0): void {
+    if (offset + bytes.length > L.SCRATCH_SIZE) throw new RangeError(`block of ${bytes.length} bytes exceeds the ${L.SCRATCH_SIZE}-byte scratch buffer`);
+    this.u8.set(bytes, L.SCRATCH_BASE + offset);
+  }
+
+  /** Copies `length` bytes out of the scratch buffer at `offset`. */
+  fromScratch(length: number, offset = 0): Uint8Array {
+    return this.u8.slice(L.SCRATCH_BASE + offset, L.SCRATCH_BASE + offset + length);
+  }
+
+  /** Reads guest-physical bytes (RAM only); throws when unbacked. */
+  readPhysical(pa: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length; ) {
+      const n = Math.min(L.SCRATCH_SIZE, length - done);
+      if (!this.x.physBlock(pa + done, 0, n, 1)) throw new RangeError(`physical 0x${(pa + done).toString(16)} is not RAM`);
+      out.set(this.u8.subarray(L.SCRATCH_BASE, L.SCRATCH_BASE + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Writes guest-physical bytes (RAM only); throws when unbacked. */
+  writePhysical(pa: number, bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length; ) {
+      const n = Math.min(L.SCRATCH_SIZE, bytes.length - done);
+      this.u8.set(bytes.subarray(done, done + n), L.SCRATCH_BASE);
+      if (!this.x.physBlock(pa + done, 0, n, 0)) throw new RangeError(`physical 0x${(pa + done).toString(16)} is not RAM`);
+      done += n;
+    }
+  }
+
+  /** Reads a 64-bit guest-physical value as [lo, hi]. */
+  readPhysical64(pa: number): [number, number] {
+    return [this.x.physRead32(pa) >>> 0, this.x.physRead32(pa + 4) >>> 0];
+  }
+
+  /** Writes a 64-bit guest-physical value from (lo, hi); throws when unbacked. */
+  writePhysical64(pa: number, lo: number, hi: number): void {
+    if (!this.x.physWrite32(pa, lo) || !this.x.physWrite32(pa + 4, hi)) throw new RangeError(`physical 0x${pa.toString(16)} is not RAM`);
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Reads machine and device files from firmware/, validates them against their JSON
+ * schemas, and turns them into plain numeric descriptions. Every error names the file,
+ * the JSON path and the rule broken.
+ */
+import { readFileSync, existsSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { DEVICE_MODELS } from "./models.js";
+
+/** The firmware/ folder that ships with wdmsim. */
+export const FIRMWARE_DIR = fileURLToPath(new URL("../../firmware/", import.meta.url));
+
+/** A machine or device file that cannot be used, with where and why. */
+export class FirmwareError extends Error {
+  constructor(
+    /** The file, relative to the working directory. */
+    readonly file: string,
+    /** JSON pointer of the offending value ("" for the whole document). */
+    readonly path: string,
+    /** The rule broken, in words. */
+    readonly rule: string,
+  ) {
+    super(`${file}: ${path === "" ? "(document)" : path}: ${rule}`);
+    this.name = "FirmwareError";
+  }
+}
+
+/** A BAR as the machine builds it. */
+export interface BarDescription {
+  /** BAR slot 0..5. */
+  index: number;
+  /** Bytes (a power of two). */
+  size: number;
+  type: "memory32" | "memory64" | "io";
+  prefetchable: boolean;
+}
+
+/** Link parameters of a function. */
+export interface LinkDescription {
+  generation: number;
+  width: number;
+  /** Bytes. */
+  maxPayloadSize: number;
+  /** Bytes. */
+  maxReadRequestSize: number;
+  /** One-way latency after serialisation, ns. */
+  latencyNs: number;
+  /** Header and framing bytes per TLP. */
+  tlpOverheadBytes: number;
+}
+
+/** A device file, resolved to numbers. */
+export interface DeviceDescription {
+  name: string;
+  description: string;
+  /** Model name (firmware/devices/*.json "model"). */
+  model: string;
+  vendorId: number;
+  deviceId: number;
+  revisionId: number;
+  /** base << 16 | sub-class << 8 | prog-if. */
+  classCode: number;
+  subsystemVendorId: number;
+  subsystemId: number;
+  interruptPin: number;
+  express: boolean;
+  bars: BarDescription[];
+  msi?: { offset: number; vectors: number; address64: boolean; perVectorMasking: boolean };
+  link: LinkDescription;
+  /** Device core clock, kHz. */
+  clockKHz: number;
+  /** Model parameters by name. */
+  params: Record<string, number>;
+}
+
+/** A populated PCI slot. */
+export interface SlotDescription {
+  bus: number;
+  device: number;
+  function: number;
+  /** The device file's name. */
+  deviceFile: string;
+  /** The device with this slot's overrides applied. */
+  spec: DeviceDescription;
+}
+
+/** A machine file, resolved to numbers. */
+export interface MachineDescription {
+  /** The file it came from ("" when built in code). */
+  file: string;
+  name: string;
+  description: string;
+  seed: number;
+  cpu: { count: number; kHz: number; tlbEntries: number; tlbMissCycles: number };
+  /** RAM regions, bytes. */
+  memory: { base: number; size: number }[];
+  ecam: { base: number; buses: number };
+  mmioWindow: { base: number; size: number };
+  memoryReadLatencyNs: number;
+  postedWriteCredits: number;
+  slots: SlotDescription[];
+  kernel: { verifier: boolean; dpcWatchdogUs: number; costs: Record<string, number> };
+}
+
+const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** Parses 123, "0x7B" or "4 KiB" (already schema-checked). */
+export function parseNumber(value: number | string): number {
+  if (typeof value === "number") return value;
+  if (value.startsWith("0x")) return parseInt(value.slice(2), 16);
+  const m = /^([0-9]+) ?(B|KiB|MiB|GiB)?$/.exec(value)!;
+  return Number(m[1]) * UNITS[m[2] ?? "B"];
+}
+
+let ajv: Ajv | undefined;
+const validators = new Map<string, ValidateFunction>();
+
+function validator(schema: string): ValidateFunction {
+  if (!ajv) {
+    ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
+    for (const name of ["machine", "device", "costs"]) {
+      ajv.addSchema(JSON.parse(readFileSync(join(FIRMWARE_DIR, "schema", `${name}.schema.json`), "utf8")));
+    }
+  }
+  let v = validators.get(schema);
+  if (!v) {
+    v = ajv.getSchema(`wdmsim/${schema}.schema.json`)!;
+    validators.set(schema, v);
+  }
+  return v;
+}
+
+function explain(error: ErrorObject): string {
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "additionalProperties": return `unknown property "${p.additionalProperty}" (rule: additionalProperties)`;
+    case "required": return `missing property "${p.missingProperty}" (rule: required)`;
+    case "enum": return `must be one of ${JSON.stringify(p.allowedValues)} (rule: enum)`;
+    case "oneOf": return `is not a valid value: ${error.parentSchema?.description ?? "see the schema"} (rule: oneOf)`;
+    default: return `${error.message} (rule: ${error.keyword})`;
+  }
+}
+
+function readJson(file: string, schema: string): any {
+  const shown = relative(process.cwd(), file) || file;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new FirmwareError(shown, "", "cannot read the file (does it exist?)");
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new FirmwareError(shown, "", `not valid JSON: ${(e as Error).message}`);
+  }
+  const validate = validator(schema);
+  if (!validate(doc)) {
+    // The deepest error points closest to the mistake; at one path, a oneOf says the most.
+    const rank = (e: ErrorObject) => e.instancePath.length * 2 + (e.keyword === "oneOf" ? 1 : 0);
+    const errors = [...(validate.errors ?? [])].sort((a, b) => rank(b) - rank(a));
+    const e = errors[0];
+    throw new FirmwareError(shown, e.instancePath, explain(e));
+  }
+  return doc;
+}
+
+/** Finds a machine file by path or by name in firmware/machines. */
+export function resolveMachineFile(nameOrPath: string): string {
+  if (existsSync(nameOrPath)) return resolve(nameOrPath);
+  const builtIn = join(FIRMWARE_DIR, "machines", `${nameOrPath}.json`);
+  if (existsSync(builtIn)) return builtIn;
+  throw new FirmwareError(nameOrPath, "", `no such machine file (looked for ${nameOrPath} and firmware/machines/${nameOrPath}.json)`);
+}
+
+function deviceFromJson(doc: any, file: string): DeviceDescription {
+  const pci = doc.pci;
+  const model = DEVICE_MODELS[doc.model];
+  for (const name of Object.keys(doc.params ?? {})) {
+    if (!(name in model.params)) {
+      throw new FirmwareError(file, `/params/${name}`, `model "${doc.model}" has no parameter "${name}" (it has: ${Object.keys(model.params).join(", ")})`);
+    }
+  }
+  const bars: BarDescription[] = (pci.bars as any[]).map((b) => ({
+    index: b.index, size: parseNumber(b.size), type: b.type, prefetchable: b.prefetchable ?? false,
+  }));
+  bars.forEach((b, i) => {
+    if ((b.size & (b.size - 1)) !== 0 && b.size < 2 ** 31) throw new FirmwareError(file, `/pci/bars/${i}/size`, "a BAR size must be a power of two");
+    if (b.type === "memory64" && b.index === 5) throw new FirmwareError(file, `/pci/bars/${i}/index`, "a 64-bit BAR takes two slots and cannot start at BAR5");
+    const clash = bars.findIndex((o, j) => j !== i && (o.index === b.index || (o.type === "memory64" && o.index + 1 === b.index)));
+    if (clash >= 0) throw new FirmwareError(file, `/pci/bars/${i}/index`, `BAR${b.index} overlaps bars[${clash}]`);
+  });
+  return {
+    name: doc.name,
+    description: doc.description ?? "",
+    model: doc.model,
+    vendorId: parseNumber(pci.vendorId),
+    deviceId: parseNumber(pci.deviceId),
+    revisionId: parseNumber(pci.revisionId ?? 0),
+    classCode: parseNumber(pci.classCode),
+    subsystemVendorId: parseNumber(pci.subsystemVendorId ?? 0),
+    subsystemId: parseNumber(pci.subsystemId ?? 0),
+    interruptPin: pci.interruptPin ?? 0,
+    express: pci.express ?? false,
+    bars,
+    msi: pci.msi && {
+      offset: parseNumber(pci.msi.offset),
+      vectors: pci.msi.vectors,
+      address64: pci.msi.address64 ?? true,
+      perVectorMasking: pci.msi.perVectorMasking ?? false,
+    },
+    link: { ...doc.link },
+    clockKHz: Math.round(doc.clockMHz * 1000),
+    params: { ...(doc.params ?? {}) },
+  };
+}
+
+/** Loads and validates a device file by name from firmware/devices. */
+export function loadDevice(name: string, referencedFrom = ""): DeviceDescription {
+  const file = join(FIRMWARE_DIR, "devices", `${name}.json`);
+  if (!existsSync(file)) {
+    throw new FirmwareError(referencedFrom || name, referencedFrom ? "" : "", `no device file firmware/devices/${name}.json`);
+  }
+  return deviceFromJson(readJson(file, "device"), relative(process.cwd(), file));
+}
+
+/** The default cost table (firmware/costs.json), CPU cycles per call. */
+export function loadDefaultCosts(): Record<string, number> {
+  return { ...readJson(join(FIRMWARE_DIR, "costs.json"), "costs").cycles };
+}
+
+/** Loads, validates and resolves a machine file (a path, or a name in firmware/machines). */
+export function loadMachine(nameOrPath: string): MachineDescription {
+  const file = resolveMachineFile(nameOrPath);
+  const shown = relative(process.cwd(), file) || file;
+  const doc = readJson(file, "machine");
+
+  const memory = (doc.memory as any[]).map((r) => ({ base: parseNumber(r.base), size: parseNumber(r.size) }));
+  memory.forEach((r, i) => {
+    if (r.base % 4096 !== 0) throw new FirmwareError(shown, `/memory/${i}/base`, "RAM regions must start on a 4 KiB boundary");
+    if (r.size % 4096 !== 0) throw new FirmwareError(shown, `/memory/${i}/size`, "RAM region sizes must be a multiple of 4 KiB");
+    const j = memory.findIndex((o, k) => k < i && r.base < o.base + o.size && o.base < r.base + r.size);
+    if (j >= 0) throw new FirmwareError(shown, `/memory/${i}`, `overlaps memory[${j}]`);
+  });
+  if (!memory.some((r) => r.base <= 0xE0000 && r.base + r.size >= 0x100000)) {
+    throw new FirmwareError(shown, "/memory", "RAM must cover 0xE0000..0xFFFFF, where firmware places its tables");
+  }
+
+  const defaults = loadDefaultCosts();
+  const costs = { ...defaults, ...(doc.kernel?.costs ?? {}) };
+  for (const name of Object.keys(doc.kernel?.costs ?? {})) {
+    if (!(name in defaults)) throw new FirmwareError(shown, `/kernel/costs/${name}`, `unknown cost "${name}" (see firmware/costs.json for the names)`);
+  }
+
+  const seen = new Map<string, number>();
+  const slots: SlotDescription[] = (doc.pci.slots as any[]).map((s, i) => {
+    const [bus, rest] = s.address.split(":");
+    const [dev, fn] = rest.split(".");
+    const key = s.address.toLowerCase();
+    if (seen.has(key)) throw new FirmwareError(shown, `/pci/slots/${i}/address`, `${s.address} is already used by slots[${seen.get(key)}]`);
+    seen.set(key, i);
+    const devNum = parseInt(dev, 16);
+    if (devNum > 31) throw new FirmwareError(shown, `/pci/slots/${i}/address`, "device numbers run from 00 to 1f");
+    const busNum = parseInt(bus, 16);
+    const buses = doc.pci.ecam.buses ?? 1;
+    if (busNum >= buses) throw new FirmwareError(shown, `/pci/slots/${i}/address`, `bus ${bus} is outside ECAM (${buses} bus${buses > 1 ? "es" : ""})`);
+    const deviceFile = join(FIRMWARE_DIR, "devices", `${s.device}.json`);
+    if (!existsSync(deviceFile)) throw new FirmwareError(shown, `/pci/slots/${i}/device`, `no device file firmware/devices/${s.device}.json`);
+    const spec = loadDevice(s.device);
+    const model = DEVICE_MODELS[spec.model];
+    for (const name of Object.keys(s.params ?? {})) {
+      if (!(name in model.params)) throw new FirmwareError(shown, `/pci/slots/${i}/params/${name}`, `model "${spec.model}" has no parameter "${name}" (it has: ${Object.keys(model.params).join(", ")})`);
+    }
+    spec.link = { ...spec.link, ...(s.link ?? {}) };
+    spec.params = { ...spec.params, ...(s.params ?? {}) };
+    return { bus: busNum, device: devNum, function: parseInt(fn, 16), deviceFile: s.device, spec };
+  });
+
+  return {
+    file: shown,
+    name: doc.name,
+    description: doc.description ?? "",
+    seed: doc.seed ?? 1,
+    cpu: {
+      count: doc.cpu.count,
+      kHz: Math.round(doc.cpu.frequencyMHz * 1000),
+      tlbEntries: doc.cpu.tlbEntries ?? 64,
+      tlbMissCycles: doc.cpu.tlbMissCycles ?? 40,
+    },
+    memory,
+    ecam: { base: parseNumber(doc.pci.ecam.base), buses: doc.pci.ecam.buses ?? 1 },
+    mmioWindow: { base: parseNumber(doc.pci.mmioWindow.base), size: parseNumber(doc.pci.mmioWindow.size) },
+    memoryReadLatencyNs: doc.pci.memoryReadLatencyNs ?? 90,
+    postedWriteCredits: doc.pci.postedWriteCredits ?? 16,
+    slots,
+    kernel: { verifier: doc.kernel?.verifier ?? true, dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000, costs },
+  };
+}
+
+/** Path of firmware/machines. */
+export const MACHINES_DIR = join(FIRMWARE_DIR, "machines");
