@@ -1,0 +1,182 @@
+/**
+ * Bug checks: the codes, names and parameter meanings the kernel uses (WDK "Bug Check
+ * Code Reference"), the BugCheck error that stops a machine, and KeBugCheckEx.
+ */
+import type { KIRQL } from "./irql.js";
+import { irqlName } from "./irql.js";
+
+/** One bug check code's name and what its four parameters mean. */
+export interface BugCheckInfo {
+  name: string;
+  meaning: string;
+  parameters: [string, string, string, string];
+}
+
+export const IRQL_NOT_GREATER_OR_EQUAL = 0x9;
+export const IRQL_NOT_LESS_OR_EQUAL = 0xA;
+export const SPIN_LOCK_ALREADY_OWNED = 0xF;
+export const SPIN_LOCK_NOT_OWNED = 0x10;
+export const KMODE_EXCEPTION_NOT_HANDLED = 0x1E;
+export const NO_MORE_IRP_STACK_LOCATIONS = 0x35;
+export const MULTIPLE_IRP_COMPLETE_REQUESTS = 0x44;
+export const PAGE_FAULT_IN_NONPAGED_AREA = 0x50;
+export const BAD_POOL_CALLER = 0xC2;
+export const DRIVER_VERIFIER_DETECTED_VIOLATION = 0xC4;
+export const DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
+export const DRIVER_IRQL_NOT_LESS_OR_EQUAL = 0xD1;
+export const DRIVER_VERIFIER_DMA_VIOLATION = 0xE6;
+export const DPC_WATCHDOG_VIOLATION = 0x133;
+
+/** What each code means (names and parameters as the WDK documents them). */
+export const BUGCHECKS: Record<number, BugCheckInfo> = {
+  [IRQL_NOT_GREATER_OR_EQUAL]: {
+    name: "IRQL_NOT_GREATER_OR_EQUAL",
+    meaning: "A routine was asked to raise the IRQL to a level below the current one.",
+    parameters: ["Current IRQL", "Requested IRQL", "Reserved", "Reserved"],
+  },
+  [IRQL_NOT_LESS_OR_EQUAL]: {
+    name: "IRQL_NOT_LESS_OR_EQUAL",
+    meaning: "Kernel code accessed paged or invalid memory at an IRQL that was too high.",
+    parameters: ["Memory referenced", "IRQL at time of reference", "0: read, 1: write, 8: execute", "Address that referenced memory"],
+  },
+  [SPIN_LOCK_ALREADY_OWNED]: {
+    name: "SPIN_LOCK_ALREADY_OWNED",
+    meaning: "A processor tried to acquire a spin lock it already holds.",
+    parameters: ["Spin lock address", "Reserved", "Reserved", "Reserved"],
+  },
+  [SPIN_LOCK_NOT_OWNED]: {
+    name: "SPIN_LOCK_NOT_OWNED",
+    meaning: "A processor released a spin lock it does not hold.",
+    parameters: ["Spin lock address", "Reserved", "Reserved", "Reserved"],
+  },
+  [KMODE_EXCEPTION_NOT_HANDLED]: {
+    name: "KMODE_EXCEPTION_NOT_HANDLED",
+    meaning: "A kernel-mode routine raised an exception that nothing handled.",
+    parameters: ["Exception code", "Address where the exception occurred", "Exception parameter 0", "Exception parameter 1"],
+  },
+  [NO_MORE_IRP_STACK_LOCATIONS]: {
+    name: "NO_MORE_IRP_STACK_LOCATIONS",
+    meaning: "IoCallDriver was called with an IRP that has no stack location left for the next driver.",
+    parameters: ["Address of the IRP", "Reserved", "Reserved", "Reserved"],
+  },
+  [MULTIPLE_IRP_COMPLETE_REQUESTS]: {
+    name: "MULTIPLE_IRP_COMPLETE_REQUESTS",
+    meaning: "A driver completed an IRP that was already complete.",
+    parameters: ["Address of the IRP", "Reserved", "Reserved", "Reserved"],
+  },
+  [PAGE_FAULT_IN_NONPAGED_AREA]: {
+    name: "PAGE_FAULT_IN_NONPAGED_AREA",
+    meaning: "Invalid system memory was referenced.",
+    parameters: ["Memory referenced", "0: read, 2: write, 10: execute", "Address that referenced memory", "Type of page fault"],
+  },
+  [BAD_POOL_CALLER]: {
+    name: "BAD_POOL_CALLER",
+    meaning: "The current thread made a bad pool request.",
+    parameters: ["Type of violation", "Depends on the type", "Depends on the type", "Depends on the type"],
+  },
+  [DRIVER_VERIFIER_DETECTED_VIOLATION]: {
+    name: "DRIVER_VERIFIER_DETECTED_VIOLATION",
+    meaning: "Driver Verifier detected a driver breaking a kernel rule.",
+    parameters: ["Type of violation", "Depends on the type", "Depends on the type", "Depends on the type"],
+  },
+  [DRIVER_VERIFIER_IOMANAGER_VIOLATION]: {
+    name: "DRIVER_VERIFIER_IOMANAGER_VIOLATION",
+    meaning: "Driver Verifier's I/O verification detected a driver breaking an I/O rule.",
+    parameters: ["Type of violation", "Depends on the type", "Depends on the type", "Depends on the type"],
+  },
+  [DRIVER_IRQL_NOT_LESS_OR_EQUAL]: {
+    name: "DRIVER_IRQL_NOT_LESS_OR_EQUAL",
+    meaning: "A driver accessed pageable or invalid memory at an IRQL that was too high.",
+    parameters: ["Memory referenced", "IRQL at time of reference", "0: read, 1: write, 8: execute", "Address that referenced memory"],
+  },
+  [DRIVER_VERIFIER_DMA_VIOLATION]: {
+    name: "DRIVER_VERIFIER_DMA_VIOLATION",
+    meaning: "Driver Verifier's DMA verification detected a misuse of a DMA routine.",
+    parameters: ["Type of violation", "Depends on the type", "Depends on the type", "Depends on the type"],
+  },
+  [DPC_WATCHDOG_VIOLATION]: {
+    name: "DPC_WATCHDOG_VIOLATION",
+    meaning: "A DPC or ISR ran longer than the watchdog allows at DISPATCH_LEVEL or above.",
+    parameters: ["0: a single DPC or ISR exceeded its time allotment, 1: cumulative", "Time count (ticks)", "Time allotment (ticks)", "Reserved"],
+  },
+};
+
+/** What was running when a machine stopped. */
+export interface BugCheckContext {
+  /** Driver service name, or "nt" for the kernel itself. */
+  driver: string;
+  /** The routine that was running (DriverEntry, a dispatch routine, an ISR...). */
+  routine: string;
+  irql: KIRQL;
+  cpu: number;
+  /** Simulated time of the stop, picoseconds. */
+  timePs: number;
+  /** The last trace events before the stop, newest last. */
+  lastEvents: string[];
+}
+
+/** Formats a 64-bit kernel value as WinDbg prints it (system addresses sign-extended). */
+export function formatPointer(value: number | bigint): string {
+  let v = BigInt(value);
+  if (v < 0n) v += 1n << 64n;
+  if (v >= 1n << 47n && v < 1n << 48n) v |= 0xFFFF000000000000n;
+  const hex = v.toString(16).padStart(16, "0");
+  return `${hex.slice(0, 8)}\`${hex.slice(8)}`;
+}
+
+/** A stopped machine: the bug check code, its parameters and where it happened. */
+export class BugCheck extends Error {
+  readonly info: BugCheckInfo;
+  constructor(
+    readonly code: number,
+    readonly parameters: [bigint, bigint, bigint, bigint],
+    readonly context: BugCheckContext,
+    /** The driver's own error, for 0x1E. */
+    readonly original?: unknown,
+  ) {
+    const info = BUGCHECKS[code] ?? { name: `BUGCHECK_${code.toString(16)}`, meaning: "", parameters: ["", "", "", ""] };
+    super(`*** STOP: 0x${code.toString(16).toUpperCase().padStart(8, "0")} ${info.name} in ${context.driver}!${context.routine} at ${irqlName(context.irql)} on CPU ${context.cpu}`);
+    this.name = "BugCheck";
+    this.info = info;
+    if (original instanceof Error) this.cause = original;
+  }
+
+  /** The bug check's name, e.g. DRIVER_IRQL_NOT_LESS_OR_EQUAL. */
+  get bugCheckName(): string {
+    return this.info.name;
+  }
+
+  /** An !analyze -v style report. */
+  analyze(): string {
+    const lines = [
+      "*******************************************************************************",
+      "*                                                                             *",
+      "*                        Bugcheck Analysis                                    *",
+      "*                                                                             *",
+      "*******************************************************************************",
+      "",
+      `${this.info.name} (${this.code.toString(16)})`,
+      this.info.meaning,
+      "Arguments:",
+    ];
+    this.parameters.forEach((p, i) => lines.push(`Arg${i + 1}: ${formatPointer(p)}, ${this.info.parameters[i]}`));
+    lines.push(
+      "",
+      `PROCESS_NAME:  System`,
+      `CURRENT_IRQL:  ${this.context.irql} (${irqlName(this.context.irql)})`,
+      `PROCESSOR:     ${this.context.cpu}`,
+      `TIME:          ${(this.context.timePs / 1e6).toFixed(3)} us simulated`,
+      `FAILURE_BUCKET_ID:  0x${this.code.toString(16).toUpperCase()}_${this.context.driver}!${this.context.routine}`,
+      `MODULE_NAME:   ${this.context.driver}`,
+      `SYMBOL_NAME:   ${this.context.driver}!${this.context.routine}`,
+    );
+    if (this.original !== undefined) {
+      const o = this.original as Error;
+      lines.push("", "ORIGINAL_EXCEPTION:", `  ${o?.stack ?? String(o)}`);
+    }
+    if (this.context.lastEvents.length > 0) {
+      lines.push("", "LAST_EVENTS:", ...this.context.lastEvents.map((e) => `  ${e}`));
+    }
+    return lines.join("\n");
+  }
+}

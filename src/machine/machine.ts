@@ -1,0 +1,158 @@
+/**
+ * Machine: the hardware built from a machine file. It powers the core on, adds every
+ * device in the file, and runs device time forward. It knows nothing of Windows: the
+ * kernel attaches itself through the `kernel` hook and drives the machine from there.
+ */
+import { Core } from "./core.js";
+import * as L from "./generated/layout.js";
+import { DEVICE_MODELS } from "./models.js";
+import { FirmwareError, loadMachine, type MachineDescription, type SlotDescription } from "./firmwareFiles.js";
+
+/** A PCI function the machine built. */
+export interface MachineFunction {
+  /** The core's function index. */
+  index: number;
+  bus: number;
+  device: number;
+  function: number;
+  /** The device file's name. */
+  deviceFile: string;
+}
+
+const POWER_ERRORS: Record<number, [string, string]> = {
+  [L.POWER_ERROR_CPUS]: ["/cpu", "CPU count or clock out of range"],
+  [L.POWER_ERROR_RAM_LAYOUT]: ["/memory", "RAM regions overlap, are not 4 KiB aligned, or are too many"],
+  [L.POWER_ERROR_RAM_TOO_LARGE]: ["/memory", "RAM regions together exceed what the core can hold (about 3.9 GiB)"],
+  [L.POWER_ERROR_TLB]: ["/cpu/tlbEntries", "TLB size must be a power of two up to 1024"],
+  [L.POWER_ERROR_NO_LOW_RAM]: ["/memory", "RAM must cover 0xE0000..0xFFFFF, where firmware places its tables"],
+  [L.POWER_ERROR_ECAM]: ["/pci/ecam/buses", "ECAM must cover 1..256 buses"],
+};
+
+const DEVICE_ERRORS: Record<number, [string, string]> = {
+  [L.DEVICE_ERROR_ADDRESS]: ["address", "bus, device or function out of range"],
+  [L.DEVICE_ERROR_DUPLICATE]: ["address", "that address is already populated"],
+  [L.DEVICE_ERROR_BAR]: ["device", "a BAR size is not a power of two, is too small or too large, or a 64-bit BAR lacks its upper slot"],
+  [L.DEVICE_ERROR_MSI]: ["device", "the MSI capability's vector count or offset is invalid"],
+  [L.DEVICE_ERROR_LINK]: ["link", "link generation, width, max payload or max read request size is invalid"],
+  [L.DEVICE_ERROR_MODEL]: ["device", "unknown device model, or the device heap is full"],
+  [L.DEVICE_ERROR_FULL]: ["address", "the machine already has the most PCI functions it can hold"],
+};
+
+/** What a kernel attached to a machine provides to it. */
+export interface MachineKernel {
+  /** Runs until nothing is left to do or `untilPs` is reached. */
+  run(untilPs: number): Promise<void>;
+}
+
+/** A powered-on machine. */
+export class Machine {
+  readonly core: Core;
+  readonly description: MachineDescription;
+  readonly functions: MachineFunction[] = [];
+  /** The kernel running on this machine, if one was booted. */
+  kernel?: MachineKernel;
+
+  private constructor(description: MachineDescription) {
+    this.description = description;
+    this.core = new Core();
+    this.powerOn();
+  }
+
+  /** Builds the machine in a machine file (a path, or a name in firmware/machines). */
+  static fromFile(nameOrPath: string): Machine {
+    return new Machine(loadMachine(nameOrPath));
+  }
+
+  /** Builds the machine from an already resolved description. */
+  static fromDescription(description: MachineDescription): Machine {
+    return new Machine(description);
+  }
+
+  private powerOn(): void {
+    const d = this.description;
+    const { dv } = this.core;
+    const mc = L.CONFIG_BASE;
+    const u32 = (at: number, v: number) => dv.setUint32(mc + at, v >>> 0, true);
+    const f64 = (at: number, v: number) => dv.setFloat64(mc + at, v, true);
+    u32(L.MC_SEED_LO, d.seed >>> 0);
+    u32(L.MC_SEED_HI, 0);
+    u32(L.MC_CPU_COUNT, d.cpu.count);
+    u32(L.MC_CPU_KHZ, d.cpu.kHz);
+    u32(L.MC_TLB_ENTRIES, d.cpu.tlbEntries);
+    u32(L.MC_TLB_MISS_CYCLES, d.cpu.tlbMissCycles);
+    u32(L.MC_MEMORY_READ_LATENCY_NS, d.memoryReadLatencyNs);
+    u32(L.MC_RAM_REGION_COUNT, d.memory.length);
+    f64(L.MC_ECAM_BASE, d.ecam.base);
+    u32(L.MC_ECAM_BUS_COUNT, d.ecam.buses);
+    u32(L.MC_POSTED_WRITE_CREDITS, d.postedWriteCredits);
+    f64(L.MC_MMIO_WINDOW_BASE, d.mmioWindow.base);
+    f64(L.MC_MMIO_WINDOW_SIZE, d.mmioWindow.size);
+    d.memory.forEach((r, i) => {
+      f64(L.MC_RAM_BASE0 + i * L.RAM_REGION_STRIDE, r.base);
+      f64(L.MC_RAM_SIZE0 + i * L.RAM_REGION_STRIDE, r.size);
+    });
+    const err = this.core.x.powerOn();
+    this.core.refresh();
+    if (err !== L.POWER_OK) {
+      const [path, rule] = POWER_ERRORS[err] ?? ["", `power-on failed (${err})`];
+      throw new FirmwareError(d.file || d.name, path, rule);
+    }
+    d.slots.forEach((slot, i) => this.addDevice(slot, i));
+  }
+
+  private addDevice(slot: SlotDescription, i: number): void {
+    const { dv } = this.core;
+    const base = L.DEVICE_CONFIG_BASE;
+    new Uint8Array(dv.buffer, base, 0x400).fill(0);
+    const u32 = (at: number, v: number) => dv.setUint32(base + at, v >>> 0, true);
+    const s = slot.spec;
+    const model = DEVICE_MODELS[s.model];
+    u32(L.DC_MODEL, model.number);
+    u32(L.DC_BUS, slot.bus);
+    u32(L.DC_DEVICE, slot.device);
+    u32(L.DC_FUNCTION, slot.function);
+    u32(L.DC_VENDOR_ID, s.vendorId);
+    u32(L.DC_DEVICE_ID, s.deviceId);
+    u32(L.DC_REVISION_ID, s.revisionId);
+    u32(L.DC_CLASS_CODE, s.classCode);
+    u32(L.DC_SUBSYSTEM_VENDOR_ID, s.subsystemVendorId);
+    u32(L.DC_SUBSYSTEM_ID, s.subsystemId);
+    u32(L.DC_INTERRUPT_PIN, s.interruptPin);
+    u32(L.DC_PCI_EXPRESS, s.express ? 1 : 0);
+    if (s.msi) {
+      u32(L.DC_MSI_VECTORS, s.msi.vectors);
+      u32(L.DC_MSI_OFFSET, s.msi.offset);
+      u32(L.DC_MSI_FLAGS, (s.msi.address64 ? L.MSI_FLAG_64BIT : 0) | (s.msi.perVectorMasking ? L.MSI_FLAG_MASKING : 0));
+    }
+    u32(L.DC_LINK_GENERATION, s.link.generation);
+    u32(L.DC_LINK_WIDTH, s.link.width);
+    u32(L.DC_MAX_PAYLOAD_SIZE, s.link.maxPayloadSize);
+    u32(L.DC_MAX_READ_REQUEST_SIZE, s.link.maxReadRequestSize);
+    u32(L.DC_LINK_LATENCY_NS, s.link.latencyNs);
+    u32(L.DC_TLP_OVERHEAD_BYTES, s.link.tlpOverheadBytes);
+    u32(L.DC_CLOCK_KHZ, s.clockKHz);
+    for (const bar of s.bars) {
+      dv.setFloat64(base + L.DC_BAR_SIZE0 + bar.index * 8, bar.size, true);
+      const flags = (bar.type === "io" ? L.BAR_FLAG_IO : 0) | (bar.type === "memory64" ? L.BAR_FLAG_64BIT : 0)
+        | (bar.prefetchable ? L.BAR_FLAG_PREFETCHABLE : 0);
+      u32(L.DC_BAR_FLAGS0 + bar.index * 4, flags);
+    }
+    for (const [name, value] of Object.entries(s.params)) u32(L.DC_PARAM0 + model.params[name] * 4, value);
+    const fn = this.core.x.addDevice();
+    if (fn < 0) {
+      const [field, rule] = DEVICE_ERRORS[fn] ?? ["", `cannot add device (${fn})`];
+      throw new FirmwareError(this.description.file || this.description.name, `/pci/slots/${i}${field === "device" ? "/device" : field === "link" ? "/link" : "/address"}`, rule);
+    }
+    this.functions.push({ index: fn, bus: slot.bus, device: slot.device, function: slot.function, deviceFile: slot.deviceFile });
+  }
+
+  /** Number of CPUs. */
+  get cpuCount(): number {
+    return this.description.cpu.count;
+  }
+
+  /** Core time, picoseconds. */
+  get nowPs(): number {
+    return this.core.nowPs;
+  }
+}
