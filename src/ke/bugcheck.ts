@@ -17,6 +17,7 @@ export const IRQL_NOT_LESS_OR_EQUAL = 0xA;
 export const SPIN_LOCK_ALREADY_OWNED = 0xF;
 export const SPIN_LOCK_NOT_OWNED = 0x10;
 export const KMODE_EXCEPTION_NOT_HANDLED = 0x1E;
+export const IRQL_GT_ZERO_AT_SYSTEM_SERVICE = 0x4A;
 export const NO_MORE_IRP_STACK_LOCATIONS = 0x35;
 export const MULTIPLE_IRP_COMPLETE_REQUESTS = 0x44;
 export const PAGE_FAULT_IN_NONPAGED_AREA = 0x50;
@@ -53,6 +54,11 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
     name: "KMODE_EXCEPTION_NOT_HANDLED",
     meaning: "A kernel-mode routine raised an exception that nothing handled.",
     parameters: ["Exception code", "Address where the exception occurred", "Exception parameter 0", "Exception parameter 1"],
+  },
+  [IRQL_GT_ZERO_AT_SYSTEM_SERVICE]: {
+    name: "IRQL_GT_ZERO_AT_SYSTEM_SERVICE",
+    meaning: "A thread returned to its caller (or ended) with the IRQL still above PASSIVE_LEVEL.",
+    parameters: ["Address of the routine that returned", "IRQL at return", "Reserved", "Reserved"],
   },
   [NO_MORE_IRP_STACK_LOCATIONS]: {
     name: "NO_MORE_IRP_STACK_LOCATIONS",

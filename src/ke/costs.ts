@@ -1,0 +1,33 @@
+/**
+ * The kernel's cost table: CPU cycles each kernel, HAL and register call charges to the
+ * CPU that makes it (firmware/costs.json, overridable per machine). Converted once to
+ * picoseconds at boot.
+ */
+
+/** Every cost the kernel charges; firmware/costs.json must name each one. */
+export const COST_NAMES = [
+  "READ_REGISTER", "WRITE_REGISTER", "KeGetCurrentIrql", "KeRaiseIrql", "KeLowerIrql", "KeAcquireSpinLock",
+  "KeReleaseSpinLock", "KeInitializeDpc", "KeInsertQueueDpc", "KeInitializeEvent", "KeSetEvent", "KeResetEvent",
+  "KeWaitForSingleObject", "KeStallExecutionProcessor", "KeQueryPerformanceCounter", "InterruptDispatch",
+  "InterruptEoi", "DpcDispatch", "ContextSwitch", "SystemCall", "ExAllocatePoolWithTag", "ExFreePoolWithTag",
+  "MmMapIoSpace", "MmGetPhysicalAddress", "MemoryAccess", "CopyPer64Bytes", "IoAllocateIrp", "IoFreeIrp",
+  "IoCallDriver", "IoCompleteRequest", "IoCreateDevice", "ConfigAccess", "AllocateCommonBuffer",
+] as const;
+
+/** A cost's name. */
+export type CostName = (typeof COST_NAMES)[number];
+
+/** Cost name to picoseconds on a CPU of the given clock. */
+export type CostTable = Record<CostName, number>;
+
+/** Converts a cycles table to picoseconds at `cpuKHz`; throws naming any missing cost. */
+export function costTableInPs(cycles: Record<string, number>, cpuKHz: number): CostTable {
+  const psPerCycle = 1e9 / cpuKHz;
+  const out = {} as CostTable;
+  for (const name of COST_NAMES) {
+    const c = cycles[name];
+    if (c === undefined) throw new Error(`firmware/costs.json has no cost "${name}"`);
+    out[name] = Math.round(c * psPerCycle);
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+/**
+ * Deferred procedure calls: per-processor queues that run at DISPATCH_LEVEL when the
+ * processor's IRQL drops below it (shared/specs/nt-semantics.md, DPCs).
+ */
+import { TRACK_CPU } from "../trace/recorder.js";
+import { DISPATCH_LEVEL } from "./irql.js";
+import { KE, type Kernel, type KPRCB } from "./kernel.js";
+
+/** KDPC importance. */
+export enum KDPC_IMPORTANCE {
+  LowImportance = 0,
+  MediumImportance = 1,
+  HighImportance = 2,
+  MediumHighImportance = 3,
+}
+
+/** DeferredRoutine(Dpc, DeferredContext, SystemArgument1, SystemArgument2). */
+export type PKDEFERRED_ROUTINE = (Dpc: KDPC, DeferredContext: unknown, SystemArgument1: unknown, SystemArgument2: unknown) => void;
+
+/** A DPC object. */
+export class KDPC {
+  Importance: KDPC_IMPORTANCE = KDPC_IMPORTANCE.MediumImportance;
+  /** Target processor, or null for the processor that queues it. */
+  Number: number | null = null;
+  DeferredRoutine!: PKDEFERRED_ROUTINE;
+  DeferredContext: unknown = null;
+  SystemArgument1: unknown = null;
+  SystemArgument2: unknown = null;
+  /** The processor whose queue holds the DPC, or null when not queued. */
+  DpcData: KPRCB | null = null;
+  /** When it was queued, ps. */
+  queuedAtPs = 0;
+  /** Arrival time of the interrupt whose ISR queued it, ps (NaN if none). */
+  interruptArrivalPs = NaN;
+  /** Trace flow from that interrupt. */
+  flow = 0;
+  /** Driver that initialised it. */
+  owner = "nt";
+}
+
+/** KeInitializeDpc: sets the routine and context, Medium importance, no target processor. */
+export function KeInitializeDpc(Dpc: KDPC, DeferredRoutine: PKDEFERRED_ROUTINE, DeferredContext: unknown): void {
+  const k = KE();
+  k.charge("KeInitializeDpc");
+  Dpc.DeferredRoutine = DeferredRoutine;
+  Dpc.DeferredContext = DeferredContext;
+  Dpc.Importance = KDPC_IMPORTANCE.MediumImportance;
+  Dpc.Number = null;
+  Dpc.DpcData = null;
+  Dpc.owner = k.attribution().driver;
+}
+
+/** KeSetImportanceDpc. */
+export function KeSetImportanceDpc(Dpc: KDPC, Importance: KDPC_IMPORTANCE): void {
+  Dpc.Importance = Importance;
+}
+
+/** KeSetTargetProcessorDpc: the DPC runs on processor `Number`. */
+export function KeSetTargetProcessorDpc(Dpc: KDPC, Number: number): void {
+  Dpc.Number = Number;
+}
+
+/**
+ * KeInsertQueueDpc: queues the DPC with two arguments and returns TRUE; if it is already
+ * queued returns FALSE and keeps the first arguments. Legal at any IRQL. When it targets
+ * the executing processor below DISPATCH_LEVEL it runs before this returns.
+ */
+export function KeInsertQueueDpc(Dpc: KDPC, SystemArgument1: unknown, SystemArgument2: unknown): boolean {
+  const k = KE();
+  k.charge("KeInsertQueueDpc");
+  if (Dpc.DpcData !== null) return false;
+  const target = Dpc.Number === null ? k.cpu : k.processors[Dpc.Number];
+  if (!target) return false;
+  Dpc.SystemArgument1 = SystemArgument1;
+  Dpc.SystemArgument2 = SystemArgument2;
+  Dpc.DpcData = target;
+  Dpc.queuedAtPs = k.cpu.time;
+  const active = k.cpu.activeInterrupts;
+  if (active.length > 0) {
+    const i = active[active.length - 1];
+    Dpc.interruptArrivalPs = i.arrivalPs;
+    Dpc.flow = i.flow;
+  } else {
+    Dpc.interruptArrivalPs = NaN;
+    Dpc.flow = 0;
+  }
+  if (Dpc.Importance === KDPC_IMPORTANCE.HighImportance) target.DpcQueue.unshift(Dpc);
+  else target.DpcQueue.push(Dpc);
+  if (target === k.cpu && k.cpu.irql < DISPATCH_LEVEL && !k.cpu.DpcRoutineActive) drainDpcs(k, k.cpu);
+  return true;
+}
+
+/** KeRemoveQueueDpc: dequeues the DPC; TRUE only if it was queued (it then never runs). */
+export function KeRemoveQueueDpc(Dpc: KDPC): boolean {
+  const q = Dpc.DpcData;
+  if (q === null) return false;
+  q.DpcQueue.splice(q.DpcQueue.indexOf(Dpc), 1);
+  Dpc.DpcData = null;
+  return true;
+}
+
+/** Runs `cpu`'s DPC queue at DISPATCH_LEVEL, then returns to the previous IRQL. */
+export function drainDpcs(k: Kernel, cpu: KPRCB): void {
+  if (cpu.DpcQueue.length === 0) return;
+  const previous = k.cpu;
+  k.cpu = cpu;
+  const old = cpu.irql;
+  cpu.irql = DISPATCH_LEVEL;
+  cpu.DpcRoutineActive = true;
+  try {
+    while (cpu.DpcQueue.length > 0) {
+      const dpc = cpu.DpcQueue.shift()!;
+      dpc.DpcData = null;
+      cpu.time = Math.max(cpu.time, dpc.queuedAtPs);
+      k.charge("DpcDispatch");
+      const start = cpu.time;
+      const stats = k.recorder.stats;
+      if (!Number.isNaN(dpc.interruptArrivalPs)) stats.interruptToDpc.add(start - dpc.interruptArrivalPs);
+      if (dpc.flow) k.recorder.flowEnd(dpc.flow, "interrupt to DPC", TRACK_CPU, cpu.Number, start);
+      const routine = dpc.DeferredRoutine.name || "DeferredRoutine";
+      k.recorder.note(start, `DPC ${dpc.owner}!${routine} on CPU ${cpu.Number}`);
+      k.invoke(dpc.owner, routine, () => dpc.DeferredRoutine(dpc, dpc.DeferredContext, dpc.SystemArgument1, dpc.SystemArgument2));
+      stats.dpcs++;
+      stats.dpcDuration.add(cpu.time - start);
+      k.recorder.slice(TRACK_CPU, cpu.Number, `DPC ${dpc.owner}!${routine}`, "dpc", start, cpu.time);
+    }
+  } finally {
+    cpu.DpcRoutineActive = false;
+    cpu.irql = old;
+    k.cpu = previous;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Interrupt objects and dispatch. A vector pending at a processor's local APIC above
+ * its IRQL is accepted, the processor raises to the vector's IRQL (vector >> 4), and
+ * each interrupt object connected to the vector is called, holding its spin lock, until
+ * one claims the interrupt; then EOI and back to the interrupted IRQL, where DPCs run.
+ */
+import { TRACK_CPU } from "../trace/recorder.js";
+import { KE, type Kernel, type KPRCB } from "./kernel.js";
+import { lowerTo } from "./level.js";
+import type { KIRQL } from "./irql.js";
+import { KSPIN_LOCK } from "./spinlock.js";
+
+/** ServiceRoutine(Interrupt, ServiceContext) for line-based interrupts. */
+export type PKSERVICE_ROUTINE = (Interrupt: KINTERRUPT, ServiceContext: unknown) => boolean;
+/** MessageServiceRoutine(Interrupt, ServiceContext, MessageID) for message-signalled interrupts. */
+export type PKMESSAGE_SERVICE_ROUTINE = (Interrupt: KINTERRUPT, ServiceContext: unknown, MessageID: number) => boolean;
+/** SynchronizeRoutine(SynchronizeContext) for KeSynchronizeExecution. */
+export type PKSYNCHRONIZE_ROUTINE = (SynchronizeContext: unknown) => boolean;
+
+/** An interrupt object. */
+export class KINTERRUPT {
+  ServiceRoutine: PKSERVICE_ROUTINE | null = null;
+  MessageServiceRoutine: PKMESSAGE_SERVICE_ROUTINE | null = null;
+  ServiceContext: unknown = null;
+  /** Message number for message-signalled interrupts. */
+  MessageIndex = 0;
+  Vector = 0;
+  Irql: KIRQL = 0;
+  SynchronizeIrql: KIRQL = 0;
+  /** Processors the interrupt is connected on. */
+  Processors: number[] = [];
+  /** The interrupt spin lock (ActualLock). */
+  readonly SpinLock = new KSPIN_LOCK();
+  Connected = false;
+  /** Driver that connected it. */
+  owner = "nt";
+}
+
+/** Connects an interrupt object to its vector on its processors (used by IoConnectInterrupt(Ex)). */
+export function connectInterruptObject(k: Kernel, i: KINTERRUPT): void {
+  for (const n of i.Processors) {
+    const table = k.processors[n].InterruptTable;
+    const list = table.get(i.Vector) ?? [];
+    list.push(i);
+    table.set(i.Vector, list);
+  }
+  i.Connected = true;
+}
+
+/** Disconnects an interrupt object. */
+export function disconnectInterruptObject(k: Kernel, i: KINTERRUPT): void {
+  for (const n of i.Processors) {
+    const list = k.processors[n].InterruptTable.get(i.Vector);
+    if (list) list.splice(list.indexOf(i), 1);
+  }
+  i.Connected = false;
+}
+
+/** Services every interrupt deliverable on `cpu` above its current IRQL. */
+export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
+  const previous = k.cpu;
+  k.cpu = cpu;
+  try {
+    for (;;) {
+      const v = k.core.highestPending(cpu.Number);
+      if (v === 0 || v >> 4 <= cpu.irql) return;
+      const arrival = k.core.arrivalPs(cpu.Number, v);
+      k.x.apicAccept(cpu.Number);
+      const old = cpu.irql;
+      cpu.irql = v >> 4;
+      cpu.time = Math.max(cpu.time, arrival);
+      const flow = k.flowId();
+      cpu.activeInterrupts.push({ vector: v, arrivalPs: arrival, flow });
+      k.charge("InterruptDispatch");
+      const start = cpu.time;
+      const stats = k.recorder.stats;
+      stats.interruptToIsr.add(start - arrival);
+      let claimedBy: KINTERRUPT | undefined;
+      for (const i of cpu.InterruptTable.get(v) ?? []) {
+        const routine = (i.MessageServiceRoutine ?? i.ServiceRoutine)!;
+        const name = routine.name || "InterruptService";
+        k.recorder.note(start, `ISR ${i.owner}!${name} vector 0x${v.toString(16)} on CPU ${cpu.Number}`);
+        i.SpinLock.owner = cpu.Number;
+        let claimed: boolean;
+        try {
+          claimed = k.invoke(i.owner, name, () => (i.MessageServiceRoutine
+            ? i.MessageServiceRoutine(i, i.ServiceContext, i.MessageIndex)
+            : i.ServiceRoutine!(i, i.ServiceContext)));
+        } finally {
+          i.SpinLock.owner = -1;
+        }
+        if (claimed) {
+          claimedBy = i;
+          break;
+        }
+      }
+      stats.isrs++;
+      stats.isrDuration.add(cpu.time - start);
+      if (!claimedBy) stats.unclaimedInterrupts++;
+      const label = claimedBy ? `ISR ${claimedBy.owner}!${(claimedBy.MessageServiceRoutine ?? claimedBy.ServiceRoutine)!.name}` : `unclaimed vector 0x${v.toString(16)}`;
+      k.recorder.slice(TRACK_CPU, cpu.Number, label, "isr", start, cpu.time, { vector: v, irql: v >> 4 });
+      k.recorder.flowStart(flow, "interrupt to DPC", TRACK_CPU, cpu.Number, start);
+      cpu.activeInterrupts.pop();
+      k.charge("InterruptEoi");
+      lowerTo(k, cpu, old);
+    }
+  } finally {
+    k.cpu = previous;
+  }
+}
+
+/**
+ * KeSynchronizeExecution: raises to the interrupt's synchronize IRQL, holds its spin
+ * lock, calls the routine, and returns the routine's result unchanged.
+ */
+export function KeSynchronizeExecution(Interrupt: KINTERRUPT, SynchronizeRoutine: PKSYNCHRONIZE_ROUTINE, SynchronizeContext: unknown): boolean {
+  const old = KeAcquireInterruptSpinLock(Interrupt);
+  try {
+    return SynchronizeRoutine(SynchronizeContext);
+  } finally {
+    KeReleaseInterruptSpinLock(Interrupt, old);
+  }
+}
+
+/** KeAcquireInterruptSpinLock: raises to the synchronize IRQL, takes the lock, returns the old IRQL. */
+export function KeAcquireInterruptSpinLock(Interrupt: KINTERRUPT): KIRQL {
+  const k = KE();
+  const old = k.cpu.irql;
+  if (Interrupt.SynchronizeIrql > old) k.cpu.irql = Interrupt.SynchronizeIrql;
+  k.charge("KeAcquireSpinLock");
+  Interrupt.SpinLock.owner = k.cpu.Number;
+  return old;
+}
+
+/** KeReleaseInterruptSpinLock: releases the lock and returns to `OldIrql`. */
+export function KeReleaseInterruptSpinLock(Interrupt: KINTERRUPT, OldIrql: KIRQL): void {
+  const k = KE();
+  Interrupt.SpinLock.owner = -1;
+  k.charge("KeReleaseSpinLock");
+  lowerTo(k, k.cpu, OldIrql);
+}

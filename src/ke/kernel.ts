@@ -1,0 +1,299 @@
+/**
+ * The kernel's per-machine state and the notion of "what is executing": the processors
+ * (each with its IRQL, DPC queue and local clock), the processor currently running
+ * code, what driver routine is running on it, the cost table, and bug checks.
+ *
+ * Kernel routines are free functions that act on the executing kernel and processor,
+ * as NT's current processor is implicit. One machine executes at a time per process.
+ */
+import type { Machine } from "../machine/machine.js";
+import type { Core, CoreExports } from "../machine/core.js";
+import * as L from "../machine/generated/layout.js";
+import { Recorder, TRACK_CPU, TRACK_PCI } from "../trace/recorder.js";
+import { BugCheck, KMODE_EXCEPTION_NOT_HANDLED, formatPointer } from "./bugcheck.js";
+import { costTableInPs, type CostName, type CostTable } from "./costs.js";
+import { PASSIVE_LEVEL, type KIRQL } from "./irql.js";
+import { NtStatusException, STATUS_ACCESS_VIOLATION, STATUS_UNHANDLED_EXCEPTION } from "./ntstatus.js";
+import type { KDPC } from "./dpc.js";
+import type { KINTERRUPT } from "./interrupt.js";
+import type { KTHREAD, Scheduler } from "./scheduler.js";
+import { drainCoreTrace } from "../trace/core-events.js";
+
+/** Who is running: a driver (by service name) and its routine. */
+export interface Attribution {
+  driver: string;
+  routine: string;
+}
+
+/** An interrupt being serviced on a processor (for latency and trace flows). */
+export interface ActiveInterrupt {
+  vector: number;
+  /** Arrival at the local APIC, ps. */
+  arrivalPs: number;
+  /** Flow id linking the ISR to the DPC it queues. */
+  flow: number;
+}
+
+/** A processor's control block (KPRCB): IRQL, DPC queue, local clock, interrupt table. */
+export class KPRCB {
+  /** Processor number. */
+  readonly Number: number;
+  private irqlValue: KIRQL = PASSIVE_LEVEL;
+  /** Queued DPCs, in the order they will run. */
+  readonly DpcQueue: KDPC[] = [];
+  /** The thread running on this processor, if any. */
+  CurrentThread: KTHREAD | null = null;
+  /** Attribution stack when no thread is running (interrupts and DPCs from idle). */
+  readonly idleStack: Attribution[] = [];
+  /** Interrupt objects connected per vector. */
+  readonly InterruptTable = new Map<number, KINTERRUPT[]>();
+  /** Interrupts being serviced, innermost last. */
+  readonly activeInterrupts: ActiveInterrupt[] = [];
+  /** True while the processor runs its DPC queue. */
+  DpcRoutineActive = false;
+  /** CR3 currently loaded, physical address. */
+  cr3 = 0;
+  private readonly timeIndex: number;
+
+  constructor(private readonly core: Core, index: number) {
+    this.Number = index;
+    this.timeIndex = core.cpuTimeIndex(index);
+  }
+
+  /** The processor's local clock, ps. */
+  get time(): number {
+    return this.core.f64[this.timeIndex];
+  }
+
+  set time(ps: number) {
+    this.core.f64[this.timeIndex] = ps;
+  }
+
+  /** Current IRQL. */
+  get irql(): KIRQL {
+    return this.irqlValue;
+  }
+
+  /** Sets the IRQL, where the local APIC reads it too. No rule checks: see KeRaiseIrql. */
+  set irql(level: KIRQL) {
+    this.irqlValue = level;
+    this.core.setIrql(this.Number, level);
+  }
+
+  /** The attribution stack of whatever runs on this processor now. */
+  get stack(): Attribution[] {
+    return this.CurrentThread ? this.CurrentThread.attribution : this.idleStack;
+  }
+}
+
+/** Options for booting the kernel on a machine. */
+export interface KernelOptions {
+  /** Record full trace events (slices, flows, bus and DMA events). */
+  trace?: boolean;
+}
+
+/** An error that is not a bug check: the workload can never finish (everything waits). */
+export class KernelHang extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KernelHang";
+  }
+}
+
+let current: Kernel | undefined;
+
+/** The kernel executing now; throws when kernel routines are called outside a machine. */
+export function KE(): Kernel {
+  if (!current) throw new Error("No machine is running: kernel routines can only be called from code a machine runs (Machine.exec, a driver, a workload).");
+  return current;
+}
+
+/** The kernel of one machine. */
+export class Kernel {
+  readonly machine: Machine;
+  readonly core: Core;
+  readonly x: CoreExports;
+  readonly processors: KPRCB[];
+  readonly recorder = new Recorder();
+  readonly cost: CostTable;
+  /** Driver Verifier's rule checks on. */
+  readonly verifier: boolean;
+  /** The processor executing now. */
+  cpu: KPRCB;
+  /** Set once the machine has bug checked; everything after rethrows it. */
+  crashed?: BugCheck;
+  scheduler!: Scheduler;
+  /** Services other layers register (I/O manager, PnP manager...), by name. */
+  readonly services = new Map<string, unknown>();
+  private nextFlow = 1;
+  private nextObjectAddress = 0x810000000000;
+
+  constructor(machine: Machine, options: KernelOptions = {}) {
+    this.machine = machine;
+    this.core = machine.core;
+    this.x = machine.core.x;
+    this.processors = Array.from({ length: machine.cpuCount }, (_, i) => new KPRCB(this.core, i));
+    this.cpu = this.processors[0];
+    this.cost = costTableInPs(machine.description.kernel.costs, machine.description.cpu.kHz);
+    this.verifier = machine.description.kernel.verifier;
+    this.recorder.enabled = options.trace ?? false;
+    this.x.traceEnable(this.recorder.enabled ? 1 : 0);
+    this.recorder.nameTrack(TRACK_CPU, undefined, "CPUs");
+    for (const p of this.processors) this.recorder.nameTrack(TRACK_CPU, p.Number, `CPU ${p.Number}`);
+    this.recorder.nameTrack(TRACK_PCI, undefined, "PCI functions");
+  }
+
+  /** Makes this kernel the executing one (for routines called from the host). */
+  activate(): void {
+    current = this;
+  }
+
+  /** Runs `fn` with `cpu` as the executing processor. */
+  on<T>(cpu: KPRCB, fn: () => T): T {
+    const previous = this.cpu;
+    current = this;
+    this.cpu = cpu;
+    try {
+      return fn();
+    } finally {
+      this.cpu = previous;
+    }
+  }
+
+  /** A fresh id for a trace flow arrow. */
+  flowId(): number {
+    return this.nextFlow++;
+  }
+
+  /** A stable kernel-space address for a bookkeeping object of `size` bytes (IRPs, locks...). */
+  objectAddress(size: number): number {
+    const a = this.nextObjectAddress;
+    this.nextObjectAddress += (size + 15) & ~15;
+    return a;
+  }
+
+  /** Charges `name`'s cost to the executing processor, then lets pending work preempt it. */
+  charge(name: CostName): void {
+    const cpu = this.cpu;
+    cpu.time += this.cost[name];
+    this.preemptionPoint(cpu);
+  }
+
+  /** Charges `ps` picoseconds to the executing processor. */
+  chargePs(ps: number): void {
+    const cpu = this.cpu;
+    cpu.time += ps;
+    this.preemptionPoint(cpu);
+  }
+
+  /**
+   * A point where the model lets hardware catch up with the processor and lets a
+   * higher-IRQL interrupt preempt what runs: device events up to the processor's clock
+   * are processed, and a deliverable interrupt is dispatched right here.
+   */
+  preemptionPoint(cpu: KPRCB): void {
+    if (this.crashed) throw this.crashed;
+    if (cpu.time >= this.core.nextEventPs) this.advanceCore(cpu.time);
+    const v = this.core.highestPending(cpu.Number);
+    if (v !== 0 && v >> 4 > cpu.irql) this.scheduler.dispatchInterrupts(cpu);
+  }
+
+  /** Runs device events up to `ps`, draining the trace ring as needed. */
+  advanceCore(ps: number): void {
+    for (;;) {
+      const r = this.x.run(ps);
+      if (r === 0) return;
+      this.afterCoreRun(r);
+      if (this.core.nowPs >= ps && this.core.nextEventPs > ps) return;
+    }
+  }
+
+  /** Handles the non-interrupt reasons a core run returned. */
+  afterCoreRun(reason: number): void {
+    if (reason & L.RUN_FAULT) {
+      const code = this.x.fault();
+      throw new Error(`machine core fault ${code}: ${code === L.FAULT_EVENT_QUEUE_FULL ? "the event queue is full" : "the device heap is full"}`);
+    }
+    if (this.recorder.enabled) drainCoreTrace(this.core, this.recorder);
+  }
+
+  /** Attribution of what runs now ("nt" when no driver routine is on the stack). */
+  attribution(): Attribution {
+    const stack = this.cpu.stack;
+    return stack.length > 0 ? stack[stack.length - 1] : { driver: "nt", routine: "KiSystemStartup" };
+  }
+
+  /**
+   * Calls a driver's routine with attribution. A thrown error that is not a bug check
+   * becomes 0x1E KMODE_EXCEPTION_NOT_HANDLED; async routines are followed to the end.
+   */
+  invoke<T>(driver: string, routine: string, fn: () => T): T {
+    const stack = this.cpu.stack;
+    stack.push({ driver, routine });
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      const bc = this.asBugCheck(e);
+      stack.pop();
+      throw bc;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (v) => { stack.pop(); return v; },
+        (e) => { const bc = this.asBugCheck(e); stack.pop(); throw bc; },
+      ) as T;
+    }
+    stack.pop();
+    return result;
+  }
+
+  /** A driver's error as the bug check Windows would raise. */
+  asBugCheck(e: unknown): BugCheck {
+    if (e instanceof BugCheck) return e;
+    if (this.crashed) return this.crashed;
+    const code = e instanceof NtStatusException ? e.status
+      : e instanceof TypeError || e instanceof RangeError ? STATUS_ACCESS_VIOLATION : STATUS_UNHANDLED_EXCEPTION;
+    try {
+      this.bugCheck(KMODE_EXCEPTION_NOT_HANDLED, code >>> 0, 0, 0, 0, e);
+    } catch (bc) {
+      return bc as BugCheck;
+    }
+    throw new Error("unreachable");
+  }
+
+  /** Stops the machine with a bug check and throws it. */
+  bugCheck(code: number, p1: number | bigint, p2: number | bigint, p3: number | bigint, p4: number | bigint, original?: unknown): never {
+    if (this.crashed) throw this.crashed;
+    const who = this.attribution();
+    const cpu = this.cpu;
+    const params = [p1, p2, p3, p4].map((p) => (typeof p === "bigint" ? p : BigInt(Math.trunc(p)))) as [bigint, bigint, bigint, bigint];
+    this.recorder.note(cpu.time, `KeBugCheckEx(0x${code.toString(16)}, ${params.map(formatPointer).join(", ")})`);
+    this.recorder.instant(TRACK_CPU, cpu.Number, `BugCheck 0x${code.toString(16)}`, "bugcheck", cpu.time);
+    const bc = new BugCheck(code, params, {
+      driver: who.driver,
+      routine: who.routine,
+      irql: cpu.irql,
+      cpu: cpu.Number,
+      timePs: cpu.time,
+      lastEvents: this.recorder.lastNotes(),
+    }, original);
+    this.crashed = bc;
+    throw bc;
+  }
+}
+
+/** KeBugCheckEx: stops the machine with `BugCheckCode` and four parameters. */
+export function KeBugCheckEx(BugCheckCode: number, P1: number | bigint, P2: number | bigint, P3: number | bigint, P4: number | bigint): never {
+  return KE().bugCheck(BugCheckCode, P1, P2, P3, P4);
+}
+
+/** The executing processor's number (KeGetCurrentProcessorNumber). */
+export function KeGetCurrentProcessorNumber(): number {
+  return KE().cpu.Number;
+}
+
+/** Number of processors (KeQueryActiveProcessorCount without the affinity out-parameter). */
+export function KeQueryActiveProcessorCount(): number {
+  return KE().processors.length;
+}

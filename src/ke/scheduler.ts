@@ -1,0 +1,298 @@
+/**
+ * Threads and the dispatcher loop. Driver and workload code runs to completion on the
+ * host; threads are async functions that give up their processor only in a kernel wait.
+ * The loop always runs next the work that can start earliest in simulated time (an
+ * interrupt, a DPC, a ready thread, a timer), first letting the devices run up to that
+ * time, so a run depends only on the machine, the workload and the seed.
+ *
+ * Approximation: work on two processors that overlaps in simulated time runs one after
+ * the other on the host; the later one sees the device state as of its own start (or
+ * later), and the trace shows the overlap.
+ */
+import { TRACK_CPU } from "../trace/recorder.js";
+import { IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from "./bugcheck.js";
+import { PASSIVE_LEVEL } from "./irql.js";
+import { KE, KernelHang, type Attribution, type Kernel, type KPRCB } from "./kernel.js";
+import type { NTSTATUS } from "./ntstatus.js";
+import { STATUS_SUCCESS } from "./ntstatus.js";
+import { dispatchInterrupts } from "./interrupt.js";
+import { drainDpcs } from "./dpc.js";
+
+/** A process: its name and the physical address of its page-table root. */
+export class KPROCESS {
+  private static nextId = 4;
+  readonly UniqueProcessId: number;
+  constructor(
+    readonly ImageFileName: string,
+    /** CR3: physical address of the PML4. */
+    public DirectoryTableBase: number,
+  ) {
+    this.UniqueProcessId = KPROCESS.nextId;
+    KPROCESS.nextId += 4;
+  }
+}
+
+/** Thread states. */
+export type ThreadState = "initialized" | "ready" | "running" | "waiting" | "terminated";
+
+/** A thread: an async body that runs on one processor at a time. */
+export class KTHREAD {
+  private static nextId = 8;
+  readonly ThreadId: number;
+  State: ThreadState = "initialized";
+  /** When the thread became ready, ps. */
+  readyAtPs = 0;
+  /** Status the current wait ends with. */
+  WaitStatus: NTSTATUS = STATUS_SUCCESS;
+  /** What the thread waits on, for diagnostics. */
+  waitingOn = "";
+  /** Driver attribution stack of this thread. */
+  readonly attribution: Attribution[] = [];
+  /** Cleanup for the current wait (removes wait blocks and its timer). */
+  cancelWait?: () => void;
+  result: unknown;
+  error: unknown;
+  private wake?: (status: NTSTATUS) => void;
+  private yielded?: () => void;
+
+  constructor(
+    readonly name: string,
+    readonly process: KPROCESS,
+    private readonly body: () => unknown,
+    /** Processor the thread must run on, or -1 for any. */
+    readonly affinity = -1,
+  ) {
+    this.ThreadId = KTHREAD.nextId;
+    KTHREAD.nextId += 4;
+  }
+
+  /** Runs the thread until it waits or ends (scheduler only). */
+  resume(): Promise<void> {
+    return new Promise<void>((yielded) => {
+      this.yielded = yielded;
+      this.State = "running";
+      if (this.wake) {
+        const wake = this.wake;
+        this.wake = undefined;
+        wake(this.WaitStatus);
+        return;
+      }
+      let r: unknown;
+      try {
+        r = this.body();
+      } catch (e) {
+        this.finish(undefined, e);
+        return;
+      }
+      Promise.resolve(r).then((v) => this.finish(v, undefined), (e) => this.finish(undefined, e));
+    });
+  }
+
+  private finish(value: unknown, error: unknown): void {
+    this.result = value;
+    this.error = error;
+    this.State = "terminated";
+    this.yielded?.();
+  }
+
+  /** Gives up the processor until the scheduler resumes the thread; resolves to WaitStatus. */
+  block(what: string): Promise<NTSTATUS> {
+    this.State = "waiting";
+    this.waitingOn = what;
+    const p = new Promise<NTSTATUS>((resolve) => (this.wake = resolve));
+    const y = this.yielded!;
+    this.yielded = undefined;
+    y();
+    return p;
+  }
+}
+
+/** A kernel timer entry: fires `fire` at `duePs`. */
+export interface TimerEntry {
+  duePs: number;
+  seq: number;
+  fire: () => void;
+  cancelled: boolean;
+}
+
+const WORK_INTERRUPT = 1;
+const WORK_DPC = 2;
+const WORK_THREAD = 3;
+
+/** The dispatcher: ready threads, timers, and the loop. */
+export class Scheduler {
+  readonly ready: KTHREAD[] = [];
+  readonly threads: KTHREAD[] = [];
+  private readonly timers: TimerEntry[] = [];
+  private timerSeq = 0;
+
+  constructor(private readonly k: Kernel, readonly systemProcess: KPROCESS) {}
+
+  /** Creates a thread (system process unless given) and makes it ready now. */
+  createThread(name: string, body: () => unknown, options: { process?: KPROCESS; affinity?: number; readyAtPs?: number } = {}): KTHREAD {
+    const t = new KTHREAD(name, options.process ?? this.systemProcess, body, options.affinity ?? -1);
+    this.threads.push(t);
+    this.makeReady(t, options.readyAtPs ?? this.k.cpu.time);
+    return t;
+  }
+
+  /** Puts a thread on the ready queue as of `atPs`. */
+  makeReady(t: KTHREAD, atPs: number): void {
+    t.State = "ready";
+    t.readyAtPs = atPs;
+    t.waitingOn = "";
+    this.ready.push(t);
+  }
+
+  /** Arms a timer at `duePs`; returns it for cancelling. */
+  addTimer(duePs: number, fire: () => void): TimerEntry {
+    const e: TimerEntry = { duePs, seq: this.timerSeq++, fire, cancelled: false };
+    let i = this.timers.length;
+    while (i > 0 && (this.timers[i - 1].duePs > duePs)) i--;
+    this.timers.splice(i, 0, e);
+    return e;
+  }
+
+  /** Disarms a timer; returns whether it was armed. */
+  cancelTimer(e: TimerEntry): boolean {
+    const i = this.timers.indexOf(e);
+    if (i < 0) return false;
+    this.timers.splice(i, 1);
+    e.cancelled = true;
+    return true;
+  }
+
+  /** Dispatches the interrupts deliverable on `cpu` now (preemption points call this). */
+  dispatchInterrupts(cpu: KPRCB): void {
+    dispatchInterrupts(this.k, cpu);
+  }
+
+  private firstReady(cpu: KPRCB): KTHREAD | undefined {
+    for (const t of this.ready) if (t.affinity < 0 || t.affinity === cpu.Number) return t;
+    return undefined;
+  }
+
+  /**
+   * Runs the machine until `done()` holds, or until simulated time `limitPs`. Throws the
+   * BugCheck if the machine stops, or KernelHang if nothing can ever happen again.
+   */
+  async run(done: () => boolean, limitPs = Infinity): Promise<void> {
+    const k = this.k;
+    const core = k.core;
+    k.activate();
+    while (!done()) {
+      if (k.crashed) throw k.crashed;
+      let bestCpu: KPRCB | undefined;
+      let bestTime = Infinity;
+      let bestKind = 0;
+      let bestThread: KTHREAD | undefined;
+      for (const cpu of k.processors) {
+        let t = Infinity;
+        let kind = 0;
+        let thread: KTHREAD | undefined;
+        const v = core.highestPending(cpu.Number);
+        if (v !== 0 && v >> 4 > cpu.irql) {
+          t = Math.max(cpu.time, core.arrivalPs(cpu.Number, v));
+          kind = WORK_INTERRUPT;
+        } else if (cpu.DpcQueue.length > 0) {
+          let queued = Infinity;
+          for (const d of cpu.DpcQueue) queued = Math.min(queued, d.queuedAtPs);
+          t = Math.max(cpu.time, queued);
+          kind = WORK_DPC;
+        } else if ((thread = this.firstReady(cpu))) {
+          t = Math.max(cpu.time, thread.readyAtPs);
+          kind = WORK_THREAD;
+        }
+        if (t < bestTime) {
+          bestTime = t;
+          bestCpu = cpu;
+          bestKind = kind;
+          bestThread = thread;
+        }
+      }
+      const timerDue = this.timers.length > 0 ? this.timers[0].duePs : Infinity;
+      const target = Math.min(bestTime, timerDue, limitPs);
+
+      if (target === Infinity) {
+        // Nothing can start until a device interrupts.
+        if (core.nextEventPs === Infinity) throw this.hang();
+        const r = k.x.run(Infinity);
+        if (r !== 0) k.afterCoreRun(r);
+        continue;
+      }
+      if (core.nextEventPs <= target) {
+        const r = k.x.run(target);
+        if (r !== 0) {
+          k.afterCoreRun(r);
+          continue;
+        }
+      } else if (core.nowPs < target) {
+        k.x.run(target);
+      }
+      if (timerDue <= bestTime && timerDue <= limitPs) {
+        this.fireTimers(timerDue);
+        continue;
+      }
+      if (!bestCpu || bestTime > limitPs) return;
+      await this.execute(bestCpu, bestKind, bestTime, bestThread);
+    }
+  }
+
+  private fireTimers(nowPs: number): void {
+    const k = this.k;
+    while (this.timers.length > 0 && this.timers[0].duePs <= nowPs) {
+      const e = this.timers.shift()!;
+      k.on(k.processors[0], () => e.fire());
+    }
+  }
+
+  private async execute(cpu: KPRCB, kind: number, startPs: number, thread?: KTHREAD): Promise<void> {
+    const k = this.k;
+    k.activate();
+    k.cpu = cpu;
+    cpu.time = startPs;
+    if (kind === WORK_INTERRUPT) {
+      dispatchInterrupts(k, cpu);
+      return;
+    }
+    if (kind === WORK_DPC) {
+      drainDpcs(k, cpu);
+      return;
+    }
+    const t = thread!;
+    this.ready.splice(this.ready.indexOf(t), 1);
+    cpu.CurrentThread = t;
+    k.charge("ContextSwitch");
+    if (cpu.cr3 !== t.process.DirectoryTableBase) {
+      cpu.cr3 = t.process.DirectoryTableBase;
+      k.x.setCr3(cpu.Number, cpu.cr3);
+    }
+    const begin = cpu.time;
+    await t.resume();
+    k.activate();
+    k.cpu = cpu;
+    cpu.CurrentThread = null;
+    k.recorder.slice(TRACK_CPU, cpu.Number, t.name, "thread", begin, cpu.time, { thread: t.ThreadId });
+    if (t.State === "terminated" && t.error === undefined && cpu.irql !== PASSIVE_LEVEL) {
+      const irql = cpu.irql;
+      cpu.irql = PASSIVE_LEVEL;
+      try {
+        k.bugCheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, 0, irql, 0, 0);
+      } catch (e) {
+        t.error = e;
+      }
+    }
+    if (t.State === "terminated" && k.crashed) t.error = k.crashed;
+  }
+
+  private hang(): KernelHang {
+    const waiting = this.threads.filter((t) => t.State === "waiting").map((t) => `"${t.name}" waits on ${t.waitingOn}`);
+    return new KernelHang(`Nothing can run any more and no device has anything scheduled: ${waiting.length ? waiting.join("; ") : "no thread is waiting"}.`);
+  }
+}
+
+/** The thread running on the executing processor (KeGetCurrentThread). */
+export function KeGetCurrentThread(): KTHREAD | null {
+  return KE().cpu.CurrentThread;
+}
+

@@ -1,0 +1,146 @@
+/**
+ * Memory at virtual addresses, as the executing processor sees it through its MMU:
+ * RtlCopyMemory and friends, typed reads and writes (what `*(PULONG)p` is in C), and
+ * block transfers to and from host byte arrays. A fault on kernel memory is a bug check
+ * (0x50 below DISPATCH_LEVEL; 0xD1 from a driver or 0xA from the kernel at or above);
+ * a fault on a user-mode address raises STATUS_ACCESS_VIOLATION for the caller to handle.
+ */
+import * as L from "../machine/generated/layout.js";
+import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL, PAGE_FAULT_IN_NONPAGED_AREA } from "../ke/bugcheck.js";
+import { DISPATCH_LEVEL } from "../ke/irql.js";
+import { KE, type Kernel } from "../ke/kernel.js";
+import { NtStatusException, STATUS_ACCESS_VIOLATION } from "../ke/ntstatus.js";
+import { SYSTEM_SPACE_START } from "./address-space.js";
+
+/** A virtual address (lower-half form; system space from 0x8000_0000_0000). */
+export type PVOID = number;
+
+function fault(k: Kernel, va: number, write: boolean): never {
+  if (va < SYSTEM_SPACE_START) throw new NtStatusException(STATUS_ACCESS_VIOLATION);
+  const irql = k.cpu.irql;
+  if (irql >= DISPATCH_LEVEL) {
+    const code = k.attribution().driver === "nt" ? IRQL_NOT_LESS_OR_EQUAL : DRIVER_IRQL_NOT_LESS_OR_EQUAL;
+    k.bugCheck(code, va, irql, write ? 1 : 0, 0);
+  }
+  k.bugCheck(PAGE_FAULT_IN_NONPAGED_AREA, va, write ? 2 : 0, 0, 0);
+}
+
+/** Checks the executing CPU's last access and bug checks (or raises) on a fault. */
+function check(k: Kernel, write: boolean): void {
+  const cpu = k.cpu.Number;
+  const status = k.core.accessStatus(cpu);
+  if (status === L.ACCESS_OK || status === L.ACCESS_MASTER_ABORT) return;
+  if (status === L.ACCESS_PAGE_FAULT) fault(k, k.core.lastFault(cpu).va, write);
+  throw new RangeError(`memory access failed (status ${status})`);
+}
+
+function read(size: number, va: PVOID): number {
+  const k = KE();
+  k.charge("MemoryAccess");
+  const v = k.x.cpuRead(k.cpu.Number, va, size, 0) >>> 0;
+  check(k, false);
+  return v;
+}
+
+function write(size: number, va: PVOID, value: number, hi = 0): void {
+  const k = KE();
+  k.charge("MemoryAccess");
+  k.x.cpuWrite(k.cpu.Number, va, size, value >>> 0, hi >>> 0, 0);
+  check(k, true);
+}
+
+/** Reads a UCHAR at `va`. */
+export const readU8 = (va: PVOID): number => read(1, va);
+/** Reads a USHORT at `va`. */
+export const readU16 = (va: PVOID): number => read(2, va);
+/** Reads a ULONG at `va`. */
+export const readU32 = (va: PVOID): number => read(4, va);
+/** Reads a ULONG64 at `va`. */
+export function readU64(va: PVOID): bigint {
+  const k = KE();
+  k.charge("MemoryAccess");
+  const lo = k.x.cpuRead(k.cpu.Number, va, 8, 0) >>> 0;
+  check(k, false);
+  return (BigInt(k.core.valueHi(k.cpu.Number)) << 32n) | BigInt(lo);
+}
+/** Writes a UCHAR at `va`. */
+export const writeU8 = (va: PVOID, value: number): void => write(1, va, value);
+/** Writes a USHORT at `va`. */
+export const writeU16 = (va: PVOID, value: number): void => write(2, va, value);
+/** Writes a ULONG at `va`. */
+export const writeU32 = (va: PVOID, value: number): void => write(4, va, value);
+/** Writes a ULONG64 at `va`. */
+export function writeU64(va: PVOID, value: bigint | number): void {
+  const v = BigInt(value);
+  write(8, va, Number(v & 0xFFFFFFFFn), Number((v >> 32n) & 0xFFFFFFFFn));
+}
+
+function chargeCopy(k: Kernel, length: number): void {
+  k.cpu.time += k.cost.CopyPer64Bytes * Math.ceil(length / 64);
+  k.charge("MemoryAccess");
+}
+
+function block(op: number, dst: PVOID, src: number, length: number): number {
+  const k = KE();
+  chargeCopy(k, length);
+  const done = k.x.cpuBlock(k.cpu.Number, op, dst, src, length, 0);
+  const status = k.core.accessStatus(k.cpu.Number);
+  if (status === L.ACCESS_PAGE_FAULT) fault(k, k.core.lastFault(k.cpu.Number).va, op !== L.BLOCK_COMPARE && op !== L.BLOCK_TO_SCRATCH);
+  if (status === L.ACCESS_MASTER_ABORT) throw new NtStatusException(STATUS_ACCESS_VIOLATION);
+  return done;
+}
+
+/** RtlCopyMemory: copies `Length` bytes from `Source` to `Destination` (non-overlapping). */
+export function RtlCopyMemory(Destination: PVOID, Source: PVOID, Length: number): void {
+  if (Length > 0) block(L.BLOCK_COPY, Destination, Source, Length);
+}
+
+/** RtlMoveMemory: copies `Length` bytes; the ranges may overlap. */
+export function RtlMoveMemory(Destination: PVOID, Source: PVOID, Length: number): void {
+  if (Length <= 0) return;
+  if (Destination > Source && Destination < Source + Length) {
+    // Overlap with the destination above: go through a host copy.
+    writeBytes(Destination, readBytes(Source, Length));
+  } else {
+    block(L.BLOCK_COPY, Destination, Source, Length);
+  }
+}
+
+/** RtlZeroMemory: zeroes `Length` bytes. */
+export function RtlZeroMemory(Destination: PVOID, Length: number): void {
+  if (Length > 0) block(L.BLOCK_FILL, Destination, 0, Length);
+}
+
+/** RtlFillMemory: fills `Length` bytes with `Fill`. */
+export function RtlFillMemory(Destination: PVOID, Length: number, Fill: number): void {
+  if (Length > 0) block(L.BLOCK_FILL, Destination, Fill & 0xFF, Length);
+}
+
+/** RtlCompareMemory: the number of leading bytes that are equal. */
+export function RtlCompareMemory(Source1: PVOID, Source2: PVOID, Length: number): number {
+  return Length > 0 ? block(L.BLOCK_COMPARE, Source1, Source2, Length) : 0;
+}
+
+/** Reads `length` bytes at `va` into a new host array. */
+export function readBytes(va: PVOID, length: number): Uint8Array {
+  const k = KE();
+  const out = new Uint8Array(length);
+  for (let done = 0; done < length; ) {
+    const n = Math.min(L.SCRATCH_SIZE, length - done);
+    block(L.BLOCK_TO_SCRATCH, va + done, 0, n);
+    out.set(k.core.u8.subarray(L.SCRATCH_BASE, L.SCRATCH_BASE + n), done);
+    done += n;
+  }
+  return out;
+}
+
+/** Writes host bytes at `va`. */
+export function writeBytes(va: PVOID, bytes: Uint8Array): void {
+  const k = KE();
+  for (let done = 0; done < bytes.length; ) {
+    const n = Math.min(L.SCRATCH_SIZE, bytes.length - done);
+    k.core.u8.set(bytes.subarray(done, done + n), L.SCRATCH_BASE);
+    block(L.BLOCK_FROM_SCRATCH, va + done, 0, n);
+    done += n;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Turns the core's trace ring (bus, DMA and interrupt records) into recorder events on
+ * the PCI function tracks.
+ */
+import type { Core } from "../machine/core.js";
+import * as L from "../machine/generated/layout.js";
+import { Recorder, TRACK_PCI } from "./recorder.js";
+
+const MASTER_ABORT_REASONS: Record<number, string> = {
+  [L.MA_UNBACKED]: "no memory or device at the address",
+  [L.MA_BUS_MASTER_DISABLED]: "bus mastering disabled",
+};
+
+function hex(v: bigint | number): string {
+  return `0x${v.toString(16)}`;
+}
+
+/** Reads every record the core wrote since the last drain into `recorder`. */
+export function drainCoreTrace(core: Core, recorder: Recorder): void {
+  const { dv, u32 } = core;
+  const headAt = (L.CORE_STATE_BASE + L.CORE_TRACE_HEAD) >> 2;
+  const tailAt = (L.CORE_STATE_BASE + L.CORE_TRACE_TAIL) >> 2;
+  let tail = u32[tailAt];
+  const head = u32[headAt];
+  while (tail !== head) {
+    const p = L.TRACE_RING_BASE + (tail & (L.TRACE_CAPACITY - 1)) * L.TRACE_RECORD_SIZE;
+    const t = Number(dv.getBigUint64(p, true));
+    const kind = dv.getUint16(p + 8, true);
+    const fn = dv.getUint16(p + 10, true);
+    const a = dv.getUint32(p + 12, true);
+    const b = dv.getBigUint64(p + 16, true);
+    const c = dv.getBigUint64(p + 24, true);
+    const tid = fn === 0xFFFF ? 0xFFFF : fn;
+    switch (kind) {
+      case L.TR_MMIO_READ:
+        recorder.instant(TRACK_PCI, tid, `MMIO read BAR${a >>> 24}+${hex(a & 0xFFFFFF)}`, "mmio", t, { value: hex(b), size: Number(c) });
+        break;
+      case L.TR_MMIO_WRITE:
+        recorder.instant(TRACK_PCI, tid, `MMIO write BAR${a >>> 24}+${hex(a & 0xFFFFFF)}`, "mmio", t, { value: hex(b), size: Number(c) });
+        break;
+      case L.TR_CONFIG_READ:
+        recorder.instant(TRACK_PCI, tid, `config read ${hex(a)}`, "config", t, { value: hex(b), size: Number(c) });
+        break;
+      case L.TR_CONFIG_WRITE:
+        recorder.instant(TRACK_PCI, tid, `config write ${hex(a)}`, "config", t, { value: hex(b), size: Number(c) });
+        break;
+      case L.TR_DMA_READ:
+        recorder.slice(TRACK_PCI, tid, `DMA read ${a} B`, "dma", t, Number(c), { busAddress: hex(b), bytes: a, direction: "memory to device" });
+        break;
+      case L.TR_DMA_WRITE:
+        recorder.slice(TRACK_PCI, tid, `DMA write ${a} B`, "dma", t, Number(c), { busAddress: hex(b), bytes: a, direction: "device to memory" });
+        break;
+      case L.TR_MSI:
+        recorder.slice(TRACK_PCI, tid, "MSI", "interrupt", t, Number(c), { address: hex(b), data: hex(a) });
+        break;
+      case L.TR_INTX:
+        recorder.instant(TRACK_PCI, tid, a ? `INT${"ABCD"[Number(b) - 1] ?? "?"}# asserted` : `INT${"ABCD"[Number(b) - 1] ?? "?"}# deasserted`, "interrupt", t);
+        break;
+      case L.TR_MASTER_ABORT:
+        recorder.instant(TRACK_PCI, tid, "master abort", "error", t, { address: hex(b), reason: MASTER_ABORT_REASONS[a] ?? a });
+        break;
+      case L.TR_DEVICE_ERROR:
+        recorder.instant(TRACK_PCI, tid, `device error ${a}`, "error", t, { argument: hex(b) });
+        break;
+      case L.TR_APIC_PENDING:
+        recorder.instant(TRACK_PCI, 0xFFFF, `vector ${hex(a)} pending at CPU ${b}`, "interrupt", t);
+        break;
+      case L.TR_WRITE_LANDED:
+        recorder.instant(TRACK_PCI, tid, `${a} B landed`, "dma", t, { busAddress: hex(b) });
+        break;
+    }
+    tail = (tail + 1) >>> 0;
+  }
+  u32[tailAt] = tail;
+}
