@@ -1,0 +1,33 @@
+/**
+ * The HAL's state for one machine: the platform it discovered and its mapping of the
+ * ECAM window. Registered with the kernel as the "hal" service.
+ */
+import { KE, type Kernel } from "../ke/kernel.js";
+import type { PlatformInfo } from "./acpi.js";
+
+/** HAL state. */
+export class Hal {
+  /** Virtual address of the ECAM window once mapped. */
+  ecamVa = 0;
+  /** Next interrupt vector to hand out, and the processor for the next message. */
+  nextVector = 0x51;
+  nextProcessor = 0;
+
+  constructor(readonly k: Kernel, readonly platform: PlatformInfo) {}
+
+  /** Hands out an interrupt vector (IRQL = vector >> 4) and a target processor. */
+  allocateVector(): { vector: number; processor: number } {
+    const vector = this.nextVector;
+    this.nextVector = this.nextVector >= 0xBF ? 0x51 : this.nextVector + 1;
+    const processor = this.nextProcessor;
+    this.nextProcessor = (this.nextProcessor + 1) % this.k.processors.length;
+    return { vector, processor };
+  }
+}
+
+/** The executing machine's HAL. */
+export function HAL(k: Kernel = KE()): Hal {
+  const h = k.services.get("hal");
+  if (!h) throw new Error("the HAL is not initialised");
+  return h as Hal;
+}
