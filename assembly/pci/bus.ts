@@ -3,15 +3,15 @@
 // function, anything else is a master abort (reads return all ones, writes vanish).
 //
 // Timing: a read is a request TLP down the function's link and a completion back up;
-// the CPU stalls for the round trip. A write is posted: it reaches the device when its
-// TLP arrives (an event), and the CPU only stalls when the link has more than its posted
-// credits queued.
+// the CPU stalls for the round trip. A configuration write is non-posted and costs the
+// same round trip. A memory write is posted: it reaches the device when its TLP arrives
+// (an event), and the CPU only stalls when the link has more than its posted credits queued.
 
 import { core, count, C_CONFIG_READS, C_CONFIG_WRITES, C_MASTER_ABORTS, C_MMIO_READS, C_MMIO_WRITES } from "../sim/core";
 import { CpuState, ACCESS_OK, ACCESS_MASTER_ABORT } from "../sim/cpu";
 import { schedule } from "../sim/queue";
 import { runUntil } from "../sim/run";
-import { EV_CONFIG_WRITE, EV_MMIO_WRITE } from "../sim/events";
+import { EV_MMIO_WRITE } from "../sim/events";
 import { trace, TR_CONFIG_READ, TR_CONFIG_WRITE, TR_MASTER_ABORT, TR_MMIO_READ, TR_MMIO_WRITE, MA_UNBACKED } from "../sim/trace";
 import { platform, ROOT_COMPLEX_UR_LATENCY_PS } from "../platform/platform";
 import { deviceRead, deviceWrite } from "../devices/index";
@@ -67,7 +67,8 @@ export function busCpuRead(s: CpuState, pa: u64, size: u32): u64 {
     const arrive = sendDown(link, t, 0);
     runUntil(arrive, false);
     const offset = <u32>(pa - e.base);
-    const v = deviceRead(fn, e.bar, offset, size);
+    // A completion carries `size` bytes: whatever the model returns beyond them is not on the wire.
+    const v = deviceRead(fn, e.bar, offset, size) & allOnes(size);
     count(C_MMIO_READS);
     trace(arrive, TR_MMIO_READ, fn, (e.bar << 24) | offset, v, size);
     s.localTimePs = <f64>sendUp(link, arrive, size);
@@ -104,16 +105,22 @@ export function busCpuWrite(s: CpuState, pa: u64, size: u32, value: u64): void {
     const link = functionLink(e.fn);
     const arrive = sendDown(link, t, size);
     const offset = <u32>(pa - e.base);
-    schedule(arrive, EV_MMIO_WRITE, e.fn, (<u64>e.bar << 40) | (<u64>size << 32) | <u64>offset, value);
+    // A write TLP carries `size` bytes: bits of `value` above them never reach the device.
+    schedule(arrive, EV_MMIO_WRITE, e.fn, (<u64>e.bar << 40) | (<u64>size << 32) | <u64>offset, value & allOnes(size));
     postedStall(s, link, t, size);
     return;
   }
   const fn = ecamFunction(pa);
   if (fn >= 0 && size <= 4) {
+    // Configuration writes are non-posted (PCIe CfgWr): the CPU waits for the completion,
+    // so what it does next (say, an MMIO access through a BAR it just programmed, decoded
+    // here at issue) already sees the write.
+    const offset = ecamOffset;
     const link = functionLink(fn);
     const arrive = sendDown(link, t, size);
-    schedule(arrive, EV_CONFIG_WRITE, fn, (<u64>size << 32) | <u64>ecamOffset, value);
-    postedStall(s, link, t, size);
+    runUntil(arrive, false);
+    deliverConfigWrite(fn, size, offset, <u32>value);
+    s.localTimePs = <f64>sendUp(link, arrive, 0);
     return;
   }
   if (fn == -1) return;
