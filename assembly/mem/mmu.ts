@@ -75,6 +75,7 @@ export function translate(cpu: u32, va: u64, access: u32): u64 {
   let leaf = entry | PTE_A;
   if ((access & ACCESS_WRITE) != 0) leaf |= PTE_D;
   if (leaf != entry) store<u64>(entryAddr, leaf);
-  tlbInsert(cpu, vpn, (leaf & PTE_ADDRESS_MASK) | bits | (leaf & (PTE_D | PTE_G)));
+  // PTE_P marks the cached value as valid: a read-only supervisor mapping of frame 0 is otherwise 0, a miss.
+  tlbInsert(cpu, vpn, (leaf & PTE_ADDRESS_MASK) | bits | (leaf & (PTE_D | PTE_G)) | PTE_P);
   return (leaf & PTE_ADDRESS_MASK) | (va & 0xFFF);
 }

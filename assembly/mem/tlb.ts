@@ -2,7 +2,7 @@
 //
 //   TlbEntry (TLB_ENTRY_SIZE = 16 bytes)
 //   +0 tag   u64   vpn << 1 | 1 (0: empty)
-//   +8 value u64   frame address | effective PTE_RW, PTE_US, PTE_D, PTE_G | PTE_NX
+//   +8 value u64   frame address | PTE_P | effective PTE_RW, PTE_US, PTE_D, PTE_G | PTE_NX
 
 import { TLB_BASE, TLB_ENTRY_SIZE, TLB_MAX_ENTRIES } from "../memmap";
 import { platform } from "../platform/platform";
