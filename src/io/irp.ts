@@ -1,0 +1,371 @@
+/**
+ * IRPs and their stack locations, IoAllocateIrp / IoFreeIrp, the stack-location macros,
+ * IoCallDriver and IoCompleteRequest with completion routines and pending propagation
+ * (shared/specs/nt-semantics.md, IRPs).
+ */
+import { KE } from "../ke/kernel.js";
+import { MULTIPLE_IRP_COMPLETE_REQUESTS, NO_MORE_IRP_STACK_LOCATIONS, DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
+import { NT_ERROR, NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { KPROCESSOR_MODE, type KEVENT } from "../ke/dispatcher.js";
+import type { KTHREAD } from "../ke/scheduler.js";
+import type { KIRQL } from "../ke/irql.js";
+import type { PVOID } from "../mm/memory.js";
+import { TRACK_IO } from "../trace/recorder.js";
+import type { DEVICE_OBJECT } from "./objects.js";
+
+// Major function codes.
+export const IRP_MJ_CREATE = 0x00;
+export const IRP_MJ_CREATE_NAMED_PIPE = 0x01;
+export const IRP_MJ_CLOSE = 0x02;
+export const IRP_MJ_READ = 0x03;
+export const IRP_MJ_WRITE = 0x04;
+export const IRP_MJ_QUERY_INFORMATION = 0x05;
+export const IRP_MJ_SET_INFORMATION = 0x06;
+export const IRP_MJ_FLUSH_BUFFERS = 0x09;
+export const IRP_MJ_DEVICE_CONTROL = 0x0E;
+export const IRP_MJ_INTERNAL_DEVICE_CONTROL = 0x0F;
+export const IRP_MJ_SHUTDOWN = 0x10;
+export const IRP_MJ_CLEANUP = 0x12;
+export const IRP_MJ_POWER = 0x16;
+export const IRP_MJ_SYSTEM_CONTROL = 0x17;
+export const IRP_MJ_PNP = 0x1B;
+export const IRP_MJ_MAXIMUM_FUNCTION = 0x1B;
+
+/** Major function names for traces and inspection. */
+export const IRP_MJ_NAMES: Record<number, string> = {
+  0x00: "IRP_MJ_CREATE", 0x01: "IRP_MJ_CREATE_NAMED_PIPE", 0x02: "IRP_MJ_CLOSE", 0x03: "IRP_MJ_READ", 0x04: "IRP_MJ_WRITE",
+  0x05: "IRP_MJ_QUERY_INFORMATION", 0x06: "IRP_MJ_SET_INFORMATION", 0x09: "IRP_MJ_FLUSH_BUFFERS",
+  0x0E: "IRP_MJ_DEVICE_CONTROL", 0x0F: "IRP_MJ_INTERNAL_DEVICE_CONTROL", 0x10: "IRP_MJ_SHUTDOWN", 0x12: "IRP_MJ_CLEANUP",
+  0x16: "IRP_MJ_POWER", 0x17: "IRP_MJ_SYSTEM_CONTROL", 0x1B: "IRP_MJ_PNP",
+};
+
+// Stack location control flags.
+/** The driver at this location returned STATUS_PENDING (IoMarkIrpPending). */
+export const SL_PENDING_RETURNED = 0x01;
+export const SL_ERROR_RETURNED = 0x02;
+export const SL_INVOKE_ON_CANCEL = 0x20;
+export const SL_INVOKE_ON_SUCCESS = 0x40;
+export const SL_INVOKE_ON_ERROR = 0x80;
+
+/** IO_NO_INCREMENT and friends (priority boosts; recorded only). */
+export const IO_NO_INCREMENT = 0;
+export const IO_DISK_INCREMENT = 1;
+export const IO_SERIAL_INCREMENT = 2;
+
+/** Verifier 0xC9: IoCompleteRequest with STATUS_PENDING. */
+export const VERIFIER_IO_COMPLETE_PENDING = 0x06;
+/** Verifier 0xC9: IoCompleteRequest with a cancel routine still set. */
+export const VERIFIER_IO_COMPLETE_CANCEL_ROUTINE = 0x07;
+/** Verifier 0xC9: a dispatch routine returned STATUS_PENDING without IoMarkIrpPending. */
+export const VERIFIER_PENDING_NOT_MARKED = 0x23D;
+/** Verifier 0xC9: a dispatch routine called IoMarkIrpPending but returned another status. */
+export const VERIFIER_MARKED_NOT_PENDING = 0x23E;
+
+/** IO_STATUS_BLOCK. */
+export class IO_STATUS_BLOCK {
+  Status: NTSTATUS = STATUS_SUCCESS;
+  Information = 0;
+}
+
+/** IoCompletion(DeviceObject, Irp, Context). */
+export type PIO_COMPLETION_ROUTINE = (DeviceObject: DEVICE_OBJECT | null, Irp: IRP, Context: unknown) => NTSTATUS;
+
+/** A dispatch routine; may be async when it runs at PASSIVE_LEVEL and waits. */
+export type PDRIVER_DISPATCH = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => NTSTATUS | Promise<NTSTATUS>;
+
+/**
+ * The Parameters union of a stack location: four pointer-sized slots at offsets 0, 8,
+ * 16, 24, read through the union member views, so Parameters.Read.Length and
+ * Parameters.DeviceIoControl.OutputBufferLength alias as they do in C.
+ */
+export class IO_STACK_PARAMETERS {
+  /** The four slots (Others.Argument1..4). */
+  readonly slots: unknown[] = [0, 0, 0, 0];
+  private views: Record<string, object> = {};
+
+  private view<T extends object>(name: string, fields: Record<string, number>): T {
+    let v = this.views[name];
+    if (!v) {
+      const slots = this.slots;
+      v = {};
+      for (const [field, slot] of Object.entries(fields)) {
+        Object.defineProperty(v, field, { get: () => slots[slot], set: (x) => (slots[slot] = x), enumerable: true });
+      }
+      this.views[name] = v;
+    }
+    return v as T;
+  }
+
+  get Create(): { SecurityContext: unknown; Options: number; FileAttributes: number; ShareAccess: number; EaLength: number } {
+    return this.view("Create", { SecurityContext: 0, Options: 1, FileAttributes: 2, ShareAccess: 2, EaLength: 3 });
+  }
+  get Read(): { Length: number; Key: number; ByteOffset: number } {
+    return this.view("Read", { Length: 0, Key: 1, ByteOffset: 2 });
+  }
+  get Write(): { Length: number; Key: number; ByteOffset: number } {
+    return this.view("Write", { Length: 0, Key: 1, ByteOffset: 2 });
+  }
+  get DeviceIoControl(): { OutputBufferLength: number; InputBufferLength: number; IoControlCode: number; Type3InputBuffer: PVOID } {
+    return this.view("DeviceIoControl", { OutputBufferLength: 0, InputBufferLength: 1, IoControlCode: 2, Type3InputBuffer: 3 });
+  }
+  get QueryId(): { IdType: number } {
+    return this.view("QueryId", { IdType: 0 });
+  }
+  get QueryDeviceRelations(): { Type: number } {
+    return this.view("QueryDeviceRelations", { Type: 0 });
+  }
+  get QueryCapabilities(): { Capabilities: unknown } {
+    return this.view("QueryCapabilities", { Capabilities: 0 });
+  }
+  get StartDevice(): { AllocatedResources: unknown; AllocatedResourcesTranslated: unknown } {
+    return this.view("StartDevice", { AllocatedResources: 0, AllocatedResourcesTranslated: 1 });
+  }
+  get Power(): { SystemContext: number; Type: number; State: number; ShutdownType: number } {
+    return this.view("Power", { SystemContext: 0, Type: 1, State: 2, ShutdownType: 3 });
+  }
+  get Others(): { Argument1: unknown; Argument2: unknown; Argument3: unknown; Argument4: unknown } {
+    return this.view("Others", { Argument1: 0, Argument2: 1, Argument3: 2, Argument4: 3 });
+  }
+
+  /** Copies another location's parameters. */
+  copyFrom(other: IO_STACK_PARAMETERS): void {
+    for (let i = 0; i < 4; i++) this.slots[i] = other.slots[i];
+  }
+}
+
+/** IO_STACK_LOCATION. */
+export class IO_STACK_LOCATION {
+  MajorFunction = 0;
+  MinorFunction = 0;
+  Flags = 0;
+  Control = 0;
+  readonly Parameters = new IO_STACK_PARAMETERS();
+  DeviceObject: DEVICE_OBJECT | null = null;
+  FileObject: unknown = null;
+  CompletionRoutine: PIO_COMPLETION_ROUTINE | null = null;
+  Context: unknown = null;
+  /** Driver that set CompletionRoutine (attribution). */
+  completionOwner = "nt";
+
+  /** Clears the location (as the I/O manager does once a driver is done with it). */
+  clear(): void {
+    this.MajorFunction = 0;
+    this.MinorFunction = 0;
+    this.Flags = 0;
+    this.Control = 0;
+    this.Parameters.slots.fill(0);
+    this.DeviceObject = null;
+    this.FileObject = null;
+    this.CompletionRoutine = null;
+    this.Context = null;
+  }
+}
+
+/** Cancel routine: (DeviceObject, Irp). */
+export type PDRIVER_CANCEL = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => void;
+
+let nextIrpSerial = 1;
+
+/** An I/O request packet. */
+export class IRP {
+  readonly Type = 6;
+  /** Kernel-space address of the IRP (for bug check parameters and inspection). */
+  readonly address: number;
+  /** Serial number, for trace async slices. */
+  readonly serial = nextIrpSerial++;
+  MdlAddress: unknown = null;
+  Flags = 0;
+  readonly AssociatedIrp = { SystemBuffer: 0 as PVOID, MasterIrp: null as IRP | null, IrpCount: 0 };
+  readonly IoStatus = new IO_STATUS_BLOCK();
+  RequestorMode: KPROCESSOR_MODE = KPROCESSOR_MODE.KernelMode;
+  PendingReturned = false;
+  readonly StackCount: number;
+  /** 1-based index of the current stack location; StackCount + 1 when none is current. */
+  CurrentLocation: number;
+  Cancel = false;
+  CancelIrql: KIRQL = 0;
+  CancelRoutine: PDRIVER_CANCEL | null = null;
+  UserBuffer: PVOID = 0;
+  UserEvent: KEVENT | null = null;
+  UserIosb: IO_STATUS_BLOCK | null = null;
+  readonly Tail = { Overlay: { Thread: null as KTHREAD | null, ListEntry: null as unknown, DriverContext: [null, null, null, null] as unknown[] } };
+  readonly Stack: IO_STACK_LOCATION[];
+  /** True once IoCompleteRequest has run the whole stack. */
+  completed = false;
+  /** Called when completion reaches the top of the stack (the I/O manager's own requests). */
+  onCompleted: ((irp: IRP) => void) | null = null;
+
+  constructor(stackSize: number, address: number) {
+    this.StackCount = stackSize;
+    this.CurrentLocation = stackSize + 1;
+    this.address = address;
+    this.Stack = Array.from({ length: stackSize }, () => new IO_STACK_LOCATION());
+  }
+}
+
+/** Bytes of an IRP with `n` stack locations (IoSizeOfIrp). */
+export function IoSizeOfIrp(StackSize: number): number {
+  return 0xD0 + StackSize * 0x48;
+}
+
+/** IoAllocateIrp: an IRP with `StackSize` locations and no current location. */
+export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP {
+  const k = KE();
+  k.charge("IoAllocateIrp");
+  return new IRP(StackSize, k.objectAddress(IoSizeOfIrp(StackSize)));
+}
+
+/** IoFreeIrp. */
+export function IoFreeIrp(Irp: IRP): void {
+  KE().charge("IoFreeIrp");
+  Irp.Tail.Overlay.Thread = null;
+}
+
+/** IoGetCurrentIrpStackLocation. */
+export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
+  return Irp.Stack[Irp.CurrentLocation - 1];
+}
+
+/** IoGetNextIrpStackLocation: the location the next lower driver will see. */
+export function IoGetNextIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
+  return Irp.Stack[Irp.CurrentLocation - 2];
+}
+
+/** IoSkipCurrentIrpStackLocation: the next lower driver reuses the current location. */
+export function IoSkipCurrentIrpStackLocation(Irp: IRP): void {
+  Irp.CurrentLocation++;
+}
+
+/** IoSetNextIrpStackLocation: makes the next location current (for IRPs a driver sends itself). */
+export function IoSetNextIrpStackLocation(Irp: IRP): void {
+  Irp.CurrentLocation--;
+}
+
+/** IoCopyCurrentIrpStackLocationToNext: copies all but the completion routine, its context and the control flags. */
+export function IoCopyCurrentIrpStackLocationToNext(Irp: IRP): void {
+  const cur = IoGetCurrentIrpStackLocation(Irp);
+  const next = IoGetNextIrpStackLocation(Irp);
+  next.MajorFunction = cur.MajorFunction;
+  next.MinorFunction = cur.MinorFunction;
+  next.Flags = cur.Flags;
+  next.Parameters.copyFrom(cur.Parameters);
+  next.FileObject = cur.FileObject;
+  next.DeviceObject = cur.DeviceObject;
+  next.CompletionRoutine = null;
+  next.Context = null;
+  next.Control = 0;
+}
+
+/** IoSetCompletionRoutine: sets the routine in the NEXT location with its invoke conditions. */
+export function IoSetCompletionRoutine(Irp: IRP, CompletionRoutine: PIO_COMPLETION_ROUTINE | null, Context: unknown, InvokeOnSuccess: boolean, InvokeOnError: boolean, InvokeOnCancel: boolean): void {
+  const next = IoGetNextIrpStackLocation(Irp);
+  next.CompletionRoutine = CompletionRoutine;
+  next.Context = Context;
+  next.completionOwner = KE().attribution().driver;
+  next.Control = 0;
+  if (InvokeOnSuccess) next.Control |= SL_INVOKE_ON_SUCCESS;
+  if (InvokeOnError) next.Control |= SL_INVOKE_ON_ERROR;
+  if (InvokeOnCancel) next.Control |= SL_INVOKE_ON_CANCEL;
+}
+
+/** IoMarkIrpPending: marks the current location pending. */
+export function IoMarkIrpPending(Irp: IRP): void {
+  IoGetCurrentIrpStackLocation(Irp).Control |= SL_PENDING_RETURNED;
+}
+
+/**
+ * The pending rule, checked once both halves are known: what the dispatch routine
+ * returned, and whether its location was marked pending when completion passed it
+ * (by IoMarkIrpPending in the dispatch routine, or by a completion routine propagating
+ * PendingReturned for an IRP it passed down).
+ */
+interface PendingAudit {
+  irp: IRP;
+  device: DEVICE_OBJECT;
+  returned?: NTSTATUS;
+  marked?: boolean;
+}
+
+const audits = new WeakMap<IO_STACK_LOCATION, PendingAudit>();
+
+function auditPending(location: IO_STACK_LOCATION, a: PendingAudit): void {
+  if (a.returned === undefined || a.marked === undefined) return;
+  audits.delete(location);
+  const k = KE();
+  if (!k.verifier) return;
+  if (a.returned === STATUS_PENDING && !a.marked) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_PENDING_NOT_MARKED, a.device.address, a.irp.address, a.returned);
+  if (a.returned !== STATUS_PENDING && a.marked) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_MARKED_NOT_PENDING, a.device.address, a.irp.address, a.returned >>> 0);
+}
+
+/**
+ * IoCallDriver: makes the next location current, stores the device in it and calls the
+ * driver's dispatch routine for its major function; returns exactly what it returned.
+ * No location left is 0x35 NO_MORE_IRP_STACK_LOCATIONS.
+ */
+export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | Promise<NTSTATUS> {
+  const k = KE();
+  k.charge("IoCallDriver");
+  Irp.CurrentLocation--;
+  if (Irp.CurrentLocation <= 0) k.bugCheck(NO_MORE_IRP_STACK_LOCATIONS, Irp.address, 0, 0, 0);
+  const location = IoGetCurrentIrpStackLocation(Irp);
+  location.DeviceObject = DeviceObject;
+  const driver = DeviceObject.DriverObject;
+  const dispatch = driver.MajorFunction[location.MajorFunction];
+  const audit: PendingAudit = { irp: Irp, device: DeviceObject };
+  audits.set(location, audit);
+  const returned = (status: NTSTATUS): NTSTATUS => {
+    audit.returned = status;
+    auditPending(location, audit);
+    return status;
+  };
+  const result = k.invoke(driver.serviceName, dispatch.name || "DispatchRoutine", () => dispatch(DeviceObject, Irp));
+  return result instanceof Promise ? result.then(returned) : returned(result);
+}
+
+/**
+ * IoCompleteRequest: walks the stack upward from the current location, calling each
+ * completion routine whose condition holds, propagating pending where no routine runs;
+ * STATUS_MORE_PROCESSING_REQUIRED from a routine stops the walk. Completing an IRP twice
+ * is 0x44 MULTIPLE_IRP_COMPLETE_REQUESTS.
+ */
+export function IoCompleteRequest(Irp: IRP, PriorityBoost: number): void {
+  const k = KE();
+  k.charge("IoCompleteRequest");
+  if (Irp.completed) k.bugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, Irp.address, 0, 0, 0);
+  const status = Irp.IoStatus.Status;
+  if (k.verifier) {
+    if (status === STATUS_PENDING || status === -1) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_IO_COMPLETE_PENDING, status >>> 0, Irp.address, 0);
+    if (Irp.CancelRoutine) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_IO_COMPLETE_CANCEL_ROUTINE, 0, Irp.address, 0);
+  }
+  while (Irp.CurrentLocation <= Irp.StackCount) {
+    const location = IoGetCurrentIrpStackLocation(Irp);
+    Irp.PendingReturned = (location.Control & SL_PENDING_RETURNED) !== 0;
+    const audit = audits.get(location);
+    if (audit) {
+      audit.marked = Irp.PendingReturned;
+      auditPending(location, audit);
+    }
+    const routine = location.CompletionRoutine;
+    const context = location.Context;
+    const control = location.Control;
+    const owner = location.completionOwner;
+    location.clear();
+    Irp.CurrentLocation++;
+    const s = Irp.IoStatus.Status;
+    const invoke = routine !== null && (
+      (NT_SUCCESS(s) && (control & SL_INVOKE_ON_SUCCESS) !== 0)
+      || (NT_ERROR(s) && (control & SL_INVOKE_ON_ERROR) !== 0)
+      || (Irp.Cancel && (control & SL_INVOKE_ON_CANCEL) !== 0));
+    if (invoke) {
+      const device = Irp.CurrentLocation <= Irp.StackCount ? IoGetCurrentIrpStackLocation(Irp).DeviceObject : null;
+      const r = k.invoke(owner, routine!.name || "CompletionRoutine", () => routine!(device, Irp, context));
+      if (r === STATUS_MORE_PROCESSING_REQUIRED) return;
+    } else if (Irp.PendingReturned && Irp.CurrentLocation <= Irp.StackCount) {
+      IoMarkIrpPending(Irp);
+    }
+  }
+  Irp.completed = true;
+  k.recorder.stats.irps++;
+  k.recorder.asyncEnd(Irp.serial, "IRP", "irp", k.cpu.time, { status: Irp.IoStatus.Status >>> 0, information: Irp.IoStatus.Information });
+  Irp.onCompleted?.(Irp);
+}

@@ -1,0 +1,50 @@
+/**
+ * The I/O manager of one machine: loaded drivers, device objects, the object namespace
+ * and symbolic links. Registered with the kernel as the "io" service.
+ */
+import { KE, type Kernel } from "../ke/kernel.js";
+import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { DRIVER_OBJECT, type DEVICE_OBJECT } from "./objects.js";
+
+/** A driver module: what DriverEntry receives and returns. */
+export interface DriverModule {
+  DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NTSTATUS | Promise<NTSTATUS>;
+}
+
+/** I/O manager state. */
+export class IoManager {
+  readonly drivers = new Map<string, DRIVER_OBJECT>();
+  readonly devices: DEVICE_OBJECT[] = [];
+  /** Lower-case object name to device. */
+  readonly namespace = new Map<string, DEVICE_OBJECT>();
+  /** Lower-case link ("\\dosdevices\\edu0") to lower-case device name. */
+  readonly symbolicLinks = new Map<string, string>();
+  nextAutoName = 1;
+
+  constructor(readonly k: Kernel) {}
+
+  /** Loads a driver: creates its DRIVER_OBJECT and calls DriverEntry. */
+  async loadDriver(service: string, module: DriverModule): Promise<{ status: NTSTATUS; driver: DRIVER_OBJECT }> {
+    const existing = this.drivers.get(service);
+    if (existing) return { status: STATUS_SUCCESS, driver: existing };
+    const driver = new DRIVER_OBJECT(service, this.k.objectAddress(0x150));
+    const status = await this.k.invoke(service, "DriverEntry", () => module.DriverEntry(driver, `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${service}`));
+    if (status >>> 0 < 0x80000000) this.drivers.set(service, driver);
+    return { status, driver };
+  }
+
+  /** The device a name or symbolic link refers to. */
+  resolve(name: string): DEVICE_OBJECT | undefined {
+    let n = name.toLowerCase().replace(/^\\\\\.\\/, "\\dosdevices\\").replace(/^\\\?\?\\/, "\\dosdevices\\");
+    const target = this.symbolicLinks.get(n);
+    if (target) n = target;
+    return this.namespace.get(n);
+  }
+}
+
+/** The executing machine's I/O manager. */
+export function IO(k: Kernel = KE()): IoManager {
+  const io = k.services.get("io");
+  if (!io) throw new Error("the I/O manager is not initialised");
+  return io as IoManager;
+}

@@ -1,0 +1,76 @@
+/**
+ * User processes: a KPROCESS with its own address space (sharing the system half), a
+ * handle table and a heap of user-mode pages. Programs run as threads of a process.
+ */
+import { KE, type Kernel } from "../ke/kernel.js";
+import { KPROCESS, type KTHREAD } from "../ke/scheduler.js";
+import { MM } from "../mm/manager.js";
+import { PAGE_SIZE } from "../mm/pfn.js";
+import { RangeAllocator } from "../mm/va-allocator.js";
+import type { AddressSpace } from "../mm/address-space.js";
+import type { DEVICE_OBJECT } from "./objects.js";
+
+/** Lowest user-mode allocation address. */
+export const USER_HEAP_START = 0x10000;
+/** One past the highest user-mode allocation address. */
+export const USER_HEAP_END = 0x7FFE0000;
+
+/** FILE_OBJECT: an open instance of a device. */
+export class FILE_OBJECT {
+  readonly Type = 5;
+  FsContext: unknown = null;
+  FsContext2: unknown = null;
+  constructor(readonly DeviceObject: DEVICE_OBJECT, readonly FileName: string) {}
+}
+
+/** A user process. */
+export class EPROCESS extends KPROCESS {
+  readonly handles = new Map<number, FILE_OBJECT>();
+  private nextHandle = 4;
+  readonly heap = new RangeAllocator(USER_HEAP_START, USER_HEAP_END, PAGE_SIZE);
+  /** Win32 last-error value per thread. */
+  readonly lastError = new Map<KTHREAD, number>();
+
+  constructor(name: string, readonly space: AddressSpace) {
+    super(name, space.cr3);
+  }
+
+  /** Adds a handle for `file`. */
+  insertHandle(file: FILE_OBJECT): number {
+    const h = this.nextHandle;
+    this.nextHandle += 4;
+    this.handles.set(h, file);
+    return h;
+  }
+}
+
+/** Creates a user process. */
+export function createProcess(name: string, k: Kernel = KE()): EPROCESS {
+  return new EPROCESS(name, MM(k).createAddressSpace());
+}
+
+/** Commits `bytes` of zeroed user memory in `process`; returns its address or 0. */
+export function allocateUserMemory(process: EPROCESS, bytes: number, k: Kernel = KE()): number {
+  const mm = MM(k);
+  const size = Math.ceil(Math.max(bytes, 1) / PAGE_SIZE) * PAGE_SIZE;
+  const va = process.heap.allocate(size);
+  if (va < 0) return 0;
+  for (let off = 0; off < size; off += PAGE_SIZE) {
+    const frame = mm.pfn.allocatePage();
+    if (frame < 0) return 0;
+    k.x.physFill(frame * PAGE_SIZE, PAGE_SIZE, 0);
+    process.space.map(va + off, frame * PAGE_SIZE, { writable: true, user: true, noExecute: true });
+  }
+  return va;
+}
+
+/** Frees user memory from allocateUserMemory. */
+export function freeUserMemory(process: EPROCESS, va: number, bytes: number, k: Kernel = KE()): void {
+  const mm = MM(k);
+  const size = Math.ceil(Math.max(bytes, 1) / PAGE_SIZE) * PAGE_SIZE;
+  for (let off = 0; off < size; off += PAGE_SIZE) {
+    const pa = process.space.unmap(va + off);
+    if (pa >= 0) mm.pfn.freePage(pa / PAGE_SIZE);
+  }
+  process.heap.release(va, size);
+}

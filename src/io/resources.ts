@@ -1,0 +1,79 @@
+/**
+ * Hardware resources as the PnP manager hands them to a driver in IRP_MN_START_DEVICE:
+ * CM_RESOURCE_LIST with CM_PARTIAL_RESOURCE_DESCRIPTORs for memory ranges and (message)
+ * interrupts, raw (as the bus sees them) and translated (as the processor sees them).
+ */
+
+export const CmResourceTypeNull = 0;
+export const CmResourceTypePort = 1;
+export const CmResourceTypeInterrupt = 2;
+export const CmResourceTypeMemory = 3;
+export const CmResourceTypeBusNumber = 6;
+
+export const CmResourceShareUndetermined = 0;
+export const CmResourceShareDeviceExclusive = 1;
+export const CmResourceShareShared = 3;
+
+/** Interrupt flags. */
+export const CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE = 0x0;
+export const CM_RESOURCE_INTERRUPT_LATCHED = 0x1;
+export const CM_RESOURCE_INTERRUPT_MESSAGE = 0x2;
+/** Memory flags. */
+export const CM_RESOURCE_MEMORY_READ_WRITE = 0x0;
+export const CM_RESOURCE_MEMORY_PREFETCHABLE = 0x4;
+
+/** CM_PARTIAL_RESOURCE_DESCRIPTOR (the fields of the union members in use here). */
+export interface CM_PARTIAL_RESOURCE_DESCRIPTOR {
+  Type: number;
+  ShareDisposition: number;
+  Flags: number;
+  u: {
+    /** CmResourceTypeMemory / CmResourceTypePort: physical start and length in bytes. */
+    Memory?: { Start: number; Length: number };
+    Port?: { Start: number; Length: number };
+    /** Line-based interrupt. */
+    Interrupt?: { Level: number; Vector: number; Affinity: number };
+    /** Message-signalled interrupt (Flags has CM_RESOURCE_INTERRUPT_MESSAGE). */
+    MessageInterrupt?: {
+      Raw: { MessageCount: number; Vector: number; Affinity: number };
+      Translated: { Level: number; Vector: number; Affinity: number };
+    };
+  };
+}
+
+/** CM_PARTIAL_RESOURCE_LIST. */
+export interface CM_PARTIAL_RESOURCE_LIST {
+  Version: number;
+  Revision: number;
+  Count: number;
+  PartialDescriptors: CM_PARTIAL_RESOURCE_DESCRIPTOR[];
+}
+
+/** CM_FULL_RESOURCE_DESCRIPTOR. */
+export interface CM_FULL_RESOURCE_DESCRIPTOR {
+  InterfaceType: number;
+  BusNumber: number;
+  PartialResourceList: CM_PARTIAL_RESOURCE_LIST;
+}
+
+/** CM_RESOURCE_LIST. */
+export interface CM_RESOURCE_LIST {
+  Count: number;
+  List: CM_FULL_RESOURCE_DESCRIPTOR[];
+}
+
+/** A one-element CM_RESOURCE_LIST for a PCI device. */
+export function resourceList(busNumber: number, descriptors: CM_PARTIAL_RESOURCE_DESCRIPTOR[]): CM_RESOURCE_LIST {
+  return {
+    Count: 1,
+    List: [{ InterfaceType: 5, BusNumber: busNumber, PartialResourceList: { Version: 1, Revision: 1, Count: descriptors.length, PartialDescriptors: descriptors } }],
+  };
+}
+
+/** Raw and translated resources assigned to a device. */
+export interface AssignedResources {
+  raw: CM_RESOURCE_LIST;
+  translated: CM_RESOURCE_LIST;
+  /** Message address and data per message, for IO_INTERRUPT_MESSAGE_INFO. */
+  messages: { address: number; data: number; vector: number; irql: number; processor: number }[];
+}
