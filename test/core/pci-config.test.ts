@@ -437,4 +437,99 @@ describe("write rule property", () => {
   });
 });
 
-void DATA_BASE;
+
+
+// ---- variants built from edited device descriptions -----------------------------------
+
+describe("device variants", () => {
+  test("ECAM addressing: a function at 01:05.2 answers at ecam + (1 << 20 | 5 << 15 | 2 << 12)", () => {
+    const h = new CoreHarness({
+      edit: (d) => {
+        d.ecam.buses = 2;
+        d.slots[0] = { ...d.slots[0], bus: 1, device: 5, function: 2 };
+      },
+    });
+    expect(h.cfgRead(0, 4, { bus: 1, dev: 5, fn: 2 })).toBe(0x11E81234);
+    expect(h.cfgRead(0, 2, { bus: 0, dev: 5, fn: 2 })).toBe(0xFFFF);
+    expect(h.cfgRead(0, 2, { bus: 1, dev: 5, fn: 0 })).toBe(0xFFFF);
+    expect(h.read(h.ecamBase + (1 << 20) + (5 << 15) + (2 << 12) + 0x2C, 2).value).toBe(0x1AF4n);
+  });
+
+  test("header type bit 7 marks a multi-function device", () => {
+    const h = new CoreHarness({
+      edit: (d) => { d.slots.push({ ...structuredClone(d.slots[0]), function: 1 }); },
+    });
+    expect(h.cfgRead(CFG.HEADER_TYPE, 1, { bus: 0, dev: 3, fn: 0 }) & 0x80).toBe(0x80);
+    expect(h.cfgRead(CFG.HEADER_TYPE, 1, { bus: 0, dev: 3, fn: 1 }) & 0x80).toBe(0x80);
+    expect(h.cfgRead(CFG.HEADER_TYPE, 1, { bus: 0, dev: 3, fn: 1 }) & 0x7F).toBe(0);
+  });
+
+  test("64-bit BAR: two slots, sizing reads ~(size-1) | 0x4 (| 0x8 prefetchable) low and all ones high; decodes above 4 GiB", () => {
+    const h = new CoreHarness({
+      edit: (d) => { d.slots[0].spec.bars = [{ index: 0, size: 1 << 20, type: "memory64", prefetchable: true }]; },
+    });
+    h.cfgWrite(CFG.BAR0, 4, 0xFFFFFFFF);
+    h.cfgWrite(CFG.BAR0 + 4, 4, 0xFFFFFFFF);
+    expect(h.cfgRead(CFG.BAR0, 4) >>> 0).toBe(0xFFF0000C);
+    expect(h.cfgRead(CFG.BAR0 + 4, 4) >>> 0).toBe(0xFFFFFFFF);
+    const base = 0x4_C030_0000;
+    h.identityMap(base, 1 << 20);
+    h.cfgWrite(CFG.BAR0, 4, base % 2 ** 32);
+    h.cfgWrite(CFG.BAR0 + 4, 4, Math.floor(base / 2 ** 32));
+    h.cfgWrite(CFG.COMMAND, 2, CMD.MEMORY);
+    expect(h.read(base + EDU.ID, 4)).toEqual({ value: 0x010000EDn, status: L.ACCESS_OK });
+    h.identityMap(base % 2 ** 32, 4096);
+    expect(h.read(base % 2 ** 32, 4).status).toBe(L.ACCESS_MASTER_ABORT); // the low 32 bits alone do not decode
+  });
+
+  test("I/O BAR: bit 0 reads 1 and sizing reads ~(size-1) | 1", () => {
+    const h = new CoreHarness({
+      edit: (d) => { d.slots[0].spec.bars = [{ index: 0, size: 1 << 20, type: "memory32", prefetchable: false }, { index: 1, size: 32, type: "io", prefetchable: false }]; },
+    });
+    expect(h.cfgRead(CFG.BAR0 + 4, 4) & 1).toBe(1);
+    h.cfgWrite(CFG.BAR0 + 4, 4, 0xFFFFFFFF);
+    expect(h.cfgRead(CFG.BAR0 + 4, 4) >>> 0).toBe((~31 | 1) >>> 0);
+  });
+
+  test("MSI capability 32-bit form: size 0x0A with the data at +0x08", () => {
+    const h = readyEdu({ edit: (d) => { d.slots[0].spec.msi = { offset: 0x40, vectors: 1, address64: false, perVectorMasking: false }; } });
+    expect(h.cfgRead(MSI_CAP + 2, 2) & 0x80).toBe(0);
+    h.cfgWrite(MSI_CAP + 4, 4, 0xFEE00000);
+    h.cfgWrite(MSI_CAP + 8, 2, 0x0066);
+    h.cfgWrite(MSI_CAP + 2, 2, 1);
+    h.mmioWrite(EDU.IRQ_RAISE, 1);
+    h.advance(10e6);
+    expect(h.core.highestPending(0)).toBe(0x66);
+  });
+
+  test("MSI capability: multiple message capable reports log2 of the vectors", () => {
+    const h = new CoreHarness({ edit: (d) => { d.slots[0].spec.msi = { offset: 0x50, vectors: 8, address64: true, perVectorMasking: false }; } });
+    expect(h.cfgRead(CFG.CAP_PTR, 1)).toBe(0x50);
+    expect((h.cfgRead(0x52, 2) >> 1) & 7).toBe(3);
+  });
+
+  test("MSI per-vector masking: a masked vector sets its pending bit and is sent when unmasked (64-bit form: mask +0x10, pending +0x14)", () => {
+    const h = readyEdu({ edit: (d) => { d.slots[0].spec.msi = { offset: 0x40, vectors: 1, address64: true, perVectorMasking: true }; } });
+    expect(h.cfgRead(MSI_CAP + 2, 2) & 0x180).toBe(0x180);
+    h.enableMsi();
+    h.cfgWrite(MSI_CAP + 0x10, 4, 1);
+    h.mmioWrite(EDU.IRQ_RAISE, 1);
+    h.advance(10e6);
+    expect(h.counters().msiSent).toBe(0);
+    expect(h.core.highestPending(0)).toBe(0);
+    expect(h.cfgRead(MSI_CAP + 0x14, 4) & 1).toBe(1);
+    h.cfgWrite(MSI_CAP + 0x10, 4, 0);
+    h.advance(10e6);
+    expect(h.counters().msiSent).toBe(1);
+    expect(h.core.highestPending(0)).toBe(0x51);
+    expect(h.cfgRead(MSI_CAP + 0x14, 4) & 1).toBe(0);
+  });
+
+  test("config write is seen by the CPU's very next access (an MMIO read right after enabling memory space decodes)", () => {
+    const h = new CoreHarness();
+    h.identityMap(BAR0_BASE, 1 << 20);
+    h.cfgWrite(CFG.BAR0, 4, BAR0_BASE);
+    h.cfgWrite(CFG.COMMAND, 2, CMD.MEMORY);
+    expect(h.read(BAR0_BASE, 4)).toEqual({ value: 0x010000EDn, status: L.ACCESS_OK });
+  });
+});

@@ -241,6 +241,7 @@ export class CoreHarness {
       seen |= r;
       if (r === 0 || this.now >= untilPs) break;
       if (r & L.RUN_FAULT) throw new Error(`core fault ${this.x.fault()}`);
+      if (r & L.RUN_TRACE_FULL) throw new Error("trace ring full: drain it (drainTrace) between runs");
     }
     this.syncCpu();
     return seen;
