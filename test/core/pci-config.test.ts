@@ -525,6 +525,17 @@ describe("device variants", () => {
     expect(h.cfgRead(MSI_CAP + 0x14, 4) & 1).toBe(0);
   });
 
+  test("bus master disabled: an MSI (a posted memory write) is dropped and recorded as a master abort", () => {
+    const h = readyEdu();
+    h.enableMsi();
+    h.cfgWrite(CFG.COMMAND, 2, CMD.MEMORY);
+    const before = h.counters().masterAborts;
+    h.mmioWrite(EDU.IRQ_RAISE, 1);
+    h.advance(10e6);
+    expect(h.core.highestPending(0)).toBe(0);
+    expect(h.counters().masterAborts).toBe(before + 1);
+  });
+
   test("config write is seen by the CPU's very next access (an MMIO read right after enabling memory space decodes)", () => {
     const h = new CoreHarness();
     h.identityMap(BAR0_BASE, 1 << 20);
