@@ -67,7 +67,7 @@ export function ramAddRegion(base: u64, size: u64): u32 {
   r.base = base;
   r.size = size;
   r.linear = <u32>linear;
-  memory.fill(<usize>linear, 0, <usize>size);
+  // Memory past the fixed regions is fresh from memory.grow and already zero.
   store<u32>(RAM_COUNT_ADDR, n + 1);
   return 0;
 }

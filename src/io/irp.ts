@@ -5,12 +5,12 @@
  */
 import { KE } from "../ke/kernel.js";
 import { MULTIPLE_IRP_COMPLETE_REQUESTS, NO_MORE_IRP_STACK_LOCATIONS, DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
-import { NT_ERROR, NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { NT_ERROR, NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
+import { formatPointer } from "../ke/bugcheck.js";
 import { KPROCESSOR_MODE, type KEVENT } from "../ke/dispatcher.js";
 import type { KTHREAD } from "../ke/scheduler.js";
 import type { KIRQL } from "../ke/irql.js";
 import type { PVOID } from "../mm/memory.js";
-import { TRACK_IO } from "../trace/recorder.js";
 import type { DEVICE_OBJECT } from "./objects.js";
 
 // Major function codes.
@@ -39,6 +39,12 @@ export const IRP_MJ_NAMES: Record<number, string> = {
   0x16: "IRP_MJ_POWER", 0x17: "IRP_MJ_SYSTEM_CONTROL", 0x1B: "IRP_MJ_PNP",
 };
 
+/** Short names of PnP minor functions for IRP trace slices. */
+const IRP_MN_PNP_TRACE_NAMES: Record<number, string> = {
+  0x00: "IRP_MN_START_DEVICE", 0x02: "IRP_MN_REMOVE_DEVICE", 0x07: "IRP_MN_QUERY_DEVICE_RELATIONS",
+  0x09: "IRP_MN_QUERY_CAPABILITIES", 0x0A: "IRP_MN_QUERY_RESOURCES", 0x13: "IRP_MN_QUERY_ID",
+};
+
 // Stack location control flags.
 /** The driver at this location returned STATUS_PENDING (IoMarkIrpPending). */
 export const SL_PENDING_RETURNED = 0x01;
@@ -64,7 +70,8 @@ export const VERIFIER_MARKED_NOT_PENDING = 0x23E;
 /** IO_STATUS_BLOCK. */
 export class IO_STATUS_BLOCK {
   Status: NTSTATUS = STATUS_SUCCESS;
-  Information = 0;
+  /** ULONG_PTR: a byte count, or for PnP queries the object returned (IDs, relations, resources). */
+  Information: any = 0;
 }
 
 /** IoCompletion(DeviceObject, Irp, Context). */
@@ -192,6 +199,8 @@ export class IRP {
   readonly Stack: IO_STACK_LOCATION[];
   /** True once IoCompleteRequest has run the whole stack. */
   completed = false;
+  /** Trace name while the IRP's async slice is open ("" otherwise). */
+  traced = "";
   /** Called when completion reaches the top of the stack (the I/O manager's own requests). */
   onCompleted: ((irp: IRP) => void) | null = null;
 
@@ -212,13 +221,17 @@ export function IoSizeOfIrp(StackSize: number): number {
 export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP {
   const k = KE();
   k.charge("IoAllocateIrp");
+  k.recorder.stats.irps++;
   return new IRP(StackSize, k.objectAddress(IoSizeOfIrp(StackSize)));
 }
 
 /** IoFreeIrp. */
 export function IoFreeIrp(Irp: IRP): void {
-  KE().charge("IoFreeIrp");
+  const k = KE();
+  k.charge("IoFreeIrp");
   Irp.Tail.Overlay.Thread = null;
+  if (Irp.traced) k.recorder.asyncEnd(Irp.serial, Irp.traced, "irp", k.cpu.time, { status: statusName(Irp.IoStatus.Status) });
+  Irp.traced = "";
 }
 
 /** IoGetCurrentIrpStackLocation. */
@@ -310,6 +323,10 @@ export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | 
   const location = IoGetCurrentIrpStackLocation(Irp);
   location.DeviceObject = DeviceObject;
   const driver = DeviceObject.DriverObject;
+  if (Irp.CurrentLocation === Irp.StackCount && !Irp.traced && k.recorder.enabled) {
+    Irp.traced = location.MajorFunction === IRP_MJ_PNP ? IRP_MN_PNP_TRACE_NAMES[location.MinorFunction] ?? "IRP_MJ_PNP" : IRP_MJ_NAMES[location.MajorFunction] ?? "IRP";
+    k.recorder.asyncBegin(Irp.serial, Irp.traced, "irp", k.cpu.time, { irp: formatPointer(Irp.address), device: DeviceObject.name || driver.DriverName });
+  }
   const dispatch = driver.MajorFunction[location.MajorFunction];
   const audit: PendingAudit = { irp: Irp, device: DeviceObject };
   audits.set(location, audit);
@@ -365,7 +382,5 @@ export function IoCompleteRequest(Irp: IRP, PriorityBoost: number): void {
     }
   }
   Irp.completed = true;
-  k.recorder.stats.irps++;
-  k.recorder.asyncEnd(Irp.serial, "IRP", "irp", k.cpu.time, { status: Irp.IoStatus.Status >>> 0, information: Irp.IoStatus.Information });
   Irp.onCompleted?.(Irp);
 }

@@ -21,8 +21,8 @@ import { readBytes, writeBytes, RtlCopyMemory } from "../mm/memory.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../mm/pool.js";
 import { USER_SPACE_END } from "../mm/address-space.js";
 import {
-  IoAllocateIrp, IoCallDriver, IoGetNextIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL,
-  IRP_MJ_NAMES, IRP_MJ_READ, IRP_MJ_WRITE, type IRP,
+  IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL,
+  IRP_MJ_READ, IRP_MJ_WRITE, type IRP,
 } from "./irp.js";
 import { METHOD_BUFFERED, METHOD_FROM_CTL_CODE, METHOD_NEITHER } from "./ioctl.js";
 import { DO_BUFFERED_IO, DO_DIRECT_IO, topOfStack } from "./objects.js";
@@ -171,11 +171,11 @@ async function sendSynchronous(k: Kernel, file: FILE_OBJECT, fill: (irp: IRP) =>
   const next = IoGetNextIrpStackLocation(irp);
   next.FileObject = file;
   fill(irp);
-  k.recorder.asyncBegin(irp.serial, "IRP", "irp", k.cpu.time, { major: IRP_MJ_NAMES[next.MajorFunction], device: device.name || device.DriverObject.DriverName });
   const status = await IoCallDriver(device, irp);
   if (status === STATUS_PENDING || !irp.completed) {
     await KeWaitForSingleObject(event, KWAIT_REASON.Executive, KPROCESSOR_MODE.UserMode, false, null);
   }
+  IoFreeIrp(irp);
   return irp;
 }
 

@@ -40,8 +40,12 @@ const DEVICE_ERRORS: Record<number, [string, string]> = {
 
 /** What a kernel attached to a machine provides to it. */
 export interface MachineKernel {
-  /** Runs until nothing is left to do or `untilPs` is reached. */
+  /** Runs until `untilPs` (simulated picoseconds). */
   run(untilPs: number): Promise<void>;
+  /** Runs a routine as kernel code on a processor (a system thread). */
+  exec<T>(routine: () => T | Promise<T>, options?: { cpu?: number; irql?: number; name?: string }): Promise<T>;
+  /** Runs a user-mode program in a new process. */
+  runProgram<T>(name: string, program: () => Promise<T>, options?: { cpu?: number }): Promise<T>;
 }
 
 /** A powered-on machine. */
@@ -144,6 +148,29 @@ export class Machine {
       throw new FirmwareError(this.description.file || this.description.name, `/pci/slots/${i}${field === "device" ? "/device" : field === "link" ? "/link" : "/address"}`, rule);
     }
     this.functions.push({ index: fn, bus: slot.bus, device: slot.device, function: slot.function, deviceFile: slot.deviceFile });
+  }
+
+  private requireKernel(): MachineKernel {
+    if (!this.kernel) throw new Error("this machine has no kernel: boot it first (boot() in the package root)");
+    return this.kernel;
+  }
+
+  /**
+   * Runs `routine` as kernel code on a processor (a system thread at PASSIVE_LEVEL unless
+   * told otherwise) and resolves to its result; a bug check rejects with the BugCheck.
+   */
+  exec<T>(routine: () => T | Promise<T>, options?: { cpu?: number; irql?: number; name?: string }): Promise<T> {
+    return this.requireKernel().exec(routine, options);
+  }
+
+  /** Runs a user-mode program (CreateFile, DeviceIoControl, ...) in a new process. */
+  runProgram<T>(name: string, program: () => Promise<T>, options?: { cpu?: number }): Promise<T> {
+    return this.requireKernel().runProgram(name, program, options);
+  }
+
+  /** Runs the machine until simulated time `untilPs`. */
+  run(untilPs: number): Promise<void> {
+    return this.requireKernel().run(untilPs);
   }
 
   /** Number of CPUs. */

@@ -1,0 +1,353 @@
+/**
+ * The WDM function driver for QEMU's edu device, written as a C driver would be: it maps
+ * BAR0, connects its MSI with IoConnectInterruptEx, allocates a DMA common buffer the
+ * device's 28 address bits can reach, and serves IOCTLs. Factorial and DMA requests are
+ * pended, started on the device, and completed from the DPC its ISR requests.
+ */
+import {
+  DEVICE_OBJECT, DO_BUFFERED_IO, DO_DEVICE_INITIALIZING, DO_POWER_PAGABLE, DRIVER_OBJECT, FILE_DEVICE_SECURE_OPEN, FILE_DEVICE_UNKNOWN,
+  IoAttachDeviceToDeviceStack, IoCreateDevice, IoCreateSymbolicLink, IoDeleteDevice, IoDeleteSymbolicLink, IoDetachDevice,
+  IoInitializeDpcRequest, IoRequestDpc,
+} from "../../io/objects.js";
+import {
+  IoCallDriver, IoCompleteRequest, IoGetCurrentIrpStackLocation, IoMarkIrpPending, IoSkipCurrentIrpStackLocation, IO_NO_INCREMENT,
+  IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_PNP, IRP_MJ_POWER, type IRP,
+} from "../../io/irp.js";
+import { IoForwardIrpSynchronously } from "../../io/forward.js";
+import { CONNECT_MESSAGE_BASED, IoConnectInterruptEx, IoDisconnectInterruptEx, type IO_CONNECT_INTERRUPT_PARAMETERS, type IO_INTERRUPT_MESSAGE_INFO } from "../../io/interrupt.js";
+import { CmResourceTypeInterrupt, CmResourceTypeMemory, CM_RESOURCE_INTERRUPT_MESSAGE, type CM_RESOURCE_LIST } from "../../io/resources.js";
+import { KeSynchronizeExecution, type KINTERRUPT } from "../../ke/interrupt.js";
+import type { KDPC } from "../../ke/dpc.js";
+import {
+  NT_SUCCESS, STATUS_BUFFER_TOO_SMALL, STATUS_DEVICE_BUSY, STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INSUFFICIENT_RESOURCES,
+  STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS,
+} from "../../ke/ntstatus.js";
+import { READ_REGISTER_ULONG, WRITE_REGISTER_ULONG, WRITE_REGISTER_ULONG64 } from "../../hal/registers.js";
+import { DEVICE_DESCRIPTION, DEVICE_DESCRIPTION_VERSION3, IoGetDmaAdapter, type DMA_ADAPTER } from "../../hal/dma.js";
+import { MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE } from "../../mm/physical.js";
+import { RtlCopyMemory, readU32, writeU32 } from "../../mm/memory.js";
+import { IRP_MN_REMOVE_DEVICE, IRP_MN_START_DEVICE } from "../../pnp/minor.js";
+import * as HW from "./hw.js";
+import {
+  EDU_DMA_BUFFER_SIZE, EDU_DMA_REQUEST_SIZE, IOCTL_EDU_CHECK_LIVENESS, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE,
+  IOCTL_EDU_DMA_TO_DEVICE, IOCTL_EDU_GET_IDENTIFICATION,
+} from "./public.js";
+
+const NT_DEVICE_NAME = "\\Device\\Edu0";
+const DOS_DEVICE_NAME = "\\DosDevices\\Edu0";
+
+/** What the device is doing for the pending request. */
+enum EduOperation {
+  None,
+  Factorial,
+  DmaToDevice,
+  DmaFromDevice,
+}
+
+/** The FDO's device extension. */
+export class EDU_DEVICE_EXTENSION {
+  Self!: DEVICE_OBJECT;
+  PhysicalDeviceObject!: DEVICE_OBJECT;
+  LowerDeviceObject: DEVICE_OBJECT | null = null;
+  /** BAR0 mapped into system space. */
+  Registers = 0;
+  RegistersLength = 0;
+  InterruptTable: IO_INTERRUPT_MESSAGE_INFO | null = null;
+  Interrupt: KINTERRUPT | null = null;
+  DmaAdapter: DMA_ADAPTER | null = null;
+  CommonBuffer = 0;
+  CommonBufferLogical = 0;
+  /** The request the device is working on, guarded by the interrupt spin lock. */
+  PendingIrp: IRP | null = null;
+  Operation = EduOperation.None;
+  /** Interrupt status bits the ISR collected for the DPC, guarded by the interrupt spin lock. */
+  InterruptStatus = 0;
+  Started = false;
+}
+
+function register(ext: EDU_DEVICE_EXTENSION, offset: number): number {
+  return ext.Registers + offset;
+}
+
+function completeRequest(Irp: IRP, status: NTSTATUS, information: number): NTSTATUS {
+  Irp.IoStatus.Status = status;
+  Irp.IoStatus.Information = information;
+  IoCompleteRequest(Irp, IO_NO_INCREMENT);
+  return status;
+}
+
+/** The message ISR: claims the interrupt if the device shows a status bit, acknowledges it and queues the DPC. */
+function EduInterruptService(_Interrupt: KINTERRUPT, ServiceContext: unknown, _MessageId: number): boolean {
+  const ext = ServiceContext as EDU_DEVICE_EXTENSION;
+  const status = READ_REGISTER_ULONG(register(ext, HW.EDU_REG_INTERRUPT_STATUS));
+  if (status === 0) return false;
+  WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_INTERRUPT_ACK), status);
+  ext.InterruptStatus |= status;
+  IoRequestDpc(ext.Self, ext.PendingIrp, null);
+  return true;
+}
+
+/** The DPC: finishes the pending request the interrupt reported. */
+function EduDpcForIsr(_Dpc: KDPC, DeviceObject: DEVICE_OBJECT, _Irp: IRP | null, _Context: unknown): void {
+  const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
+  // Take the collected status bits, and the pending request if they finish it.
+  const taken: { irp: IRP | null; operation: EduOperation } = { irp: null, operation: EduOperation.None };
+  KeSynchronizeExecution(ext.Interrupt!, () => {
+    const bits = ext.InterruptStatus;
+    ext.InterruptStatus = 0;
+    const done = (ext.Operation === EduOperation.Factorial && (bits & HW.EDU_INTERRUPT_FACTORIAL) !== 0)
+      || (ext.Operation !== EduOperation.Factorial && ext.Operation !== EduOperation.None && (bits & HW.EDU_INTERRUPT_DMA) !== 0);
+    if (done) {
+      taken.irp = ext.PendingIrp;
+      taken.operation = ext.Operation;
+      ext.PendingIrp = null;
+      ext.Operation = EduOperation.None;
+    }
+    return true;
+  }, null);
+  const request = taken.irp;
+  const operation = taken.operation;
+  if (!request) return;
+  const buffer = request.AssociatedIrp.SystemBuffer;
+  switch (operation) {
+    case EduOperation.Factorial:
+      writeU32(buffer, READ_REGISTER_ULONG(register(ext, HW.EDU_REG_FACTORIAL)));
+      completeRequest(request, STATUS_SUCCESS, 4);
+      break;
+    case EduOperation.DmaToDevice:
+      completeRequest(request, STATUS_SUCCESS, 0);
+      break;
+    case EduOperation.DmaFromDevice: {
+      const length = readU32(buffer + 4);
+      RtlCopyMemory(buffer, ext.CommonBuffer, length);
+      completeRequest(request, STATUS_SUCCESS, length);
+      break;
+    }
+  }
+}
+
+/** Makes `Irp` the pending request, or says the device is busy. Runs under the interrupt lock. */
+function claimDevice(ext: EDU_DEVICE_EXTENSION, Irp: IRP, operation: EduOperation): boolean {
+  return KeSynchronizeExecution(ext.Interrupt!, () => {
+    if (ext.PendingIrp) return false;
+    ext.PendingIrp = Irp;
+    ext.Operation = operation;
+    return true;
+  }, null);
+}
+
+function startDma(ext: EDU_DEVICE_EXTENSION, source: number, destination: number, length: number, command: number): void {
+  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_SOURCE), source);
+  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_DESTINATION), destination);
+  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_COUNT), length);
+  WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_DMA_COMMAND), command);
+}
+
+/** IRP_MJ_DEVICE_CONTROL. */
+function EduDispatchDeviceControl(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
+  const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
+  const s = IoGetCurrentIrpStackLocation(Irp);
+  const { IoControlCode, InputBufferLength, OutputBufferLength } = s.Parameters.DeviceIoControl;
+  const buffer = Irp.AssociatedIrp.SystemBuffer;
+  if (!ext.Started) return completeRequest(Irp, STATUS_INVALID_DEVICE_STATE, 0);
+
+  switch (IoControlCode) {
+    case IOCTL_EDU_GET_IDENTIFICATION:
+      if (OutputBufferLength < 4) return completeRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
+      writeU32(buffer, READ_REGISTER_ULONG(register(ext, HW.EDU_REG_IDENTIFICATION)));
+      return completeRequest(Irp, STATUS_SUCCESS, 4);
+
+    case IOCTL_EDU_CHECK_LIVENESS:
+      if (InputBufferLength < 4 || OutputBufferLength < 4) return completeRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
+      WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_LIVENESS), readU32(buffer));
+      writeU32(buffer, READ_REGISTER_ULONG(register(ext, HW.EDU_REG_LIVENESS)));
+      return completeRequest(Irp, STATUS_SUCCESS, 4);
+
+    case IOCTL_EDU_COMPUTE_FACTORIAL: {
+      if (InputBufferLength < 4 || OutputBufferLength < 4) return completeRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
+      const n = readU32(buffer);
+      IoMarkIrpPending(Irp);
+      if (!claimDevice(ext, Irp, EduOperation.Factorial)) {
+        // Nothing was started: complete it busy (it was marked pending, so return pending).
+        completeRequest(Irp, STATUS_DEVICE_BUSY, 0);
+        return STATUS_PENDING;
+      }
+      WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_STATUS), HW.EDU_STATUS_IRQ_FACTORIAL);
+      WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_FACTORIAL), n);
+      return STATUS_PENDING;
+    }
+
+    case IOCTL_EDU_DMA_TO_DEVICE:
+    case IOCTL_EDU_DMA_FROM_DEVICE: {
+      if (InputBufferLength < EDU_DMA_REQUEST_SIZE) return completeRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
+      const offset = readU32(buffer);
+      const length = readU32(buffer + 4);
+      const toDevice = IoControlCode === IOCTL_EDU_DMA_TO_DEVICE;
+      if (length === 0 || offset + length > EDU_DMA_BUFFER_SIZE) return completeRequest(Irp, STATUS_INVALID_PARAMETER, 0);
+      if (toDevice ? InputBufferLength < EDU_DMA_REQUEST_SIZE + length : OutputBufferLength < length) {
+        return completeRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
+      }
+      IoMarkIrpPending(Irp);
+      if (!claimDevice(ext, Irp, toDevice ? EduOperation.DmaToDevice : EduOperation.DmaFromDevice)) {
+        completeRequest(Irp, STATUS_DEVICE_BUSY, 0);
+        return STATUS_PENDING;
+      }
+      const deviceAddress = HW.EDU_DMA_BUFFER_ADDRESS + offset;
+      if (toDevice) {
+        RtlCopyMemory(ext.CommonBuffer, buffer + EDU_DMA_REQUEST_SIZE, length);
+        startDma(ext, ext.CommonBufferLogical, deviceAddress, length, HW.EDU_DMA_START | HW.EDU_DMA_INTERRUPT);
+      } else {
+        startDma(ext, deviceAddress, ext.CommonBufferLogical, length, HW.EDU_DMA_START | HW.EDU_DMA_TO_RAM | HW.EDU_DMA_INTERRUPT);
+      }
+      return STATUS_PENDING;
+    }
+
+    default:
+      return completeRequest(Irp, STATUS_INVALID_DEVICE_REQUEST, 0);
+  }
+}
+
+/** IRP_MJ_CREATE, IRP_MJ_CLEANUP and IRP_MJ_CLOSE: nothing to set up per handle. */
+function EduDispatchCreateClose(_DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
+  return completeRequest(Irp, STATUS_SUCCESS, 0);
+}
+
+/** Maps BAR0, connects the message interrupt and sets up DMA from the translated resources. */
+function EduStartDevice(ext: EDU_DEVICE_EXTENSION, translated: CM_RESOURCE_LIST): NTSTATUS {
+  let haveInterrupt = false;
+  for (const d of translated.List[0]?.PartialResourceList.PartialDescriptors ?? []) {
+    if (d.Type === CmResourceTypeMemory && ext.Registers === 0 && d.u.Memory) {
+      ext.RegistersLength = d.u.Memory.Length;
+      ext.Registers = MmMapIoSpace(d.u.Memory.Start, d.u.Memory.Length, MEMORY_CACHING_TYPE.MmNonCached);
+      if (ext.Registers === 0) return STATUS_INSUFFICIENT_RESOURCES;
+    } else if (d.Type === CmResourceTypeInterrupt && (d.Flags & CM_RESOURCE_INTERRUPT_MESSAGE) !== 0) {
+      haveInterrupt = true;
+    }
+  }
+  if (ext.Registers === 0 || !haveInterrupt) return STATUS_DEVICE_CONFIGURATION_ERROR;
+
+  const id = READ_REGISTER_ULONG(register(ext, HW.EDU_REG_IDENTIFICATION));
+  if (id >>> 24 !== HW.EDU_EXPECTED_MAJOR) return STATUS_DEVICE_CONFIGURATION_ERROR;
+
+  const params: IO_CONNECT_INTERRUPT_PARAMETERS = {
+    Version: CONNECT_MESSAGE_BASED,
+    MessageBased: {
+      PhysicalDeviceObject: ext.PhysicalDeviceObject,
+      ConnectionContext: { InterruptMessageTable: null, InterruptObject: null },
+      MessageServiceRoutine: EduInterruptService,
+      ServiceContext: ext,
+      SpinLock: null,
+      SynchronizeIrql: 0,
+      FloatingSave: false,
+      FallBackServiceRoutine: null,
+    },
+  };
+  const connected = IoConnectInterruptEx(params);
+  if (!NT_SUCCESS(connected)) return connected;
+  ext.InterruptTable = params.MessageBased!.ConnectionContext.InterruptMessageTable;
+  ext.Interrupt = ext.InterruptTable!.MessageInfo[0].InterruptObject;
+
+  const description = new DEVICE_DESCRIPTION();
+  description.Version = DEVICE_DESCRIPTION_VERSION3;
+  description.Master = true;
+  description.ScatterGather = false;
+  description.DmaAddressWidth = HW.EDU_DMA_ADDRESS_BITS;
+  description.MaximumLength = EDU_DMA_BUFFER_SIZE;
+  const { DmaAdapter } = IoGetDmaAdapter(ext.PhysicalDeviceObject, description);
+  if (!DmaAdapter) return STATUS_INSUFFICIENT_RESOURCES;
+  ext.DmaAdapter = DmaAdapter;
+  const common = DmaAdapter.DmaOperations.AllocateCommonBuffer(DmaAdapter, EDU_DMA_BUFFER_SIZE, false);
+  if (common.VirtualAddress === 0) return STATUS_INSUFFICIENT_RESOURCES;
+  ext.CommonBuffer = common.VirtualAddress;
+  ext.CommonBufferLogical = common.LogicalAddress;
+  ext.Started = true;
+  return STATUS_SUCCESS;
+}
+
+function EduReleaseResources(ext: EDU_DEVICE_EXTENSION): void {
+  ext.Started = false;
+  if (ext.InterruptTable) IoDisconnectInterruptEx({ Version: CONNECT_MESSAGE_BASED, ConnectionContext: { InterruptMessageTable: ext.InterruptTable, InterruptObject: ext.Interrupt } });
+  ext.InterruptTable = null;
+  if (ext.CommonBuffer && ext.DmaAdapter) {
+    ext.DmaAdapter.DmaOperations.FreeCommonBuffer(ext.DmaAdapter, EDU_DMA_BUFFER_SIZE, ext.CommonBufferLogical, ext.CommonBuffer, false);
+    ext.DmaAdapter.DmaOperations.PutDmaAdapter(ext.DmaAdapter);
+  }
+  ext.CommonBuffer = 0;
+  ext.DmaAdapter = null;
+  if (ext.Registers) MmUnmapIoSpace(ext.Registers, ext.RegistersLength);
+  ext.Registers = 0;
+}
+
+/** IRP_MJ_PNP: start after the bus has started the function; everything else goes down. */
+async function EduDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): Promise<NTSTATUS> {
+  const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
+  const s = IoGetCurrentIrpStackLocation(Irp);
+  switch (s.MinorFunction) {
+    case IRP_MN_START_DEVICE: {
+      await IoForwardIrpSynchronously(ext.LowerDeviceObject!, Irp);
+      let status = Irp.IoStatus.Status;
+      if (NT_SUCCESS(status)) status = EduStartDevice(ext, s.Parameters.StartDevice.AllocatedResourcesTranslated as CM_RESOURCE_LIST);
+      return completeRequest(Irp, status, 0);
+    }
+    case IRP_MN_REMOVE_DEVICE: {
+      EduReleaseResources(ext);
+      Irp.IoStatus.Status = STATUS_SUCCESS;
+      IoSkipCurrentIrpStackLocation(Irp);
+      const status = await IoCallDriver(ext.LowerDeviceObject!, Irp);
+      IoDeleteSymbolicLink(DOS_DEVICE_NAME);
+      IoDetachDevice(ext.LowerDeviceObject!);
+      IoDeleteDevice(DeviceObject);
+      return status;
+    }
+    default:
+      IoSkipCurrentIrpStackLocation(Irp);
+      return IoCallDriver(ext.LowerDeviceObject!, Irp);
+  }
+}
+
+/** IRP_MJ_POWER: the bus driver handles power; pass it down. */
+function EduDispatchPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | Promise<NTSTATUS> {
+  const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
+  IoSkipCurrentIrpStackLocation(Irp);
+  return IoCallDriver(ext.LowerDeviceObject!, Irp);
+}
+
+/** AddDevice: creates the FDO, its name and link, and attaches it above the PDO. */
+function EduAddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE_OBJECT): NTSTATUS {
+  const ext = new EDU_DEVICE_EXTENSION();
+  const { status, DeviceObject } = IoCreateDevice(DriverObject, ext, NT_DEVICE_NAME, FILE_DEVICE_UNKNOWN, FILE_DEVICE_SECURE_OPEN, false);
+  if (!NT_SUCCESS(status) || !DeviceObject) return status;
+  ext.Self = DeviceObject;
+  ext.PhysicalDeviceObject = PhysicalDeviceObject;
+  ext.LowerDeviceObject = IoAttachDeviceToDeviceStack(DeviceObject, PhysicalDeviceObject);
+  if (!ext.LowerDeviceObject) {
+    IoDeleteDevice(DeviceObject);
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
+  const link = IoCreateSymbolicLink(DOS_DEVICE_NAME, NT_DEVICE_NAME);
+  if (!NT_SUCCESS(link)) {
+    IoDetachDevice(ext.LowerDeviceObject);
+    IoDeleteDevice(DeviceObject);
+    return link;
+  }
+  IoInitializeDpcRequest(DeviceObject, EduDpcForIsr);
+  DeviceObject.Flags |= DO_BUFFERED_IO | DO_POWER_PAGABLE;
+  DeviceObject.Flags &= ~DO_DEVICE_INITIALIZING;
+  return STATUS_SUCCESS;
+}
+
+/** DriverUnload: nothing global to free. */
+function EduUnload(_DriverObject: DRIVER_OBJECT): void {}
+
+/** DriverEntry of the edu driver. */
+export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+  DriverObject.DriverExtension.AddDevice = EduAddDevice;
+  DriverObject.DriverUnload = EduUnload;
+  DriverObject.MajorFunction[IRP_MJ_CREATE] = EduDispatchCreateClose;
+  DriverObject.MajorFunction[IRP_MJ_CLEANUP] = EduDispatchCreateClose;
+  DriverObject.MajorFunction[IRP_MJ_CLOSE] = EduDispatchCreateClose;
+  DriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = EduDispatchDeviceControl;
+  DriverObject.MajorFunction[IRP_MJ_PNP] = EduDispatchPnp;
+  DriverObject.MajorFunction[IRP_MJ_POWER] = EduDispatchPower;
+  return STATUS_SUCCESS;
+}

@@ -1,0 +1,44 @@
+/**
+ * wdmsim's public API: boot a machine, run kernel code and user-mode programs on it, and
+ * the Windows Driver Model routines drivers call, under their WDK names.
+ */
+export { Machine, type MachineFunction } from "./machine/machine.js";
+export { FirmwareError, loadMachine, type MachineDescription } from "./machine/firmwareFiles.js";
+export { boot, BUILT_IN_PACKAGES, type BootOptions, type ExecOptions } from "./pnp/boot.js";
+
+export * from "./ke/ntstatus.js";
+export * from "./ke/irql.js";
+export { BugCheck, BUGCHECKS, formatPointer } from "./ke/bugcheck.js";
+export * from "./ke/bugcheck.js";
+export { KeBugCheckEx, KeGetCurrentProcessorNumber, KeQueryActiveProcessorCount, KernelHang, KE } from "./ke/kernel.js";
+export { KeGetCurrentIrql, KeRaiseIrql, KeLowerIrql } from "./ke/level.js";
+export * from "./ke/spinlock.js";
+export * from "./ke/dpc.js";
+export * from "./ke/dispatcher.js";
+export { KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock } from "./ke/interrupt.js";
+export { KeGetCurrentThread } from "./ke/scheduler.js";
+
+export * from "./mm/memory.js";
+export * from "./mm/pool.js";
+export * from "./mm/physical.js";
+
+export * from "./hal/registers.js";
+export * from "./hal/bus.js";
+export * from "./hal/timing.js";
+export * from "./hal/dma.js";
+
+export * from "./io/irp.js";
+export * from "./io/objects.js";
+export * from "./io/ioctl.js";
+export * from "./io/interrupt.js";
+export * from "./io/resources.js";
+export * from "./io/forward.js";
+export * from "./io/usermode.js";
+export type { DriverModule } from "./io/manager.js";
+
+export * from "./pnp/minor.js";
+export type { DriverPackage, DriverRole } from "./pnp/packages.js";
+export { PNP } from "./pnp/manager.js";
+
+export { Recorder } from "./trace/recorder.js";
+export { toChromeTrace } from "./trace/chrome.js";

@@ -1,0 +1,113 @@
+/**
+ * Boot: starts the kernel on a powered-on machine. The HAL discovers the platform from the
+ * firmware tables, the memory manager takes the usable RAM, the I/O and PnP managers
+ * start, and the PnP manager builds the device tree in a system thread, loading drivers
+ * from the driver store as it finds devices.
+ */
+import { Machine, type MachineKernel } from "../machine/machine.js";
+import { Kernel, type KernelOptions } from "../ke/kernel.js";
+import { PASSIVE_LEVEL, type KIRQL } from "../ke/irql.js";
+import { KeRaiseIrql, KeLowerIrql } from "../ke/level.js";
+import { Scheduler } from "../ke/scheduler.js";
+import { discoverPlatform } from "../hal/acpi.js";
+import { Hal } from "../hal/hal.js";
+import { MemoryManager } from "../mm/manager.js";
+import { IoManager } from "../io/manager.js";
+import { createProcess } from "../io/process.js";
+import { PnpManager } from "./manager.js";
+import type { DriverPackage } from "./packages.js";
+import { pciPackage } from "../drivers/pci/package.js";
+import { eduPackage } from "../drivers/edu/package.js";
+
+/** Packages every machine's driver store starts with. */
+export const BUILT_IN_PACKAGES: DriverPackage[] = [pciPackage, eduPackage];
+
+/** Options for boot. */
+export interface BootOptions extends KernelOptions {
+  /** Driver packages to add to the store before devices are enumerated (they replace built-in ones of the same service). */
+  packages?: DriverPackage[];
+}
+
+/** How a routine runs under Machine.exec. */
+export interface ExecOptions {
+  /** Processor to run on (default 0). */
+  cpu?: number;
+  /** IRQL to run at (default PASSIVE_LEVEL). */
+  irql?: KIRQL;
+  /** Thread name in traces. */
+  name?: string;
+}
+
+/** The kernel side of a booted machine. */
+export class BootedKernel implements MachineKernel {
+  constructor(readonly k: Kernel) {}
+
+  async run(untilPs: number): Promise<void> {
+    await this.k.scheduler.run(() => false, untilPs);
+  }
+
+  /**
+   * Runs `routine` as kernel code in a system thread on a processor, at PASSIVE_LEVEL
+   * unless told otherwise, and resolves to what it returns. A bug check rejects with the
+   * BugCheck.
+   */
+  async exec<T>(routine: () => T | Promise<T>, options: ExecOptions = {}): Promise<T> {
+    const k = this.k;
+    if (k.crashed) throw k.crashed;
+    const irql = options.irql ?? PASSIVE_LEVEL;
+    const cpu = options.cpu ?? 0;
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= k.processors.length) throw new RangeError(`exec: cpu ${cpu} does not exist (the machine has ${k.processors.length})`);
+    const thread = k.scheduler.createThread(options.name ?? "exec", async () => {
+      if (irql === PASSIVE_LEVEL) return routine();
+      const old = KeRaiseIrql(irql);
+      const result = await routine();
+      KeLowerIrql(old);
+      return result;
+    }, { affinity: cpu, readyAtPs: k.processors[cpu].time });
+    await k.scheduler.run(() => thread.State === "terminated");
+    if (thread.error !== undefined) throw k.asBugCheck(thread.error);
+    return thread.result as T;
+  }
+
+  /** Runs a user-mode program as the only thread of a new process; resolves to what it returns. */
+  async runProgram<T>(name: string, program: () => Promise<T>, options: { cpu?: number } = {}): Promise<T> {
+    const k = this.k;
+    if (k.crashed) throw k.crashed;
+    const process = k.on(k.processors[0], () => createProcess(name, k));
+    const thread = k.scheduler.createThread(name, program, { process, affinity: options.cpu ?? -1, readyAtPs: Math.max(...k.processors.map((p) => p.time)) });
+    await k.scheduler.run(() => thread.State === "terminated");
+    if (thread.error !== undefined) throw k.asBugCheck(thread.error);
+    return thread.result as T;
+  }
+}
+
+/**
+ * Powers on the machine in a machine file (a path, or a name in firmware/machines) and
+ * boots the kernel on it.
+ */
+export async function boot(machineFile: string | Machine, options: BootOptions = {}): Promise<Machine> {
+  const machine = typeof machineFile === "string" ? Machine.fromFile(machineFile) : machineFile;
+  const k = new Kernel(machine, options);
+  k.activate();
+  const platform = discoverPlatform(machine.core);
+  if (platform.processors.length !== k.processors.length) {
+    throw new Error(`firmware reports ${platform.processors.length} processors, the machine has ${k.processors.length}`);
+  }
+  k.services.set("hal", new Hal(k, platform));
+  const mm = new MemoryManager(k, platform.usableRam);
+  k.services.set("mm", mm);
+  k.scheduler = new Scheduler(k, mm.systemProcess);
+  k.services.set("io", new IoManager(k));
+  const pnp = new PnpManager(k, [{
+    deviceId: "ACPI\\PNP0A08",
+    hardwareIds: ["ACPI\\PNP0A08", "*PNP0A08"],
+    compatibleIds: ["*PNP0A03"],
+    instanceId: "0",
+  }]);
+  for (const pkg of [...BUILT_IN_PACKAGES, ...(options.packages ?? [])]) pnp.store.add(pkg);
+  k.services.set("pnp", pnp);
+  const kernel = new BootedKernel(k);
+  machine.kernel = kernel;
+  await kernel.exec(() => pnp.start(), { name: "PnP manager" });
+  return machine;
+}

@@ -1,0 +1,64 @@
+/** Plug and Play IRP minor function codes and the enumerations they carry. */
+
+export const IRP_MN_START_DEVICE = 0x00;
+export const IRP_MN_QUERY_REMOVE_DEVICE = 0x01;
+export const IRP_MN_REMOVE_DEVICE = 0x02;
+export const IRP_MN_CANCEL_REMOVE_DEVICE = 0x03;
+export const IRP_MN_STOP_DEVICE = 0x04;
+export const IRP_MN_QUERY_STOP_DEVICE = 0x05;
+export const IRP_MN_CANCEL_STOP_DEVICE = 0x06;
+export const IRP_MN_QUERY_DEVICE_RELATIONS = 0x07;
+export const IRP_MN_QUERY_INTERFACE = 0x08;
+export const IRP_MN_QUERY_CAPABILITIES = 0x09;
+export const IRP_MN_QUERY_RESOURCES = 0x0A;
+export const IRP_MN_QUERY_RESOURCE_REQUIREMENTS = 0x0B;
+export const IRP_MN_QUERY_DEVICE_TEXT = 0x0C;
+export const IRP_MN_FILTER_RESOURCE_REQUIREMENTS = 0x0D;
+export const IRP_MN_READ_CONFIG = 0x0F;
+export const IRP_MN_WRITE_CONFIG = 0x10;
+export const IRP_MN_EJECT = 0x11;
+export const IRP_MN_SET_LOCK = 0x12;
+export const IRP_MN_QUERY_ID = 0x13;
+export const IRP_MN_QUERY_PNP_DEVICE_STATE = 0x14;
+export const IRP_MN_QUERY_BUS_INFORMATION = 0x15;
+export const IRP_MN_DEVICE_USAGE_NOTIFICATION = 0x16;
+export const IRP_MN_SURPRISE_REMOVAL = 0x17;
+
+/** Minor names for traces and inspection. */
+export const IRP_MN_PNP_NAMES: Record<number, string> = {
+  0x00: "IRP_MN_START_DEVICE", 0x01: "IRP_MN_QUERY_REMOVE_DEVICE", 0x02: "IRP_MN_REMOVE_DEVICE",
+  0x03: "IRP_MN_CANCEL_REMOVE_DEVICE", 0x04: "IRP_MN_STOP_DEVICE", 0x05: "IRP_MN_QUERY_STOP_DEVICE",
+  0x06: "IRP_MN_CANCEL_STOP_DEVICE", 0x07: "IRP_MN_QUERY_DEVICE_RELATIONS", 0x08: "IRP_MN_QUERY_INTERFACE",
+  0x09: "IRP_MN_QUERY_CAPABILITIES", 0x0A: "IRP_MN_QUERY_RESOURCES", 0x0B: "IRP_MN_QUERY_RESOURCE_REQUIREMENTS",
+  0x0C: "IRP_MN_QUERY_DEVICE_TEXT", 0x0D: "IRP_MN_FILTER_RESOURCE_REQUIREMENTS", 0x0F: "IRP_MN_READ_CONFIG",
+  0x10: "IRP_MN_WRITE_CONFIG", 0x11: "IRP_MN_EJECT", 0x12: "IRP_MN_SET_LOCK", 0x13: "IRP_MN_QUERY_ID",
+  0x14: "IRP_MN_QUERY_PNP_DEVICE_STATE", 0x15: "IRP_MN_QUERY_BUS_INFORMATION",
+  0x16: "IRP_MN_DEVICE_USAGE_NOTIFICATION", 0x17: "IRP_MN_SURPRISE_REMOVAL",
+};
+
+/** BUS_QUERY_ID_TYPE. */
+export enum BUS_QUERY_ID_TYPE {
+  BusQueryDeviceID = 0,
+  BusQueryHardwareIDs = 1,
+  BusQueryCompatibleIDs = 2,
+  BusQueryInstanceID = 3,
+  BusQueryDeviceSerialNumber = 4,
+  BusQueryContainerID = 5,
+}
+
+/** DEVICE_RELATION_TYPE. */
+export enum DEVICE_RELATION_TYPE {
+  BusRelations = 0,
+  EjectionRelations = 1,
+  PowerRelations = 2,
+  RemovalRelations = 3,
+  TargetDeviceRelation = 4,
+  SingleBusRelations = 5,
+  TransportRelations = 6,
+}
+
+/** DEVICE_RELATIONS: the answer to IRP_MN_QUERY_DEVICE_RELATIONS (in IoStatus.Information). */
+export interface DEVICE_RELATIONS<T = unknown> {
+  Count: number;
+  Objects: T[];
+}
