@@ -1,0 +1,194 @@
+/**
+ * The wdmsim command. `wdmsim run` boots a machine, runs the edu workload and prints what
+ * happened: the device tree, the workload's results, counts and timing, simulated and
+ * host time. `--json` prints the same as one object; `--trace FILE` writes a Chrome
+ * trace for Perfetto. Bad flags or files get a message naming what to fix and exit 2; a
+ * bug check prints its analysis and exits 1.
+ */
+import { readdirSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { boot } from "../pnp/boot.js";
+import { FirmwareError, loadMachine, MACHINES_DIR } from "../machine/firmwareFiles.js";
+import { Machine } from "../machine/machine.js";
+import { BugCheck } from "../ke/bugcheck.js";
+import { KernelHang, type Kernel } from "../ke/kernel.js";
+import type { BootedKernel } from "../pnp/boot.js";
+import { deviceTree, formatDeviceTree, type DeviceTreeNode } from "../pnp/tree.js";
+import { runReport, formatNs, type RunReport, type Spread } from "../trace/report.js";
+import { toChromeTrace } from "../trace/chrome.js";
+import { EDU_WORKLOAD_DEFAULTS, runEduWorkload, type EduWorkloadResult } from "../workloads/edu.js";
+
+const USAGE = `Usage: wdmsim <command> [options]
+
+Commands:
+  run         Boot a machine and drive its edu device with the edu workload (default)
+  machines    List the machine files in firmware/machines
+  help        Show this help
+
+Options for run:
+  --machine NAME|PATH   Machine file (a name in firmware/machines, or a path)   [default]
+  --seed N              Seed for the machine's generator (0..4294967295)       [from the machine file]
+  --factorials N        Factorials to compute                                   [${EDU_WORKLOAD_DEFAULTS.factorials}]
+  --dma N               DMA round trips (to the device and back, verified)      [${EDU_WORKLOAD_DEFAULTS.dmaRoundTrips}]
+  --liveness N          Liveness checks                                         [${EDU_WORKLOAD_DEFAULTS.livenessChecks}]
+  --json                Print the summary as one JSON object
+  --trace FILE          Write a Chrome Trace Event JSON file (open it in Perfetto)
+`;
+
+/** A command-line mistake: the message says what to fix. */
+class UsageError extends Error {}
+
+function count(name: string, value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!/^[0-9]+$/.test(value) || Number(value) > max) throw new UsageError(`--${name} takes a whole number from 0 to ${max}, not "${value}"`);
+  return Number(value);
+}
+
+interface Summary {
+  machine: { name: string; file: string; description: string; cpus: number; ramBytes: number; seed: number };
+  deviceTree: DeviceTreeNode;
+  workload: EduWorkloadResult;
+  report: RunReport;
+  hostMs: number;
+  trace?: string;
+}
+
+function spreadLine(label: string, s: Spread): string {
+  if (s.count === 0) return `  ${label.padEnd(26)} (none)`;
+  return `  ${label.padEnd(26)} min ${formatNs(s.minNs).padStart(9)}   median ${formatNs(s.medianNs).padStart(9)}   max ${formatNs(s.maxNs).padStart(9)}   (${s.count})`;
+}
+
+function printSummary(s: Summary): void {
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const w = s.workload;
+  const c = s.report.counts;
+  const lines = [
+    `wdmsim: machine "${s.machine.name}" (${s.machine.file}): ${s.machine.cpus} CPUs, ${mib(s.machine.ramBytes)} RAM, seed ${s.machine.seed}`,
+    "",
+    "Device tree",
+    ...formatDeviceTree(s.deviceTree).map((l) => `  ${l}`),
+    "",
+    "Workload (user-mode program on \\\\.\\Edu0)",
+    `  identification             0x${w.identification.toString(16).toUpperCase().padStart(8, "0")}`,
+    `  liveness checks            ${w.liveness.correct}/${w.liveness.checks} correct`,
+    `  factorials                 ${w.factorials.correct}/${w.factorials.computed} correct (${w.factorials.samples.map((f) => `${f.n}!=${f.result}`).join(", ")}, ...)`,
+    `  DMA round trips            ${w.dma.verified}/${w.dma.roundTrips} verified byte for byte (${w.dma.bytes} bytes moved)`,
+    `  result                     ${w.ok ? "OK" : "FAILED"}`,
+    "",
+    "Counts",
+    `  IRPs ${c.irps}   MMIO reads ${c.mmioReads}   MMIO writes ${c.mmioWrites}   config reads ${c.configReads}   config writes ${c.configWrites}`,
+    `  DMA ${c.dmaTransfers} transfers, ${c.dmaReadBytes} bytes read, ${c.dmaWriteBytes} bytes written   MSIs ${c.msiSent}   ISRs ${c.isrs}   DPCs ${c.dpcs}`,
+    `  device events ${c.events}   master aborts ${c.masterAborts}   device errors ${c.deviceErrors}`,
+    "",
+    "Timing (simulated)",
+    spreadLine("ISR duration", s.report.timing.isrDuration),
+    spreadLine("DPC duration", s.report.timing.dpcDuration),
+    spreadLine("interrupt to ISR", s.report.timing.interruptToIsr),
+    spreadLine("interrupt to DPC", s.report.timing.interruptToDpc),
+    "",
+    `Simulated time ${formatNs(s.report.simulatedNs)}   host time ${s.hostMs.toFixed(0)} ms`,
+  ];
+  if (s.trace) lines.push(`Trace written to ${s.trace} (open it at https://ui.perfetto.dev)`);
+  console.log(lines.join("\n"));
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      machine: { type: "string", default: "default" },
+      seed: { type: "string" },
+      factorials: { type: "string" },
+      dma: { type: "string" },
+      liveness: { type: "string" },
+      json: { type: "boolean", default: false },
+      trace: { type: "string" },
+    },
+  });
+  const options = {
+    factorials: count("factorials", values.factorials, EDU_WORKLOAD_DEFAULTS.factorials, 100000),
+    dmaRoundTrips: count("dma", values.dma, EDU_WORKLOAD_DEFAULTS.dmaRoundTrips, 100000),
+    livenessChecks: count("liveness", values.liveness, EDU_WORKLOAD_DEFAULTS.livenessChecks, 100000),
+  };
+  if (values.trace === "") throw new UsageError("--trace needs a file name");
+  const description = loadMachine(values.machine!);
+  if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
+  if (!description.slots.some((s) => s.spec.model === "edu")) {
+    throw new UsageError(`machine "${description.name}" has no edu device: the edu workload needs one (see firmware/machines/default.json)`);
+  }
+
+  const started = performance.now();
+  const machine = await boot(Machine.fromDescription(description), { trace: values.trace !== undefined });
+  const k: Kernel = (machine.kernel as BootedKernel).k;
+  const workload = await runEduWorkload(machine, options);
+  const hostMs = performance.now() - started;
+  const summary: Summary = {
+    machine: {
+      name: description.name, file: description.file, description: description.description, cpus: description.cpu.count,
+      ramBytes: description.memory.reduce((n, r) => n + r.size, 0), seed: description.seed,
+    },
+    deviceTree: deviceTree(k),
+    workload,
+    report: runReport(machine.core.counters(), k.recorder.stats, machine.nowPs),
+    hostMs,
+  };
+  if (values.trace !== undefined) {
+    writeFileSync(values.trace, toChromeTrace(k.recorder, { machine: description.name, seed: description.seed }));
+    summary.trace = values.trace;
+  }
+  if (values.json) console.log(JSON.stringify(summary, null, 2));
+  else printSummary(summary);
+  return workload.ok ? 0 : 1;
+}
+
+function machines(): number {
+  for (const f of readdirSync(MACHINES_DIR).filter((f) => f.endsWith(".json")).sort()) {
+    const d = loadMachine(f.replace(/\.json$/, ""));
+    console.log(`${d.name.padEnd(12)} ${d.description}`);
+  }
+  return 0;
+}
+
+/** Runs the command line; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command = "run", ...rest] = argv;
+  try {
+    switch (command) {
+      case "run":
+        return await run(rest);
+      case "machines":
+        return machines();
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        return 0;
+      default:
+        if (command.startsWith("-")) return await run(argv);
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof BugCheck) {
+      console.error(e.analyze());
+      return 1;
+    }
+    if (e instanceof FirmwareError) {
+      console.error(`wdmsim: bad machine file: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`wdmsim: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof KernelHang) {
+      console.error(`wdmsim: the machine hung: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (process.argv[1] && /main\.[tj]s$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
