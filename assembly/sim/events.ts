@@ -8,5 +8,3 @@ export const EV_MMIO_WRITE: u32 = 2;
 export const EV_MEM_WRITE: u32 = 3;
 /** A device's interrupt message lands: target = function, a = address, b = data. */
 export const EV_MESSAGE: u32 = 4;
-/** A configuration write reaches a function: target = function, a = size << 32 | offset, b = value. */
-export const EV_CONFIG_WRITE: u32 = 5;
