@@ -182,6 +182,7 @@ export class Scheduler {
     k.activate();
     while (!done()) {
       if (k.crashed) throw k.crashed;
+      if (k.machine.stopped) return;
       let bestCpu: KPRCB | undefined;
       let bestTime = Infinity;
       let bestKind = 0;

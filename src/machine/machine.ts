@@ -55,6 +55,8 @@ export class Machine {
   readonly functions: MachineFunction[] = [];
   /** The kernel running on this machine, if one was booted. */
   kernel?: MachineKernel;
+  /** Set by stop(): nothing runs on the machine any more. */
+  stopped = false;
 
   private constructor(description: MachineDescription) {
     this.description = description;
@@ -152,7 +154,16 @@ export class Machine {
 
   private requireKernel(): MachineKernel {
     if (!this.kernel) throw new Error("this machine has no kernel: boot it first (boot() in the package root)");
+    if (this.stopped) throw new Error("this machine was stopped");
     return this.kernel;
+  }
+
+  /**
+   * Stops the machine: a run in progress returns at its next scheduling point, and exec,
+   * runProgram and run refuse to start. Its state stays readable for inspection.
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   /**

@@ -8,7 +8,7 @@ import { Machine, type MachineKernel } from "../machine/machine.js";
 import { Kernel, type KernelOptions } from "../ke/kernel.js";
 import { PASSIVE_LEVEL, type KIRQL } from "../ke/irql.js";
 import { KeRaiseIrql, KeLowerIrql } from "../ke/level.js";
-import { Scheduler } from "../ke/scheduler.js";
+import { Scheduler, type KTHREAD } from "../ke/scheduler.js";
 import { discoverPlatform } from "../hal/acpi.js";
 import { Hal } from "../hal/hal.js";
 import { MemoryManager } from "../mm/manager.js";
@@ -64,7 +64,13 @@ export class BootedKernel implements MachineKernel {
       KeLowerIrql(old);
       return result;
     }, { affinity: cpu, readyAtPs: k.processors[cpu].time });
+    return this.finish<T>(thread);
+  }
+
+  private async finish<T>(thread: KTHREAD): Promise<T> {
+    const k = this.k;
     await k.scheduler.run(() => thread.State === "terminated");
+    if (thread.State !== "terminated") throw new Error(`the machine was stopped before "${thread.name}" finished`);
     if (thread.error !== undefined) throw k.asBugCheck(thread.error);
     return thread.result as T;
   }
@@ -75,9 +81,7 @@ export class BootedKernel implements MachineKernel {
     if (k.crashed) throw k.crashed;
     const process = k.on(k.processors[0], () => createProcess(name, k));
     const thread = k.scheduler.createThread(name, program, { process, affinity: options.cpu ?? -1, readyAtPs: Math.max(...k.processors.map((p) => p.time)) });
-    await k.scheduler.run(() => thread.State === "terminated");
-    if (thread.error !== undefined) throw k.asBugCheck(thread.error);
-    return thread.result as T;
+    return this.finish<T>(thread);
   }
 }
 

@@ -1,0 +1,27 @@
+import { performance } from "node:perf_hooks";
+import { boot } from "../src/pnp/boot.js";
+import { Machine } from "../src/machine/machine.js";
+import { IO } from "../src/io/manager.js";
+import { READ_REGISTER_ULONG } from "../src/hal/registers.js";
+import { KE } from "../src/ke/kernel.js";
+import { readyEdu, EDU } from "../test/support/core-harness.js";
+let t = performance.now();
+const m0 = Machine.fromFile("default");
+console.log("fromFile", performance.now() - t);
+t = performance.now();
+const h = readyEdu({ ramBytes: null });
+console.log("readyEdu 256M", performance.now() - t, h.mmioRead(EDU.ID).toString(16));
+t = performance.now();
+const m = await boot("default");
+console.log("boot", performance.now() - t);
+const k = KE();
+const io = IO(k);
+for (const d of io.devices) console.log(d.DriverObject.serviceName, d.DeviceExtension?.constructor?.name, d.DeviceExtension?.Registers);
+const edu = io.devices.find((d) => d.DriverObject.serviceName === "edu")!;
+const reg = edu.DeviceExtension.Registers as number;
+const r = await m.exec(() => {
+  const t0 = KE().cpu.time; const h0 = performance.now();
+  let v = 0; for (let i = 0; i < 100000; i++) v = READ_REGISTER_ULONG(reg);
+  return { v: v.toString(16), host: performance.now() - h0, sim: KE().cpu.time - t0 };
+});
+console.log(r, m.core.counters());

@@ -1,0 +1,139 @@
+/**
+ * Shared pieces of the benchmark suite: the result row every benchmark returns, the
+ * measurement loop (warm-up, repeats, median), and the markdown table. Host time is
+ * `performance.now()`; it is read only here in bench/, never inside a simulation.
+ */
+import { performance } from "node:perf_hooks";
+
+/** One line of the results table. Throughputs: higher is better on both sides. */
+export interface Row {
+  /** What was measured. */
+  benchmark: string;
+  /** Median over the repeats. */
+  value: number;
+  unit: string;
+  /** What the value is compared with (measured in the same process, same run). */
+  baseline: string;
+  /** Median of the baseline over its repeats, in the same unit. */
+  baselineValue: number;
+  /** value / baselineValue. */
+  ratio: number;
+  /** Every repeat, value side (for results.json). */
+  samples: number[];
+  /** Every repeat, baseline side. */
+  baselineSamples: number[];
+  /** Anything else worth keeping with the numbers (simulated times, counts, checks). */
+  extra?: Record<string, number | string | boolean>;
+}
+
+/** A benchmark module: one file under bench/. */
+export interface Benchmark {
+  /** Name used by `--only`. */
+  name: string;
+  /** One line for the report. */
+  description: string;
+  run(options: RunOptions): Promise<Row[]>;
+}
+
+/** Knobs shared by every benchmark. */
+export interface RunOptions {
+  /** Timed repeats per measurement (the median is reported). */
+  repeats: number;
+  /** Scales the work per repeat (1 = the default sizes). */
+  scale: number;
+}
+
+/** Default repeats. */
+export const DEFAULT_REPEATS = 5;
+
+/** The median of `xs` (mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Host milliseconds now. */
+export function now(): number {
+  return performance.now();
+}
+
+/**
+ * A measurement: `work()` does one repeat's work and returns how many units it did and
+ * the host milliseconds those units took (a benchmark may time only part of its loop).
+ */
+export type Sample = () => { units: number; ms: number } | Promise<{ units: number; ms: number }>;
+
+/** Times a whole call: units from `work`, milliseconds around it. */
+export function timed(work: () => number): Sample {
+  return () => {
+    const t0 = performance.now();
+    const units = work();
+    return { units, ms: performance.now() - t0 };
+  };
+}
+
+/** Async form of timed(). */
+export function timedAsync(work: () => Promise<number>): Sample {
+  return async () => {
+    const t0 = performance.now();
+    const units = await work();
+    return { units, ms: performance.now() - t0 };
+  };
+}
+
+/**
+ * Runs one warm-up repeat of each sample function, then `repeats` timed repeats with the
+ * two sides interleaved (value, baseline, value, ...), so drift in the host (frequency
+ * scaling, a neighbour's load) lands on both. Returns units per host second, per repeat.
+ */
+export async function compare(repeats: number, value: Sample, baseline: Sample): Promise<{ value: number[]; baseline: number[] }> {
+  await value();
+  await baseline();
+  const v: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    v.push(rate(await value()));
+    b.push(rate(await baseline()));
+  }
+  return { value: v, baseline: b };
+}
+
+function rate(s: { units: number; ms: number }): number {
+  if (!(s.ms > 0)) throw new Error(`a repeat took no measurable time (${s.units} units in ${s.ms} ms): raise the work per repeat`);
+  return (s.units * 1000) / s.ms;
+}
+
+/** Builds a row from per-repeat rates. */
+export function row(benchmark: string, unit: string, baseline: string, samples: { value: number[]; baseline: number[] }, extra?: Row["extra"]): Row {
+  const value = median(samples.value);
+  const baselineValue = median(samples.baseline);
+  return { benchmark, value, unit, baseline, baselineValue, ratio: value / baselineValue, samples: samples.value, baselineSamples: samples.baseline, extra };
+}
+
+/** A number for the table: three significant digits, thousands grouped. */
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a >= 1000) return Math.round(x).toLocaleString("en-US");
+  if (a >= 1) return x.toPrecision(3);
+  if (a === 0) return "0";
+  return x.toPrecision(3);
+}
+
+function ratioText(r: number): string {
+  if (!Number.isFinite(r)) return String(r);
+  return r >= 10 ? `${r.toFixed(1)}×` : r >= 0.1 ? `${r.toFixed(2)}×` : `${r.toPrecision(2)}×`;
+}
+
+/** The results as a markdown table (ratio = value / baseline value). */
+export function markdownTable(rows: readonly Row[]): string {
+  const header = ["benchmark", "value", "unit", "baseline", "baseline value", "ratio"];
+  const body = rows.map((r) => [r.benchmark, formatNumber(r.value), r.unit, r.baseline, formatNumber(r.baselineValue), ratioText(r.ratio)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const numeric = [false, true, false, false, true, true];
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => (numeric[i] ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
+  return [line(header), rule, ...body.map(line)].join("\n");
+}
