@@ -2,17 +2,10 @@
 // factorial steps and DMA setup cost device-clock cycles; DMA goes through the bus-master
 // port and the function's link; interrupts are MSI (one vector) or INTA#.
 //
-//   EduState (EDU_STATE_BYTES), buffer of EDU_BUFFER_SIZE bytes at EDU_BUFFER_OFFSET
-//   +0  liveness   u32   stored bitwise NOT of the last write to 0x04
-//   +4  factorial  u32
-//   +8  status     u32   STATUS_COMPUTING | STATUS_IRQ_FACTORIAL
-//   +12 irqStatus  u32
-//   +16 dmaSrc     u64
-//   +24 dmaDst     u64
-//   +32 dmaCount   u64
-//   +40 dmaCmd     u64
-//   +48 cyclesPerStep  u32   device cycles per factorial multiplication
-//   +52 dmaSetupCycles u32   device cycles from the command write to the first TLP
+//   EduState (EDU_STATE_BYTES); DMA buffer of EDU_BUFFER_SIZE bytes at EDU_BUFFER_OFFSET
+//   +0  registers      u64 x EDU_REGISTER_COUNT   current values, in EDU_REGISTERS order
+//   +96 cyclesPerStep  u32   device cycles per factorial multiplication
+//   +100 dmaSetupCycles u32  device cycles from the command write to the first TLP
 
 import { core, count, C_DEVICE_ERRORS } from "../sim/core";
 import { schedule } from "../sim/queue";
@@ -24,17 +17,15 @@ import { dmaRead, dmaWrite } from "../dma/port";
 import { msiEnabled, msiSignal } from "../irq/msi";
 import { intxSetLevel } from "../irq/intx";
 import { deviceParam } from "../platform/config";
+import {
+  registerFind, registerRead, registerReset, registerSet, registerValue, registerWrite, REG_WRITE_ONLY, REG_ZERO_EXTEND, SIZE_4, SIZE_8,
+} from "./registers";
+
+const EDU_REGISTER_COUNT: u32 = 11;
 
 @unmanaged
 class EduState {
-  liveness: u32;
-  factorial: u32;
-  status: u32;
-  irqStatus: u32;
-  dmaSrc: u64;
-  dmaDst: u64;
-  dmaCount: u64;
-  dmaCmd: u64;
+  r0: u64; r1: u64; r2: u64; r3: u64; r4: u64; r5: u64; r6: u64; r7: u64; r8: u64; r9: u64; r10: u64;
   cyclesPerStep: u32;
   dmaSetupCycles: u32;
 }
@@ -79,6 +70,34 @@ export const EDU_DMA_RUN: u64 = 0x1;
 export const EDU_DMA_TO_RAM: u64 = 0x2;
 /** DMA command: raise interrupt 0x100 when done. */
 export const EDU_DMA_IRQ: u64 = 0x4;
+// Register rows: offset, accepted sizes, flags, reset value, writable mask, w1c mask.
+const ALL: u64 = 0xFFFFFFFFFFFFFFFF;
+const EDU_REGISTERS: usize = memory.data<u64>([
+  EDU_IDENTIFICATION, SIZE_4, 0, EDU_ID_VALUE, 0, 0,
+  EDU_LIVENESS, SIZE_4, 0, 0, 0xFFFFFFFF, 0,                  // holds the NOT of the write
+  EDU_FACTORIAL, SIZE_4, 0, 0, 0xFFFFFFFF, 0,
+  EDU_STATUS, SIZE_4, 0, 0, EDU_STATUS_IRQ_FACTORIAL, 0,      // 0x01 computing is read-only
+  EDU_IRQ_STATUS, SIZE_4, 0, 0, 0, 0,
+  EDU_IRQ_RAISE, SIZE_4, REG_WRITE_ONLY, 0, 0, 0,
+  EDU_IRQ_ACK, SIZE_4, REG_WRITE_ONLY, 0, 0, 0,
+  EDU_DMA_SOURCE, SIZE_4 | SIZE_8, REG_ZERO_EXTEND, 0, ALL, 0,
+  EDU_DMA_DESTINATION, SIZE_4 | SIZE_8, REG_ZERO_EXTEND, 0, ALL, 0,
+  EDU_DMA_COUNT, SIZE_4 | SIZE_8, REG_ZERO_EXTEND, 0, ALL, 0,
+  EDU_DMA_COMMAND, SIZE_4 | SIZE_8, REG_ZERO_EXTEND, 0, ALL, 0,
+]);
+
+// Row indices.
+const R_LIVENESS: u32 = 1;
+const R_FACTORIAL: u32 = 2;
+const R_STATUS: u32 = 3;
+const R_IRQ_STATUS: u32 = 4;
+const R_IRQ_RAISE: u32 = 5;
+const R_IRQ_ACK: u32 = 6;
+const R_DMA_SOURCE: u32 = 7;
+const R_DMA_DESTINATION: u32 = 8;
+const R_DMA_COUNT: u32 = 9;
+const R_DMA_COMMAND: u32 = 10;
+
 /** Device address of the DMA buffer. */
 export const EDU_BUFFER_ADDRESS: u64 = 0x40000;
 /** Bytes of the DMA buffer. */
@@ -100,7 +119,7 @@ const EV_FACTORIAL_DONE: u32 = 1;
 const EV_DMA_START: u32 = 2;
 const EV_DMA_DONE: u32 = 3;
 
-const EDU_BUFFER_OFFSET: u32 = 64;
+const EDU_BUFFER_OFFSET: u32 = 128;
 /** Bytes of model state per edu function. */
 export const EDU_STATE_BYTES: u32 = EDU_BUFFER_OFFSET + EDU_BUFFER_SIZE;
 
@@ -112,6 +131,7 @@ export const EDU_STATE_BYTES: u32 = EDU_BUFFER_OFFSET + EDU_BUFFER_SIZE;
 /** Initialises the model from the staged DeviceConfig's parameters. */
 export function eduInit(fn: u32): void {
   const s = state(fn);
+  registerReset(EDU_REGISTERS, changetype<usize>(s), EDU_REGISTER_COUNT);
   s.cyclesPerStep = deviceParam(EDU_PARAM_CYCLES_PER_STEP);
   s.dmaSetupCycles = deviceParam(EDU_PARAM_DMA_SETUP_CYCLES);
 }
@@ -124,16 +144,23 @@ export function factorial32(n: u32): u32 {
   return r;
 }
 
-function raise(fn: u32, s: EduState, bits: u32): void {
-  s.irqStatus |= bits;
-  if (s.irqStatus == 0) return;
+// @ts-ignore: decorator
+@inline function regs(s: EduState): usize {
+  return changetype<usize>(s);
+}
+
+function raise(fn: u32, s: EduState, bits: u64): void {
+  const status = registerValue(regs(s), R_IRQ_STATUS) | (bits & 0xFFFFFFFF);
+  registerSet(regs(s), R_IRQ_STATUS, status);
+  if (status == 0) return;
   if (msiEnabled(fn)) msiSignal(fn, 0);
   else intxSetLevel(fn, 1);
 }
 
-function acknowledge(fn: u32, s: EduState, bits: u32): void {
-  s.irqStatus &= ~bits;
-  if (s.irqStatus == 0 && !msiEnabled(fn)) intxSetLevel(fn, 0);
+function acknowledge(fn: u32, s: EduState, bits: u64): void {
+  const status = registerValue(regs(s), R_IRQ_STATUS) & ~bits;
+  registerSet(regs(s), R_IRQ_STATUS, status);
+  if (status == 0 && !msiEnabled(fn)) intxSetLevel(fn, 0);
 }
 
 function deviceError(fn: u32, code: u32, arg: u64): void {
@@ -141,71 +168,60 @@ function deviceError(fn: u32, code: u32, arg: u64): void {
   trace(core.nowPs, TR_DEVICE_ERROR, fn, code, arg, 0);
 }
 
-/** MMIO read of `size` bytes at BAR0 `offset`. */
+// @ts-ignore: decorator
+@inline function dmaRunning(s: EduState): bool {
+  return (registerValue(regs(s), R_DMA_COMMAND) & EDU_DMA_RUN) != 0;
+}
+
+/** MMIO read of `size` bytes at BAR0 `offset`: all ones for sizes a register refuses and offsets it does not decode. */
 export function eduRead(fn: u32, offset: u32, size: u32): u64 {
-  const ones: u64 = size == 8 ? 0xFFFFFFFFFFFFFFFF : 0xFFFFFFFF;
-  if (offset < 0x80 ? size != 4 : size != 4 && size != 8) return ones;
-  const s = state(fn);
-  let v: u64;
-  switch (offset) {
-    case EDU_IDENTIFICATION: v = EDU_ID_VALUE; break;
-    case EDU_LIVENESS: v = s.liveness; break;
-    case EDU_FACTORIAL: v = s.factorial; break;
-    case EDU_STATUS: v = s.status; break;
-    case EDU_IRQ_STATUS: v = s.irqStatus; break;
-    case EDU_DMA_SOURCE: v = s.dmaSrc; break;
-    case EDU_DMA_DESTINATION: v = s.dmaDst; break;
-    case EDU_DMA_COUNT: v = s.dmaCount; break;
-    case EDU_DMA_COMMAND: v = s.dmaCmd; break;
-    default: return ones;
-  }
-  return size == 4 ? v & 0xFFFFFFFF : v;
+  const i = registerFind(EDU_REGISTERS, EDU_REGISTER_COUNT, offset, size);
+  if (i < 0) return size >= 8 ? 0xFFFFFFFFFFFFFFFF : ((<u64>1 << (<u64>size << 3)) - 1);
+  return registerRead(EDU_REGISTERS, regs(state(fn)), <u32>i, size);
+}
+
+/** Whether the device takes a write to row `i` now (the rules that depend on its state). */
+function accepts(s: EduState, i: u32, value: u64): bool {
+  if (i == R_FACTORIAL) return (registerValue(regs(s), R_STATUS) & EDU_STATUS_COMPUTING) == 0;
+  if (i >= R_DMA_SOURCE && dmaRunning(s)) return false;
+  if (i == R_DMA_COMMAND) return (value & EDU_DMA_RUN) != 0;
+  return true;
 }
 
 /** MMIO write of `size` bytes at BAR0 `offset` (arrives at the device now). */
 export function eduWrite(fn: u32, offset: u32, size: u32, value: u64): void {
-  if (offset < 0x80 ? size != 4 : size != 4 && size != 8) return;
+  const found = registerFind(EDU_REGISTERS, EDU_REGISTER_COUNT, offset, size);
+  if (found < 0) return;
+  const i = <u32>found;
   const s = state(fn);
-  const v32 = <u32>value;
-  switch (offset) {
-    case EDU_LIVENESS: s.liveness = ~v32; break;
-    case EDU_FACTORIAL: {
-      if ((s.status & EDU_STATUS_COMPUTING) != 0) break;
-      s.factorial = v32;
-      s.status |= EDU_STATUS_COMPUTING;
-      const steps = <u64>v32 * <u64>s.cyclesPerStep;
-      schedule(core.nowPs + cyclesToPs(functionClock(fn), steps), EV_DEVICE, fn, EV_FACTORIAL_DONE, 0);
-      break;
-    }
-    case EDU_STATUS: {
-      if ((v32 & EDU_STATUS_IRQ_FACTORIAL) != 0) s.status |= EDU_STATUS_IRQ_FACTORIAL;
-      else s.status &= ~EDU_STATUS_IRQ_FACTORIAL;
-      break;
-    }
-    case EDU_IRQ_RAISE: raise(fn, s, v32); break;
-    case EDU_IRQ_ACK: acknowledge(fn, s, v32); break;
-    case EDU_DMA_SOURCE: if ((s.dmaCmd & EDU_DMA_RUN) == 0) s.dmaSrc = value; break;
-    case EDU_DMA_DESTINATION: if ((s.dmaCmd & EDU_DMA_RUN) == 0) s.dmaDst = value; break;
-    case EDU_DMA_COUNT: if ((s.dmaCmd & EDU_DMA_RUN) == 0) s.dmaCount = value; break;
-    case EDU_DMA_COMMAND: {
-      if ((s.dmaCmd & EDU_DMA_RUN) != 0 || (value & EDU_DMA_RUN) == 0) break;
-      s.dmaCmd = value;
-      schedule(core.nowPs + cyclesToPs(functionClock(fn), s.dmaSetupCycles), EV_DEVICE, fn, EV_DMA_START, 0);
-      break;
-    }
-    default: break;
+  if (!accepts(s, i, value)) return;
+  registerWrite(EDU_REGISTERS, regs(s), i, size, value);
+  const v = registerValue(regs(s), i);
+  if (i == R_LIVENESS) {
+    registerSet(regs(s), i, ~v & 0xFFFFFFFF);
+  } else if (i == R_FACTORIAL) {
+    registerSet(regs(s), R_STATUS, registerValue(regs(s), R_STATUS) | EDU_STATUS_COMPUTING);
+    const steps = v * <u64>s.cyclesPerStep;
+    schedule(core.nowPs + cyclesToPs(functionClock(fn), steps), EV_DEVICE, fn, EV_FACTORIAL_DONE, 0);
+  } else if (i == R_IRQ_RAISE) {
+    raise(fn, s, value);
+  } else if (i == R_IRQ_ACK) {
+    acknowledge(fn, s, value);
+  } else if (i == R_DMA_COMMAND) {
+    schedule(core.nowPs + cyclesToPs(functionClock(fn), s.dmaSetupCycles), EV_DEVICE, fn, EV_DMA_START, 0);
   }
 }
 
 function startDma(fn: u32, s: EduState): void {
-  const toRam = (s.dmaCmd & EDU_DMA_TO_RAM) != 0;
-  const deviceSide = toRam ? s.dmaSrc : s.dmaDst;
-  const ramSide = toRam ? s.dmaDst : s.dmaSrc;
-  const n = s.dmaCount;
+  const r = regs(s);
+  const toRam = (registerValue(r, R_DMA_COMMAND) & EDU_DMA_TO_RAM) != 0;
+  const deviceSide = toRam ? registerValue(r, R_DMA_SOURCE) : registerValue(r, R_DMA_DESTINATION);
+  const ramSide = toRam ? registerValue(r, R_DMA_DESTINATION) : registerValue(r, R_DMA_SOURCE);
+  const n = registerValue(r, R_DMA_COUNT);
   if (deviceSide < EDU_BUFFER_ADDRESS || n > <u64>EDU_BUFFER_SIZE
       || deviceSide - EDU_BUFFER_ADDRESS > <u64>EDU_BUFFER_SIZE - n) {
     deviceError(fn, EDU_ERROR_DMA_RANGE, deviceSide);
-    s.dmaCmd &= ~EDU_DMA_RUN;
+    registerSet(r, R_DMA_COMMAND, registerValue(r, R_DMA_COMMAND) & ~EDU_DMA_RUN);
     return;
   }
   const clamped = ramSide & EDU_DMA_MASK;
@@ -218,14 +234,17 @@ function startDma(fn: u32, s: EduState): void {
 /** Device-internal event `code` (with `arg`) for function `fn`. */
 export function eduEvent(fn: u32, code: u32, arg: u64): void {
   const s = state(fn);
+  const r = regs(s);
   if (code == EV_FACTORIAL_DONE) {
-    s.factorial = factorial32(s.factorial);
-    s.status &= ~EDU_STATUS_COMPUTING;
-    if ((s.status & EDU_STATUS_IRQ_FACTORIAL) != 0) raise(fn, s, EDU_IRQ_FACTORIAL);
+    registerSet(r, R_FACTORIAL, factorial32(<u32>registerValue(r, R_FACTORIAL)));
+    const status = registerValue(r, R_STATUS) & ~EDU_STATUS_COMPUTING;
+    registerSet(r, R_STATUS, status);
+    if ((status & EDU_STATUS_IRQ_FACTORIAL) != 0) raise(fn, s, EDU_IRQ_FACTORIAL);
   } else if (code == EV_DMA_START) {
     startDma(fn, s);
   } else if (code == EV_DMA_DONE) {
-    s.dmaCmd &= ~EDU_DMA_RUN;
-    if ((s.dmaCmd & EDU_DMA_IRQ) != 0) raise(fn, s, EDU_IRQ_DMA);
+    const command = registerValue(r, R_DMA_COMMAND) & ~EDU_DMA_RUN;
+    registerSet(r, R_DMA_COMMAND, command);
+    if ((command & EDU_DMA_IRQ) != 0) raise(fn, s, EDU_IRQ_DMA);
   }
 }
