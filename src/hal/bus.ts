@@ -55,38 +55,44 @@ export function busInEcam(bus: number): boolean {
 }
 
 /**
+ * The aligned accesses (offset, size, index into the buffer) that cover `Length` bytes
+ * of a function's configuration space from `Offset`; bounded by the space and the buffer.
+ */
+function* configChunks(Offset: number, Length: number, bufferLength: number): Generator<{ at: number; size: 1 | 2 | 4; index: number }> {
+  const n = Math.max(0, Math.min(Length, PCI_CONFIG_SPACE_BYTES - Offset, bufferLength));
+  for (let i = 0; i < n; ) {
+    const at = Offset + i;
+    const size: 1 | 2 | 4 = at % 4 === 0 && n - i >= 4 ? 4 : at % 2 === 0 && n - i >= 2 ? 2 : 1;
+    yield { at, size, index: i };
+    i += size;
+  }
+}
+
+/**
  * HalGetBusDataByOffset: reads `Length` bytes of a function's configuration space at
  * `Offset` into `Buffer`; returns the bytes read (a function that does not exist reads
  * as all ones: vendor ID 0xFFFF).
  */
 export function HalGetBusDataByOffset(BusDataType: BUS_DATA_TYPE, BusNumber: number, SlotNumber: number, Buffer: Uint8Array, Offset: number, Length: number): number {
   if (BusDataType !== BUS_DATA_TYPE.PCIConfiguration || !busInEcam(BusNumber)) return 0;
-  const device = SlotNumber & 0x1F;
-  const fn = (SlotNumber >> 5) & 0x7;
-  const n = Math.max(0, Math.min(Length, PCI_CONFIG_SPACE_BYTES - Offset, Buffer.length));
-  for (let i = 0; i < n; ) {
-    const at = Offset + i;
-    const size: 1 | 2 | 4 = at % 4 === 0 && n - i >= 4 ? 4 : at % 2 === 0 && n - i >= 2 ? 2 : 1;
-    const v = readConfig(BusNumber, device, fn, at, size);
-    for (let b = 0; b < size; b++) Buffer[i + b] = (v >>> (8 * b)) & 0xFF;
-    i += size;
+  let done = 0;
+  for (const { at, size, index } of configChunks(Offset, Length, Buffer.length)) {
+    const v = readConfig(BusNumber, SlotNumber & 0x1F, (SlotNumber >> 5) & 0x7, at, size);
+    for (let b = 0; b < size; b++) Buffer[index + b] = (v >>> (8 * b)) & 0xFF;
+    done = index + size;
   }
-  return n;
+  return done;
 }
 
 /** HalSetBusDataByOffset: writes `Length` bytes from `Buffer` at `Offset`; returns the bytes written. */
 export function HalSetBusDataByOffset(BusDataType: BUS_DATA_TYPE, BusNumber: number, SlotNumber: number, Buffer: Uint8Array, Offset: number, Length: number): number {
   if (BusDataType !== BUS_DATA_TYPE.PCIConfiguration || !busInEcam(BusNumber)) return 0;
-  const device = SlotNumber & 0x1F;
-  const fn = (SlotNumber >> 5) & 0x7;
-  const n = Math.max(0, Math.min(Length, PCI_CONFIG_SPACE_BYTES - Offset, Buffer.length));
-  for (let i = 0; i < n; ) {
-    const at = Offset + i;
-    const size: 1 | 2 | 4 = at % 4 === 0 && n - i >= 4 ? 4 : at % 2 === 0 && n - i >= 2 ? 2 : 1;
+  let done = 0;
+  for (const { at, size, index } of configChunks(Offset, Length, Buffer.length)) {
     let v = 0;
-    for (let b = 0; b < size; b++) v |= Buffer[i + b] << (8 * b);
-    writeConfig(BusNumber, device, fn, at, size, v >>> 0);
-    i += size;
+    for (let b = 0; b < size; b++) v |= Buffer[index + b] << (8 * b);
+    writeConfig(BusNumber, SlotNumber & 0x1F, (SlotNumber >> 5) & 0x7, at, size, v >>> 0);
+    done = index + size;
   }
-  return n;
+  return done;
 }
