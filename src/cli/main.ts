@@ -31,6 +31,7 @@ Options for run:
   --factorials N        Factorials to compute                                   [${EDU_WORKLOAD_DEFAULTS.factorials}]
   --dma N               DMA round trips (to the device and back, verified)      [${EDU_WORKLOAD_DEFAULTS.dmaRoundTrips}]
   --liveness N          Liveness checks                                         [${EDU_WORKLOAD_DEFAULTS.livenessChecks}]
+  --files N             WriteFile/ReadFile round trips of the device buffer    [${EDU_WORKLOAD_DEFAULTS.fileRoundTrips}]
   --json                Print the summary as one JSON object
   --trace FILE          Write a Chrome Trace Event JSON file (open it in Perfetto)
 `;
@@ -73,6 +74,7 @@ function printSummary(s: Summary): void {
     `  liveness checks            ${w.liveness.correct}/${w.liveness.checks} correct`,
     `  factorials                 ${w.factorials.correct}/${w.factorials.computed} correct (${w.factorials.samples.map((f) => `${f.n}!=${f.result}`).join(", ")}, ...)`,
     `  DMA round trips            ${w.dma.verified}/${w.dma.roundTrips} verified byte for byte (${w.dma.bytes} bytes moved)`,
+    `  WriteFile/ReadFile         ${w.files.verified}/${w.files.roundTrips} verified byte for byte (${w.files.bytes} bytes moved)`,
     `  result                     ${w.ok ? "OK" : "FAILED"}`,
     "",
     "Counts",
@@ -102,6 +104,7 @@ async function run(argv: string[]): Promise<number> {
       factorials: { type: "string" },
       dma: { type: "string" },
       liveness: { type: "string" },
+      files: { type: "string" },
       json: { type: "boolean", default: false },
       trace: { type: "string" },
     },
@@ -110,6 +113,7 @@ async function run(argv: string[]): Promise<number> {
     factorials: count("factorials", values.factorials, EDU_WORKLOAD_DEFAULTS.factorials, 100000),
     dmaRoundTrips: count("dma", values.dma, EDU_WORKLOAD_DEFAULTS.dmaRoundTrips, 100000),
     livenessChecks: count("liveness", values.liveness, EDU_WORKLOAD_DEFAULTS.livenessChecks, 100000),
+    fileRoundTrips: count("files", values.files, EDU_WORKLOAD_DEFAULTS.fileRoundTrips, 100000),
   };
   if (values.trace === "") throw new UsageError("--trace needs a file name");
   const description = loadMachine(values.machine!);

@@ -1,9 +1,10 @@
 /**
  * The edu workload: a user-mode program that opens the edu device and drives it through
  * its IOCTLs — identification, liveness checks, factorials (each completed by the
- * device's interrupt) and DMA round trips whose data is verified byte for byte.
+ * device's interrupt) and DMA round trips whose data is verified byte for byte — and
+ * through WriteFile / ReadFile of its DMA buffer.
  */
-import { CloseHandle, CreateFile, DeviceIoControl, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING } from "../io/usermode.js";
+import { CloseHandle, CreateFile, DeviceIoControl, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING, ReadFile, WriteFile } from "../io/usermode.js";
 import {
   EDU_DMA_BUFFER_SIZE, EDU_USER_DEVICE_NAME, eduDmaRequest, IOCTL_EDU_CHECK_LIVENESS, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE,
   IOCTL_EDU_DMA_TO_DEVICE, IOCTL_EDU_GET_IDENTIFICATION,
@@ -18,10 +19,12 @@ export interface EduWorkloadOptions {
   dmaRoundTrips: number;
   /** Liveness checks. */
   livenessChecks: number;
+  /** WriteFile then ReadFile of the device buffer, verified. */
+  fileRoundTrips: number;
 }
 
 /** Defaults for the main job. */
-export const EDU_WORKLOAD_DEFAULTS: EduWorkloadOptions = { factorials: 24, dmaRoundTrips: 16, livenessChecks: 8 };
+export const EDU_WORKLOAD_DEFAULTS: EduWorkloadOptions = { factorials: 24, dmaRoundTrips: 16, livenessChecks: 8, fileRoundTrips: 4 };
 
 /** What the workload did and whether every answer was right. */
 export interface EduWorkloadResult {
@@ -29,6 +32,7 @@ export interface EduWorkloadResult {
   liveness: { checks: number; correct: number };
   factorials: { computed: number; correct: number; samples: { n: number; result: number }[] };
   dma: { roundTrips: number; bytes: number; verified: number; mismatches: number };
+  files: { roundTrips: number; bytes: number; verified: number };
   /** IOCTLs the program issued. */
   ioctls: number;
   /** Everything matched what the device specification says. */
@@ -113,13 +117,26 @@ export async function runEduWorkload(machine: Machine, options: EduWorkloadOptio
       if (w.ok && r.ok && r.bytes === length && back.every((b, j) => b === data[j])) verified++;
       else mismatches++;
     }
+    let fileBytes = 0;
+    let fileVerified = 0;
+    for (let i = 0; i < options.fileRoundTrips; i++) {
+      const length = 512 << (i % 4);
+      const data = pattern(seed * 104729 + i, length);
+      const w = await WriteFile(h, data, length);
+      const back = new Uint8Array(length);
+      const r = await ReadFile(h, back, length);
+      fileBytes += w.bytes + r.bytes;
+      if (w.ok && r.ok && w.bytes === length && r.bytes === length && back.every((b, j) => b === data[j])) fileVerified++;
+    }
     await CloseHandle(h);
-    const ok = identification === 0x010000ED && liveCorrect === options.livenessChecks && factCorrect === options.factorials && mismatches === 0;
+    const ok = identification === 0x010000ED && liveCorrect === options.livenessChecks && factCorrect === options.factorials
+      && mismatches === 0 && fileVerified === options.fileRoundTrips;
     return {
       identification,
       liveness: { checks: options.livenessChecks, correct: liveCorrect },
       factorials: { computed: options.factorials, correct: factCorrect, samples },
       dma: { roundTrips: options.dmaRoundTrips, bytes, verified, mismatches },
+      files: { roundTrips: options.fileRoundTrips, bytes: fileBytes, verified: fileVerified },
       ioctls,
       ok,
     };

@@ -2,7 +2,8 @@
  * The WDM function driver for QEMU's edu device, written as a C driver would be: it maps
  * BAR0, connects its MSI with IoConnectInterruptEx, allocates a DMA common buffer the
  * device's 28 address bits can reach, and serves IOCTLs. Factorial and DMA requests are
- * pended, started on the device, and completed from the DPC its ISR requests.
+ * pended, started on the device, and completed from the DPC its ISR requests. ReadFile
+ * and WriteFile move data to and from the device's DMA buffer.
  */
 import {
   DEVICE_OBJECT, DO_BUFFERED_IO, DO_DEVICE_INITIALIZING, DO_POWER_PAGABLE, DRIVER_OBJECT, FILE_DEVICE_SECURE_OPEN, FILE_DEVICE_UNKNOWN,
@@ -11,7 +12,7 @@ import {
 } from "../../io/objects.js";
 import {
   IoCallDriver, IoCompleteRequest, IoGetCurrentIrpStackLocation, IoMarkIrpPending, IoSkipCurrentIrpStackLocation, IO_NO_INCREMENT,
-  IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_PNP, IRP_MJ_POWER, type IRP,
+  IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_PNP, IRP_MJ_POWER, IRP_MJ_READ, IRP_MJ_WRITE, type IRP,
 } from "../../io/irp.js";
 import { IoForwardIrpSynchronously } from "../../io/forward.js";
 import { CONNECT_MESSAGE_BASED, IoConnectInterruptEx, IoDisconnectInterruptEx, type IO_CONNECT_INTERRUPT_PARAMETERS, type IO_INTERRUPT_MESSAGE_INFO } from "../../io/interrupt.js";
@@ -60,6 +61,8 @@ export class EDU_DEVICE_EXTENSION {
   /** The request the device is working on, guarded by the interrupt spin lock. */
   PendingIrp: IRP | null = null;
   Operation = EduOperation.None;
+  /** Bytes the pending DMA moves. */
+  TransferLength = 0;
   /** Interrupt status bits the ISR collected for the DPC, guarded by the interrupt spin lock. */
   InterruptStatus = 0;
   Started = false;
@@ -115,14 +118,13 @@ function EduDpcForIsr(_Dpc: KDPC, DeviceObject: DEVICE_OBJECT, _Irp: IRP | null,
       completeRequest(request, STATUS_SUCCESS, 4);
       break;
     case EduOperation.DmaToDevice:
-      completeRequest(request, STATUS_SUCCESS, 0);
+      // A write reports the bytes it moved; the DMA IOCTL returns no data.
+      completeRequest(request, STATUS_SUCCESS, IoGetCurrentIrpStackLocation(request).MajorFunction === IRP_MJ_WRITE ? ext.TransferLength : 0);
       break;
-    case EduOperation.DmaFromDevice: {
-      const length = readU32(buffer + 4);
-      RtlCopyMemory(buffer, ext.CommonBuffer, length);
-      completeRequest(request, STATUS_SUCCESS, length);
+    case EduOperation.DmaFromDevice:
+      RtlCopyMemory(buffer, ext.CommonBuffer, ext.TransferLength);
+      completeRequest(request, STATUS_SUCCESS, ext.TransferLength);
       break;
-    }
   }
 }
 
@@ -136,11 +138,25 @@ function claimDevice(ext: EDU_DEVICE_EXTENSION, Irp: IRP, operation: EduOperatio
   }, null);
 }
 
-function startDma(ext: EDU_DEVICE_EXTENSION, source: number, destination: number, length: number, command: number): void {
-  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_SOURCE), source);
-  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_DESTINATION), destination);
+/**
+ * Pends `Irp` and starts a DMA of `length` bytes between the common buffer and the
+ * device buffer at `offset`; data for the device is first copied from `source`.
+ */
+function EduStartDma(ext: EDU_DEVICE_EXTENSION, Irp: IRP, toDevice: boolean, offset: number, length: number, source: number): NTSTATUS {
+  IoMarkIrpPending(Irp);
+  if (!claimDevice(ext, Irp, toDevice ? EduOperation.DmaToDevice : EduOperation.DmaFromDevice)) {
+    // Nothing was started: complete it busy (it was marked pending, so return pending).
+    completeRequest(Irp, STATUS_DEVICE_BUSY, 0);
+    return STATUS_PENDING;
+  }
+  ext.TransferLength = length;
+  const deviceAddress = HW.EDU_DMA_BUFFER_ADDRESS + offset;
+  if (toDevice) RtlCopyMemory(ext.CommonBuffer, source, length);
+  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_SOURCE), toDevice ? ext.CommonBufferLogical : deviceAddress);
+  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_DESTINATION), toDevice ? deviceAddress : ext.CommonBufferLogical);
   WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_COUNT), length);
-  WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_DMA_COMMAND), command);
+  WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_DMA_COMMAND), HW.EDU_DMA_START | HW.EDU_DMA_INTERRUPT | (toDevice ? 0 : HW.EDU_DMA_TO_RAM));
+  return STATUS_PENDING;
 }
 
 /** IRP_MJ_DEVICE_CONTROL. */
@@ -187,24 +203,28 @@ function EduDispatchDeviceControl(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTAT
       if (toDevice ? InputBufferLength < EDU_DMA_REQUEST_SIZE + length : OutputBufferLength < length) {
         return completeRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
       }
-      IoMarkIrpPending(Irp);
-      if (!claimDevice(ext, Irp, toDevice ? EduOperation.DmaToDevice : EduOperation.DmaFromDevice)) {
-        completeRequest(Irp, STATUS_DEVICE_BUSY, 0);
-        return STATUS_PENDING;
-      }
-      const deviceAddress = HW.EDU_DMA_BUFFER_ADDRESS + offset;
-      if (toDevice) {
-        RtlCopyMemory(ext.CommonBuffer, buffer + EDU_DMA_REQUEST_SIZE, length);
-        startDma(ext, ext.CommonBufferLogical, deviceAddress, length, HW.EDU_DMA_START | HW.EDU_DMA_INTERRUPT);
-      } else {
-        startDma(ext, deviceAddress, ext.CommonBufferLogical, length, HW.EDU_DMA_START | HW.EDU_DMA_TO_RAM | HW.EDU_DMA_INTERRUPT);
-      }
-      return STATUS_PENDING;
+      return EduStartDma(ext, Irp, toDevice, offset, length, buffer + EDU_DMA_REQUEST_SIZE);
     }
 
     default:
       return completeRequest(Irp, STATUS_INVALID_DEVICE_REQUEST, 0);
   }
+}
+
+/**
+ * IRP_MJ_READ and IRP_MJ_WRITE (buffered): move up to the device buffer's 4 KiB from or
+ * to its start, by DMA; the request completes from the DMA interrupt.
+ */
+function EduDispatchReadWrite(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
+  const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
+  const s = IoGetCurrentIrpStackLocation(Irp);
+  if (!ext.Started) return completeRequest(Irp, STATUS_INVALID_DEVICE_STATE, 0);
+  const length = s.Parameters.Read.Length;
+  const offset = s.Parameters.Read.ByteOffset;
+  if (length === 0) return completeRequest(Irp, STATUS_SUCCESS, 0);
+  if (offset < 0 || offset + length > EDU_DMA_BUFFER_SIZE) return completeRequest(Irp, STATUS_INVALID_PARAMETER, 0);
+  const write = s.MajorFunction === IRP_MJ_WRITE;
+  return EduStartDma(ext, Irp, write, offset, length, Irp.AssociatedIrp.SystemBuffer);
 }
 
 /** IRP_MJ_CREATE, IRP_MJ_CLEANUP and IRP_MJ_CLOSE: nothing to set up per handle. */
@@ -346,6 +366,8 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string):
   DriverObject.MajorFunction[IRP_MJ_CREATE] = EduDispatchCreateClose;
   DriverObject.MajorFunction[IRP_MJ_CLEANUP] = EduDispatchCreateClose;
   DriverObject.MajorFunction[IRP_MJ_CLOSE] = EduDispatchCreateClose;
+  DriverObject.MajorFunction[IRP_MJ_READ] = EduDispatchReadWrite;
+  DriverObject.MajorFunction[IRP_MJ_WRITE] = EduDispatchReadWrite;
   DriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = EduDispatchDeviceControl;
   DriverObject.MajorFunction[IRP_MJ_PNP] = EduDispatchPnp;
   DriverObject.MajorFunction[IRP_MJ_POWER] = EduDispatchPower;
