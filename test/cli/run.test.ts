@@ -1,0 +1,90 @@
+// The main job as a user runs it: `wdmsim run` with --json, --trace, --seed, and the
+// errors it gives for bad flags and machine files.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "../..");
+const tmp = mkdtempSync(join(tmpdir(), "wdmsim-cli-"));
+
+function wdmsim(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(root, "bin/wdmsim.js"), ...args], { cwd: root, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("wdmsim run", () => {
+  it("prints the device tree, the workload, counts, timing and times, and exits 0", () => {
+    const r = wdmsim("run");
+    expect(r.code).toBe(0);
+    for (const text of ["Device tree", "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10", "[edu > pci]", "identification             0x010000ED",
+      "24/24 correct", "16/16 verified byte for byte", "result                     OK", "MSIs", "ISRs", "DPCs", "ISR duration",
+      "interrupt to DPC", "Simulated time", "host time"]) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+
+  it("--json prints one object with the same content, and --trace writes a Chrome trace Perfetto can read", () => {
+    const file = join(tmp, "a.json");
+    const r = wdmsim("run", "--json", "--trace", file);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.workload.ok).toBe(true);
+    expect(summary.deviceTree.children[0].children[0].driver).toBe("edu");
+    expect(summary.report.counts.isrs).toBeGreaterThan(0);
+    expect(summary.report.counts.isrs).toBe(summary.report.counts.dpcs);
+    expect(summary.report.timing.interruptToDpc.count).toBe(summary.report.counts.dpcs);
+    const trace = JSON.parse(readFileSync(file, "utf8"));
+    const phases = new Set(trace.traceEvents.map((e: { ph: string; cat?: string }) => `${e.ph}:${e.cat ?? ""}`));
+    for (const p of ["X:isr", "X:dpc", "b:irp", "e:irp", "X:dma", "s:flow", "f:flow"]) expect(phases).toContain(p);
+    // Every event names a process and thread the metadata names, and times are in microseconds.
+    for (const e of trace.traceEvents) {
+      expect(typeof e.pid).toBe("number");
+      if (e.ph !== "M") expect(Number.isFinite(e.ts)).toBe(true);
+    }
+  });
+
+  it("the same seed gives a byte-identical trace; another seed gives another one", () => {
+    const [a, b, c] = ["1", "1", "2"].map((seed, i) => {
+      const file = join(tmp, `seed-${i}.json`);
+      expect(wdmsim("run", "--seed", seed, "--trace", file).code).toBe(0);
+      return readFileSync(file, "utf8");
+    });
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+  });
+
+  it("an unknown flag is refused with the usage text and exit code 2", () => {
+    const r = wdmsim("run", "--frobnicate");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--frobnicate");
+    expect(r.stderr).toContain("Usage: wdmsim");
+  });
+
+  it("a flag with a bad value names the flag", () => {
+    const r = wdmsim("run", "--seed", "12abc");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--seed takes a whole number");
+  });
+
+  it("a malformed machine file is refused naming the file, the JSON path and the rule", () => {
+    const file = join(tmp, "bad.json");
+    const machine = JSON.parse(readFileSync(join(root, "firmware/machines/default.json"), "utf8"));
+    machine.cpu.count = 0;
+    writeFileSync(file, JSON.stringify(machine));
+    const r = wdmsim("run", "--machine", file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("bad.json");
+    expect(r.stderr).toContain("/cpu/count");
+    expect(r.stderr).toContain("minimum");
+  });
+
+  it("a machine file that is not JSON is refused", () => {
+    const file = join(tmp, "broken.json");
+    writeFileSync(file, "{ not json");
+    const r = wdmsim("run", "--machine", file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("not valid JSON");
+  });
+});
