@@ -79,7 +79,7 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
       for (const i of cpu.InterruptTable.get(v) ?? []) {
         const routine = (i.MessageServiceRoutine ?? i.ServiceRoutine)!;
         const name = routine.name || "InterruptService";
-        k.recorder.note(start, `ISR ${i.owner}!${name} vector 0x${v.toString(16)} on CPU ${cpu.Number}`);
+        k.recorder.note(start, "ISR", i.owner, name, cpu.Number, v);
         i.SpinLock.owner = cpu.Number;
         let claimed: boolean;
         try {
@@ -97,9 +97,11 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
       stats.isrs++;
       stats.isrDuration.add(cpu.time - start);
       if (!claimedBy) stats.unclaimedInterrupts++;
-      const label = claimedBy ? `ISR ${claimedBy.owner}!${(claimedBy.MessageServiceRoutine ?? claimedBy.ServiceRoutine)!.name}` : `unclaimed vector 0x${v.toString(16)}`;
-      k.recorder.slice(TRACK_CPU, cpu.Number, label, "isr", start, cpu.time, { vector: v, irql: v >> 4 });
-      k.recorder.flowStart(flow, "interrupt to DPC", TRACK_CPU, cpu.Number, start);
+      if (k.recorder.enabled) {
+        const label = claimedBy ? `ISR ${claimedBy.owner}!${(claimedBy.MessageServiceRoutine ?? claimedBy.ServiceRoutine)!.name}` : `unclaimed vector 0x${v.toString(16)}`;
+        k.recorder.slice(TRACK_CPU, cpu.Number, label, "isr", start, cpu.time, { vector: v, irql: v >> 4 });
+        k.recorder.flowStart(flow, "interrupt to DPC", TRACK_CPU, cpu.Number, start);
+      }
       cpu.activeInterrupts.pop();
       k.charge("InterruptEoi");
       lowerTo(k, cpu, old);

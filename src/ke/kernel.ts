@@ -268,7 +268,7 @@ export class Kernel {
     const who = this.attribution();
     const cpu = this.cpu;
     const params = [p1, p2, p3, p4].map((p) => (typeof p === "bigint" ? p : BigInt(Math.trunc(p)))) as [bigint, bigint, bigint, bigint];
-    this.recorder.note(cpu.time, `KeBugCheckEx(0x${code.toString(16)}, ${params.map(formatPointer).join(", ")})`);
+    this.recorder.note(cpu.time, `KeBugCheckEx 0x${code.toString(16)}`, who.driver, who.routine, cpu.Number);
     this.recorder.instant(TRACK_CPU, cpu.Number, `BugCheck 0x${code.toString(16)}`, "bugcheck", cpu.time);
     const bc = new BugCheck(code, params, {
       driver: who.driver,

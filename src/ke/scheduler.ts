@@ -273,7 +273,7 @@ export class Scheduler {
     k.activate();
     k.cpu = cpu;
     cpu.CurrentThread = null;
-    k.recorder.slice(TRACK_CPU, cpu.Number, t.name, "thread", begin, cpu.time, { thread: t.ThreadId });
+    if (k.recorder.enabled) k.recorder.slice(TRACK_CPU, cpu.Number, t.name, "thread", begin, cpu.time, { thread: t.ThreadId });
     if (t.State === "terminated" && t.error === undefined && cpu.irql !== PASSIVE_LEVEL) {
       const irql = cpu.irql;
       cpu.irql = PASSIVE_LEVEL;

@@ -152,7 +152,7 @@ export class PnpManager {
     node.CompatibleIds = await this.queryId(pdo, BUS_QUERY_ID_TYPE.BusQueryCompatibleIDs);
     node.InstancePath = `${deviceId ?? "UNKNOWN"}\\${instanceId ?? "0"}`;
     node.State = PNP_DEVNODE_STATE.DeviceNodeInitialized;
-    this.k.recorder.note(this.k.cpu.time, `PnP: found ${node.InstancePath}`);
+    this.k.recorder.note(this.k.cpu.time, `PnP found ${node.InstancePath}`, "", "", this.k.cpu.Number);
 
     const ids = [...node.HardwareIds, ...node.CompatibleIds];
     const fn = this.store.findFunctionDriver(node.HardwareIds, node.CompatibleIds);
@@ -189,7 +189,7 @@ export class PnpManager {
     if (!NT_SUCCESS(start.IoStatus.Status)) {
       node.State = PNP_DEVNODE_STATE.DeviceNodeStartFailed;
       node.Problem = start.IoStatus.Status;
-      this.k.recorder.note(this.k.cpu.time, `PnP: ${node.InstancePath} failed to start: ${statusName(start.IoStatus.Status)}`);
+      this.k.recorder.note(this.k.cpu.time, `PnP: ${node.InstancePath} failed to start: ${statusName(start.IoStatus.Status)}`, "", "", this.k.cpu.Number);
       return;
     }
     node.State = PNP_DEVNODE_STATE.DeviceNodeStarted;

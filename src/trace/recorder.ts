@@ -69,13 +69,24 @@ export class KernelStats {
 
 const LAST_EVENTS = 16;
 
+/** One remembered kernel event, kept unformatted until a bug check report asks for it. */
+interface Note {
+  timePs: number;
+  what: string;
+  driver: string;
+  routine: string;
+  cpu: number;
+  detail: number;
+}
+
 /** Collects events and statistics for one machine. */
 export class Recorder {
   /** Full event recording on or off. */
   enabled = false;
   readonly events: TraceEvent[] = [];
   readonly stats = new KernelStats();
-  private readonly last: string[] = [];
+  private readonly notes: Note[] = Array.from({ length: LAST_EVENTS }, () => ({ timePs: 0, what: "", driver: "", routine: "", cpu: 0, detail: -1 }));
+  private noted = 0;
   private readonly names = new Map<string, string>();
 
   /** Names a track (process or thread) for the trace viewer. */
@@ -88,15 +99,31 @@ export class Recorder {
     return this.names;
   }
 
-  /** Remembers a one-line description for bug check reports (always on, bounded). */
-  note(timePs: number, text: string): void {
-    if (this.last.length === LAST_EVENTS) this.last.shift();
-    this.last.push(`${(timePs / 1e6).toFixed(3)} us  ${text}`);
+  /**
+   * Remembers an event for bug check reports: always on, bounded, and free of allocation
+   * (the strings passed are ones that already exist; formatting waits for lastNotes).
+   * `detail` is a vector for ISRs, -1 for none.
+   */
+  note(timePs: number, what: string, driver = "", routine = "", cpu = 0, detail = -1): void {
+    const n = this.notes[this.noted++ % LAST_EVENTS];
+    n.timePs = timePs;
+    n.what = what;
+    n.driver = driver;
+    n.routine = routine;
+    n.cpu = cpu;
+    n.detail = detail;
   }
 
-  /** The last notes, oldest first. */
+  /** The last notes as text, oldest first. */
   lastNotes(): string[] {
-    return [...this.last];
+    const out: string[] = [];
+    for (let i = Math.max(0, this.noted - LAST_EVENTS); i < this.noted; i++) {
+      const n = this.notes[i % LAST_EVENTS];
+      const who = n.driver ? ` ${n.driver}!${n.routine}` : "";
+      const detail = n.detail >= 0 ? ` vector 0x${n.detail.toString(16)}` : "";
+      out.push(`${(n.timePs / 1e6).toFixed(3)} us  CPU ${n.cpu}  ${n.what}${who}${detail}`);
+    }
+    return out;
   }
 
   /** A complete slice [start, end). */
