@@ -16,7 +16,7 @@ export interface Row {
   baseline: string;
   /** Median of the baseline over its repeats, in the same unit. */
   baselineValue: number;
-  /** value / baselineValue. */
+  /** Median of the per-repeat ratios (each value repeat over the baseline repeat next to it). */
   ratio: number;
   /** Every repeat, value side (for results.json). */
   samples: number[];
@@ -24,6 +24,18 @@ export interface Row {
   baselineSamples: number[];
   /** Anything else worth keeping with the numbers (simulated times, counts, checks). */
   extra?: Record<string, number | string | boolean>;
+  /** Simulated (guest) time of one operation on the value side, for the second table. */
+  simulated?: SimulatedTime;
+}
+
+/** Simulated time per operation, next to the host time the same operation took. */
+export interface SimulatedTime {
+  /** What one operation is ("IOCTL", "4 KiB transfer", ...). */
+  op: string;
+  /** Simulated nanoseconds per operation. */
+  ns: number;
+  /** Value units (events, bytes, ...) per operation, to turn the rate into host time per operation. */
+  unitsPerOp: number;
 }
 
 /** A benchmark module: one file under bench/. */
@@ -65,24 +77,6 @@ export function now(): number {
  */
 export type Sample = () => { units: number; ms: number } | Promise<{ units: number; ms: number }>;
 
-/** Times a whole call: units from `work`, milliseconds around it. */
-export function timed(work: () => number): Sample {
-  return () => {
-    const t0 = performance.now();
-    const units = work();
-    return { units, ms: performance.now() - t0 };
-  };
-}
-
-/** Async form of timed(). */
-export function timedAsync(work: () => Promise<number>): Sample {
-  return async () => {
-    const t0 = performance.now();
-    const units = await work();
-    return { units, ms: performance.now() - t0 };
-  };
-}
-
 /**
  * Runs one warm-up repeat of each sample function, then `repeats` timed repeats with the
  * two sides interleaved (value, baseline, value, ...), so drift in the host (frequency
@@ -106,10 +100,12 @@ function rate(s: { units: number; ms: number }): number {
 }
 
 /** Builds a row from per-repeat rates. */
-export function row(benchmark: string, unit: string, baseline: string, samples: { value: number[]; baseline: number[] }, extra?: Row["extra"]): Row {
+export function row(benchmark: string, unit: string, baseline: string, samples: { value: number[]; baseline: number[] }, extra?: Row["extra"], simulated?: SimulatedTime): Row {
   const value = median(samples.value);
   const baselineValue = median(samples.baseline);
-  return { benchmark, value, unit, baseline, baselineValue, ratio: value / baselineValue, samples: samples.value, baselineSamples: samples.baseline, extra };
+  // Pairs were measured back to back, so their ratio cancels slow drift in the host.
+  const ratio = median(samples.value.map((v, i) => v / samples.baseline[i]));
+  return { benchmark, value, unit, baseline, baselineValue, ratio, samples: samples.value, baselineSamples: samples.baseline, extra, simulated };
 }
 
 /** A number for the table: three significant digits, thousands grouped. */
@@ -127,12 +123,33 @@ function ratioText(r: number): string {
   return r >= 10 ? `${r.toFixed(1)}×` : r >= 0.1 ? `${r.toFixed(2)}×` : `${r.toPrecision(2)}×`;
 }
 
-/** The results as a markdown table (ratio = value / baseline value). */
+/** The results as a markdown table. */
 export function markdownTable(rows: readonly Row[]): string {
   const header = ["benchmark", "value", "unit", "baseline", "baseline value", "ratio"];
   const body = rows.map((r) => [r.benchmark, formatNumber(r.value), r.unit, r.baseline, formatNumber(r.baselineValue), ratioText(r.ratio)]);
+  return table(header, body, [false, true, false, false, true, true]);
+}
+
+/** Host time per operation for a row with simulated time. */
+export function hostNsPerOp(r: Row): number {
+  return r.simulated ? (r.simulated.unitsPerOp * 1e9) / r.value : NaN;
+}
+
+/**
+ * Simulated time per operation next to the host time it took (value side of the rows
+ * that have one). "sim/host" above 1 means the machine runs faster than real time.
+ */
+export function simulatedTable(rows: readonly Row[]): string {
+  const header = ["benchmark", "operation", "simulated ns/op", "host ns/op", "sim/host"];
+  const body = rows.filter((r) => r.simulated).map((r) => {
+    const host = hostNsPerOp(r);
+    return [r.benchmark, r.simulated!.op, formatNumber(r.simulated!.ns), formatNumber(host), ratioText(r.simulated!.ns / host)];
+  });
+  return table(header, body, [false, false, true, true, true]);
+}
+
+function table(header: string[], body: string[][], numeric: boolean[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const numeric = [false, true, false, false, true, true];
   const line = (cells: string[]) => `| ${cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
   const rule = `|${widths.map((w, i) => (numeric[i] ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
   return [line(header), rule, ...body.map(line)].join("\n");
