@@ -5,7 +5,7 @@
  */
 import { KE } from "../ke/kernel.js";
 import { MULTIPLE_IRP_COMPLETE_REQUESTS, NO_MORE_IRP_STACK_LOCATIONS, DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
-import { NT_ERROR, NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
+import { NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
 import { formatPointer } from "../ke/bugcheck.js";
 import { KPROCESSOR_MODE, type KEVENT } from "../ke/dispatcher.js";
 import type { KTHREAD } from "../ke/scheduler.js";
@@ -80,58 +80,90 @@ export type PIO_COMPLETION_ROUTINE = (DeviceObject: DEVICE_OBJECT | null, Irp: I
 /** A dispatch routine; may be async when it runs at PASSIVE_LEVEL and waits. */
 export type PDRIVER_DISPATCH = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => NTSTATUS | Promise<NTSTATUS>;
 
+/** A field of the Parameters union: a whole slot, or [slot, bit shift, bit width] of a packed one. */
+type UnionField = number | [number, number, number];
+
+/**
+ * Makes a view class over the four union slots: each field reads and writes its slot
+ * (or its bits of a slot, for USHORT pairs such as Create.FileAttributes / ShareAccess),
+ * so members alias exactly as they do in C. Accessors live on the prototype, built once.
+ */
+function unionView<T>(fields: Record<string, UnionField>): new (slots: unknown[]) => T {
+  class View {
+    constructor(readonly slots: unknown[]) {}
+  }
+  for (const [name, spec] of Object.entries(fields)) {
+    if (typeof spec === "number") {
+      Object.defineProperty(View.prototype, name, {
+        get(this: View) { return this.slots[spec]; },
+        set(this: View, v: unknown) { this.slots[spec] = v; },
+        enumerable: true,
+      });
+    } else {
+      const [slot, shift, bits] = spec;
+      const mask = 2 ** bits - 1;
+      Object.defineProperty(View.prototype, name, {
+        get(this: View) { return (Number(this.slots[slot]) >>> shift) & mask; },
+        set(this: View, v: number) {
+          const old = Number(this.slots[slot]) >>> 0;
+          this.slots[slot] = ((old & ~(mask << shift)) | ((v & mask) << shift)) >>> 0;
+        },
+        enumerable: true,
+      });
+    }
+  }
+  return View as unknown as new (slots: unknown[]) => T;
+}
+
+/** Parameters.Create (x64 layout: SecurityContext, Options, USHORT FileAttributes and ShareAccess, EaLength). */
+export interface CreateParameters { SecurityContext: unknown; Options: number; FileAttributes: number; ShareAccess: number; EaLength: number }
+/** Parameters.Read and Parameters.Write. */
+export interface ReadWriteParameters { Length: number; Key: number; ByteOffset: number }
+/** Parameters.DeviceIoControl. */
+export interface DeviceIoControlParameters { OutputBufferLength: number; InputBufferLength: number; IoControlCode: number; Type3InputBuffer: PVOID }
+/** Parameters.Power. */
+export interface PowerParameters { SystemContext: number; Type: number; State: number; ShutdownType: number }
+/** Parameters.Others. */
+export interface OtherParameters { Argument1: unknown; Argument2: unknown; Argument3: unknown; Argument4: unknown }
+
+const CreateView = unionView<CreateParameters>({ SecurityContext: 0, Options: 1, FileAttributes: [2, 0, 16], ShareAccess: [2, 16, 16], EaLength: 3 });
+const ReadWriteView = unionView<ReadWriteParameters>({ Length: 0, Key: 1, ByteOffset: 2 });
+const DeviceIoControlView = unionView<DeviceIoControlParameters>({ OutputBufferLength: 0, InputBufferLength: 1, IoControlCode: 2, Type3InputBuffer: 3 });
+const QueryIdView = unionView<{ IdType: number }>({ IdType: 0 });
+const QueryDeviceRelationsView = unionView<{ Type: number }>({ Type: 0 });
+const QueryCapabilitiesView = unionView<{ Capabilities: unknown }>({ Capabilities: 0 });
+const StartDeviceView = unionView<{ AllocatedResources: unknown; AllocatedResourcesTranslated: unknown }>({ AllocatedResources: 0, AllocatedResourcesTranslated: 1 });
+const PowerView = unionView<PowerParameters>({ SystemContext: 0, Type: 1, State: 2, ShutdownType: 3 });
+const OthersView = unionView<OtherParameters>({ Argument1: 0, Argument2: 1, Argument3: 2, Argument4: 3 });
+
 /**
  * The Parameters union of a stack location: four pointer-sized slots at offsets 0, 8,
- * 16, 24, read through the union member views, so Parameters.Read.Length and
- * Parameters.DeviceIoControl.OutputBufferLength alias as they do in C.
+ * 16, 24, read through the member views, so Parameters.Read.Length and
+ * Parameters.DeviceIoControl.OutputBufferLength are the same field, as in C.
  */
 export class IO_STACK_PARAMETERS {
   /** The four slots (Others.Argument1..4). */
   readonly slots: unknown[] = [0, 0, 0, 0];
-  private views: Record<string, object> = {};
+  private create?: CreateParameters;
+  private readWrite?: ReadWriteParameters;
+  private ioctl?: DeviceIoControlParameters;
+  private other?: object;
 
-  private view<T extends object>(name: string, fields: Record<string, number>): T {
-    let v = this.views[name];
-    if (!v) {
-      const slots = this.slots;
-      v = {};
-      for (const [field, slot] of Object.entries(fields)) {
-        Object.defineProperty(v, field, { get: () => slots[slot], set: (x) => (slots[slot] = x), enumerable: true });
-      }
-      this.views[name] = v;
-    }
-    return v as T;
-  }
+  get Create(): CreateParameters { return (this.create ??= new CreateView(this.slots)); }
+  get Read(): ReadWriteParameters { return (this.readWrite ??= new ReadWriteView(this.slots)); }
+  get Write(): ReadWriteParameters { return (this.readWrite ??= new ReadWriteView(this.slots)); }
+  get DeviceIoControl(): DeviceIoControlParameters { return (this.ioctl ??= new DeviceIoControlView(this.slots)); }
+  get QueryId(): { IdType: number } { return this.otherView(QueryIdView); }
+  get QueryDeviceRelations(): { Type: number } { return this.otherView(QueryDeviceRelationsView); }
+  get QueryCapabilities(): { Capabilities: unknown } { return this.otherView(QueryCapabilitiesView); }
+  get StartDevice(): { AllocatedResources: unknown; AllocatedResourcesTranslated: unknown } { return this.otherView(StartDeviceView); }
+  get Power(): PowerParameters { return this.otherView(PowerView); }
+  get Others(): OtherParameters { return this.otherView(OthersView); }
 
-  get Create(): { SecurityContext: unknown; Options: number; FileAttributes: number; ShareAccess: number; EaLength: number } {
-    return this.view("Create", { SecurityContext: 0, Options: 1, FileAttributes: 2, ShareAccess: 2, EaLength: 3 });
-  }
-  get Read(): { Length: number; Key: number; ByteOffset: number } {
-    return this.view("Read", { Length: 0, Key: 1, ByteOffset: 2 });
-  }
-  get Write(): { Length: number; Key: number; ByteOffset: number } {
-    return this.view("Write", { Length: 0, Key: 1, ByteOffset: 2 });
-  }
-  get DeviceIoControl(): { OutputBufferLength: number; InputBufferLength: number; IoControlCode: number; Type3InputBuffer: PVOID } {
-    return this.view("DeviceIoControl", { OutputBufferLength: 0, InputBufferLength: 1, IoControlCode: 2, Type3InputBuffer: 3 });
-  }
-  get QueryId(): { IdType: number } {
-    return this.view("QueryId", { IdType: 0 });
-  }
-  get QueryDeviceRelations(): { Type: number } {
-    return this.view("QueryDeviceRelations", { Type: 0 });
-  }
-  get QueryCapabilities(): { Capabilities: unknown } {
-    return this.view("QueryCapabilities", { Capabilities: 0 });
-  }
-  get StartDevice(): { AllocatedResources: unknown; AllocatedResourcesTranslated: unknown } {
-    return this.view("StartDevice", { AllocatedResources: 0, AllocatedResourcesTranslated: 1 });
-  }
-  get Power(): { SystemContext: number; Type: number; State: number; ShutdownType: number } {
-    return this.view("Power", { SystemContext: 0, Type: 1, State: 2, ShutdownType: 3 });
-  }
-  get Others(): { Argument1: unknown; Argument2: unknown; Argument3: unknown; Argument4: unknown } {
-    return this.view("Others", { Argument1: 0, Argument2: 1, Argument3: 2, Argument4: 3 });
+  /** The rarer members share one cache entry (a location is read through one of them at a time). */
+  private otherView<T>(View: new (slots: unknown[]) => T): T {
+    if (!(this.other instanceof View)) this.other = new View(this.slots) as object;
+    return this.other as T;
   }
 
   /** Copies another location's parameters. */
@@ -171,15 +203,13 @@ export class IO_STACK_LOCATION {
 /** Cancel routine: (DeviceObject, Irp). */
 export type PDRIVER_CANCEL = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => void;
 
-let nextIrpSerial = 1;
-
 /** An I/O request packet. */
 export class IRP {
   readonly Type = 6;
   /** Kernel-space address of the IRP (for bug check parameters and inspection). */
   readonly address: number;
   /** Serial number, for trace async slices. */
-  readonly serial = nextIrpSerial++;
+  readonly serial: number;
   MdlAddress: unknown = null;
   Flags = 0;
   readonly AssociatedIrp = { SystemBuffer: 0 as PVOID, MasterIrp: null as IRP | null, IrpCount: 0 };
@@ -204,7 +234,11 @@ export class IRP {
   /** Called when completion reaches the top of the stack (the I/O manager's own requests). */
   onCompleted: ((irp: IRP) => void) | null = null;
 
-  constructor(stackSize: number, address: number) {
+  /** Where writes to a next location that does not exist land (C would scribble before the IRP). */
+  readonly beyondStack = new IO_STACK_LOCATION();
+
+  constructor(stackSize: number, address: number, serial: number) {
+    this.serial = serial;
     this.StackCount = stackSize;
     this.CurrentLocation = stackSize + 1;
     this.address = address;
@@ -222,7 +256,7 @@ export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP {
   const k = KE();
   k.charge("IoAllocateIrp");
   k.recorder.stats.irps++;
-  return new IRP(StackSize, k.objectAddress(IoSizeOfIrp(StackSize)));
+  return new IRP(StackSize, k.objectAddress(IoSizeOfIrp(StackSize)), k.nextIrpSerial++);
 }
 
 /** IoFreeIrp. */
@@ -241,7 +275,7 @@ export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
 
 /** IoGetNextIrpStackLocation: the location the next lower driver will see. */
 export function IoGetNextIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
-  return Irp.Stack[Irp.CurrentLocation - 2];
+  return Irp.Stack[Irp.CurrentLocation - 2] ?? Irp.beyondStack;
 }
 
 /** IoSkipCurrentIrpStackLocation: the next lower driver reuses the current location. */
@@ -371,7 +405,7 @@ export function IoCompleteRequest(Irp: IRP, PriorityBoost: number): void {
     const s = Irp.IoStatus.Status;
     const invoke = routine !== null && (
       (NT_SUCCESS(s) && (control & SL_INVOKE_ON_SUCCESS) !== 0)
-      || (NT_ERROR(s) && (control & SL_INVOKE_ON_ERROR) !== 0)
+      || (!NT_SUCCESS(s) && (control & SL_INVOKE_ON_ERROR) !== 0)
       || (Irp.Cancel && (control & SL_INVOKE_ON_CANCEL) !== 0));
     if (invoke) {
       const device = Irp.CurrentLocation <= Irp.StackCount ? IoGetCurrentIrpStackLocation(Irp).DeviceObject : null;

@@ -31,8 +31,8 @@ export class EPROCESS extends KPROCESS {
   /** Win32 last-error value per thread. */
   readonly lastError = new Map<KTHREAD, number>();
 
-  constructor(name: string, readonly space: AddressSpace) {
-    super(name, space.cr3);
+  constructor(name: string, readonly space: AddressSpace, id: number) {
+    super(name, space.cr3, id);
   }
 
   /** Adds a handle for `file`. */
@@ -46,7 +46,7 @@ export class EPROCESS extends KPROCESS {
 
 /** Creates a user process. */
 export function createProcess(name: string, k: Kernel = KE()): EPROCESS {
-  return new EPROCESS(name, MM(k).createAddressSpace());
+  return new EPROCESS(name, MM(k).createAddressSpace(), k.newId());
 }
 
 /** Commits `bytes` of zeroed user memory in `process`; returns its address or 0. */

@@ -103,7 +103,7 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
   [DPC_WATCHDOG_VIOLATION]: {
     name: "DPC_WATCHDOG_VIOLATION",
     meaning: "A DPC or ISR ran longer than the watchdog allows at DISPATCH_LEVEL or above.",
-    parameters: ["0: a single DPC or ISR exceeded its time allotment, 1: cumulative", "Time count (ticks)", "Time allotment (ticks)", "Reserved"],
+    parameters: ["0: a single DPC or ISR exceeded its time allotment, 1: cumulative", "Time count (clock ticks of 15.625 ms)", "Time allotment (clock ticks of 15.625 ms)", "Reserved"],
   },
 };
 

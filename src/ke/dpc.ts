@@ -119,7 +119,7 @@ export function drainDpcs(k: Kernel, cpu: KPRCB): void {
       if (dpc.flow) k.recorder.flowEnd(dpc.flow, "interrupt to DPC", TRACK_CPU, cpu.Number, start);
       const routine = dpc.DeferredRoutine.name || "DeferredRoutine";
       k.recorder.note(start, "DPC", dpc.owner, routine, cpu.Number);
-      k.invoke(dpc.owner, routine, () => dpc.DeferredRoutine(dpc, dpc.DeferredContext, dpc.SystemArgument1, dpc.SystemArgument2));
+      k.watchdog(cpu, () => k.invoke(dpc.owner, routine, () => dpc.DeferredRoutine(dpc, dpc.DeferredContext, dpc.SystemArgument1, dpc.SystemArgument2)));
       stats.dpcs++;
       stats.dpcDuration.add(cpu.time - start);
       if (k.recorder.enabled) k.recorder.slice(TRACK_CPU, cpu.Number, `DPC ${dpc.owner}!${routine}`, "dpc", start, cpu.time);

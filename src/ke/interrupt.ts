@@ -83,9 +83,9 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
         i.SpinLock.owner = cpu.Number;
         let claimed: boolean;
         try {
-          claimed = k.invoke(i.owner, name, () => (i.MessageServiceRoutine
+          claimed = k.watchdog(cpu, () => k.invoke(i.owner, name, () => (i.MessageServiceRoutine
             ? i.MessageServiceRoutine(i, i.ServiceContext, i.MessageIndex)
-            : i.ServiceRoutine!(i, i.ServiceContext)));
+            : i.ServiceRoutine!(i, i.ServiceContext))));
         } finally {
           i.SpinLock.owner = -1;
         }

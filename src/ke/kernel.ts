@@ -10,7 +10,10 @@ import type { Machine } from "../machine/machine.js";
 import type { Core, CoreExports } from "../machine/core.js";
 import * as L from "../machine/generated/layout.js";
 import { Recorder, TRACK_CPU, TRACK_PCI } from "../trace/recorder.js";
-import { BugCheck, KMODE_EXCEPTION_NOT_HANDLED, formatPointer } from "./bugcheck.js";
+import { BugCheck, DPC_WATCHDOG_VIOLATION, KMODE_EXCEPTION_NOT_HANDLED } from "./bugcheck.js";
+
+/** The clock interrupt interval the DPC watchdog counts in, ps (15.625 ms, Windows' default tick). */
+export const CLOCK_TICK_PS = 15_625_000_000;
 import { costTableInPs, type CostName, type CostTable } from "./costs.js";
 import { PASSIVE_LEVEL, type KIRQL } from "./irql.js";
 import { NtStatusException, STATUS_ACCESS_VIOLATION, STATUS_UNHANDLED_EXCEPTION } from "./ntstatus.js";
@@ -53,6 +56,10 @@ export class KPRCB {
   DpcRoutineActive = false;
   /** CR3 currently loaded, physical address. */
   cr3 = 0;
+  /** When the running DPC or ISR began, ps (for the DPC watchdog). */
+  watchdogStartPs = 0;
+  /** When the running DPC or ISR exceeds its allotment, ps (Infinity when none runs). */
+  watchdogDeadlinePs = Infinity;
   private readonly timeIndex: number;
 
   constructor(private readonly core: Core, index: number) {
@@ -118,6 +125,8 @@ export class Kernel {
   readonly cost: CostTable;
   /** Driver Verifier's rule checks on. */
   readonly verifier: boolean;
+  /** How long one DPC or ISR may run, ps (machine file: kernel.dpcWatchdogUs). */
+  readonly watchdogAllotmentPs: number;
   /** The processor executing now. */
   cpu: KPRCB;
   /** Set once the machine has bug checked; everything after rethrows it. */
@@ -126,6 +135,9 @@ export class Kernel {
   /** Services other layers register (I/O manager, PnP manager...), by name. */
   readonly services = new Map<string, unknown>();
   private nextFlow = 1;
+  private nextClientId = 4;
+  /** Serial numbers of IRPs, for trace slices. */
+  nextIrpSerial = 1;
   private nextObjectAddress = 0x810000000000;
 
   constructor(machine: Machine, options: KernelOptions = {}) {
@@ -136,6 +148,7 @@ export class Kernel {
     this.cpu = this.processors[0];
     this.cost = costTableInPs(machine.description.kernel.costs, machine.description.cpu.kHz);
     this.verifier = machine.description.kernel.verifier;
+    this.watchdogAllotmentPs = machine.description.kernel.dpcWatchdogUs * 1e6;
     this.recorder.enabled = options.trace ?? false;
     this.x.traceEnable(this.recorder.enabled ? 1 : 0);
     this.recorder.nameTrack(TRACK_CPU, undefined, "CPUs");
@@ -158,6 +171,13 @@ export class Kernel {
     } finally {
       this.cpu = previous;
     }
+  }
+
+  /** A fresh process or thread id (multiples of 4, as Windows hands them out). */
+  newId(): number {
+    const id = this.nextClientId;
+    this.nextClientId += 4;
+    return id;
   }
 
   /** A fresh id for a trace flow arrow. */
@@ -193,9 +213,35 @@ export class Kernel {
    */
   preemptionPoint(cpu: KPRCB): void {
     if (this.crashed) throw this.crashed;
+    if (cpu.time > cpu.watchdogDeadlinePs) this.watchdogExpired(cpu);
     if (cpu.time >= this.core.nextEventPs) this.advanceCore(cpu.time);
     const v = this.core.highestPending(cpu.Number);
     if (v !== 0 && v >> 4 > cpu.irql) this.scheduler.dispatchInterrupts(cpu);
+  }
+
+  /**
+   * Runs `routine` (a DPC or ISR) under the DPC watchdog: past its allotment it is 0x133
+   * DPC_WATCHDOG_VIOLATION (P1 0: a single routine), at the next point the model allows
+   * or when it returns. Nested routines get their own allotment.
+   */
+  watchdog<T>(cpu: KPRCB, routine: () => T): T {
+    const start = cpu.watchdogStartPs;
+    const deadline = cpu.watchdogDeadlinePs;
+    cpu.watchdogStartPs = cpu.time;
+    cpu.watchdogDeadlinePs = cpu.time + this.watchdogAllotmentPs;
+    try {
+      const result = routine();
+      if (cpu.time > cpu.watchdogDeadlinePs) this.watchdogExpired(cpu);
+      return result;
+    } finally {
+      cpu.watchdogStartPs = start;
+      cpu.watchdogDeadlinePs = deadline;
+    }
+  }
+
+  private watchdogExpired(cpu: KPRCB): never {
+    const ticks = (ps: number) => Math.ceil(ps / CLOCK_TICK_PS);
+    this.bugCheck(DPC_WATCHDOG_VIOLATION, 0, ticks(cpu.time - cpu.watchdogStartPs), ticks(this.watchdogAllotmentPs), 0);
   }
 
   /** Runs device events up to `ps`, draining the trace ring as needed. */

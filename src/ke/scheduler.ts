@@ -11,7 +11,7 @@
  */
 import { TRACK_CPU } from "../trace/recorder.js";
 import { IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from "./bugcheck.js";
-import { PASSIVE_LEVEL } from "./irql.js";
+import { PASSIVE_LEVEL, type KIRQL } from "./irql.js";
 import { KE, KernelHang, type Attribution, type Kernel, type KPRCB } from "./kernel.js";
 import type { NTSTATUS } from "./ntstatus.js";
 import { STATUS_SUCCESS } from "./ntstatus.js";
@@ -20,16 +20,13 @@ import { drainDpcs } from "./dpc.js";
 
 /** A process: its name and the physical address of its page-table root. */
 export class KPROCESS {
-  private static nextId = 4;
-  readonly UniqueProcessId: number;
   constructor(
     readonly ImageFileName: string,
     /** CR3: physical address of the PML4. */
     public DirectoryTableBase: number,
-  ) {
-    this.UniqueProcessId = KPROCESS.nextId;
-    KPROCESS.nextId += 4;
-  }
+    /** Process id (multiples of 4, per machine). */
+    readonly UniqueProcessId: number,
+  ) {}
 }
 
 /** Thread states. */
@@ -37,13 +34,13 @@ export type ThreadState = "initialized" | "ready" | "running" | "waiting" | "ter
 
 /** A thread: an async body that runs on one processor at a time. */
 export class KTHREAD {
-  private static nextId = 8;
-  readonly ThreadId: number;
   State: ThreadState = "initialized";
   /** When the thread became ready, ps. */
   readyAtPs = 0;
   /** Status the current wait ends with. */
   WaitStatus: NTSTATUS = STATUS_SUCCESS;
+  /** IRQL the thread had when it last gave up its processor (restored when it resumes). */
+  WaitIrql: KIRQL = PASSIVE_LEVEL;
   /** What the thread waits on, for diagnostics. */
   waitingOn = "";
   /** Driver attribution stack of this thread. */
@@ -59,12 +56,11 @@ export class KTHREAD {
     readonly name: string,
     readonly process: KPROCESS,
     private readonly body: () => unknown,
+    /** Thread id (multiples of 4, per machine). */
+    readonly ThreadId: number,
     /** Processor the thread must run on, or -1 for any. */
     readonly affinity = -1,
-  ) {
-    this.ThreadId = KTHREAD.nextId;
-    KTHREAD.nextId += 4;
-  }
+  ) {}
 
   /** Runs the thread until it waits or ends (scheduler only). */
   resume(): Promise<void> {
@@ -130,7 +126,7 @@ export class Scheduler {
 
   /** Creates a thread (system process unless given) and makes it ready now. */
   createThread(name: string, body: () => unknown, options: { process?: KPROCESS; affinity?: number; readyAtPs?: number } = {}): KTHREAD {
-    const t = new KTHREAD(name, options.process ?? this.systemProcess, body, options.affinity ?? -1);
+    const t = new KTHREAD(name, options.process ?? this.systemProcess, body, this.k.newId(), options.affinity ?? -1);
     this.threads.push(t);
     this.makeReady(t, options.readyAtPs ?? this.k.cpu.time);
     return t;
@@ -239,11 +235,14 @@ export class Scheduler {
     }
   }
 
+  /** Fires the timers due by `nowPs` on processor 0, which owns the clock, at their due time. */
   private fireTimers(nowPs: number): void {
     const k = this.k;
+    const clock = k.processors[0];
     while (this.timers.length > 0 && this.timers[0].duePs <= nowPs) {
       const e = this.timers.shift()!;
-      k.on(k.processors[0], () => e.fire());
+      if (clock.time < e.duePs) clock.time = e.duePs;
+      k.on(clock, () => e.fire());
     }
   }
 
@@ -269,10 +268,14 @@ export class Scheduler {
       k.x.setCr3(cpu.Number, cpu.cr3);
     }
     const begin = cpu.time;
+    cpu.irql = t.WaitIrql;
     await t.resume();
     k.activate();
     k.cpu = cpu;
     cpu.CurrentThread = null;
+    // A thread may wait at APC_LEVEL; the level is its own, not the processor's.
+    t.WaitIrql = cpu.irql;
+    if (t.State !== "terminated") cpu.irql = PASSIVE_LEVEL;
     if (k.recorder.enabled) k.recorder.slice(TRACK_CPU, cpu.Number, t.name, "thread", begin, cpu.time, { thread: t.ThreadId });
     if (t.State === "terminated" && t.error === undefined && cpu.irql !== PASSIVE_LEVEL) {
       const irql = cpu.irql;

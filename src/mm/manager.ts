@@ -41,7 +41,7 @@ export class MemoryManager {
     // The system half is created up front so every process shares it.
     this.system.populateTopLevel(256);
     this.system.populateTopLevel(258);
-    this.systemProcess = new KPROCESS("System", this.system.cr3);
+    this.systemProcess = new KPROCESS("System", this.system.cr3, k.newId());
     this.pool = new NonPagedPool(this);
     for (const cpu of k.processors) {
       cpu.cr3 = this.system.cr3;

@@ -16,12 +16,12 @@ import { SYSTEM_SPACE_START } from "./address-space.js";
 export type PVOID = number;
 
 function fault(k: Kernel, va: number, write: boolean): never {
-  if (va < SYSTEM_SPACE_START) throw new NtStatusException(STATUS_ACCESS_VIOLATION);
   const irql = k.cpu.irql;
   if (irql >= DISPATCH_LEVEL) {
     const code = k.attribution().driver === "nt" ? IRQL_NOT_LESS_OR_EQUAL : DRIVER_IRQL_NOT_LESS_OR_EQUAL;
     k.bugCheck(code, va, irql, write ? 1 : 0, 0);
   }
+  if (va < SYSTEM_SPACE_START) throw new NtStatusException(STATUS_ACCESS_VIOLATION);
   k.bugCheck(PAGE_FAULT_IN_NONPAGED_AREA, va, write ? 2 : 0, 0, 0);
 }
 

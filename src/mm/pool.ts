@@ -177,7 +177,7 @@ export function ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: number
     if (k.verifier) k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, paged ? VERIFIER_PAGED_POOL_IRQL : VERIFIER_NONPAGED_POOL_IRQL, irql, PoolType, NumberOfBytes);
     k.bugCheck(BAD_POOL_CALLER, BAD_POOL_BAD_IRQL, irql, PoolType, NumberOfBytes);
   }
-  if (NumberOfBytes === 0 && k.verifier) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_ZERO_BYTES, PoolType, 0, tag);
+  if (NumberOfBytes === 0 && k.verifier) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_ZERO_BYTES, 0, PoolType, tag);
   return MM(k).pool.allocate(PoolType, Math.max(1, NumberOfBytes), tag, k.attribution().driver);
 }
 

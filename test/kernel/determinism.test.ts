@@ -54,28 +54,6 @@ interface ChromeEvent {
   args?: Record<string, unknown>;
 }
 
-/**
- * Renumbers the identifiers that come from process-wide counters (thread ids in thread
- * slices, IRP serials of async slices) in order of first appearance, leaving everything
- * else as it is.
- */
-function normalizeIds(events: ChromeEvent[]): ChromeEvent[] {
-  const threads = new Map<unknown, number>();
-  const irps = new Map<unknown, number>();
-  return events.map((e) => {
-    const c: ChromeEvent = { ...e, args: e.args ? { ...e.args } : undefined };
-    if (c.args && "thread" in c.args) {
-      if (!threads.has(c.args.thread)) threads.set(c.args.thread, threads.size + 1);
-      c.args.thread = threads.get(c.args.thread);
-    }
-    if ((c.ph === "b" || c.ph === "e") && c.id !== undefined) {
-      if (!irps.has(c.id)) irps.set(c.id, irps.size + 1);
-      c.id = irps.get(c.id);
-    }
-    return c;
-  });
-}
-
 describe("determinism of a run", () => {
   let a: RunOutcome;
   let b: RunOutcome;
@@ -122,22 +100,11 @@ describe("determinism of the Chrome trace", () => {
   });
 
   // Rule (DESIGN.md, Time: "a run is fully determined by the machine description, the
-  // workload and the seed"; the trace writer promises "equal runs give equal bytes"). Two equal
-  // runs in one process give different traces because identifiers come from process-wide
-  // counters rather than per-machine ones: src/ke/scheduler.ts KTHREAD.nextId (and
-  // KPROCESS.nextId) are static class fields, and the thread id is written into every thread
-  // slice's args; src/io/irp.ts `let nextIrpSerial` is module state, and IRP async slices use
-  // the serial as their id. The second boot's threads and IRPs get new numbers.
-  it.fails("the Chrome trace of two equal runs is byte-identical", () => {
+  // workload and the seed"): identifiers in the trace (thread ids, IRP serials) are per
+  // machine, so two equal runs in one process give equal bytes.
+  it("the Chrome trace of two equal runs is byte-identical", () => {
     expect(second.length).toBe(first.length);
     expect(second === first).toBe(true);
-  });
-
-  it("the Chrome traces of two equal runs are identical apart from thread ids and IRP serials", () => {
-    const ea = normalizeIds(JSON.parse(first).traceEvents);
-    const eb = normalizeIds(JSON.parse(second).traceEvents);
-    expect(eb.length).toBe(ea.length);
-    expect(eb).toEqual(ea);
   });
 
   it("the trace parses as JSON with traceEvents holding ISR and DPC slices and interrupt-to-DPC flows", () => {

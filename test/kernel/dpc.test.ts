@@ -234,11 +234,8 @@ describe("DPCs", () => {
 describe("DPC watchdog", () => {
   // Rule (nt-semantics.md, DPCs: "a DPC or ISR that runs past the watchdog allotment is 0x133
   // DPC_WATCHDOG_VIOLATION (P1 0 single, 1 cumulative)"; the machine file's
-  // kernel.dpcWatchdogUs is that allotment). Nothing enforces it: src/ke/dpc.ts drainDpcs
-  // measures every DPC (stats.dpcDuration) but never compares the time with
-  // description.kernel.dpcWatchdogUs, and src/ke/interrupt.ts dispatchInterrupts does the same
-  // for ISRs; 0x133 is only raised for a spin lock held by another processor (src/ke/spinlock.ts).
-  it.fails("a DPC that runs past the watchdog allotment is 0x133 DPC_WATCHDOG_VIOLATION with P1 0", async () => {
+  // kernel.dpcWatchdogUs is that allotment).
+  it("a DPC that runs past the watchdog allotment is 0x133 DPC_WATCHDOG_VIOLATION with P1 0", async () => {
     const allotmentUs = defaultDescription().kernel.dpcWatchdogUs;
     const bc = await crash(() => {
       const dpc = new KDPC();
@@ -358,12 +355,9 @@ describe("events and waits", () => {
   });
 
   // Rule (nt-semantics.md, Events, timers, waits: negative timeouts are relative, in 100 ns
-  // units; DESIGN.md Time: waits are scheduled in simulated time). The wait does return
-  // STATUS_TIMEOUT, but the waiter resumes at the time it started waiting: src/ke/scheduler.ts
-  // fireTimers() runs the timer callback on processor 0 without moving that processor's clock
-  // to the due time, and src/ke/dispatcher.ts wake() makes the thread ready at k.cpu.time (the
-  // stale clock of processor 0), so the processor that resumes it never jumps to the due time.
-  it.fails("a wait that times out returns STATUS_TIMEOUT after the relative timeout (100 ns units) in simulated time", async () => {
+  // units; DESIGN.md Time: waits are scheduled in simulated time, so the waiter resumes no
+  // earlier than the due time).
+  it("a wait that times out returns STATUS_TIMEOUT after the relative timeout (100 ns units) in simulated time", async () => {
     for (const units of [5_000, 123_456]) {
       const r = await machine.exec(async () => {
         const e = new KEVENT();
@@ -444,11 +438,8 @@ describe("events and waits", () => {
 
   // Rule (WDK: a thread that waits at APC_LEVEL gets its IRQL back when it resumes; a thread
   // the processor switches to runs at its own IRQL, and system threads start at
-  // PASSIVE_LEVEL). The IRQL lives only in the processor (src/ke/kernel.ts KPRCB.irql) and
-  // src/ke/scheduler.ts execute() switches threads without saving the waiting thread's IRQL or
-  // restoring the next one's, so the other thread runs at APC_LEVEL and, ending there, is
-  // stopped with 0x4A IRQL_GT_ZERO_AT_SYSTEM_SERVICE although it never raised.
-  it.fails("a thread waiting at APC_LEVEL does not pass its IRQL on to another thread that runs on the processor meanwhile", async () => {
+  // PASSIVE_LEVEL).
+  it("a thread waiting at APC_LEVEL does not pass its IRQL on to another thread that runs on the processor meanwhile", async () => {
     const m = await bootDefault();
     const seen = await m.exec(async () => {
       const out: [string, number][] = [];
@@ -467,10 +458,8 @@ describe("events and waits", () => {
     expect(status).toBe(STATUS_SUCCESS);
   });
 
-  // Same rule and cause as the timed-wait test above: the delay is a wait with a timeout, and
-  // the thread resumes at processor 0's stale clock (src/ke/scheduler.ts fireTimers and
-  // src/ke/dispatcher.ts wake), so the performance counter barely moves.
-  it.fails("KeDelayExecutionThread advances simulated time by the interval", async () => {
+  // Same rule as the timed-wait test above: the delay is a wait with a timeout.
+  it("KeDelayExecutionThread advances simulated time by the interval", async () => {
     const r = await machine.exec(async () => {
       const t0 = KeQueryPerformanceCounter().QuadPart;
       const status = await KeDelayExecutionThread(KPROCESSOR_MODE.KernelMode, false, relativeMs(2));

@@ -331,9 +331,8 @@ describe("pool", () => {
   });
 
   // Rule (WDK, Bug Check 0xC2 BAD_POOL_CALLER, Parameter 1 = 0x00): P2 is 0, P3 the pool type,
-  // P4 the pool tag. src/mm/pool.ts ExAllocatePoolWithTag passes (PoolType, 0, tag) instead,
-  // putting the pool type in P2 and 0 in P3 (invisible for NonPagedPool, whose type is 0).
-  it.fails("a zero-byte request reports P2 = 0, P3 = the pool type, P4 = the tag", async () => {
+  // P4 the pool tag.
+  it("a zero-byte request reports P2 = 0, P3 = the pool type, P4 = the tag", async () => {
     const bc = await crash(() => ExAllocatePoolWithTag(POOL_TYPE.PagedPool, 0, 0x6F72655A));
     expectBugCheck(bc, BAD_POOL_CALLER, 0x00, 0, POOL_TYPE.PagedPool, 0x6F72655A);
   });
@@ -390,10 +389,8 @@ describe("memory faults", () => {
 
   // Rule (nt-semantics.md, IRQL: "Touching ... invalid memory at IRQL >= DISPATCH_LEVEL is fatal:
   // 0xD1 ... when a driver did it"; a page fault cannot be handled at DISPATCH_LEVEL, whatever
-  // the address). src/mm/memory.ts fault() checks `va < SYSTEM_SPACE_START` first and raises
-  // STATUS_ACCESS_VIOLATION for any user-mode address before looking at the IRQL, so the
-  // driver's unhandled exception ends as 0x1E instead of 0xD1.
-  it.fails("a driver touching an invalid user-mode address at DISPATCH_LEVEL is 0xD1, not a catchable exception", async () => {
+  // the address).
+  it("a driver touching an invalid user-mode address at DISPATCH_LEVEL is 0xD1, not a catchable exception", async () => {
     const bc = await crash(() => asDriver("faulty", "FaultyDpcRoutine", () => readU32(UNMAPPED_USER_VA)), { irql: DISPATCH_LEVEL });
     expectBugCheck(bc, DRIVER_IRQL_NOT_LESS_OR_EQUAL, UNMAPPED_USER_VA, DISPATCH_LEVEL, 0);
   });
