@@ -36,6 +36,16 @@ export const PRIORITY_NORMAL: u32 = 8;
   return ta < tb || (ta == tb && oa < ob);
 }
 
+/** Copies one 40-byte record as five u64 words (cheaper than memory.copy at this size). */
+// @ts-ignore: decorator
+@inline function move(dst: usize, src: usize): void {
+  store<u64>(dst, load<u64>(src));
+  store<u64>(dst, load<u64>(src, 8), 8);
+  store<u64>(dst, load<u64>(src, 16), 16);
+  store<u64>(dst, load<u64>(src, 24), 24);
+  store<u64>(dst, load<u64>(src, 32), 32);
+}
+
 function publishNext(): void {
   core.nextEventPs = core.eventCount == 0 ? Infinity : <f64>load<u64>(slot(0));
 }
@@ -53,7 +63,7 @@ export function schedule(time: u64, kind: u32, target: u32, a: u64, b: u64, prio
     const parent = (i - 1) >> 1;
     const p = slot(parent);
     if (!before(time, order, load<u64>(p), load<u64>(p, 8))) break;
-    memory.copy(slot(i), p, EVENT_SIZE);
+    move(slot(i), p);
     i = parent;
   }
   const e = slot(i);
@@ -75,7 +85,7 @@ export function peekTime(): u64 {
 
 /** Removes the earliest event, copying it into `out`. The queue must not be empty. */
 export function pop(out: Event): void {
-  memory.copy(changetype<usize>(out), slot(0), EVENT_SIZE);
+  move(changetype<usize>(out), slot(0));
   const n = --core.eventCount;
   if (n > 0) {
     // Sift the last record down from the root.
@@ -96,10 +106,10 @@ export function pop(out: Event): void {
         if (before(rt, ro, ct, co)) { child++; c = r; ct = rt; co = ro; }
       }
       if (!before(ct, co, lt, lo)) break;
-      memory.copy(slot(i), c, EVENT_SIZE);
+      move(slot(i), c);
       i = child;
     }
-    if (i != n) memory.copy(slot(i), last, EVENT_SIZE);
+    if (i != n) move(slot(i), last);
   }
   publishNext();
 }

@@ -30,6 +30,8 @@ export class EPROCESS extends KPROCESS {
   readonly heap = new RangeAllocator(USER_HEAP_START, USER_HEAP_END, PAGE_SIZE);
   /** Win32 last-error value per thread. */
   readonly lastError = new Map<KTHREAD, number>();
+  /** Committed user buffers free for reuse by the API's staging, by size in pages. */
+  readonly spareBuffers = new Map<number, number[]>();
 
   constructor(name: string, readonly space: AddressSpace, id: number) {
     super(name, space.cr3, id);
@@ -73,4 +75,22 @@ export function freeUserMemory(process: EPROCESS, va: number, bytes: number, k: 
     if (pa >= 0) mm.pfn.freePage(pa / PAGE_SIZE);
   }
   process.heap.release(va, size);
+}
+
+/**
+ * A committed user buffer of at least `bytes` for the API to stage a caller's bytes in,
+ * reusing one an earlier call gave back (contents are overwritten by the caller).
+ */
+export function borrowUserBuffer(process: EPROCESS, bytes: number, k: Kernel = KE()): number {
+  const pages = Math.ceil(Math.max(bytes, 1) / PAGE_SIZE);
+  const spare = process.spareBuffers.get(pages)?.pop();
+  return spare ?? allocateUserMemory(process, pages * PAGE_SIZE, k);
+}
+
+/** Gives a staging buffer back for reuse. */
+export function returnUserBuffer(process: EPROCESS, va: number, bytes: number): void {
+  const pages = Math.ceil(Math.max(bytes, 1) / PAGE_SIZE);
+  let list = process.spareBuffers.get(pages);
+  if (!list) process.spareBuffers.set(pages, (list = []));
+  list.push(va);
 }

@@ -27,7 +27,7 @@ import {
 import { METHOD_BUFFERED, METHOD_FROM_CTL_CODE, METHOD_NEITHER } from "./ioctl.js";
 import { DO_BUFFERED_IO, DO_DIRECT_IO, topOfStack } from "./objects.js";
 import { IO } from "./manager.js";
-import { allocateUserMemory, EPROCESS, FILE_OBJECT, freeUserMemory } from "./process.js";
+import { allocateUserMemory, borrowUserBuffer, EPROCESS, FILE_OBJECT, freeUserMemory, returnUserBuffer } from "./process.js";
 
 /** A handle, or INVALID_HANDLE_VALUE. */
 export type HANDLE = number;
@@ -140,13 +140,13 @@ function stage(k: Kernel, process: EPROCESS, buffer: UserBuffer, length: number)
   if (buffer === null || length === 0) return { va: 0, release() {} };
   if (typeof buffer === "number") return { va: buffer, release() {} };
   if (length > buffer.length) throw new RangeError(`buffer of ${buffer.length} bytes is shorter than the ${length} bytes passed`);
-  const va = allocateUserMemory(process, length, k);
+  const va = borrowUserBuffer(process, length, k);
   writeBytes(va, buffer.subarray(0, length));
   return {
     va,
     release(copyBack: boolean) {
       if (copyBack) buffer.set(readBytes(va, length));
-      freeUserMemory(process, va, length, k);
+      returnUserBuffer(process, va, length);
     },
   };
 }
