@@ -4,7 +4,7 @@
  * the JSON path and the rule broken.
  */
 import { readFileSync, existsSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { DEVICE_MODELS } from "./models.js";

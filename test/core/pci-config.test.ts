@@ -3,7 +3,7 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
 import {
-  BAR0_BASE, CFG, CMD, CoreHarness, DATA_BASE, EDU, L, MSI_CAP, STS, STS_W1C, readyEdu,
+  BAR0_BASE, CFG, CMD, CoreHarness, EDU, L, MSI_CAP, STS, STS_W1C, readyEdu,
 } from "../support/core-harness.js";
 
 /** Triggers a DMA whose RAM side is not backed, so the function receives a master abort. */
