@@ -210,7 +210,7 @@ describe("stack location macros", () => {
 
   it("IoCopyCurrentIrpStackLocationToNext copies the location except the completion routine, its context and the control flags", async () => {
     const r = await machine.exec(async () => {
-      const [top, bottom] = await buildStack(2);
+      const [top] = await buildStack(2);
       let result: Record<string, unknown> = {};
       const fileObject = { name: "file" };
       onDeviceControl(top, function CopyDispatch(_d, irp) {
