@@ -3,7 +3,7 @@
 // integers below 2^53); 64-bit register values cross as two u32 halves.
 
 import { RUNTIME_SIZE, GUEST_RAM_BASE, WASM_PAGE } from "./memmap";
-import { core, STOP_FAULT } from "./sim/core";
+import { core } from "./sim/core";
 import { cpuState } from "./sim/cpu";
 import { randomNext } from "./sim/random";
 import { runUntil, NO_LIMIT } from "./sim/run";
@@ -162,7 +162,7 @@ export function intxState(fn: u32): u32 {
   return intxSignalled(fn) ? 1 : 0;
 }
 
-/** The core's internal fault code (0 if none). */
+/** The core's first internal fault code (FAULT_*), 0 if none. */
 export function fault(): u32 {
-  return (core.stopFlags & STOP_FAULT) != 0 || core.fault != 0 ? core.fault : 0;
+  return core.fault;
 }

@@ -45,10 +45,15 @@ function mayMaster(fn: u32, address: u64): bool {
   return false;
 }
 
-function unsupported(fn: u32, address: u64): void {
+/**
+ * A request to an address nothing backs. The root complex records it; a non-posted
+ * request (a read) also comes back as an Unsupported Request completion, which the
+ * function notes as a received master abort. A posted write gets no completion.
+ */
+function unsupported(fn: u32, address: u64, posted: bool): void {
   count(C_MASTER_ABORTS);
   trace(core.nowPs, TR_MASTER_ABORT, fn, MA_UNBACKED, address, 0);
-  configSetBits(fn, CFG_STATUS, STS_RECEIVED_MASTER_ABORT, true);
+  if (!posted) configSetBits(fn, CFG_STATUS, STS_RECEIVED_MASTER_ABORT, true);
 }
 
 /**
@@ -68,7 +73,7 @@ export function dmaRead(fn: u32, address: u64, dst: usize, length: u32, doneCode
     const request = chunkLength(a, remaining, link.maxReadRequest);
     const src = physToLinear(a, request);
     if (src != 0) memory.copy(out, src, request);
-    else { memory.fill(out, 0xFF, request); unsupported(fn, a); status = DMA_UNSUPPORTED_REQUEST; }
+    else { memory.fill(out, 0xFF, request); unsupported(fn, a, false); status = DMA_UNSUPPORTED_REQUEST; }
     // The request goes up, memory answers after its latency, completions come down.
     const ready = sendUp(link, now, 0) + platform.memoryReadLatencyPs;
     let sent: u32 = 0;
@@ -130,7 +135,7 @@ export function landWrite(fn: u32, address: u64, src: usize, length: u32): void 
     const piece = chunkLength(a, remaining, <u32>PAGE);
     const dst = physToLinear(a, piece);
     if (dst != 0) { memory.copy(dst, s, piece); moved += piece; }
-    else unsupported(fn, a);
+    else unsupported(fn, a, true);
     a += piece; s += piece; remaining -= piece;
   }
   count(C_DMA_WRITE_BYTES, <f64>moved);
@@ -146,5 +151,5 @@ export function landMessage(fn: u32, address: u64, data: u32): void {
   // A message aimed elsewhere is an ordinary 4-byte memory write.
   const dst = physToLinear(address, 4);
   if (dst != 0) store<u32>(dst, data);
-  else unsupported(fn, address);
+  else unsupported(fn, address, true);
 }

@@ -8,9 +8,9 @@ import { CFG_COMMAND, CFG_STATUS, CFG_INTERRUPT_PIN, CMD_INTERRUPT_DISABLE, STS_
 import { core, count, C_INTX_ASSERTS } from "../sim/core";
 import { trace, TR_INTX } from "../sim/trace";
 import { msiEnabled } from "./msi";
-
-/** Offset in the core-state area of the bitmap of functions whose INTx line is signalled. */
 import { CORE_STATE_BASE, MAX_FUNCTIONS } from "../memmap";
+
+/** Bitmap (in the core-state area) of the functions whose INTx line is signalled. */
 const SIGNALLED_BASE: u32 = CORE_STATE_BASE + 0xC00;
 
 /** True while function `fn` signals its INTx line to the interrupt controller. */

@@ -294,29 +294,29 @@ export class Kernel {
     return result;
   }
 
-  /** A driver's error as the bug check Windows would raise. */
+  /** A driver's error as the bug check Windows would raise (0x1E for anything but a bug check); stops the machine. */
   asBugCheck(e: unknown): BugCheck {
     if (e instanceof BugCheck) return e;
     if (this.crashed) return this.crashed;
     const code = e instanceof NtStatusException ? e.status
       : e instanceof TypeError || e instanceof RangeError ? STATUS_ACCESS_VIOLATION : STATUS_UNHANDLED_EXCEPTION;
-    try {
-      this.bugCheck(KMODE_EXCEPTION_NOT_HANDLED, code >>> 0, 0, 0, 0, e);
-    } catch (bc) {
-      return bc as BugCheck;
-    }
-    throw new Error("unreachable");
+    return this.stop(KMODE_EXCEPTION_NOT_HANDLED, [code >>> 0, 0, 0, 0], e);
   }
 
   /** Stops the machine with a bug check and throws it. */
   bugCheck(code: number, p1: number | bigint, p2: number | bigint, p3: number | bigint, p4: number | bigint, original?: unknown): never {
     if (this.crashed) throw this.crashed;
+    throw this.stop(code, [p1, p2, p3, p4], original);
+  }
+
+  /** Records the bug check, marks the machine crashed, and returns the BugCheck. */
+  private stop(code: number, parameters: (number | bigint)[], original?: unknown): BugCheck {
     const who = this.attribution();
     const cpu = this.cpu;
-    const params = [p1, p2, p3, p4].map((p) => (typeof p === "bigint" ? p : BigInt(Math.trunc(p)))) as [bigint, bigint, bigint, bigint];
+    const params = parameters.map((p) => (typeof p === "bigint" ? p : BigInt(Math.trunc(p)))) as [bigint, bigint, bigint, bigint];
     this.recorder.note(cpu.time, `KeBugCheckEx 0x${code.toString(16)}`, who.driver, who.routine, cpu.Number);
     this.recorder.instant(TRACK_CPU, cpu.Number, `BugCheck 0x${code.toString(16)}`, "bugcheck", cpu.time);
-    const bc = new BugCheck(code, params, {
+    this.crashed = new BugCheck(code, params, {
       driver: who.driver,
       routine: who.routine,
       irql: cpu.irql,
@@ -324,8 +324,7 @@ export class Kernel {
       timePs: cpu.time,
       lastEvents: this.recorder.lastNotes(),
     }, original);
-    this.crashed = bc;
-    throw bc;
+    return this.crashed;
   }
 }
 

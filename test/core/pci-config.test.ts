@@ -6,12 +6,15 @@ import {
   BAR0_BASE, CFG, CMD, CoreHarness, EDU, L, MSI_CAP, STS, STS_W1C, readyEdu,
 } from "../support/core-harness.js";
 
-/** Triggers a DMA whose RAM side is not backed, so the function receives a master abort. */
+/**
+ * Triggers a DMA read (a non-posted request) from RAM that is not backed: the root complex
+ * answers Unsupported Request, which the function records as a received master abort.
+ */
 function provokeReceivedMasterAbort(h: CoreHarness): void {
-  h.mmioWrite(EDU.DMA_SRC, BigInt(EDU.BUFFER), 8);
-  h.mmioWrite(EDU.DMA_DST, 0x0F000000n, 8); // below the 28-bit mask, above the 32 MiB of RAM
+  h.mmioWrite(EDU.DMA_SRC, 0x0F000000n, 8); // below the 28-bit mask, above the 32 MiB of RAM
+  h.mmioWrite(EDU.DMA_DST, BigInt(EDU.BUFFER), 8);
   h.mmioWrite(EDU.DMA_COUNT, 16n, 8);
-  h.mmioWrite(EDU.DMA_CMD, EDU.DMA_START | EDU.DMA_TO_RAM);
+  h.mmioWrite(EDU.DMA_CMD, EDU.DMA_START);
   h.advance(50e6);
 }
 
@@ -169,6 +172,18 @@ describe("status, command and read-only fields", () => {
     expect(h.cfgRead(CFG.STATUS, 2) & STS.RECEIVED_MASTER_ABORT).toBe(0);
     // The RO capabilities bit survives all of it.
     expect(h.cfgRead(CFG.STATUS, 2) & STS.CAP_LIST).toBe(STS.CAP_LIST);
+  });
+
+  test("a posted DMA write to unbacked memory is recorded as a master abort but sets no status bit (no completion returns)", () => {
+    const h = readyEdu();
+    const before = h.core.counters().masterAborts;
+    h.mmioWrite(EDU.DMA_SRC, BigInt(EDU.BUFFER), 8);
+    h.mmioWrite(EDU.DMA_DST, 0x0F000000n, 8);
+    h.mmioWrite(EDU.DMA_COUNT, 16n, 8);
+    h.mmioWrite(EDU.DMA_CMD, EDU.DMA_START | EDU.DMA_TO_RAM);
+    h.advance(50e6);
+    expect(h.core.counters().masterAborts).toBe(before + 1);
+    expect(h.cfgRead(CFG.STATUS, 2) & STS.RECEIVED_MASTER_ABORT).toBe(0);
   });
 
   test("status w1c: a 4-byte write to 0x04 clears status bits written as 1 and leaves the command bits as written", () => {
