@@ -63,8 +63,8 @@ export const PTE_GLOBAL: u32 = 1 << 8;
 export const PTE_NO_EXECUTE_BIT: u32 = 63;
 
 // Struct field offsets.
-/** CoreState.nowPs (u64). */
-export const CORE_NOW: u32 = offsetof<CoreState>("nowPs");
+/** CoreState.nowF64 (f64): core time in ps. */
+export const CORE_NOW_F64: u32 = offsetof<CoreState>("nowF64");
 /** CoreState.nextEventPs (f64). */
 export const CORE_NEXT_EVENT: u32 = offsetof<CoreState>("nextEventPs");
 /** CoreState.traceHead (u32). */

@@ -12,6 +12,7 @@
 //   +72  traceTail       u32   next record TypeScript will read (monotonic)
 //   +76  cpuCount        u32
 //   +80  fault           u32   first internal fault (FAULT_*), 0 if none
+//   +88  nowF64          f64   nowPs as an f64, for TypeScript to read without BigInt
 //   +128 counters        f64 x COUNTER_COUNT
 
 import { CORE_STATE_BASE } from "../memmap";
@@ -32,6 +33,7 @@ export class CoreState {
   traceTail: u32;
   cpuCount: u32;
   fault: u32;
+  nowF64: f64;
 }
 
 /** The one CoreState record. */

@@ -44,7 +44,10 @@ export function runUntil(until: u64, stopForKernel: bool): u32 {
   let processed: u32 = 0;
   while (core.eventCount > 0 && peekTime() <= until) {
     pop(current);
-    if (current.time > core.nowPs) core.nowPs = current.time;
+    if (current.time > core.nowPs) {
+      core.nowPs = current.time;
+      core.nowF64 = <f64>current.time;
+    }
     dispatch(current);
     processed++;
     if (stopForKernel && core.stopFlags != 0) {
@@ -53,6 +56,9 @@ export function runUntil(until: u64, stopForKernel: bool): u32 {
     }
   }
   count(C_EVENTS, <f64>processed);
-  if (until != NO_LIMIT && core.nowPs < until) core.nowPs = until;
+  if (until != NO_LIMIT && core.nowPs < until) {
+    core.nowPs = until;
+    core.nowF64 = <f64>until;
+  }
   return stopForKernel ? core.stopFlags : RUN_LIMIT;
 }

@@ -96,7 +96,7 @@ export class Core {
 
   /** Core time, picoseconds. */
   get nowPs(): number {
-    return Number(this.dv.getBigUint64(L.CORE_STATE_BASE + L.CORE_NOW, true));
+    return this.f64[(L.CORE_STATE_BASE + L.CORE_NOW_F64) >> 3];
   }
 
   /** Time of the earliest pending device event, picoseconds (Infinity if none). */

@@ -11,8 +11,13 @@ const MASTER_ABORT_REASONS: Record<number, string> = {
   [L.MA_BUS_MASTER_DISABLED]: "bus mastering disabled",
 };
 
-function hex(v: bigint | number): string {
+function hex(v: number): string {
   return `0x${v.toString(16)}`;
+}
+
+/** A little-endian u64 at `at` as a number (exact below 2^53: times, addresses, values here). */
+function u64(dv: DataView, at: number): number {
+  return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
 }
 
 /** Reads every record the core wrote since the last drain into `recorder`. */
@@ -24,12 +29,12 @@ export function drainCoreTrace(core: Core, recorder: Recorder): void {
   const head = u32[headAt];
   while (tail !== head) {
     const p = L.TRACE_RING_BASE + (tail & (L.TRACE_CAPACITY - 1)) * L.TRACE_RECORD_SIZE;
-    const t = Number(dv.getBigUint64(p, true));
+    const t = u64(dv, p);
     const kind = dv.getUint16(p + 8, true);
     const fn = dv.getUint16(p + 10, true);
     const a = dv.getUint32(p + 12, true);
-    const b = dv.getBigUint64(p + 16, true);
-    const c = dv.getBigUint64(p + 24, true);
+    const b = u64(dv, p + 16);
+    const c = u64(dv, p + 24);
     const tid = fn === 0xFFFF ? 0xFFFF : fn;
     switch (kind) {
       case L.TR_MMIO_READ:
