@@ -9,7 +9,8 @@
 import type { Machine } from "../machine/machine.js";
 import type { Core, CoreExports } from "../machine/core.js";
 import * as L from "../machine/generated/layout.js";
-import { Recorder, TRACK_CPU, TRACK_PCI } from "../trace/recorder.js";
+import { Recorder, TRACK_CPU, TRACK_IO, TRACK_PCI } from "../trace/recorder.js";
+import { APIC_TRACK } from "../trace/core-events.js";
 import { BugCheck, DPC_WATCHDOG_VIOLATION, KMODE_EXCEPTION_NOT_HANDLED } from "./bugcheck.js";
 
 /** The clock interrupt interval the DPC watchdog counts in, ps (15.625 ms, Windows' default tick). */
@@ -154,6 +155,12 @@ export class Kernel {
     this.recorder.nameTrack(TRACK_CPU, undefined, "CPUs");
     for (const p of this.processors) this.recorder.nameTrack(TRACK_CPU, p.Number, `CPU ${p.Number}`);
     this.recorder.nameTrack(TRACK_PCI, undefined, "PCI functions");
+    const hex2 = (n: number) => n.toString(16).padStart(2, "0");
+    for (const f of machine.functions) {
+      this.recorder.nameTrack(TRACK_PCI, f.index, `${hex2(f.bus)}:${hex2(f.device)}.${f.function} ${f.deviceFile}`);
+    }
+    this.recorder.nameTrack(TRACK_PCI, APIC_TRACK, "local APICs");
+    this.recorder.nameTrack(TRACK_IO, undefined, "I/O requests");
   }
 
   /** Makes this kernel the executing one (for routines called from the host). */

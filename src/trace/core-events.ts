@@ -6,6 +6,9 @@ import type { Core } from "../machine/core.js";
 import * as L from "../machine/generated/layout.js";
 import { Recorder, TRACK_PCI } from "./recorder.js";
 
+/** Thread id, under the PCI process, of events that belong to no function (the local APICs). */
+export const APIC_TRACK = 0xFFFF;
+
 const MASTER_ABORT_REASONS: Record<number, string> = {
   [L.MA_UNBACKED]: "no memory or device at the address",
   [L.MA_BUS_MASTER_DISABLED]: "bus mastering disabled",
@@ -35,7 +38,7 @@ export function drainCoreTrace(core: Core, recorder: Recorder): void {
     const a = dv.getUint32(p + 12, true);
     const b = u64(dv, p + 16);
     const c = u64(dv, p + 24);
-    const tid = fn === 0xFFFF ? 0xFFFF : fn;
+    const tid = fn;
     switch (kind) {
       case L.TR_MMIO_READ:
         recorder.instant(TRACK_PCI, tid, `MMIO read BAR${a >>> 24}+${hex(a & 0xFFFFFF)}`, "mmio", t, { value: hex(b), size: Number(c) });
@@ -68,7 +71,7 @@ export function drainCoreTrace(core: Core, recorder: Recorder): void {
         recorder.instant(TRACK_PCI, tid, `device error ${a}`, "error", t, { argument: hex(b) });
         break;
       case L.TR_APIC_PENDING:
-        recorder.instant(TRACK_PCI, 0xFFFF, `vector ${hex(a)} pending at CPU ${b}`, "interrupt", t);
+        recorder.instant(TRACK_PCI, APIC_TRACK, `vector ${hex(a)} pending at CPU ${b}`, "interrupt", t);
         break;
       case L.TR_WRITE_LANDED:
         recorder.instant(TRACK_PCI, tid, `${a} B landed`, "dma", t, { busAddress: hex(b) });
