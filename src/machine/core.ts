@@ -48,14 +48,17 @@ export type CoreCounters = Record<(typeof COUNTER_NAMES)[number], number>;
 
 let compiled: WebAssembly.Module | undefined;
 
+/** The core build to load: WDMSIM_CORE=debug picks the debug build (assertions on, names kept). */
+const CORE_FILE = process.env.WDMSIM_CORE === "debug" ? "core.debug.wasm" : "core.wasm";
+
 function compile(): WebAssembly.Module {
   if (!compiled) {
-    const path = fileURLToPath(new URL("../../build/core.wasm", import.meta.url));
+    const path = fileURLToPath(new URL(`../../build/${CORE_FILE}`, import.meta.url));
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
     } catch {
-      throw new Error(`The machine core is not built (${path} is missing): run \`npm run build\` first.`);
+      throw new Error(`The machine core is not built (${path} is missing): run \`npm run build\`${CORE_FILE === "core.wasm" ? "" : " -- --debug"} first.`);
     }
     compiled = new WebAssembly.Module(new Uint8Array(bytes));
   }
