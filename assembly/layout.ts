@@ -33,7 +33,8 @@ export {
 } from "./mem/paging";
 export {
   MAX_RAM_REGIONS, RAM_REGION_STRIDE, DEVICE_CONFIG_BASE, DEVICE_PARAM_COUNT, BAR_FLAG_IO, BAR_FLAG_64BIT,
-  BAR_FLAG_PREFETCHABLE, MSI_FLAG_64BIT, MSI_FLAG_MASKING,
+  BAR_FLAG_PREFETCHABLE, MSI_FLAG_64BIT, MSI_FLAG_MASKING, PCIE_TYPE_ENDPOINT, PCIE_TYPE_ROOT_PORT, PCIE_TYPE_UPSTREAM_PORT,
+  PCIE_TYPE_DOWNSTREAM_PORT,
 } from "./platform/config";
 export {
   POWER_OK, POWER_ERROR_CPUS, POWER_ERROR_RAM_LAYOUT, POWER_ERROR_RAM_TOO_LARGE, POWER_ERROR_TLB,
@@ -131,6 +132,16 @@ export const CPU_PHYS_ADDR: u32 = offsetof<CpuState>("physAddr");
 /** DeviceConfig.tlpOverheadBytes. */ export const DC_TLP_OVERHEAD_BYTES: u32 = offsetof<DeviceConfig>("tlpOverheadBytes");
 /** DeviceConfig.clockKHz. */ export const DC_CLOCK_KHZ: u32 = offsetof<DeviceConfig>("clockKHz");
 /** DeviceConfig.pciExpress. */ export const DC_PCI_EXPRESS: u32 = offsetof<DeviceConfig>("pciExpress");
+/** DeviceConfig.msixVectors. */ export const DC_MSIX_VECTORS: u32 = offsetof<DeviceConfig>("msixVectors");
+/** DeviceConfig.msixOffset. */ export const DC_MSIX_OFFSET: u32 = offsetof<DeviceConfig>("msixOffset");
+/** DeviceConfig.msixTableBar. */ export const DC_MSIX_TABLE_BAR: u32 = offsetof<DeviceConfig>("msixTableBar");
+/** DeviceConfig.msixTableOffset. */ export const DC_MSIX_TABLE_OFFSET: u32 = offsetof<DeviceConfig>("msixTableOffset");
+/** DeviceConfig.msixPbaBar. */ export const DC_MSIX_PBA_BAR: u32 = offsetof<DeviceConfig>("msixPbaBar");
+/** DeviceConfig.msixPbaOffset. */ export const DC_MSIX_PBA_OFFSET: u32 = offsetof<DeviceConfig>("msixPbaOffset");
+/** DeviceConfig.pmOffset. */ export const DC_PM_OFFSET: u32 = offsetof<DeviceConfig>("pmOffset");
+/** DeviceConfig.pcieOffset. */ export const DC_PCIE_OFFSET: u32 = offsetof<DeviceConfig>("pcieOffset");
+/** DeviceConfig.pcieType. */ export const DC_PCIE_TYPE: u32 = offsetof<DeviceConfig>("pcieType");
+/** DeviceConfig.maxPayloadSupported. */ export const DC_MAX_PAYLOAD_SUPPORTED: u32 = offsetof<DeviceConfig>("maxPayloadSupported");
 /** DeviceConfig.barSize0 (f64; BAR i at + 8 i). */ export const DC_BAR_SIZE0: u32 = offsetof<DeviceConfig>("barSize0");
 /** DeviceConfig.barFlags0 (u32; BAR i at + 4 i). */ export const DC_BAR_FLAGS0: u32 = offsetof<DeviceConfig>("barFlags0");
 /** DeviceConfig.param0 (u32; parameter i at + 4 i). */ export const DC_PARAM0: u32 = offsetof<DeviceConfig>("param0");

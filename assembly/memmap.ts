@@ -31,9 +31,27 @@ export const WASM_PAGE: u32 = 65536;
 /** Bytes reserved at the bottom of memory for the AssemblyScript runtime's static data. */
 export const RUNTIME_SIZE: u32 = 0x40000;
 
-/** Core state record (CoreState), bytes from 0. */
+/** Core state area, bytes from 0: the records below, each after the previous. */
 export const CORE_STATE_BASE: u32 = RUNTIME_SIZE;
-/** Bytes reserved for CoreState. */
+/** CoreState and its counters (sim/core.ts). */
+export const CORE_RECORD_BASE: u32 = CORE_STATE_BASE;
+/** Bytes of CoreState and counters. */
+export const CORE_RECORD_SIZE: u32 = 0x200;
+/** The event the run loop is dispatching (sim/run.ts), one Event record. */
+export const CURRENT_EVENT_BASE: u32 = CORE_RECORD_BASE + CORE_RECORD_SIZE;
+/** RAM region table (mem/ram.ts). */
+export const RAM_TABLE_BASE: u32 = CURRENT_EVENT_BASE + 0x40;
+/** Bytes of the RAM region table. */
+export const RAM_TABLE_SIZE: u32 = 0x200;
+/** Platform record (platform/platform.ts). */
+export const PLATFORM_BASE: u32 = RAM_TABLE_BASE + RAM_TABLE_SIZE;
+/** Bytes of the platform record. */
+export const PLATFORM_SIZE: u32 = 0x100;
+/** Bitmap of functions whose INTx line is signalled (irq/intx.ts), one bit per function. */
+export const INTX_SIGNALLED_BASE: u32 = PLATFORM_BASE + PLATFORM_SIZE;
+/** Bytes of the INTx bitmap (MAX_FUNCTIONS bits, declared below, fit in 0x100). */
+export const INTX_SIGNALLED_SIZE: u32 = 0x100;
+/** Bytes of the whole core state area. */
 export const CORE_STATE_SIZE: u32 = 0x1000;
 
 /** Most CPUs a machine may have. */

@@ -1,22 +1,20 @@
 // The device heap: model state for each device, bump-allocated at power-on and never freed
 // (the machine is rebuilt to change its devices).
 
-import { CORE_STATE_BASE, DEVICE_HEAP_BASE, DEVICE_HEAP_SIZE } from "../memmap";
-import { raiseFault, FAULT_DEVICE_HEAP_FULL } from "../sim/core";
-
-const HEAP_TOP_ADDR: u32 = CORE_STATE_BASE + 0x3F8;
+import { DEVICE_HEAP_BASE, DEVICE_HEAP_SIZE } from "../memmap";
+import { core, raiseFault, FAULT_DEVICE_HEAP_FULL } from "../sim/core";
 
 /** Empties the device heap. */
 export function deviceHeapReset(): void {
-  store<u32>(HEAP_TOP_ADDR, DEVICE_HEAP_BASE);
+  core.deviceHeapTop = DEVICE_HEAP_BASE;
 }
 
 /** Allocates `bytes` (zeroed, 64-byte aligned) of device state; 0 when the heap is full. */
 export function deviceHeapAlloc(bytes: u32): usize {
-  const top = load<u32>(HEAP_TOP_ADDR);
+  const top = core.deviceHeapTop;
   const end = <u64>top + ((<u64>bytes + 63) & ~63);
   if (end > <u64>(DEVICE_HEAP_BASE + DEVICE_HEAP_SIZE)) { raiseFault(FAULT_DEVICE_HEAP_FULL); return 0; }
-  store<u32>(HEAP_TOP_ADDR, <u32>end);
+  core.deviceHeapTop = <u32>end;
   memory.fill(top, 0, bytes);
   return top;
 }

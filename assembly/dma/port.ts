@@ -19,6 +19,7 @@ import { physToLinear } from "../mem/ram";
 import { platform, LAPIC_WINDOW_BASE, LAPIC_WINDOW_SIZE } from "../platform/platform";
 import { apicReceive } from "../irq/apic";
 import { sendDown, sendUp } from "./link";
+import { poweredDown } from "../pci/capabilities";
 
 /** DMA completion status: all data moved. */
 export const DMA_OK: u32 = 0;
@@ -37,9 +38,12 @@ const PAGE: u64 = 4096;
   return <u32>n;
 }
 
-/** True when function `fn` may master the bus; records a master abort when it may not. */
+/**
+ * True when function `fn` may master the bus (bus master enabled, function in D0);
+ * records a master abort when it may not.
+ */
 function mayMaster(fn: u32, address: u64): bool {
-  if ((configPeek(fn, CFG_COMMAND, 2) & CMD_BUS_MASTER) != 0) return true;
+  if ((configPeek(fn, CFG_COMMAND, 2) & CMD_BUS_MASTER) != 0 && !poweredDown(fn)) return true;
   count(C_MASTER_ABORTS);
   trace(core.nowPs, TR_MASTER_ABORT, fn, MA_BUS_MASTER_DISABLED, address, 0);
   return false;

@@ -1,6 +1,6 @@
 // INTx: a function's level-triggered interrupt pin. The device drives its output level;
 // the status register's interrupt bit follows it, and the line is signalled only while
-// the command register's interrupt-disable bit is clear and MSI is off.
+// the command register's interrupt-disable bit is clear and MSI and MSI-X are off.
 
 import { pciFunction } from "../pci/function";
 import { configPeek, configSetBits } from "../pci/config";
@@ -8,10 +8,10 @@ import { CFG_COMMAND, CFG_STATUS, CFG_INTERRUPT_PIN, CMD_INTERRUPT_DISABLE, STS_
 import { core, count, C_INTX_ASSERTS } from "../sim/core";
 import { trace, TR_INTX } from "../sim/trace";
 import { msiEnabled } from "./msi";
-import { CORE_STATE_BASE, MAX_FUNCTIONS } from "../memmap";
+import { msixEnabled } from "../pci/msix";
+import { INTX_SIGNALLED_BASE, MAX_FUNCTIONS } from "../memmap";
 
-/** Bitmap (in the core-state area) of the functions whose INTx line is signalled. */
-const SIGNALLED_BASE: u32 = CORE_STATE_BASE + 0xC00;
+const SIGNALLED_BASE: u32 = INTX_SIGNALLED_BASE;
 
 /** True while function `fn` signals its INTx line to the interrupt controller. */
 export function intxSignalled(fn: u32): bool {
@@ -23,7 +23,7 @@ export function intxUpdate(fn: u32): void {
   const f = pciFunction(fn);
   const pin = configPeek(fn, CFG_INTERRUPT_PIN, 1);
   const on = f.intxLevel != 0 && pin != 0
-    && (configPeek(fn, CFG_COMMAND, 2) & CMD_INTERRUPT_DISABLE) == 0 && !msiEnabled(fn);
+    && (configPeek(fn, CFG_COMMAND, 2) & CMD_INTERRUPT_DISABLE) == 0 && !msiEnabled(fn) && !msixEnabled(fn);
   if (on == intxSignalled(fn)) return;
   const word = SIGNALLED_BASE + ((fn >> 5) << 2);
   const bit: u32 = 1 << (fn & 31);

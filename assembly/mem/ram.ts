@@ -7,7 +7,8 @@
 //   +8  size    u64   bytes (multiple of 4 KiB)
 //   +16 linear  u32   linear-memory offset of the first byte
 
-import { CORE_STATE_BASE, GUEST_RAM_BASE, GUEST_RAM_MAX, WASM_PAGE } from "../memmap";
+import { GUEST_RAM_BASE, GUEST_RAM_MAX, RAM_TABLE_BASE, WASM_PAGE } from "../memmap";
+import { core } from "../sim/core";
 import { MAX_RAM_REGIONS } from "../platform/config";
 
 @unmanaged
@@ -19,10 +20,6 @@ export class RamRegion {
 
 /** Bytes of one RamRegion record. */
 export const RAM_REGION_SIZE: u32 = 32;
-/** The region table, inside the core-state area. */
-export const RAM_TABLE_BASE: u32 = CORE_STATE_BASE + 0x400;
-/** Count of regions, stored just before the table. */
-const RAM_COUNT_ADDR: u32 = RAM_TABLE_BASE - 4;
 
 // @ts-ignore: decorator
 @inline function region(i: u32): RamRegion {
@@ -31,7 +28,7 @@ const RAM_COUNT_ADDR: u32 = RAM_TABLE_BASE - 4;
 
 /** Number of RAM regions. */
 export function ramRegionCount(): u32 {
-  return load<u32>(RAM_COUNT_ADDR);
+  return core.ramRegionCount;
 }
 
 /** Guest-physical base of region i. */
@@ -46,7 +43,7 @@ export const RAM_ERROR_TOO_LARGE: u32 = 2;
 
 /** Clears the table. */
 export function ramReset(): void {
-  store<u32>(RAM_COUNT_ADDR, 0);
+  core.ramRegionCount = 0;
 }
 
 /** Adds a region; regions are laid out in linear memory in the order added. Returns 0 or RAM_ERROR_*. */
@@ -68,7 +65,8 @@ export function ramAddRegion(base: u64, size: u64): u32 {
   r.size = size;
   r.linear = <u32>linear;
   // Memory past the fixed regions is fresh from memory.grow and already zero.
-  store<u32>(RAM_COUNT_ADDR, n + 1);
+  core.ramRegionCount = n + 1;
+  core.backingTop = <f64>end;
   return 0;
 }
 

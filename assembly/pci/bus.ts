@@ -19,6 +19,7 @@ import { sendDown, sendUp, tlpTime, Link } from "../dma/link";
 import { decodeEntry, decodeFind } from "./decode";
 import { findFunction, functionLink, pciFunction } from "./function";
 import { configRead, configWrite } from "./config";
+import { msixClaims, msixRead, msixWrite } from "./msix";
 
 /** Bytes of ECAM space per bus. */
 const ECAM_BUS_BYTES: u64 = 1 << 20;
@@ -68,7 +69,8 @@ export function busCpuRead(s: CpuState, pa: u64, size: u32): u64 {
     runUntil(arrive, false);
     const offset = <u32>(pa - e.base);
     // A completion carries `size` bytes: whatever the model returns beyond them is not on the wire.
-    const v = deviceRead(fn, e.bar, offset, size) & allOnes(size);
+    const claim = msixClaims(fn, e.bar, offset);
+    const v = (claim >= 0 ? msixRead(fn, <u32>claim, size) : deviceRead(fn, e.bar, offset, size)) & allOnes(size);
     count(C_MMIO_READS);
     trace(arrive, TR_MMIO_READ, fn, (e.bar << 24) | offset, v, size);
     s.localTimePs = <f64>sendUp(link, arrive, size);
@@ -131,7 +133,9 @@ export function busCpuWrite(s: CpuState, pa: u64, size: u32, value: u64): void {
 export function deliverMmioWrite(fn: u32, bar: u32, size: u32, offset: u32, value: u64): void {
   count(C_MMIO_WRITES);
   trace(core.nowPs, TR_MMIO_WRITE, fn, (bar << 24) | offset, value, size);
-  deviceWrite(fn, bar, offset, size, value);
+  const claim = msixClaims(fn, bar, offset);
+  if (claim >= 0) msixWrite(fn, <u32>claim, size, value);
+  else deviceWrite(fn, bar, offset, size, value);
 }
 
 /** A configuration write arrives at function `fn`. */

@@ -16,7 +16,7 @@ import {
 import { BAR_FLAG_64BIT, BAR_FLAG_IO, BAR_FLAG_PREFETCHABLE, DeviceConfig, MSI_FLAG_64BIT, MSI_FLAG_MASKING } from "../platform/config";
 import { decodeRebuild } from "./decode";
 import { intxUpdate } from "../irq/intx";
-import { msiReleasePending } from "../irq/msi";
+import { capabilityWritten } from "./capabilities";
 
 /** Bytes of the conventional (non-extended) configuration space. */
 export const CONVENTIONAL_CONFIG_BYTES: u32 = 256;
@@ -49,7 +49,7 @@ export function configSetBits(fn: u32, offset: u32, bits: u32, on: bool): void {
   store<u32>(p, on ? load<u32>(p) | b : load<u32>(p) & ~b);
 }
 
-/** Builds function `fn`'s configuration header and capabilities from a DeviceConfig. */
+/** Builds function `fn`'s type 0 configuration header (capabilities: pci/capabilities.ts) from a DeviceConfig. */
 export function configBuild(fn: u32, cfg: DeviceConfig): void {
   memory.fill(configPlane(fn), 0, CONFIG_SPACE_BYTES * 3);
   configDefine(fn, CFG_VENDOR_ID, 2, cfg.vendorId, 0);
@@ -82,28 +82,6 @@ export function configBuild(fn: u32, cfg: DeviceConfig): void {
     if ((flags & BAR_FLAG_64BIT) != 0) configDefine(fn, off + 4, 4, 0, <u32>(~(size - 1) >> 32));
   }
 
-  if (cfg.msiVectors != 0) {
-    const cap = cfg.msiOffset;
-    const is64 = (cfg.msiFlags & MSI_FLAG_64BIT) != 0;
-    const masking = (cfg.msiFlags & MSI_FLAG_MASKING) != 0;
-    const mmc = <u32>ctz<u32>(cfg.msiVectors);
-    let control = (mmc << MSI_CTL_MMC_SHIFT) | (is64 ? MSI_CTL_64BIT : 0) | (masking ? MSI_CTL_MASKING : 0);
-    // Multiple Message Enable is writable only up to what Multiple Message Capable allows.
-    const mmeMask: u32 = mmc == 0 ? 0 : ((<u32>1 << (32 - clz<u32>(mmc))) - 1) << MSI_CTL_MME_SHIFT;
-    configDefine(fn, cap, 1, CAP_ID_MSI, 0);
-    configDefine(fn, cap + 1, 1, 0, 0);
-    configDefine(fn, cap + MSI_CONTROL, 2, control, MSI_CTL_ENABLE | mmeMask);
-    configDefine(fn, cap + MSI_ADDRESS_LO, 4, 0, 0xFFFFFFFC);
-    if (is64) configDefine(fn, cap + MSI_ADDRESS_HI, 4, 0, 0xFFFFFFFF);
-    configDefine(fn, cap + msiDataOffset(is64), 2, 0, 0xFFFF);
-    if (masking) {
-      const vectorBits: u32 = cfg.msiVectors == 32 ? 0xFFFFFFFF : (<u32>1 << cfg.msiVectors) - 1;
-      configDefine(fn, cap + msiMaskOffset(is64), 4, 0, vectorBits);
-    }
-    configDefine(fn, CFG_CAPABILITIES_PTR, 1, cap, 0);
-    configSetBits(fn, CFG_STATUS, STS_CAPABILITIES, true);
-    pciFunction(fn).msiCap = cap;
-  }
 }
 
 /** Marks function `fn` as part of a multi-function device (header type bit 7). */
@@ -146,10 +124,6 @@ export function configWrite(fn: u32, offset: u32, size: u32, value: u32, pcie: b
   } else if (dword >= CFG_BAR0 && dword < CFG_BAR0 + 24) {
     decodeRebuild();
   } else {
-    const cap = pciFunction(fn).msiCap;
-    if (cap != 0 && dword >= cap && dword < cap + 0x18) {
-      if (dword == cap && ((old ^ merged) & (MSI_CTL_ENABLE << 16)) != 0) intxUpdate(fn);
-      msiReleasePending(fn);
-    }
+    capabilityWritten(fn, dword, old, merged);
   }
 }

@@ -1,5 +1,5 @@
 // BAR decode: the list of memory windows that currently decode (memory space enabled,
-// BAR programmed to a non-zero address), rebuilt whenever a command register or a BAR is
+// function in D0, BAR programmed to a non-zero address), rebuilt whenever a command register or a BAR is
 // written. Only the bus knows base addresses; devices see offsets.
 //
 //   DecodeEntry (DECODE_ENTRY_SIZE = 32 bytes)
@@ -8,10 +8,12 @@
 //   +16 fn   u32
 //   +20 bar  u32
 
-import { DECODE_CAPACITY, DECODE_ENTRY_SIZE, DECODE_TABLE_BASE, CORE_STATE_BASE } from "../memmap";
+import { DECODE_CAPACITY, DECODE_ENTRY_SIZE, DECODE_TABLE_BASE } from "../memmap";
+import { core } from "../sim/core";
 import { functionCount, barSize, barFlags, configPlane } from "./function";
 import { CFG_BAR0, CFG_COMMAND, CMD_MEMORY_SPACE } from "./header";
 import { BAR_FLAG_64BIT, BAR_FLAG_IO } from "../platform/config";
+import { poweredDown } from "./capabilities";
 
 @unmanaged
 export class DecodeEntry {
@@ -20,8 +22,6 @@ export class DecodeEntry {
   fn: u32;
   bar: u32;
 }
-
-const DECODE_COUNT_ADDR: u32 = CORE_STATE_BASE + 0x3F4;
 
 // @ts-ignore: decorator
 @inline function entry(i: u32): DecodeEntry {
@@ -34,7 +34,7 @@ export function decodeRebuild(): void {
   const count = functionCount();
   for (let fn: u32 = 0; fn < count; fn++) {
     const cfg = configPlane(fn);
-    if ((load<u16>(cfg + CFG_COMMAND) & CMD_MEMORY_SPACE) == 0) continue;
+    if ((load<u16>(cfg + CFG_COMMAND) & CMD_MEMORY_SPACE) == 0 || poweredDown(fn)) continue;
     for (let bar: u32 = 0; bar < 6; bar++) {
       const size = barSize(fn, bar);
       const flags = barFlags(fn, bar);
@@ -49,17 +49,17 @@ export function decodeRebuild(): void {
       e.bar = bar;
     }
   }
-  store<u32>(DECODE_COUNT_ADDR, n);
+  core.decodeCount = n;
 }
 
 /** Clears the decode list. */
 export function decodeReset(): void {
-  store<u32>(DECODE_COUNT_ADDR, 0);
+  core.decodeCount = 0;
 }
 
 /** Index of the decode entry holding [pa, pa + size), or -1. */
 export function decodeFind(pa: u64, size: u32): i32 {
-  const n = load<u32>(DECODE_COUNT_ADDR);
+  const n = core.decodeCount;
   for (let i: u32 = 0; i < n; i++) {
     const e = entry(i);
     const off = pa - e.base;

@@ -5,17 +5,23 @@
 //   +0   bdf         u32   bus << 8 | device << 3 | function
 //   +4   model       u32   DEVICE_MODEL_* (devices/index.ts)
 //   +8   state       u32   linear address of the model's state (device heap)
-//   +12  config      u32   linear address of the config value plane
+//   +12  pcieCap     u32   config offset of the PCI Express capability, 0 if none
 //   +16  msiCap      u32   config offset of the MSI capability, 0 if none
 //   +20  intxLevel   u32   the device's INTx output (1 asserted)
-//   +24  dmaErrors   u32   DMA requests that ended in error
+//   +24  pmCap       u32   config offset of the power-management capability, 0 if none
 //   +28  pciExpress  u32   1 for a PCI Express function (4 KiB config space)
 //   +32  barSize0..5 u64 x 6 (+32..+80)
 //   +80  barFlags0..5 u32 x 6 (+80..+104)
+//   +104 msixCap     u32   config offset of the MSI-X capability, 0 if none
+//   +108 msixVectors u32
 //   +112 clock       ClockDomain (16 bytes)
 //   +128 link        Link (64 bytes)
+//   +192 msixTable   u32   linear address of the MSI-X table (16 bytes per vector)
+//   +196 msixPba     u32   linear address of the pending-bit array
+//   +200 msixTableBar u32, +204 msixTableOffset u32, +208 msixPbaBar u32, +212 msixPbaOffset u32
 
-import { FUNCTION_RECORD_SIZE, FUNCTION_TABLE_BASE, CONFIG_SPACE_BASE, CONFIG_SPACE_BYTES, CORE_STATE_BASE } from "../memmap";
+import { FUNCTION_RECORD_SIZE, FUNCTION_TABLE_BASE, CONFIG_SPACE_BASE, CONFIG_SPACE_BYTES } from "../memmap";
+import { core } from "../sim/core";
 import { ClockDomain } from "../sim/clock";
 import { Link } from "../dma/link";
 
@@ -24,10 +30,10 @@ export class PciFunction {
   bdf: u32;
   model: u32;
   state: u32;
-  config: u32;
+  pcieCap: u32;
   msiCap: u32;
   intxLevel: u32;
-  dmaErrors: u32;
+  pmCap: u32;
   pciExpress: u32;
   barSize0: u64;
   barSize1: u64;
@@ -41,26 +47,38 @@ export class PciFunction {
   barFlags3: u32;
   barFlags4: u32;
   barFlags5: u32;
+  msixCap: u32;
+  msixVectors: u32;
+}
+
+/** MSI-X placement of a function (record offset FUNCTION_MSIX_OFFSET). */
+@unmanaged
+export class MsixPlacement {
+  table: u32;
+  pba: u32;
+  tableBar: u32;
+  tableOffset: u32;
+  pbaBar: u32;
+  pbaOffset: u32;
 }
 
 /** Offset of the function's ClockDomain in its record. */
 export const FUNCTION_CLOCK_OFFSET: u32 = 112;
 /** Offset of the function's Link in its record. */
 export const FUNCTION_LINK_OFFSET: u32 = 128;
-
-/** Count of populated functions, kept in the core-state area. */
-const FUNCTION_COUNT_ADDR: u32 = CORE_STATE_BASE + 0x3F0;
+/** Offset of the function's MsixPlacement in its record. */
+export const FUNCTION_MSIX_OFFSET: u32 = 192;
 
 /** Number of populated functions. */
 // @ts-ignore: decorator
 @inline
 export function functionCount(): u32 {
-  return load<u32>(FUNCTION_COUNT_ADDR);
+  return core.functionCount;
 }
 
 /** Sets the number of populated functions. */
 export function setFunctionCount(n: u32): void {
-  store<u32>(FUNCTION_COUNT_ADDR, n);
+  core.functionCount = n;
 }
 
 /** Function record `i`. */
@@ -82,6 +100,13 @@ export function functionClock(i: u32): ClockDomain {
 @inline
 export function functionLink(i: u32): Link {
   return changetype<Link>(FUNCTION_TABLE_BASE + i * FUNCTION_RECORD_SIZE + FUNCTION_LINK_OFFSET);
+}
+
+/** MSI-X placement of function `i`. */
+// @ts-ignore: decorator
+@inline
+export function functionMsix(i: u32): MsixPlacement {
+  return changetype<MsixPlacement>(FUNCTION_TABLE_BASE + i * FUNCTION_RECORD_SIZE + FUNCTION_MSIX_OFFSET);
 }
 
 /** Linear address of function `i`'s config value plane (the writable mask follows, then the w1c mask). */

@@ -106,3 +106,52 @@ export function msiDataOffset(is64: bool): u32 { return is64 ? 0x0C : 0x08; }
 export function msiMaskOffset(is64: bool): u32 { return is64 ? 0x10 : 0x0C; }
 /** Offset of the pending bits inside an MSI capability with masking. */
 export function msiPendingOffset(is64: bool): u32 { return is64 ? 0x14 : 0x10; }
+
+/** MSI-X: message control, 16 bits at +2 (table size - 1 in 10:0, function mask 14, enable 15). */
+export const MSIX_CONTROL: u32 = 0x02;
+/** MSI-X: table offset | BIR at +4. */
+export const MSIX_TABLE: u32 = 0x04;
+/** MSI-X: PBA offset | BIR at +8. */
+export const MSIX_PBA: u32 = 0x08;
+/** MSI-X control: function mask. */
+export const MSIX_CTL_FUNCTION_MASK: u32 = 0x4000;
+/** MSI-X control: enable. */
+export const MSIX_CTL_ENABLE: u32 = 0x8000;
+/** MSI-X table entry bytes. */
+export const MSIX_ENTRY_BYTES: u32 = 16;
+/** MSI-X table entry: vector control at +12, bit 0 masked. */
+export const MSIX_ENTRY_VECTOR_CONTROL: u32 = 12;
+
+/** Power management: PMC at +2, PMCSR at +4 (power state in bits 1:0). */
+export const PM_PMC: u32 = 0x02;
+/** Power management control/status register. */
+export const PM_PMCSR: u32 = 0x04;
+/** PMCSR power state D0. */
+export const PM_STATE_D0: u32 = 0;
+/** PMCSR power state D3hot. */
+export const PM_STATE_D3HOT: u32 = 3;
+
+/** PCI Express capability: PCIe Capabilities register at +2 (version 3:0, type 7:4). */
+export const PCIE_CAPABILITIES: u32 = 0x02;
+/** PCI Express: Device Capabilities (+4): Max_Payload_Size Supported in 2:0. */
+export const PCIE_DEVICE_CAPABILITIES: u32 = 0x04;
+/** PCI Express: Device Control (+8): MPS 7:5, MRRS 14:12. */
+export const PCIE_DEVICE_CONTROL: u32 = 0x08;
+/** PCI Express: Device Status (+0xA), bits 3:0 write-1-to-clear error flags. */
+export const PCIE_DEVICE_STATUS: u32 = 0x0A;
+/** PCI Express: Link Capabilities (+0xC): max speed 3:0, max width 9:4, port number 31:24. */
+export const PCIE_LINK_CAPABILITIES: u32 = 0x0C;
+/** PCI Express: Link Control (+0x10). */
+export const PCIE_LINK_CONTROL: u32 = 0x10;
+/** PCI Express: Link Status (+0x12): current speed 3:0, negotiated width 9:4, DLL link active 13. */
+export const PCIE_LINK_STATUS: u32 = 0x12;
+/** PCI Express: Link Capabilities 2 (+0x2C): supported speeds vector in 7:1. */
+export const PCIE_LINK_CAPABILITIES_2: u32 = 0x2C;
+/** PCI Express: Link Control 2 (+0x30): target link speed 3:0. */
+export const PCIE_LINK_CONTROL_2: u32 = 0x30;
+/** Bytes of the PCI Express capability (version 2). */
+export const PCIE_CAPABILITY_BYTES: u32 = 0x3C;
+/** Device Control: Max_Payload_Size field shift (3 bits, 128 << n bytes). */
+export const PCIE_DEVCTL_MPS_SHIFT: u32 = 5;
+/** Device Control: Max_Read_Request_Size field shift (3 bits, 128 << n bytes). */
+export const PCIE_DEVCTL_MRRS_SHIFT: u32 = 12;

@@ -58,6 +58,20 @@ export class DeviceConfig {
   tlpOverheadBytes: u32;
   clockKHz: u32;
   pciExpress: u32;
+  /** MSI-X: vectors (0 = no capability), capability offset, table BAR and offset, PBA BAR and offset. */
+  msixVectors: u32;
+  msixOffset: u32;
+  msixTableBar: u32;
+  msixTableOffset: u32;
+  msixPbaBar: u32;
+  msixPbaOffset: u32;
+  /** Power-management capability offset (0 = none). */
+  pmOffset: u32;
+  /** PCI Express capability offset (0 = none) and device/port type (PCIE_TYPE_*). */
+  pcieOffset: u32;
+  pcieType: u32;
+  /** Largest Max Payload Size the function supports, bytes. */
+  maxPayloadSupported: u32;
   /** BAR i: size (bytes, f64, 0 = none) at barSize0 + 8 * i; flags (BAR_FLAG_*) at barFlags0 + 4 * i. */
   barSize0: f64;
   barSize1: f64;
@@ -88,6 +102,15 @@ export const BAR_FLAG_IO: u32 = 1;
 export const BAR_FLAG_64BIT: u32 = 2;
 /** BAR flag: prefetchable memory. */
 export const BAR_FLAG_PREFETCHABLE: u32 = 4;
+
+/** PCI Express device/port type: endpoint. */
+export const PCIE_TYPE_ENDPOINT: u32 = 0;
+/** PCI Express device/port type: root port. */
+export const PCIE_TYPE_ROOT_PORT: u32 = 4;
+/** PCI Express device/port type: switch upstream port. */
+export const PCIE_TYPE_UPSTREAM_PORT: u32 = 5;
+/** PCI Express device/port type: switch downstream port. */
+export const PCIE_TYPE_DOWNSTREAM_PORT: u32 = 6;
 
 /** MSI flag: 64-bit message address. */
 export const MSI_FLAG_64BIT: u32 = 1;

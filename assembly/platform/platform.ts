@@ -11,7 +11,8 @@
 //   +40 tlbEntries          u32  per CPU, a power of two
 //   +44 tlbMissCycles       u32  CPU cycles per page walk
 
-import { CORE_STATE_BASE } from "../memmap";
+import { PLATFORM_BASE } from "../memmap";
+export { PLATFORM_BASE };
 
 @unmanaged
 export class Platform {
@@ -25,8 +26,6 @@ export class Platform {
   tlbMissCycles: u32;
 }
 
-/** Where the Platform record lives. */
-export const PLATFORM_BASE: u32 = CORE_STATE_BASE + 0x800;
 
 /** The platform record. */
 export const platform = changetype<Platform>(PLATFORM_BASE);

@@ -12,8 +12,9 @@ import { tlbFlush } from "../mem/tlb";
 import { apicReset } from "../irq/apic";
 import { intxReset } from "../irq/intx";
 import { decodeReset } from "../pci/decode";
-import { PciFunction, functionCount, setFunctionCount, pciFunction, findFunction, functionClock, functionLink, configPlane } from "../pci/function";
+import { PciFunction, functionCount, setFunctionCount, pciFunction, findFunction, functionClock, functionLink } from "../pci/function";
 import { configBuild, configSetMultiFunction } from "../pci/config";
+import { capabilitiesBuild, capabilitiesValid } from "../pci/capabilities";
 import { linkConfigure } from "../dma/link";
 import { deviceCreate } from "../devices/index";
 import { deviceHeapReset } from "../devices/heap";
@@ -43,7 +44,7 @@ export const DEVICE_ERROR_ADDRESS: i32 = -1;
 export const DEVICE_ERROR_DUPLICATE: i32 = -2;
 /** addDevice error: a BAR size is not a power of two, too small, or a 64-bit BAR lacks its upper slot. */
 export const DEVICE_ERROR_BAR: i32 = -3;
-/** addDevice error: MSI vector count or capability offset invalid. */
+/** addDevice error: a capability's offset or size is invalid, or capabilities overlap. */
 export const DEVICE_ERROR_MSI: i32 = -4;
 /** addDevice error: link generation or width invalid. */
 export const DEVICE_ERROR_LINK: i32 = -5;
@@ -128,11 +129,7 @@ export function addDevice(): i32 {
   if (findFunction(bdf) >= 0) return DEVICE_ERROR_DUPLICATE;
   if (functionCount() >= MAX_FUNCTIONS) return DEVICE_ERROR_FULL;
   if (!barsValid(dc)) return DEVICE_ERROR_BAR;
-  if (dc.msiVectors != 0) {
-    const end: u32 = 0x18;
-    if (!isPowerOfTwo(dc.msiVectors) || dc.msiVectors > 32 || dc.msiOffset < 0x40
-        || (dc.msiOffset & 3) != 0 || dc.msiOffset + end > 0x100) return DEVICE_ERROR_MSI;
-  }
+  if (!capabilitiesValid(dc)) return DEVICE_ERROR_MSI;
 
   const fn = functionCount();
   const f = pciFunction(fn);
@@ -153,10 +150,9 @@ export function addDevice(): i32 {
     return DEVICE_ERROR_LINK;
   }
   clockSetKHz(functionClock(fn), dc.clockKHz);
-  f.config = <u32>configPlane(fn);
   setFunctionCount(fn + 1);
   configBuild(fn, dc);
-  if (!deviceCreate(fn)) { setFunctionCount(fn); return DEVICE_ERROR_MODEL; }
+  if (!capabilitiesBuild(fn, dc) || !deviceCreate(fn)) { setFunctionCount(fn); return DEVICE_ERROR_MODEL; }
 
   // A device with more than one function sets the multi-function bit.
   let siblings: u32 = 0;

@@ -13,9 +13,14 @@
 //   +76  cpuCount        u32
 //   +80  fault           u32   first internal fault (FAULT_*), 0 if none
 //   +88  nowF64          f64   nowPs as an f64, for TypeScript to read without BigInt
+//   +96  functionCount   u32   populated PCI functions
+//   +100 decodeCount     u32   BAR windows decoding
+//   +104 deviceHeapTop   u32   next free byte of the device heap
+//   +108 ramRegionCount  u32
+//   +112 backingTop      f64   next free byte of device backing storage (after guest RAM)
 //   +128 counters        f64 x COUNTER_COUNT
 
-import { CORE_STATE_BASE } from "../memmap";
+import { CORE_RECORD_BASE } from "../memmap";
 
 @unmanaged
 export class CoreState {
@@ -34,10 +39,15 @@ export class CoreState {
   cpuCount: u32;
   fault: u32;
   nowF64: f64;
+  functionCount: u32;
+  decodeCount: u32;
+  deviceHeapTop: u32;
+  ramRegionCount: u32;
+  backingTop: f64;
 }
 
 /** The one CoreState record. */
-export const core = changetype<CoreState>(CORE_STATE_BASE);
+export const core = changetype<CoreState>(CORE_RECORD_BASE);
 
 /** Run-loop stop flag: an interrupt became deliverable to a CPU above its current IRQL. */
 export const STOP_INTERRUPT: u32 = 1;
@@ -97,7 +107,7 @@ export const COUNTER_COUNT: u32 = 18;
 /** Adds `n` to counter `index`. */
 @inline
 export function count(index: u32, n: f64 = 1.0): void {
-  const p = CORE_STATE_BASE + COUNTERS_OFFSET + (index << 3);
+  const p = CORE_RECORD_BASE + COUNTERS_OFFSET + (index << 3);
   store<f64>(p, load<f64>(p) + n);
 }
 

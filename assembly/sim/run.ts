@@ -3,7 +3,7 @@
 // is needed (an interrupt became deliverable, the trace ring is full, a fault) or at the
 // time limit.
 
-import { CORE_STATE_BASE } from "../memmap";
+import { CURRENT_EVENT_BASE } from "../memmap";
 import { core, count, C_EVENTS, STOP_FAULT, STOP_INTERRUPT, STOP_TRACE_FULL } from "./core";
 import { Event, pop, peekTime } from "./queue";
 import { EV_DEVICE, EV_MEM_WRITE, EV_MESSAGE, EV_MMIO_WRITE } from "./events";
@@ -21,7 +21,7 @@ export const RUN_TRACE_FULL: u32 = STOP_TRACE_FULL;
 export const RUN_FAULT: u32 = STOP_FAULT;
 
 /** Where the event being dispatched is copied. */
-const current = changetype<Event>(CORE_STATE_BASE + 0x300);
+const current = changetype<Event>(CURRENT_EVENT_BASE);
 
 /** Time value meaning "no limit". */
 export const NO_LIMIT: u64 = 0xFFFFFFFFFFFFFFFF;

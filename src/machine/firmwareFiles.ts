@@ -68,6 +68,12 @@ export interface DeviceDescription {
   express: boolean;
   bars: BarDescription[];
   msi?: { offset: number; vectors: number; address64: boolean; perVectorMasking: boolean };
+  /** MSI-X capability: table and pending-bit array placement. */
+  msix?: { offset: number; vectors: number; tableBar: number; tableOffset: number; pbaBar: number; pbaOffset: number };
+  /** Power-management capability offset. */
+  pm?: { offset: number };
+  /** PCI Express capability: offset, port type, largest payload supported (bytes). */
+  pcie?: { offset: number; type: "endpoint" | "rootPort" | "upstreamPort" | "downstreamPort"; maxPayloadSupported: number };
   link: LinkDescription;
   /** Device core clock, kHz. */
   clockKHz: number;
@@ -204,7 +210,7 @@ function deviceFromJson(doc: any, file: string): DeviceDescription {
     subsystemVendorId: parseNumber(pci.subsystemVendorId ?? 0),
     subsystemId: parseNumber(pci.subsystemId ?? 0),
     interruptPin: pci.interruptPin ?? 0,
-    express: pci.express ?? false,
+    express: pci.express ?? pci.pcie !== undefined,
     bars,
     msi: pci.msi && {
       offset: parseNumber(pci.msi.offset),
@@ -212,6 +218,12 @@ function deviceFromJson(doc: any, file: string): DeviceDescription {
       address64: pci.msi.address64 ?? true,
       perVectorMasking: pci.msi.perVectorMasking ?? false,
     },
+    msix: pci.msix && {
+      offset: parseNumber(pci.msix.offset), vectors: pci.msix.vectors, tableBar: pci.msix.tableBar,
+      tableOffset: parseNumber(pci.msix.tableOffset), pbaBar: pci.msix.pbaBar, pbaOffset: parseNumber(pci.msix.pbaOffset),
+    },
+    pm: pci.pm && { offset: parseNumber(pci.pm.offset) },
+    pcie: pci.pcie && { offset: parseNumber(pci.pcie.offset), type: pci.pcie.type ?? "endpoint", maxPayloadSupported: pci.pcie.maxPayloadSupported ?? doc.link.maxPayloadSize },
     link: { ...doc.link },
     clockKHz: Math.round(doc.clockMHz * 1000),
     params: { ...(doc.params ?? {}) },

@@ -19,6 +19,13 @@ export interface MachineFunction {
   deviceFile: string;
 }
 
+const PCIE_TYPES = {
+  endpoint: L.PCIE_TYPE_ENDPOINT,
+  rootPort: L.PCIE_TYPE_ROOT_PORT,
+  upstreamPort: L.PCIE_TYPE_UPSTREAM_PORT,
+  downstreamPort: L.PCIE_TYPE_DOWNSTREAM_PORT,
+} as const;
+
 const POWER_ERRORS: Record<number, [string, string]> = {
   [L.POWER_ERROR_CPUS]: ["/cpu", "CPU count or clock out of range"],
   [L.POWER_ERROR_RAM_LAYOUT]: ["/memory", "RAM regions overlap, are not 4 KiB aligned, or are too many"],
@@ -32,9 +39,9 @@ const DEVICE_ERRORS: Record<number, [string, string]> = {
   [L.DEVICE_ERROR_ADDRESS]: ["address", "bus, device or function out of range"],
   [L.DEVICE_ERROR_DUPLICATE]: ["address", "that address is already populated"],
   [L.DEVICE_ERROR_BAR]: ["device", "a BAR size is not a power of two, is too small or too large, or a 64-bit BAR lacks its upper slot"],
-  [L.DEVICE_ERROR_MSI]: ["device", "the MSI capability's vector count or offset is invalid"],
+  [L.DEVICE_ERROR_MSI]: ["device", "a capability (MSI, MSI-X, power management, PCI Express) has a bad offset, size or vector count, or two overlap"],
   [L.DEVICE_ERROR_LINK]: ["link", "link generation, width, max payload or max read request size is invalid"],
-  [L.DEVICE_ERROR_MODEL]: ["device", "unknown device model, or the device heap is full"],
+  [L.DEVICE_ERROR_MODEL]: ["device", "unknown device model, or the device heap is full (MSI-X tables and model state)"],
   [L.DEVICE_ERROR_FULL]: ["address", "the machine already has the most PCI functions it can hold"],
 };
 
@@ -129,6 +136,20 @@ export class Machine {
       u32(L.DC_MSI_VECTORS, s.msi.vectors);
       u32(L.DC_MSI_OFFSET, s.msi.offset);
       u32(L.DC_MSI_FLAGS, (s.msi.address64 ? L.MSI_FLAG_64BIT : 0) | (s.msi.perVectorMasking ? L.MSI_FLAG_MASKING : 0));
+    }
+    if (s.msix) {
+      u32(L.DC_MSIX_VECTORS, s.msix.vectors);
+      u32(L.DC_MSIX_OFFSET, s.msix.offset);
+      u32(L.DC_MSIX_TABLE_BAR, s.msix.tableBar);
+      u32(L.DC_MSIX_TABLE_OFFSET, s.msix.tableOffset);
+      u32(L.DC_MSIX_PBA_BAR, s.msix.pbaBar);
+      u32(L.DC_MSIX_PBA_OFFSET, s.msix.pbaOffset);
+    }
+    if (s.pm) u32(L.DC_PM_OFFSET, s.pm.offset);
+    if (s.pcie) {
+      u32(L.DC_PCIE_OFFSET, s.pcie.offset);
+      u32(L.DC_PCIE_TYPE, PCIE_TYPES[s.pcie.type]);
+      u32(L.DC_MAX_PAYLOAD_SUPPORTED, s.pcie.maxPayloadSupported);
     }
     u32(L.DC_LINK_GENERATION, s.link.generation);
     u32(L.DC_LINK_WIDTH, s.link.width);
