@@ -42,7 +42,7 @@ export {
   DEVICE_ERROR_MSI, DEVICE_ERROR_LINK, DEVICE_ERROR_MODEL, DEVICE_ERROR_FULL,
 } from "./platform/power";
 export { WSIM_RAM, WSIM_RESERVED, WSIM_PCI_MMIO } from "./platform/firmware";
-export { DEVICE_MODEL_EDU } from "./devices/index";
+export { DEVICE_MODEL_EDU, DEVICE_MODEL_BRIDGE } from "./devices/index";
 export { EDU_ERROR_DMA_RANGE, EDU_ERROR_DMA_CLAMPED, EDU_PARAM_CYCLES_PER_STEP, EDU_PARAM_DMA_SETUP_CYCLES } from "./devices/edu";
 
 // Page-table entry bits the kernel writes.
@@ -142,6 +142,11 @@ export const CPU_PHYS_ADDR: u32 = offsetof<CpuState>("physAddr");
 /** DeviceConfig.pcieOffset. */ export const DC_PCIE_OFFSET: u32 = offsetof<DeviceConfig>("pcieOffset");
 /** DeviceConfig.pcieType. */ export const DC_PCIE_TYPE: u32 = offsetof<DeviceConfig>("pcieType");
 /** DeviceConfig.maxPayloadSupported. */ export const DC_MAX_PAYLOAD_SUPPORTED: u32 = offsetof<DeviceConfig>("maxPayloadSupported");
+/** DeviceConfig.parent. */ export const DC_PARENT: u32 = offsetof<DeviceConfig>("parent");
+/** DeviceConfig.isBridge. */ export const DC_IS_BRIDGE: u32 = offsetof<DeviceConfig>("isBridge");
+/** DeviceConfig.secondaryBus. */ export const DC_SECONDARY_BUS: u32 = offsetof<DeviceConfig>("secondaryBus");
+/** DeviceConfig.subordinateBus. */ export const DC_SUBORDINATE_BUS: u32 = offsetof<DeviceConfig>("subordinateBus");
+/** Topology.parent of a function on the root bus. */ export const NO_PARENT_FUNCTION: u32 = 0xFFFFFFFF;
 /** DeviceConfig.barSize0 (f64; BAR i at + 8 i). */ export const DC_BAR_SIZE0: u32 = offsetof<DeviceConfig>("barSize0");
 /** DeviceConfig.barFlags0 (u32; BAR i at + 4 i). */ export const DC_BAR_FLAGS0: u32 = offsetof<DeviceConfig>("barFlags0");
 /** DeviceConfig.param0 (u32; parameter i at + 4 i). */ export const DC_PARAM0: u32 = offsetof<DeviceConfig>("param0");

@@ -1,6 +1,7 @@
 // QEMU's `edu` teaching device, register-exact (shared/specs/edu.md). Timing is ours:
 // factorial steps and DMA setup cost device-clock cycles; DMA goes through the bus-master
-// port and the function's link; interrupts are MSI (one vector) or INTA#.
+// port and the function's link; interrupts are MSI (one vector) or INTA# (or MSI-X
+// vector 0, for a device file that gives it an MSI-X capability).
 //
 //   EduState (EDU_STATE_BYTES); DMA buffer of EDU_BUFFER_SIZE bytes at EDU_BUFFER_OFFSET
 //   +0  registers      u64 x EDU_REGISTER_COUNT   current values, in EDU_REGISTERS order
@@ -14,7 +15,7 @@ import { cyclesToPs } from "../sim/clock";
 import { trace, TR_DEVICE_ERROR } from "../sim/trace";
 import { pciFunction, functionClock } from "../pci/function";
 import { dmaRead, dmaWrite } from "../dma/port";
-import { msiEnabled, msiSignal } from "../irq/msi";
+import { messagesEnabled, signalMessage } from "../irq/signal";
 import { intxSetLevel } from "../irq/intx";
 import { deviceParam } from "../platform/config";
 import {
@@ -153,14 +154,13 @@ function raise(fn: u32, s: EduState, bits: u64): void {
   const status = registerValue(regs(s), R_IRQ_STATUS) | (bits & 0xFFFFFFFF);
   registerSet(regs(s), R_IRQ_STATUS, status);
   if (status == 0) return;
-  if (msiEnabled(fn)) msiSignal(fn, 0);
-  else intxSetLevel(fn, 1);
+  if (!signalMessage(fn, 0)) intxSetLevel(fn, 1);
 }
 
 function acknowledge(fn: u32, s: EduState, bits: u64): void {
   const status = registerValue(regs(s), R_IRQ_STATUS) & ~bits;
   registerSet(regs(s), R_IRQ_STATUS, status);
-  if (status == 0 && !msiEnabled(fn)) intxSetLevel(fn, 0);
+  if (status == 0 && !messagesEnabled(fn)) intxSetLevel(fn, 0);
 }
 
 function deviceError(fn: u32, code: u32, arg: u64): void {

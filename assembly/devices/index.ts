@@ -8,12 +8,15 @@ import { eduInit, eduRead, eduWrite, eduEvent, EDU_STATE_BYTES } from "./edu";
 
 /** Model number of QEMU's edu device. */
 export const DEVICE_MODEL_EDU: u32 = 1;
+/** Model number of a PCI-to-PCI bridge (root port, switch port): all its behaviour is its config space. */
+export const DEVICE_MODEL_BRIDGE: u32 = 3;
 
 /** Allocates and initialises model state for function `fn`; false for an unknown model or a full heap. */
 export function deviceCreate(fn: u32): bool {
   const f = pciFunction(fn);
   let bytes: u32 = 0;
   if (f.model == DEVICE_MODEL_EDU) bytes = EDU_STATE_BYTES;
+  else if (f.model == DEVICE_MODEL_BRIDGE) return true;
   else return false;
   const p = deviceHeapAlloc(bytes);
   if (p == 0) return false;

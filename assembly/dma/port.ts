@@ -18,8 +18,8 @@ import { CFG_COMMAND, CFG_STATUS, CMD_BUS_MASTER, STS_RECEIVED_MASTER_ABORT } fr
 import { physToLinear } from "../mem/ram";
 import { platform, LAPIC_WINDOW_BASE, LAPIC_WINDOW_SIZE } from "../platform/platform";
 import { apicReceive } from "../irq/apic";
-import { sendDown, sendUp } from "./link";
 import { poweredDown } from "../pci/capabilities";
+import { sendDownPath, sendUpPath, upstreamOpen } from "../pci/topology";
 
 /** DMA completion status: all data moved. */
 export const DMA_OK: u32 = 0;
@@ -39,11 +39,11 @@ const PAGE: u64 = 4096;
 }
 
 /**
- * True when function `fn` may master the bus (bus master enabled, function in D0);
- * records a master abort when it may not.
+ * True when function `fn` may master the bus (bus master enabled, function in D0, every
+ * bridge above forwarding upstream); records a master abort when it may not.
  */
 function mayMaster(fn: u32, address: u64): bool {
-  if ((configPeek(fn, CFG_COMMAND, 2) & CMD_BUS_MASTER) != 0 && !poweredDown(fn)) return true;
+  if ((configPeek(fn, CFG_COMMAND, 2) & CMD_BUS_MASTER) != 0 && !poweredDown(fn) && upstreamOpen(fn)) return true;
   count(C_MASTER_ABORTS);
   trace(core.nowPs, TR_MASTER_ABORT, fn, MA_BUS_MASTER_DISABLED, address, 0);
   return false;
@@ -79,11 +79,11 @@ export function dmaRead(fn: u32, address: u64, dst: usize, length: u32, doneCode
     if (src != 0) memory.copy(out, src, request);
     else { memory.fill(out, 0xFF, request); unsupported(fn, a, false); status = DMA_UNSUPPORTED_REQUEST; }
     // The request goes up, memory answers after its latency, completions come down.
-    const ready = sendUp(link, now, 0) + platform.memoryReadLatencyPs;
+    const ready = sendUpPath(fn, now, 0) + platform.memoryReadLatencyPs;
     let sent: u32 = 0;
     while (sent < request) {
       const piece = request - sent < link.maxPayload ? request - sent : link.maxPayload;
-      done = sendDown(link, ready, piece);
+      done = sendDownPath(fn, ready, piece);
       sent += piece;
     }
     a += request; out += request; remaining -= request;
@@ -107,7 +107,7 @@ export function dmaWrite(fn: u32, address: u64, src: usize, length: u32, doneCod
   let remaining = <u64>length;
   while (remaining > 0) {
     const piece = chunkLength(a, remaining, link.maxPayload);
-    arrival = sendUp(link, now, piece);
+    arrival = sendUpPath(fn, now, piece);
     a += piece; remaining -= piece;
   }
   count(C_DMA_TRANSFERS);
@@ -119,7 +119,7 @@ export function dmaWrite(fn: u32, address: u64, src: usize, length: u32, doneCod
 /** Device `fn` sends an interrupt message (posted 4-byte write of `data` to `address`). */
 export function postMessage(fn: u32, address: u64, data: u32): void {
   if (!mayMaster(fn, address)) return;
-  const arrival = sendUp(functionLink(fn), core.nowPs, 4);
+  const arrival = sendUpPath(fn, core.nowPs, 4);
   count(C_MSI_SENT);
   trace(core.nowPs, TR_MSI, fn, data, address, arrival);
   schedule(arrival, EV_MESSAGE, fn, address, data);

@@ -15,9 +15,10 @@ import { EV_MMIO_WRITE } from "../sim/events";
 import { trace, TR_CONFIG_READ, TR_CONFIG_WRITE, TR_MASTER_ABORT, TR_MMIO_READ, TR_MMIO_WRITE, MA_UNBACKED } from "../sim/trace";
 import { platform, ROOT_COMPLEX_UR_LATENCY_PS } from "../platform/platform";
 import { deviceRead, deviceWrite } from "../devices/index";
-import { sendDown, sendUp, tlpTime, Link } from "../dma/link";
+import { tlpTime, Link } from "../dma/link";
 import { decodeEntry, decodeFind } from "./decode";
-import { findFunction, functionLink, pciFunction } from "./function";
+import { functionLink, pciFunction } from "./function";
+import { configTarget, sendDownPath, sendUpPath } from "./topology";
 import { configRead, configWrite } from "./config";
 import { msixClaims, msixRead, msixWrite } from "./msix";
 
@@ -41,13 +42,16 @@ function masterAbort(s: CpuState, pa: u64, t: u64): void {
   s.localTimePs = <f64>(t + ROOT_COMPLEX_UR_LATENCY_PS);
 }
 
-/** Function index addressed by ECAM address `pa` (with the config offset in ecamOffset), or -1. */
+/**
+ * Function index a configuration request to ECAM address `pa` reaches through the
+ * bridges (with the config offset in ecamOffset), -1 if none answers, -2 outside ECAM.
+ */
 let ecamOffset: u32 = 0;
 function ecamFunction(pa: u64): i32 {
   const rel = pa - platform.ecamBase;
   if (pa < platform.ecamBase || rel >= <u64>platform.ecamBusCount * ECAM_BUS_BYTES) return -2;
   ecamOffset = <u32>rel & 0xFFF;
-  return findFunction(<u32>(rel >> 12) & 0xFFFF);
+  return configTarget(<u32>(rel >> 20) & 0xFF, <u32>(rel >> 15) & 0x1F, <u32>(rel >> 12) & 0x7);
 }
 
 /** Posted-write stall: the CPU may not run further ahead of the link than its credits allow. */
@@ -64,8 +68,7 @@ export function busCpuRead(s: CpuState, pa: u64, size: u32): u64 {
   if (d >= 0) {
     const e = decodeEntry(d);
     const fn = e.fn;
-    const link = functionLink(fn);
-    const arrive = sendDown(link, t, 0);
+    const arrive = sendDownPath(fn, t, 0);
     runUntil(arrive, false);
     const offset = <u32>(pa - e.base);
     // A completion carries `size` bytes: whatever the model returns beyond them is not on the wire.
@@ -73,18 +76,18 @@ export function busCpuRead(s: CpuState, pa: u64, size: u32): u64 {
     const v = (claim >= 0 ? msixRead(fn, <u32>claim, size) : deviceRead(fn, e.bar, offset, size)) & allOnes(size);
     count(C_MMIO_READS);
     trace(arrive, TR_MMIO_READ, fn, (e.bar << 24) | offset, v, size);
-    s.localTimePs = <f64>sendUp(link, arrive, size);
+    s.localTimePs = <f64>sendUpPath(fn, arrive, size);
     return v;
   }
   const fn = ecamFunction(pa);
   if (fn >= 0 && size <= 4) {
-    const link = functionLink(fn);
-    const arrive = sendDown(link, t, 0);
+    const offset = ecamOffset;
+    const arrive = sendDownPath(fn, t, 0);
     runUntil(arrive, false);
-    const v = configRead(fn, ecamOffset, size, pciFunction(fn).pciExpress != 0);
+    const v = configRead(fn, offset, size, pciFunction(fn).pciExpress != 0);
     count(C_CONFIG_READS);
-    trace(arrive, TR_CONFIG_READ, fn, ecamOffset, v, size);
-    s.localTimePs = <f64>sendUp(link, arrive, size);
+    trace(arrive, TR_CONFIG_READ, fn, offset, v, size);
+    s.localTimePs = <f64>sendUpPath(fn, arrive, size);
     return v;
   }
   if (fn == -1) {
@@ -105,7 +108,7 @@ export function busCpuWrite(s: CpuState, pa: u64, size: u32, value: u64): void {
   if (d >= 0) {
     const e = decodeEntry(d);
     const link = functionLink(e.fn);
-    const arrive = sendDown(link, t, size);
+    const arrive = sendDownPath(e.fn, t, size);
     const offset = <u32>(pa - e.base);
     // A write TLP carries `size` bytes: bits of `value` above them never reach the device.
     schedule(arrive, EV_MMIO_WRITE, e.fn, (<u64>e.bar << 40) | (<u64>size << 32) | <u64>offset, value & allOnes(size));
@@ -118,11 +121,10 @@ export function busCpuWrite(s: CpuState, pa: u64, size: u32, value: u64): void {
     // so what it does next (say, an MMIO access through a BAR it just programmed, decoded
     // here at issue) already sees the write.
     const offset = ecamOffset;
-    const link = functionLink(fn);
-    const arrive = sendDown(link, t, size);
+    const arrive = sendDownPath(fn, t, size);
     runUntil(arrive, false);
     deliverConfigWrite(fn, size, offset, <u32>value);
-    s.localTimePs = <f64>sendUp(link, arrive, 0);
+    s.localTimePs = <f64>sendUpPath(fn, arrive, 0);
     return;
   }
   if (fn == -1) return;

@@ -4,14 +4,16 @@
 // registers with side effects (command, BARs, MSI control) are handled after the merge.
 
 import { CONFIG_SPACE_BYTES } from "../memmap";
-import { configPlane, pciFunction, barSize, barFlags } from "./function";
+import { configPlane, pciFunction, barSize, barFlags, functionTopology } from "./function";
 import {
   CFG_BAR0, CFG_COMMAND, CFG_STATUS, CFG_VENDOR_ID, CFG_DEVICE_ID, CFG_REVISION_ID, CFG_CLASS_CODE,
   CFG_CACHE_LINE_SIZE, CFG_LATENCY_TIMER, CFG_SUBSYSTEM_VENDOR_ID, CFG_SUBSYSTEM_ID, CFG_CAPABILITIES_PTR,
   CFG_INTERRUPT_LINE, CFG_INTERRUPT_PIN, CMD_WRITABLE, STS_W1C, STS_CAPABILITIES, BAR_IO, BAR_MEM_64,
   BAR_PREFETCHABLE, CAP_ID_MSI, MSI_CONTROL, MSI_ADDRESS_LO, MSI_ADDRESS_HI, MSI_CTL_ENABLE,
   MSI_CTL_MMC_SHIFT, MSI_CTL_MME_SHIFT, MSI_CTL_64BIT, MSI_CTL_MASKING, msiDataOffset, msiMaskOffset,
-  CMD_INTERRUPT_DISABLE, CFG_HEADER_TYPE,
+  CMD_INTERRUPT_DISABLE, CFG_HEADER_TYPE, HEADER_TYPE_BRIDGE, CFG_PRIMARY_BUS, CFG_SECONDARY_BUS, CFG_SUBORDINATE_BUS,
+  CFG_SECONDARY_LATENCY, CFG_IO_BASE, CFG_SECONDARY_STATUS, CFG_MEMORY_BASE, CFG_MEMORY_LIMIT, CFG_PREFETCH_BASE,
+  CFG_PREFETCH_LIMIT, CFG_PREFETCH_BASE_UPPER, CFG_PREFETCH_LIMIT_UPPER, CFG_BRIDGE_CONTROL,
 } from "./header";
 import { BAR_FLAG_64BIT, BAR_FLAG_IO, BAR_FLAG_PREFETCHABLE, DeviceConfig, MSI_FLAG_64BIT, MSI_FLAG_MASKING } from "../platform/config";
 import { decodeRebuild } from "./decode";
@@ -67,7 +69,8 @@ export function configBuild(fn: u32, cfg: DeviceConfig): void {
   configDefine(fn, CFG_INTERRUPT_LINE, 1, 0, 0xFF);
   configDefine(fn, CFG_INTERRUPT_PIN, 1, cfg.interruptPin, 0);
 
-  for (let bar: u32 = 0; bar < 6; bar++) {
+  if (cfg.isBridge != 0) bridgeHeader(fn, cfg);
+  for (let bar: u32 = 0; bar < (cfg.isBridge != 0 ? <u32>2 : <u32>6); bar++) {
     const size = barSize(fn, bar);
     if (size == 0) continue;
     const flags = barFlags(fn, bar);
@@ -82,6 +85,29 @@ export function configBuild(fn: u32, cfg: DeviceConfig): void {
     if ((flags & BAR_FLAG_64BIT) != 0) configDefine(fn, off + 4, 4, 0, <u32>(~(size - 1) >> 32));
   }
 
+}
+
+/**
+ * The type 1 (PCI-to-PCI bridge) header: bus numbers (primary, secondary, subordinate as
+ * firmware programmed them), I/O, memory and prefetchable windows (closed until software
+ * opens them), secondary status and bridge control.
+ */
+function bridgeHeader(fn: u32, cfg: DeviceConfig): void {
+  configDefine(fn, CFG_HEADER_TYPE, 1, HEADER_TYPE_BRIDGE, 0);
+  configDefine(fn, CFG_PRIMARY_BUS, 1, cfg.bus, 0xFF);
+  configDefine(fn, CFG_SECONDARY_BUS, 1, cfg.secondaryBus, 0xFF);
+  configDefine(fn, CFG_SUBORDINATE_BUS, 1, cfg.subordinateBus, 0xFF);
+  configDefine(fn, CFG_SECONDARY_LATENCY, 1, 0, cfg.pciExpress != 0 ? 0 : 0xFF);
+  configDefine(fn, CFG_IO_BASE, 2, 0x00F0, 0xF0F0);
+  configDefine(fn, CFG_SECONDARY_STATUS, 2, 0, 0, STS_W1C);
+  // Closed windows: base above limit.
+  configDefine(fn, CFG_MEMORY_BASE, 2, 0xFFF0, 0xFFF0);
+  configDefine(fn, CFG_MEMORY_LIMIT, 2, 0x0000, 0xFFF0);
+  configDefine(fn, CFG_PREFETCH_BASE, 2, 0xFFF1, 0xFFF0);
+  configDefine(fn, CFG_PREFETCH_LIMIT, 2, 0x0001, 0xFFF0);
+  configDefine(fn, CFG_PREFETCH_BASE_UPPER, 4, 0, 0xFFFFFFFF);
+  configDefine(fn, CFG_PREFETCH_LIMIT_UPPER, 4, 0, 0xFFFFFFFF);
+  configDefine(fn, CFG_BRIDGE_CONTROL, 2, 0, 0x0FFF);
 }
 
 /** Marks function `fn` as part of a multi-function device (header type bit 7). */
@@ -122,6 +148,9 @@ export function configWrite(fn: u32, offset: u32, size: u32, value: u32, pcie: b
     decodeRebuild();
     if (((old ^ merged) & CMD_INTERRUPT_DISABLE) != 0) intxUpdate(fn);
   } else if (dword >= CFG_BAR0 && dword < CFG_BAR0 + 24) {
+    // BARs, and on a bridge also its bus numbers and memory windows (0x18..0x2C).
+    decodeRebuild();
+  } else if (functionTopology(fn).isBridge != 0 && dword >= CFG_PRIMARY_BUS && dword <= CFG_PREFETCH_LIMIT_UPPER) {
     decodeRebuild();
   } else {
     capabilityWritten(fn, dword, old, merged);

@@ -1,5 +1,5 @@
 // BAR decode: the list of memory windows that currently decode (memory space enabled,
-// function in D0, BAR programmed to a non-zero address), rebuilt whenever a command register or a BAR is
+// function in D0, BAR programmed to a non-zero address, every bridge above forwarding it), rebuilt whenever a command register or a BAR is
 // written. Only the bus knows base addresses; devices see offsets.
 //
 //   DecodeEntry (DECODE_ENTRY_SIZE = 32 bytes)
@@ -14,6 +14,7 @@ import { functionCount, barSize, barFlags, configPlane } from "./function";
 import { CFG_BAR0, CFG_COMMAND, CMD_MEMORY_SPACE } from "./header";
 import { BAR_FLAG_64BIT, BAR_FLAG_IO } from "../platform/config";
 import { poweredDown } from "./capabilities";
+import { memoryReaches } from "./topology";
 
 @unmanaged
 export class DecodeEntry {
@@ -41,7 +42,7 @@ export function decodeRebuild(): void {
       if (size == 0 || (flags & BAR_FLAG_IO) != 0) continue;
       let base = <u64>(load<u32>(cfg + CFG_BAR0 + (bar << 2)) & 0xFFFFFFF0);
       if ((flags & BAR_FLAG_64BIT) != 0) base |= <u64>load<u32>(cfg + CFG_BAR0 + ((bar + 1) << 2)) << 32;
-      if (base == 0 || n >= DECODE_CAPACITY) continue;
+      if (base == 0 || n >= DECODE_CAPACITY || !memoryReaches(fn, base, size)) continue;
       const e = entry(n++);
       e.base = base;
       e.size = size;

@@ -2,7 +2,7 @@
 // its config space and model state live, its BAR sizes, its link and its device clock.
 //
 //   PciFunction (FUNCTION_RECORD_SIZE = 256 bytes)
-//   +0   bdf         u32   bus << 8 | device << 3 | function
+//   +0   bdf         u32   bus << 8 | device << 3 | function as firmware numbered it at power-on
 //   +4   model       u32   DEVICE_MODEL_* (devices/index.ts)
 //   +8   state       u32   linear address of the model's state (device heap)
 //   +12  pcieCap     u32   config offset of the PCI Express capability, 0 if none
@@ -19,6 +19,7 @@
 //   +192 msixTable   u32   linear address of the MSI-X table (16 bytes per vector)
 //   +196 msixPba     u32   linear address of the pending-bit array
 //   +200 msixTableBar u32, +204 msixTableOffset u32, +208 msixPbaBar u32, +212 msixPbaOffset u32
+//   +216 topology    Topology: parent bridge (NO_PARENT on the root bus), header type
 
 import { FUNCTION_RECORD_SIZE, FUNCTION_TABLE_BASE, CONFIG_SPACE_BASE, CONFIG_SPACE_BYTES } from "../memmap";
 import { core } from "../sim/core";
@@ -68,6 +69,25 @@ export const FUNCTION_CLOCK_OFFSET: u32 = 112;
 export const FUNCTION_LINK_OFFSET: u32 = 128;
 /** Offset of the function's MsixPlacement in its record. */
 export const FUNCTION_MSIX_OFFSET: u32 = 192;
+/** Offset of the function's Topology in its record. */
+export const FUNCTION_TOPOLOGY_OFFSET: u32 = 216;
+
+/** Where a function sits: the bridge above it, and whether it is a bridge itself. */
+@unmanaged
+export class Topology {
+  parent: u32;
+  isBridge: u32;
+}
+
+/** Topology.parent of a function on the root bus. */
+export const NO_PARENT: u32 = 0xFFFFFFFF;
+
+/** Topology of function `i`. */
+// @ts-ignore: decorator
+@inline
+export function functionTopology(i: u32): Topology {
+  return changetype<Topology>(FUNCTION_TABLE_BASE + i * FUNCTION_RECORD_SIZE + FUNCTION_TOPOLOGY_OFFSET);
+}
 
 /** Number of populated functions. */
 // @ts-ignore: decorator
@@ -126,7 +146,7 @@ export function barFlags(i: u32, bar: u32): u32 {
   return load<u32>(changetype<usize>(pciFunction(i)) + offsetof<PciFunction>("barFlags0") + (bar << 2));
 }
 
-/** Index of the function at bus/device/function `bdf`, or -1. */
+/** Index of the function whose power-on bus/device/function is `bdf`, or -1. */
 export function findFunction(bdf: u32): i32 {
   const n = functionCount();
   for (let i: u32 = 0; i < n; i++) if (pciFunction(i).bdf == bdf) return <i32>i;

@@ -155,3 +155,33 @@ export const PCIE_CAPABILITY_BYTES: u32 = 0x3C;
 export const PCIE_DEVCTL_MPS_SHIFT: u32 = 5;
 /** Device Control: Max_Read_Request_Size field shift (3 bits, 128 << n bytes). */
 export const PCIE_DEVCTL_MRRS_SHIFT: u32 = 12;
+
+// Type 1 (PCI-to-PCI bridge) header.
+/** Primary bus number, 8 bits. */
+export const CFG_PRIMARY_BUS: u32 = 0x18;
+/** Secondary bus number, 8 bits. */
+export const CFG_SECONDARY_BUS: u32 = 0x19;
+/** Subordinate bus number, 8 bits. */
+export const CFG_SUBORDINATE_BUS: u32 = 0x1A;
+/** Secondary latency timer, 8 bits. */
+export const CFG_SECONDARY_LATENCY: u32 = 0x1B;
+/** I/O base and limit, 8 bits each. */
+export const CFG_IO_BASE: u32 = 0x1C;
+/** Secondary status, 16 bits (w1c error bits as the primary status). */
+export const CFG_SECONDARY_STATUS: u32 = 0x1E;
+/** Memory base (bits 15:4 = address 31:20), 16 bits. */
+export const CFG_MEMORY_BASE: u32 = 0x20;
+/** Memory limit (bits 15:4 = address 31:20 of the last MiB), 16 bits. */
+export const CFG_MEMORY_LIMIT: u32 = 0x22;
+/** Prefetchable memory base, 16 bits (bits 3:0 = 1: 64-bit). */
+export const CFG_PREFETCH_BASE: u32 = 0x24;
+/** Prefetchable memory limit, 16 bits. */
+export const CFG_PREFETCH_LIMIT: u32 = 0x26;
+/** Prefetchable base, upper 32 bits. */
+export const CFG_PREFETCH_BASE_UPPER: u32 = 0x28;
+/** Prefetchable limit, upper 32 bits. */
+export const CFG_PREFETCH_LIMIT_UPPER: u32 = 0x2C;
+/** Bridge control, 16 bits. */
+export const CFG_BRIDGE_CONTROL: u32 = 0x3E;
+/** Header type value of a PCI-to-PCI bridge. */
+export const HEADER_TYPE_BRIDGE: u32 = 0x01;

@@ -72,6 +72,13 @@ export class DeviceConfig {
   pcieType: u32;
   /** Largest Max Payload Size the function supports, bytes. */
   maxPayloadSupported: u32;
+  /** Function index of the bridge this function sits behind (NO_PARENT: the root bus). */
+  parent: u32;
+  /** 1 for a PCI-to-PCI bridge (type 1 header). */
+  isBridge: u32;
+  /** For a bridge: the secondary and subordinate bus numbers firmware programs at power-on. */
+  secondaryBus: u32;
+  subordinateBus: u32;
   /** BAR i: size (bytes, f64, 0 = none) at barSize0 + 8 * i; flags (BAR_FLAG_*) at barFlags0 + 4 * i. */
   barSize0: f64;
   barSize1: f64;

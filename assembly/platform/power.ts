@@ -12,7 +12,7 @@ import { tlbFlush } from "../mem/tlb";
 import { apicReset } from "../irq/apic";
 import { intxReset } from "../irq/intx";
 import { decodeReset } from "../pci/decode";
-import { PciFunction, functionCount, setFunctionCount, pciFunction, findFunction, functionClock, functionLink } from "../pci/function";
+import { PciFunction, functionCount, setFunctionCount, pciFunction, findFunction, functionClock, functionLink, functionTopology, NO_PARENT } from "../pci/function";
 import { configBuild, configSetMultiFunction } from "../pci/config";
 import { capabilitiesBuild, capabilitiesValid } from "../pci/capabilities";
 import { linkConfigure } from "../dma/link";
@@ -38,7 +38,7 @@ export const POWER_ERROR_NO_LOW_RAM: i32 = -5;
 /** powerOn error: ECAM bus count outside 1..256. */
 export const POWER_ERROR_ECAM: i32 = -6;
 
-/** addDevice error: bus, device or function number out of range, or outside ECAM. */
+/** addDevice error: bus, device or function number out of range or outside ECAM, a parent that is not a bridge added earlier, or bad bridge bus numbers. */
 export const DEVICE_ERROR_ADDRESS: i32 = -1;
 /** addDevice error: that bus/device/function is already populated. */
 export const DEVICE_ERROR_DUPLICATE: i32 = -2;
@@ -127,14 +127,18 @@ export function addDevice(): i32 {
   if (dc.bus >= platform.ecamBusCount || dc.device >= 32 || dc.function >= 8) return DEVICE_ERROR_ADDRESS;
   const bdf = (dc.bus << 8) | (dc.device << 3) | dc.function;
   if (findFunction(bdf) >= 0) return DEVICE_ERROR_DUPLICATE;
+  if (dc.isBridge != 0 && (dc.secondaryBus <= dc.bus || dc.subordinateBus < dc.secondaryBus || dc.subordinateBus >= platform.ecamBusCount)) return DEVICE_ERROR_ADDRESS;
   if (functionCount() >= MAX_FUNCTIONS) return DEVICE_ERROR_FULL;
   if (!barsValid(dc)) return DEVICE_ERROR_BAR;
   if (!capabilitiesValid(dc)) return DEVICE_ERROR_MSI;
 
   const fn = functionCount();
+  if (dc.parent != NO_PARENT && (dc.parent >= fn || functionTopology(dc.parent).isBridge == 0)) return DEVICE_ERROR_ADDRESS;
   const f = pciFunction(fn);
   memory.fill(changetype<usize>(f), 0, 256);
   f.bdf = bdf;
+  functionTopology(fn).parent = dc.parent;
+  functionTopology(fn).isBridge = dc.isBridge;
   f.model = dc.model;
   f.pciExpress = dc.pciExpress;
   for (let bar: u32 = 0; bar < 6; bar++) {

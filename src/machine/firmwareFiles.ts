@@ -83,9 +83,15 @@ export interface DeviceDescription {
 
 /** A populated PCI slot. */
 export interface SlotDescription {
+  /** Bus number firmware gives the slot at power-on. */
   bus: number;
   device: number;
   function: number;
+  /** Index in `slots` of the bridge this device sits behind, or null on the root bus. */
+  parent: number | null;
+  /** For a bridge: the secondary and subordinate bus numbers firmware programs. */
+  secondaryBus: number;
+  subordinateBus: number;
   /** The device file's name. */
   deviceFile: string;
   /** The device with this slot's overrides applied. */
@@ -244,6 +250,57 @@ export function loadDefaultCosts(): Record<string, number> {
   return { ...readJson(join(FIRMWARE_DIR, "costs.json"), "costs").cycles };
 }
 
+type RawSlot = SlotDescription & { behind?: string };
+
+/**
+ * Resolves "behind" into parent indices, orders slots so every bridge comes before the
+ * devices behind it, and gives each bridge the bus numbers firmware programs: its
+ * secondary bus is the bus of the devices behind it (they must agree), its subordinate
+ * bus the highest bus below it; a bridge with nothing behind it gets a bus of its own.
+ */
+function placeBehindBridges(file: string, raw: RawSlot[], buses: number): SlotDescription[] {
+  const key = (s: RawSlot) => `${s.bus.toString(16).padStart(2, "0")}:${s.device.toString(16).padStart(2, "0")}.${s.function}`;
+  const byAddress = new Map(raw.map((s, i) => [key(s), i]));
+  const parentOf = raw.map((s, i) => {
+    if (s.behind === undefined) return null;
+    const p = byAddress.get(s.behind.toLowerCase());
+    if (p === undefined) throw new FirmwareError(file, `/pci/slots/${i}/behind`, `no slot has address ${s.behind}`);
+    if (raw[p].spec.model !== "bridge") throw new FirmwareError(file, `/pci/slots/${i}/behind`, `${s.behind} is not a bridge (its device file's model is "${raw[p].spec.model}")`);
+    return p;
+  });
+  raw.forEach((s, i) => {
+    const p = parentOf[i];
+    if (p === null) {
+      if (s.bus !== 0) throw new FirmwareError(file, `/pci/slots/${i}/address`, `bus ${s.bus} is not the root bus: say which bridge the device sits behind with "behind"`);
+      return;
+    }
+    if (s.bus <= raw[p].bus) throw new FirmwareError(file, `/pci/slots/${i}/address`, `a device behind ${key(raw[p])} needs a bus number above ${raw[p].bus}`);
+    const sibling = raw.findIndex((o, j) => parentOf[j] === p && o.bus !== s.bus);
+    if (sibling >= 0) throw new FirmwareError(file, `/pci/slots/${i}/address`, `devices behind one bridge share its secondary bus, but slots[${sibling}] uses bus ${raw[sibling].bus}`);
+    for (let a: number | null = p, guard = 0; a !== null; a = parentOf[a], guard++) {
+      if (guard > raw.length) throw new FirmwareError(file, `/pci/slots/${i}/behind`, "bridges sit behind each other in a loop");
+    }
+  });
+  // Order: parents first (depth, then file order).
+  const depth = (i: number): number => (parentOf[i] === null ? 0 : 1 + depth(parentOf[i]!));
+  const order = raw.map((_, i) => i).sort((a, b) => depth(a) - depth(b) || a - b);
+  let nextFree = Math.max(0, ...raw.map((s) => s.bus)) + 1;
+  const secondary = raw.map((s, i) => {
+    const child = raw.findIndex((_, j) => parentOf[j] === i);
+    return child >= 0 ? raw[child].bus : s.spec.model === "bridge" ? nextFree++ : 0;
+  });
+  const subordinate = (i: number): number => Math.max(secondary[i], ...raw.map((_, j) => j).filter((j) => parentOf[j] === i).map((j) => raw[j].spec.model === "bridge" ? subordinate(j) : raw[j].bus));
+  const slots = order.map((i) => {
+    const s = raw[i];
+    const isBridge = s.spec.model === "bridge";
+    const sub = isBridge ? subordinate(i) : 0;
+    if (isBridge && sub >= buses) throw new FirmwareError(file, `/pci/ecam/buses`, `bridge ${key(s)} needs buses up to ${sub}, but ECAM covers ${buses}`);
+    const { behind: _behind, ...slot } = s;
+    return { ...slot, parent: parentOf[i] === null ? null : order.indexOf(parentOf[i]!), secondaryBus: isBridge ? secondary[i] : 0, subordinateBus: sub };
+  });
+  return slots;
+}
+
 /** Loads, validates and resolves a machine file (a path, or a name in firmware/machines). */
 export function loadMachine(nameOrPath: string): MachineDescription {
   const file = resolveMachineFile(nameOrPath);
@@ -268,7 +325,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
   }
 
   const seen = new Map<string, number>();
-  const slots: SlotDescription[] = (doc.pci.slots as any[]).map((s, i) => {
+  const rawSlots = (doc.pci.slots as any[]).map((s, i) => {
     const [bus, rest] = s.address.split(":");
     const [dev, fn] = rest.split(".");
     const key = s.address.toLowerCase();
@@ -288,8 +345,10 @@ export function loadMachine(nameOrPath: string): MachineDescription {
     }
     spec.link = { ...spec.link, ...(s.link ?? {}) };
     spec.params = { ...spec.params, ...(s.params ?? {}) };
-    return { bus: busNum, device: devNum, function: parseInt(fn, 16), deviceFile: s.device, spec };
+    return { bus: busNum, device: devNum, function: parseInt(fn, 16), deviceFile: s.device, spec, parent: null, secondaryBus: 0, subordinateBus: 0, behind: s.behind as string | undefined };
   });
+  const buses = doc.pci.ecam.buses ?? 1;
+  const slots = placeBehindBridges(shown, rawSlots, buses);
 
   return {
     file: shown,

@@ -151,6 +151,10 @@ export class Machine {
       u32(L.DC_PCIE_TYPE, PCIE_TYPES[s.pcie.type]);
       u32(L.DC_MAX_PAYLOAD_SUPPORTED, s.pcie.maxPayloadSupported);
     }
+    u32(L.DC_PARENT, slot.parent === null ? L.NO_PARENT_FUNCTION : this.functions[slot.parent].index);
+    u32(L.DC_IS_BRIDGE, s.model === "bridge" ? 1 : 0);
+    u32(L.DC_SECONDARY_BUS, slot.secondaryBus);
+    u32(L.DC_SUBORDINATE_BUS, slot.subordinateBus);
     u32(L.DC_LINK_GENERATION, s.link.generation);
     u32(L.DC_LINK_WIDTH, s.link.width);
     u32(L.DC_MAX_PAYLOAD_SIZE, s.link.maxPayloadSize);

@@ -14,6 +14,7 @@ export interface DeviceModel {
 
 /** Every model by the name device files use. */
 export const DEVICE_MODELS: Record<string, DeviceModel> = {
+  bridge: { number: L.DEVICE_MODEL_BRIDGE, params: {} },
   edu: {
     number: L.DEVICE_MODEL_EDU,
     params: {

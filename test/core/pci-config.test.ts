@@ -5,6 +5,7 @@ import fc from "fast-check";
 import {
   BAR0_BASE, CFG, CMD, CoreHarness, EDU, L, MSI_CAP, STS, STS_W1C, readyEdu,
 } from "../support/core-harness.js";
+import { loadDevice } from "../../src/machine/firmwareFiles.js";
 
 /**
  * Triggers a DMA read (a non-posted request) from RAM that is not backed: the root complex
@@ -457,11 +458,12 @@ describe("write rule property", () => {
 // ---- variants built from edited device descriptions -----------------------------------
 
 describe("device variants", () => {
-  test("ECAM addressing: a function at 01:05.2 answers at ecam + (1 << 20 | 5 << 15 | 2 << 12)", () => {
+  test("ECAM addressing: a function at 01:05.2 (behind a root port) answers at ecam + (1 << 20 | 5 << 15 | 2 << 12)", () => {
     const h = new CoreHarness({
       edit: (d) => {
         d.ecam.buses = 2;
-        d.slots[0] = { ...d.slots[0], bus: 1, device: 5, function: 2 };
+        const port = { bus: 0, device: 0x1C, function: 0, deviceFile: "pcie-root-port", spec: loadDevice("pcie-root-port"), parent: null, secondaryBus: 1, subordinateBus: 1 };
+        d.slots = [port, { ...d.slots[0], bus: 1, device: 5, function: 2, parent: 0 }];
       },
     });
     expect(h.cfgRead(0, 4, { bus: 1, dev: 5, fn: 2 })).toBe(0x11E81234);
