@@ -17,6 +17,8 @@ import { functionCount as coreFunctionCount, pciFunction } from "./pci/function"
 import { deliverConfigWrite } from "./pci/bus";
 import { intxSignalled } from "./irq/intx";
 import { powerOn as corePowerOn, addDevice as coreAddDevice } from "./platform/power";
+import { writeFirmwareTables } from "./platform/firmware";
+import { ioapicEoi } from "./irq/ioapic";
 import { SCRATCH_BASE, SCRATCH_SIZE } from "./memmap";
 
 export * from "./layout";
@@ -40,6 +42,16 @@ export function powerOn(): i32 {
 /** Adds the device staged at DEVICE_CONFIG_BASE. Its function index, or a DEVICE_ERROR_*. */
 export function addDevice(): i32 {
   return coreAddDevice();
+}
+
+/** The firmware stage, after every device is added: writes the ACPI tables into guest RAM. False if RAM misses 0xE0000. */
+export function firmwareStage(): bool {
+  return writeFirmwareTables();
+}
+
+/** The CPU's end-of-interrupt for `vector` (level-triggered IOAPIC inputs re-arm). */
+export function apicEoi(cpu: u32, vector: u32): void {
+  ioapicEoi(vector);
 }
 
 /**

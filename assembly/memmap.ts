@@ -51,6 +51,10 @@ export const PLATFORM_SIZE: u32 = 0x100;
 export const INTX_SIGNALLED_BASE: u32 = PLATFORM_BASE + PLATFORM_SIZE;
 /** Bytes of the INTx bitmap (MAX_FUNCTIONS bits, declared below, fit in 0x100). */
 export const INTX_SIGNALLED_SIZE: u32 = 0x100;
+/** IOAPIC state (irq/ioapic.ts): register select, line levels, redirection table. */
+export const IOAPIC_BASE: u32 = INTX_SIGNALLED_BASE + INTX_SIGNALLED_SIZE;
+/** Bytes of the IOAPIC state. */
+export const IOAPIC_SIZE: u32 = 0x200;
 /** Bytes of the whole core state area. */
 export const CORE_STATE_SIZE: u32 = 0x1000;
 

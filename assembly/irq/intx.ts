@@ -1,8 +1,10 @@
 // INTx: a function's level-triggered interrupt pin. The device drives its output level;
 // the status register's interrupt bit follows it, and the line is signalled only while
 // the command register's interrupt-disable bit is clear and MSI and MSI-X are off.
+// Signalled lines reach the IOAPIC, shared: an input is high while any function on it is.
 
-import { pciFunction } from "../pci/function";
+import { functionCount, functionTopology, pciFunction, NO_PARENT } from "../pci/function";
+import { ioapicSetLevel, IOAPIC_INPUTS, PCI_INTX_FIRST_GSI } from "./ioapic";
 import { configPeek, configSetBits } from "../pci/config";
 import { CFG_COMMAND, CFG_STATUS, CFG_INTERRUPT_PIN, CMD_INTERRUPT_DISABLE, STS_INTERRUPT } from "../pci/header";
 import { core, count, C_INTX_ASSERTS } from "../sim/core";
@@ -30,6 +32,35 @@ export function intxUpdate(fn: u32): void {
   store<u32>(word, on ? load<u32>(word) | bit : load<u32>(word) & ~bit);
   if (on) count(C_INTX_ASSERTS);
   trace(core.nowPs, TR_INTX, fn, on ? 1 : 0, pin, 0);
+  updateLine(intxGsi(fn));
+}
+
+/**
+ * The IOAPIC input function `fn`'s INTx pin reaches: the pin is swizzled by device number
+ * at every bridge on the way up ((pin - 1 + device) mod 4), and again on the root bus,
+ * where INTA..INTD# of the result map to GSI 16..19 (PIRQ A..D). Returns IOAPIC_INPUTS
+ * for a function without a pin.
+ */
+export function intxGsi(fn: u32): u32 {
+  let pin = configPeek(fn, CFG_INTERRUPT_PIN, 1);
+  if (pin == 0 || pin > 4) return IOAPIC_INPUTS;
+  let f = fn;
+  while (true) {
+    pin = ((pin - 1 + ((pciFunction(f).bdf >> 3) & 0x1F)) & 3) + 1;
+    const parent = functionTopology(f).parent;
+    if (parent == NO_PARENT) break;
+    f = parent;
+  }
+  return PCI_INTX_FIRST_GSI + pin - 1;
+}
+
+/** Drives IOAPIC input `gsi` with the OR of every function signalling INTx to it. */
+function updateLine(gsi: u32): void {
+  if (gsi >= IOAPIC_INPUTS) return;
+  let level = false;
+  const n = functionCount();
+  for (let i: u32 = 0; i < n && !level; i++) level = intxSignalled(i) && intxGsi(i) == gsi;
+  ioapicSetLevel(gsi, level);
 }
 
 /** The device drives its INTx output to `level` (1 asserted, 0 deasserted). */

@@ -13,7 +13,8 @@ import { schedule } from "../sim/queue";
 import { runUntil } from "../sim/run";
 import { EV_MMIO_WRITE } from "../sim/events";
 import { trace, TR_CONFIG_READ, TR_CONFIG_WRITE, TR_MASTER_ABORT, TR_MMIO_READ, TR_MMIO_WRITE, MA_UNBACKED } from "../sim/trace";
-import { platform, ROOT_COMPLEX_UR_LATENCY_PS } from "../platform/platform";
+import { platform, ROOT_COMPLEX_REGISTER_LATENCY_PS, ROOT_COMPLEX_UR_LATENCY_PS } from "../platform/platform";
+import { ioapicRead, ioapicWrite, IOAPIC_MMIO_BASE, IOAPIC_MMIO_SIZE } from "../irq/ioapic";
 import { deviceRead, deviceWrite } from "../devices/index";
 import { tlpTime, Link } from "../dma/link";
 import { decodeEntry, decodeFind } from "./decode";
@@ -64,6 +65,11 @@ function postedStall(s: CpuState, link: Link, t: u64, size: u32): void {
 export function busCpuRead(s: CpuState, pa: u64, size: u32): u64 {
   const t = issueTime(s);
   s.status = ACCESS_OK;
+  if (pa >= IOAPIC_MMIO_BASE && pa < IOAPIC_MMIO_BASE + IOAPIC_MMIO_SIZE) {
+    runUntil(t, false);
+    s.localTimePs = <f64>(t + ROOT_COMPLEX_REGISTER_LATENCY_PS);
+    return ioapicRead(<u32>(pa - IOAPIC_MMIO_BASE), size);
+  }
   const d = decodeFind(pa, size);
   if (d >= 0) {
     const e = decodeEntry(d);
@@ -104,6 +110,13 @@ export function busCpuRead(s: CpuState, pa: u64, size: u32): u64 {
 export function busCpuWrite(s: CpuState, pa: u64, size: u32, value: u64): void {
   const t = issueTime(s);
   s.status = ACCESS_OK;
+  if (pa >= IOAPIC_MMIO_BASE && pa < IOAPIC_MMIO_BASE + IOAPIC_MMIO_SIZE) {
+    // A root-complex register: applied in order with the devices, as a non-posted access.
+    runUntil(t, false);
+    ioapicWrite(<u32>(pa - IOAPIC_MMIO_BASE), size, <u32>value);
+    s.localTimePs = <f64>(t + ROOT_COMPLEX_REGISTER_LATENCY_PS);
+    return;
+  }
   const d = decodeFind(pa, size);
   if (d >= 0) {
     const e = decodeEntry(d);

@@ -1,14 +1,22 @@
 // The firmware stage: after the core builds the platform, firmware describes it to the
 // operating system in guest RAM, as a PC does. An ACPI 2.0 RSDP sits on a 16-byte
 // boundary in the BIOS area (0xE0000..0xFFFFF) where the HAL searches for it; its XSDT
-// lists a MADT ("APIC": one Processor Local APIC entry per CPU), an MCFG (the ECAM
-// window) and the machine's own "WSIM" table: the CPU clock and a memory map of usable
-// RAM, firmware-reserved RAM and the PCI memory window that BARs are assigned from.
+// lists a MADT ("APIC": one Processor Local APIC entry per CPU and the I/O APIC), an MCFG
+// (the ECAM window) and the machine's own "WSIM" table: the CPU clock, a memory map of
+// usable RAM, firmware-reserved RAM and the PCI memory window that BARs are assigned from,
+// and where each PCI function's INTx pin reaches the I/O APIC (what ACPI's _PRT says).
 //
 //   WSIM table: ACPI header (36) | cpuKHz u32 | entryCount u32 | entries of 24 bytes
+//               | routeCount u32 | routes of 8 bytes
 //   entry: base u64 | length u64 | type u32 (WSIM_*) | reserved u32
+//   route: bus u8 | device u8 | function u8 | pin u8 (1 = INTA#) | gsi u32
 
 import { core } from "../sim/core";
+import { functionCount, pciFunction } from "../pci/function";
+import { configPeek } from "../pci/config";
+import { CFG_INTERRUPT_PIN } from "../pci/header";
+import { intxGsi } from "../irq/intx";
+import { IOAPIC_INPUTS, IOAPIC_MMIO_BASE } from "../irq/ioapic";
 import { cpuState } from "../sim/cpu";
 import { physToLinear, ramRegionCount, ramRegionBase, ramRegionSize } from "../mem/ram";
 import { platform, FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE, LAPIC_WINDOW_BASE } from "./platform";
@@ -68,8 +76,9 @@ export function writeFirmwareTables(): bool {
   const mcfg = madt + 0x800;
   const wsim = mcfg + 0x100;
 
-  // MADT: header, local APIC address, flags, then a Processor Local APIC entry per CPU.
-  let length: u32 = HEADER_BYTES + 8 + core.cpuCount * 8;
+  // MADT: header, local APIC address, flags, a Processor Local APIC entry per CPU, then
+  // the I/O APIC (type 1: id, reserved, address, GSI base).
+  let length: u32 = HEADER_BYTES + 8 + core.cpuCount * 8 + 12;
   header(madt, "APIC", length, 4);
   store<u32>(madt, <u32>LAPIC_WINDOW_BASE, 36);
   store<u32>(madt, 0, 40);
@@ -81,6 +90,12 @@ export function writeFirmwareTables(): bool {
     store<u8>(e, <u8>cpuState(i).apicId, 3);
     store<u32>(e, 1, 4);
   }
+  const io = madt + 44 + core.cpuCount * 8;
+  store<u8>(io, 1);
+  store<u8>(io, 12, 1);
+  store<u8>(io, 0, 2);
+  store<u32>(io, <u32>IOAPIC_MMIO_BASE, 4);
+  store<u32>(io, 0, 8);
   seal(madt, length);
 
   // MCFG: header, 8 reserved bytes, one allocation for segment 0.
@@ -106,7 +121,23 @@ export function writeFirmwareTables(): bool {
     if (len > 0) put(entries + 24 * n++, b, len, WSIM_RAM);
   }
   put(entries + 24 * n++, <u64>machineConfig.mmioWindowBase, <u64>machineConfig.mmioWindowSize, WSIM_PCI_MMIO);
-  length = HEADER_BYTES + 8 + 24 * n;
+  // INTx routes of every function with a pin, by its power-on bus/device/function.
+  const routes = entries + 24 * n;
+  let r: u32 = 0;
+  for (let fn: u32 = 0; fn < functionCount(); fn++) {
+    const pin = configPeek(fn, CFG_INTERRUPT_PIN, 1);
+    const gsi = intxGsi(fn);
+    if (pin == 0 || gsi >= IOAPIC_INPUTS) continue;
+    const at = routes + 4 + 8 * r++;
+    const bdf = pciFunction(fn).bdf;
+    store<u8>(at, <u8>(bdf >> 8));
+    store<u8>(at, <u8>((bdf >> 3) & 0x1F), 1);
+    store<u8>(at, <u8>(bdf & 7), 2);
+    store<u8>(at, <u8>pin, 3);
+    store<u32>(at, gsi, 4);
+  }
+  store<u32>(routes, r);
+  length = HEADER_BYTES + 8 + 24 * n + 4 + 8 * r;
   header(wsim, "WSIM", length, 1);
   store<u32>(wsim, machineConfig.cpuKHz, 36);
   store<u32>(wsim, n, 40);

@@ -38,5 +38,7 @@ export const LAPIC_WINDOW_SIZE: u64 = 0x100000;
 export const FIRMWARE_TABLES_BASE: u64 = 0xE0000;
 /** Bytes of the firmware table area. */
 export const FIRMWARE_TABLES_SIZE: u32 = 0x20000;
+/** Latency of a CPU access to a register of the root complex itself (the IOAPIC), ps. */
+export const ROOT_COMPLEX_REGISTER_LATENCY_PS: u64 = 100000;
 /** Latency of a configuration or memory request the root complex answers itself (unsupported request), ps. */
 export const ROOT_COMPLEX_UR_LATENCY_PS: u64 = 100000;

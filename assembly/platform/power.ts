@@ -1,5 +1,6 @@
-// Power-on: builds the platform from the staged MachineConfig (CPUs, RAM, ECAM, TLBs),
-// runs the firmware stage, and adds devices one DeviceConfig at a time.
+// Power-on: builds the platform from the staged MachineConfig (CPUs, RAM, ECAM, TLBs) and
+// adds devices one DeviceConfig at a time; then the firmware stage (firmware.ts) describes
+// the result in guest RAM.
 
 import { CORE_STATE_BASE, CORE_STATE_SIZE, MAX_CPUS, MAX_FUNCTIONS, TLB_MAX_ENTRIES } from "../memmap";
 import { core, COUNTERS_OFFSET, COUNTER_COUNT } from "../sim/core";
@@ -10,6 +11,7 @@ import { clockSetKHz } from "../sim/clock";
 import { ramReset, ramAddRegion, RAM_ERROR_TOO_LARGE } from "../mem/ram";
 import { tlbFlush } from "../mem/tlb";
 import { apicReset } from "../irq/apic";
+import { ioapicReset } from "../irq/ioapic";
 import { intxReset } from "../irq/intx";
 import { decodeReset } from "../pci/decode";
 import { PciFunction, functionCount, setFunctionCount, pciFunction, findFunction, functionClock, functionLink, functionTopology, NO_PARENT } from "../pci/function";
@@ -21,7 +23,8 @@ import { deviceHeapReset } from "../devices/heap";
 import { platform } from "./platform";
 import { cpuClockSetKHz } from "./cpuclock";
 import { machineConfig, deviceConfig, RAM_REGION_STRIDE, BAR_FLAG_64BIT, BAR_FLAG_IO, DeviceConfig, MachineConfig } from "./config";
-import { writeFirmwareTables } from "./firmware";
+import { physToLinear } from "../mem/ram";
+import { FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE } from "./platform";
 
 /** powerOn result: the machine is built. */
 export const POWER_OK: i32 = 0;
@@ -85,6 +88,7 @@ export function powerOn(): i32 {
     tlbFlush(i, false);
   }
   apicReset();
+  ioapicReset();
 
   ramReset();
   for (let i: u32 = 0; i < mc.ramRegionCount; i++) {
@@ -99,7 +103,7 @@ export function powerOn(): i32 {
   decodeReset();
   intxReset();
   deviceHeapReset();
-  if (!writeFirmwareTables()) return POWER_ERROR_NO_LOW_RAM;
+  if (physToLinear(FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE) == 0) return POWER_ERROR_NO_LOW_RAM;
   return POWER_OK;
 }
 

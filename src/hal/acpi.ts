@@ -13,6 +13,10 @@ export interface PlatformInfo {
   processors: { uid: number; apicId: number }[];
   /** Local APIC base (physical). */
   localApicAddress: number;
+  /** I/O APICs: MMIO base and first global system interrupt. */
+  ioApics: { id: number; address: number; gsiBase: number }[];
+  /** Where each PCI function's INTx pin reaches an I/O APIC input (by power-on bus/device/function). */
+  intxRoutes: { bus: number; device: number; function: number; pin: number; gsi: number }[];
   /** ECAM window. */
   ecam: { base: number; startBus: number; endBus: number };
   /** CPU clock, kHz. */
@@ -72,9 +76,11 @@ export function discoverPlatform(core: Core): PlatformInfo {
     if (sig === "APIC") {
       info.localApicAddress = v.getUint32(36, true);
       info.processors = [];
+      info.ioApics = [];
       for (let e = 44; e + 2 <= t.length; e += t[e + 1]) {
         if (t[e + 1] === 0) break;
         if (t[e] === 0 && (v.getUint32(e + 4, true) & 1) !== 0) info.processors.push({ uid: t[e + 2], apicId: t[e + 3] });
+        if (t[e] === 1) info.ioApics.push({ id: t[e + 2], address: v.getUint32(e + 4, true), gsiBase: v.getUint32(e + 8, true) });
       }
     } else if (sig === "MCFG") {
       info.ecam = { base: Number(v.getBigUint64(44, true)), startBus: t[54], endBus: t[55] };
@@ -91,6 +97,12 @@ export function discoverPlatform(core: Core): PlatformInfo {
         if (type === L.WSIM_RAM) info.usableRam.push({ base, size });
         else if (type === L.WSIM_RESERVED) info.reservedRam.push({ base, size });
         else if (type === L.WSIM_PCI_MMIO) info.pciMmioWindow = { base, size };
+      }
+      const routes = 44 + 24 * n;
+      info.intxRoutes = [];
+      for (let i = 0; routes + 4 <= t.length && i < v.getUint32(routes, true); i++) {
+        const r = routes + 4 + 8 * i;
+        info.intxRoutes.push({ bus: t[r], device: t[r + 1], function: t[r + 2], pin: t[r + 3], gsi: v.getUint32(r + 4, true) });
       }
     }
   }

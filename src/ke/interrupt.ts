@@ -104,6 +104,7 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
       }
       cpu.activeInterrupts.pop();
       k.charge("InterruptEoi");
+      k.x.apicEoi(cpu.Number, v);
       lowerTo(k, cpu, old);
     }
   } finally {

@@ -13,6 +13,8 @@ export interface CoreExports {
   init(): number;
   powerOn(): number;
   addDevice(): number;
+  firmwareStage(): number;
+  apicEoi(cpu: number, vector: number): void;
   run(untilPs: number): number;
   now(): number;
   traceEnable(on: number): void;

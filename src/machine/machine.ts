@@ -111,6 +111,7 @@ export class Machine {
       throw new FirmwareError(d.file || d.name, path, rule);
     }
     d.slots.forEach((slot, i) => this.addDevice(slot, i));
+    if (!this.core.x.firmwareStage()) throw new FirmwareError(d.file || d.name, "/memory", POWER_ERRORS[L.POWER_ERROR_NO_LOW_RAM][1]);
   }
 
   private addDevice(slot: SlotDescription, i: number): void {

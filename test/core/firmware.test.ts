@@ -153,12 +153,35 @@ describe("firmware tables (default machine)", () => {
     const wsim = t.bySignature.get("WSIM")!;
     expect(ram.u32(wsim + 36)).toBe(3_000_000);
     const entries = wsimEntries(ram, wsim);
-    expect(ram.u32(wsim + 4)).toBe(36 + 8 + 24 * entries.length);
+    const routes = ram.u32(wsim + 36 + 8 + 24 * entries.length);
+    expect(ram.u32(wsim + 4)).toBe(36 + 8 + 24 * entries.length + 4 + 8 * routes);
     expect(entries).toEqual([
       { base: 0, length: 0x100000, type: L.WSIM_RESERVED },
       { base: 0x100000, length: (256 << 20) - 0x100000, type: L.WSIM_RAM },
       { base: 0xC0000000, length: 512 << 20, type: L.WSIM_PCI_MMIO },
     ]);
+  });
+
+  test("WSIM: each function's INTx pin and the I/O APIC input it reaches (INTA# of device 3 swizzles to INTD#, GSI 19)", () => {
+    const wsim = t.bySignature.get("WSIM")!;
+    const at = wsim + 36 + 8 + 24 * wsimEntries(ram, wsim).length;
+    expect(ram.u32(at)).toBe(1);
+    const r = at + 4;
+    expect([ram.u8(r), ram.u8(r + 1), ram.u8(r + 2), ram.u8(r + 3), ram.u32(r + 4)]).toEqual([0, 3, 0, 1, 19]);
+  });
+
+  test("MADT: an I/O APIC entry (type 1) at 0xFEC00000 with GSI base 0", () => {
+    const madt = t.bySignature.get("APIC")!;
+    const end = madt + ram.u32(madt + 4);
+    let found = false;
+    for (let e = madt + 44; e < end; e += ram.u8(e + 1)) {
+      if (ram.u8(e) !== 1) continue;
+      expect(ram.u8(e + 1)).toBe(12);
+      expect(ram.u32(e + 4)).toBe(0xFEC00000);
+      expect(ram.u32(e + 8)).toBe(0);
+      found = true;
+    }
+    expect(found).toBe(true);
   });
 
   test("firmware tables lie in the firmware-reserved first MiB", () => {
