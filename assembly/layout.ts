@@ -25,7 +25,7 @@ export {
 } from "./sim/cpu";
 export {
   TR_MMIO_READ, TR_MMIO_WRITE, TR_CONFIG_READ, TR_CONFIG_WRITE, TR_DMA_READ, TR_DMA_WRITE, TR_MSI, TR_INTX,
-  TR_MASTER_ABORT, TR_DEVICE_ERROR, TR_APIC_PENDING, TR_WRITE_LANDED, MA_UNBACKED, MA_BUS_MASTER_DISABLED,
+  TR_MASTER_ABORT, TR_DEVICE_ERROR, TR_APIC_PENDING, TR_WRITE_LANDED, TR_IOMMU_FAULT, MA_UNBACKED, MA_BUS_MASTER_DISABLED,
 } from "./sim/trace";
 export { BLOCK_COPY, BLOCK_FILL, BLOCK_COMPARE, BLOCK_TO_SCRATCH, BLOCK_FROM_SCRATCH } from "./mem/access";
 export {
@@ -37,11 +37,16 @@ export {
   PCIE_TYPE_DOWNSTREAM_PORT,
 } from "./platform/config";
 export {
-  POWER_OK, POWER_ERROR_CPUS, POWER_ERROR_RAM_LAYOUT, POWER_ERROR_RAM_TOO_LARGE, POWER_ERROR_TLB,
+  POWER_OK, POWER_ERROR_CPUS, POWER_ERROR_RAM_LAYOUT, POWER_ERROR_RAM_TOO_LARGE, POWER_ERROR_TLB, POWER_ERROR_IOMMU,
   POWER_ERROR_NO_LOW_RAM, POWER_ERROR_ECAM, DEVICE_ERROR_ADDRESS, DEVICE_ERROR_DUPLICATE, DEVICE_ERROR_BAR,
   DEVICE_ERROR_MSI, DEVICE_ERROR_LINK, DEVICE_ERROR_MODEL, DEVICE_ERROR_FULL,
 } from "./platform/power";
 export { WSIM_RAM, WSIM_RESERVED, WSIM_PCI_MMIO } from "./platform/firmware";
+export {
+  IOMMU_FAULT_ROOT_NOT_PRESENT, IOMMU_FAULT_CONTEXT_NOT_PRESENT, IOMMU_FAULT_CONTEXT_INVALID, IOMMU_FAULT_ADDRESS_WIDTH,
+  IOMMU_FAULT_WRITE, IOMMU_FAULT_READ, IOMMU_FAULT_TABLE_ACCESS,
+} from "./dma/iommu";
+export { DMA_OK, DMA_MASTER_ABORT, DMA_UNSUPPORTED_REQUEST, DMA_COMPLETER_ABORT } from "./dma/port";
 export { DEVICE_MODEL_EDU, DEVICE_MODEL_BRIDGE } from "./devices/index";
 export { EDU_ERROR_DMA_RANGE, EDU_ERROR_DMA_CLAMPED, EDU_PARAM_CYCLES_PER_STEP, EDU_PARAM_DMA_SETUP_CYCLES } from "./devices/edu";
 
@@ -107,6 +112,9 @@ export const CPU_PHYS_ADDR: u32 = offsetof<CpuState>("physAddr");
 /** MachineConfig.postedWriteCredits. */ export const MC_POSTED_WRITE_CREDITS: u32 = offsetof<MachineConfig>("postedWriteCredits");
 /** MachineConfig.mmioWindowBase (f64). */ export const MC_MMIO_WINDOW_BASE: u32 = offsetof<MachineConfig>("mmioWindowBase");
 /** MachineConfig.mmioWindowSize (f64). */ export const MC_MMIO_WINDOW_SIZE: u32 = offsetof<MachineConfig>("mmioWindowSize");
+/** MachineConfig.iommuPresent. */ export const MC_IOMMU_PRESENT: u32 = offsetof<MachineConfig>("iommuPresent");
+/** MachineConfig.iotlbEntries. */ export const MC_IOTLB_ENTRIES: u32 = offsetof<MachineConfig>("iotlbEntries");
+/** MachineConfig.iotlbMissNs. */ export const MC_IOTLB_MISS_NS: u32 = offsetof<MachineConfig>("iotlbMissNs");
 /** MachineConfig.ramBase0 (f64; region i at + i * RAM_REGION_STRIDE). */ export const MC_RAM_BASE0: u32 = offsetof<MachineConfig>("ramBase0");
 /** MachineConfig.ramSize0 (f64). */ export const MC_RAM_SIZE0: u32 = offsetof<MachineConfig>("ramSize0");
 

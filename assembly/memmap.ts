@@ -21,6 +21,8 @@
 //               | device heap               |  per-device model state, bump-allocated
 //   TRACE_RING  +---------------------------+
 //               | trace records             |  TraceRecord x TRACE_CAPACITY (sim/trace.ts)
+//   IOTLB       +---------------------------+
+//               | IOMMU translation cache   |  IotlbEntry x IOTLB_MAX_ENTRIES (dma/iommu.ts)
 //   GUEST_RAM   +---------------------------+
 //               | guest RAM regions         |  sized by the machine file at power-on
 //               +---------------------------+
@@ -55,6 +57,10 @@ export const INTX_SIGNALLED_SIZE: u32 = 0x100;
 export const IOAPIC_BASE: u32 = INTX_SIGNALLED_BASE + INTX_SIGNALLED_SIZE;
 /** Bytes of the IOAPIC state. */
 export const IOAPIC_SIZE: u32 = 0x200;
+/** IOMMU registers and fault log (dma/iommu.ts). */
+export const IOMMU_BASE: u32 = IOAPIC_BASE + IOAPIC_SIZE;
+/** Bytes of the IOMMU state. */
+export const IOMMU_SIZE: u32 = 0x100;
 /** Bytes of the whole core state area. */
 export const CORE_STATE_SIZE: u32 = 0x1000;
 
@@ -134,7 +140,16 @@ export const TRACE_CAPACITY: u32 = 65536;
 /** Bytes of the trace ring. */
 export const TRACE_RING_SIZE: u32 = TRACE_CAPACITY * TRACE_RECORD_SIZE;
 
+/** IOTLB: entries of IOTLB_ENTRY_SIZE bytes (dma/iommu.ts). */
+export const IOTLB_BASE: u32 = TRACE_RING_BASE + TRACE_RING_SIZE;
+/** Most IOTLB entries. */
+export const IOTLB_MAX_ENTRIES: u32 = 4096;
+/** Bytes of one IOTLB entry. */
+export const IOTLB_ENTRY_SIZE: u32 = 16;
+/** Bytes of the IOTLB. */
+export const IOTLB_SIZE: u32 = IOTLB_MAX_ENTRIES * IOTLB_ENTRY_SIZE;
+
 /** Guest RAM: regions are laid out back to back from here, each rounded to 4 KiB. */
-export const GUEST_RAM_BASE: u32 = (TRACE_RING_BASE + TRACE_RING_SIZE + WASM_PAGE - 1) & ~(WASM_PAGE - 1);
+export const GUEST_RAM_BASE: u32 = (IOTLB_BASE + IOTLB_SIZE + WASM_PAGE - 1) & ~(WASM_PAGE - 1);
 /** Most bytes of guest RAM (all regions together) that fit in 32-bit linear memory. */
 export const GUEST_RAM_MAX: f64 = 4294967296.0 - <f64>GUEST_RAM_BASE - <f64>WASM_PAGE;

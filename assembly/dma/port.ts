@@ -6,20 +6,22 @@
 //
 // Reads: the data is copied when the requests are issued; the device hears about the
 // transfer at the arrival of the last completion. Writes: the data lands at the arrival
-// of the last write TLP; the device hears when the last TLP has left it (posted).
+// of the last write TLP; the device hears when the last TLP has left it (posted). With an
+// IOMMU translating, every page goes through it (dma/iommu.ts) and its misses add time.
 
 import { core, count, C_DMA_READ_BYTES, C_DMA_WRITE_BYTES, C_DMA_TRANSFERS, C_MASTER_ABORTS, C_MSI_SENT } from "../sim/core";
 import { schedule } from "../sim/queue";
 import { EV_DEVICE, EV_MEM_WRITE, EV_MESSAGE } from "../sim/events";
 import { trace, TR_DMA_READ, TR_DMA_WRITE, TR_MASTER_ABORT, TR_MSI, TR_WRITE_LANDED, MA_BUS_MASTER_DISABLED, MA_UNBACKED } from "../sim/trace";
-import { functionLink } from "../pci/function";
+import { functionLink, pciFunction } from "../pci/function";
 import { configPeek, configSetBits } from "../pci/config";
 import { CFG_COMMAND, CFG_STATUS, CMD_BUS_MASTER, STS_RECEIVED_MASTER_ABORT } from "../pci/header";
 import { physToLinear } from "../mem/ram";
 import { platform, LAPIC_WINDOW_BASE, LAPIC_WINDOW_SIZE } from "../platform/platform";
 import { apicReceive } from "../irq/apic";
 import { poweredDown } from "../pci/capabilities";
-import { sendDownPath, sendUpPath, upstreamOpen } from "../pci/topology";
+import { functionBus, sendDownPath, sendUpPath, upstreamOpen } from "../pci/topology";
+import { iommuTranslate, lastTranslationPs, IOMMU_FAULTED } from "./iommu";
 
 /** DMA completion status: all data moved. */
 export const DMA_OK: u32 = 0;
@@ -27,6 +29,13 @@ export const DMA_OK: u32 = 0;
 export const DMA_MASTER_ABORT: u32 = 1;
 /** DMA completion status: part of the range is not backed by memory (unsupported request). */
 export const DMA_UNSUPPORTED_REQUEST: u32 = 2;
+/** DMA completion status: the IOMMU refused part of the range (completer abort); nothing moved there. */
+export const DMA_COMPLETER_ABORT: u32 = 3;
+
+/** The requester ID the root complex sees for function `fn`: its current bus, device and function. */
+function requester(fn: u32): u32 {
+  return (functionBus(fn) << 8) | (pciFunction(fn).bdf & 0xFF);
+}
 
 const PAGE: u64 = 4096;
 
@@ -68,6 +77,7 @@ export function dmaRead(fn: u32, address: u64, dst: usize, length: u32, doneCode
   const now = core.nowPs;
   if (!mayMaster(fn, address)) { schedule(now, EV_DEVICE, fn, doneCode, DMA_MASTER_ABORT); return; }
   const link = functionLink(fn);
+  const source = requester(fn);
   let status = DMA_OK;
   let done = now;
   let a = address;
@@ -75,11 +85,17 @@ export function dmaRead(fn: u32, address: u64, dst: usize, length: u32, doneCode
   let out = dst;
   while (remaining > 0) {
     const request = chunkLength(a, remaining, link.maxReadRequest);
-    const src = physToLinear(a, request);
+    const pa = iommuTranslate(source, a, false, true);
+    const translation = lastTranslationPs();
+    const src = pa == IOMMU_FAULTED ? 0 : physToLinear(pa, request);
     if (src != 0) memory.copy(out, src, request);
-    else { memory.fill(out, 0xFF, request); unsupported(fn, a, false); status = DMA_UNSUPPORTED_REQUEST; }
-    // The request goes up, memory answers after its latency, completions come down.
-    const ready = sendUpPath(fn, now, 0) + platform.memoryReadLatencyPs;
+    else {
+      memory.fill(out, 0xFF, request);
+      if (pa == IOMMU_FAULTED) status = DMA_COMPLETER_ABORT;
+      else { unsupported(fn, pa, false); if (status == DMA_OK) status = DMA_UNSUPPORTED_REQUEST; }
+    }
+    // The request goes up, is translated, memory answers after its latency, completions come down.
+    const ready = sendUpPath(fn, now, 0) + translation + platform.memoryReadLatencyPs;
     let sent: u32 = 0;
     while (sent < request) {
       const piece = request - sent < link.maxPayload ? request - sent : link.maxPayload;
@@ -102,18 +118,27 @@ export function dmaWrite(fn: u32, address: u64, src: usize, length: u32, doneCod
   const now = core.nowPs;
   if (!mayMaster(fn, address)) { schedule(now, EV_DEVICE, fn, doneCode, DMA_MASTER_ABORT); return; }
   const link = functionLink(fn);
+  const source = requester(fn);
   let arrival = now;
+  let translation: u64 = 0;
+  let status = DMA_OK;
   let a = address;
   let remaining = <u64>length;
   while (remaining > 0) {
     const piece = chunkLength(a, remaining, link.maxPayload);
     arrival = sendUpPath(fn, now, piece);
+    // The IOMMU's verdict is known to the device (as an error completion) when it refuses
+    // a page; the translation itself happens, and is recorded, as the data lands.
+    if ((a & 0xFFF) == 0 || a == address) {
+      if (iommuTranslate(source, a, true, false) == IOMMU_FAULTED) status = DMA_COMPLETER_ABORT;
+      translation += lastTranslationPs();
+    }
     a += piece; remaining -= piece;
   }
   count(C_DMA_TRANSFERS);
-  trace(now, TR_DMA_WRITE, fn, length, address, arrival);
-  schedule(arrival, EV_MEM_WRITE, fn, address, (<u64>length << 32) | <u64>src);
-  schedule(link.upBusyUntil, EV_DEVICE, fn, doneCode, DMA_OK);
+  trace(now, TR_DMA_WRITE, fn, length, address, arrival + translation);
+  schedule(arrival + translation, EV_MEM_WRITE, fn, address, (<u64>length << 32) | <u64>src);
+  schedule(link.upBusyUntil, EV_DEVICE, fn, doneCode, status);
 }
 
 /** Device `fn` sends an interrupt message (posted 4-byte write of `data` to `address`). */
@@ -125,21 +150,23 @@ export function postMessage(fn: u32, address: u64, data: u32): void {
   schedule(arrival, EV_MESSAGE, fn, address, data);
 }
 
-/** A posted write from `fn` lands: RAM page by page, or the interrupt window. */
+/** A posted write from `fn` lands: translated by the IOMMU page by page into RAM, or the interrupt window. */
 export function landWrite(fn: u32, address: u64, src: usize, length: u32): void {
   if (address >= LAPIC_WINDOW_BASE && address < LAPIC_WINDOW_BASE + LAPIC_WINDOW_SIZE) {
     apicReceive(address, length >= 4 ? load<u32>(src) : 0, core.nowPs);
     return;
   }
+  const source = requester(fn);
   let a = address;
   let s = src;
   let remaining = <u64>length;
   let moved: u32 = 0;
   while (remaining > 0) {
     const piece = chunkLength(a, remaining, <u32>PAGE);
-    const dst = physToLinear(a, piece);
+    const pa = iommuTranslate(source, a, true, true);
+    const dst = pa == IOMMU_FAULTED ? 0 : physToLinear(pa, piece);
     if (dst != 0) { memory.copy(dst, s, piece); moved += piece; }
-    else unsupported(fn, a, true);
+    else if (pa != IOMMU_FAULTED) unsupported(fn, pa, true);
     a += piece; s += piece; remaining -= piece;
   }
   count(C_DMA_WRITE_BYTES, <f64>moved);
@@ -152,8 +179,10 @@ export function landMessage(fn: u32, address: u64, data: u32): void {
     apicReceive(address, data, core.nowPs);
     return;
   }
-  // A message aimed elsewhere is an ordinary 4-byte memory write.
-  const dst = physToLinear(address, 4);
+  // A message aimed elsewhere is an ordinary 4-byte memory write, translated like DMA.
+  const pa = iommuTranslate(requester(fn), address, true, true);
+  if (pa == IOMMU_FAULTED) return;
+  const dst = physToLinear(pa, 4);
   if (dst != 0) store<u32>(dst, data);
-  else unsupported(fn, address, true);
+  else unsupported(fn, pa, true);
 }

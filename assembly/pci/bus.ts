@@ -15,6 +15,7 @@ import { EV_MMIO_WRITE } from "../sim/events";
 import { trace, TR_CONFIG_READ, TR_CONFIG_WRITE, TR_MASTER_ABORT, TR_MMIO_READ, TR_MMIO_WRITE, MA_UNBACKED } from "../sim/trace";
 import { platform, ROOT_COMPLEX_REGISTER_LATENCY_PS, ROOT_COMPLEX_UR_LATENCY_PS } from "../platform/platform";
 import { ioapicRead, ioapicWrite, IOAPIC_MMIO_BASE, IOAPIC_MMIO_SIZE } from "../irq/ioapic";
+import { iommuPresent, iommuRead, iommuWrite, IOMMU_MMIO_BASE, IOMMU_MMIO_SIZE } from "../dma/iommu";
 import { deviceRead, deviceWrite } from "../devices/index";
 import { tlpTime, Link } from "../dma/link";
 import { decodeEntry, decodeFind } from "./decode";
@@ -70,6 +71,11 @@ export function busCpuRead(s: CpuState, pa: u64, size: u32): u64 {
     s.localTimePs = <f64>(t + ROOT_COMPLEX_REGISTER_LATENCY_PS);
     return ioapicRead(<u32>(pa - IOAPIC_MMIO_BASE), size);
   }
+  if (iommuPresent() && pa >= IOMMU_MMIO_BASE && pa < IOMMU_MMIO_BASE + IOMMU_MMIO_SIZE) {
+    runUntil(t, false);
+    s.localTimePs = <f64>(t + ROOT_COMPLEX_REGISTER_LATENCY_PS);
+    return iommuRead(<u32>(pa - IOMMU_MMIO_BASE), size);
+  }
   const d = decodeFind(pa, size);
   if (d >= 0) {
     const e = decodeEntry(d);
@@ -114,6 +120,12 @@ export function busCpuWrite(s: CpuState, pa: u64, size: u32, value: u64): void {
     // A root-complex register: applied in order with the devices, as a non-posted access.
     runUntil(t, false);
     ioapicWrite(<u32>(pa - IOAPIC_MMIO_BASE), size, <u32>value);
+    s.localTimePs = <f64>(t + ROOT_COMPLEX_REGISTER_LATENCY_PS);
+    return;
+  }
+  if (iommuPresent() && pa >= IOMMU_MMIO_BASE && pa < IOMMU_MMIO_BASE + IOMMU_MMIO_SIZE) {
+    runUntil(t, false);
+    iommuWrite(<u32>(pa - IOMMU_MMIO_BASE), size, value);
     s.localTimePs = <f64>(t + ROOT_COMPLEX_REGISTER_LATENCY_PS);
     return;
   }

@@ -23,6 +23,10 @@ export class MachineConfig {
   postedWriteCredits: u32;
   mmioWindowBase: f64;
   mmioWindowSize: f64;
+  iommuPresent: u32;
+  iotlbEntries: u32;
+  iotlbMissNs: u32;
+  reserved: u32;
   /** RAM region i: base at ramBase0 + 16 * i, size at ramSize0 + 16 * i (bytes, f64). */
   ramBase0: f64;
   ramSize0: f64;

@@ -2,7 +2,8 @@
 // operating system in guest RAM, as a PC does. An ACPI 2.0 RSDP sits on a 16-byte
 // boundary in the BIOS area (0xE0000..0xFFFFF) where the HAL searches for it; its XSDT
 // lists a MADT ("APIC": one Processor Local APIC entry per CPU and the I/O APIC), an MCFG
-// (the ECAM window) and the machine's own "WSIM" table: the CPU clock, a memory map of
+// (the ECAM window), a DMAR when the machine has an IOMMU (its register base), and the
+// machine's own "WSIM" table: the CPU clock, a memory map of
 // usable RAM, firmware-reserved RAM and the PCI memory window that BARs are assigned from,
 // and where each PCI function's INTx pin reaches the I/O APIC (what ACPI's _PRT says).
 //
@@ -17,6 +18,7 @@ import { configPeek } from "../pci/config";
 import { CFG_INTERRUPT_PIN } from "../pci/header";
 import { intxGsi } from "../irq/intx";
 import { IOAPIC_INPUTS, IOAPIC_MMIO_BASE } from "../irq/ioapic";
+import { iommuPresent, IOMMU_MMIO_BASE } from "../dma/iommu";
 import { cpuState } from "../sim/cpu";
 import { physToLinear, ramRegionCount, ramRegionBase, ramRegionSize } from "../mem/ram";
 import { platform, FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE, LAPIC_WINDOW_BASE } from "./platform";
@@ -143,12 +145,31 @@ export function writeFirmwareTables(): bool {
   store<u32>(wsim, n, 40);
   seal(wsim, length);
 
-  // XSDT: header and three 64-bit table pointers.
-  length = HEADER_BYTES + 3 * 8;
+  // DMAR, when the machine has an IOMMU: host address width 48 (stored as 47), then one
+  // DRHD (type 0, 16 bytes) covering every PCI device (INCLUDE_PCI_ALL) at its registers.
+  const dmar = wsim + 0x800;
+  const hasDmar = iommuPresent();
+  if (hasDmar) {
+    length = HEADER_BYTES + 12 + 16;
+    header(dmar, "DMAR", length, 1);
+    store<u8>(dmar, 47, 36);
+    store<u16>(dmar, 0, 48);
+    store<u16>(dmar, 16, 50);
+    store<u8>(dmar, 1, 52);
+    store<u8>(dmar, 0, 53);
+    store<u16>(dmar, 0, 54);
+    store<u64>(dmar, IOMMU_MMIO_BASE, 56);
+    seal(dmar, length);
+  }
+
+  // XSDT: header and the 64-bit table pointers.
+  const tables: u32 = hasDmar ? 4 : 3;
+  length = HEADER_BYTES + tables * 8;
   header(xsdt, "XSDT", length, 1);
   store<u64>(xsdt, FIRMWARE_TABLES_BASE + <u64>(madt - base), 36);
   store<u64>(xsdt, FIRMWARE_TABLES_BASE + <u64>(mcfg - base), 44);
   store<u64>(xsdt, FIRMWARE_TABLES_BASE + <u64>(wsim - base), 52);
+  if (hasDmar) store<u64>(xsdt, FIRMWARE_TABLES_BASE + <u64>(dmar - base), 60);
   seal(xsdt, length);
 
   // RSDP (ACPI 2.0, 36 bytes): the first 20 bytes have their own checksum.

@@ -2,7 +2,7 @@
 // adds devices one DeviceConfig at a time; then the firmware stage (firmware.ts) describes
 // the result in guest RAM.
 
-import { CORE_STATE_BASE, CORE_STATE_SIZE, MAX_CPUS, MAX_FUNCTIONS, TLB_MAX_ENTRIES } from "../memmap";
+import { CORE_STATE_BASE, CORE_STATE_SIZE, IOTLB_MAX_ENTRIES, MAX_CPUS, MAX_FUNCTIONS, TLB_MAX_ENTRIES } from "../memmap";
 import { core, COUNTERS_OFFSET, COUNTER_COUNT } from "../sim/core";
 import { cpuBase, cpuState, CPU_ARRIVAL_OFFSET } from "../sim/cpu";
 import { queueClear } from "../sim/queue";
@@ -12,6 +12,7 @@ import { ramReset, ramAddRegion, RAM_ERROR_TOO_LARGE } from "../mem/ram";
 import { tlbFlush } from "../mem/tlb";
 import { apicReset } from "../irq/apic";
 import { ioapicReset } from "../irq/ioapic";
+import { iommuReset } from "../dma/iommu";
 import { intxReset } from "../irq/intx";
 import { decodeReset } from "../pci/decode";
 import { PciFunction, functionCount, setFunctionCount, pciFunction, findFunction, functionClock, functionLink, functionTopology, NO_PARENT } from "../pci/function";
@@ -40,6 +41,8 @@ export const POWER_ERROR_TLB: i32 = -4;
 export const POWER_ERROR_NO_LOW_RAM: i32 = -5;
 /** powerOn error: ECAM bus count outside 1..256. */
 export const POWER_ERROR_ECAM: i32 = -6;
+/** powerOn error: IOTLB size not a power of two up to IOTLB_MAX_ENTRIES. */
+export const POWER_ERROR_IOMMU: i32 = -7;
 
 /** addDevice error: bus, device or function number out of range or outside ECAM, a parent that is not a bridge added earlier, or bad bridge bus numbers. */
 export const DEVICE_ERROR_ADDRESS: i32 = -1;
@@ -89,6 +92,8 @@ export function powerOn(): i32 {
   }
   apicReset();
   ioapicReset();
+  if (mc.iommuPresent != 0 && (!isPowerOfTwo(mc.iotlbEntries) || mc.iotlbEntries > IOTLB_MAX_ENTRIES)) return POWER_ERROR_IOMMU;
+  iommuReset(mc.iommuPresent != 0, mc.iommuPresent != 0 ? mc.iotlbEntries : 1, <u64>mc.iotlbMissNs * 1000);
 
   ramReset();
   for (let i: u32 = 0; i < mc.ramRegionCount; i++) {

@@ -112,6 +112,8 @@ export interface MachineDescription {
   mmioWindow: { base: number; size: number };
   memoryReadLatencyNs: number;
   postedWriteCredits: number;
+  /** The IOMMU, if the machine has one: IOTLB entries and the cost of an IOTLB miss (ns). */
+  iommu: { iotlbEntries: number; missLatencyNs: number } | null;
   slots: SlotDescription[];
   kernel: { verifier: boolean; dpcWatchdogUs: number; costs: Record<string, number> };
 }
@@ -366,6 +368,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
     mmioWindow: { base: parseNumber(doc.pci.mmioWindow.base), size: parseNumber(doc.pci.mmioWindow.size) },
     memoryReadLatencyNs: doc.pci.memoryReadLatencyNs ?? 90,
     postedWriteCredits: doc.pci.postedWriteCredits ?? 16,
+    iommu: doc.iommu ? { iotlbEntries: doc.iommu.iotlbEntries ?? 64, missLatencyNs: doc.iommu.missLatencyNs ?? 250 } : null,
     slots,
     kernel: { verifier: doc.kernel?.verifier ?? true, dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000, costs },
   };

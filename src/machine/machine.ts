@@ -33,6 +33,7 @@ const POWER_ERRORS: Record<number, [string, string]> = {
   [L.POWER_ERROR_TLB]: ["/cpu/tlbEntries", "TLB size must be a power of two up to 1024"],
   [L.POWER_ERROR_NO_LOW_RAM]: ["/memory", "RAM must cover 0xE0000..0xFFFFF, where firmware places its tables"],
   [L.POWER_ERROR_ECAM]: ["/pci/ecam/buses", "ECAM must cover 1..256 buses"],
+  [L.POWER_ERROR_IOMMU]: ["/iommu/iotlbEntries", "the IOTLB size must be a power of two up to 4096"],
 };
 
 const DEVICE_ERRORS: Record<number, [string, string]> = {
@@ -100,6 +101,9 @@ export class Machine {
     u32(L.MC_POSTED_WRITE_CREDITS, d.postedWriteCredits);
     f64(L.MC_MMIO_WINDOW_BASE, d.mmioWindow.base);
     f64(L.MC_MMIO_WINDOW_SIZE, d.mmioWindow.size);
+    u32(L.MC_IOMMU_PRESENT, d.iommu ? 1 : 0);
+    u32(L.MC_IOTLB_ENTRIES, d.iommu?.iotlbEntries ?? 0);
+    u32(L.MC_IOTLB_MISS_NS, d.iommu?.missLatencyNs ?? 0);
     d.memory.forEach((r, i) => {
       f64(L.MC_RAM_BASE0 + i * L.RAM_REGION_STRIDE, r.base);
       f64(L.MC_RAM_SIZE0 + i * L.RAM_REGION_STRIDE, r.size);
