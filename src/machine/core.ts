@@ -88,6 +88,21 @@ export class Core {
     this.refresh();
   }
 
+  /** A copy of all of linear memory: every byte of core, device and guest state. */
+  snapshot(): Uint8Array {
+    return new Uint8Array(this.x.memory.buffer.slice(0));
+  }
+
+  /** Replaces all of linear memory with a snapshot (growing memory to its size first). */
+  restore(bytes: Uint8Array): void {
+    const memory = this.x.memory;
+    const pages = bytes.length / 65536 - memory.buffer.byteLength / 65536;
+    if (pages > 0) memory.grow(pages);
+    this.refresh();
+    if (memory.buffer.byteLength !== bytes.length) throw new RangeError(`snapshot of ${bytes.length} bytes does not fit a core of ${memory.buffer.byteLength}`);
+    this.u8.set(bytes);
+  }
+
   /** Recreates the views if linear memory grew. Cheap when it did not. */
   refresh(): void {
     const b = this.x.memory.buffer;

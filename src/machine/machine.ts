@@ -56,6 +56,14 @@ export interface MachineKernel {
   runProgram<T>(name: string, program: () => Promise<T>, options?: { cpu?: number }): Promise<T>;
 }
 
+/** Everything needed to recreate a machine exactly as it was: its description, its functions, all of its memory. */
+export interface MachineSnapshot {
+  readonly description: MachineDescription;
+  readonly functions: readonly MachineFunction[];
+  /** All of the core's linear memory. */
+  readonly memory: Uint8Array;
+}
+
 /** A powered-on machine. */
 export class Machine {
   readonly core: Core;
@@ -66,10 +74,29 @@ export class Machine {
   /** Set by stop(): nothing runs on the machine any more. */
   stopped = false;
 
-  private constructor(description: MachineDescription) {
+  private constructor(description: MachineDescription, snapshot?: MachineSnapshot) {
     this.description = description;
     this.core = new Core();
-    this.powerOn();
+    if (snapshot) {
+      this.core.restore(snapshot.memory);
+      this.functions.push(...snapshot.functions.map((f) => ({ ...f })));
+    } else {
+      this.powerOn();
+    }
+  }
+
+  /**
+   * Captures the machine's hardware state: all of the core's memory (CPU, device, bus,
+   * event queue and guest RAM state) and what this object holds about it. A kernel booted
+   * on the machine keeps its own objects and is not part of it.
+   */
+  snapshot(): MachineSnapshot {
+    return { description: structuredClone(this.description), functions: this.functions.map((f) => ({ ...f })), memory: this.core.snapshot() };
+  }
+
+  /** A new machine in exactly the state of `snapshot`; run the same inputs and it does the same thing. */
+  static restore(snapshot: MachineSnapshot): Machine {
+    return new Machine(structuredClone(snapshot.description), snapshot);
   }
 
   /** Builds the machine in a machine file (a path, or a name in firmware/machines). */
