@@ -43,7 +43,13 @@ export function decodeRebuild(): void {
       let base = <u64>(load<u32>(cfg + CFG_BAR0 + (bar << 2)) & 0xFFFFFFF0);
       if ((flags & BAR_FLAG_64BIT) != 0) base |= <u64>load<u32>(cfg + CFG_BAR0 + ((bar + 1) << 2)) << 32;
       if (base == 0 || n >= DECODE_CAPACITY || !memoryReaches(fn, base, size)) continue;
-      const e = entry(n++);
+      // Keep the list sorted by base (insertion), so lookups can bisect.
+      let i = n++;
+      while (i > 0 && entry(i - 1).base > base) {
+        memory.copy(changetype<usize>(entry(i)), changetype<usize>(entry(i - 1)), DECODE_ENTRY_SIZE);
+        i--;
+      }
+      const e = entry(i);
       e.base = base;
       e.size = size;
       e.fn = fn;
@@ -58,15 +64,21 @@ export function decodeReset(): void {
   core.decodeCount = 0;
 }
 
-/** Index of the decode entry holding [pa, pa + size), or -1. */
+/** Index of the decode entry holding [pa, pa + size), or -1 (bisects the sorted list). */
 export function decodeFind(pa: u64, size: u32): i32 {
-  const n = core.decodeCount;
-  for (let i: u32 = 0; i < n; i++) {
-    const e = entry(i);
-    const off = pa - e.base;
-    if (pa >= e.base && off < e.size && <u64>size <= e.size - off) return <i32>i;
+  // The last entry whose base is at or below pa.
+  let lo: i32 = 0;
+  let hi: i32 = <i32>core.decodeCount - 1;
+  let found: i32 = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (entry(<u32>mid).base <= pa) { found = mid; lo = mid + 1; }
+    else hi = mid - 1;
   }
-  return -1;
+  if (found < 0) return -1;
+  const e = entry(<u32>found);
+  const off = pa - e.base;
+  return off < e.size && <u64>size <= e.size - off ? found : -1;
 }
 
 /** The decode entry `i` (from decodeFind). */
