@@ -18,9 +18,11 @@ import { events } from "./events.js";
 import { dma } from "./dma.js";
 import { mmio } from "./mmio.js";
 import { ioctl } from "./ioctl.js";
+import { iommu } from "./iommu.js";
+import { scaling } from "./scaling.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, dma, mmio, ioctl];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, mmio, ioctl];
 
 interface Args {
   only: string[] | null;
