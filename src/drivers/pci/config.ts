@@ -17,6 +17,8 @@ export const PCI_INTERRUPT_PIN = 0x3D;
 
 export const PCI_INVALID_VENDORID = 0xFFFF;
 export const PCI_MULTIFUNCTION = 0x80;
+/** Header type (bits 6:0) of a PCI-to-PCI bridge. */
+export const PCI_HEADER_TYPE_BRIDGE = 0x01;
 
 export const PCI_ENABLE_IO_SPACE = 0x0001;
 export const PCI_ENABLE_MEMORY_SPACE = 0x0002;

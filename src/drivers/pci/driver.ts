@@ -65,7 +65,9 @@ function sizeAndAssignBars(fdo: PciFdoExtension, pdo: PciPdoExtension): boolean 
   const command = read(pdo, device, fn, C.PCI_COMMAND, 2);
   writeConfig(bus, device, fn, C.PCI_COMMAND, 2, command & ~(C.PCI_ENABLE_MEMORY_SPACE | C.PCI_ENABLE_IO_SPACE));
   const found: PciBar[] = [];
-  for (let i = 0; i < 6; i++) {
+  // A bridge (type 1 header) has two BARs; its 0x18..0x27 are bus numbers and windows.
+  const bars = (read(pdo, device, fn, C.PCI_HEADER_TYPE, 1) & 0x7F) === C.PCI_HEADER_TYPE_BRIDGE ? 2 : 6;
+  for (let i = 0; i < bars; i++) {
     const at = C.PCI_BASE_ADDRESS_0 + 4 * i;
     const original = read(pdo, device, fn, at, 4);
     writeConfig(bus, device, fn, at, 4, 0xFFFFFFFF);
