@@ -8,7 +8,8 @@
 // and cleared when a CQ head doorbell leaves no unconsumed entry in any interrupt-enabled
 // CQ on that vector; INTMS/INTMC mask bits (intMask) hide status bits. INTx is asserted
 // while any status bit is unmasked; MSI sends a message for each vector whose unmasked
-// status goes from 0 to 1 (so unmasking a set status sends one).
+// status goes from 0 to 1 (so unmasking a set status sends one). Vectors above 31 (possible
+// only when an MSI-X table larger than 32 entries is not in use) share status bit v & 31.
 //
 // Coalescing (feature 0x08) applies to I/O completion queues on vectors without the
 // coalescing-disable bit (feature 0x09), and only while the aggregation time is non-zero:
@@ -197,7 +198,7 @@ function vectorFire(fn: u32, s: NvmeState, v: u32): void {
   vec.pending = 0;
   vec.deadline = 0;
   if (msixEnabled(fn)) { signalMessage(fn, v); return; }
-  if (v < 32) s.intStatus |= <u32>1 << v;
+  s.intStatus |= <u32>1 << (v & 31);
   legacyUpdate(fn, s);
 }
 
@@ -222,13 +223,13 @@ export function legacyUpdate(fn: u32, s: NvmeState): void {
 
 /** After a head doorbell on CQ `cqid`: clears its vector's status once every CQ on it is consumed. */
 export function legacyConsumed(fn: u32, s: NvmeState, cqid: u32): void {
-  const v = cqAt(s, cqid).vector;
-  if (v >= 32 || (s.intStatus & (<u32>1 << v)) == 0) return;
+  const bit = cqAt(s, cqid).vector & 31;
+  if ((s.intStatus & (<u32>1 << bit)) == 0) return;
   for (let q: u32 = 0; q < s.queueCount; q++) {
     const cq = cqAt(s, q);
-    if (cq.valid != 0 && cq.interrupts != 0 && cq.vector == v && cq.head != cq.tail) return;
+    if (cq.valid != 0 && cq.interrupts != 0 && (cq.vector & 31) == bit && cq.head != cq.tail) return;
   }
-  s.intStatus &= ~(<u32>1 << v);
+  s.intStatus &= ~(<u32>1 << bit);
   legacyUpdate(fn, s);
 }
 

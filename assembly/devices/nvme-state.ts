@@ -355,6 +355,8 @@ export const NVME_ERROR_ENABLE: u32 = 4;
 export const NVME_ERROR_FETCH: u32 = 5;
 /** Device error: a PRP list or data DMA failed (b = DMA status << 32 | sqid << 16 | cid). */
 export const NVME_ERROR_DATA: u32 = 6;
+/** Device error: a completion entry could not be written (bus mastering off); CSTS.CFS set (b = DMA status). */
+export const NVME_ERROR_COMPLETION: u32 = 7;
 
 /** The controller record of function `fn`. */
 // @ts-ignore: decorator

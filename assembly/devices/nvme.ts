@@ -13,7 +13,8 @@
 // as a device error and raises an error-type asynchronous event (information 0x00 /
 // 0x01, log page 0x01), completed through an outstanding Asynchronous Event Request or
 // held until one arrives; the controller carries on. Enabling with unsupported CC or AQA
-// fields (CSS, MPS or AMS not 0, an admin queue of fewer than 2 entries) sets CSTS.CFS.
+// fields (CSS, MPS or AMS not 0, an admin queue of fewer than 2 entries) sets CSTS.CFS, and
+// so does a completion entry the controller cannot write (bus mastering off or D3hot).
 //
 // Timing: CC.EN 0 -> 1 sets CSTS.RDY after readyDelayNs; CC.EN 1 -> 0 clears RDY at once
 // (in-flight work is dropped: events of the old generation are ignored, and a slot stays
@@ -34,7 +35,7 @@ import {
   SLOT_DRAIN, SLOT_EXEC, nvmeState, regs, sqAt, cqAt, slotAt, slotSqe, vectorAt, nvmeSchedule, nvmeError, slotFree,
   EV_READY, EV_SHUTDOWN, EV_FETCH, EV_SQE, EV_EXEC, EV_PRP, EV_DATA, EV_MEDIA, EV_CQE, EV_COALESCE, NEXT_MEDIA_WRITE,
   SC_SUCCESS, SC_DATA_TRANSFER, AEN_INVALID_DOORBELL, AEN_INVALID_DOORBELL_VALUE, NVME_ERROR_DOORBELL_QUEUE,
-  NVME_ERROR_DOORBELL_VALUE, NVME_ERROR_NOT_READY, NVME_ERROR_ENABLE, NVME_ERROR_FETCH,
+  NVME_ERROR_DOORBELL_VALUE, NVME_ERROR_NOT_READY, NVME_ERROR_ENABLE, NVME_ERROR_FETCH, NVME_ERROR_COMPLETION,
 } from "./nvme-state";
 import {
   fetchKick, fetchDelayPs, fetchRun, complete, cqeSent, waitRetry, coalesceTimeout, legacyUpdate, legacyConsumed, aenRaise,
@@ -453,5 +454,9 @@ export function nvmeEvent(fn: u32, code: u32, arg: u64): void {
     }
   }
   else if (kind == EV_MEDIA) ioMediaDone(fn, s, i);
-  else if (kind == EV_CQE) cqeSent(fn, s, i);
+  else if (kind == EV_CQE) {
+    // A completion that cannot reach its queue is a fatal controller error.
+    if (status != DMA_OK) { nvmeError(fn, NVME_ERROR_COMPLETION, status); cstsSet(s, 0, CSTS_CFS); }
+    cqeSent(fn, s, i);
+  }
 }

@@ -4,7 +4,7 @@
 // invalid opcodes, doorbell errors, DMA errors.
 import { describe, expect, test } from "vitest";
 import { ADMIN, IO, L, MEM, Nvme, REG, SC, SC_CMD, readyNvme } from "../support/nvme-harness.js";
-import { pattern } from "../support/core-harness.js";
+import { CFG, CMD, pattern } from "../support/core-harness.js";
 
 const US = 1e6;
 /** A bus address nothing backs (below the PCI window, above the test machine's 32 MiB of RAM). */
@@ -443,6 +443,22 @@ describe("DMA errors", () => {
     expect(status(c)).toEqual([0, SC.DATA_TRANSFER]);
     expect(c.cid).toBe(0xFFFF);
     expect(n.deviceErrors().map((e) => e.code)).toEqual([L.NVME_ERROR_FETCH]);
+  });
+
+  test("bus mastering off: the entry cannot be fetched and its completion cannot be written -> CSTS.CFS (fatal status)", () => {
+    const n = readyNvme({ trace: true });
+    n.deviceErrors();
+    n.h.cfgWrite(CFG.COMMAND, 2, CMD.MEMORY);
+    n.submit(0, { opcode: ADMIN.ABORT });
+    n.settle();
+    expect(n.peek(0)).toBeUndefined();
+    expect(n.deviceErrors().map((e) => e.code)).toEqual([L.NVME_ERROR_FETCH, L.NVME_ERROR_COMPLETION]);
+    expect(n.read32(REG.CSTS) & 2).toBe(2);
+    // A reset recovers the controller.
+    n.h.cfgWrite(CFG.COMMAND, 2, CMD.MEMORY | CMD.BUS_MASTER);
+    n.write32(REG.CC, 0);
+    n.enable();
+    expect(n.exec(0, { opcode: ADMIN.ABORT }).sc).toBe(SC.SUCCESS);
   });
 
   test("read to unbacked memory: posted writes get no completion, so the command succeeds and the bus records a master abort", () => {
