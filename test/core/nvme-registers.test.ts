@@ -3,6 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { ADMIN, CAP_OFFSETS, CC, CSTS, IO, L, MEM, MSIX_PBA, MSIX_TABLE, Nvme, REG, SC, SC_CMD, nvmeHarness, readyNvme } from "../support/nvme-harness.js";
 import { CFG } from "../support/core-harness.js";
+import { loadMachine } from "../../src/machine/firmwareFiles.js";
 
 const US = 1e6;
 
@@ -50,6 +51,20 @@ describe("PCI identity", () => {
     const linkCap = n.h.cfgRead(CAP_OFFSETS.PCIE + 0x0C) >>> 0;
     expect(linkCap & 0xF).toBe(3);
     expect((linkCap >> 4) & 0x3F).toBe(4);
+  });
+});
+
+describe("machine composition", () => {
+  test("an NVMe controller next to other devices: nvme at 00:03.0 then edu at 00:04.0 both answer (the namespace grows memory)", () => {
+    const n = nvmeHarness({
+      edit: (d) => {
+        const edu = loadMachine("default").slots[0];
+        d.slots.push({ ...edu, device: 4 });
+      },
+    });
+    expect(n.h.machine.functions.map((f) => f.deviceFile)).toEqual(["nvme", "edu"]);
+    expect(n.h.cfgRead(CFG.VENDOR, 4, { bus: 0, dev: 4, fn: 0 }) >>> 0).toBe(0x11E81234);
+    expect(n.read32(REG.VS)).toBe(0x00010400);
   });
 });
 
