@@ -158,3 +158,4 @@ export const CPU_PHYS_ADDR: u32 = offsetof<CpuState>("physAddr");
 /** DeviceConfig.barSize0 (f64; BAR i at + 8 i). */ export const DC_BAR_SIZE0: u32 = offsetof<DeviceConfig>("barSize0");
 /** DeviceConfig.barFlags0 (u32; BAR i at + 4 i). */ export const DC_BAR_FLAGS0: u32 = offsetof<DeviceConfig>("barFlags0");
 /** DeviceConfig.param0 (u32; parameter i at + 4 i). */ export const DC_PARAM0: u32 = offsetof<DeviceConfig>("param0");
+export * from "./devices/nvme-layout";

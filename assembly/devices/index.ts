@@ -5,15 +5,20 @@
 import { pciFunction } from "../pci/function";
 import { deviceHeapAlloc } from "./heap";
 import { eduInit, eduRead, eduWrite, eduEvent, EDU_STATE_BYTES } from "./edu";
+import { nvmeCreate, nvmeRead, nvmeWrite, nvmeEvent } from "./nvme";
 
 /** Model number of QEMU's edu device. */
 export const DEVICE_MODEL_EDU: u32 = 1;
+/** Model number of the NVMe controller. */
+export const DEVICE_MODEL_NVME: u32 = 2;
 /** Model number of a PCI-to-PCI bridge (root port, switch port): all its behaviour is its config space. */
 export const DEVICE_MODEL_BRIDGE: u32 = 3;
 
 /** Allocates and initialises model state for function `fn`; false for an unknown model or a full heap. */
 export function deviceCreate(fn: u32): bool {
   const f = pciFunction(fn);
+  // The NVMe controller sizes its state from its parameters and allocates it itself.
+  if (f.model == DEVICE_MODEL_NVME) return nvmeCreate(fn);
   let bytes: u32 = 0;
   if (f.model == DEVICE_MODEL_EDU) bytes = EDU_STATE_BYTES;
   else if (f.model == DEVICE_MODEL_BRIDGE) return true;
@@ -29,6 +34,7 @@ export function deviceCreate(fn: u32): bool {
 export function deviceRead(fn: u32, bar: u32, offset: u32, size: u32): u64 {
   const model = pciFunction(fn).model;
   if (model == DEVICE_MODEL_EDU && bar == 0) return eduRead(fn, offset, size);
+  if (model == DEVICE_MODEL_NVME && bar == 0) return nvmeRead(fn, offset, size);
   return size == 8 ? 0xFFFFFFFFFFFFFFFF : 0xFFFFFFFF;
 }
 
@@ -36,10 +42,12 @@ export function deviceRead(fn: u32, bar: u32, offset: u32, size: u32): u64 {
 export function deviceWrite(fn: u32, bar: u32, offset: u32, size: u32, value: u64): void {
   const model = pciFunction(fn).model;
   if (model == DEVICE_MODEL_EDU && bar == 0) eduWrite(fn, offset, size, value);
+  else if (model == DEVICE_MODEL_NVME && bar == 0) nvmeWrite(fn, offset, size, value);
 }
 
 /** Device-internal event for function `fn`. */
 export function deviceEvent(fn: u32, code: u32, arg: u64): void {
   const model = pciFunction(fn).model;
   if (model == DEVICE_MODEL_EDU) eduEvent(fn, code, arg);
+  else if (model == DEVICE_MODEL_NVME) nvmeEvent(fn, code, arg);
 }

@@ -202,6 +202,8 @@ export class Machine {
     }
     for (const [name, value] of Object.entries(s.params)) u32(L.DC_PARAM0 + model.params[name] * 4, value);
     const fn = this.core.x.addDevice();
+    // A device may grow linear memory for its backing storage (the NVMe namespace).
+    this.core.refresh();
     if (fn < 0) {
       const [field, rule] = DEVICE_ERRORS[fn] ?? ["", `cannot add device (${fn})`];
       throw new FirmwareError(this.description.file || this.description.name, `/pci/slots/${i}${field === "device" ? "/device" : field === "link" ? "/link" : "/address"}`, rule);

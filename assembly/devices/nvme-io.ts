@@ -1,0 +1,79 @@
+// NVMe I/O commands on namespace 1 (shared/specs/nvme.md): flush, write and read on the
+// RAM-backed namespace. A write first pulls its data into the slot's staging buffer by
+// DMA, then spends the media write latency and stores it; a read spends the media read
+// latency, copies the blocks to staging and pushes them to the host by DMA; a flush takes
+// the flush latency (there is no volatile cache). Latencies get optional uniform jitter
+// from the machine's seeded generator. FUA needs nothing extra.
+
+import { core } from "../sim/core";
+import { randomBelow } from "../sim/random";
+import {
+  NvmeState, slotAt, slotStaging, cdw, nvmeSchedule, genericError, SLOT_MEDIA, EV_MEDIA, NEXT_MEDIA_WRITE, NEXT_COMPLETE,
+  SC_SUCCESS, SC_INVALID_OPCODE, SC_INVALID_FIELD, SC_INVALID_NAMESPACE, SC_LBA_RANGE,
+} from "./nvme-state";
+import { complete } from "./nvme-queues";
+import { transferStart } from "./nvme-prp";
+
+/** I/O opcode: flush. */
+const OP_FLUSH: u32 = 0x00;
+/** I/O opcode: write. */
+const OP_WRITE: u32 = 0x01;
+/** I/O opcode: read. */
+const OP_READ: u32 = 0x02;
+
+/** Media busy time for one command: `latencyPs` plus uniform 0..jitterNs ns. */
+function mediaTime(latencyPs: u64, jitterNs: u32): u64 {
+  return jitterNs == 0 ? latencyPs : latencyPs + <u64>randomBelow(jitterNs + 1) * 1000;
+}
+
+function mediaStart(fn: u32, s: NvmeState, i: u32, busyPs: u64): void {
+  slotAt(s, i).state = SLOT_MEDIA;
+  nvmeSchedule(fn, s, core.nowPs + busyPs, EV_MEDIA, i, 0);
+}
+
+/** Executes the I/O command in slot `i`. */
+export function ioExecute(fn: u32, s: NvmeState, i: u32): void {
+  const cdw0 = cdw(s, i, 0);
+  const opcode = cdw0 & 0xFF;
+  const nsid = cdw(s, i, 1);
+  if (opcode != OP_FLUSH && opcode != OP_WRITE && opcode != OP_READ) { complete(fn, s, i, genericError(SC_INVALID_OPCODE), 0); return; }
+  // Fused operations and SGLs are not supported.
+  if ((cdw0 & 0xC300) != 0) { complete(fn, s, i, genericError(SC_INVALID_FIELD), 0); return; }
+  if (opcode == OP_FLUSH) {
+    if (nsid != 1 && nsid != 0xFFFFFFFF) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
+    mediaStart(fn, s, i, s.flushLatencyPs);
+    return;
+  }
+  if (nsid != 1) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
+  const lba = (<u64>cdw(s, i, 11) << 32) | <u64>cdw(s, i, 10);
+  const blocks = (cdw(s, i, 12) & 0xFFFF) + 1;
+  if (lba >= s.namespaceBlocks || <u64>blocks > s.namespaceBlocks - lba) { complete(fn, s, i, genericError(SC_LBA_RANGE), 0); return; }
+  const bytes = <u64>blocks << s.blockShift;
+  if (bytes > <u64>s.maxTransfer) { complete(fn, s, i, genericError(SC_INVALID_FIELD), 0); return; }
+  const slot = slotAt(s, i);
+  slot.lba = lba;
+  slot.blocks = blocks;
+  if (opcode == OP_WRITE) transferStart(fn, s, i, <u32>bytes, 0, NEXT_MEDIA_WRITE);
+  else mediaStart(fn, s, i, mediaTime(s.readLatencyPs, s.readJitterNs));
+}
+
+/** The data of a write arrived in staging: the media write begins. */
+export function ioWriteDataArrived(fn: u32, s: NvmeState, i: u32): void {
+  mediaStart(fn, s, i, mediaTime(s.writeLatencyPs, s.writeJitterNs));
+}
+
+/** Media (or flush) time of slot `i` is over. */
+export function ioMediaDone(fn: u32, s: NvmeState, i: u32): void {
+  const slot = slotAt(s, i);
+  const opcode = cdw(s, i, 0) & 0xFF;
+  if (opcode == OP_FLUSH) { complete(fn, s, i, SC_SUCCESS, 0); return; }
+  const at = <usize>s.namespace + <usize>(slot.lba << s.blockShift);
+  const bytes = slot.blocks << s.blockShift;
+  if (opcode == OP_WRITE) {
+    memory.copy(at, slotStaging(s, i), bytes);
+    complete(fn, s, i, SC_SUCCESS, 0);
+  } else {
+    memory.copy(slotStaging(s, i), at, bytes);
+    transferStart(fn, s, i, bytes, 1, NEXT_COMPLETE);
+  }
+}
