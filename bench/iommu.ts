@@ -5,38 +5,19 @@
  * WebAssembly instance (the core's `physBlock`, one 4 KiB call per transfer).
  */
 import { readyEdu, type CoreHarness } from "../test/support/core-harness.js";
+import { IommuTables } from "../test/support/iommu-tables.js";
 import { compare, now, row, type Benchmark, type Row, type RunOptions, type Sample } from "./lib.js";
 import { drain, startDma, DMA_RAM_DESTINATION, DMA_RAM_SOURCE, EDU } from "./core-machine.js";
 
-const IOMMU = 0xFED90000;
 const TABLES = 0x800000;
 const LENGTH = EDU.BUFFER_SIZE;
 
 /** A machine with an IOMMU whose tables map the DMA pages to themselves (read and write), translation on. */
 function machineWithIommu(): CoreHarness {
   const h = readyEdu({ edit: (d) => { d.iommu = { iotlbEntries: 64, missLatencyNs: 250 }; } });
-  h.identityMap(IOMMU, 0x1000);
-  let next = TABLES;
-  const page = () => { const p = next; next += 4096; h.x.physFill(p, 4096, 0); return p; };
-  const root = page();
-  const context = page();
-  const slpt = page();
-  const source = 3 << 3;
-  h.core.writePhysical64(root, context | 1, 0);
-  h.core.writePhysical64(context + source * 16, slpt | 1, 0);
-  h.core.writePhysical64(context + source * 16 + 8, 2, 0);
-  for (const pa of [DMA_RAM_SOURCE, DMA_RAM_DESTINATION]) {
-    let table = slpt;
-    for (let level = 3; level > 0; level--) {
-      const at = table + (Math.floor(pa / 2 ** (12 + 9 * level)) % 512) * 8;
-      const [lo] = h.core.readPhysical64(at);
-      if ((lo & 3) === 0) { const t = page(); h.core.writePhysical64(at, t | 3, 0); table = t; } else table = lo & ~0xFFF;
-    }
-    h.core.writePhysical64(table + (Math.floor(pa / 4096) % 512) * 8, pa | 3, 0);
-  }
-  h.write(IOMMU + 0x20, 4, root);
-  h.write(IOMMU + 0x18, 4, 0x40000000);
-  h.write(IOMMU + 0x18, 4, 0x80000000);
+  const t = new IommuTables(h, 3 << 3, TABLES);
+  t.identity(DMA_RAM_SOURCE, 2 * LENGTH);
+  t.enable();
   return h;
 }
 

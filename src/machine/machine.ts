@@ -42,7 +42,7 @@ const DEVICE_ERRORS: Record<number, [string, string]> = {
   [L.DEVICE_ERROR_BAR]: ["device", "a BAR size is not a power of two, is too small or too large, or a 64-bit BAR lacks its upper slot"],
   [L.DEVICE_ERROR_MSI]: ["device", "a capability (MSI, MSI-X, power management, PCI Express) has a bad offset, size or vector count, or two overlap"],
   [L.DEVICE_ERROR_LINK]: ["link", "link generation, width, max payload or max read request size is invalid"],
-  [L.DEVICE_ERROR_MODEL]: ["device", "unknown device model, or the device heap is full (MSI-X tables and model state)"],
+  [L.DEVICE_ERROR_MODEL]: ["device", "unknown device model, or the device heap (MSI-X tables and model state) or backing storage (namespace data after guest RAM) is full"],
   [L.DEVICE_ERROR_FULL]: ["address", "the machine already has the most PCI functions it can hold"],
 };
 

@@ -4,13 +4,12 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
 import { CoreHarness, EDU, L, pattern, readyEdu } from "../support/core-harness.js";
+import { IommuTables, IOMMU_R as R, IOMMU_W as W } from "../support/iommu-tables.js";
 
 const IOMMU = 0xFED90000;
 const MISS_NS = 250;
 const TABLES = 0x800000; // IOMMU tables from here (identity region the tests own)
 const SOURCE = (0 << 8) | (3 << 3); // edu at 00:03.0
-const R = 1n;
-const W = 2n;
 
 function withIommu(): CoreHarness {
   const h = readyEdu({ edit: (d) => { d.iommu = { iotlbEntries: 16, missLatencyNs: MISS_NS }; } });
@@ -26,47 +25,10 @@ function setReg(h: CoreHarness, offset: number, value: number | bigint, size = 4
   h.write(IOMMU + offset, size, value);
 }
 
-/** Builds IOMMU tables in RAM with a page allocator. */
-class Tables {
-  next = TABLES;
-  readonly root: number;
-  readonly slpt: number;
-  constructor(readonly h: CoreHarness, present = true) {
-    this.root = this.page();
-    const context = this.page();
-    this.slpt = this.page();
-    h.core.writePhysical64(this.root + ((SOURCE >> 8) << 4), (context | 1) >>> 0, 0);
-    if (present) {
-      // Context entry: present, translation type 0, second-level pointer; hi: address width 2 (48-bit), domain 1.
-      h.core.writePhysical64(context + ((SOURCE & 0xFF) << 4), (this.slpt | 1) >>> 0, 0);
-      h.core.writePhysical64(context + ((SOURCE & 0xFF) << 4) + 8, 2 | (1 << 8), 0);
-    }
-  }
-  page(): number {
-    const p = this.next;
-    this.next += 0x1000;
-    this.h.x.physFill(p, 0x1000, 0);
-    return p;
-  }
-  /** Maps IOVA page `iova` to `pa` with permissions (bit 0 read, bit 1 write). */
-  map(iova: number, pa: number, perms: bigint): void {
-    let table = this.slpt;
-    for (let level = 3; level > 0; level--) {
-      const at = table + Math.floor(iova / 2 ** (12 + 9 * level)) % 512 * 8;
-      const [lo] = this.h.core.readPhysical64(at);
-      if ((lo & 3) === 0) {
-        const next = this.page();
-        this.h.core.writePhysical64(at, (next | 3) >>> 0, 0);
-        table = next;
-      } else table = lo & ~0xFFF;
-    }
-    this.h.core.writePhysical64(table + (Math.floor(iova / 4096) % 512) * 8, (pa | Number(perms)) >>> 0, 0);
-  }
-  enable(): void {
-    setReg(this.h, 0x20, this.root);
-    setReg(this.h, 0x24, 0);
-    setReg(this.h, 0x18, 0x40000000);
-    setReg(this.h, 0x18, 0x80000000);
+/** Tables for the edu device, from TABLES up. */
+class Tables extends IommuTables {
+  constructor(h: CoreHarness, present = true) {
+    super(h, SOURCE, TABLES, present);
   }
 }
 
