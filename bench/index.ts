@@ -20,9 +20,10 @@ import { mmio } from "./mmio.js";
 import { ioctl } from "./ioctl.js";
 import { iommu } from "./iommu.js";
 import { scaling } from "./scaling.js";
+import { nvme } from "./nvme.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, mmio, ioctl];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl];
 
 interface Args {
   only: string[] | null;
