@@ -26,10 +26,15 @@ function checkTransfers(h: CoreHarness): void {
   if (!back.every((b, i) => b === data[i])) throw new Error("edu DMA did not round-trip the data");
 }
 
-async function direction(options: RunOptions, toRam: boolean): Promise<Row> {
+/**
+ * One row: 4 KiB edu transfers in one direction on machine `h`, against a bare 4 KiB
+ * memory.copy of the same bytes in the same instance. `label` says what is special about
+ * the machine (empty for the plain one).
+ */
+export async function dmaRow(options: RunOptions, toRam: boolean, h: CoreHarness, label: string): Promise<Row> {
   const transfers = Math.max(100, Math.round(100_000 * options.scale));
-  const h = defaultMachineWithEdu();
   checkTransfers(h);
+  const errorsBefore = h.counters().deviceErrors;
   const counter = toRam ? "dmaWriteBytes" : "dmaReadBytes";
   let simPs = 0;
   let simTransfers = 0;
@@ -61,9 +66,10 @@ async function direction(options: RunOptions, toRam: boolean): Promise<Row> {
     return { units: copies * LENGTH, ms: now() - t0 };
   };
   const samples = await compare(options.repeats, core, copy);
+  if (h.counters().deviceErrors !== errorsBefore) throw new Error("a DMA error happened during the benchmark");
   const simNsPerTransfer = simPs / 1000 / simTransfers;
   return row(
-    `edu DMA ${toRam ? "device→RAM" : "RAM→device"}, 4 KiB transfers run to completion`,
+    `edu DMA ${toRam ? "device→RAM" : "RAM→device"}${label}, 4 KiB transfers run to completion`,
     "bytes/s",
     `memory.copy of 4 KiB via physBlock (${toRam ? "scratch→RAM" : "RAM→scratch"})`,
     samples,
@@ -76,6 +82,6 @@ export const dma: Benchmark = {
   name: "dma",
   description: "edu DMA bytes per host second vs memory.copy in the same instance",
   async run(options) {
-    return [await direction(options, false), await direction(options, true)];
+    return [await dmaRow(options, false, defaultMachineWithEdu(), ""), await dmaRow(options, true, defaultMachineWithEdu(), "")];
   },
 };
