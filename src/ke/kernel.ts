@@ -16,7 +16,7 @@ import { BugCheck, DPC_WATCHDOG_VIOLATION, KMODE_EXCEPTION_NOT_HANDLED } from ".
 /** The clock interrupt interval the DPC watchdog counts in, ps (15.625 ms, Windows' default tick). */
 export const CLOCK_TICK_PS = 15_625_000_000;
 import { costTableInPs, type CostName, type CostTable } from "./costs.js";
-import { PASSIVE_LEVEL, type KIRQL } from "./irql.js";
+import { DISPATCH_LEVEL, PASSIVE_LEVEL, type KIRQL } from "./irql.js";
 import { NtStatusException, STATUS_ACCESS_VIOLATION, STATUS_UNHANDLED_EXCEPTION } from "./ntstatus.js";
 import type { KDPC } from "./dpc.js";
 import type { KINTERRUPT } from "./interrupt.js";
@@ -84,9 +84,19 @@ export class KPRCB {
 
   /** Sets the IRQL, where the local APIC reads it too. No rule checks: see KeRaiseIrql. */
   set irql(level: KIRQL) {
+    const old = this.irqlValue;
     this.irqlValue = level;
     this.core.setIrql(this.Number, level);
+    if (old < DISPATCH_LEVEL && level >= DISPATCH_LEVEL) {
+      this.dispatchSincePs = this.time;
+      this.onRaisedToDispatch?.();
+    }
   }
+
+  /** When the processor's IRQL last rose to DISPATCH_LEVEL or above, ps. */
+  dispatchSincePs = 0;
+  /** Called whenever the IRQL rises from below DISPATCH_LEVEL to or above it (the memory manager's trimming hooks here). */
+  onRaisedToDispatch: (() => void) | null = null;
 
   /** The attribution stack of whatever runs on this processor now. */
   get stack(): Attribution[] {
