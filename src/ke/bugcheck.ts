@@ -26,6 +26,8 @@ export const DRIVER_VERIFIER_DETECTED_VIOLATION = 0xC4;
 export const DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
 export const DRIVER_IRQL_NOT_LESS_OR_EQUAL = 0xD1;
 export const DRIVER_VERIFIER_DMA_VIOLATION = 0xE6;
+export const WORKER_THREAD_RETURNED_AT_BAD_IRQL = 0xE1;
+export const HARDWARE_INTERRUPT_STORM = 0xF2;
 export const DPC_WATCHDOG_VIOLATION = 0x133;
 
 /** What each code means (names and parameters as the WDK documents them). */
@@ -99,6 +101,16 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
     name: "DRIVER_VERIFIER_DMA_VIOLATION",
     meaning: "Driver Verifier's DMA verification detected a misuse of a DMA routine.",
     parameters: ["Type of violation", "Depends on the type", "Depends on the type", "Depends on the type"],
+  },
+  [WORKER_THREAD_RETURNED_AT_BAD_IRQL]: {
+    name: "WORKER_THREAD_RETURNED_AT_BAD_IRQL",
+    meaning: "A work item's routine returned to the worker thread at an IRQL above PASSIVE_LEVEL.",
+    parameters: ["Address of the worker routine", "IRQL at return", "Work item parameter", "Work item address"],
+  },
+  [HARDWARE_INTERRUPT_STORM]: {
+    name: "HARDWARE_INTERRUPT_STORM",
+    meaning: "A level-triggered interrupt kept firing: its ISR did not stop the device from interrupting.",
+    parameters: ["Address of the ISR", "ISR context", "Address of the interrupt object", "Times the interrupt fired back to back"],
   },
   [DPC_WATCHDOG_VIOLATION]: {
     name: "DPC_WATCHDOG_VIOLATION",

@@ -12,6 +12,7 @@ export const COST_NAMES = [
   "InterruptEoi", "DpcDispatch", "ContextSwitch", "SystemCall", "ExAllocatePoolWithTag", "ExFreePoolWithTag",
   "MmMapIoSpace", "MmGetPhysicalAddress", "MemoryAccess", "CopyPer64Bytes", "IoAllocateIrp", "IoFreeIrp",
   "IoCallDriver", "IoCompleteRequest", "IoCreateDevice", "ConfigAccess", "AllocateCommonBuffer",
+  "KeInitializeTimer", "KeSetTimer", "KeCancelTimer",
 ] as const;
 
 /** A cost's name. */

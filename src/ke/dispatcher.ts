@@ -91,8 +91,8 @@ function wake(k: Kernel, t: KTHREAD, status: NTSTATUS): void {
   k.scheduler.makeReady(t, k.cpu.time);
 }
 
-/** Satisfies waiters of `h` after it became signalled. */
-function signal(k: Kernel, h: DISPATCHER_HEADER): void {
+/** Satisfies waiters of `h` after it became signalled (events, timers). */
+export function signal(k: Kernel, h: DISPATCHER_HEADER): void {
   for (const block of [...h.WaitListHead]) {
     if (h.SignalState === 0) break;
     if (block.all) {

@@ -15,6 +15,11 @@ import { BugCheck, DPC_WATCHDOG_VIOLATION, KMODE_EXCEPTION_NOT_HANDLED } from ".
 
 /** The clock interrupt interval the DPC watchdog counts in, ps (15.625 ms, Windows' default tick). */
 export const CLOCK_TICK_PS = 15_625_000_000;
+
+/** A duration in the DPC watchdog's ticks (rounded up). */
+function watchdogTicks(ps: number): number {
+  return Math.ceil(ps / CLOCK_TICK_PS);
+}
 import { costTableInPs, type CostName, type CostTable } from "./costs.js";
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, type KIRQL } from "./irql.js";
 import { NtStatusException, STATUS_ACCESS_VIOLATION, STATUS_UNHANDLED_EXCEPTION } from "./ntstatus.js";
@@ -138,6 +143,10 @@ export class Kernel {
   readonly verifier: boolean;
   /** How long one DPC or ISR may run, ps (machine file: kernel.dpcWatchdogUs). */
   readonly watchdogAllotmentPs: number;
+  /** How long a processor may stay at DISPATCH_LEVEL or above at a stretch, ps (kernel.dpcWatchdogCumulativeUs). */
+  readonly cumulativeWatchdogPs: number;
+  /** The clock interrupt interval timers expire on, ps (kernel.clockTickUs; 0: exact). */
+  readonly clockTickPs: number;
   /** The processor executing now. */
   cpu: KPRCB;
   /** Set once the machine has bug checked; everything after rethrows it. */
@@ -160,6 +169,8 @@ export class Kernel {
     this.cost = costTableInPs(machine.description.kernel.costs, machine.description.cpu.kHz);
     this.verifier = machine.description.kernel.verifier;
     this.watchdogAllotmentPs = machine.description.kernel.dpcWatchdogUs * 1e6;
+    this.cumulativeWatchdogPs = machine.description.kernel.dpcWatchdogCumulativeUs * 1e6;
+    this.clockTickPs = machine.description.kernel.clockTickUs * 1e6;
     this.recorder.enabled = options.trace ?? false;
     this.x.traceEnable(this.recorder.enabled ? 1 : 0);
     this.recorder.nameTrack(TRACK_CPU, undefined, "CPUs");
@@ -231,6 +242,7 @@ export class Kernel {
   preemptionPoint(cpu: KPRCB): void {
     if (this.crashed) throw this.crashed;
     if (cpu.time > cpu.watchdogDeadlinePs) this.watchdogExpired(cpu);
+    if (cpu.irql >= DISPATCH_LEVEL && cpu.time - cpu.dispatchSincePs > this.cumulativeWatchdogPs) this.cumulativeWatchdogExpired(cpu);
     if (cpu.time >= this.core.nextEventPs) this.advanceCore(cpu.time);
     const v = this.core.highestPending(cpu.Number);
     if (v !== 0 && v >> 4 > cpu.irql) this.scheduler.dispatchInterrupts(cpu);
@@ -257,8 +269,12 @@ export class Kernel {
   }
 
   private watchdogExpired(cpu: KPRCB): never {
-    const ticks = (ps: number) => Math.ceil(ps / CLOCK_TICK_PS);
-    this.bugCheck(DPC_WATCHDOG_VIOLATION, 0, ticks(cpu.time - cpu.watchdogStartPs), ticks(this.watchdogAllotmentPs), 0);
+    this.bugCheck(DPC_WATCHDOG_VIOLATION, 0, watchdogTicks(cpu.time - cpu.watchdogStartPs), watchdogTicks(this.watchdogAllotmentPs), 0);
+  }
+
+  /** 0x133 with P1 1: the processor stayed at DISPATCH_LEVEL or above longer than the cumulative allotment. */
+  private cumulativeWatchdogExpired(cpu: KPRCB): never {
+    this.bugCheck(DPC_WATCHDOG_VIOLATION, 1, watchdogTicks(cpu.time - cpu.dispatchSincePs), watchdogTicks(this.cumulativeWatchdogPs), 0);
   }
 
   /** Runs device events up to `ps`, draining the trace ring as needed. */

@@ -1,51 +1,87 @@
 /**
  * Spin locks. Acquiring raises to DISPATCH_LEVEL and returns the old IRQL; releasing
  * restores it. A processor acquiring a lock it holds is 0x0F SPIN_LOCK_ALREADY_OWNED;
- * releasing a lock it does not hold is 0x10 SPIN_LOCK_NOT_OWNED.
+ * releasing a lock it does not hold is 0x10 SPIN_LOCK_NOT_OWNED. The ...AtDpcLevel forms
+ * need DISPATCH_LEVEL already; in-stack queued locks keep the old IRQL in the handle.
+ *
+ * Contention: processors run one after another on the host, so a lock is never found
+ * held at the moment another processor asks for it. What contention costs in simulated
+ * time is still charged: a lock remembers when its last holder took and released it, and
+ * a processor that asks for it inside that interval, on its own clock, spins until the
+ * release. A lock held by a processor that is not running is never released: the spin
+ * ends in the DPC watchdog, 0x133.
  */
-import { DPC_WATCHDOG_VIOLATION, SPIN_LOCK_ALREADY_OWNED, SPIN_LOCK_NOT_OWNED } from "./bugcheck.js";
+import { DPC_WATCHDOG_VIOLATION, IRQL_NOT_GREATER_OR_EQUAL, SPIN_LOCK_ALREADY_OWNED, SPIN_LOCK_NOT_OWNED } from "./bugcheck.js";
 import { DISPATCH_LEVEL, type KIRQL } from "./irql.js";
 import { KE, type Kernel } from "./kernel.js";
 import { lowerTo } from "./level.js";
 
-/** A spin lock: the owning processor, or -1. */
+/** A spin lock. */
 export class KSPIN_LOCK {
+  /** The owning processor, or -1. */
   owner = -1;
   /** Kernel-space address, for bug check parameters. */
   address = 0;
+  /** The last holder and when it held the lock, ps (for contention). */
+  lastHolder = -1;
+  acquiredAtPs = 0;
+  releasedAtPs = 0;
+  /** Time processors spent spinning on this lock, ps. */
+  spinPs = 0;
+}
+
+/** KLOCK_QUEUE_HANDLE: the in-stack queued lock's handle, holding the old IRQL. */
+export class KLOCK_QUEUE_HANDLE {
+  LockQueue: { Lock: KSPIN_LOCK | null } = { Lock: null };
+  OldIrql: KIRQL = 0;
 }
 
 /** KeInitializeSpinLock. */
 export function KeInitializeSpinLock(SpinLock: KSPIN_LOCK): void {
   SpinLock.owner = -1;
+  SpinLock.lastHolder = -1;
   SpinLock.address = KE().objectAddress(8);
 }
 
 function take(k: Kernel, lock: KSPIN_LOCK): void {
-  const cpu = k.cpu.Number;
-  if (lock.owner === cpu) k.bugCheck(SPIN_LOCK_ALREADY_OWNED, lock.address, 0, 0, 0);
-  if (lock.owner >= 0) {
-    // Held by a processor that is not running: the spin never ends, and the DPC
-    // watchdog ends it.
-    k.bugCheck(DPC_WATCHDOG_VIOLATION, 1, 0, 0, 0);
+  const cpu = k.cpu;
+  if (lock.owner === cpu.Number) k.bugCheck(SPIN_LOCK_ALREADY_OWNED, lock.address, 0, 0, 0);
+  // Held by a processor that is not running: the spin never ends, and the watchdog ends it.
+  if (lock.owner >= 0) k.bugCheck(DPC_WATCHDOG_VIOLATION, 1, 0, 0, 0);
+  if (lock.lastHolder >= 0 && lock.lastHolder !== cpu.Number && cpu.time >= lock.acquiredAtPs && cpu.time < lock.releasedAtPs) {
+    const spin = lock.releasedAtPs - cpu.time;
+    lock.spinPs += spin;
+    k.chargePs(spin);
   }
-  lock.owner = cpu;
+  lock.owner = cpu.Number;
+  lock.acquiredAtPs = cpu.time;
 }
 
 function give(k: Kernel, lock: KSPIN_LOCK): void {
   if (lock.owner !== k.cpu.Number) k.bugCheck(SPIN_LOCK_NOT_OWNED, lock.address, 0, 0, 0);
   lock.owner = -1;
+  lock.lastHolder = k.cpu.Number;
+  lock.releasedAtPs = k.cpu.time;
 }
 
-/** KeAcquireSpinLock: raises to DISPATCH_LEVEL, takes the lock, returns the old IRQL. */
+function raiseToDispatch(k: Kernel): KIRQL {
+  const old = k.cpu.irql;
+  if (old > DISPATCH_LEVEL) k.bugCheck(IRQL_NOT_GREATER_OR_EQUAL, old, DISPATCH_LEVEL, 0, 0);
+  k.cpu.irql = DISPATCH_LEVEL;
+  return old;
+}
+
+/** KeAcquireSpinLock: raises to DISPATCH_LEVEL, takes the lock (spinning if another processor holds it), returns the old IRQL. */
 export function KeAcquireSpinLock(SpinLock: KSPIN_LOCK): KIRQL {
   const k = KE();
-  const old = k.cpu.irql;
-  if (old < DISPATCH_LEVEL) k.cpu.irql = DISPATCH_LEVEL;
+  const old = raiseToDispatch(k);
   k.charge("KeAcquireSpinLock");
   take(k, SpinLock);
   return old;
 }
+
+/** KeAcquireSpinLockRaiseToDpc: the same as KeAcquireSpinLock. */
+export const KeAcquireSpinLockRaiseToDpc = KeAcquireSpinLock;
 
 /** KeReleaseSpinLock: releases the lock and returns to `NewIrql`. */
 export function KeReleaseSpinLock(SpinLock: KSPIN_LOCK, NewIrql: KIRQL): void {
@@ -67,4 +103,43 @@ export function KeReleaseSpinLockFromDpcLevel(SpinLock: KSPIN_LOCK): void {
   const k = KE();
   give(k, SpinLock);
   k.charge("KeReleaseSpinLock");
+}
+
+/**
+ * KeTryToAcquireSpinLockAtDpcLevel: takes the lock if no other processor holds it (on
+ * its clock: the last holder's interval counts as held) and returns TRUE; else FALSE.
+ */
+export function KeTryToAcquireSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK): boolean {
+  const k = KE();
+  k.charge("KeAcquireSpinLock");
+  const cpu = k.cpu;
+  if (SpinLock.owner === cpu.Number) k.bugCheck(SPIN_LOCK_ALREADY_OWNED, SpinLock.address, 0, 0, 0);
+  const busy = SpinLock.owner >= 0
+    || (SpinLock.lastHolder >= 0 && SpinLock.lastHolder !== cpu.Number && cpu.time >= SpinLock.acquiredAtPs && cpu.time < SpinLock.releasedAtPs);
+  if (busy) return false;
+  SpinLock.owner = cpu.Number;
+  SpinLock.acquiredAtPs = cpu.time;
+  return true;
+}
+
+/** KeAcquireInStackQueuedSpinLock: raises to DISPATCH_LEVEL, takes the lock; the old IRQL goes in the handle. */
+export function KeAcquireInStackQueuedSpinLock(SpinLock: KSPIN_LOCK, LockHandle: KLOCK_QUEUE_HANDLE): void {
+  LockHandle.LockQueue.Lock = SpinLock;
+  LockHandle.OldIrql = KeAcquireSpinLock(SpinLock);
+}
+
+/** KeReleaseInStackQueuedSpinLock: releases the handle's lock and returns to its old IRQL. */
+export function KeReleaseInStackQueuedSpinLock(LockHandle: KLOCK_QUEUE_HANDLE): void {
+  KeReleaseSpinLock(LockHandle.LockQueue.Lock!, LockHandle.OldIrql);
+}
+
+/** KeAcquireInStackQueuedSpinLockAtDpcLevel: takes the lock at DISPATCH_LEVEL; the IRQL stays. */
+export function KeAcquireInStackQueuedSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK, LockHandle: KLOCK_QUEUE_HANDLE): void {
+  LockHandle.LockQueue.Lock = SpinLock;
+  KeAcquireSpinLockAtDpcLevel(SpinLock);
+}
+
+/** KeReleaseInStackQueuedSpinLockFromDpcLevel. */
+export function KeReleaseInStackQueuedSpinLockFromDpcLevel(LockHandle: KLOCK_QUEUE_HANDLE): void {
+  KeReleaseSpinLockFromDpcLevel(LockHandle.LockQueue.Lock!);
 }

@@ -115,7 +115,16 @@ export interface MachineDescription {
   /** The IOMMU, if the machine has one: IOTLB entries and the cost of an IOTLB miss (ns). */
   iommu: { iotlbEntries: number; missLatencyNs: number } | null;
   slots: SlotDescription[];
-  kernel: { verifier: boolean; dpcWatchdogUs: number; costs: Record<string, number> };
+  kernel: {
+    verifier: boolean;
+    /** Longest one DPC or ISR may run, us. */
+    dpcWatchdogUs: number;
+    /** Longest a processor may stay at DISPATCH_LEVEL or above at a stretch, us. */
+    dpcWatchdogCumulativeUs: number;
+    /** Clock interrupt interval timers expire on, us (0: exact). */
+    clockTickUs: number;
+    costs: Record<string, number>;
+  };
 }
 
 const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
@@ -370,7 +379,13 @@ export function loadMachine(nameOrPath: string): MachineDescription {
     postedWriteCredits: doc.pci.postedWriteCredits ?? 16,
     iommu: doc.iommu ? { iotlbEntries: doc.iommu.iotlbEntries ?? 64, missLatencyNs: doc.iommu.missLatencyNs ?? 250 } : null,
     slots,
-    kernel: { verifier: doc.kernel?.verifier ?? true, dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000, costs },
+    kernel: {
+      verifier: doc.kernel?.verifier ?? true,
+      dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000,
+      dpcWatchdogCumulativeUs: doc.kernel?.dpcWatchdogCumulativeUs ?? 1000000,
+      clockTickUs: doc.kernel?.clockTickUs ?? 0,
+      costs,
+    },
   };
 }
 
