@@ -34,6 +34,13 @@ export function KeGetCurrentIrql(): KIRQL {
  */
 export function KeRaiseIrql(NewIrql: KIRQL): KIRQL {
   const k = KE();
+  const old = raiseTo(k, NewIrql);
+  k.charge("KeRaiseIrql");
+  return old;
+}
+
+/** Raises the executing processor to `NewIrql` with KeRaiseIrql's rule check; returns the old IRQL. */
+export function raiseTo(k: Kernel, NewIrql: KIRQL): KIRQL {
   const cpu = k.cpu;
   const old = cpu.irql;
   if (!Number.isInteger(NewIrql) || NewIrql < old || NewIrql > HIGH_LEVEL) {
@@ -41,7 +48,6 @@ export function KeRaiseIrql(NewIrql: KIRQL): KIRQL {
     k.bugCheck(IRQL_NOT_GREATER_OR_EQUAL, old, NewIrql, 0, 0);
   }
   cpu.irql = NewIrql;
-  k.charge("KeRaiseIrql");
   return old;
 }
 

@@ -11,10 +11,10 @@
  * release. A lock held by a processor that is not running is never released: the spin
  * ends in the DPC watchdog, 0x133.
  */
-import { DPC_WATCHDOG_VIOLATION, IRQL_NOT_GREATER_OR_EQUAL, SPIN_LOCK_ALREADY_OWNED, SPIN_LOCK_NOT_OWNED } from "./bugcheck.js";
+import { DPC_WATCHDOG_VIOLATION, SPIN_LOCK_ALREADY_OWNED, SPIN_LOCK_NOT_OWNED } from "./bugcheck.js";
 import { DISPATCH_LEVEL, type KIRQL } from "./irql.js";
 import { KE, type Kernel } from "./kernel.js";
-import { lowerTo } from "./level.js";
+import { lowerTo, raiseTo } from "./level.js";
 
 /** A spin lock. */
 export class KSPIN_LOCK {
@@ -64,17 +64,10 @@ function give(k: Kernel, lock: KSPIN_LOCK): void {
   lock.releasedAtPs = k.cpu.time;
 }
 
-function raiseToDispatch(k: Kernel): KIRQL {
-  const old = k.cpu.irql;
-  if (old > DISPATCH_LEVEL) k.bugCheck(IRQL_NOT_GREATER_OR_EQUAL, old, DISPATCH_LEVEL, 0, 0);
-  k.cpu.irql = DISPATCH_LEVEL;
-  return old;
-}
-
 /** KeAcquireSpinLock: raises to DISPATCH_LEVEL, takes the lock (spinning if another processor holds it), returns the old IRQL. */
 export function KeAcquireSpinLock(SpinLock: KSPIN_LOCK): KIRQL {
   const k = KE();
-  const old = raiseToDispatch(k);
+  const old = raiseTo(k, DISPATCH_LEVEL);
   k.charge("KeAcquireSpinLock");
   take(k, SpinLock);
   return old;
