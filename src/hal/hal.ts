@@ -13,7 +13,28 @@ export class Hal {
   nextVector = 0x51;
   nextProcessor = 0;
 
+  /** Vectors given to I/O APIC inputs (a shared line has one vector): GSI to vector and processor. */
+  private readonly lineVectors = new Map<number, { vector: number; processor: number }>();
+  /** Virtual address of the I/O APIC's registers once mapped. */
+  ioApicVa = 0;
+
   constructor(readonly k: Kernel, readonly platform: PlatformInfo) {}
+
+  /** The vector and processor of I/O APIC input `gsi` (allocated once, shared by every device on the line). */
+  lineVector(gsi: number): { vector: number; processor: number } {
+    let v = this.lineVectors.get(gsi);
+    if (!v) {
+      v = this.allocateVector();
+      this.lineVectors.set(gsi, v);
+    }
+    return v;
+  }
+
+  /** The I/O APIC input a vector was given to, or -1. */
+  gsiOfVector(vector: number): number {
+    for (const [gsi, v] of this.lineVectors) if (v.vector === vector) return gsi;
+    return -1;
+  }
 
   /** Hands out an interrupt vector (IRQL = vector >> 4) and a target processor. */
   allocateVector(): { vector: number; processor: number } {

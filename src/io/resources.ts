@@ -76,4 +76,6 @@ export interface AssignedResources {
   translated: CM_RESOURCE_LIST;
   /** Message address and data per message, for IO_INTERRUPT_MESSAGE_INFO. */
   messages: { address: number; data: number; vector: number; irql: number; processor: number }[];
+  /** Line-based interrupts: the I/O APIC input, and the vector, IRQL and processor it was given. */
+  lines: { gsi: number; vector: number; irql: number; processor: number }[];
 }

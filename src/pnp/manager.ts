@@ -175,7 +175,7 @@ export class PnpManager {
     node.ServiceName = fn.service;
     node.State = PNP_DEVNODE_STATE.DeviceNodeDriversAdded;
 
-    const resources = await this.assignResources(pdo);
+    const resources = await this.assignResources(pdo, fn.msiSupported ?? true);
     pdo.resources = resources;
     node.resources = resources;
     node.State = PNP_DEVNODE_STATE.DeviceNodeResourcesAssigned;
@@ -213,14 +213,29 @@ export class PnpManager {
    * translation: memory as is; each message interrupt gets a vector and a target
    * processor from the HAL, with the message address and data that select them.
    */
-  private async assignResources(pdo: DEVICE_OBJECT): Promise<AssignedResources> {
+  private async assignResources(pdo: DEVICE_OBJECT, msiSupported: boolean): Promise<AssignedResources> {
     const irp = await this.sendPnp(pdo, IRP_MN_QUERY_RESOURCES);
-    const raw: CM_RESOURCE_LIST = NT_SUCCESS(irp.IoStatus.Status) && irp.IoStatus.Information ? irp.IoStatus.Information : resourceList(0, []);
+    const offered: CM_RESOURCE_LIST = NT_SUCCESS(irp.IoStatus.Status) && irp.IoStatus.Information ? irp.IoStatus.Information : resourceList(0, []);
+    // A device offers message and line interrupts; it gets messages when its driver handles them.
+    const all = offered.List[0]?.PartialResourceList.PartialDescriptors ?? [];
+    const isMessage = (d: CM_PARTIAL_RESOURCE_DESCRIPTOR) => d.Type === CmResourceTypeInterrupt && (d.Flags & CM_RESOURCE_INTERRUPT_MESSAGE) !== 0;
+    const useMessages = msiSupported && all.some(isMessage);
+    const chosen = all.filter((d) => d.Type !== CmResourceTypeInterrupt || isMessage(d) === useMessages);
+    const raw = resourceList(offered.List[0]?.BusNumber ?? 0, chosen);
     const hal = HAL(this.k);
     const messages: AssignedResources["messages"] = [];
+    const lines: AssignedResources["lines"] = [];
     const translated: CM_PARTIAL_RESOURCE_DESCRIPTOR[] = [];
-    for (const d of raw.List[0]?.PartialResourceList.PartialDescriptors ?? []) {
-      if (d.Type !== CmResourceTypeInterrupt || (d.Flags & CM_RESOURCE_INTERRUPT_MESSAGE) === 0 || !d.u.MessageInterrupt) {
+    for (const d of chosen) {
+      if (d.Type === CmResourceTypeInterrupt && !isMessage(d) && d.u.Interrupt) {
+        // A line: the raw level is the I/O APIC input; its vector is shared by every device on it.
+        const gsi = d.u.Interrupt.Level;
+        const { vector, processor } = hal.lineVector(gsi);
+        lines.push({ gsi, vector, irql: vector >> 4, processor });
+        translated.push({ ...d, u: { Interrupt: { Level: vector >> 4, Vector: vector, Affinity: 2 ** processor } } });
+        continue;
+      }
+      if (!isMessage(d) || !d.u.MessageInterrupt) {
         translated.push({ ...d, u: { ...d.u } });
         continue;
       }
@@ -239,7 +254,7 @@ export class PnpManager {
         u: { MessageInterrupt: { Raw: { ...d.u.MessageInterrupt.Raw }, Translated: { Level: first.vector >> 4, Vector: first.vector, Affinity: 2 ** first.processor } } },
       });
     }
-    return { raw, translated: resourceList(raw.List[0]?.BusNumber ?? 0, translated), messages };
+    return { raw, translated: resourceList(raw.List[0]?.BusNumber ?? 0, translated), messages, lines };
   }
 }
 

@@ -17,6 +17,8 @@ export interface DriverPackage {
   ids: string[];
   role: DriverRole;
   module: DriverModule;
+  /** The driver handles message-signalled interrupts (an INF's MSISupported); default true. Without it the device gets its line interrupt. */
+  msiSupported?: boolean;
 }
 
 /** The driver store: packages by ID, as the PnP manager searches them. */

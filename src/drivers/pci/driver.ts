@@ -13,7 +13,8 @@ import {
 import { IoCallDriver, IoCompleteRequest, IoGetCurrentIrpStackLocation, IoSkipCurrentIrpStackLocation, IO_NO_INCREMENT, IRP_MJ_PNP, IRP_MJ_POWER, type IRP } from "../../io/irp.js";
 import { IoForwardIrpSynchronously } from "../../io/forward.js";
 import {
-  CmResourceShareDeviceExclusive, CmResourceTypeInterrupt, CmResourceTypeMemory, CM_RESOURCE_INTERRUPT_LATCHED, CM_RESOURCE_INTERRUPT_MESSAGE,
+  CmResourceShareDeviceExclusive, CmResourceShareShared, CmResourceTypeInterrupt, CmResourceTypeMemory, CM_RESOURCE_INTERRUPT_LATCHED,
+  CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE, CM_RESOURCE_INTERRUPT_MESSAGE,
   CM_RESOURCE_MEMORY_PREFETCHABLE, CM_RESOURCE_MEMORY_READ_WRITE, resourceList, type CM_PARTIAL_RESOURCE_DESCRIPTOR,
 } from "../../io/resources.js";
 import { NT_SUCCESS, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "../../ke/ntstatus.js";
@@ -152,6 +153,16 @@ function pdoResources(pdo: PciPdoExtension): ReturnType<typeof resourceList> {
     Flags: b.prefetchable ? CM_RESOURCE_MEMORY_PREFETCHABLE : CM_RESOURCE_MEMORY_READ_WRITE,
     u: { Memory: { Start: b.base, Length: b.size } },
   }));
+  // The INTx pin, if any, at the I/O APIC input the firmware's routing table names.
+  const route = HAL().platform.intxRoutes.find((r) => r.bus === pdo.bus && r.device === pdo.device && r.function === pdo.fn);
+  if (route) {
+    list.push({
+      Type: CmResourceTypeInterrupt,
+      ShareDisposition: CmResourceShareShared,
+      Flags: CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE,
+      u: { Interrupt: { Level: route.gsi, Vector: route.gsi, Affinity: 0xFFFFFFFF } },
+    });
+  }
   if (pdo.msiMessages > 0) {
     list.push({
       Type: CmResourceTypeInterrupt,
@@ -180,6 +191,9 @@ function startFunction(device: DEVICE_OBJECT): NTSTATUS {
     const mme = Math.log2(messages.length);
     writeConfig(bus, dev, fn, cap + 2, 2, (control & ~0x70) | (mme << 4) | C.PCI_MSI_ENABLE);
     command |= C.PCI_DISABLE_LEVEL_INTERRUPT;
+  } else {
+    // Line-based: INTx stays enabled.
+    command &= ~C.PCI_DISABLE_LEVEL_INTERRUPT;
   }
   writeConfig(bus, dev, fn, C.PCI_COMMAND, 2, command);
   pdo.started = true;
