@@ -15,7 +15,10 @@ export { KeGetCurrentIrql, KeRaiseIrql, KeLowerIrql } from "./ke/level.js";
 export * from "./ke/spinlock.js";
 export * from "./ke/dpc.js";
 export * from "./ke/dispatcher.js";
-export { KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock } from "./ke/interrupt.js";
+export {
+  KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock, INTERRUPT_STORM_COUNT,
+  type PKSERVICE_ROUTINE, type PKMESSAGE_SERVICE_ROUTINE, type PKSYNCHRONIZE_ROUTINE,
+} from "./ke/interrupt.js";
 export { KeGetCurrentThread } from "./ke/scheduler.js";
 
 export * from "./mm/memory.js";

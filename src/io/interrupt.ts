@@ -1,28 +1,36 @@
 /**
- * Connecting interrupts: IoConnectInterruptEx with CONNECT_MESSAGE_BASED creates one
+ * Connecting interrupts. IoConnectInterruptEx with CONNECT_MESSAGE_BASED creates one
  * interrupt object per message the PnP manager assigned to the device, and reports each
  * message's address, data, vector, IRQL and target processors in
- * IO_INTERRUPT_MESSAGE_INFO. Line-based connection, and the fallback to it, needs the
- * interrupt controller's INTx routing, which this machine does not model yet: such a
- * request returns STATUS_NOT_SUPPORTED.
+ * IO_INTERRUPT_MESSAGE_INFO; a device that got a line interrupt instead is connected to
+ * FallBackServiceRoutine, and Version comes back CONNECT_LINE_BASED. CONNECT_LINE_BASED
+ * connects the device's line; CONNECT_FULLY_SPECIFIED and IoConnectInterrupt take the
+ * translated vector, IRQL and affinity from the caller. Line interrupts are
+ * level-sensitive and shareable: objects on one vector are called in connection order
+ * until one returns TRUE. The first connection to a line programs its I/O APIC entry and
+ * the last disconnection masks it.
  */
-import { KE } from "../ke/kernel.js";
-import { KINTERRUPT, connectInterruptObject, disconnectInterruptObject, type PKMESSAGE_SERVICE_ROUTINE, type PKSERVICE_ROUTINE } from "../ke/interrupt.js";
+import { KE, type Kernel } from "../ke/kernel.js";
+import {
+  KINTERRUPT, KINTERRUPT_MODE, connectInterruptObject, connectedTo, disconnectInterruptObject,
+  type PKMESSAGE_SERVICE_ROUTINE, type PKSERVICE_ROUTINE,
+} from "../ke/interrupt.js";
 import type { KSPIN_LOCK } from "../ke/spinlock.js";
-import { STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import {
+  STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_INVALID_PARAMETER_1, STATUS_INVALID_PARAMETER_10, STATUS_NOT_FOUND,
+  STATUS_SUCCESS, type NTSTATUS,
+} from "../ke/ntstatus.js";
 import type { KIRQL } from "../ke/irql.js";
+import { HAL } from "../hal/hal.js";
+import { disableLine, enableLine } from "../hal/ioapic.js";
 import type { DEVICE_OBJECT } from "./objects.js";
+
+export { KINTERRUPT_MODE };
 
 export const CONNECT_FULLY_SPECIFIED = 1;
 export const CONNECT_LINE_BASED = 2;
 export const CONNECT_MESSAGE_BASED = 3;
 export const CONNECT_FULLY_SPECIFIED_GROUP = 4;
-
-/** KINTERRUPT_MODE. */
-export enum KINTERRUPT_MODE {
-  LevelSensitive = 0,
-  Latched = 1,
-}
 
 /** One message's details. */
 export interface IO_INTERRUPT_MESSAGE_INFO_ENTRY {
@@ -43,37 +51,167 @@ export interface IO_INTERRUPT_MESSAGE_INFO {
   MessageInfo: IO_INTERRUPT_MESSAGE_INFO_ENTRY[];
 }
 
-/** IO_CONNECT_INTERRUPT_PARAMETERS (the message-based and line-based members). */
-export interface IO_CONNECT_INTERRUPT_PARAMETERS {
-  /** In: CONNECT_MESSAGE_BASED or CONNECT_LINE_BASED. Out: the kind actually connected. */
-  Version: number;
-  MessageBased?: {
-    PhysicalDeviceObject: DEVICE_OBJECT;
-    /** Out: the message table. */
-    ConnectionContext: { InterruptMessageTable: IO_INTERRUPT_MESSAGE_INFO | null; InterruptObject: KINTERRUPT | null };
-    MessageServiceRoutine: PKMESSAGE_SERVICE_ROUTINE;
-    ServiceContext: unknown;
-    SpinLock: KSPIN_LOCK | null;
-    SynchronizeIrql: KIRQL;
-    FloatingSave: boolean;
-    FallBackServiceRoutine: PKSERVICE_ROUTINE | null;
-  };
+/** The ConnectionContext union: the message table (message-based) or the interrupt object (line-based, fully specified). */
+export interface IO_CONNECTION_CONTEXT {
+  InterruptMessageTable: IO_INTERRUPT_MESSAGE_INFO | null;
+  InterruptObject: KINTERRUPT | null;
 }
 
-/** Connects a driver's interrupt routine(s); see the file comment. */
-export function IoConnectInterruptEx(Parameters: IO_CONNECT_INTERRUPT_PARAMETERS): NTSTATUS {
+/** IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS. */
+export interface IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS {
+  PhysicalDeviceObject: DEVICE_OBJECT;
+  /** Out: the interrupt object. */
+  InterruptObject: KINTERRUPT | null;
+  ServiceRoutine: PKSERVICE_ROUTINE;
+  ServiceContext: unknown;
+  SpinLock: KSPIN_LOCK | null;
+  SynchronizeIrql: KIRQL;
+  FloatingSave: boolean;
+  ShareVector: boolean;
+  /** Translated vector. */
+  Vector: number;
+  Irql: KIRQL;
+  InterruptMode: KINTERRUPT_MODE;
+  /** Processors, bit per processor number. */
+  ProcessorEnableMask: number;
+}
+
+/** IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS. */
+export interface IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS {
+  PhysicalDeviceObject: DEVICE_OBJECT;
+  /** Out: the interrupt object. */
+  InterruptObject: KINTERRUPT | null;
+  ServiceRoutine: PKSERVICE_ROUTINE;
+  ServiceContext: unknown;
+  SpinLock: KSPIN_LOCK | null;
+  SynchronizeIrql: KIRQL;
+  FloatingSave: boolean;
+}
+
+/** IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS. */
+export interface IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS {
+  PhysicalDeviceObject: DEVICE_OBJECT;
+  /** Out: the message table, or the line's interrupt object after a fallback. */
+  ConnectionContext: IO_CONNECTION_CONTEXT;
+  MessageServiceRoutine: PKMESSAGE_SERVICE_ROUTINE;
+  ServiceContext: unknown;
+  SpinLock: KSPIN_LOCK | null;
+  SynchronizeIrql: KIRQL;
+  FloatingSave: boolean;
+  FallBackServiceRoutine: PKSERVICE_ROUTINE | null;
+}
+
+/** IO_CONNECT_INTERRUPT_PARAMETERS: Version selects the member in use. */
+export interface IO_CONNECT_INTERRUPT_PARAMETERS {
+  /** In: CONNECT_FULLY_SPECIFIED, CONNECT_LINE_BASED or CONNECT_MESSAGE_BASED. Out: the kind actually connected. */
+  Version: number;
+  FullySpecified?: IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS;
+  LineBased?: IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS;
+  MessageBased?: IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS;
+}
+
+/** What connecting one interrupt object needs. */
+interface ObjectSpec {
+  ServiceRoutine: PKSERVICE_ROUTINE;
+  ServiceContext: unknown;
+  SpinLock: KSPIN_LOCK | null;
+  Vector: number;
+  Irql: KIRQL;
+  SynchronizeIrql: KIRQL;
+  InterruptMode: KINTERRUPT_MODE;
+  ShareVector: boolean;
+  ProcessorEnableMask: number;
+}
+
+/** Processor numbers in `mask` that exist. */
+function processorsIn(k: Kernel, mask: number): number[] {
+  return k.processors.map((p) => p.Number).filter((n) => Math.floor(mask / 2 ** n) % 2 === 1);
+}
+
+/**
+ * Creates and connects one interrupt object (KeInitializeInterrupt + KeConnectInterrupt):
+ * fails with STATUS_INVALID_PARAMETER when the vector is taken by an object that does not
+ * share, or in another mode; the first object on an I/O APIC line unmasks it.
+ */
+function connectObject(spec: ObjectSpec): { status: NTSTATUS; InterruptObject: KINTERRUPT | null } {
   const k = KE();
-  if (Parameters.Version !== CONNECT_MESSAGE_BASED || !Parameters.MessageBased) return STATUS_NOT_SUPPORTED;
-  const p = Parameters.MessageBased;
-  const resources = p.PhysicalDeviceObject?.resources;
-  if (!resources) return STATUS_INVALID_PARAMETER;
-  if (resources.messages.length === 0) return STATUS_NOT_SUPPORTED;
+  const processors = processorsIn(k, spec.ProcessorEnableMask);
+  if (processors.length === 0 || spec.SynchronizeIrql < spec.Irql) return { status: STATUS_INVALID_PARAMETER, InterruptObject: null };
+  const others = processors.flatMap((n) => connectedTo(k, n, spec.Vector));
+  if (others.some((o) => !spec.ShareVector || !o.ShareVector || o.Mode !== spec.InterruptMode)) {
+    return { status: STATUS_INVALID_PARAMETER, InterruptObject: null };
+  }
+  const i = new KINTERRUPT();
+  i.ServiceRoutine = spec.ServiceRoutine;
+  i.ServiceContext = spec.ServiceContext;
+  if (spec.SpinLock) i.ActualLock = spec.SpinLock;
+  i.Vector = spec.Vector;
+  i.Irql = spec.Irql;
+  i.SynchronizeIrql = spec.SynchronizeIrql;
+  i.Mode = spec.InterruptMode;
+  i.ShareVector = spec.ShareVector;
+  i.Processors = processors;
+  i.owner = k.attribution().driver;
+  connectInterruptObject(k, i);
+  const hal = HAL(k);
+  const gsi = hal.gsiOfVector(spec.Vector);
+  if (gsi >= 0 && others.length === 0) {
+    const target = hal.lineVector(gsi).processor;
+    const processor = processors.includes(target) ? target : processors[0];
+    enableLine(gsi, spec.Vector, hal.platform.processors[processor]?.apicId ?? processor);
+  }
+  return { status: STATUS_SUCCESS, InterruptObject: i };
+}
+
+/** Disconnects one interrupt object; the last object on an I/O APIC line masks it. */
+function disconnectObject(i: KINTERRUPT): void {
+  const k = KE();
+  if (!i.Connected) return;
+  disconnectInterruptObject(k, i);
+  const gsi = HAL(k).gsiOfVector(i.Vector);
+  if (gsi >= 0 && k.processors.every((p) => connectedTo(k, p.Number, i.Vector).length === 0)) disableLine(gsi);
+}
+
+/**
+ * IoConnectInterrupt: connects ServiceRoutine to a translated vector on the processors
+ * in ProcessorEnableMask. Returns the status and the interrupt object.
+ */
+export function IoConnectInterrupt(
+  ServiceRoutine: PKSERVICE_ROUTINE, ServiceContext: unknown, SpinLock: KSPIN_LOCK | null, Vector: number, Irql: KIRQL,
+  SynchronizeIrql: KIRQL, InterruptMode: KINTERRUPT_MODE, ShareVector: boolean, ProcessorEnableMask: number, _FloatingSave: boolean,
+): { status: NTSTATUS; InterruptObject: KINTERRUPT | null } {
+  return connectObject({ ServiceRoutine, ServiceContext, SpinLock, Vector, Irql, SynchronizeIrql, InterruptMode, ShareVector, ProcessorEnableMask });
+}
+
+/** IoDisconnectInterrupt: disconnects an object IoConnectInterrupt connected. */
+export function IoDisconnectInterrupt(InterruptObject: KINTERRUPT): void {
+  disconnectObject(InterruptObject);
+}
+
+/** Connects the device's line interrupt to `routine` (CONNECT_LINE_BASED and the message-based fallback). */
+function connectLine(
+  pdo: DEVICE_OBJECT, routine: PKSERVICE_ROUTINE, context: unknown, lock: KSPIN_LOCK | null, synchronizeIrql: KIRQL,
+): { status: NTSTATUS; InterruptObject: KINTERRUPT | null } {
+  const line = pdo.resources?.lines[0];
+  if (!line) return { status: STATUS_NOT_FOUND, InterruptObject: null };
+  return connectObject({
+    ServiceRoutine: routine, ServiceContext: context, SpinLock: lock, Vector: line.vector, Irql: line.irql,
+    SynchronizeIrql: Math.max(synchronizeIrql, line.irql), InterruptMode: KINTERRUPT_MODE.LevelSensitive, ShareVector: true,
+    ProcessorEnableMask: 2 ** line.processor,
+  });
+}
+
+/** Connects one object per assigned message and fills the message table. */
+function connectMessages(p: IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS): NTSTATUS {
+  const k = KE();
+  const messages = p.PhysicalDeviceObject.resources!.messages;
   const owner = k.attribution().driver;
-  const unified = Math.max(p.SynchronizeIrql, ...resources.messages.map((m) => m.irql));
-  const entries: IO_INTERRUPT_MESSAGE_INFO_ENTRY[] = resources.messages.map((m, index) => {
+  const unified = Math.max(p.SynchronizeIrql, ...messages.map((m) => m.irql));
+  const entries: IO_INTERRUPT_MESSAGE_INFO_ENTRY[] = messages.map((m, index) => {
     const i = new KINTERRUPT();
     i.MessageServiceRoutine = p.MessageServiceRoutine;
     i.ServiceContext = p.ServiceContext;
+    if (p.SpinLock) i.ActualLock = p.SpinLock;
     i.MessageIndex = index;
     i.Vector = m.vector;
     i.Irql = m.irql;
@@ -91,16 +229,58 @@ export function IoConnectInterruptEx(Parameters: IO_CONNECT_INTERRUPT_PARAMETERS
   return STATUS_SUCCESS;
 }
 
-/** IO_DISCONNECT_INTERRUPT_PARAMETERS. */
+/** Connects a driver's interrupt routine(s); see the file comment. */
+export function IoConnectInterruptEx(Parameters: IO_CONNECT_INTERRUPT_PARAMETERS): NTSTATUS {
+  switch (Parameters.Version) {
+    case CONNECT_FULLY_SPECIFIED: {
+      const p = Parameters.FullySpecified;
+      if (!p) return STATUS_INVALID_PARAMETER;
+      if (processorsIn(KE(), p.ProcessorEnableMask).length === 0) return STATUS_INVALID_PARAMETER_10;
+      const r = connectObject({ ...p });
+      p.InterruptObject = r.InterruptObject;
+      return r.status;
+    }
+    case CONNECT_LINE_BASED: {
+      const p = Parameters.LineBased;
+      if (!p?.PhysicalDeviceObject?.resources) return STATUS_INVALID_PARAMETER;
+      if (p.PhysicalDeviceObject.resources.messages.length > 0) return STATUS_INVALID_DEVICE_REQUEST;
+      const r = connectLine(p.PhysicalDeviceObject, p.ServiceRoutine, p.ServiceContext, p.SpinLock, p.SynchronizeIrql);
+      p.InterruptObject = r.InterruptObject;
+      return r.status;
+    }
+    case CONNECT_MESSAGE_BASED: {
+      const p = Parameters.MessageBased;
+      if (!p?.PhysicalDeviceObject?.resources) return STATUS_INVALID_PARAMETER;
+      if (p.PhysicalDeviceObject.resources.messages.length > 0) return connectMessages(p);
+      if (!p.FallBackServiceRoutine) return STATUS_NOT_FOUND;
+      const r = connectLine(p.PhysicalDeviceObject, p.FallBackServiceRoutine, p.ServiceContext, p.SpinLock, p.SynchronizeIrql);
+      if (r.status === STATUS_SUCCESS) {
+        Parameters.Version = CONNECT_LINE_BASED;
+        p.ConnectionContext.InterruptMessageTable = null;
+        p.ConnectionContext.InterruptObject = r.InterruptObject;
+      }
+      return r.status;
+    }
+    default:
+      return STATUS_INVALID_PARAMETER_1;
+  }
+}
+
+/** IO_DISCONNECT_INTERRUPT_PARAMETERS: Version is what IoConnectInterruptEx returned in its Version. */
 export interface IO_DISCONNECT_INTERRUPT_PARAMETERS {
   Version: number;
-  ConnectionContext: { InterruptMessageTable: IO_INTERRUPT_MESSAGE_INFO | null; InterruptObject: KINTERRUPT | null };
+  ConnectionContext: IO_CONNECTION_CONTEXT;
 }
 
 /** IoDisconnectInterruptEx: disconnects what IoConnectInterruptEx connected. */
 export function IoDisconnectInterruptEx(Parameters: IO_DISCONNECT_INTERRUPT_PARAMETERS): void {
   const k = KE();
-  const table = Parameters.ConnectionContext.InterruptMessageTable;
-  for (const e of table?.MessageInfo ?? []) disconnectInterruptObject(k, e.InterruptObject);
-  Parameters.ConnectionContext.InterruptMessageTable = null;
+  const c = Parameters.ConnectionContext;
+  if (Parameters.Version === CONNECT_MESSAGE_BASED) {
+    for (const e of c.InterruptMessageTable?.MessageInfo ?? []) disconnectInterruptObject(k, e.InterruptObject);
+  } else if (c.InterruptObject) {
+    disconnectObject(c.InterruptObject);
+  }
+  c.InterruptMessageTable = null;
+  c.InterruptObject = null;
 }

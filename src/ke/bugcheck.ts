@@ -110,7 +110,7 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
   [HARDWARE_INTERRUPT_STORM]: {
     name: "HARDWARE_INTERRUPT_STORM",
     meaning: "A level-triggered interrupt kept firing: its ISR did not stop the device from interrupting.",
-    parameters: ["Address of the ISR", "ISR context", "Address of the interrupt object", "Times the interrupt fired back to back"],
+    parameters: ["Address of the ISR (or first ISR in the chain)", "ISR context value", "Address of the interrupt object", "1 if the ISR is not chained, 2 if it is chained"],
   },
   [DPC_WATCHDOG_VIOLATION]: {
     name: "DPC_WATCHDOG_VIOLATION",

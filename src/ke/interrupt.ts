@@ -3,12 +3,24 @@
  * its IRQL is accepted, the processor raises to the vector's IRQL (vector >> 4), and
  * each interrupt object connected to the vector is called, holding its spin lock, until
  * one claims the interrupt; then EOI and back to the interrupted IRQL, where DPCs run.
+ * A level-triggered vector that is pending again at its EOI, INTERRUPT_STORM_COUNT
+ * times in a row, is an interrupt storm: bug check 0xF2 HARDWARE_INTERRUPT_STORM.
  */
 import { TRACK_CPU } from "../trace/recorder.js";
 import { KE, type Kernel, type KPRCB } from "./kernel.js";
 import { lowerTo } from "./level.js";
 import type { KIRQL } from "./irql.js";
 import { KSPIN_LOCK } from "./spinlock.js";
+import { HARDWARE_INTERRUPT_STORM } from "./bugcheck.js";
+
+/** Back-to-back deliveries of a level-triggered vector, each pending again at its EOI, that make a storm. */
+export const INTERRUPT_STORM_COUNT = 1000;
+
+/** KINTERRUPT_MODE. */
+export enum KINTERRUPT_MODE {
+  LevelSensitive = 0,
+  Latched = 1,
+}
 
 /** ServiceRoutine(Interrupt, ServiceContext) for line-based interrupts. */
 export type PKSERVICE_ROUTINE = (Interrupt: KINTERRUPT, ServiceContext: unknown) => boolean;
@@ -29,15 +41,32 @@ export class KINTERRUPT {
   SynchronizeIrql: KIRQL = 0;
   /** Processors the interrupt is connected on. */
   Processors: number[] = [];
-  /** The interrupt spin lock (ActualLock). */
+  /** The object's own spin lock. */
   readonly SpinLock = new KSPIN_LOCK();
+  /** The lock the ISR holds: the caller's, when it passed one to IoConnectInterrupt(Ex), else SpinLock. */
+  ActualLock: KSPIN_LOCK = this.SpinLock;
+  /** Level-sensitive (a line) or latched (edge, every message). */
+  Mode = KINTERRUPT_MODE.Latched;
+  /** The object may share its vector with others (line-based interrupts). */
+  ShareVector = false;
   Connected = false;
   /** Driver that connected it. */
   owner = "nt";
+  /** Kernel-space address, for bug check parameters. */
+  address = 0;
+}
+
+/** Bytes of a KINTERRUPT (x64). */
+const KINTERRUPT_SIZE = 0x100;
+
+/** Interrupt objects connected to `vector` on processor `processor`. */
+export function connectedTo(k: Kernel, processor: number, vector: number): readonly KINTERRUPT[] {
+  return k.processors[processor].InterruptTable.get(vector) ?? [];
 }
 
 /** Connects an interrupt object to its vector on its processors (used by IoConnectInterrupt(Ex)). */
 export function connectInterruptObject(k: Kernel, i: KINTERRUPT): void {
+  if (i.address === 0) i.address = k.objectAddress(KINTERRUPT_SIZE);
   for (const n of i.Processors) {
     const table = k.processors[n].InterruptTable;
     const list = table.get(i.Vector) ?? [];
@@ -80,14 +109,14 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
         const routine = (i.MessageServiceRoutine ?? i.ServiceRoutine)!;
         const name = routine.name || "InterruptService";
         k.recorder.note(start, "ISR", i.owner, name, cpu.Number, v);
-        i.SpinLock.owner = cpu.Number;
+        i.ActualLock.owner = cpu.Number;
         let claimed: boolean;
         try {
           claimed = k.watchdog(cpu, () => k.invoke(i.owner, name, () => (i.MessageServiceRoutine
             ? i.MessageServiceRoutine(i, i.ServiceContext, i.MessageIndex)
             : i.ServiceRoutine!(i, i.ServiceContext))));
         } finally {
-          i.SpinLock.owner = -1;
+          i.ActualLock.owner = -1;
         }
         if (claimed) {
           claimedBy = i;
@@ -105,10 +134,28 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
       cpu.activeInterrupts.pop();
       k.charge("InterruptEoi");
       k.x.apicEoi(cpu.Number, v);
+      watchForStorm(k, cpu, v);
       lowerTo(k, cpu, old);
     }
   } finally {
     k.cpu = previous;
+  }
+}
+
+/** Counts deliveries of a level-triggered vector that is pending again at its EOI; bug checks a storm. */
+function watchForStorm(k: Kernel, cpu: KPRCB, v: number): void {
+  const chain = cpu.InterruptTable.get(v);
+  const first = chain?.[0];
+  if (!first || first.Mode !== KINTERRUPT_MODE.LevelSensitive || k.core.highestPending(cpu.Number) !== v) {
+    if (cpu.stormVector === v) cpu.stormCount = 0;
+    return;
+  }
+  if (cpu.stormVector !== v) {
+    cpu.stormVector = v;
+    cpu.stormCount = 0;
+  }
+  if (++cpu.stormCount >= INTERRUPT_STORM_COUNT) {
+    k.bugCheck(HARDWARE_INTERRUPT_STORM, 0, 0, first.address, chain.length > 1 ? 2 : 1);
   }
 }
 
@@ -131,14 +178,14 @@ export function KeAcquireInterruptSpinLock(Interrupt: KINTERRUPT): KIRQL {
   const old = k.cpu.irql;
   if (Interrupt.SynchronizeIrql > old) k.cpu.irql = Interrupt.SynchronizeIrql;
   k.charge("KeAcquireSpinLock");
-  Interrupt.SpinLock.owner = k.cpu.Number;
+  Interrupt.ActualLock.owner = k.cpu.Number;
   return old;
 }
 
 /** KeReleaseInterruptSpinLock: releases the lock and returns to `OldIrql`. */
 export function KeReleaseInterruptSpinLock(Interrupt: KINTERRUPT, OldIrql: KIRQL): void {
   const k = KE();
-  Interrupt.SpinLock.owner = -1;
+  Interrupt.ActualLock.owner = -1;
   k.charge("KeReleaseSpinLock");
   lowerTo(k, k.cpu, OldIrql);
 }

@@ -56,6 +56,9 @@ export class KPRCB {
   readonly idleStack: Attribution[] = [];
   /** Interrupt objects connected per vector. */
   readonly InterruptTable = new Map<number, KINTERRUPT[]>();
+  /** The level-triggered vector last found pending again at its EOI, and how many times in a row. */
+  stormVector = 0;
+  stormCount = 0;
   /** Interrupts being serviced, innermost last. */
   readonly activeInterrupts: ActiveInterrupt[] = [];
   /** True while the processor runs its DPC queue. */

@@ -1,6 +1,7 @@
 /**
  * The WDM function driver for QEMU's edu device, written as a C driver would be: it maps
- * BAR0, connects its MSI with IoConnectInterruptEx, allocates a DMA common buffer the
+ * BAR0, connects its MSI with IoConnectInterruptEx (its INTx line when the machine gives
+ * it no message), allocates a DMA common buffer the
  * device's 28 address bits can reach, and serves IOCTLs. Factorial and DMA requests are
  * pended, started on the device, and completed from the DPC its ISR requests. ReadFile
  * and WriteFile move data to and from the device's DMA buffer.
@@ -15,8 +16,8 @@ import {
   IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_PNP, IRP_MJ_POWER, IRP_MJ_READ, IRP_MJ_WRITE, type IRP,
 } from "../../io/irp.js";
 import { IoForwardIrpSynchronously } from "../../io/forward.js";
-import { CONNECT_MESSAGE_BASED, IoConnectInterruptEx, IoDisconnectInterruptEx, type IO_CONNECT_INTERRUPT_PARAMETERS, type IO_INTERRUPT_MESSAGE_INFO } from "../../io/interrupt.js";
-import { CmResourceTypeInterrupt, CmResourceTypeMemory, CM_RESOURCE_INTERRUPT_MESSAGE, type CM_RESOURCE_LIST } from "../../io/resources.js";
+import { CONNECT_LINE_BASED, CONNECT_MESSAGE_BASED, IoConnectInterruptEx, IoDisconnectInterruptEx, type IO_CONNECT_INTERRUPT_PARAMETERS, type IO_INTERRUPT_MESSAGE_INFO } from "../../io/interrupt.js";
+import { CmResourceTypeInterrupt, CmResourceTypeMemory, type CM_RESOURCE_LIST } from "../../io/resources.js";
 import { KeSynchronizeExecution, type KINTERRUPT } from "../../ke/interrupt.js";
 import type { KDPC } from "../../ke/dpc.js";
 import {
@@ -55,6 +56,8 @@ export class EDU_DEVICE_EXTENSION {
   RegistersLength = 0;
   InterruptTable: IO_INTERRUPT_MESSAGE_INFO | null = null;
   Interrupt: KINTERRUPT | null = null;
+  /** CONNECT_MESSAGE_BASED, or CONNECT_LINE_BASED when IoConnectInterruptEx fell back to the line. */
+  InterruptConnection = 0;
   DmaAdapter: DMA_ADAPTER | null = null;
   CommonBuffer = 0;
   CommonBufferLogical = 0;
@@ -79,15 +82,25 @@ function completeRequest(Irp: IRP, status: NTSTATUS, information: number): NTSTA
   return status;
 }
 
-/** The message ISR: claims the interrupt if the device shows a status bit, acknowledges it and queues the DPC. */
-function EduInterruptService(_Interrupt: KINTERRUPT, ServiceContext: unknown, _MessageId: number): boolean {
+/**
+ * The line ISR (the line may be shared): claims the interrupt only if the device shows a
+ * status bit, acknowledges it (which lowers the line) and queues the DPC.
+ */
+function EduInterruptService(_Interrupt: KINTERRUPT, ServiceContext: unknown): boolean {
   const ext = ServiceContext as EDU_DEVICE_EXTENSION;
   const status = READ_REGISTER_ULONG(register(ext, HW.EDU_REG_INTERRUPT_STATUS));
   if (status === 0) return false;
   WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_INTERRUPT_ACK), status);
+  // A level line must be low before the EOI, or it fires again: a read flushes the posted write.
+  if (ext.InterruptConnection === CONNECT_LINE_BASED) READ_REGISTER_ULONG(register(ext, HW.EDU_REG_INTERRUPT_STATUS));
   ext.InterruptStatus |= status;
   IoRequestDpc(ext.Self, ext.PendingIrp, null);
   return true;
+}
+
+/** The message ISR: the device has one message, so it is the line ISR's work. */
+function EduInterruptMessageService(Interrupt: KINTERRUPT, ServiceContext: unknown, _MessageId: number): boolean {
+  return EduInterruptService(Interrupt, ServiceContext);
 }
 
 /** The DPC: finishes the pending request the interrupt reported. */
@@ -240,7 +253,7 @@ function EduStartDevice(ext: EDU_DEVICE_EXTENSION, translated: CM_RESOURCE_LIST)
       ext.RegistersLength = d.u.Memory.Length;
       ext.Registers = MmMapIoSpace(d.u.Memory.Start, d.u.Memory.Length, MEMORY_CACHING_TYPE.MmNonCached);
       if (ext.Registers === 0) return STATUS_INSUFFICIENT_RESOURCES;
-    } else if (d.Type === CmResourceTypeInterrupt && (d.Flags & CM_RESOURCE_INTERRUPT_MESSAGE) !== 0) {
+    } else if (d.Type === CmResourceTypeInterrupt) {
       haveInterrupt = true;
     }
   }
@@ -254,18 +267,20 @@ function EduStartDevice(ext: EDU_DEVICE_EXTENSION, translated: CM_RESOURCE_LIST)
     MessageBased: {
       PhysicalDeviceObject: ext.PhysicalDeviceObject,
       ConnectionContext: { InterruptMessageTable: null, InterruptObject: null },
-      MessageServiceRoutine: EduInterruptService,
+      MessageServiceRoutine: EduInterruptMessageService,
       ServiceContext: ext,
       SpinLock: null,
       SynchronizeIrql: 0,
       FloatingSave: false,
-      FallBackServiceRoutine: null,
+      FallBackServiceRoutine: EduInterruptService,
     },
   };
   const connected = IoConnectInterruptEx(params);
   if (!NT_SUCCESS(connected)) return connected;
-  ext.InterruptTable = params.MessageBased!.ConnectionContext.InterruptMessageTable;
-  ext.Interrupt = ext.InterruptTable!.MessageInfo[0].InterruptObject;
+  const context = params.MessageBased!.ConnectionContext;
+  ext.InterruptConnection = params.Version;
+  ext.InterruptTable = context.InterruptMessageTable;
+  ext.Interrupt = params.Version === CONNECT_LINE_BASED ? context.InterruptObject : context.InterruptMessageTable!.MessageInfo[0].InterruptObject;
 
   const description = new DEVICE_DESCRIPTION();
   description.Version = DEVICE_DESCRIPTION_VERSION3;
@@ -286,8 +301,9 @@ function EduStartDevice(ext: EDU_DEVICE_EXTENSION, translated: CM_RESOURCE_LIST)
 
 function EduReleaseResources(ext: EDU_DEVICE_EXTENSION): void {
   ext.Started = false;
-  if (ext.InterruptTable) IoDisconnectInterruptEx({ Version: CONNECT_MESSAGE_BASED, ConnectionContext: { InterruptMessageTable: ext.InterruptTable, InterruptObject: ext.Interrupt } });
+  if (ext.Interrupt) IoDisconnectInterruptEx({ Version: ext.InterruptConnection, ConnectionContext: { InterruptMessageTable: ext.InterruptTable, InterruptObject: ext.Interrupt } });
   ext.InterruptTable = null;
+  ext.Interrupt = null;
   if (ext.CommonBuffer && ext.DmaAdapter) {
     ext.DmaAdapter.DmaOperations.FreeCommonBuffer(ext.DmaAdapter, EDU_DMA_BUFFER_SIZE, ext.CommonBufferLogical, ext.CommonBuffer, false);
     ext.DmaAdapter.DmaOperations.PutDmaAdapter(ext.DmaAdapter);
