@@ -12,6 +12,8 @@ export const COST_NAMES = [
   "InterruptEoi", "DpcDispatch", "ContextSwitch", "SystemCall", "ExAllocatePoolWithTag", "ExFreePoolWithTag",
   "MmMapIoSpace", "MmGetPhysicalAddress", "MemoryAccess", "CopyPer64Bytes", "IoAllocateIrp", "IoFreeIrp",
   "IoCallDriver", "IoCompleteRequest", "IoCreateDevice", "ConfigAccess", "AllocateCommonBuffer",
+  "PageIn", "IoAllocateMdl", "IoFreeMdl", "IoBuildPartialMdl", "MmProbeAndLockPages", "MmUnlockPages", "MdlPage",
+  "MmBuildMdlForNonPagedPool", "MmMapLockedPages", "MmUnmapLockedPages", "KeStackAttachProcess", "KeUnstackDetachProcess",
 ] as const;
 
 /** A cost's name. */

@@ -115,7 +115,8 @@ export interface MachineDescription {
   /** The IOMMU, if the machine has one: IOTLB entries and the cost of an IOTLB miss (ns). */
   iommu: { iotlbEntries: number; missLatencyNs: number } | null;
   slots: SlotDescription[];
-  kernel: { verifier: boolean; dpcWatchdogUs: number; costs: Record<string, number> };
+  /** Kernel parameters: Driver Verifier on, DPC watchdog allotment (us), trimming mode (page out everything pageable whenever IRQL rises to DISPATCH_LEVEL), cost overrides. */
+  kernel: { verifier: boolean; dpcWatchdogUs: number; trimming: boolean; costs: Record<string, number> };
 }
 
 const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
@@ -370,7 +371,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
     postedWriteCredits: doc.pci.postedWriteCredits ?? 16,
     iommu: doc.iommu ? { iotlbEntries: doc.iommu.iotlbEntries ?? 64, missLatencyNs: doc.iommu.missLatencyNs ?? 250 } : null,
     slots,
-    kernel: { verifier: doc.kernel?.verifier ?? true, dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000, costs },
+    kernel: { verifier: doc.kernel?.verifier ?? true, dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000, trimming: doc.kernel?.trimming ?? false, costs },
   };
 }
 
