@@ -17,10 +17,14 @@ export * from "./ke/dpc.js";
 export * from "./ke/dispatcher.js";
 export { KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock } from "./ke/interrupt.js";
 export { KeGetCurrentThread } from "./ke/scheduler.js";
+export * from "./ke/attach.js";
 
 export * from "./mm/memory.js";
 export * from "./mm/pool.js";
 export * from "./mm/physical.js";
+export * from "./mm/mdl.js";
+export { MmTrimPageable, pagingStatistics, type PagingStatistics } from "./mm/paging.js";
+export { NO_PAGES_AVAILABLE, PFN_LIST_CORRUPT, NO_MORE_SYSTEM_PTES } from "./mm/bugcodes.js";
 
 export * from "./hal/registers.js";
 export * from "./hal/bus.js";
@@ -34,6 +38,7 @@ export * from "./io/interrupt.js";
 export * from "./io/resources.js";
 export * from "./io/forward.js";
 export * from "./io/usermode.js";
+export * from "./io/mdl.js";
 export type { DriverModule } from "./io/manager.js";
 
 export * from "./pnp/minor.js";

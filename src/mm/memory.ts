@@ -35,9 +35,10 @@ function fault(k: Kernel, va: number, write: boolean): never {
 
 /**
  * Handles a page fault at `va` by the executing processor: a page in the page file is
- * paged in when the IRQL allows it (the caller retries); anything else does not return.
+ * paged in when the IRQL allows it (the caller retries); anything else does not return
+ * (a bug check, or STATUS_ACCESS_VIOLATION raised for a user-mode address).
  */
-function resolve(k: Kernel, va: number, write: boolean): void {
+export function resolvePageFault(k: Kernel, va: number, write: boolean): void {
   const cpu = k.cpu;
   if (cpu.irql < DISPATCH_LEVEL) {
     const mm = MM(k);
@@ -49,7 +50,7 @@ function resolve(k: Kernel, va: number, write: boolean): void {
 
 /** After an access that did not succeed: resolves a page fault (to retry) or throws. */
 function recover(k: Kernel, status: number, write: boolean): void {
-  if (status === L.ACCESS_PAGE_FAULT) return resolve(k, k.core.lastFault(k.cpu.Number).va, write);
+  if (status === L.ACCESS_PAGE_FAULT) return resolvePageFault(k, k.core.lastFault(k.cpu.Number).va, write);
   throw new RangeError(`memory access failed (status ${status})`);
 }
 
