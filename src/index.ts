@@ -20,10 +20,14 @@ export {
   type PKSERVICE_ROUTINE, type PKMESSAGE_SERVICE_ROUTINE, type PKSYNCHRONIZE_ROUTINE,
 } from "./ke/interrupt.js";
 export { KeGetCurrentThread } from "./ke/scheduler.js";
+export * from "./ke/attach.js";
 
 export * from "./mm/memory.js";
 export * from "./mm/pool.js";
 export * from "./mm/physical.js";
+export * from "./mm/mdl.js";
+export { MmTrimPageable, pagingStatistics, type PagingStatistics } from "./mm/paging.js";
+export { NO_PAGES_AVAILABLE, PFN_LIST_CORRUPT, NO_MORE_SYSTEM_PTES } from "./mm/bugcodes.js";
 
 export * from "./hal/registers.js";
 export * from "./hal/bus.js";
@@ -37,6 +41,7 @@ export * from "./io/interrupt.js";
 export * from "./io/resources.js";
 export * from "./io/forward.js";
 export * from "./io/usermode.js";
+export * from "./io/mdl.js";
 export type { DriverModule } from "./io/manager.js";
 
 export * from "./pnp/minor.js";

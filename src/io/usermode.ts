@@ -2,8 +2,10 @@
  * The user-mode API programs call: CreateFile, CloseHandle, DeviceIoControl, ReadFile,
  * WriteFile (synchronous), GetLastError, VirtualAlloc and VirtualFree. Each call enters
  * the kernel (a system call's cost), and the I/O manager builds an IRP for the top of the
- * device's stack, with buffered I/O through a system buffer in nonpaged pool, METHOD_NEITHER
- * with the caller's own addresses, and copy-back of IoStatus.Information bytes on success.
+ * device's stack, with buffered I/O through a system buffer in nonpaged pool, direct I/O
+ * through an MDL of the caller's buffer locked for the transfer's access (Irp.MdlAddress;
+ * unlocked and freed once the IRP completes), METHOD_NEITHER with the caller's own
+ * addresses, and copy-back of IoStatus.Information bytes on success.
  *
  * Buffers may be host byte arrays (copied into the process's user memory for the call, and
  * back out after it) or user-mode addresses from VirtualAlloc.
@@ -24,7 +26,9 @@ import {
   IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL,
   IRP_MJ_READ, IRP_MJ_WRITE, type IRP,
 } from "./irp.js";
-import { METHOD_BUFFERED, METHOD_FROM_CTL_CODE, METHOD_NEITHER } from "./ioctl.js";
+import { METHOD_BUFFERED, METHOD_FROM_CTL_CODE, METHOD_IN_DIRECT, METHOD_NEITHER } from "./ioctl.js";
+import { LOCK_OPERATION, MDL, MDL_PAGES_LOCKED, MmProbeAndLockPages, MmUnlockPages } from "../mm/mdl.js";
+import { IoAllocateMdl, IoFreeMdl } from "./mdl.js";
 import { DO_BUFFERED_IO, DO_DIRECT_IO, topOfStack } from "./objects.js";
 import { IO } from "./manager.js";
 import { allocateUserMemory, borrowUserBuffer, EPROCESS, FILE_OBJECT, freeUserMemory, returnUserBuffer } from "./process.js";
@@ -155,6 +159,33 @@ function probe(va: number, length: number): void {
   if (length > 0 && (va <= 0 || va + length > USER_SPACE_END)) throw new NtStatusException(STATUS_ACCESS_VIOLATION);
 }
 
+/**
+ * Direct I/O: an MDL for the caller's buffer, probed and locked for `operation` in the
+ * caller's process (a bad address raises STATUS_ACCESS_VIOLATION); null for no buffer.
+ */
+function lockUserBuffer(va: number, length: number, operation: LOCK_OPERATION): MDL | null {
+  if (length === 0) return null;
+  const mdl = IoAllocateMdl(va, length, false, false, null);
+  if (!mdl) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
+  try {
+    MmProbeAndLockPages(mdl, KPROCESSOR_MODE.UserMode, operation);
+  } catch (e) {
+    IoFreeMdl(mdl);
+    throw e;
+  }
+  return mdl;
+}
+
+/** After a direct I/O request completes: unlocks and frees every MDL on the IRP's chain. */
+function releaseMdls(first: MDL | null): void {
+  for (let mdl = first; mdl; ) {
+    const next = mdl.Next;
+    if ((mdl.MdlFlags & MDL_PAGES_LOCKED) !== 0) MmUnlockPages(mdl);
+    IoFreeMdl(mdl);
+    mdl = next;
+  }
+}
+
 /** Sends an I/O manager IRP to the top of `file`'s stack and waits for it to complete. */
 async function sendSynchronous(k: Kernel, file: FILE_OBJECT, fill: (irp: IRP) => void): Promise<IRP> {
   const device = topOfStack(file.DeviceObject);
@@ -240,8 +271,9 @@ export interface IoResult {
 /**
  * DeviceIoControl: sends IRP_MJ_DEVICE_CONTROL. METHOD_BUFFERED goes through one system
  * buffer of max(in, out) bytes holding the input, and IoStatus.Information bytes are
- * copied back on success; METHOD_NEITHER passes the caller's addresses. The direct
- * methods need MDLs, which this kernel does not build yet (ERROR_CALL_NOT_IMPLEMENTED).
+ * copied back on success; METHOD_IN_DIRECT and METHOD_OUT_DIRECT put the input in a
+ * system buffer and describe the output buffer with an MDL locked for read (IN) or
+ * write (OUT) access in Irp.MdlAddress; METHOD_NEITHER passes the caller's addresses.
  */
 export function DeviceIoControl(hDevice: HANDLE, dwIoControlCode: number, lpInBuffer: UserBuffer, nInBufferSize: number, lpOutBuffer: UserBuffer, nOutBufferSize: number): Promise<IoResult> {
   const failure: IoResult = { ok: false, bytes: 0 };
@@ -249,21 +281,23 @@ export function DeviceIoControl(hDevice: HANDLE, dwIoControlCode: number, lpInBu
     const file = process.handles.get(hDevice);
     if (!file) return { status: STATUS_INVALID_HANDLE, value: failure };
     const method = METHOD_FROM_CTL_CODE(dwIoControlCode);
-    if (method !== METHOD_BUFFERED && method !== METHOD_NEITHER) return { status: STATUS_NOT_IMPLEMENTED, value: failure };
+    const direct = method !== METHOD_BUFFERED && method !== METHOD_NEITHER;
     const input = stage(k, process, lpInBuffer, nInBufferSize);
     const output = stage(k, process, lpOutBuffer, nOutBufferSize);
     let systemBuffer = 0;
+    let mdl: MDL | null = null;
     let copied = 0;
     let status: NTSTATUS = STATUS_SUCCESS;
     try {
       probe(input.va, nInBufferSize);
       probe(output.va, nOutBufferSize);
-      const length = Math.max(nInBufferSize, nOutBufferSize);
-      if (method === METHOD_BUFFERED && length > 0) {
+      const length = method === METHOD_BUFFERED ? Math.max(nInBufferSize, nOutBufferSize) : direct ? nInBufferSize : 0;
+      if (length > 0) {
         systemBuffer = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, length, SYSTEM_BUFFER_TAG);
         if (systemBuffer === 0) return { status: STATUS_INSUFFICIENT_RESOURCES, value: failure };
         if (nInBufferSize > 0) RtlCopyMemory(systemBuffer, input.va, nInBufferSize);
       }
+      if (direct) mdl = lockUserBuffer(output.va, nOutBufferSize, method === METHOD_IN_DIRECT ? LOCK_OPERATION.IoReadAccess : LOCK_OPERATION.IoWriteAccess);
       const irp = await sendSynchronous(k, file, (i) => {
         const s = IoGetNextIrpStackLocation(i);
         s.MajorFunction = IRP_MJ_DEVICE_CONTROL;
@@ -273,17 +307,23 @@ export function DeviceIoControl(hDevice: HANDLE, dwIoControlCode: number, lpInBu
         if (method === METHOD_BUFFERED) {
           i.AssociatedIrp.SystemBuffer = systemBuffer;
           i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (nOutBufferSize > 0 ? IRP_INPUT_OPERATION : 0);
+        } else if (direct) {
+          i.AssociatedIrp.SystemBuffer = systemBuffer;
+          if (systemBuffer !== 0) i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
+          i.MdlAddress = mdl;
         } else {
           s.Parameters.DeviceIoControl.Type3InputBuffer = input.va;
         }
         i.UserBuffer = output.va;
       });
+      mdl = irp.MdlAddress as MDL | null;
       status = irp.IoStatus.Status;
       copied = Math.min(irp.IoStatus.Information, nOutBufferSize);
       // Buffered output is copied back for success and warning statuses (not errors).
       if (method === METHOD_BUFFERED && copied > 0 && (status >>> 0) < 0xC0000000) RtlCopyMemory(output.va, systemBuffer, copied);
       return { status, value: { ok: NT_SUCCESS(status), bytes: NT_SUCCESS(status) ? copied : 0 } };
     } finally {
+      releaseMdls(mdl);
       if (systemBuffer !== 0) ExFreePoolWithTag(systemBuffer, SYSTEM_BUFFER_TAG);
       input.release(false);
       output.release(NT_SUCCESS(status));
@@ -297,10 +337,11 @@ function transfer(major: number, hFile: HANDLE, buffer: UserBuffer, length: numb
     const file = process.handles.get(hFile);
     if (!file) return { status: STATUS_INVALID_HANDLE, value: failure };
     const device = topOfStack(file.DeviceObject);
-    if ((device.Flags & DO_DIRECT_IO) !== 0) return { status: STATUS_NOT_IMPLEMENTED, value: failure };
-    const buffered = (device.Flags & DO_BUFFERED_IO) !== 0;
+    const direct = (device.Flags & DO_DIRECT_IO) !== 0;
+    const buffered = !direct && (device.Flags & DO_BUFFERED_IO) !== 0;
     const user = stage(k, process, buffer, length);
     let systemBuffer = 0;
+    let mdl: MDL | null = null;
     let status: NTSTATUS = STATUS_SUCCESS;
     try {
       probe(user.va, length);
@@ -309,6 +350,8 @@ function transfer(major: number, hFile: HANDLE, buffer: UserBuffer, length: numb
         if (systemBuffer === 0) return { status: STATUS_INSUFFICIENT_RESOURCES, value: failure };
         if (major === IRP_MJ_WRITE) RtlCopyMemory(systemBuffer, user.va, length);
       }
+      // A read fills the caller's buffer (the device writes memory); a write only reads it.
+      if (direct) mdl = lockUserBuffer(user.va, length, major === IRP_MJ_READ ? LOCK_OPERATION.IoWriteAccess : LOCK_OPERATION.IoReadAccess);
       const irp = await sendSynchronous(k, file, (i) => {
         const s = IoGetNextIrpStackLocation(i);
         s.MajorFunction = major;
@@ -318,13 +361,16 @@ function transfer(major: number, hFile: HANDLE, buffer: UserBuffer, length: numb
           i.AssociatedIrp.SystemBuffer = systemBuffer;
           i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (major === IRP_MJ_READ ? IRP_INPUT_OPERATION : 0);
         }
+        if (direct) i.MdlAddress = mdl;
         i.UserBuffer = user.va;
       });
+      mdl = irp.MdlAddress as MDL | null;
       status = irp.IoStatus.Status;
       const bytes = Math.min(irp.IoStatus.Information, length);
       if (buffered && major === IRP_MJ_READ && bytes > 0 && NT_SUCCESS(status)) RtlCopyMemory(user.va, systemBuffer, bytes);
       return { status, value: { ok: NT_SUCCESS(status), bytes: NT_SUCCESS(status) ? bytes : 0 } };
     } finally {
+      releaseMdls(mdl);
       if (systemBuffer !== 0) ExFreePoolWithTag(systemBuffer, SYSTEM_BUFFER_TAG);
       user.release(major === IRP_MJ_READ && NT_SUCCESS(status));
     }

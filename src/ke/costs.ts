@@ -13,6 +13,8 @@ export const COST_NAMES = [
   "MmMapIoSpace", "MmGetPhysicalAddress", "MemoryAccess", "CopyPer64Bytes", "IoAllocateIrp", "IoFreeIrp",
   "IoCallDriver", "IoCompleteRequest", "IoCreateDevice", "ConfigAccess", "AllocateCommonBuffer",
   "KeInitializeTimer", "KeSetTimer", "KeCancelTimer",
+  "PageIn", "IoAllocateMdl", "IoFreeMdl", "IoBuildPartialMdl", "MmProbeAndLockPages", "MmUnlockPages", "MdlPage",
+  "MmBuildMdlForNonPagedPool", "MmMapLockedPages", "MmUnmapLockedPages", "KeStackAttachProcess", "KeUnstackDetachProcess",
 ] as const;
 
 /** A cost's name. */

@@ -123,6 +123,8 @@ export interface MachineDescription {
     dpcWatchdogCumulativeUs: number;
     /** Clock interrupt interval timers expire on, us (0: exact). */
     clockTickUs: number;
+    /** Trimming mode: page out everything pageable whenever IRQL rises to DISPATCH_LEVEL. */
+    trimming: boolean;
     costs: Record<string, number>;
   };
 }
@@ -384,6 +386,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
       dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000,
       dpcWatchdogCumulativeUs: doc.kernel?.dpcWatchdogCumulativeUs ?? 1000000,
       clockTickUs: doc.kernel?.clockTickUs ?? 0,
+      trimming: doc.kernel?.trimming ?? false,
       costs,
     },
   };

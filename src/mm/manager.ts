@@ -1,17 +1,27 @@
 /**
  * The memory manager of one machine: physical pages, the system address space and its
- * regions, and process address spaces. Registered with the kernel as the "mm" service.
+ * regions, process address spaces, and the pager. Registered with the kernel as the "mm"
+ * service.
+ *
+ * System space (lower-half form; WinDbg shows it from 0xFFFF8000`00000000):
+ *
+ *   0x8000_0000_0000  nonpaged pool          1 GiB
+ *   0x8000_4000_0000  I/O space (MmMapIoSpace) 1 GiB
+ *   0x8000_8000_0000  system PTEs (contiguous memory, MDL mappings) 1 GiB
+ *   0x8000_C000_0000  paged pool             1 GiB
  */
 import { KE, type Kernel } from "../ke/kernel.js";
 import { KPROCESS } from "../ke/scheduler.js";
 import { AddressSpace, SYSTEM_SPACE_START } from "./address-space.js";
 import { PageFrameDatabase, PAGE_SIZE } from "./pfn.js";
 import { RangeAllocator } from "./va-allocator.js";
-import { NonPagedPool } from "./pool.js";
+import { Pool } from "./pool.js";
+import { Pager } from "./paging.js";
+import { NO_PAGES_AVAILABLE } from "./bugcodes.js";
 
 /** Nonpaged pool: [start, start + size). */
 export const POOL_START = SYSTEM_SPACE_START;
-/** Bytes of virtual space reserved for pool. */
+/** Bytes of virtual space reserved for nonpaged pool. */
 export const POOL_SIZE = 0x40000000;
 /** I/O space mappings (MmMapIoSpace). */
 export const IO_SPACE_START = POOL_START + POOL_SIZE;
@@ -21,6 +31,12 @@ export const IO_SPACE_SIZE = 0x40000000;
 export const SYSTEM_PTE_START = IO_SPACE_START + IO_SPACE_SIZE;
 /** Bytes of system PTE space. */
 export const SYSTEM_PTE_SIZE = 0x40000000;
+/** Paged pool: [start, start + size). */
+export const PAGED_POOL_START = SYSTEM_PTE_START + SYSTEM_PTE_SIZE;
+/** Bytes of virtual space reserved for paged pool. */
+export const PAGED_POOL_SIZE = 0x40000000;
+/** Where synthetic code addresses of driver routines live (bug check "address that referenced memory"). */
+const CODE_START = 0x8F8000000000;
 
 /** The memory manager. */
 export class MemoryManager {
@@ -29,29 +45,87 @@ export class MemoryManager {
   readonly systemProcess: KPROCESS;
   readonly ioSpace = new RangeAllocator(IO_SPACE_START, IO_SPACE_START + IO_SPACE_SIZE, PAGE_SIZE);
   readonly systemPtes = new RangeAllocator(SYSTEM_PTE_START, SYSTEM_PTE_START + SYSTEM_PTE_SIZE, PAGE_SIZE);
-  readonly pool: NonPagedPool;
+  readonly pool: Pool;
+  readonly pager: Pager;
+  /** Every address space by its CR3 (the system space and one per process). */
+  readonly spaces = new Map<number, AddressSpace>();
   /** MmMapIoSpace mappings: virtual base to bytes. */
   readonly ioMappings = new Map<number, number>();
   /** Contiguous allocations: virtual base to pages and first frame. */
   readonly contiguous = new Map<number, { pages: number; firstPfn: number }>();
+  /** Trimming mode (machine file kernel.trimming): page out everything pageable whenever IRQL rises to DISPATCH_LEVEL. */
+  readonly trimming: boolean;
+  private nextSpaceId = 1;
+  private readonly codeAddresses = new Map<string, number>();
 
   constructor(readonly k: Kernel, usableRam: { base: number; size: number }[]) {
     this.pfn = new PageFrameDatabase(usableRam);
-    this.system = new AddressSpace(k.core, this.pfn, null, k.processors.length);
+    this.pager = new Pager(k.core, this.pfn);
+    this.system = new AddressSpace(k.core, this.pfn, null, k.processors.length, 0);
+    this.system.pager = this.pager;
+    this.spaces.set(this.system.cr3, this.system);
     // The system half is created up front so every process shares it.
     this.system.populateTopLevel(256);
     this.system.populateTopLevel(258);
     this.systemProcess = new KPROCESS("System", this.system.cr3, k.newId());
-    this.pool = new NonPagedPool(this);
+    this.pool = new Pool(this);
     for (const cpu of k.processors) {
       cpu.cr3 = this.system.cr3;
       k.x.setCr3(cpu.Number, cpu.cr3);
+    }
+    // Under memory pressure, page out the oldest pageable pages until twice the low-water mark is free.
+    this.pfn.onLow = () => {
+      const target = this.pfn.lowWaterPages * 2;
+      this.pager.trim(() => this.pfn.freePages >= target);
+    };
+    this.trimming = k.machine.description.kernel.trimming === true;
+    if (this.trimming) {
+      for (const cpu of k.processors) cpu.onRaisedToDispatch = () => void this.pager.trim();
     }
   }
 
   /** A new address space sharing the system half (for a user process). */
   createAddressSpace(): AddressSpace {
-    return new AddressSpace(this.k.core, this.pfn, this.system, this.k.processors.length);
+    const space = new AddressSpace(this.k.core, this.pfn, this.system, this.k.processors.length, this.nextSpaceId++);
+    space.pager = this.pager;
+    this.spaces.set(space.cr3, space);
+    return space;
+  }
+
+  /** The address space whose page tables translate `va` for a processor with `cr3` loaded. */
+  spaceFor(cr3: number, va: number): AddressSpace | undefined {
+    return va >= SYSTEM_SPACE_START ? this.system : this.spaces.get(cr3);
+  }
+
+  /**
+   * Brings the page at `va` of `space` back from the page file if it is there, charging
+   * a page-in (a disk read) to the executing processor. Returns true if it paged in.
+   * No free page at all is 0x4D NO_PAGES_AVAILABLE.
+   */
+  makeResident(space: AddressSpace, va: number): boolean {
+    if (!space.isPagedOut(va)) return false;
+    const k = this.k;
+    if (!this.pager.pageIn(space, va)) k.bugCheck(NO_PAGES_AVAILABLE, 0, this.pfn.totalPages, 0, 0);
+    // The processor waits for the read; no preemption point here, so a retried access makes progress.
+    k.cpu.time += k.cost.PageIn;
+    return true;
+  }
+
+  /** A stable made-up code address for a driver routine (what bug checks report as the faulting instruction). */
+  codeAddress(driver: string, routine: string): number {
+    const name = `${driver}!${routine}`;
+    let a = this.codeAddresses.get(name);
+    if (a === undefined) {
+      a = CODE_START + this.codeAddresses.size * 0x1000 + 0x10;
+      this.codeAddresses.set(name, a);
+    }
+    return a;
+  }
+
+  /** The routine a code address from codeAddress() stands for ("driver!routine"), or undefined. */
+  routineAt(address: number): string | undefined {
+    for (const [name, a] of this.codeAddresses) if (a === address) return name;
+    return undefined;
   }
 }
 

@@ -1,9 +1,14 @@
 /**
  * Memory at virtual addresses, as the executing processor sees it through its MMU:
  * RtlCopyMemory and friends, typed reads and writes (what `*(PULONG)p` is in C), and
- * block transfers to and from host byte arrays. A fault on kernel memory is a bug check
- * (0x50 below DISPATCH_LEVEL; 0xD1 from a driver or 0xA from the kernel at or above);
- * a fault on a user-mode address raises STATUS_ACCESS_VIOLATION for the caller to handle.
+ * block transfers to and from host byte arrays.
+ *
+ * A fault on a pageable page that is in the page file is resolved below DISPATCH_LEVEL:
+ * the page is read back (a page-in, charged to the processor) and the access retried.
+ * Any other fault, and any fault at or above DISPATCH_LEVEL, is fatal on kernel memory:
+ * 0x50 below DISPATCH_LEVEL; 0xD1 from a driver or 0xA from the kernel at or above (P1
+ * address, P2 IRQL, P3 0 read / 1 write, P4 the code address). A fault on a user-mode
+ * address below DISPATCH_LEVEL raises STATUS_ACCESS_VIOLATION for the caller to handle.
  */
 import * as L from "../machine/generated/layout.js";
 import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL, PAGE_FAULT_IN_NONPAGED_AREA } from "../ke/bugcheck.js";
@@ -11,42 +16,66 @@ import { DISPATCH_LEVEL } from "../ke/irql.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { NtStatusException, STATUS_ACCESS_VIOLATION } from "../ke/ntstatus.js";
 import { SYSTEM_SPACE_START } from "./address-space.js";
+import { MM } from "./manager.js";
 
 /** A virtual address (lower-half form; system space from 0x8000_0000_0000). */
 export type PVOID = number;
 
+/** Raises or bug checks for a fault that cannot be resolved. */
 function fault(k: Kernel, va: number, write: boolean): never {
   const irql = k.cpu.irql;
+  const who = k.attribution();
   if (irql >= DISPATCH_LEVEL) {
-    const code = k.attribution().driver === "nt" ? IRQL_NOT_LESS_OR_EQUAL : DRIVER_IRQL_NOT_LESS_OR_EQUAL;
-    k.bugCheck(code, va, irql, write ? 1 : 0, 0);
+    const code = who.driver === "nt" ? IRQL_NOT_LESS_OR_EQUAL : DRIVER_IRQL_NOT_LESS_OR_EQUAL;
+    k.bugCheck(code, va, irql, write ? 1 : 0, MM(k).codeAddress(who.driver, who.routine));
   }
   if (va < SYSTEM_SPACE_START) throw new NtStatusException(STATUS_ACCESS_VIOLATION);
-  k.bugCheck(PAGE_FAULT_IN_NONPAGED_AREA, va, write ? 2 : 0, 0, 0);
+  k.bugCheck(PAGE_FAULT_IN_NONPAGED_AREA, va, write ? 2 : 0, MM(k).codeAddress(who.driver, who.routine), 0);
 }
 
-/** Checks the executing CPU's last access and bug checks (or raises) on a fault. */
-function check(k: Kernel, write: boolean): void {
-  const cpu = k.cpu.Number;
-  const status = k.core.accessStatus(cpu);
-  if (status === L.ACCESS_OK || status === L.ACCESS_MASTER_ABORT) return;
-  if (status === L.ACCESS_PAGE_FAULT) fault(k, k.core.lastFault(cpu).va, write);
+/**
+ * Handles a page fault at `va` by the executing processor: a page in the page file is
+ * paged in when the IRQL allows it (the caller retries); anything else does not return
+ * (a bug check, or STATUS_ACCESS_VIOLATION raised for a user-mode address).
+ */
+export function resolvePageFault(k: Kernel, va: number, write: boolean): void {
+  const cpu = k.cpu;
+  if (cpu.irql < DISPATCH_LEVEL) {
+    const mm = MM(k);
+    const space = mm.spaceFor(cpu.cr3, va);
+    if (space && mm.makeResident(space, va)) return;
+  }
+  fault(k, va, write);
+}
+
+/** After an access that did not succeed: resolves a page fault (to retry) or throws. */
+function recover(k: Kernel, status: number, write: boolean): void {
+  if (status === L.ACCESS_PAGE_FAULT) return resolvePageFault(k, k.core.lastFault(k.cpu.Number).va, write);
   throw new RangeError(`memory access failed (status ${status})`);
 }
 
 function read(size: number, va: PVOID): number {
   const k = KE();
   k.charge("MemoryAccess");
-  const v = k.x.cpuRead(k.cpu.Number, va, size, 0) >>> 0;
-  check(k, false);
-  return v;
+  const cpu = k.cpu.Number;
+  for (;;) {
+    const v = k.x.cpuRead(cpu, va, size, 0) >>> 0;
+    const status = k.core.accessStatus(cpu);
+    if (status === L.ACCESS_OK || status === L.ACCESS_MASTER_ABORT) return v;
+    recover(k, status, false);
+  }
 }
 
 function write(size: number, va: PVOID, value: number, hi = 0): void {
   const k = KE();
   k.charge("MemoryAccess");
-  k.x.cpuWrite(k.cpu.Number, va, size, value >>> 0, hi >>> 0, 0);
-  check(k, true);
+  const cpu = k.cpu.Number;
+  for (;;) {
+    k.x.cpuWrite(cpu, va, size, value >>> 0, hi >>> 0, 0);
+    const status = k.core.accessStatus(cpu);
+    if (status === L.ACCESS_OK || status === L.ACCESS_MASTER_ABORT) return;
+    recover(k, status, true);
+  }
 }
 
 /** Reads a UCHAR at `va`. */
@@ -59,9 +88,13 @@ export const readU32 = (va: PVOID): number => read(4, va);
 export function readU64(va: PVOID): bigint {
   const k = KE();
   k.charge("MemoryAccess");
-  const lo = k.x.cpuRead(k.cpu.Number, va, 8, 0) >>> 0;
-  check(k, false);
-  return (BigInt(k.core.valueHi(k.cpu.Number)) << 32n) | BigInt(lo);
+  const cpu = k.cpu.Number;
+  for (;;) {
+    const lo = k.x.cpuRead(cpu, va, 8, 0) >>> 0;
+    const status = k.core.accessStatus(cpu);
+    if (status === L.ACCESS_OK || status === L.ACCESS_MASTER_ABORT) return (BigInt(k.core.valueHi(cpu)) << 32n) | BigInt(lo);
+    recover(k, status, false);
+  }
 }
 /** Writes a UCHAR at `va`. */
 export const writeU8 = (va: PVOID, value: number): void => write(1, va, value);
@@ -80,14 +113,25 @@ function chargeCopy(k: Kernel, length: number): void {
   k.charge("MemoryAccess");
 }
 
+/**
+ * Runs block operation `op` over `length` bytes, paging in what it faults on and going
+ * on from where it stopped. Returns the bytes done (for compare: the equal prefix).
+ */
 function block(op: number, dst: PVOID, src: number, length: number): number {
   const k = KE();
   chargeCopy(k, length);
-  const done = k.x.cpuBlock(k.cpu.Number, op, dst, src, length, 0);
-  const status = k.core.accessStatus(k.cpu.Number);
-  if (status === L.ACCESS_PAGE_FAULT) fault(k, k.core.lastFault(k.cpu.Number).va, op !== L.BLOCK_COMPARE && op !== L.BLOCK_TO_SCRATCH);
-  if (status === L.ACCESS_MASTER_ABORT) throw new NtStatusException(STATUS_ACCESS_VIOLATION);
-  return done;
+  const cpu = k.cpu.Number;
+  const writes = op === L.BLOCK_COPY || op === L.BLOCK_FILL || op === L.BLOCK_FROM_SCRATCH;
+  let off = 0;
+  for (;;) {
+    const done = k.x.cpuBlock(cpu, op, dst + off, op === L.BLOCK_FILL ? src : src + off, length - off, 0);
+    const status = k.core.accessStatus(cpu);
+    if (status === L.ACCESS_OK) return off + done;
+    if (status === L.ACCESS_MASTER_ABORT) throw new NtStatusException(STATUS_ACCESS_VIOLATION);
+    off += done;
+    const va = status === L.ACCESS_PAGE_FAULT ? k.core.lastFault(cpu).va : 0;
+    recover(k, status, writes && va >= dst && va < dst + length);
+  }
 }
 
 /** RtlCopyMemory: copies `Length` bytes from `Source` to `Destination` (non-overlapping). */
@@ -143,4 +187,15 @@ export function writeBytes(va: PVOID, bytes: Uint8Array): void {
     block(L.BLOCK_FROM_SCRATCH, va + done, 0, n);
     done += n;
   }
+}
+
+/**
+ * MmIsAddressValid: TRUE if reading `VirtualAddress` would not page fault on the
+ * executing processor (the page is mapped and resident); FALSE for a page that is in
+ * the page file or not mapped at all.
+ */
+export function MmIsAddressValid(VirtualAddress: PVOID): boolean {
+  const k = KE();
+  const space = MM(k).spaceFor(k.cpu.cr3, VirtualAddress);
+  return space !== undefined && space.lookup(VirtualAddress) >= 0;
 }

@@ -1,25 +1,37 @@
 /**
  * Pool: ExAllocatePoolWithTag / ExFreePoolWithTag over system virtual space backed by
- * physical pages mapped through the MMU. Small blocks carry a 16-byte pool header that
- * holds the tag (as on x64 Windows); blocks of a page or more are page aligned. Every
- * allocation is tracked by tag and owning driver for !poolused-style figures.
+ * physical pages mapped through the MMU. Nonpaged pool and paged pool live in separate
+ * regions; paged pool pages are pageable (the pager may move them to the page file).
+ * Small blocks carry a 16-byte pool header that holds the tag (as on x64 Windows);
+ * blocks of a page or more are page aligned and occupy whole pages, which go back to
+ * the free list when the block is freed. Every allocation is tracked by tag and owning
+ * driver for !poolused-style figures (poolUsed, poolUsedByDriver).
  */
 import { BAD_POOL_CALLER, DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
 import { APC_LEVEL, DISPATCH_LEVEL } from "../ke/irql.js";
 import { KE } from "../ke/kernel.js";
 import { PAGE_SIZE } from "./pfn.js";
+import { SYSTEM_SPACE_START } from "./address-space.js";
 import { RangeAllocator } from "./va-allocator.js";
 import type { MemoryManager } from "./manager.js";
-import { MM, POOL_SIZE, POOL_START } from "./manager.js";
+import { MM, PAGED_POOL_SIZE, PAGED_POOL_START, POOL_SIZE, POOL_START } from "./manager.js";
 
-/** POOL_TYPE. */
+/** POOL_TYPE. Odd values are paged pool. */
 export enum POOL_TYPE {
   NonPagedPool = 0,
   PagedPool = 1,
   NonPagedPoolMustSucceed = 2,
   NonPagedPoolCacheAligned = 4,
   PagedPoolCacheAligned = 5,
+  NonPagedPoolCacheAlignedMustS = 6,
+  NonPagedPoolSession = 32,
+  PagedPoolSession = 33,
   NonPagedPoolNx = 512,
+}
+
+/** True for the paged pool types (the odd ones). */
+export function isPagedPoolType(type: POOL_TYPE): boolean {
+  return (type & 1) === 1;
 }
 
 /** Bytes of the header in front of a small pool block. */
@@ -30,14 +42,26 @@ export const BAD_POOL_ZERO_BYTES = 0x00;
 export const BAD_POOL_DOUBLE_FREE = 0x07;
 /** BAD_POOL_CALLER: allocation at an IRQL too high for the pool type. */
 export const BAD_POOL_BAD_IRQL = 0x08;
+/** BAD_POOL_CALLER: freeing at an IRQL too high for the pool type. */
+export const BAD_POOL_FREE_BAD_IRQL = 0x09;
 /** BAD_POOL_CALLER: freeing with a tag other than the one allocated with. */
 export const BAD_POOL_WRONG_TAG = 0x0A;
-/** BAD_POOL_CALLER: freeing an address that is not a pool block. */
-export const BAD_POOL_NOT_ALLOCATED = 0x0D;
+/** BAD_POOL_CALLER: freeing a user-mode address (P2 start of system space). */
+export const BAD_POOL_USER_ADDRESS = 0x40;
+/** BAD_POOL_CALLER: freeing an address that was never in any pool. */
+export const BAD_POOL_NOT_POOL = 0x42;
+/** BAD_POOL_CALLER: freeing a nonpaged pool address that is not allocated. */
+export const BAD_POOL_NONPAGED_NOT_ALLOCATED = 0x44;
+/** BAD_POOL_CALLER: freeing a paged pool address that is not allocated. */
+export const BAD_POOL_PAGED_NOT_ALLOCATED = 0x48;
 /** Verifier 0xC4: paged pool above APC_LEVEL. */
 export const VERIFIER_PAGED_POOL_IRQL = 0x01;
 /** Verifier 0xC4: nonpaged pool above DISPATCH_LEVEL. */
 export const VERIFIER_NONPAGED_POOL_IRQL = 0x02;
+/** Verifier 0xC4: freeing paged pool above APC_LEVEL. */
+export const VERIFIER_FREE_PAGED_POOL_IRQL = 0x11;
+/** Verifier 0xC4: freeing nonpaged pool above DISPATCH_LEVEL. */
+export const VERIFIER_FREE_NONPAGED_POOL_IRQL = 0x12;
 
 /** A pool tag: a number, or four characters as poolmon shows them ("Edu "). */
 export type PoolTag = number | string;
@@ -64,69 +88,127 @@ interface Block {
   owner: string;
 }
 
-/** Per-tag totals. */
-export interface PoolUsage {
-  tag: string;
-  type: "Nonp" | "Paged";
+/** Allocations, frees and bytes in use (requested bytes of the blocks not yet freed). */
+export interface PoolCounts {
   allocations: number;
   frees: number;
   bytes: number;
-  owner: string;
+}
+
+/** One tag's figures, as !poolused shows them: nonpaged and paged, and the drivers that used the tag. */
+export interface PoolTagUsage {
+  tag: string;
+  nonPaged: PoolCounts;
+  paged: PoolCounts;
+  drivers: string[];
+}
+
+/** One driver's figures over all its tags. */
+export interface PoolDriverUsage {
+  driver: string;
+  nonPaged: PoolCounts;
+  paged: PoolCounts;
+}
+
+const counts = (): PoolCounts => ({ allocations: 0, frees: 0, bytes: 0 });
+
+/** One pool region (nonpaged or paged): virtual space and the pages committed in it. */
+class PoolRegion {
+  readonly space: RangeAllocator;
+  /** Committed page VAs to the number of live blocks touching them. */
+  readonly pages = new Map<number, number>();
+
+  constructor(start: number, size: number, readonly pageable: boolean) {
+    this.space = new RangeAllocator(start, start + size, 16);
+  }
 }
 
 /** The pool allocator. */
-export class NonPagedPool {
-  private readonly space = new RangeAllocator(POOL_START, POOL_START + POOL_SIZE, 16);
+export class Pool {
+  readonly nonPaged = new PoolRegion(POOL_START, POOL_SIZE, false);
+  readonly paged = new PoolRegion(PAGED_POOL_START, PAGED_POOL_SIZE, true);
   private readonly blocks = new Map<number, Block>();
   private readonly freed = new Set<number>();
-  private readonly committed = new Set<number>();
-  private readonly usage = new Map<string, PoolUsage>();
+  private readonly byTag = new Map<number, { nonPaged: PoolCounts; paged: PoolCounts; drivers: Set<string> }>();
+  private readonly byDriver = new Map<string, { nonPaged: PoolCounts; paged: PoolCounts }>();
 
   constructor(private readonly mm: MemoryManager) {}
 
-  private commit(va: number, bytes: number): boolean {
+  /** Maps the pages of [va, va + bytes) that are not committed yet; false when out of memory. */
+  private commit(region: PoolRegion, va: number, bytes: number): boolean {
+    const done: number[] = [];
     for (let page = Math.floor(va / PAGE_SIZE) * PAGE_SIZE; page < va + bytes; page += PAGE_SIZE) {
-      if (this.committed.has(page)) continue;
+      const users = region.pages.get(page);
+      if (users !== undefined) {
+        region.pages.set(page, users + 1);
+        done.push(page);
+        continue;
+      }
       const frame = this.mm.pfn.allocatePage();
-      if (frame < 0) return false;
+      if (frame < 0) {
+        for (const p of done) this.release(region, p);
+        return false;
+      }
       this.mm.k.x.physFill(frame * PAGE_SIZE, PAGE_SIZE, 0);
-      this.mm.system.map(page, frame * PAGE_SIZE, { writable: true, global: true, noExecute: true });
-      this.committed.add(page);
+      this.mm.system.map(page, frame * PAGE_SIZE, { writable: true, global: true, noExecute: true, pageable: region.pageable });
+      region.pages.set(page, 1);
+      done.push(page);
     }
     return true;
   }
 
+  /** Drops one block's hold on a committed page; the last one unmaps it and frees its frame. */
+  private release(region: PoolRegion, page: number): void {
+    const users = region.pages.get(page)! - 1;
+    if (users > 0) {
+      region.pages.set(page, users);
+      return;
+    }
+    region.pages.delete(page);
+    const pa = this.mm.system.unmap(page);
+    if (pa >= 0) this.mm.pfn.freePage(pa / PAGE_SIZE);
+  }
+
+  private regionOf(type: POOL_TYPE): PoolRegion {
+    return isPagedPoolType(type) ? this.paged : this.nonPaged;
+  }
+
   /** Allocates `bytes`; returns the VA or 0 when out of memory. */
   allocate(type: POOL_TYPE, bytes: number, tag: number, owner: string): number {
+    const region = this.regionOf(type);
     const big = bytes >= PAGE_SIZE;
-    const reserve = big ? bytes : bytes + POOL_HEADER_SIZE;
-    const reserved = this.space.allocate(reserve, big ? PAGE_SIZE : 16);
-    if (reserved < 0 || !this.commit(reserved, reserve)) return 0;
+    const reserve = big ? Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE : bytes + POOL_HEADER_SIZE;
+    const reserved = region.space.allocate(reserve, big ? PAGE_SIZE : 16);
+    if (reserved < 0) return 0;
+    if (!this.commit(region, reserved, reserve)) {
+      region.space.release(reserved, reserve);
+      return 0;
+    }
     const va = big ? reserved : reserved + POOL_HEADER_SIZE;
     if (!big) {
       // POOL_HEADER: PreviousSize/PoolIndex/BlockSize/PoolType in the first 4 bytes, PoolTag at +4.
       const k = this.mm.k;
+      this.mm.makeResident(this.mm.system, reserved);
       const pa = this.mm.system.lookup(reserved);
       k.x.physWrite32(pa, (((Math.ceil(reserve / 16) & 0xFF) << 16) | (((type & 0x7F) + 1) << 24)) >>> 0);
       k.x.physWrite32(pa + 4, tag);
     }
     this.blocks.set(va, { reserved, bytes: reserve, requested: bytes, tag, type, owner });
     this.freed.delete(va);
-    const u = this.usageOf(tag, type, owner);
-    u.allocations++;
-    u.bytes += bytes;
+    for (const c of this.countsOf(tag, type, owner)) {
+      c.allocations++;
+      c.bytes += bytes;
+    }
     return va;
   }
 
-  private usageOf(tag: number, type: POOL_TYPE, owner: string): PoolUsage {
-    const paged = type === POOL_TYPE.PagedPool || type === POOL_TYPE.PagedPoolCacheAligned;
-    const key = `${tag}:${paged}`;
-    let u = this.usage.get(key);
-    if (!u) {
-      u = { tag: tagText(tag), type: paged ? "Paged" : "Nonp", allocations: 0, frees: 0, bytes: 0, owner };
-      this.usage.set(key, u);
-    }
-    return u;
+  private countsOf(tag: number, type: POOL_TYPE, owner: string): [PoolCounts, PoolCounts] {
+    let t = this.byTag.get(tag);
+    if (!t) this.byTag.set(tag, (t = { nonPaged: counts(), paged: counts(), drivers: new Set() }));
+    t.drivers.add(owner);
+    let d = this.byDriver.get(owner);
+    if (!d) this.byDriver.set(owner, (d = { nonPaged: counts(), paged: counts() }));
+    return isPagedPoolType(type) ? [t.paged, d.paged] : [t.nonPaged, d.nonPaged];
   }
 
   /** The block at `va`, if allocated. */
@@ -140,24 +222,46 @@ export class NonPagedPool {
   }
 
   /** Frees the block at `va` (already validated). */
-  release(va: number): void {
+  free(va: number): void {
     const b = this.blocks.get(va)!;
+    const region = this.regionOf(b.type);
     this.blocks.delete(va);
     this.freed.add(va);
-    this.space.release(b.reserved, b.bytes);
-    const u = this.usageOf(b.tag, b.type, b.owner);
-    u.frees++;
-    u.bytes -= b.requested;
+    for (let page = Math.floor(b.reserved / PAGE_SIZE) * PAGE_SIZE; page < b.reserved + b.bytes; page += PAGE_SIZE) this.release(region, page);
+    region.space.release(b.reserved, b.bytes);
+    for (const c of this.countsOf(b.tag, b.type, b.owner)) {
+      c.frees++;
+      c.bytes -= b.requested;
+    }
+  }
+
+  /** True if `va` lies in paged pool. */
+  isPaged(va: number): boolean {
+    return va >= PAGED_POOL_START && va < PAGED_POOL_START + PAGED_POOL_SIZE;
+  }
+
+  /** True if `va` lies in nonpaged pool. */
+  isNonPaged(va: number): boolean {
+    return va >= POOL_START && va < POOL_START + POOL_SIZE;
   }
 
   /** Usage by tag, sorted by tag. */
-  usageByTag(): PoolUsage[] {
-    return [...this.usage.values()].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : a.type < b.type ? -1 : 1));
+  usageByTag(): PoolTagUsage[] {
+    return [...this.byTag.entries()]
+      .map(([tag, u]) => ({ tag: tagText(tag), nonPaged: { ...u.nonPaged }, paged: { ...u.paged }, drivers: [...u.drivers].sort() }))
+      .sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  }
+
+  /** Usage by driver, sorted by driver name. */
+  usageByDriver(): PoolDriverUsage[] {
+    return [...this.byDriver.entries()]
+      .map(([driver, u]) => ({ driver, nonPaged: { ...u.nonPaged }, paged: { ...u.paged } }))
+      .sort((a, b) => (a.driver < b.driver ? -1 : a.driver > b.driver ? 1 : 0));
   }
 
   /** Allocations not yet freed. */
-  outstanding(): { va: number; bytes: number; tag: string; owner: string }[] {
-    return [...this.blocks.entries()].map(([va, b]) => ({ va, bytes: b.requested, tag: tagText(b.tag), owner: b.owner }));
+  outstanding(): { va: number; bytes: number; tag: string; type: POOL_TYPE; owner: string }[] {
+    return [...this.blocks.entries()].map(([va, b]) => ({ va, bytes: b.requested, tag: tagText(b.tag), type: b.type, owner: b.owner }));
   }
 }
 
@@ -170,7 +274,7 @@ export function ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: number
   const k = KE();
   k.charge("ExAllocatePoolWithTag");
   const irql = k.cpu.irql;
-  const paged = PoolType === POOL_TYPE.PagedPool || PoolType === POOL_TYPE.PagedPoolCacheAligned;
+  const paged = isPagedPoolType(PoolType);
   const limit = paged ? APC_LEVEL : DISPATCH_LEVEL;
   const tag = tagValue(Tag);
   if (irql > limit) {
@@ -183,7 +287,10 @@ export function ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: number
 
 /**
  * ExFreePoolWithTag: frees a block. Freeing twice is 0xC2 / 0x07, with the wrong tag
- * 0xC2 / 0x0A, something that is not a pool block 0xC2 / 0x0D.
+ * 0xC2 / 0x0A; an address that is not a pool block is 0xC2 / 0x40 (user address), 0x44
+ * (nonpaged pool), 0x48 (paged pool) or 0x42 (no pool at all); freeing paged pool above
+ * APC_LEVEL or nonpaged pool above DISPATCH_LEVEL is 0xC4 / 0x11 or 0x12 under the
+ * verifier (0xC2 / 0x09 without it).
  */
 export function ExFreePoolWithTag(P: number, Tag: PoolTag): void {
   const k = KE();
@@ -192,14 +299,33 @@ export function ExFreePoolWithTag(P: number, Tag: PoolTag): void {
   const b = pool.block(P);
   if (!b) {
     if (pool.wasFreed(P)) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_DOUBLE_FREE, 0, 0, P);
-    return k.bugCheck(BAD_POOL_CALLER, BAD_POOL_NOT_ALLOCATED, P, 0, 0);
+    if (P < SYSTEM_SPACE_START) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_USER_ADDRESS, P, SYSTEM_SPACE_START, 0);
+    if (pool.isNonPaged(P)) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_NONPAGED_NOT_ALLOCATED, P, 0, 0);
+    if (pool.isPaged(P)) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_PAGED_NOT_ALLOCATED, P, 0, 0);
+    return k.bugCheck(BAD_POOL_CALLER, BAD_POOL_NOT_POOL, P, 0, 0);
+  }
+  const irql = k.cpu.irql;
+  const paged = isPagedPoolType(b.type);
+  if (irql > (paged ? APC_LEVEL : DISPATCH_LEVEL)) {
+    if (k.verifier) k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, paged ? VERIFIER_FREE_PAGED_POOL_IRQL : VERIFIER_FREE_NONPAGED_POOL_IRQL, irql, b.type, P);
+    k.bugCheck(BAD_POOL_CALLER, BAD_POOL_FREE_BAD_IRQL, irql, b.type, P);
   }
   const tag = tagValue(Tag);
   if (Tag !== 0 && tag !== b.tag) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_WRONG_TAG, P, b.tag, tag);
-  pool.release(P);
+  pool.free(P);
 }
 
 /** ExFreePool: frees a block without checking its tag. */
 export function ExFreePool(P: number): void {
   ExFreePoolWithTag(P, 0);
+}
+
+/** Pool usage by tag, like the debugger's !poolused: allocations, frees and bytes in use, nonpaged and paged, per tag. */
+export function poolUsed(): PoolTagUsage[] {
+  return MM().pool.usageByTag();
+}
+
+/** Pool usage by driver (the driver whose routine allocated), nonpaged and paged. */
+export function poolUsedByDriver(): PoolDriverUsage[] {
+  return MM().pool.usageByDriver();
 }
