@@ -1,7 +1,8 @@
 /**
  * Platform discovery from the firmware tables in guest RAM, as a PC HAL does: search the
  * BIOS area for the ACPI RSDP, follow the XSDT to the MADT (processors and their APIC
- * IDs), the MCFG (the ECAM window) and the machine's WSIM table (CPU clock, memory map,
+ * IDs), the MCFG (the ECAM window), the DMAR (the IOMMU's registers, when there is
+ * one) and the machine's WSIM table (CPU clock, memory map,
  * PCI memory window). The kernel learns the machine from these, never from the JSON.
  */
 import type { Core } from "../machine/core.js";
@@ -27,6 +28,10 @@ export interface PlatformInfo {
   reservedRam: { base: number; size: number }[];
   /** Where PCI memory BARs may be placed. */
   pciMmioWindow: { base: number; size: number };
+  /** DMA remapping units (DMAR DRHD entries): register base, PCI segment, and whether it covers every device. */
+  iommus: { address: number; segment: number; includeAll: boolean }[];
+  /** Host address width of DMA remapping, bits (0 without a DMAR). */
+  dmaAddressWidth: number;
 }
 
 /** The platform cannot be understood (corrupt or missing tables). */
@@ -67,7 +72,7 @@ export function discoverPlatform(core: Core): PlatformInfo {
   const xsdtPa = Number(rv.getBigUint64(24, true));
   const xsdt = readTable(core, xsdtPa, "XSDT");
   const xv = new DataView(xsdt.buffer);
-  const info: Partial<PlatformInfo> = {};
+  const info: Partial<PlatformInfo> = { iommus: [], dmaAddressWidth: 0 };
   for (let at = 36; at + 8 <= xsdt.length; at += 8) {
     const pa = Number(xv.getBigUint64(at, true));
     const sig = text(core.readPhysical(pa, 4), 0, 4);
@@ -84,6 +89,15 @@ export function discoverPlatform(core: Core): PlatformInfo {
       }
     } else if (sig === "MCFG") {
       info.ecam = { base: Number(v.getBigUint64(44, true)), startBus: t[54], endBus: t[55] };
+    } else if (sig === "DMAR") {
+      info.dmaAddressWidth = t[36] + 1;
+      for (let e = 48; e + 4 <= t.length; e += v.getUint16(e + 2, true)) {
+        const length = v.getUint16(e + 2, true);
+        if (length === 0) break;
+        if (v.getUint16(e, true) === 0) {
+          info.iommus!.push({ address: Number(v.getBigUint64(e + 8, true)), segment: v.getUint16(e + 6, true), includeAll: (t[e + 4] & 1) !== 0 });
+        }
+      }
     } else if (sig === "WSIM") {
       info.cpuKHz = v.getUint32(36, true);
       const n = v.getUint32(40, true);

@@ -4,6 +4,7 @@
  */
 import { KE, type Kernel } from "../ke/kernel.js";
 import type { PlatformInfo } from "./acpi.js";
+import { HalIommu } from "./iommu.js";
 
 /** HAL state. */
 export class Hal {
@@ -17,6 +18,8 @@ export class Hal {
   private readonly lineVectors = new Map<number, { vector: number; processor: number }>();
   /** Virtual address of the I/O APIC's registers once mapped. */
   ioApicVa = 0;
+  /** DMA remapping, when the firmware describes an IOMMU (set up by startDmaRemapping). */
+  iommu: HalIommu | null = null;
 
   constructor(readonly k: Kernel, readonly platform: PlatformInfo) {}
 
@@ -34,6 +37,12 @@ export class Hal {
   gsiOfVector(vector: number): number {
     for (const [gsi, v] of this.lineVectors) if (v.vector === vector) return gsi;
     return -1;
+  }
+
+  /** Turns on DMA remapping if the platform has an IOMMU: every device passes through until it gets a DMA adapter. */
+  startDmaRemapping(): void {
+    const unit = this.platform.iommus[0];
+    if (unit && !this.iommu) this.iommu = new HalIommu(this.k, unit.address);
   }
 
   /** Hands out an interrupt vector (IRQL = vector >> 4) and a target processor. */

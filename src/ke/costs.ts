@@ -12,6 +12,7 @@ export const COST_NAMES = [
   "InterruptEoi", "DpcDispatch", "ContextSwitch", "SystemCall", "ExAllocatePoolWithTag", "ExFreePoolWithTag",
   "MmMapIoSpace", "MmGetPhysicalAddress", "MemoryAccess", "CopyPer64Bytes", "IoAllocateIrp", "IoFreeIrp",
   "IoCallDriver", "IoCompleteRequest", "IoCreateDevice", "ConfigAccess", "AllocateCommonBuffer",
+  "GetScatterGatherList", "PutScatterGatherList", "AllocateAdapterChannel", "MapTransfer", "FlushAdapterBuffers", "DmaMapPage",
   "KeInitializeTimer", "KeSetTimer", "KeCancelTimer",
   "PageIn", "IoAllocateMdl", "IoFreeMdl", "IoBuildPartialMdl", "MmProbeAndLockPages", "MmUnlockPages", "MdlPage",
   "MmBuildMdlForNonPagedPool", "MmMapLockedPages", "MmUnmapLockedPages", "KeStackAttachProcess", "KeUnstackDetachProcess",

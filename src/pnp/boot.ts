@@ -10,7 +10,7 @@ import { PASSIVE_LEVEL, type KIRQL } from "../ke/irql.js";
 import { KeRaiseIrql, KeLowerIrql } from "../ke/level.js";
 import { Scheduler, type KTHREAD } from "../ke/scheduler.js";
 import { discoverPlatform } from "../hal/acpi.js";
-import { Hal } from "../hal/hal.js";
+import { Hal, HAL } from "../hal/hal.js";
 import { MemoryManager } from "../mm/manager.js";
 import { IoManager } from "../io/manager.js";
 import { createProcess } from "../io/process.js";
@@ -112,6 +112,9 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
   k.services.set("pnp", pnp);
   const kernel = new BootedKernel(k);
   machine.kernel = kernel;
-  await kernel.exec(() => pnp.start(), { name: "PnP manager" });
+  await kernel.exec(() => {
+    HAL(k).startDmaRemapping();
+    return pnp.start();
+  }, { name: "PnP manager" });
   return machine;
 }

@@ -1,0 +1,164 @@
+/**
+ * Packet DMA: AllocateAdapterChannel (DISPATCH_LEVEL) gives the driver the adapter and a
+ * set of map registers and calls its DRIVER_CONTROL routine with the map register base;
+ * the routine's IO_ALLOCATION_ACTION says what it keeps. MapTransfer maps the next
+ * logically contiguous piece of a buffer and returns its logical address and length;
+ * FlushAdapterBuffers finishes what was mapped (copying bounce pages back after a read
+ * from the device). FreeMapRegisters and FreeAdapterChannel give them back, starting any
+ * request that was waiting. One adapter has one channel: a second request waits for it
+ * (under the verifier, holding two at once is 0xE6 0x0B).
+ */
+import { KE } from "../ke/kernel.js";
+import { DISPATCH_LEVEL } from "../ke/irql.js";
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { mdlAddress, type MDL } from "../mm/mdl.js";
+import type { PVOID } from "../mm/memory.js";
+import type { DEVICE_OBJECT } from "../io/objects.js";
+import type { IRP } from "../io/irp.js";
+import { liveAdapter, type DMA_ADAPTER } from "./dma.js";
+import { TransferMapping, pagePieces } from "./map-registers.js";
+import { atDispatch } from "./scatter-gather.js";
+import {
+  DMA_FLUSH_UNMAPPED, DMA_FREED_TOO_MANY_ADAPTER_CHANNELS, DMA_FREED_TOO_MANY_MAP_REGISTERS, DMA_MAP_REGISTERS_STILL_MAPPED,
+  DMA_MISCELLANEOUS, DMA_OUT_OF_CONTIGUOUS_MAP_REGISTERS, DMA_TOO_MANY_ADAPTER_CHANNELS, DMA_TOO_MANY_MAP_REGISTERS,
+  dmaViolation, verify, verifyIrqlAtMost, verifyIrqlIs,
+} from "./dma-verifier.js";
+
+/** IO_ALLOCATION_ACTION: what a DRIVER_CONTROL routine keeps. */
+export enum IO_ALLOCATION_ACTION {
+  KeepObject = 1,
+  DeallocateObject = 2,
+  DeallocateObjectKeepRegisters = 3,
+}
+
+/** The map registers AllocateAdapterChannel gave a driver (the PVOID MapRegisterBase). */
+export class MAP_REGISTER_BASE {
+  readonly mapping: TransferMapping;
+  /** Kernel-space address, for bug check parameters. */
+  readonly address: number;
+  freed = false;
+  constructor(adapter: DMA_ADAPTER, readonly count: number, address: number) {
+    this.mapping = new TransferMapping(adapter);
+    this.address = address;
+  }
+}
+
+/** DRIVER_CONTROL: AllocateAdapterChannel's execution routine, called at DISPATCH_LEVEL. */
+export type PDRIVER_CONTROL = (DeviceObject: DEVICE_OBJECT, Irp: IRP | null, MapRegisterBase: MAP_REGISTER_BASE, Context: unknown) => IO_ALLOCATION_ACTION;
+
+/**
+ * AllocateAdapterChannel (DISPATCH_LEVEL): reserves the adapter and NumberOfMapRegisters
+ * map registers, then calls ExecutionRoutine(DeviceObject, DeviceObject.CurrentIrp,
+ * MapRegisterBase, Context) — now, or when the channel and registers free up. More
+ * registers than IoGetDmaAdapter allowed: STATUS_INSUFFICIENT_RESOURCES (0xE6 0x0C under
+ * the verifier).
+ */
+export function AllocateAdapterChannel(
+  DmaAdapter: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, NumberOfMapRegisters: number, ExecutionRoutine: PDRIVER_CONTROL, Context: unknown,
+): NTSTATUS {
+  const k = KE();
+  const a = DmaAdapter;
+  liveAdapter(k, a);
+  verifyIrqlIs(k, DISPATCH_LEVEL);
+  k.charge("AllocateAdapterChannel");
+  verify(k, NumberOfMapRegisters <= a.mapRegisterLimit, DMA_TOO_MANY_MAP_REGISTERS, NumberOfMapRegisters, a.mapRegisterLimit);
+  if (NumberOfMapRegisters > a.mapRegisterLimit) return STATUS_INSUFFICIENT_RESOURCES;
+  verify(k, a.channel === null, DMA_TOO_MANY_ADAPTER_CHANNELS, 1);
+  const owner = k.attribution().driver;
+  const attempt = (): boolean => {
+    if (a.channel) return false;
+    const base = new MAP_REGISTER_BASE(a, NumberOfMapRegisters, k.objectAddress(0x40));
+    if (!base.mapping.reserve(NumberOfMapRegisters)) return false;
+    a.channel = base;
+    a.mapRegisterBases++;
+    const action = atDispatch(k, owner, ExecutionRoutine.name || "ExecutionRoutine", () => ExecutionRoutine(DeviceObject, DeviceObject.CurrentIrp, base, Context));
+    if (action === IO_ALLOCATION_ACTION.DeallocateObject) {
+      releaseRegisters(a, base);
+      a.channel = null;
+    } else if (action === IO_ALLOCATION_ACTION.DeallocateObjectKeepRegisters) {
+      a.channel = null;
+    }
+    return true;
+  };
+  if (a.waiting.length > 0 || !attempt()) a.waiting.push(attempt);
+  return STATUS_SUCCESS;
+}
+
+function releaseRegisters(a: DMA_ADAPTER, base: MAP_REGISTER_BASE): void {
+  base.mapping.release();
+  base.freed = true;
+  a.mapRegisterBases--;
+}
+
+/**
+ * MapTransfer (IRQL <= DISPATCH_LEVEL): maps the logically contiguous start of
+ * [CurrentVa, CurrentVa + Length) through the map registers and returns its logical
+ * address and how many bytes it covers. Data for the device is in place when it returns.
+ */
+export function MapTransfer(
+  DmaAdapter: DMA_ADAPTER, Mdl: MDL, MapRegisterBase: MAP_REGISTER_BASE, CurrentVa: PVOID, Length: number, WriteToDevice: boolean,
+): { LogicalAddress: number; Length: number } {
+  const k = KE();
+  liveAdapter(k, DmaAdapter);
+  verifyIrqlAtMost(k, DISPATCH_LEVEL);
+  k.charge("MapTransfer");
+  const pieces = pagePieces(k, Mdl, CurrentVa, Length);
+  if (pieces.length === 0) return { LogicalAddress: 0, Length: 0 };
+  const m = MapRegisterBase.mapping;
+  const before = m.pieces.length;
+  if (m.map(k, pieces, WriteToDevice, true) === 0) {
+    dmaViolation(k, DMA_MISCELLANEOUS, DMA_OUT_OF_CONTIGUOUS_MAP_REGISTERS, pieces.length, m.registers - m.next);
+  }
+  const mapped = m.pieces.slice(before);
+  return { LogicalAddress: mapped[0].logical, Length: mapped.reduce((n, p) => n + p.length, 0) };
+}
+
+/**
+ * FlushAdapterBuffers (IRQL <= DISPATCH_LEVEL): finishes the mapped pieces of
+ * [CurrentVa, CurrentVa + Length); flushing what was not mapped is 0xE6 0x20 under the
+ * verifier. Returns TRUE.
+ */
+export function FlushAdapterBuffers(
+  DmaAdapter: DMA_ADAPTER, Mdl: MDL, MapRegisterBase: MAP_REGISTER_BASE, CurrentVa: PVOID, Length: number, WriteToDevice: boolean,
+): boolean {
+  const k = KE();
+  liveAdapter(k, DmaAdapter);
+  verifyIrqlAtMost(k, DISPATCH_LEVEL);
+  k.charge("FlushAdapterBuffers");
+  const finished = MapRegisterBase.mapping.flush(k, WriteToDevice, CurrentVa, Length);
+  verify(k, finished > 0, DMA_FLUSH_UNMAPPED, MapRegisterBase.address, CurrentVa, mdlAddress(k, Mdl));
+  return true;
+}
+
+/**
+ * FreeMapRegisters (DISPATCH_LEVEL): frees registers kept with
+ * DeallocateObjectKeepRegisters. Under the verifier: freeing them twice is 0xE6 0x05,
+ * freeing them while pieces are still mapped 0xE6 0x10.
+ */
+export function FreeMapRegisters(DmaAdapter: DMA_ADAPTER, MapRegisterBase: MAP_REGISTER_BASE, NumberOfMapRegisters: number): void {
+  const k = KE();
+  liveAdapter(k, DmaAdapter);
+  verifyIrqlIs(k, DISPATCH_LEVEL);
+  verify(k, !MapRegisterBase.freed, DMA_FREED_TOO_MANY_MAP_REGISTERS, NumberOfMapRegisters);
+  if (MapRegisterBase.freed) return;
+  verify(k, MapRegisterBase.mapping.pieces.length === 0, DMA_MAP_REGISTERS_STILL_MAPPED, MapRegisterBase.mapping.pieces.length);
+  releaseRegisters(DmaAdapter, MapRegisterBase);
+  DmaAdapter.retryWaiting();
+}
+
+/**
+ * FreeAdapterChannel (DISPATCH_LEVEL): releases the channel a KeepObject routine kept,
+ * with its map registers; with no channel held it is 0xE6 0x04 under the verifier.
+ */
+export function FreeAdapterChannel(DmaAdapter: DMA_ADAPTER): void {
+  const k = KE();
+  const a = DmaAdapter;
+  liveAdapter(k, a);
+  verifyIrqlIs(k, DISPATCH_LEVEL);
+  verify(k, a.channel !== null, DMA_FREED_TOO_MANY_ADAPTER_CHANNELS, 1);
+  if (!a.channel) return;
+  verify(k, a.channel.mapping.pieces.length === 0, DMA_MAP_REGISTERS_STILL_MAPPED, a.channel.mapping.pieces.length);
+  releaseRegisters(a, a.channel);
+  a.channel = null;
+  a.retryWaiting();
+}

@@ -1,0 +1,249 @@
+/**
+ * Map registers: how the HAL makes a buffer's pages reachable by a device. A transfer is
+ * cut into page pieces from its MDL chain (the physical pages behind CurrentVa..+Length),
+ * and each piece gets a logical address the device uses:
+ *  - with DMA remapping (an IOMMU), a page of IOVA space mapped to the piece's page, read-
+ *    only when the device reads memory (WriteToDevice) and write-only when it writes;
+ *  - without, the physical address itself when the device can reach it;
+ *  - otherwise a bounce page (a map register's buffer, contiguous low memory the adapter
+ *    owns): the HAL copies the data in before a write to the device and out after a read
+ *    from it, charging the copy to the CPU.
+ * Map registers are reserved per transfer (a scatter/gather list or an adapter channel),
+ * one per page it spans, in a contiguous run so that consecutive pages stay logically
+ * contiguous.
+ */
+import type { Kernel } from "../ke/kernel.js";
+import { MDL, MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_IO_SPACE, MmGetMdlVirtualAddress, mdlAddress } from "../mm/mdl.js";
+import { MM } from "../mm/manager.js";
+import { PAGE_SIZE } from "../mm/pfn.js";
+import type { HalIommu, IommuDomain } from "./iommu.js";
+import { IOMMU_READ, IOMMU_WRITE } from "./iommu.js";
+import {
+  DMA_ADDRESS_OUTSIDE_MDL, DMA_BUFFER_NOT_LOCKED, DMA_INSUFFICIENT_BUFFER, DMA_ZERO_LENGTH, dmaViolation, verify,
+} from "./dma-verifier.js";
+
+/** The bounce pages of an adapter whose device cannot reach all of memory. */
+export class BouncePages {
+  /** Physical address of the first page (the pages are contiguous). */
+  readonly base: number;
+  private readonly used: boolean[];
+
+  /** Takes `count` contiguous pages at or below `highest`; throws if memory has none. */
+  constructor(k: Kernel, readonly count: number, highest: number) {
+    const first = MM(k).pfn.allocateContiguous(count, 0, highest);
+    if (first < 0) throw new Error(`no ${count} contiguous pages below 0x${(highest + 1).toString(16)} for map registers`);
+    this.base = first * PAGE_SIZE;
+    this.used = new Array<boolean>(count).fill(false);
+  }
+
+  /** Reserves `n` consecutive registers; the first index, or -1 if no run is free. */
+  take(n: number): number {
+    for (let start = 0; start + n <= this.count; start++) {
+      let run = 0;
+      while (run < n && !this.used[start + run]) run++;
+      if (run === n) {
+        for (let i = 0; i < n; i++) this.used[start + i] = true;
+        return start;
+      }
+      start += run;
+    }
+    return -1;
+  }
+
+  /** Releases registers [start, start + n). */
+  give(start: number, n: number): void {
+    for (let i = 0; i < n; i++) this.used[start + i] = false;
+  }
+
+  /** Registers in use. */
+  get inUse(): number {
+    return this.used.filter((u) => u).length;
+  }
+
+  /** Returns the pages to the PFN database. */
+  free(k: Kernel): void {
+    for (let i = 0; i < this.count; i++) MM(k).pfn.freePage(this.base / PAGE_SIZE + i);
+  }
+}
+
+/** What a transfer's mapping needs from its adapter. */
+export interface MappingTarget {
+  /** Highest logical address the device drives. */
+  readonly maximumAddress: number;
+  readonly bounce: BouncePages | null;
+  readonly iommu: HalIommu | null;
+  readonly domain: IommuDomain | null;
+}
+
+/** A piece of a transfer within one page: its virtual and physical address, and its length. */
+export interface PagePiece {
+  va: number;
+  pa: number;
+  length: number;
+}
+
+/** A mapped piece: its logical address, and the bounce page address it goes through (or -1). */
+export interface MappedPiece extends PagePiece {
+  logical: number;
+  bounce: number;
+}
+
+/** Map registers reserved for one transfer and the pieces mapped through them. */
+export class TransferMapping {
+  readonly pieces: MappedPiece[] = [];
+  /** Registers reserved (pages), and the next one to use. */
+  registers = 0;
+  next = 0;
+  /** First bounce register, or the first IOVA, of the reservation. */
+  start = 0;
+
+  constructor(readonly target: MappingTarget) {}
+
+  /** Reserves `pages` map registers; false when the adapter has not that many free now. */
+  reserve(pages: number): boolean {
+    const t = this.target;
+    if (t.domain) {
+      const iova = t.domain.iova.allocate(pages * PAGE_SIZE);
+      if (iova < 0 || iova + pages * PAGE_SIZE - 1 > t.maximumAddress) {
+        if (iova >= 0) t.domain.iova.release(iova, pages * PAGE_SIZE);
+        return false;
+      }
+      this.start = iova;
+    } else if (t.bounce) {
+      const first = t.bounce.take(pages);
+      if (first < 0) return false;
+      this.start = first;
+    }
+    this.registers = pages;
+    this.next = 0;
+    return true;
+  }
+
+  /** Releases the reservation (every piece must have been flushed). */
+  release(): void {
+    const t = this.target;
+    if (this.registers === 0) return;
+    if (t.domain) t.domain.iova.release(this.start, this.registers * PAGE_SIZE);
+    else if (t.bounce) t.bounce.give(this.start, this.registers);
+    this.registers = 0;
+    this.next = 0;
+  }
+
+  /**
+   * Maps `pieces` for the device, in order; returns how many it mapped. It stops when the
+   * reserved registers run out, and with `contiguous` before the first piece that would
+   * not continue the logical range (packet DMA maps one contiguous range per call). Data
+   * for the device is copied into bounce pages now.
+   */
+  map(k: Kernel, pieces: readonly PagePiece[], writeToDevice: boolean, contiguous = false): number {
+    const t = this.target;
+    let n = 0;
+    let end = -1;
+    for (const p of pieces) {
+      const offset = p.pa % PAGE_SIZE;
+      const remapped = t.domain !== null && t.iommu !== null;
+      const direct = !remapped && (p.pa + p.length - 1 <= t.maximumAddress || !t.bounce);
+      if (!direct && this.next >= this.registers) break;
+      const logical = remapped ? this.start + this.next * PAGE_SIZE + offset
+        : direct ? p.pa
+        : t.bounce!.base + (this.start + this.next) * PAGE_SIZE + offset;
+      if (contiguous && n > 0 && logical !== end) break;
+      k.charge("DmaMapPage");
+      let bounce = -1;
+      if (remapped) {
+        t.iommu!.map(t.domain!, logical - offset, p.pa, writeToDevice ? IOMMU_READ : IOMMU_WRITE);
+        this.next++;
+      } else if (!direct) {
+        bounce = logical;
+        if (writeToDevice) copyPhysical(k, p.pa, bounce, p.length);
+        this.next++;
+      }
+      this.pieces.push({ ...p, logical, bounce });
+      end = logical + p.length;
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Finishes the mapped pieces that overlap [va, va + length) (all of them when `va` is
+   * undefined): copies bounce pages back after a read from the device, unmaps IOVA pages.
+   * Returns how many it finished.
+   */
+  flush(k: Kernel, writeToDevice: boolean, va?: number, length = 0): number {
+    const t = this.target;
+    let finished = 0;
+    for (let i = 0; i < this.pieces.length; ) {
+      const p = this.pieces[i];
+      if (va !== undefined && (p.va + p.length <= va || p.va >= va + length)) {
+        i++;
+        continue;
+      }
+      if (p.bounce >= 0 && !writeToDevice) copyPhysical(k, p.bounce, p.pa, p.length);
+      if (t.domain && t.iommu) t.iommu.unmap(t.domain, p.logical - (p.logical % PAGE_SIZE), 1);
+      this.pieces.splice(i, 1);
+      finished++;
+    }
+    if (this.pieces.length === 0) this.next = 0;
+    return finished;
+  }
+}
+
+/** Copies `length` physical bytes, charging the copy to the executing processor. */
+function copyPhysical(k: Kernel, from: number, to: number, length: number): void {
+  k.x.physBlock(from, 0, length, 1);
+  k.x.physBlock(to, 0, length, 0);
+  k.chargePs(k.cost.CopyPer64Bytes * Math.ceil(length / 64));
+}
+
+/** True when an MDL's page frame numbers may be used for DMA (locked, nonpaged or I/O space). */
+function usableForDma(m: MDL): boolean {
+  return (m.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_IO_SPACE)) !== 0;
+}
+
+/**
+ * The page pieces of `length` bytes from `currentVa`, which must lie in the first MDL; a
+ * transfer longer than the rest of that MDL continues at the start of the next MDL of the
+ * chain. Misuse is 0xE6: an address outside the MDL (0x1B), an MDL whose pages are not
+ * locked (0x0E), a chain too short (0x24), and under the verifier a zero length (0x21).
+ */
+export function pagePieces(k: Kernel, mdl: MDL, currentVa: number, length: number): PagePiece[] {
+  const pieces: PagePiece[] = [];
+  const first = MmGetMdlVirtualAddress(mdl);
+  if (currentVa < first || currentVa > first + mdl.ByteCount || (length > 0 && currentVa === first + mdl.ByteCount)) {
+    dmaViolation(k, DMA_ADDRESS_OUTSIDE_MDL, currentVa, mdlAddress(k, mdl), 0);
+  }
+  verify(k, length > 0, DMA_ZERO_LENGTH, 0);
+  let m: MDL | null = mdl;
+  let va = currentVa;
+  let left = length;
+  while (left > 0 && m) {
+    const end = MmGetMdlVirtualAddress(m) + m.ByteCount;
+    verify(k, usableForDma(m), DMA_BUFFER_NOT_LOCKED, mdlAddress(k, m));
+    while (left > 0 && va < end) {
+      const index = Math.floor((va - m.StartVa) / PAGE_SIZE);
+      const pfn = m.PfnArray[index];
+      if (pfn === undefined) dmaViolation(k, DMA_BUFFER_NOT_LOCKED, mdlAddress(k, m), 0, 0);
+      const inPage = va % PAGE_SIZE;
+      const n = Math.min(left, PAGE_SIZE - inPage, end - va);
+      pieces.push({ va, pa: pfn * PAGE_SIZE + inPage, length: n });
+      va += n;
+      left -= n;
+    }
+    m = m.Next;
+    if (m) va = MmGetMdlVirtualAddress(m);
+  }
+  if (left > 0) dmaViolation(k, DMA_INSUFFICIENT_BUFFER, left, 0, 0);
+  return pieces;
+}
+
+/** Logically contiguous runs of mapped pieces, as (address, length) pairs. */
+export function logicalRuns(pieces: readonly MappedPiece[]): { Address: number; Length: number }[] {
+  const runs: { Address: number; Length: number }[] = [];
+  for (const p of pieces) {
+    const last = runs[runs.length - 1];
+    if (last && last.Address + last.Length === p.logical) last.Length += p.length;
+    else runs.push({ Address: p.logical, Length: p.length });
+  }
+  return runs;
+}

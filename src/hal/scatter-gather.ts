@@ -1,0 +1,170 @@
+/**
+ * Scatter/gather DMA: GetScatterGatherList maps a buffer (an MDL chain from CurrentVa for
+ * Length bytes) for the device and calls the driver's execution routine at
+ * DISPATCH_LEVEL with the list of logical ranges; PutScatterGatherList finishes the
+ * transfer (bounce pages copied back after a read from the device, IOVA pages unmapped)
+ * and frees the map registers, which starts any request that was waiting for them.
+ * BuildScatterGatherList does the same in a buffer the caller supplies, sized with
+ * CalculateScatterGatherList, and also writes the list there in its x64 layout.
+ */
+import { KE, type Kernel } from "../ke/kernel.js";
+import { DISPATCH_LEVEL } from "../ke/irql.js";
+import { raiseTo, lowerTo } from "../ke/level.js";
+import { STATUS_BUFFER_TOO_SMALL, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import type { MDL } from "../mm/mdl.js";
+import { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from "../mm/mdl.js";
+import { writeU32, writeU64, type PVOID } from "../mm/memory.js";
+import type { DEVICE_OBJECT } from "../io/objects.js";
+import type { IRP } from "../io/irp.js";
+import { liveAdapter, type DMA_ADAPTER } from "./dma.js";
+import { TransferMapping, logicalRuns, pagePieces } from "./map-registers.js";
+import { DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, verify, verifyIrqlAtMost, verifyIrqlIs } from "./dma-verifier.js";
+
+/** sizeof(SCATTER_GATHER_LIST) on x64 before its elements: NumberOfElements, Reserved. */
+export const SCATTER_GATHER_LIST_HEADER_SIZE = 16;
+/** sizeof(SCATTER_GATHER_ELEMENT) on x64: Address (8), Length (4, padded), Reserved (8). */
+export const SCATTER_GATHER_ELEMENT_SIZE = 24;
+
+/** SCATTER_GATHER_ELEMENT: one logical range the device transfers. */
+export interface SCATTER_GATHER_ELEMENT {
+  /** Logical address (what the device puts on the bus). */
+  Address: number;
+  /** Bytes. */
+  Length: number;
+  Reserved: number;
+}
+
+/** SCATTER_GATHER_LIST. */
+export class SCATTER_GATHER_LIST {
+  NumberOfElements = 0;
+  Reserved = 0;
+  Elements: SCATTER_GATHER_ELEMENT[] = [];
+  /** The map registers behind the list. */
+  readonly mapping: TransferMapping;
+  /** The caller's buffer (BuildScatterGatherList), 0 when the HAL allocated the list. */
+  buffer: PVOID = 0;
+  released = false;
+  constructor(readonly adapter: DMA_ADAPTER) {
+    this.mapping = new TransferMapping(adapter);
+  }
+}
+
+/** DRIVER_LIST_CONTROL: the execution routine of (Get|Build)ScatterGatherList, called at DISPATCH_LEVEL. */
+export type PDRIVER_LIST_CONTROL = (DeviceObject: DEVICE_OBJECT, Irp: IRP | null, ScatterGather: SCATTER_GATHER_LIST, Context: unknown) => void;
+
+/** Calls a driver routine at DISPATCH_LEVEL (raising from below if need be) on behalf of `owner`. */
+export function atDispatch<T>(k: Kernel, owner: string, name: string, fn: () => T): T {
+  const cpu = k.cpu;
+  const old = cpu.irql < DISPATCH_LEVEL ? raiseTo(k, DISPATCH_LEVEL) : -1;
+  try {
+    return k.invoke(owner, name, fn);
+  } finally {
+    if (old >= 0) lowerTo(k, cpu, old);
+  }
+}
+
+/** Shared by Get- and BuildScatterGatherList: map, then call the routine now or when map registers free up. */
+function startList(
+  a: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, Mdl: MDL, CurrentVa: PVOID, Length: number, ExecutionRoutine: PDRIVER_LIST_CONTROL,
+  Context: unknown, WriteToDevice: boolean, buffer: PVOID, bufferLength: number,
+): NTSTATUS {
+  const k = KE();
+  liveAdapter(k, a);
+  verifyIrqlAtMost(k, DISPATCH_LEVEL);
+  k.charge("GetScatterGatherList");
+  const pieces = pagePieces(k, Mdl, CurrentVa, Length);
+  if (pieces.length > a.mapRegisterLimit) return STATUS_INSUFFICIENT_RESOURCES;
+  if (buffer !== 0 && bufferLength < SCATTER_GATHER_LIST_HEADER_SIZE + pieces.length * SCATTER_GATHER_ELEMENT_SIZE) return STATUS_BUFFER_TOO_SMALL;
+  const owner = k.attribution().driver;
+  const list = new SCATTER_GATHER_LIST(a);
+  list.buffer = buffer;
+  const attempt = (): boolean => {
+    if (!list.mapping.reserve(pieces.length)) return false;
+    list.mapping.map(k, pieces, WriteToDevice);
+    list.Elements = logicalRuns(list.mapping.pieces).map((r) => ({ ...r, Reserved: 0 }));
+    list.NumberOfElements = list.Elements.length;
+    if (buffer !== 0) writeList(list, buffer);
+    a.listsAllocated++;
+    atDispatch(k, owner, ExecutionRoutine.name || "ExecutionRoutine", () => ExecutionRoutine(DeviceObject, DeviceObject.CurrentIrp, list, Context));
+    return true;
+  };
+  if (a.waiting.length > 0 || !attempt()) a.waiting.push(attempt);
+  return STATUS_SUCCESS;
+}
+
+/** Writes the list in its x64 layout at `va`. */
+function writeList(list: SCATTER_GATHER_LIST, va: PVOID): void {
+  writeU32(va, list.NumberOfElements);
+  writeU64(va + 8, 0);
+  list.Elements.forEach((e, i) => {
+    const at = va + SCATTER_GATHER_LIST_HEADER_SIZE + i * SCATTER_GATHER_ELEMENT_SIZE;
+    writeU64(at, e.Address);
+    writeU32(at + 8, e.Length);
+    writeU64(at + 16, 0);
+  });
+}
+
+/**
+ * GetScatterGatherList (IRQL <= DISPATCH_LEVEL): maps the buffer and calls
+ * ExecutionRoutine(DeviceObject, DeviceObject.CurrentIrp, list, Context) at
+ * DISPATCH_LEVEL — before returning when map registers are free, else once they are.
+ * STATUS_INSUFFICIENT_RESOURCES when the buffer spans more pages than the adapter's map
+ * registers.
+ */
+export function GetScatterGatherList(
+  DmaAdapter: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, Mdl: MDL, CurrentVa: PVOID, Length: number,
+  ExecutionRoutine: PDRIVER_LIST_CONTROL, Context: unknown, WriteToDevice: boolean,
+): NTSTATUS {
+  return startList(DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice, 0, 0);
+}
+
+/**
+ * BuildScatterGatherList: GetScatterGatherList with the list in the caller's buffer of
+ * ScatterGatherBufferLength bytes (STATUS_BUFFER_TOO_SMALL when it cannot hold it).
+ */
+export function BuildScatterGatherList(
+  DmaAdapter: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, Mdl: MDL, CurrentVa: PVOID, Length: number,
+  ExecutionRoutine: PDRIVER_LIST_CONTROL, Context: unknown, WriteToDevice: boolean, ScatterGatherBuffer: PVOID, ScatterGatherBufferLength: number,
+): NTSTATUS {
+  return startList(DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice, ScatterGatherBuffer, ScatterGatherBufferLength);
+}
+
+/**
+ * CalculateScatterGatherList: the bytes a list for Length bytes at CurrentVa needs, and
+ * the map registers the transfer takes (one per page spanned).
+ */
+export function CalculateScatterGatherList(DmaAdapter: DMA_ADAPTER, Mdl: MDL | null, CurrentVa: PVOID, Length: number): { status: NTSTATUS; ScatterGatherListSize: number; NumberOfMapRegisters: number } {
+  liveAdapter(KE(), DmaAdapter);
+  let pages = 0;
+  if (Mdl) {
+    for (let m: MDL | null = Mdl, va = CurrentVa, left = Length; m && left > 0; m = m.Next) {
+      const start = m === Mdl ? va : m.StartVa + m.ByteOffset;
+      const bytes = Math.min(left, m.StartVa + m.ByteOffset + m.ByteCount - start);
+      pages += ADDRESS_AND_SIZE_TO_SPAN_PAGES(start, bytes);
+      left -= bytes;
+      va = start + bytes;
+    }
+  } else {
+    pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(CurrentVa, Length);
+  }
+  return { status: STATUS_SUCCESS, ScatterGatherListSize: SCATTER_GATHER_LIST_HEADER_SIZE + pages * SCATTER_GATHER_ELEMENT_SIZE, NumberOfMapRegisters: pages };
+}
+
+/**
+ * PutScatterGatherList (DISPATCH_LEVEL): finishes the transfer and frees the list's map
+ * registers; putting a list twice is 0xE6 0x06 under the verifier.
+ */
+export function PutScatterGatherList(DmaAdapter: DMA_ADAPTER, ScatterGather: SCATTER_GATHER_LIST, WriteToDevice: boolean): void {
+  const k = KE();
+  const a = DmaAdapter;
+  liveAdapter(k, a);
+  verifyIrqlIs(k, DISPATCH_LEVEL);
+  verify(k, !ScatterGather.released, DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, a.listsAllocated, a.listsFreed + 1);
+  if (ScatterGather.released) return;
+  k.charge("PutScatterGatherList");
+  ScatterGather.mapping.flush(k, WriteToDevice);
+  ScatterGather.mapping.release();
+  ScatterGather.released = true;
+  a.listsFreed++;
+  a.retryWaiting();
+}
