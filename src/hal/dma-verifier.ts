@@ -50,10 +50,6 @@ export const DMA_FLUSH_UNMAPPED = 0x20;
 export const DMA_ZERO_LENGTH = 0x21;
 /** P1: the MDLs hold fewer bytes than the transfer asks for (P2 bytes unaccounted). */
 export const DMA_INSUFFICIENT_BUFFER = 0x24;
-/** P1: unknown DEVICE_DESCRIPTION version. */
-export const DMA_UNKNOWN_DESCRIPTION_VERSION = 0x25;
-/** P1: the IOMMU blocked a device's DMA (P2 device object, P3 faulting address, P4 fault reason). */
-export const DMA_IOMMU_VIOLATION = 0x26;
 
 /** Bug checks 0xE6 with parameter 1 `code`. */
 export function dmaViolation(k: Kernel, code: number, p2: number, p3: number, p4: number): never {
