@@ -13,9 +13,7 @@ import { DISPATCH_LEVEL } from "../ke/irql.js";
 import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { mdlAddress, type MDL } from "../mm/mdl.js";
 import type { PVOID } from "../mm/memory.js";
-import type { DEVICE_OBJECT } from "../io/objects.js";
-import type { IRP } from "../io/irp.js";
-import { liveAdapter, type DMA_ADAPTER } from "./dma.js";
+import { liveAdapter, type DMA_ADAPTER, type DmaDeviceObject } from "./dma.js";
 import { TransferMapping, pagePieces } from "./map-registers.js";
 import { atDispatch } from "./scatter-gather.js";
 import {
@@ -44,7 +42,7 @@ export class MAP_REGISTER_BASE {
 }
 
 /** DRIVER_CONTROL: AllocateAdapterChannel's execution routine, called at DISPATCH_LEVEL. */
-export type PDRIVER_CONTROL = (DeviceObject: DEVICE_OBJECT, Irp: IRP | null, MapRegisterBase: MAP_REGISTER_BASE, Context: unknown) => IO_ALLOCATION_ACTION;
+export type PDRIVER_CONTROL<D extends DmaDeviceObject = DmaDeviceObject> = (DeviceObject: D, Irp: D["CurrentIrp"], MapRegisterBase: MAP_REGISTER_BASE, Context: unknown) => IO_ALLOCATION_ACTION;
 
 /**
  * AllocateAdapterChannel (DISPATCH_LEVEL): reserves the adapter and NumberOfMapRegisters
@@ -53,8 +51,8 @@ export type PDRIVER_CONTROL = (DeviceObject: DEVICE_OBJECT, Irp: IRP | null, Map
  * registers than IoGetDmaAdapter allowed: STATUS_INSUFFICIENT_RESOURCES (0xE6 0x0C under
  * the verifier).
  */
-export function AllocateAdapterChannel(
-  DmaAdapter: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, NumberOfMapRegisters: number, ExecutionRoutine: PDRIVER_CONTROL, Context: unknown,
+export function AllocateAdapterChannel<D extends DmaDeviceObject>(
+  DmaAdapter: DMA_ADAPTER, DeviceObject: D, NumberOfMapRegisters: number, ExecutionRoutine: PDRIVER_CONTROL<D>, Context: unknown,
 ): NTSTATUS {
   const k = KE();
   const a = DmaAdapter;

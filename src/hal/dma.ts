@@ -14,7 +14,6 @@ import { MmAllocateContiguousMemorySpecifyCache, MmFreeContiguousMemory, MmGetPh
 import type { PVOID } from "../mm/memory.js";
 import { PAGE_SIZE } from "../mm/pfn.js";
 import type { MDL } from "../mm/mdl.js";
-import type { DEVICE_OBJECT } from "../io/objects.js";
 import type { NTSTATUS } from "../ke/ntstatus.js";
 import { HAL } from "./hal.js";
 import type { HalIommu, IommuDomain } from "./iommu.js";
@@ -32,6 +31,12 @@ import {
   AllocateAdapterChannel, FlushAdapterBuffers, FreeAdapterChannel, FreeMapRegisters, MapTransfer,
   type MAP_REGISTER_BASE, type PDRIVER_CONTROL,
 } from "./adapter-channel.js";
+
+/** What the DMA routines need of a device object (the I/O manager's DEVICE_OBJECT has it). */
+export interface DmaDeviceObject {
+  DeviceExtension: unknown;
+  CurrentIrp: unknown;
+}
 
 /** DEVICE_DESCRIPTION versions. */
 export const DEVICE_DESCRIPTION_VERSION = 0;
@@ -65,16 +70,16 @@ export interface DMA_OPERATIONS {
   PutDmaAdapter(DmaAdapter: DMA_ADAPTER): void;
   AllocateCommonBuffer(DmaAdapter: DMA_ADAPTER, Length: number, CacheEnabled: boolean): { VirtualAddress: PVOID; LogicalAddress: PHYSICAL_ADDRESS };
   FreeCommonBuffer(DmaAdapter: DMA_ADAPTER, Length: number, LogicalAddress: PHYSICAL_ADDRESS, VirtualAddress: PVOID, CacheEnabled: boolean): void;
-  AllocateAdapterChannel(DmaAdapter: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, NumberOfMapRegisters: number, ExecutionRoutine: PDRIVER_CONTROL, Context: unknown): NTSTATUS;
+  AllocateAdapterChannel<D extends DmaDeviceObject>(DmaAdapter: DMA_ADAPTER, DeviceObject: D, NumberOfMapRegisters: number, ExecutionRoutine: PDRIVER_CONTROL<D>, Context: unknown): NTSTATUS;
   FlushAdapterBuffers(DmaAdapter: DMA_ADAPTER, Mdl: MDL, MapRegisterBase: MAP_REGISTER_BASE, CurrentVa: PVOID, Length: number, WriteToDevice: boolean): boolean;
   FreeAdapterChannel(DmaAdapter: DMA_ADAPTER): void;
   FreeMapRegisters(DmaAdapter: DMA_ADAPTER, MapRegisterBase: MAP_REGISTER_BASE, NumberOfMapRegisters: number): void;
   MapTransfer(DmaAdapter: DMA_ADAPTER, Mdl: MDL, MapRegisterBase: MAP_REGISTER_BASE, CurrentVa: PVOID, Length: number, WriteToDevice: boolean): { LogicalAddress: PHYSICAL_ADDRESS; Length: number };
   GetDmaAlignment(DmaAdapter: DMA_ADAPTER): number;
-  GetScatterGatherList(DmaAdapter: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, Mdl: MDL, CurrentVa: PVOID, Length: number, ExecutionRoutine: PDRIVER_LIST_CONTROL, Context: unknown, WriteToDevice: boolean): NTSTATUS;
+  GetScatterGatherList<D extends DmaDeviceObject>(DmaAdapter: DMA_ADAPTER, DeviceObject: D, Mdl: MDL, CurrentVa: PVOID, Length: number, ExecutionRoutine: PDRIVER_LIST_CONTROL<D>, Context: unknown, WriteToDevice: boolean): NTSTATUS;
   PutScatterGatherList(DmaAdapter: DMA_ADAPTER, ScatterGather: SCATTER_GATHER_LIST, WriteToDevice: boolean): void;
   CalculateScatterGatherList(DmaAdapter: DMA_ADAPTER, Mdl: MDL | null, CurrentVa: PVOID, Length: number): { status: NTSTATUS; ScatterGatherListSize: number; NumberOfMapRegisters: number };
-  BuildScatterGatherList(DmaAdapter: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, Mdl: MDL, CurrentVa: PVOID, Length: number, ExecutionRoutine: PDRIVER_LIST_CONTROL, Context: unknown, WriteToDevice: boolean, ScatterGatherBuffer: PVOID, ScatterGatherBufferLength: number): NTSTATUS;
+  BuildScatterGatherList<D extends DmaDeviceObject>(DmaAdapter: DMA_ADAPTER, DeviceObject: D, Mdl: MDL, CurrentVa: PVOID, Length: number, ExecutionRoutine: PDRIVER_LIST_CONTROL<D>, Context: unknown, WriteToDevice: boolean, ScatterGatherBuffer: PVOID, ScatterGatherBufferLength: number): NTSTATUS;
 }
 
 /** A common buffer handed out: its length and, under DMA remapping, its IOVA. */
@@ -107,7 +112,7 @@ export class DMA_ADAPTER implements MappingTarget {
   /** Requests waiting for map registers or the channel, retried in order as they free up. */
   readonly waiting: (() => boolean)[] = [];
 
-  constructor(k: Kernel, readonly description: DEVICE_DESCRIPTION, readonly device: DEVICE_OBJECT, mapRegisters: number, requester: number) {
+  constructor(k: Kernel, readonly description: DEVICE_DESCRIPTION, readonly device: DmaDeviceObject, mapRegisters: number, requester: number) {
     this.address = k.objectAddress(0x100);
     const width = description.Version >= DEVICE_DESCRIPTION_VERSION3 && description.DmaAddressWidth > 0 ? description.DmaAddressWidth
       : description.Dma64BitAddresses ? 64 : description.Dma32BitAddresses || description.Master ? 32 : 24;
@@ -209,7 +214,7 @@ const OPERATIONS: DMA_OPERATIONS = {
 };
 
 /** The PCI requester ID (bus << 8 | device << 3 | function) of a PCI PDO, or -1. */
-function requesterOf(pdo: DEVICE_OBJECT): number {
+function requesterOf(pdo: DmaDeviceObject): number {
   const e = pdo.DeviceExtension as { bus?: number; device?: number; fn?: number } | null;
   if (typeof e?.bus !== "number" || typeof e.device !== "number" || typeof e.fn !== "number") return -1;
   return (e.bus << 8) | (e.device << 3) | e.fn;
@@ -222,7 +227,7 @@ const MAX_MAP_REGISTERS = 256;
  * IoGetDmaAdapter: an adapter for the device's DMA, and the number of map registers one
  * transfer may use: the pages of a MaximumLength transfer at any offset, capped.
  */
-export function IoGetDmaAdapter(PhysicalDeviceObject: DEVICE_OBJECT, DeviceDescription: DEVICE_DESCRIPTION): { DmaAdapter: DMA_ADAPTER | null; NumberOfMapRegisters: number } {
+export function IoGetDmaAdapter(PhysicalDeviceObject: DmaDeviceObject, DeviceDescription: DEVICE_DESCRIPTION): { DmaAdapter: DMA_ADAPTER | null; NumberOfMapRegisters: number } {
   const k = KE();
   if (!PhysicalDeviceObject || DeviceDescription.Version > DEVICE_DESCRIPTION_VERSION3) return { DmaAdapter: null, NumberOfMapRegisters: 0 };
   const registers = Math.min(Math.ceil(Math.max(DeviceDescription.MaximumLength, 1) / PAGE_SIZE) + 1, MAX_MAP_REGISTERS);

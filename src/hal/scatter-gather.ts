@@ -14,9 +14,7 @@ import { STATUS_BUFFER_TOO_SMALL, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS,
 import type { MDL } from "../mm/mdl.js";
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from "../mm/mdl.js";
 import { writeU32, writeU64, type PVOID } from "../mm/memory.js";
-import type { DEVICE_OBJECT } from "../io/objects.js";
-import type { IRP } from "../io/irp.js";
-import { liveAdapter, type DMA_ADAPTER } from "./dma.js";
+import { liveAdapter, type DMA_ADAPTER, type DmaDeviceObject } from "./dma.js";
 import { TransferMapping, logicalRuns, pagePieces } from "./map-registers.js";
 import { DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, verify, verifyIrqlAtMost, verifyIrqlIs } from "./dma-verifier.js";
 
@@ -50,7 +48,7 @@ export class SCATTER_GATHER_LIST {
 }
 
 /** DRIVER_LIST_CONTROL: the execution routine of (Get|Build)ScatterGatherList, called at DISPATCH_LEVEL. */
-export type PDRIVER_LIST_CONTROL = (DeviceObject: DEVICE_OBJECT, Irp: IRP | null, ScatterGather: SCATTER_GATHER_LIST, Context: unknown) => void;
+export type PDRIVER_LIST_CONTROL<D extends DmaDeviceObject = DmaDeviceObject> = (DeviceObject: D, Irp: D["CurrentIrp"], ScatterGather: SCATTER_GATHER_LIST, Context: unknown) => void;
 
 /** Calls a driver routine at DISPATCH_LEVEL (raising from below if need be) on behalf of `owner`. */
 export function atDispatch<T>(k: Kernel, owner: string, name: string, fn: () => T): T {
@@ -64,8 +62,8 @@ export function atDispatch<T>(k: Kernel, owner: string, name: string, fn: () => 
 }
 
 /** Shared by Get- and BuildScatterGatherList: map, then call the routine now or when map registers free up. */
-function startList(
-  a: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, Mdl: MDL, CurrentVa: PVOID, Length: number, ExecutionRoutine: PDRIVER_LIST_CONTROL,
+function startList<D extends DmaDeviceObject>(
+  a: DMA_ADAPTER, DeviceObject: D, Mdl: MDL, CurrentVa: PVOID, Length: number, ExecutionRoutine: PDRIVER_LIST_CONTROL<D>,
   Context: unknown, WriteToDevice: boolean, buffer: PVOID, bufferLength: number,
 ): NTSTATUS {
   const k = KE();
@@ -111,9 +109,9 @@ function writeList(list: SCATTER_GATHER_LIST, va: PVOID): void {
  * STATUS_INSUFFICIENT_RESOURCES when the buffer spans more pages than the adapter's map
  * registers.
  */
-export function GetScatterGatherList(
-  DmaAdapter: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, Mdl: MDL, CurrentVa: PVOID, Length: number,
-  ExecutionRoutine: PDRIVER_LIST_CONTROL, Context: unknown, WriteToDevice: boolean,
+export function GetScatterGatherList<D extends DmaDeviceObject>(
+  DmaAdapter: DMA_ADAPTER, DeviceObject: D, Mdl: MDL, CurrentVa: PVOID, Length: number,
+  ExecutionRoutine: PDRIVER_LIST_CONTROL<D>, Context: unknown, WriteToDevice: boolean,
 ): NTSTATUS {
   return startList(DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice, 0, 0);
 }
@@ -122,9 +120,9 @@ export function GetScatterGatherList(
  * BuildScatterGatherList: GetScatterGatherList with the list in the caller's buffer of
  * ScatterGatherBufferLength bytes (STATUS_BUFFER_TOO_SMALL when it cannot hold it).
  */
-export function BuildScatterGatherList(
-  DmaAdapter: DMA_ADAPTER, DeviceObject: DEVICE_OBJECT, Mdl: MDL, CurrentVa: PVOID, Length: number,
-  ExecutionRoutine: PDRIVER_LIST_CONTROL, Context: unknown, WriteToDevice: boolean, ScatterGatherBuffer: PVOID, ScatterGatherBufferLength: number,
+export function BuildScatterGatherList<D extends DmaDeviceObject>(
+  DmaAdapter: DMA_ADAPTER, DeviceObject: D, Mdl: MDL, CurrentVa: PVOID, Length: number,
+  ExecutionRoutine: PDRIVER_LIST_CONTROL<D>, Context: unknown, WriteToDevice: boolean, ScatterGatherBuffer: PVOID, ScatterGatherBufferLength: number,
 ): NTSTATUS {
   return startList(DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice, ScatterGatherBuffer, ScatterGatherBufferLength);
 }
