@@ -57,25 +57,6 @@ export interface IO_CONNECTION_CONTEXT {
   InterruptObject: KINTERRUPT | null;
 }
 
-/** IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS. */
-export interface IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS {
-  PhysicalDeviceObject: DEVICE_OBJECT;
-  /** Out: the interrupt object. */
-  InterruptObject: KINTERRUPT | null;
-  ServiceRoutine: PKSERVICE_ROUTINE;
-  ServiceContext: unknown;
-  SpinLock: KSPIN_LOCK | null;
-  SynchronizeIrql: KIRQL;
-  FloatingSave: boolean;
-  ShareVector: boolean;
-  /** Translated vector. */
-  Vector: number;
-  Irql: KIRQL;
-  InterruptMode: KINTERRUPT_MODE;
-  /** Processors, bit per processor number. */
-  ProcessorEnableMask: number;
-}
-
 /** IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS. */
 export interface IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS {
   PhysicalDeviceObject: DEVICE_OBJECT;
@@ -86,6 +67,17 @@ export interface IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS {
   SpinLock: KSPIN_LOCK | null;
   SynchronizeIrql: KIRQL;
   FloatingSave: boolean;
+}
+
+/** IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS: the line-based members and the translated interrupt. */
+export interface IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS extends IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS {
+  ShareVector: boolean;
+  /** Translated vector. */
+  Vector: number;
+  Irql: KIRQL;
+  InterruptMode: KINTERRUPT_MODE;
+  /** Processors, bit per processor number. */
+  ProcessorEnableMask: number;
 }
 
 /** IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS. */
