@@ -377,7 +377,7 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
   verify(k, BugCheckOnFailure, VERIFIER_MAP_BUGCHECK_ON_FAILURE, mdlAddress(k, m), m.MdlFlags, 0);
   if (!user && (m.MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARENT_MAPPED_SYSTEM_VA)) !== 0) return m.MappedSystemVa;
   verify(k, !user && (m.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) !== 0, VERIFIER_MAP_BAD_FLAGS, mdlAddress(k, m), m.MdlFlags, MDL_MAPPED_TO_SYSTEM_VA);
-  verify(k, (m.MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL)) === 0, VERIFIER_MAP_MISSING_FLAGS, mdlAddress(k, m), m.MdlFlags, MDL_PAGES_LOCKED);
+  verify(k, (m.MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL | MDL_SOURCE_IS_NONPAGED_POOL)) === 0, VERIFIER_MAP_MISSING_FLAGS, mdlAddress(k, m), m.MdlFlags, MDL_PAGES_LOCKED);
   void RequestedAddress;
   const mm = MM(k);
   const pages = spanOf(m);
