@@ -21,9 +21,10 @@ import { ioctl } from "./ioctl.js";
 import { iommu } from "./iommu.js";
 import { scaling } from "./scaling.js";
 import { nvme } from "./nvme.js";
+import { mdl } from "./mdl.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, mdl];
 
 interface Args {
   only: string[] | null;
