@@ -3,6 +3,9 @@
 // DISPATCH_LEVEL, the fatal fault at or above it, and locked pages
 // (shared/specs/nt-semantics.md: IRQL, Memory; WDK: Driver Verifier "Force IRQL checking",
 // MmProbeAndLockPages, Bug Check 0xD1 and 0xA).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL, type Machine, KE, KeRaiseIrql, KeLowerIrql,
@@ -13,7 +16,7 @@ import {
 } from "../../src/index.js";
 import { boot } from "../../src/pnp/boot.js";
 import { Machine as MachineClass } from "../../src/machine/machine.js";
-import type { MachineDescription } from "../../src/machine/firmwareFiles.js";
+import { FirmwareError, loadMachine, MACHINES_DIR, type MachineDescription } from "../../src/machine/firmwareFiles.js";
 import { MM } from "../../src/mm/manager.js";
 import { asDriver, bootDefault, bugCheckOf, defaultDescription, expectBugCheck, kernelOf, params } from "../support/kernel-harness.js";
 
@@ -375,5 +378,37 @@ describe("pageable IRQL boundary", () => {
     expect(r.trims).toBe(2);
     expect(r.valid).toBe(false);
     expect(r.irql).toBe(PASSIVE_LEVEL);
+  });
+});
+
+describe("machine file: kernel.trimming", () => {
+  /** Loads a copy of the default machine file with `kernel` replaced. */
+  function loadWithKernel(kernel: unknown): MachineDescription {
+    const doc = JSON.parse(readFileSync(join(MACHINES_DIR, "default.json"), "utf8"));
+    doc.kernel = kernel;
+    delete doc.$schema;
+    const dir = mkdtempSync(join(tmpdir(), "wdmsim-trim-"));
+    try {
+      const file = join(dir, "machine.json");
+      writeFileSync(file, JSON.stringify(doc));
+      return loadMachine(file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("defaults to false and is read as given", () => {
+    expect(loadMachine("default").kernel.trimming).toBe(false);
+    expect(loadWithKernel({ verifier: true, trimming: true }).kernel.trimming).toBe(true);
+  });
+
+  it("a value that is not a boolean is refused at /kernel/trimming", () => {
+    try {
+      loadWithKernel({ trimming: "yes" });
+      throw new Error("accepted");
+    } catch (e) {
+      expect(e).toBeInstanceOf(FirmwareError);
+      expect((e as FirmwareError).path).toBe("/kernel/trimming");
+    }
   });
 });
