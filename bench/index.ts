@@ -22,9 +22,10 @@ import { iommu } from "./iommu.js";
 import { scaling } from "./scaling.js";
 import { nvme } from "./nvme.js";
 import { kernel } from "./kernel.js";
+import { mdl } from "./mdl.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl];
 
 interface Args {
   only: string[] | null;

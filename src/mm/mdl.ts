@@ -217,14 +217,16 @@ function verify(k: Kernel, broken: boolean, subcode: number, p2: number, p3: num
 export function storePfnArray(mm: MemoryManager, m: MDL): void {
   if (!mm.pool.isNonPaged(m.address)) return;
   const n = Math.min(m.PfnArray.length, Math.floor((m.Size - MDL_HEADER_SIZE) / PFN_NUMBER_SIZE));
-  const x = mm.k.x;
+  const k = mm.k;
+  const x = k.x;
   let page = -1;
   let pa = 0;
   for (let i = 0; i < n; i++) {
     const va = m.address + MDL_HEADER_SIZE + i * PFN_NUMBER_SIZE;
     if (PAGE_ALIGN(va) !== page) {
       page = PAGE_ALIGN(va);
-      pa = mm.system.lookup(page);
+      // Nonpaged pool is mapped in every address space: the processor's TLB has it.
+      pa = x.cpuTranslate(k.cpu.Number, page, 0);
       if (pa < 0) return;
     }
     const pfn = m.PfnArray[i];
@@ -267,7 +269,6 @@ export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROC
   const frames: number[] = [];
   try {
     for (let i = 0; i < pages; i++) {
-      k.charge("MdlPage");
       const page = m.StartVa + i * PAGE_SIZE;
       let pa: number;
       for (;;) {
@@ -284,6 +285,7 @@ export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROC
     for (const f of frames) mm.pfn.unlock(f);
     throw e;
   }
+  k.chargePs(k.cost.MdlPage * pages);
   m.PfnArray.length = 0;
   m.PfnArray.push(...frames);
   m.Process = va < SYSTEM_SPACE_START ? PsGetCurrentProcess() : null;
@@ -319,9 +321,9 @@ export function MmUnlockPages(MemoryDescriptorList: MDL): void {
   if ((m.MdlFlags & MDL_PAGES_LOCKED) === 0) k.bugCheck(PFN_LIST_CORRUPT, PFN_UNLOCKED_TOO_OFTEN, m.PfnArray[0] ?? 0, 0, 0);
   if ((m.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) !== 0) unmapSystemView(mm, m);
   for (const pfn of m.PfnArray) {
-    k.charge("MdlPage");
     if (mm.pfn.unlock(pfn) < 0) k.bugCheck(PFN_LIST_CORRUPT, PFN_UNLOCKED_TOO_OFTEN, pfn, 0, 0);
   }
+  k.chargePs(k.cost.MdlPage * m.PfnArray.length);
   m.MdlFlags &= ~MDL_PAGES_LOCKED;
 }
 
@@ -340,16 +342,17 @@ export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
   verify(k, isPageable(mm, va), VERIFIER_BUILD_MDL_PAGED, k.cpu.irql, mdlAddress(k, m), m.MdlFlags);
   const pages = spanOf(m);
   m.PfnArray.length = 0;
+  const cpu = k.cpu.Number;
   for (let i = 0; i < pages; i++) {
-    k.charge("MdlPage");
     const page = m.StartVa + i * PAGE_SIZE;
-    let pa = mm.system.lookup(page);
+    let pa = k.x.cpuTranslate(cpu, page, 0);
     while (pa < 0) {
       resolvePageFault(k, Math.max(page, va), false);
-      pa = mm.system.lookup(page);
+      pa = k.x.cpuTranslate(cpu, page, 0);
     }
     m.PfnArray.push(Math.floor(pa / PAGE_SIZE));
   }
+  k.chargePs(k.cost.MdlPage * pages);
   m.Process = null;
   m.MappedSystemVa = va;
   m.MdlFlags |= MDL_SOURCE_IS_NONPAGED_POOL;
@@ -377,7 +380,7 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
   verify(k, BugCheckOnFailure, VERIFIER_MAP_BUGCHECK_ON_FAILURE, mdlAddress(k, m), m.MdlFlags, 0);
   if (!user && (m.MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARENT_MAPPED_SYSTEM_VA)) !== 0) return m.MappedSystemVa;
   verify(k, !user && (m.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) !== 0, VERIFIER_MAP_BAD_FLAGS, mdlAddress(k, m), m.MdlFlags, MDL_MAPPED_TO_SYSTEM_VA);
-  verify(k, (m.MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL)) === 0, VERIFIER_MAP_MISSING_FLAGS, mdlAddress(k, m), m.MdlFlags, MDL_PAGES_LOCKED);
+  verify(k, (m.MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL | MDL_SOURCE_IS_NONPAGED_POOL)) === 0, VERIFIER_MAP_MISSING_FLAGS, mdlAddress(k, m), m.MdlFlags, MDL_PAGES_LOCKED);
   void RequestedAddress;
   const mm = MM(k);
   const pages = spanOf(m);

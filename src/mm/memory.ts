@@ -17,6 +17,10 @@ import { KE, type Kernel } from "../ke/kernel.js";
 import { NtStatusException, STATUS_ACCESS_VIOLATION } from "../ke/ntstatus.js";
 import { SYSTEM_SPACE_START } from "./address-space.js";
 import { MM } from "./manager.js";
+import { PAGER_SCRATCH_OFFSET } from "./pfn.js";
+
+/** Bytes readBytes / writeBytes stage at a time (the scratch buffer below the pager's page). */
+const STAGE_BYTES = PAGER_SCRATCH_OFFSET;
 
 /** A virtual address (lower-half form; system space from 0x8000_0000_0000). */
 export type PVOID = number;
@@ -170,7 +174,7 @@ export function readBytes(va: PVOID, length: number): Uint8Array {
   const k = KE();
   const out = new Uint8Array(length);
   for (let done = 0; done < length; ) {
-    const n = Math.min(L.SCRATCH_SIZE, length - done);
+    const n = Math.min(STAGE_BYTES, length - done);
     block(L.BLOCK_TO_SCRATCH, va + done, 0, n);
     out.set(k.core.u8.subarray(L.SCRATCH_BASE, L.SCRATCH_BASE + n), done);
     done += n;
@@ -182,7 +186,7 @@ export function readBytes(va: PVOID, length: number): Uint8Array {
 export function writeBytes(va: PVOID, bytes: Uint8Array): void {
   const k = KE();
   for (let done = 0; done < bytes.length; ) {
-    const n = Math.min(L.SCRATCH_SIZE, bytes.length - done);
+    const n = Math.min(STAGE_BYTES, bytes.length - done);
     k.core.u8.set(bytes.subarray(done, done + n), L.SCRATCH_BASE);
     block(L.BLOCK_FROM_SCRATCH, va + done, 0, n);
     done += n;

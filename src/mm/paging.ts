@@ -11,7 +11,8 @@
  * processor that caused it; page-in is charged to the faulting processor (see memory.ts).
  */
 import type { Core } from "../machine/core.js";
-import { PAGE_SIZE, type PageFrameDatabase } from "./pfn.js";
+import * as L from "../machine/generated/layout.js";
+import { PAGE_SIZE, PAGER_SCRATCH_OFFSET, type PageFrameDatabase } from "./pfn.js";
 import type { AddressSpace, PagingHooks } from "./address-space.js";
 import { MM } from "./manager.js";
 
@@ -66,7 +67,9 @@ export class Pager implements PagingHooks {
     const frame = Math.floor(pa / PAGE_SIZE);
     if (this.pfn.lockCount(frame) > 0) return false;
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.nextSlot++;
-    this.pageFile.set(slot, this.core.readPhysical(frame * PAGE_SIZE, PAGE_SIZE));
+    this.core.x.physBlock(frame * PAGE_SIZE, PAGER_SCRATCH_OFFSET, PAGE_SIZE, 1);
+    const at = L.SCRATCH_BASE + PAGER_SCRATCH_OFFSET;
+    this.pageFile.set(slot, this.core.u8.slice(at, at + PAGE_SIZE));
     space.toPageFile(va, slot);
     this.resident_.delete(Pager.key(space, va));
     this.pfn.freePage(frame);
@@ -87,7 +90,8 @@ export class Pager implements PagingHooks {
     if (!bytes) return false;
     const frame = this.pfn.allocatePage();
     if (frame < 0) return false;
-    this.core.writePhysical(frame * PAGE_SIZE, bytes);
+    this.core.u8.set(bytes, L.SCRATCH_BASE + PAGER_SCRATCH_OFFSET);
+    this.core.x.physBlock(frame * PAGE_SIZE, PAGER_SCRATCH_OFFSET, PAGE_SIZE, 0);
     space.fromPageFile(page, frame * PAGE_SIZE);
     this.discard(slot);
     this.resident(space, page);

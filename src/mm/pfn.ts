@@ -9,10 +9,19 @@
  * pageable memory) before it hands out another page.
  */
 
+import { SCRATCH_SIZE } from "../machine/generated/layout.js";
+
 /** Bytes per page. */
 export const PAGE_SIZE = 4096;
 /** log2(PAGE_SIZE). */
 export const PAGE_SHIFT = 12;
+
+/**
+ * Offset of the pager's own page in the core's scratch buffer. Page-in can happen in the
+ * middle of a block transfer that stages bytes in the scratch buffer below this offset
+ * (readBytes, writeBytes), so the pager never touches that part.
+ */
+export const PAGER_SCRATCH_OFFSET = SCRATCH_SIZE - PAGE_SIZE;
 
 interface Range {
   /** First page frame number. */

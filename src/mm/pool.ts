@@ -188,8 +188,9 @@ export class Pool {
     if (!big) {
       // POOL_HEADER: PreviousSize/PoolIndex/BlockSize/PoolType in the first 4 bytes, PoolTag at +4.
       const k = this.mm.k;
-      this.mm.makeResident(this.mm.system, reserved);
-      const pa = this.mm.system.lookup(reserved);
+      // System space is mapped in every address space; a paged pool page may need paging in first.
+      let pa = k.x.cpuTranslate(k.cpu.Number, reserved, 0);
+      if (pa < 0 && this.mm.makeResident(this.mm.system, reserved)) pa = k.x.cpuTranslate(k.cpu.Number, reserved, 0);
       k.x.physWrite32(pa, (((Math.ceil(reserve / 16) & 0xFF) << 16) | (((type & 0x7F) + 1) << 24)) >>> 0);
       k.x.physWrite32(pa + 4, tag);
     }
