@@ -9,10 +9,7 @@
  * Callers must run below DISPATCH_LEVEL in a thread; attaching from a DPC or at
  * DISPATCH_LEVEL or above, or detaching with a KAPC_STATE that is not the innermost
  * attach, is bug check 0x5 INVALID_PROCESS_ATTACH_ATTEMPT.
- *
- * Approximation: the dispatcher reloads a thread's own process's CR3 when it resumes
- * the thread after a wait, so code that waits while attached must not rely on the
- * attached address space after the wait.
+ * A thread that waits while attached resumes in the attached address space.
  */
 import { BUGCHECKS } from "./bugcheck.js";
 import { DISPATCH_LEVEL } from "./irql.js";

@@ -17,6 +17,7 @@ import type { NTSTATUS } from "./ntstatus.js";
 import { STATUS_SUCCESS } from "./ntstatus.js";
 import { dispatchInterrupts } from "./interrupt.js";
 import { drainDpcs } from "./dpc.js";
+import { currentProcessOf } from "./attach.js";
 
 /** A process: its name and the physical address of its page-table root. */
 export class KPROCESS {
@@ -263,8 +264,9 @@ export class Scheduler {
     this.ready.splice(this.ready.indexOf(t), 1);
     cpu.CurrentThread = t;
     k.charge("ContextSwitch");
-    if (cpu.cr3 !== t.process.DirectoryTableBase) {
-      cpu.cr3 = t.process.DirectoryTableBase;
+    const space = currentProcessOf(t).DirectoryTableBase;
+    if (cpu.cr3 !== space) {
+      cpu.cr3 = space;
       k.x.setCr3(cpu.Number, cpu.cr3);
     }
     const begin = cpu.time;
