@@ -223,6 +223,12 @@ export class Kernel {
     return a;
   }
 
+  /** The first clock tick at or after `ps`, where timers and wait timeouts expire (`ps` itself when the machine has no tick). */
+  nextClockTickPs(ps: number): number {
+    const tick = this.clockTickPs;
+    return tick > 0 ? Math.ceil(ps / tick) * tick : ps;
+  }
+
   /** Charges `name`'s cost to the executing processor, then lets pending work preempt it. */
   charge(name: CostName): void {
     const cpu = this.cpu;
