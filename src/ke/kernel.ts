@@ -251,7 +251,7 @@ export class Kernel {
   preemptionPoint(cpu: KPRCB): void {
     if (this.crashed) throw this.crashed;
     if (cpu.time > cpu.watchdogDeadlinePs) this.watchdogExpired(cpu);
-    if (cpu.irql >= DISPATCH_LEVEL && cpu.time - cpu.dispatchSincePs > this.cumulativeWatchdogPs) this.cumulativeWatchdogExpired(cpu);
+    if (cpu.irql >= DISPATCH_LEVEL && cpu.time - cpu.dispatchSincePs > this.cumulativeWatchdogPs) this.cumulativeWatchdogExpired();
     if (cpu.time >= this.core.nextEventPs) this.advanceCore(cpu.time);
     const v = this.core.highestPending(cpu.Number);
     if (v !== 0 && v >> 4 > cpu.irql) this.scheduler.dispatchInterrupts(cpu);
@@ -281,9 +281,12 @@ export class Kernel {
     this.bugCheck(DPC_WATCHDOG_VIOLATION, 0, watchdogTicks(cpu.time - cpu.watchdogStartPs), watchdogTicks(this.watchdogAllotmentPs), 0);
   }
 
-  /** 0x133 with P1 1: the processor stayed at DISPATCH_LEVEL or above longer than the cumulative allotment. */
-  private cumulativeWatchdogExpired(cpu: KPRCB): never {
-    this.bugCheck(DPC_WATCHDOG_VIOLATION, 1, watchdogTicks(cpu.time - cpu.dispatchSincePs), watchdogTicks(this.cumulativeWatchdogPs), 0);
+  /**
+   * 0x133 with P1 1: the processor stayed at DISPATCH_LEVEL or above longer than the
+   * cumulative allotment. P2 is the watchdog period in ticks; P3 (Windows' triage block) is 0.
+   */
+  private cumulativeWatchdogExpired(): never {
+    this.bugCheck(DPC_WATCHDOG_VIOLATION, 1, watchdogTicks(this.cumulativeWatchdogPs), 0, 0);
   }
 
   /** Runs device events up to `ps`, draining the trace ring as needed. */
