@@ -277,6 +277,18 @@ export class Kernel {
     }
   }
 
+  /**
+   * Spins the executing processor (at DISPATCH_LEVEL or above) until the DPC watchdog stops
+   * it: a spin lock held by a processor that will never release it. Whichever allotment runs
+   * out first decides: the running DPC's or ISR's own (P1 0) or the cumulative one (P1 1).
+   */
+  spinUntilWatchdog(cpu: KPRCB): never {
+    const cumulativeDeadline = cpu.dispatchSincePs + this.cumulativeWatchdogPs;
+    cpu.time = Math.max(cpu.time, Math.min(cpu.watchdogDeadlinePs, cumulativeDeadline)) + 1;
+    if (cpu.time > cpu.watchdogDeadlinePs) this.watchdogExpired(cpu);
+    this.cumulativeWatchdogExpired();
+  }
+
   private watchdogExpired(cpu: KPRCB): never {
     this.bugCheck(DPC_WATCHDOG_VIOLATION, 0, watchdogTicks(cpu.time - cpu.watchdogStartPs), watchdogTicks(this.watchdogAllotmentPs), 0);
   }

@@ -5,7 +5,9 @@
 //   a different processor queued it;
 // - a processor that wants a spin lock another processor holds spins until it is released:
 //   it acquires it no earlier than the release and the spin is charged to its own clock;
-//   KeTryToAcquireSpinLockAtDpcLevel returns FALSE instead of spinning;
+//   KeTryToAcquireSpinLockAtDpcLevel returns FALSE instead of spinning; a lock that is never
+//   released spins its waiter into the DPC watchdog (the single allotment inside a DPC, the
+//   cumulative one otherwise);
 // - a device interrupt above DISPATCH_LEVEL preempts a running DPC: its ISR runs at its DIRQL
 //   on that processor, and the DPC resumes at DISPATCH_LEVEL and finishes afterwards;
 // - the DPC watchdog: a single DPC or ISR past its allotment is 0x133 with P1 0 (P2 the time it
@@ -19,7 +21,7 @@ import {
   KDPC, KeInitializeDpc, KeInsertQueueDpc, KeSetTargetProcessorDpc,
   KEVENT, EVENT_TYPE, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KWAIT_REASON, KPROCESSOR_MODE,
   KSPIN_LOCK, KLOCK_QUEUE_HANDLE, KeInitializeSpinLock, KeAcquireSpinLock, KeReleaseSpinLock,
-  KeAcquireInStackQueuedSpinLock, KeReleaseInStackQueuedSpinLock, KeTryToAcquireSpinLockAtDpcLevel, KeReleaseSpinLockFromDpcLevel,
+  KeAcquireInStackQueuedSpinLock, KeReleaseInStackQueuedSpinLock, KeTryToAcquireSpinLockAtDpcLevel, KeAcquireSpinLockAtDpcLevel, KeReleaseSpinLockFromDpcLevel,
   IoConnectInterrupt, IoDisconnectInterrupt, IoDisconnectInterruptEx, CONNECT_LINE_BASED, KINTERRUPT_MODE,
   READ_REGISTER_ULONG, WRITE_REGISTER_ULONG, STATUS_SUCCESS, STATUS_WAIT_0, DPC_WATCHDOG_VIOLATION,
 } from "../../src/index.js";
@@ -31,7 +33,7 @@ import { IO } from "../../src/io/manager.js";
 import { eduPackage } from "../../src/drivers/edu/package.js";
 import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
 import * as HW from "../../src/drivers/edu/hw.js";
-import { bugCheckOf, defaultDescription, expectBugCheck, kernelOf, params, relativeMs, spawnThread } from "../support/kernel-harness.js";
+import { asDriver, bugCheckOf, defaultDescription, expectBugCheck, kernelOf, params, relativeMs, spawnThread } from "../support/kernel-harness.js";
 
 /** An edu interrupt status bit none of the device's operations sets (those are 0x001 and 0x100); ISRs acknowledge what they read. */
 const TEST_INTERRUPT_BIT = 0x1000;
@@ -259,6 +261,51 @@ describe("spin lock contention across processors", () => {
     expect(r.tries[1].got).toBe(true);
     // Trying does not spin.
     expect(r.spinPs).toBe(0);
+  });
+});
+
+describe("a spin lock that is never released", () => {
+  /**
+   * A DPC on CPU 0 takes `lock` and returns without releasing it (a driver bug); then `spin`
+   * runs on CPU 1 and asks for the lock.
+   */
+  async function strand(machine: Machine, spin: (lock: KSPIN_LOCK) => unknown) {
+    return bugCheckOf(machine.exec(async () => {
+      const lock = new KSPIN_LOCK();
+      KeInitializeSpinLock(lock);
+      const dpc = new KDPC();
+      KeInitializeDpc(dpc, function ForgetsToRelease() {
+        KeAcquireSpinLockAtDpcLevel(lock);
+      }, null);
+      KeInsertQueueDpc(dpc, null, null);
+      spawnThread("spinner on CPU 1", () => spin(lock), 1);
+      await wait(notificationEvent(), 10_000);
+    }));
+  }
+
+  it("a thread on another processor spins at DISPATCH_LEVEL until the cumulative DPC watchdog: 0x133 with P1 1", async () => {
+    const cumulativeUs = 250_000;
+    const machine = await bootWithKernel({ dpcWatchdogCumulativeUs: cumulativeUs });
+    const bc = await strand(machine, (lock) => asDriver("spinner", "SpinningThread", () => KeAcquireSpinLock(lock)));
+    expectBugCheck(bc, DPC_WATCHDOG_VIOLATION, 1, ticks(cumulativeUs));
+    expect(bc.context.cpu).toBe(1);
+    expect(bc.context.routine).toBe("SpinningThread");
+  });
+
+  it("a DPC on another processor spins until its own allotment runs out: 0x133 with P1 0", async () => {
+    const allotmentUs = 31_250;
+    const machine = await bootWithKernel({ dpcWatchdogUs: allotmentUs, dpcWatchdogCumulativeUs: 250_000 });
+    const bc = await strand(machine, (lock) => {
+      const dpc = new KDPC();
+      KeInitializeDpc(dpc, function SpinningDpc() {
+        KeAcquireSpinLockAtDpcLevel(lock);
+      }, null);
+      KeInsertQueueDpc(dpc, null, null);
+    });
+    expectBugCheck(bc, DPC_WATCHDOG_VIOLATION, 0, undefined, ticks(allotmentUs));
+    expect(params(bc)[1]).toBeGreaterThanOrEqual(ticks(allotmentUs));
+    expect(bc.context.cpu).toBe(1);
+    expect(bc.context.routine).toBe("SpinningDpc");
   });
 });
 
