@@ -5,7 +5,8 @@
  * object: when it expires it is signalled (a notification timer wakes every waiter, a
  * synchronization timer one) and its DPC is queued on the processor that owns the clock.
  * Expiry happens at the due time rounded up to the machine's clock tick (kernel.clockTickUs;
- * 0 means exact).
+ * 0 means exact). KeQueryInterruptTime and KeQuerySystemTime read the time as of the last
+ * tick, their Precise forms the exact time.
  */
 import { KE, type Kernel } from "./kernel.js";
 import { DISPATCHER_HEADER, signal, timeoutToDuePs, type DispatcherObject, type LARGE_INTEGER } from "./dispatcher.js";
@@ -99,7 +100,7 @@ export function KeCancelTimer(Timer: KTIMER): boolean {
   return wasSet;
 }
 
-/** 100 ns units per picosecond count: system and interrupt times are in 100 ns units. */
+/** Picoseconds per 100 ns unit, the unit of system and interrupt time. */
 const PS_PER_100NS = 100_000;
 
 /** The executing processor's time as of its last clock tick, ps (exact when the machine has no tick). */
