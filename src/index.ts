@@ -15,6 +15,7 @@ export { KeGetCurrentIrql, KeRaiseIrql, KeLowerIrql } from "./ke/level.js";
 export * from "./ke/spinlock.js";
 export * from "./ke/dpc.js";
 export * from "./ke/dispatcher.js";
+export * from "./ke/timer.js";
 export {
   KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock, INTERRUPT_STORM_COUNT,
   type PKSERVICE_ROUTINE, type PKMESSAGE_SERVICE_ROUTINE, type PKSYNCHRONIZE_ROUTINE,
@@ -49,6 +50,7 @@ export * from "./io/irp.js";
 export * from "./io/objects.js";
 export * from "./io/ioctl.js";
 export * from "./io/interrupt.js";
+export * from "./io/workitem.js";
 export * from "./io/resources.js";
 export * from "./io/forward.js";
 export * from "./io/usermode.js";

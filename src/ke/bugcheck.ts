@@ -115,7 +115,12 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
   [DPC_WATCHDOG_VIOLATION]: {
     name: "DPC_WATCHDOG_VIOLATION",
     meaning: "A DPC or ISR ran longer than the watchdog allows at DISPATCH_LEVEL or above.",
-    parameters: ["0: a single DPC or ISR exceeded its time allotment, 1: cumulative", "Time count (clock ticks of 15.625 ms)", "Time allotment (clock ticks of 15.625 ms)", "Reserved"],
+    parameters: [
+      "0: a single DPC or ISR exceeded its time allotment, 1: the processor stayed at DISPATCH_LEVEL or above too long (cumulative)",
+      "P1 0: the DPC time count; P1 1: the watchdog period (clock ticks of 15.625 ms)",
+      "P1 0: the DPC time allotment (clock ticks of 15.625 ms); P1 1: reserved",
+      "Reserved",
+    ],
   },
 };
 

@@ -174,7 +174,8 @@ function waitCommon(k: Kernel, objects: DispatcherObject[], waitType: WAIT_TYPE,
     return [h, b] as const;
   });
   const due = timeoutToDuePs(k, Timeout);
-  const timer = due === Infinity ? undefined : k.scheduler.addTimer(due, () => wake(k, thread, STATUS_TIMEOUT));
+  // The timeout is a timer: it expires at the first clock tick at or after the due time.
+  const timer = due === Infinity ? undefined : k.scheduler.addTimer(k.nextClockTickPs(due), () => wake(k, thread, STATUS_TIMEOUT));
   thread.cancelWait = () => {
     for (const [h, b] of blocks) h.WaitListHead.splice(h.WaitListHead.indexOf(b), 1);
     if (timer) k.scheduler.cancelTimer(timer);

@@ -223,6 +223,12 @@ export class Kernel {
     return a;
   }
 
+  /** The first clock tick at or after `ps`, where timers and wait timeouts expire (`ps` itself when the machine has no tick). */
+  nextClockTickPs(ps: number): number {
+    const tick = this.clockTickPs;
+    return tick > 0 ? Math.ceil(ps / tick) * tick : ps;
+  }
+
   /** Charges `name`'s cost to the executing processor, then lets pending work preempt it. */
   charge(name: CostName): void {
     const cpu = this.cpu;
@@ -245,7 +251,7 @@ export class Kernel {
   preemptionPoint(cpu: KPRCB): void {
     if (this.crashed) throw this.crashed;
     if (cpu.time > cpu.watchdogDeadlinePs) this.watchdogExpired(cpu);
-    if (cpu.irql >= DISPATCH_LEVEL && cpu.time - cpu.dispatchSincePs > this.cumulativeWatchdogPs) this.cumulativeWatchdogExpired(cpu);
+    if (cpu.irql >= DISPATCH_LEVEL && cpu.time - cpu.dispatchSincePs > this.cumulativeWatchdogPs) this.cumulativeWatchdogExpired();
     if (cpu.time >= this.core.nextEventPs) this.advanceCore(cpu.time);
     const v = this.core.highestPending(cpu.Number);
     if (v !== 0 && v >> 4 > cpu.irql) this.scheduler.dispatchInterrupts(cpu);
@@ -271,13 +277,28 @@ export class Kernel {
     }
   }
 
+  /**
+   * Spins the executing processor (at DISPATCH_LEVEL or above) until the DPC watchdog stops
+   * it: a spin lock held by a processor that will never release it. Whichever allotment runs
+   * out first decides: the running DPC's or ISR's own (P1 0) or the cumulative one (P1 1).
+   */
+  spinUntilWatchdog(cpu: KPRCB): never {
+    const cumulativeDeadline = cpu.dispatchSincePs + this.cumulativeWatchdogPs;
+    cpu.time = Math.max(cpu.time, Math.min(cpu.watchdogDeadlinePs, cumulativeDeadline)) + 1;
+    if (cpu.time > cpu.watchdogDeadlinePs) this.watchdogExpired(cpu);
+    this.cumulativeWatchdogExpired();
+  }
+
   private watchdogExpired(cpu: KPRCB): never {
     this.bugCheck(DPC_WATCHDOG_VIOLATION, 0, watchdogTicks(cpu.time - cpu.watchdogStartPs), watchdogTicks(this.watchdogAllotmentPs), 0);
   }
 
-  /** 0x133 with P1 1: the processor stayed at DISPATCH_LEVEL or above longer than the cumulative allotment. */
-  private cumulativeWatchdogExpired(cpu: KPRCB): never {
-    this.bugCheck(DPC_WATCHDOG_VIOLATION, 1, watchdogTicks(cpu.time - cpu.dispatchSincePs), watchdogTicks(this.cumulativeWatchdogPs), 0);
+  /**
+   * 0x133 with P1 1: the processor stayed at DISPATCH_LEVEL or above longer than the
+   * cumulative allotment. P2 is the watchdog period in ticks; P3 (Windows' triage block) is 0.
+   */
+  private cumulativeWatchdogExpired(): never {
+    this.bugCheck(DPC_WATCHDOG_VIOLATION, 1, watchdogTicks(this.cumulativeWatchdogPs), 0, 0);
   }
 
   /** Runs device events up to `ps`, draining the trace ring as needed. */

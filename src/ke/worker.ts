@@ -41,7 +41,10 @@ class WorkQueue {
         const e = this.entries.shift()!;
         await k.invoke(e.owner, e.name, e.routine);
         if (k.cpu.irql !== PASSIVE_LEVEL) {
-          k.bugCheck(WORKER_THREAD_RETURNED_AT_BAD_IRQL, 0, k.cpu.irql, 0, e.address);
+          // P1 would be the routine's address, which names the culprit; code has no addresses
+          // here, so the bug check is raised in the routine's name instead.
+          const irql = k.cpu.irql;
+          k.invoke(e.owner, e.name, () => k.bugCheck(WORKER_THREAD_RETURNED_AT_BAD_IRQL, 0, irql, 0, e.address));
         }
       }
     }
