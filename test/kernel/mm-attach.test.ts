@@ -8,7 +8,7 @@ import {
   KeUnstackDetachProcess, KeIsAttachedProcess, PsGetCurrentProcess, IoGetCurrentProcess, VirtualAlloc, readU32, readBytes,
   writeBytes, MmIsAddressValid, MmTrimPageable, IoAllocateMdl, IoFreeMdl, MmProbeAndLockPages, MmUnlockPages, MmGetMdlPfnArray,
   MmGetPhysicalAddress, KPROCESSOR_MODE, LOCK_OPERATION, NtStatusException, STATUS_ACCESS_VIOLATION, KDPC, KeInitializeDpc,
-  KeInsertQueueDpc,
+  KeInsertQueueDpc, KeDelayExecutionThread,
 } from "../../src/index.js";
 import type { KPROCESS } from "../../src/ke/scheduler.js";
 import { bootDefault, bugCheckOf, crash, expectBugCheck, kernelOf } from "../support/kernel-harness.js";
@@ -69,6 +69,19 @@ describe("address spaces", () => {
     expect(r.backToSystem).toBe(true);
     expect(r.attached).toBe(false);
     expect(r.cr3).toBe(r.systemCr3);
+  });
+
+  it("a thread that waits while attached resumes in the attached process's address space", async () => {
+    const r = await machine.exec(async () => {
+      const apc = new KAPC_STATE();
+      KeStackAttachProcess(b.process, apc);
+      // Something else runs on this processor meanwhile, in its own address space.
+      await KeDelayExecutionThread(KPROCESSOR_MODE.KernelMode, false, -10_000);
+      const after = { value: tryRead(b.va), cr3: KE().cpu.cr3 };
+      KeUnstackDetachProcess(apc);
+      return after;
+    });
+    expect(r).toEqual({ value: 0xBBBBBBBB, cr3: b.process.DirectoryTableBase });
   });
 
   it("attaches nest: attached to A then B, detaching returns to A, then to the thread's own process", async () => {
