@@ -28,7 +28,6 @@ export * from "./mm/pool.js";
 export * from "./mm/physical.js";
 export * from "./mm/mdl.js";
 export { MmTrimPageable, pagingStatistics, type PagingStatistics } from "./mm/paging.js";
-export { NO_PAGES_AVAILABLE, PFN_LIST_CORRUPT, NO_MORE_SYSTEM_PTES } from "./mm/bugcodes.js";
 
 export * from "./hal/registers.js";
 export * from "./hal/bus.js";

@@ -11,24 +11,10 @@
  * attach, is bug check 0x5 INVALID_PROCESS_ATTACH_ATTEMPT.
  * A thread that waits while attached resumes in the attached address space.
  */
-import { BUGCHECKS } from "./bugcheck.js";
+import { INVALID_PROCESS_ATTACH_ATTEMPT } from "./bugcheck.js";
 import { DISPATCH_LEVEL } from "./irql.js";
 import { KE, type Kernel, type KPRCB } from "./kernel.js";
 import type { KPROCESS, KTHREAD } from "./scheduler.js";
-
-/** The thread was attached to a process where that is not allowed. */
-export const INVALID_PROCESS_ATTACH_ATTEMPT = 0x5;
-
-BUGCHECKS[INVALID_PROCESS_ATTACH_ATTEMPT] ??= {
-  name: "INVALID_PROCESS_ATTACH_ATTEMPT",
-  meaning: "A thread was attached to a process in a situation where that is not allowed.",
-  parameters: [
-    "Target process (or, if the thread is already attached, the original process)",
-    "Process the current thread is attached to",
-    "The thread's APC state index",
-    "Non-zero: a DPC is running on the current processor",
-  ],
-};
 
 /** KAPC_STATE: the attach state saved by KeStackAttachProcess and restored by KeUnstackDetachProcess. */
 export class KAPC_STATE {

@@ -12,6 +12,7 @@ export interface BugCheckInfo {
   parameters: [string, string, string, string];
 }
 
+export const INVALID_PROCESS_ATTACH_ATTEMPT = 0x5;
 export const IRQL_NOT_GREATER_OR_EQUAL = 0x9;
 export const IRQL_NOT_LESS_OR_EQUAL = 0xA;
 export const SPIN_LOCK_ALREADY_OWNED = 0xF;
@@ -20,6 +21,11 @@ export const KMODE_EXCEPTION_NOT_HANDLED = 0x1E;
 export const IRQL_GT_ZERO_AT_SYSTEM_SERVICE = 0x4A;
 export const NO_MORE_IRP_STACK_LOCATIONS = 0x35;
 export const MULTIPLE_IRP_COMPLETE_REQUESTS = 0x44;
+export const NO_MORE_SYSTEM_PTES = 0x3F;
+export const NO_PAGES_AVAILABLE = 0x4D;
+export const PFN_LIST_CORRUPT = 0x4E;
+/** PFN_LIST_CORRUPT P1: a driver unlocked a page more times than it locked it. */
+export const PFN_UNLOCKED_TOO_OFTEN = 0x07;
 export const PAGE_FAULT_IN_NONPAGED_AREA = 0x50;
 export const BAD_POOL_CALLER = 0xC2;
 export const DRIVER_VERIFIER_DETECTED_VIOLATION = 0xC4;
@@ -32,6 +38,31 @@ export const DPC_WATCHDOG_VIOLATION = 0x133;
 
 /** What each code means (names and parameters as the WDK documents them). */
 export const BUGCHECKS: Record<number, BugCheckInfo> = {
+  [INVALID_PROCESS_ATTACH_ATTEMPT]: {
+    name: "INVALID_PROCESS_ATTACH_ATTEMPT",
+    meaning: "A thread was attached to a process in a situation where that is not allowed.",
+    parameters: [
+      "Target process (or, if the thread is already attached, the original process)",
+      "Process the current thread is attached to",
+      "The thread's APC state index",
+      "Non-zero: a DPC is running on the current processor",
+    ],
+  },
+  [NO_MORE_SYSTEM_PTES]: {
+    name: "NO_MORE_SYSTEM_PTES",
+    meaning: "The system PTEs are exhausted or fragmented.",
+    parameters: ["0: system expansion PTE type, 1: nonpaged pool expansion PTE type", "Size of the request", "Total free system PTEs", "Total system PTEs"],
+  },
+  [NO_PAGES_AVAILABLE]: {
+    name: "NO_PAGES_AVAILABLE",
+    meaning: "No free pages are available to continue operations.",
+    parameters: ["Number of dirty pages", "Number of physical pages in the machine", "Extended commit value, in pages", "Total commit value, in pages"],
+  },
+  [PFN_LIST_CORRUPT]: {
+    name: "PFN_LIST_CORRUPT",
+    meaning: "The memory manager's page frame number list is corrupted.",
+    parameters: ["0x07: a driver unlocked a page more times than it locked it", "Page frame number", "Current share count", "0"],
+  },
   [IRQL_NOT_GREATER_OR_EQUAL]: {
     name: "IRQL_NOT_GREATER_OR_EQUAL",
     meaning: "A routine was asked to raise the IRQL to a level below the current one.",

@@ -17,7 +17,7 @@ import { PageFrameDatabase, PAGE_SIZE } from "./pfn.js";
 import { RangeAllocator } from "./va-allocator.js";
 import { Pool } from "./pool.js";
 import { Pager } from "./paging.js";
-import { NO_PAGES_AVAILABLE } from "./bugcodes.js";
+import { NO_PAGES_AVAILABLE } from "../ke/bugcheck.js";
 
 /** Nonpaged pool: [start, start + size). */
 export const POOL_START = SYSTEM_SPACE_START;

@@ -27,7 +27,7 @@ import { MM, SYSTEM_PTE_SIZE, type MemoryManager } from "./manager.js";
 import { resolvePageFault, type PVOID } from "./memory.js";
 import { PAGE_SIZE } from "./pfn.js";
 import { MEMORY_CACHING_TYPE } from "./physical.js";
-import { NO_MORE_SYSTEM_PTES, PFN_LIST_CORRUPT, PFN_UNLOCKED_TOO_OFTEN } from "./bugcodes.js";
+import { NO_MORE_SYSTEM_PTES, PFN_LIST_CORRUPT, PFN_UNLOCKED_TOO_OFTEN } from "../ke/bugcheck.js";
 
 // MDL flags (wdm.h).
 export const MDL_MAPPED_TO_SYSTEM_VA = 0x0001;
