@@ -19,6 +19,14 @@ export const PCI_INVALID_VENDORID = 0xFFFF;
 export const PCI_MULTIFUNCTION = 0x80;
 /** Header type (bits 6:0) of a PCI-to-PCI bridge. */
 export const PCI_HEADER_TYPE_BRIDGE = 0x01;
+/** Type 1 header: secondary bus number, and the memory and prefetchable memory windows. */
+export const PCI_BRIDGE_SECONDARY_BUS = 0x19;
+export const PCI_BRIDGE_MEMORY_BASE = 0x20;
+export const PCI_BRIDGE_MEMORY_LIMIT = 0x22;
+export const PCI_BRIDGE_PREFETCH_BASE = 0x24;
+export const PCI_BRIDGE_PREFETCH_LIMIT = 0x26;
+/** Bridge memory windows are 1 MiB granular (base and limit bits 31:20 in register bits 15:4). */
+export const PCI_BRIDGE_WINDOW_GRANULARITY = 0x100000;
 
 export const PCI_ENABLE_IO_SPACE = 0x0001;
 export const PCI_ENABLE_MEMORY_SPACE = 0x0002;
@@ -37,3 +45,15 @@ export const PCI_CAPABILITY_ID_MSI = 0x05;
 export const PCI_MSI_ENABLE = 0x0001;
 /** MSI message control: 64-bit address capable. */
 export const PCI_MSI_64BIT = 0x0080;
+
+export const PCI_CAPABILITY_ID_MSIX = 0x11;
+/** MSI-X message control: table size - 1 (bits 10:0), function mask, enable. */
+export const PCI_MSIX_TABLE_SIZE_MASK = 0x07FF;
+export const PCI_MSIX_FUNCTION_MASK = 0x4000;
+export const PCI_MSIX_ENABLE = 0x8000;
+/** MSI-X table offset / BIR register (capability + 4): BIR in bits 2:0. */
+export const PCI_MSIX_TABLE = 0x4;
+export const PCI_MSIX_BIR_MASK = 0x7;
+/** One MSI-X table entry: address low, address high, data, vector control (bit 0 masks). */
+export const PCI_MSIX_ENTRY_SIZE = 16;
+export const PCI_MSIX_ENTRY_VECTOR_CONTROL = 12;

@@ -21,6 +21,8 @@ import { NT_SUCCESS, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATU
 import { readConfig, writeConfig } from "../../hal/bus.js";
 import { HAL } from "../../hal/hal.js";
 import { RangeAllocator } from "../../mm/va-allocator.js";
+import { MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE } from "../../mm/physical.js";
+import { WRITE_REGISTER_ULONG } from "../../hal/registers.js";
 import { BUS_QUERY_ID_TYPE, DEVICE_RELATION_TYPE, IRP_MN_QUERY_DEVICE_RELATIONS, IRP_MN_QUERY_ID, IRP_MN_QUERY_RESOURCES, IRP_MN_START_DEVICE, type DEVICE_RELATIONS } from "../../pnp/minor.js";
 import { compatibleIds, deviceId, hardwareIds, instanceId, type PciIdentity } from "./ids.js";
 import * as C from "./config.js";
@@ -41,6 +43,8 @@ export class PciFdoExtension {
   readonly children: DEVICE_OBJECT[] = [];
   /** Memory window BARs are assigned from. */
   mmio!: RangeAllocator;
+  /** Below a PCI-to-PCI bridge: the bridge's memory window (null: the host bridge's PCI window). */
+  window: { base: number; size: number } | null = null;
   constructor(readonly bus: number) {}
 }
 
@@ -52,6 +56,13 @@ export class PciPdoExtension {
   msiCapability = 0;
   /** Messages the function can request (MSI Multiple Message Capable). */
   msiMessages = 0;
+  /** Config offset of the MSI-X capability, 0 if none; its table size and where the table is (BAR index, offset). */
+  msixCapability = 0;
+  msixMessages = 0;
+  msixTableBar = 0;
+  msixTableOffset = 0;
+  /** For a PCI-to-PCI bridge: the memory window its secondary side decodes [base, base + size). */
+  window: { base: number; size: number } | null = null;
   started = false;
   constructor(readonly bus: number, readonly device: number, readonly fn: number, readonly identity: PciIdentity) {}
 }
@@ -60,33 +71,72 @@ function read(e: { bus: number }, device: number, fn: number, offset: number, si
   return readConfig(e.bus, device, fn, offset, size);
 }
 
-/** Sizes a function's memory BARs (all ones, read back, restore) and assigns addresses. */
-function sizeAndAssignBars(fdo: PciFdoExtension, pdo: PciPdoExtension): boolean {
-  const { bus, device, fn } = pdo;
-  const command = read(pdo, device, fn, C.PCI_COMMAND, 2);
+/** True for a PCI-to-PCI bridge (type 1 header). */
+function isBridge(bus: number, device: number, fn: number): boolean {
+  return (readConfig(bus, device, fn, C.PCI_HEADER_TYPE, 1) & 0x7F) === C.PCI_HEADER_TYPE_BRIDGE;
+}
+
+/** Sizes a function's memory BARs: writes all ones, reads back, restores (memory decode off meanwhile). */
+function probeBars(bus: number, device: number, fn: number): PciBar[] {
+  const command = readConfig(bus, device, fn, C.PCI_COMMAND, 2);
   writeConfig(bus, device, fn, C.PCI_COMMAND, 2, command & ~(C.PCI_ENABLE_MEMORY_SPACE | C.PCI_ENABLE_IO_SPACE));
   const found: PciBar[] = [];
   // A bridge (type 1 header) has two BARs; its 0x18..0x27 are bus numbers and windows.
-  const bars = (read(pdo, device, fn, C.PCI_HEADER_TYPE, 1) & 0x7F) === C.PCI_HEADER_TYPE_BRIDGE ? 2 : 6;
+  const bars = isBridge(bus, device, fn) ? 2 : 6;
   for (let i = 0; i < bars; i++) {
     const at = C.PCI_BASE_ADDRESS_0 + 4 * i;
-    const original = read(pdo, device, fn, at, 4);
+    const original = readConfig(bus, device, fn, at, 4);
     writeConfig(bus, device, fn, at, 4, 0xFFFFFFFF);
-    const probe = read(pdo, device, fn, at, 4) >>> 0;
+    const probe = readConfig(bus, device, fn, at, 4) >>> 0;
     writeConfig(bus, device, fn, at, 4, original);
     if (probe === 0 || (probe & C.PCI_ADDRESS_IO_SPACE) !== 0) continue;
     const is64 = (probe & C.PCI_ADDRESS_MEMORY_TYPE_MASK) === C.PCI_TYPE_64BIT;
     let size = ((~(probe & ~0xF)) >>> 0) + 1;
     if (is64) {
-      const originalHi = read(pdo, device, fn, at + 4, 4);
+      const originalHi = readConfig(bus, device, fn, at + 4, 4);
       writeConfig(bus, device, fn, at + 4, 4, 0xFFFFFFFF);
-      const probeHi = read(pdo, device, fn, at + 4, 4) >>> 0;
+      const probeHi = readConfig(bus, device, fn, at + 4, 4) >>> 0;
       writeConfig(bus, device, fn, at + 4, 4, originalHi);
       size = ((2 ** 32 - 1 - probeHi) * 2 ** 32) + ((~(probe & ~0xF)) >>> 0) + 1;
     }
     found.push({ index: i, base: 0, size, is64, prefetchable: (probe & C.PCI_ADDRESS_MEMORY_PREFETCHABLE) !== 0 });
     if (is64) i++;
   }
+  writeConfig(bus, device, fn, C.PCI_COMMAND, 2, command);
+  return found;
+}
+
+/**
+ * Bytes of memory window a bridge needs: every BAR below it (bridges below counted by
+ * their own windows), each naturally aligned, rounded up to the window granularity.
+ */
+function windowSize(bus: number): number {
+  const sizes: number[] = [];
+  for (let device = 0; device < 32; device++) {
+    if (readConfig(bus, device, 0, C.PCI_VENDOR_ID, 2) === C.PCI_INVALID_VENDORID) continue;
+    const functions = (readConfig(bus, device, 0, C.PCI_HEADER_TYPE, 1) & C.PCI_MULTIFUNCTION) !== 0 ? 8 : 1;
+    for (let fn = 0; fn < functions; fn++) {
+      if (readConfig(bus, device, fn, C.PCI_VENDOR_ID, 2) === C.PCI_INVALID_VENDORID) continue;
+      for (const bar of probeBars(bus, device, fn)) sizes.push(bar.size);
+      if (isBridge(bus, device, fn)) sizes.push(windowSize(readConfig(bus, device, fn, C.PCI_BRIDGE_SECONDARY_BUS, 1)));
+    }
+  }
+  // Largest first: each piece starts aligned to its own size.
+  let total = 0;
+  for (const size of sizes.sort((a, b) => b - a)) total = Math.ceil(total / size) * size + size;
+  const g = C.PCI_BRIDGE_WINDOW_GRANULARITY;
+  return Math.max(g, Math.ceil(total / g) * g);
+}
+
+/**
+ * Sizes a function's memory BARs and assigns addresses from the bus's window; a bridge
+ * also gets a memory window for what lies below it (its prefetchable window stays closed).
+ */
+function sizeAndAssignBars(fdo: PciFdoExtension, pdo: PciPdoExtension): boolean {
+  const { bus, device, fn } = pdo;
+  const command = read(pdo, device, fn, C.PCI_COMMAND, 2);
+  writeConfig(bus, device, fn, C.PCI_COMMAND, 2, command & ~(C.PCI_ENABLE_MEMORY_SPACE | C.PCI_ENABLE_IO_SPACE));
+  const found = probeBars(bus, device, fn);
   // Largest first keeps the window tightly packed under natural alignment.
   for (const bar of [...found].sort((a, b) => b.size - a.size || a.index - b.index)) {
     const base = fdo.mmio.allocate(bar.size, bar.size);
@@ -97,6 +147,16 @@ function sizeAndAssignBars(fdo: PciFdoExtension, pdo: PciPdoExtension): boolean 
     if (bar.is64) writeConfig(bus, device, fn, at + 4, 4, Math.floor(base / 2 ** 32));
   }
   pdo.bars = found;
+  if (isBridge(bus, device, fn)) {
+    const size = windowSize(read(pdo, device, fn, C.PCI_BRIDGE_SECONDARY_BUS, 1));
+    const base = fdo.mmio.allocate(size, C.PCI_BRIDGE_WINDOW_GRANULARITY);
+    if (base < 0 || base + size > 2 ** 32) return false;
+    pdo.window = { base, size };
+    writeConfig(bus, device, fn, C.PCI_BRIDGE_MEMORY_BASE, 2, (base >>> 16) & 0xFFF0);
+    writeConfig(bus, device, fn, C.PCI_BRIDGE_MEMORY_LIMIT, 2, ((base + size - 1) >>> 16) & 0xFFF0);
+    writeConfig(bus, device, fn, C.PCI_BRIDGE_PREFETCH_BASE, 2, 0xFFF0);
+    writeConfig(bus, device, fn, C.PCI_BRIDGE_PREFETCH_LIMIT, 2, 0);
+  }
   writeConfig(bus, device, fn, C.PCI_COMMAND, 2, command);
   return true;
 }
@@ -111,7 +171,12 @@ function findMsi(pdo: PciPdoExtension): void {
       const control = read(pdo, device, fn, at + 2, 2);
       pdo.msiCapability = at;
       pdo.msiMessages = 1 << ((control >> 1) & 7);
-      return;
+    } else if (id === C.PCI_CAPABILITY_ID_MSIX) {
+      const table = read(pdo, device, fn, at + C.PCI_MSIX_TABLE, 4);
+      pdo.msixCapability = at;
+      pdo.msixMessages = (read(pdo, device, fn, at + 2, 2) & C.PCI_MSIX_TABLE_SIZE_MASK) + 1;
+      pdo.msixTableBar = table & C.PCI_MSIX_BIR_MASK;
+      pdo.msixTableOffset = table & ~C.PCI_MSIX_BIR_MASK;
     }
     at = read(pdo, device, fn, at + 1, 1) & ~3;
   }
@@ -163,25 +228,56 @@ function pdoResources(pdo: PciPdoExtension): ReturnType<typeof resourceList> {
       u: { Interrupt: { Level: route.gsi, Vector: route.gsi, Affinity: 0xFFFFFFFF } },
     });
   }
-  if (pdo.msiMessages > 0) {
+  // MSI-X (preferred): one message descriptor per table entry, each with its own vector and
+  // processor; MSI: one descriptor for the block of messages.
+  const messageBlocks = pdo.msixMessages > 0 ? new Array<number>(pdo.msixMessages).fill(1) : pdo.msiMessages > 0 ? [pdo.msiMessages] : [];
+  for (const count of messageBlocks) {
     list.push({
       Type: CmResourceTypeInterrupt,
       ShareDisposition: CmResourceShareDeviceExclusive,
       Flags: CM_RESOURCE_INTERRUPT_MESSAGE | CM_RESOURCE_INTERRUPT_LATCHED,
-      u: { MessageInterrupt: { Raw: { MessageCount: pdo.msiMessages, Vector: 0, Affinity: 0 }, Translated: { Level: 0, Vector: 0, Affinity: 0 } } },
+      u: { MessageInterrupt: { Raw: { MessageCount: count, Vector: 0, Affinity: 0 }, Translated: { Level: 0, Vector: 0, Affinity: 0 } } },
     });
   }
   return resourceList(pdo.bus, list);
 }
 
-/** Programs the function's MSI capability with the assigned messages and enables it. */
+/**
+ * Writes each assigned message's address and data into the function's MSI-X table (in
+ * its BAR, mapped for the purpose), unmasks the entries, then enables MSI-X with the
+ * function mask clear. Entries beyond the assigned messages stay masked.
+ */
+function programMsix(pdo: PciPdoExtension, messages: readonly { address: number; data: number }[]): void {
+  const bar = pdo.bars.find((b) => b.index === pdo.msixTableBar);
+  if (!bar) return;
+  const bytes = messages.length * C.PCI_MSIX_ENTRY_SIZE;
+  const table = MmMapIoSpace(bar.base + pdo.msixTableOffset, bytes, MEMORY_CACHING_TYPE.MmNonCached);
+  if (table === 0) return;
+  messages.forEach((m, i) => {
+    const entry = table + i * C.PCI_MSIX_ENTRY_SIZE;
+    WRITE_REGISTER_ULONG(entry, m.address % 2 ** 32);
+    WRITE_REGISTER_ULONG(entry + 4, Math.floor(m.address / 2 ** 32));
+    WRITE_REGISTER_ULONG(entry + 8, m.data);
+    WRITE_REGISTER_ULONG(entry + C.PCI_MSIX_ENTRY_VECTOR_CONTROL, 0);
+  });
+  MmUnmapIoSpace(table, bytes);
+  const control = read(pdo, pdo.device, pdo.fn, pdo.msixCapability + 2, 2);
+  writeConfig(pdo.bus, pdo.device, pdo.fn, pdo.msixCapability + 2, 2, (control & ~C.PCI_MSIX_FUNCTION_MASK) | C.PCI_MSIX_ENABLE);
+}
+
+/** Programs the function's MSI-X table or MSI capability with the assigned messages and enables it. */
 function startFunction(device: DEVICE_OBJECT): NTSTATUS {
   const pdo = device.DeviceExtension as PciPdoExtension;
   const messages = device.resources?.messages ?? [];
   const { bus, fn } = pdo;
   const dev = pdo.device;
   let command = read(pdo, dev, fn, C.PCI_COMMAND, 2) | C.PCI_ENABLE_MEMORY_SPACE | C.PCI_ENABLE_BUS_MASTER;
-  if (pdo.msiCapability !== 0 && messages.length > 0) {
+  if (pdo.msixCapability !== 0 && messages.length > 0) {
+    // The table is in a BAR: memory decode must be on to write it.
+    command |= C.PCI_DISABLE_LEVEL_INTERRUPT;
+    writeConfig(bus, dev, fn, C.PCI_COMMAND, 2, command);
+    programMsix(pdo, messages);
+  } else if (pdo.msiCapability !== 0 && messages.length > 0) {
     const cap = pdo.msiCapability;
     const control = read(pdo, dev, fn, cap + 2, 2);
     const is64 = (control & C.PCI_MSI_64BIT) !== 0;
@@ -244,7 +340,7 @@ async function PciFdoDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): Promise
   if (s.MinorFunction === IRP_MN_START_DEVICE) {
     await IoForwardIrpSynchronously(fdo.lowerDevice!, Irp);
     if (NT_SUCCESS(Irp.IoStatus.Status)) {
-      const window = HAL().platform.pciMmioWindow;
+      const window = fdo.window ?? HAL().platform.pciMmioWindow;
       fdo.mmio = new RangeAllocator(window.base, window.base + window.size, 16);
     }
     const status = Irp.IoStatus.Status;
@@ -282,9 +378,14 @@ function PciDispatchPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
   return STATUS_SUCCESS;
 }
 
-/** AddDevice: creates the bus FDO and attaches it to the host bridge's PDO. */
+/**
+ * AddDevice: creates a bus FDO and attaches it to the PDO of the host bridge (bus 0) or
+ * of a PCI-to-PCI bridge (its secondary bus).
+ */
 function PciAddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE_OBJECT): NTSTATUS {
-  const ext = new PciFdoExtension(0);
+  const parent = PhysicalDeviceObject.DeviceExtension;
+  const ext = new PciFdoExtension(parent instanceof PciPdoExtension ? read(parent, parent.device, parent.fn, C.PCI_BRIDGE_SECONDARY_BUS, 1) : 0);
+  ext.window = parent instanceof PciPdoExtension ? parent.window : null;
   const { status, DeviceObject } = IoCreateDevice(DriverObject, ext, null, FILE_DEVICE_BUS_EXTENDER, FILE_AUTOGENERATED_DEVICE_NAME, false);
   if (!NT_SUCCESS(status) || !DeviceObject) return status;
   ext.lowerDevice = IoAttachDeviceToDeviceStack(DeviceObject, PhysicalDeviceObject);
