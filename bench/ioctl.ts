@@ -15,7 +15,7 @@
 import { CloseHandle, CreateFile, DeviceIoControl, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING } from "../src/io/usermode.js";
 import { EDU_USER_DEVICE_NAME, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_GET_IDENTIFICATION } from "../src/drivers/edu/public.js";
 import { READ_REGISTER_ULONG } from "../src/hal/registers.js";
-import { compare, now, row, type Benchmark, type Sample } from "./lib.js";
+import { compare, now, row, type Benchmark, type Sample, SimClock } from "./lib.js";
 import { bootDefault, cpuTimePs, type BootedMachine } from "./kernel-machine.js";
 import { EDU } from "./core-machine.js";
 
@@ -28,19 +28,6 @@ function factorial32(n: number): number {
 }
 
 type Kind = "identification" | "factorial";
-
-/** Simulated time accumulated by a measurement, for a per-operation average. */
-class SimClock {
-  ps = 0;
-  ops = 0;
-  add(ps: number, ops: number): void {
-    this.ps += ps;
-    this.ops += ops;
-  }
-  get nsPerOp(): number {
-    return this.ps / 1000 / this.ops;
-  }
-}
 
 /** A sample: one program that issues `count` IOCTLs of `kind`. */
 function ioctlLoop(m: BootedMachine, kind: Kind, count: number, sim: SimClock): Sample {

@@ -154,3 +154,16 @@ function table(header: string[], body: string[][], numeric: boolean[]): string {
   const rule = `|${widths.map((w, i) => (numeric[i] ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
   return [line(header), rule, ...body.map(line)].join("\n");
 }
+
+/** Simulated time accumulated by a measurement, for a per-operation average. */
+export class SimClock {
+  ps = 0;
+  ops = 0;
+  add(ps: number, ops: number): void {
+    this.ps += ps;
+    this.ops += ops;
+  }
+  get nsPerOp(): number {
+    return this.ps / 1000 / this.ops;
+  }
+}

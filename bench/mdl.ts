@@ -21,24 +21,11 @@ import { LOCK_OPERATION, MmBuildMdlForNonPagedPool, MmGetMdlPfnArray, MmProbeAnd
 import { RtlCopyMemory, writeBytes } from "../src/mm/memory.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../src/mm/pool.js";
 import { MmTrimPageable, pagingStatistics } from "../src/mm/paging.js";
-import { compare, now, row, type Benchmark, type Sample } from "./lib.js";
+import { compare, now, row, type Benchmark, type Sample, SimClock } from "./lib.js";
 import { bootDefault, cpuTimePs, type BootedMachine } from "./kernel-machine.js";
 
 const LENGTH = 64 * 1024;
 const PAGES = LENGTH / 4096;
-
-/** Simulated time accumulated by a measurement, for a per-operation average. */
-class SimClock {
-  ps = 0;
-  ops = 0;
-  add(ps: number, ops: number): void {
-    this.ps += ps;
-    this.ops += ops;
-  }
-  get nsPerOp(): number {
-    return this.ps / 1000 / this.ops;
-  }
-}
 
 type Kind = "lock" | "lock-paged-out" | "nonpaged" | "copy";
 

@@ -16,11 +16,10 @@ import {
   DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, DMA_IMPROPER_IRQL, DMA_IRQL_DIFFERENT, DMA_IRQL_HIGHER, DMA_OUTSTANDING_COMMON_BUFFERS,
   DMA_TOO_MANY_ADAPTER_CHANNELS, DMA_ADDRESS_OUTSIDE_MDL, DMA_BUFFER_NOT_LOCKED, DMA_ADAPTER_RELEASED, loadMachine, Machine as MachineClass,
 } from "../../src/index.js";
-import { IO } from "../../src/io/manager.js";
 import { boot } from "../../src/pnp/boot.js";
 import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
 import * as HW from "../../src/drivers/edu/hw.js";
-import { bugCheckOf, expectBugCheck, kernelOf } from "../support/kernel-harness.js";
+import { bugCheckOf, expectBugCheck, kernelOf, eduExtension } from "../support/kernel-harness.js";
 
 const MiB = 2 ** 20;
 /** The edu device drives 28 address bits: it reaches the first 256 MiB. */
@@ -32,12 +31,6 @@ async function bootWith(memoryMiB: number, iommu = false): Promise<Machine> {
   d.memory = [{ base: 0, size: memoryMiB * MiB }];
   if (iommu) d.iommu = { iotlbEntries: 64, missLatencyNs: 250 };
   return boot(MachineClass.fromDescription(d));
-}
-
-function edu(machine: Machine): EDU_DEVICE_EXTENSION {
-  const device = IO(kernelOf(machine)).devices.find((d) => d.DeviceExtension instanceof EDU_DEVICE_EXTENSION);
-  if (!device) throw new Error("no edu device object");
-  return device.DeviceExtension as EDU_DEVICE_EXTENSION;
 }
 
 /** A description of a bus master with `bits` address bits (version 3). */
@@ -97,14 +90,14 @@ function putList(a: DMA_ADAPTER, list: SCATTER_GATHER_LIST, writeToDevice: boole
 describe("DMA adapters", () => {
   it("IoGetDmaAdapter gives one map register per page of a MaximumLength transfer plus one", async () => {
     const m = await bootWith(256);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     const counts = await m.exec(() => [4096, 64 * 1024, 100_000].map((len) => IoGetDmaAdapter(ext.PhysicalDeviceObject, description(64, len)).NumberOfMapRegisters));
     expect(counts).toEqual([2, 17, 26]);
   });
 
   it("GetScatterGatherList calls the execution routine at DISPATCH_LEVEL before returning, with logical == physical for reachable pages", async () => {
     const m = await bootWith(256);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     const r = await m.exec(() => {
       const { DmaAdapter: a } = IoGetDmaAdapter(ext.PhysicalDeviceObject, description(64));
       const buf = bufferIn(0, EDU_REACH - 1, 0x800, 0x2000);
@@ -125,7 +118,7 @@ describe("DMA adapters", () => {
 
   it("pages above a 28-bit device's reach go through bounce pages: data reaches the device and comes back only at PutScatterGatherList", async () => {
     const m = await bootWith(512);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     const r = await m.exec(() => {
       const { DmaAdapter: a } = IoGetDmaAdapter(ext.PhysicalDeviceObject, description(HW.EDU_DMA_ADDRESS_BITS));
       const out = bufferIn(EDU_REACH, 512 * MiB - 1, 0x100, 0x1000);
@@ -162,7 +155,7 @@ describe("DMA adapters", () => {
 
   it("with an IOMMU the logical addresses are IOVAs mapped for the transfer, and DMA to them is blocked once the list is put back", async () => {
     const m = await bootWith(256, true);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     const k = kernelOf(m);
     const r = await m.exec(() => {
       // Load the device's buffer with a pattern through the driver's (IOMMU-mapped) common buffer.
@@ -192,7 +185,7 @@ describe("DMA adapters", () => {
 
   it("with an IOMMU the edu driver's common buffer has an IOVA as its logical address and the driver still works", async () => {
     const m = await bootWith(256, true);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     const physical = await m.exec(() => MmGetPhysicalAddress(ext.CommonBuffer));
     expect(ext.CommonBufferLogical).not.toBe(physical);
     expect(ext.CommonBufferLogical).toBeLessThan(EDU_REACH);
@@ -203,7 +196,7 @@ describe("DMA adapters", () => {
 
   it("a request that needs map registers another list holds waits, and runs when PutScatterGatherList frees them", async () => {
     const m = await bootWith(512);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     const order = await m.exec(() => {
       // Two pages of map registers: one two-page list takes them all.
       const { DmaAdapter: a } = IoGetDmaAdapter(ext.PhysicalDeviceObject, description(HW.EDU_DMA_ADDRESS_BITS, 4096));
@@ -231,7 +224,7 @@ describe("DMA adapters", () => {
 
   it("a transfer spanning more pages than the adapter's map registers fails with STATUS_INSUFFICIENT_RESOURCES", async () => {
     const m = await bootWith(256);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     const status = await m.exec(() => {
       const { DmaAdapter: a } = IoGetDmaAdapter(ext.PhysicalDeviceObject, description(64, 4096));
       const buf = bufferIn(0, EDU_REACH - 1, 0, 0x3000);
@@ -242,7 +235,7 @@ describe("DMA adapters", () => {
 
   it("BuildScatterGatherList writes the list into the caller's buffer in the x64 layout, and refuses a buffer too small", async () => {
     const m = await bootWith(256);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     const r = await m.exec(() => {
       const { DmaAdapter: a } = IoGetDmaAdapter(ext.PhysicalDeviceObject, description(64));
       const buf = bufferIn(0, EDU_REACH - 1, 0x10, 0x1000);
@@ -268,7 +261,7 @@ describe("DMA adapters", () => {
 
   it("packet DMA: AllocateAdapterChannel calls the routine at DISPATCH_LEVEL; MapTransfer maps one contiguous run; FlushAdapterBuffers copies bounce pages back", async () => {
     const m = await bootWith(512);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     const r = await m.exec(() => {
       const { DmaAdapter: a } = IoGetDmaAdapter(ext.PhysicalDeviceObject, description(HW.EDU_DMA_ADDRESS_BITS, 0x2000));
       const buf = bufferIn(EDU_REACH, 512 * MiB - 1, 0, 0x800);
@@ -304,7 +297,7 @@ describe("DMA verification (0xE6 DRIVER_VERIFIER_DMA_VIOLATION)", () => {
   /** Boots, gets a 64-bit adapter for edu and a buffer, runs `body`, and returns the bug check it must cause. */
   async function violation(body: (a: DMA_ADAPTER, ext: EDU_DEVICE_EXTENSION, buf: { va: number; mdl: MDL }) => void) {
     const m = await bootWith(256);
-    const ext = edu(m);
+    const ext = eduExtension(m);
     return bugCheckOf(m.exec(() => {
       const { DmaAdapter: a } = IoGetDmaAdapter(ext.PhysicalDeviceObject, description(64));
       body(a!, ext, bufferIn(0, EDU_REACH - 1, 0, 0x1000));

@@ -9,7 +9,6 @@ import {
   CTL_CODE, METHOD_BUFFERED, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, DISPATCH_LEVEL, PASSIVE_LEVEL, PNP,
   KE, KeGetCurrentIrql, KeSynchronizeExecution, MmGetPhysicalAddress, readBytes, DO_BUFFERED_IO, DO_DEVICE_INITIALIZING,
 } from "../../src/index.js";
-import { IO } from "../../src/io/manager.js";
 import type { PKMESSAGE_SERVICE_ROUTINE } from "../../src/ke/interrupt.js";
 import { PNP_DEVNODE_STATE, type DEVICE_NODE } from "../../src/pnp/devnode.js";
 import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
@@ -18,7 +17,7 @@ import {
   IOCTL_EDU_DMA_TO_DEVICE, IOCTL_EDU_GET_IDENTIFICATION,
 } from "../../src/drivers/edu/public.js";
 import { runEduWorkload } from "../../src/workloads/edu.js";
-import { bootDefault, kernelOf } from "../support/kernel-harness.js";
+import { bootDefault, kernelOf, eduExtension } from "../support/kernel-harness.js";
 
 const EDU_HARDWARE_ID = "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10";
 
@@ -60,12 +59,6 @@ async function withEdu<T>(machine: Machine, body: (h: number) => Promise<T>): Pr
       await CloseHandle(h);
     }
   });
-}
-
-function eduExtension(machine: Machine): EDU_DEVICE_EXTENSION {
-  const device = IO(kernelOf(machine)).devices.find((d) => d.DeviceExtension instanceof EDU_DEVICE_EXTENSION);
-  if (!device) throw new Error("no edu device object");
-  return device.DeviceExtension as EDU_DEVICE_EXTENSION;
 }
 
 describe("edu driver end to end", () => {

@@ -22,7 +22,7 @@ import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
 import * as HW from "../../src/drivers/edu/hw.js";
 import { runEduWorkload } from "../../src/workloads/edu.js";
 import { boot } from "../../src/pnp/boot.js";
-import { bugCheckOf, kernelOf } from "../support/kernel-harness.js";
+import { bugCheckOf, kernelOf, eduExtension } from "../support/kernel-harness.js";
 
 /** PCI Command register bit 10: Interrupt Disable (INTx). */
 const PCI_COMMAND_INTERRUPT_DISABLE = 1 << 10;
@@ -33,12 +33,6 @@ const IOREDTBL_LEVEL = 1 << 15;
 /** Boots the default machine with the edu driver's package saying it does not support MSI. */
 function bootLineBased(): Promise<Machine> {
   return boot("default", { packages: [{ ...eduPackage, msiSupported: false }] });
-}
-
-function eduExtension(machine: Machine): EDU_DEVICE_EXTENSION {
-  const device = IO(kernelOf(machine)).devices.find((d) => d.DeviceExtension instanceof EDU_DEVICE_EXTENSION);
-  if (!device) throw new Error("no edu device object");
-  return device.DeviceExtension as EDU_DEVICE_EXTENSION;
 }
 
 /** The I/O APIC redirection entry (low dword) of input `gsi`, read through the HAL's mapping. */

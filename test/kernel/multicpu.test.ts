@@ -16,11 +16,10 @@
 //   watchdog period, in clock ticks).
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  DISPATCH_LEVEL, PASSIVE_LEVEL, type Machine, type NTSTATUS, type KINTERRUPT, type PKMESSAGE_SERVICE_ROUTINE, KE,
+  DISPATCH_LEVEL, PASSIVE_LEVEL, type Machine, type KINTERRUPT, type PKMESSAGE_SERVICE_ROUTINE, KE,
   KeGetCurrentIrql, KeGetCurrentProcessorNumber, KeRaiseIrql, KeLowerIrql, KeStallExecutionProcessor,
   KDPC, KeInitializeDpc, KeInsertQueueDpc, KeSetTargetProcessorDpc,
-  KEVENT, EVENT_TYPE, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KWAIT_REASON, KPROCESSOR_MODE,
-  KSPIN_LOCK, KLOCK_QUEUE_HANDLE, KeInitializeSpinLock, KeAcquireSpinLock, KeReleaseSpinLock,
+  KeSetEvent, KSPIN_LOCK, KLOCK_QUEUE_HANDLE, KeInitializeSpinLock, KeAcquireSpinLock, KeReleaseSpinLock,
   KeAcquireInStackQueuedSpinLock, KeReleaseInStackQueuedSpinLock, KeTryToAcquireSpinLockAtDpcLevel, KeAcquireSpinLockAtDpcLevel, KeReleaseSpinLockFromDpcLevel,
   IoConnectInterrupt, IoDisconnectInterrupt, IoDisconnectInterruptEx, CONNECT_LINE_BASED, KINTERRUPT_MODE,
   READ_REGISTER_ULONG, WRITE_REGISTER_ULONG, STATUS_SUCCESS, STATUS_WAIT_0, DPC_WATCHDOG_VIOLATION,
@@ -29,11 +28,9 @@ import { Machine as MachineClass } from "../../src/machine/machine.js";
 import { boot } from "../../src/pnp/boot.js";
 import { CLOCK_TICK_PS } from "../../src/ke/kernel.js";
 import { TRACK_CPU } from "../../src/trace/recorder.js";
-import { IO } from "../../src/io/manager.js";
 import { eduPackage } from "../../src/drivers/edu/package.js";
-import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
 import * as HW from "../../src/drivers/edu/hw.js";
-import { asDriver, bugCheckOf, defaultDescription, expectBugCheck, kernelOf, params, relativeMs, spawnThread } from "../support/kernel-harness.js";
+import { asDriver, bugCheckOf, defaultDescription, expectBugCheck, kernelOf, params, spawnThread, notificationEvent, waitMs, eduExtension } from "../support/kernel-harness.js";
 
 /** An edu interrupt status bit none of the device's operations sets (those are 0x001 and 0x100); ISRs acknowledge what they read. */
 const TEST_INTERRUPT_BIT = 0x1000;
@@ -43,22 +40,6 @@ const PS_PER_US = 1e6;
 /** The executing processor's simulated time, ps. */
 function nowPs(): number {
   return KE().cpu.time;
-}
-
-function notificationEvent(): KEVENT {
-  const e = new KEVENT();
-  KeInitializeEvent(e, EVENT_TYPE.NotificationEvent, false);
-  return e;
-}
-
-function wait(e: KEVENT, timeoutMs: number): Promise<NTSTATUS> {
-  return KeWaitForSingleObject(e, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, relativeMs(timeoutMs));
-}
-
-function eduExtension(machine: Machine): EDU_DEVICE_EXTENSION {
-  const device = IO(kernelOf(machine)).devices.find((d) => d.DeviceExtension instanceof EDU_DEVICE_EXTENSION);
-  if (!device) throw new Error("no edu device object");
-  return device.DeviceExtension as EDU_DEVICE_EXTENSION;
 }
 
 /** Boots the default machine with kernel options changed. */
@@ -103,7 +84,7 @@ describe("an ISR on one processor queueing a DPC for another", () => {
         return true;
       }, null, null, line.vector, line.irql, line.irql, KINTERRUPT_MODE.LevelSensitive, true, 0b10, false);
       WRITE_REGISTER_ULONG(ext.Registers + HW.EDU_REG_INTERRUPT_RAISE, TEST_INTERRUPT_BIT);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       IoDisconnectInterrupt(connection.InterruptObject!);
       return { connected: connection.status, status, isrs, dpcs };
     });
@@ -159,7 +140,7 @@ describe("spin lock contention across processors", () => {
       KeStallExecutionProcessor(holdUs);
       const releasingPs = nowPs();
       KeReleaseSpinLock(lock, old);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       return { status, heldFromPs, releasingPs, seen, spinPs: lock.spinPs };
     });
   }
@@ -215,7 +196,7 @@ describe("spin lock contention across processors", () => {
         KeReleaseSpinLock(lock, o);
         KeSetEvent(done, 0, false);
       }, 1);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       return { status, releasedPs, seen, spinPs: lock.spinPs };
     });
     expect(r.status).toBe(STATUS_WAIT_0);
@@ -249,7 +230,7 @@ describe("spin lock contention across processors", () => {
       KeStallExecutionProcessor(50);
       releasingPs = nowPs();
       KeReleaseSpinLock(lock, old);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       return { status, heldFromPs, releasingPs, tries, spinPs: lock.spinPs };
     });
     expect(r.status).toBe(STATUS_WAIT_0);
@@ -279,7 +260,7 @@ describe("a spin lock that is never released", () => {
       }, null);
       KeInsertQueueDpc(dpc, null, null);
       spawnThread("spinner on CPU 1", () => spin(lock), 1);
-      await wait(notificationEvent(), 10_000);
+      await waitMs(notificationEvent(), 10_000);
     }));
   }
 
@@ -396,7 +377,7 @@ describe("the DPC watchdog", () => {
     };
     const bc = await bugCheckOf(machine.exec(async () => {
       WRITE_REGISTER_ULONG(ext.Registers + HW.EDU_REG_INTERRUPT_RAISE, TEST_INTERRUPT_BIT);
-      await wait(notificationEvent(), 10);
+      await waitMs(notificationEvent(), 10);
     }, { cpu }));
     expectBugCheck(bc, DPC_WATCHDOG_VIOLATION, 0, ticks(40_000), 2);
     expect(bc.context.routine).toBe("SlowIsr");

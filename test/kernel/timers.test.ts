@@ -26,7 +26,7 @@ import {
 } from "../../src/index.js";
 import { Machine as MachineClass } from "../../src/machine/machine.js";
 import { boot } from "../../src/pnp/boot.js";
-import { bootDefault, defaultDescription, PS_PER_100NS, relativeMs, sleep100ns, spawnThread } from "../support/kernel-harness.js";
+import { bootDefault, defaultDescription, PS_PER_100NS, relativeMs, sleep100ns, spawnThread, notificationEvent } from "../support/kernel-harness.js";
 
 /** Picoseconds per millisecond. */
 const PS_PER_MS = 1e9;
@@ -42,12 +42,6 @@ function nowPs(): number {
 
 function wait(object: DispatcherObject, timeout: number | null): Promise<NTSTATUS> {
   return KeWaitForSingleObject(object, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, timeout);
-}
-
-function notificationEvent(): KEVENT {
-  const e = new KEVENT();
-  KeInitializeEvent(e, EVENT_TYPE.NotificationEvent, false);
-  return e;
 }
 
 /** A DPC that records when it ran (ps), its IRQL and its context, and sets `done` if given. */

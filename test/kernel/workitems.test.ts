@@ -15,11 +15,10 @@ import {
   APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL, type Machine, type DEVICE_OBJECT, type NTSTATUS,
   KeGetCurrentIrql, KeGetCurrentThread, KeRaiseIrql, KeLowerIrql,
   KDPC, KeInitializeDpc, KeInsertQueueDpc,
-  KEVENT, EVENT_TYPE, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KWAIT_REASON, KPROCESSOR_MODE,
-  IO_WORKITEM, IoAllocateWorkItem, IoFreeWorkItem, IoInitializeWorkItem, IoQueueWorkItem, IoSizeofWorkItem, IoUninitializeWorkItem,
+  KEVENT, KeSetEvent, IO_WORKITEM, IoAllocateWorkItem, IoFreeWorkItem, IoInitializeWorkItem, IoQueueWorkItem, IoSizeofWorkItem, IoUninitializeWorkItem,
   WORK_QUEUE_TYPE, WORKER_THREAD_RETURNED_AT_BAD_IRQL, STATUS_WAIT_0, KE,
 } from "../../src/index.js";
-import { asDriver, bootDefault, crash, createTestDevice, expectBugCheck, relativeMs, sleep100ns } from "../support/kernel-harness.js";
+import { asDriver, bootDefault, crash, createTestDevice, expectBugCheck, sleep100ns, notificationEvent, waitMs } from "../support/kernel-harness.js";
 
 /** What a work routine saw when it ran. */
 interface Seen {
@@ -29,16 +28,6 @@ interface Seen {
   process: string;
   device: DEVICE_OBJECT;
   context: unknown;
-}
-
-function notificationEvent(): KEVENT {
-  const e = new KEVENT();
-  KeInitializeEvent(e, EVENT_TYPE.NotificationEvent, false);
-  return e;
-}
-
-function wait(e: KEVENT, timeoutMs: number): Promise<NTSTATUS> {
-  return KeWaitForSingleObject(e, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, relativeMs(timeoutMs));
 }
 
 /** A work routine that records what it saw under `name` and sets `done` if given. */
@@ -70,7 +59,7 @@ describe("I/O work items", () => {
         IoFreeWorkItem(item);
         KeSetEvent(done, 0, false);
       }, WORK_QUEUE_TYPE.DelayedWorkQueue, context);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       return { status, log, caller: KeGetCurrentThread(), context };
     });
     expect(r.status).toBe(STATUS_WAIT_0);
@@ -96,7 +85,7 @@ describe("I/O work items", () => {
         inDpc.push(KeGetCurrentIrql());
       }, null);
       KeInsertQueueDpc(dpc, null, null);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       IoFreeWorkItem(item);
       return { status, inDpc, log };
     });
@@ -115,7 +104,7 @@ describe("I/O work items", () => {
       const old = KeRaiseIrql(DISPATCH_LEVEL);
       names.forEach((name, i) => IoQueueWorkItem(items[i], recordingRoutine(log, name, i === names.length - 1 ? done : undefined), WORK_QUEUE_TYPE.DelayedWorkQueue, i));
       KeLowerIrql(old);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       for (const item of items) IoFreeWorkItem(item);
       return { status, order: log.map((s) => s.name), contexts: log.map((s) => s.context) };
     });
@@ -132,11 +121,11 @@ describe("I/O work items", () => {
       IoQueueWorkItem(item, async function WaitingWorkRoutine() {
         const k = KE();
         const before = k.cpu.time;
-        const status = await wait(notificationEvent(), 1);
+        const status = await waitMs(notificationEvent(), 1);
         inside.push({ irql: KeGetCurrentIrql(), status, elapsedPs: k.cpu.time - before });
         KeSetEvent(done, 0, false);
       }, WORK_QUEUE_TYPE.DelayedWorkQueue, null);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       IoFreeWorkItem(item);
       return { status, inside };
     });
@@ -156,7 +145,7 @@ describe("I/O work items", () => {
       const item = new IO_WORKITEM();
       IoInitializeWorkItem(device, item);
       IoQueueWorkItem(item, recordingRoutine(log, "initialized", done), WORK_QUEUE_TYPE.CriticalWorkQueue, 42);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       IoUninitializeWorkItem(item);
       return { size, status, log };
     });
@@ -177,7 +166,7 @@ describe("I/O work items", () => {
         else KeSetEvent(done, 0, false);
       };
       IoQueueWorkItem(item, routine, WORK_QUEUE_TYPE.DelayedWorkQueue, 1);
-      const status = await wait(done, 10);
+      const status = await waitMs(done, 10);
       IoFreeWorkItem(item);
       return { status, runs };
     });

@@ -13,7 +13,8 @@ import { Machine } from "../../src/machine/machine.js";
 import { loadMachine, type MachineDescription } from "../../src/machine/firmwareFiles.js";
 import { BugCheck } from "../../src/ke/bugcheck.js";
 import { KE, type Kernel } from "../../src/ke/kernel.js";
-import { KeDelayExecutionThread, KPROCESSOR_MODE } from "../../src/ke/dispatcher.js";
+import { EVENT_TYPE, KEVENT, KeDelayExecutionThread, KeInitializeEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../src/ke/dispatcher.js";
+import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
 import type { KTHREAD } from "../../src/ke/scheduler.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "../../src/ke/ntstatus.js";
 import { IO } from "../../src/io/manager.js";
@@ -143,4 +144,23 @@ export async function buildStack(depth: number, prefix = "layer"): Promise<DEVIC
 /** The device a device object is attached to (the next lower one), or null at the bottom. */
 export function lowerOf(device: DEVICE_OBJECT): DEVICE_OBJECT | null {
   return device.lowerDevice;
+}
+
+/** The edu driver's device extension on a booted machine. */
+export function eduExtension(machine: Machine): EDU_DEVICE_EXTENSION {
+  const device = IO(kernelOf(machine)).devices.find((d) => d.DeviceExtension instanceof EDU_DEVICE_EXTENSION);
+  if (!device) throw new Error("no edu device object");
+  return device.DeviceExtension as EDU_DEVICE_EXTENSION;
+}
+
+/** A notification event, not signalled. */
+export function notificationEvent(): KEVENT {
+  const e = new KEVENT();
+  KeInitializeEvent(e, EVENT_TYPE.NotificationEvent, false);
+  return e;
+}
+
+/** KeWaitForSingleObject on `e` with a relative timeout of `timeoutMs` milliseconds. */
+export function waitMs(e: KEVENT, timeoutMs: number): Promise<NTSTATUS> {
+  return KeWaitForSingleObject(e, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, relativeMs(timeoutMs));
 }
