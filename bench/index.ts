@@ -23,9 +23,10 @@ import { scaling } from "./scaling.js";
 import { nvme } from "./nvme.js";
 import { kernel } from "./kernel.js";
 import { mdl } from "./mdl.js";
+import { sglist } from "./sglist.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist];
 
 interface Args {
   only: string[] | null;

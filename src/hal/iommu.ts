@@ -43,6 +43,8 @@ export class IommuDomain {
   readonly iova = new RangeAllocator(PAGE_SIZE, 2 ** DOMAIN_ADDRESS_BITS, PAGE_SIZE);
   /** Pages mapped now. */
   mappedPages = 0;
+  /** Last-level tables by 2 MiB region of IOVA space (tables are never freed while the domain lives). */
+  readonly leafTables = new Map<number, number>();
   constructor(readonly source: number, readonly domainId: number, readonly rootTable: number) {}
 }
 
@@ -113,6 +115,9 @@ export class HalIommu {
 
   /** The leaf entry's physical address for `iova`, creating tables on the way when `create`. */
   private leaf(d: IommuDomain, iova: number, create: boolean): number {
+    const region = Math.floor(iova / 2 ** 21);
+    const cached = d.leafTables.get(region);
+    if (cached !== undefined) return cached + (Math.floor(iova / PAGE_SIZE) % 512) * 8;
     let table = d.rootTable;
     for (let level = 3; level > 0; level--) {
       const at = table + (Math.floor(iova / 2 ** (12 + 9 * level)) % 512) * 8;
@@ -126,6 +131,7 @@ export class HalIommu {
         table = e - (e % PAGE_SIZE);
       }
     }
+    d.leafTables.set(region, table);
     return table + (Math.floor(iova / PAGE_SIZE) % 512) * 8;
   }
 
@@ -137,16 +143,19 @@ export class HalIommu {
 
   /** Unmaps `pages` pages from `iova` and invalidates the IOTLB. */
   unmap(d: IommuDomain, iova: number, pages: number): void {
-    for (let i = 0; i < pages; i++) {
-      const at = this.leaf(d, iova + i * PAGE_SIZE, false);
-      if (at >= 0) this.write64(at, 0);
-    }
-    d.mappedPages -= pages;
+    for (let i = 0; i < pages; i++) this.clear(d, iova + i * PAGE_SIZE);
     this.invalidate();
   }
 
+  /** Clears the page at `iova` without invalidating the IOTLB (the caller invalidates once for a batch). */
+  clear(d: IommuDomain, iova: number): void {
+    const at = this.leaf(d, iova, false);
+    if (at >= 0) this.write64(at, 0);
+    d.mappedPages--;
+  }
+
   /** Global IOTLB invalidation. */
-  private invalidate(): void {
+  invalidate(): void {
     WRITE_REGISTER_ULONG(this.registers + IOTLB + 4, IVT_HIGH);
   }
 }

@@ -158,7 +158,7 @@ export class TransferMapping {
         if (writeToDevice) copyPhysical(k, p.pa, bounce, p.length);
         this.next++;
       }
-      this.pieces.push({ ...p, logical, bounce });
+      this.pieces.push({ va: p.va, pa: p.pa, length: p.length, logical, bounce });
       end = logical + p.length;
       n++;
     }
@@ -172,18 +172,19 @@ export class TransferMapping {
    */
   flush(k: Kernel, writeToDevice: boolean, va?: number, length = 0): number {
     const t = this.target;
-    let finished = 0;
-    for (let i = 0; i < this.pieces.length; ) {
-      const p = this.pieces[i];
+    const kept: MappedPiece[] = [];
+    for (const p of this.pieces) {
       if (va !== undefined && (p.va + p.length <= va || p.va >= va + length)) {
-        i++;
+        kept.push(p);
         continue;
       }
       if (p.bounce >= 0 && !writeToDevice) copyPhysical(k, p.bounce, p.pa, p.length);
-      if (t.domain && t.iommu) t.iommu.unmap(t.domain, p.logical - (p.logical % PAGE_SIZE), 1);
-      this.pieces.splice(i, 1);
-      finished++;
+      if (t.domain && t.iommu) t.iommu.clear(t.domain, p.logical - (p.logical % PAGE_SIZE));
     }
+    const finished = this.pieces.length - kept.length;
+    if (finished > 0 && t.domain && t.iommu) t.iommu.invalidate();
+    this.pieces.length = 0;
+    this.pieces.push(...kept);
     if (this.pieces.length === 0) this.next = 0;
     return finished;
   }
