@@ -54,6 +54,7 @@ export * from "./io/resources.js";
 export * from "./io/forward.js";
 export * from "./io/usermode.js";
 export * from "./io/mdl.js";
+export * from "./io/device-property.js";
 export type { DriverModule } from "./io/manager.js";
 
 export * from "./pnp/minor.js";

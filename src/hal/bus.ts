@@ -96,3 +96,11 @@ export function HalSetBusDataByOffset(BusDataType: BUS_DATA_TYPE, BusNumber: num
   }
   return done;
 }
+
+/** A PDO's place on its bus: bus number, legacy bus type (INTERFACE_TYPE) and bus-relative address. */
+export interface BusLocation {
+  BusNumber: number;
+  LegacyBusType: number;
+  /** For PCI: (device << 16) | function. */
+  Address: number;
+}

@@ -16,6 +16,7 @@ import { PAGE_SIZE } from "../mm/pfn.js";
 import type { MDL } from "../mm/mdl.js";
 import type { NTSTATUS } from "../ke/ntstatus.js";
 import { HAL } from "./hal.js";
+import type { BusLocation } from "./bus.js";
 import type { HalIommu, IommuDomain } from "./iommu.js";
 import { IOMMU_READ, IOMMU_WRITE } from "./iommu.js";
 import { BouncePages, type MappingTarget } from "./map-registers.js";
@@ -32,10 +33,10 @@ import {
   type MAP_REGISTER_BASE, type PDRIVER_CONTROL,
 } from "./adapter-channel.js";
 
-/** What the DMA routines need of a device object (the I/O manager's DEVICE_OBJECT has it). */
+/** What the DMA routines need of a device object (the I/O manager's DEVICE_OBJECT has it): its current IRP, and for a PDO where it sits on its bus. */
 export interface DmaDeviceObject {
-  DeviceExtension: unknown;
   CurrentIrp: unknown;
+  busLocation?: BusLocation | null;
 }
 
 /** DEVICE_DESCRIPTION versions. */
@@ -213,11 +214,11 @@ const OPERATIONS: DMA_OPERATIONS = {
   BuildScatterGatherList,
 };
 
-/** The PCI requester ID (bus << 8 | device << 3 | function) of a PCI PDO, or -1. */
+/** The PCI requester ID (bus << 8 | device << 3 | function) of a PCI PDO, from its bus location; -1 for other devices. */
 function requesterOf(pdo: DmaDeviceObject): number {
-  const e = pdo.DeviceExtension as { bus?: number; device?: number; fn?: number } | null;
-  if (typeof e?.bus !== "number" || typeof e.device !== "number" || typeof e.fn !== "number") return -1;
-  return (e.bus << 8) | (e.device << 3) | e.fn;
+  const where = pdo.busLocation;
+  if (!where || where.LegacyBusType !== INTERFACE_TYPE.PCIBus) return -1;
+  return (where.BusNumber << 8) | ((where.Address >>> 16) << 3) | (where.Address & 0x7);
 }
 
 /** Most map registers the HAL gives one adapter. */

@@ -131,7 +131,7 @@ const ReadWriteView = unionView<ReadWriteParameters>({ Length: 0, Key: 1, ByteOf
 const DeviceIoControlView = unionView<DeviceIoControlParameters>({ OutputBufferLength: 0, InputBufferLength: 1, IoControlCode: 2, Type3InputBuffer: 3 });
 const QueryIdView = unionView<{ IdType: number }>({ IdType: 0 });
 const QueryDeviceRelationsView = unionView<{ Type: number }>({ Type: 0 });
-const QueryCapabilitiesView = unionView<{ Capabilities: unknown }>({ Capabilities: 0 });
+const DeviceCapabilitiesView = unionView<{ Capabilities: unknown }>({ Capabilities: 0 });
 const StartDeviceView = unionView<{ AllocatedResources: unknown; AllocatedResourcesTranslated: unknown }>({ AllocatedResources: 0, AllocatedResourcesTranslated: 1 });
 const PowerView = unionView<PowerParameters>({ SystemContext: 0, Type: 1, State: 2, ShutdownType: 3 });
 const OthersView = unionView<OtherParameters>({ Argument1: 0, Argument2: 1, Argument3: 2, Argument4: 3 });
@@ -155,7 +155,7 @@ export class IO_STACK_PARAMETERS {
   get DeviceIoControl(): DeviceIoControlParameters { return (this.ioctl ??= new DeviceIoControlView(this.slots)); }
   get QueryId(): { IdType: number } { return this.otherView(QueryIdView); }
   get QueryDeviceRelations(): { Type: number } { return this.otherView(QueryDeviceRelationsView); }
-  get QueryCapabilities(): { Capabilities: unknown } { return this.otherView(QueryCapabilitiesView); }
+  get DeviceCapabilities(): { Capabilities: unknown } { return this.otherView(DeviceCapabilitiesView); }
   get StartDevice(): { AllocatedResources: unknown; AllocatedResourcesTranslated: unknown } { return this.otherView(StartDeviceView); }
   get Power(): PowerParameters { return this.otherView(PowerView); }
   get Others(): OtherParameters { return this.otherView(OthersView); }

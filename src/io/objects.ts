@@ -3,6 +3,7 @@
  * IoDeleteDevice, device stacks (IoAttachDeviceToDeviceStack, IoDetachDevice,
  * IoGetAttachedDeviceReference), symbolic links, and the device-object DPC.
  */
+import type { BusLocation } from "../hal/bus.js";
 import { KE } from "../ke/kernel.js";
 import { KDPC, KeInitializeDpc, KeInsertQueueDpc } from "../ke/dpc.js";
 import { STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
@@ -101,6 +102,8 @@ export class DEVICE_OBJECT {
   deviceNode: unknown = null;
   /** Resources assigned to the device (on PDOs, set by the PnP manager before START_DEVICE). */
   resources: AssignedResources | null = null;
+  /** Where the device sits on its bus (on PDOs, from IRP_MN_QUERY_BUS_INFORMATION and IRP_MN_QUERY_CAPABILITIES). */
+  busLocation: BusLocation | null = null;
   deleted = false;
 
   constructor(driver: DRIVER_OBJECT, name: string, type: number, extension: unknown, address: number) {

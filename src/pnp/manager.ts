@@ -17,7 +17,10 @@ import {
   CmResourceTypeInterrupt, CM_RESOURCE_INTERRUPT_MESSAGE, resourceList, type AssignedResources, type CM_PARTIAL_RESOURCE_DESCRIPTOR, type CM_RESOURCE_LIST,
 } from "../io/resources.js";
 import { DEVICE_NODE, PNP_DEVNODE_STATE } from "./devnode.js";
-import { BUS_QUERY_ID_TYPE, DEVICE_RELATION_TYPE, IRP_MN_QUERY_DEVICE_RELATIONS, IRP_MN_QUERY_ID, IRP_MN_QUERY_RESOURCES, IRP_MN_START_DEVICE, type DEVICE_RELATIONS } from "./minor.js";
+import {
+  BUS_QUERY_ID_TYPE, DEVICE_CAPABILITIES, DEVICE_RELATION_TYPE, IRP_MN_QUERY_BUS_INFORMATION, IRP_MN_QUERY_CAPABILITIES, IRP_MN_QUERY_DEVICE_RELATIONS,
+  IRP_MN_QUERY_ID, IRP_MN_QUERY_RESOURCES, IRP_MN_START_DEVICE, type DEVICE_RELATIONS, type PNP_BUS_INFORMATION,
+} from "./minor.js";
 import { DriverStore } from "./packages.js";
 
 /** Local-APIC message address for a processor (x86 convention, shared/specs/pci.md). */
@@ -143,6 +146,16 @@ export class PnpManager {
     return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
   }
 
+  /** Asks the bus driver where the device is (bus information and capabilities), for IoGetDeviceProperty. */
+  private async queryLocation(pdo: DEVICE_OBJECT): Promise<void> {
+    const bus = await this.sendPnp(pdo, IRP_MN_QUERY_BUS_INFORMATION);
+    const capabilities = new DEVICE_CAPABILITIES();
+    const caps = await this.sendPnp(pdo, IRP_MN_QUERY_CAPABILITIES, (i) => (IoGetNextIrpStackLocation(i).Parameters.DeviceCapabilities.Capabilities = capabilities));
+    if (!NT_SUCCESS(bus.IoStatus.Status) || !NT_SUCCESS(caps.IoStatus.Status)) return;
+    const info = bus.IoStatus.Information as PNP_BUS_INFORMATION;
+    pdo.busLocation = { BusNumber: info.BusNumber, LegacyBusType: info.LegacyBusType, Address: capabilities.Address };
+  }
+
   /** Names the IDs, binds drivers, assigns resources, starts, and enumerates children. */
   async processDevice(node: DEVICE_NODE): Promise<void> {
     const pdo = node.PhysicalDeviceObject;
@@ -151,6 +164,7 @@ export class PnpManager {
     node.HardwareIds = await this.queryId(pdo, BUS_QUERY_ID_TYPE.BusQueryHardwareIDs);
     node.CompatibleIds = await this.queryId(pdo, BUS_QUERY_ID_TYPE.BusQueryCompatibleIDs);
     node.InstancePath = `${deviceId ?? "UNKNOWN"}\\${instanceId ?? "0"}`;
+    await this.queryLocation(pdo);
     node.State = PNP_DEVNODE_STATE.DeviceNodeInitialized;
     this.k.recorder.note(this.k.cpu.time, `PnP found ${node.InstancePath}`, "", "", this.k.cpu.Number);
 

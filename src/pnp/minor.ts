@@ -62,3 +62,24 @@ export interface DEVICE_RELATIONS<T = unknown> {
   Count: number;
   Objects: T[];
 }
+
+/** DEVICE_CAPABILITIES: what IRP_MN_QUERY_CAPABILITIES fills in (the location members here). */
+export class DEVICE_CAPABILITIES {
+  Size = 64;
+  Version = 1;
+  /** Bus-relative address (PCI: device << 16 | function); 0xFFFFFFFF until the bus driver sets it. */
+  Address = 0xFFFFFFFF;
+  /** Number a user would see on the slot; 0xFFFFFFFF when unknown. */
+  UINumber = 0xFFFFFFFF;
+}
+
+/** GUID_BUS_TYPE_PCI. */
+export const GUID_BUS_TYPE_PCI = "{c8ebdfb0-b510-11d0-80e5-00a0c92542e3}";
+
+/** PNP_BUS_INFORMATION: the answer to IRP_MN_QUERY_BUS_INFORMATION (in IoStatus.Information). */
+export interface PNP_BUS_INFORMATION {
+  BusTypeGuid: string;
+  /** INTERFACE_TYPE (PCIBus = 5). */
+  LegacyBusType: number;
+  BusNumber: number;
+}

@@ -13,7 +13,7 @@ import {
   IoGetCurrentIrpStackLocation, IoSkipCurrentIrpStackLocation, IoCallDriver, IO_NO_INCREMENT, IRP_MJ_PNP, IRP_MN_START_DEVICE,
   FILE_DEVICE_UNKNOWN, DO_DEVICE_INITIALIZING, NT_SUCCESS, STATUS_SUCCESS, CmResourceTypeMemory, CmResourceTypeInterrupt,
   MmMapIoSpace, MmAllocateContiguousMemorySpecifyCache, MmGetPhysicalAddress, MEMORY_CACHING_TYPE, READ_REGISTER_ULONG, WRITE_REGISTER_ULONG,
-  writeU32, KeStallExecutionProcessor, KE, readConfig,
+  writeU32, KeStallExecutionProcessor, KE, readConfig, IoGetDeviceProperty, DEVICE_REGISTRY_PROPERTY, INTERFACE_TYPE,
 } from "../../src/index.js";
 import { boot } from "../../src/pnp/boot.js";
 
@@ -88,6 +88,17 @@ describe("MSI-X", () => {
   let machine: Machine;
   beforeAll(async () => {
     machine = await boot("storage", { packages: [nvmeProbePackage] });
+  });
+
+  it("the controller behind the root port at 00:1c.0 is found on bus 1: IoGetDeviceProperty gives bus 1, address 0 (device 0, function 0), PCIBus", async () => {
+    const props = await machine.exec(() => [
+      DEVICE_REGISTRY_PROPERTY.DevicePropertyBusNumber, DEVICE_REGISTRY_PROPERTY.DevicePropertyAddress, DEVICE_REGISTRY_PROPERTY.DevicePropertyLegacyBusType,
+    ].map((p) => IoGetDeviceProperty(probe.pdo!, p)));
+    expect(props).toEqual([
+      { status: STATUS_SUCCESS, value: 1 },
+      { status: STATUS_SUCCESS, value: 0 },
+      { status: STATUS_SUCCESS, value: INTERFACE_TYPE.PCIBus },
+    ]);
   });
 
   it("a function with MSI-X gets one message per table entry, each its own vector, spread over the processors", () => {

@@ -23,7 +23,11 @@ import { HAL } from "../../hal/hal.js";
 import { RangeAllocator } from "../../mm/va-allocator.js";
 import { MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE } from "../../mm/physical.js";
 import { WRITE_REGISTER_ULONG } from "../../hal/registers.js";
-import { BUS_QUERY_ID_TYPE, DEVICE_RELATION_TYPE, IRP_MN_QUERY_DEVICE_RELATIONS, IRP_MN_QUERY_ID, IRP_MN_QUERY_RESOURCES, IRP_MN_START_DEVICE, type DEVICE_RELATIONS } from "../../pnp/minor.js";
+import {
+  BUS_QUERY_ID_TYPE, DEVICE_RELATION_TYPE, GUID_BUS_TYPE_PCI, IRP_MN_QUERY_BUS_INFORMATION, IRP_MN_QUERY_CAPABILITIES, IRP_MN_QUERY_DEVICE_RELATIONS,
+  IRP_MN_QUERY_ID, IRP_MN_QUERY_RESOURCES, IRP_MN_START_DEVICE, type DEVICE_CAPABILITIES, type DEVICE_RELATIONS, type PNP_BUS_INFORMATION,
+} from "../../pnp/minor.js";
+import { INTERFACE_TYPE } from "../../hal/dma.js";
 import { compatibleIds, deviceId, hardwareIds, instanceId, type PciIdentity } from "./ids.js";
 import * as C from "./config.js";
 
@@ -320,6 +324,17 @@ function PciPdoDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
       Irp.IoStatus.Information = pdoResources(pdo);
       status = STATUS_SUCCESS;
       break;
+    case IRP_MN_QUERY_BUS_INFORMATION:
+      Irp.IoStatus.Information = { BusTypeGuid: GUID_BUS_TYPE_PCI, LegacyBusType: INTERFACE_TYPE.PCIBus, BusNumber: pdo.bus } satisfies PNP_BUS_INFORMATION;
+      status = STATUS_SUCCESS;
+      break;
+    case IRP_MN_QUERY_CAPABILITIES: {
+      const capabilities = s.Parameters.DeviceCapabilities.Capabilities as DEVICE_CAPABILITIES;
+      capabilities.Address = (pdo.device << 16) | pdo.fn;
+      capabilities.UINumber = pdo.device;
+      status = STATUS_SUCCESS;
+      break;
+    }
     case IRP_MN_QUERY_DEVICE_RELATIONS:
       if (s.Parameters.QueryDeviceRelations.Type === DEVICE_RELATION_TYPE.TargetDeviceRelation) {
         Irp.IoStatus.Information = { Count: 1, Objects: [DeviceObject] } satisfies DEVICE_RELATIONS<DEVICE_OBJECT>;
