@@ -68,6 +68,23 @@ describe("wdmsim run", () => {
     expect(r.stderr).toContain("--seed takes a whole number");
   });
 
+  it("a driver that bug checks stops the run: the !analyze -v style report names the code, arguments, driver, routine, IRQL and CPU, and the exit code is 1", () => {
+    // Register reads cost 1,000,000 cycles (333 us at 3 GHz): the edu ISR overruns a 100 us DPC/ISR watchdog.
+    const file = join(tmp, "slow-registers.json");
+    const machine = JSON.parse(readFileSync(join(root, "firmware/machines/default.json"), "utf8"));
+    machine.kernel = { verifier: true, dpcWatchdogUs: 100, costs: { READ_REGISTER: 1_000_000 } };
+    writeFileSync(file, JSON.stringify(machine));
+    const r = wdmsim("run", "--machine", file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("DPC_WATCHDOG_VIOLATION (133)");
+    expect(r.stderr).toMatch(/Arg1: 00000000`00000000, 0: a single DPC or ISR/);
+    expect(r.stderr).toContain("MODULE_NAME:   edu");
+    expect(r.stderr).toContain("SYMBOL_NAME:   edu!EduInterruptMessageService");
+    expect(r.stderr).toMatch(/CURRENT_IRQL: +5/);
+    expect(r.stderr).toMatch(/PROCESSOR: +0/);
+    expect(r.stderr).toContain("LAST_EVENTS:");
+  });
+
   it("a malformed machine file is refused naming the file, the JSON path and the rule", () => {
     const file = join(tmp, "bad.json");
     const machine = JSON.parse(readFileSync(join(root, "firmware/machines/default.json"), "utf8"));
