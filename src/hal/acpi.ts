@@ -28,10 +28,8 @@ export interface PlatformInfo {
   reservedRam: { base: number; size: number }[];
   /** Where PCI memory BARs may be placed. */
   pciMmioWindow: { base: number; size: number };
-  /** DMA remapping units (DMAR DRHD entries): register base, PCI segment, and whether it covers every device. */
-  iommus: { address: number; segment: number; includeAll: boolean }[];
-  /** Host address width of DMA remapping, bits (0 without a DMAR). */
-  dmaAddressWidth: number;
+  /** DMA remapping units (DMAR DRHD entries): register base, and whether it covers every PCI device. */
+  iommus: { address: number; includeAll: boolean }[];
 }
 
 /** The platform cannot be understood (corrupt or missing tables). */
@@ -72,7 +70,7 @@ export function discoverPlatform(core: Core): PlatformInfo {
   const xsdtPa = Number(rv.getBigUint64(24, true));
   const xsdt = readTable(core, xsdtPa, "XSDT");
   const xv = new DataView(xsdt.buffer);
-  const info: Partial<PlatformInfo> = { iommus: [], dmaAddressWidth: 0 };
+  const info: Partial<PlatformInfo> = { iommus: [] };
   for (let at = 36; at + 8 <= xsdt.length; at += 8) {
     const pa = Number(xv.getBigUint64(at, true));
     const sig = text(core.readPhysical(pa, 4), 0, 4);
@@ -90,12 +88,11 @@ export function discoverPlatform(core: Core): PlatformInfo {
     } else if (sig === "MCFG") {
       info.ecam = { base: Number(v.getBigUint64(44, true)), startBus: t[54], endBus: t[55] };
     } else if (sig === "DMAR") {
-      info.dmaAddressWidth = t[36] + 1;
       for (let e = 48; e + 4 <= t.length; e += v.getUint16(e + 2, true)) {
         const length = v.getUint16(e + 2, true);
         if (length === 0) break;
         if (v.getUint16(e, true) === 0) {
-          info.iommus!.push({ address: Number(v.getBigUint64(e + 8, true)), segment: v.getUint16(e + 6, true), includeAll: (t[e + 4] & 1) !== 0 });
+          info.iommus!.push({ address: Number(v.getBigUint64(e + 8, true)), includeAll: (t[e + 4] & 1) !== 0 });
         }
       }
     } else if (sig === "WSIM") {

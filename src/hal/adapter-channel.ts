@@ -63,10 +63,9 @@ export function AllocateAdapterChannel<D extends DmaDeviceObject>(
   if (NumberOfMapRegisters > a.mapRegisterLimit) return STATUS_INSUFFICIENT_RESOURCES;
   verify(k, a.channel === null, DMA_TOO_MANY_ADAPTER_CHANNELS, 1);
   const owner = k.attribution().driver;
+  const base = new MAP_REGISTER_BASE(a, NumberOfMapRegisters, k.objectAddress(0x40));
   const attempt = (): boolean => {
-    if (a.channel) return false;
-    const base = new MAP_REGISTER_BASE(a, NumberOfMapRegisters, k.objectAddress(0x40));
-    if (!base.mapping.reserve(NumberOfMapRegisters)) return false;
+    if (a.channel || !base.mapping.reserve(NumberOfMapRegisters)) return false;
     a.channel = base;
     a.mapRegisterBases++;
     const action = atDispatch(k, owner, ExecutionRoutine.name || "ExecutionRoutine", () => ExecutionRoutine(DeviceObject, DeviceObject.CurrentIrp, base, Context));

@@ -39,9 +39,12 @@ export class Hal {
     return -1;
   }
 
-  /** Turns on DMA remapping if the platform has an IOMMU: every device passes through until it gets a DMA adapter. */
+  /**
+   * Turns on DMA remapping if the platform has an IOMMU that covers every PCI device (the
+   * only kind this HAL drives): each device passes through until it gets a DMA adapter.
+   */
   startDmaRemapping(): void {
-    const unit = this.platform.iommus[0];
+    const unit = this.platform.iommus.find((u) => u.includeAll);
     if (unit && !this.iommu) this.iommu = new HalIommu(this.k, unit.address);
   }
 

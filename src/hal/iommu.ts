@@ -41,8 +41,6 @@ const DOMAIN_ADDRESS_BITS = 48;
 export class IommuDomain {
   /** IOVA ranges, first fit from the bottom (page 0 is never handed out). */
   readonly iova = new RangeAllocator(PAGE_SIZE, 2 ** DOMAIN_ADDRESS_BITS, PAGE_SIZE);
-  /** Pages mapped now. */
-  mappedPages = 0;
   /** Last-level tables by 2 MiB region of IOVA space (tables are never freed while the domain lives). */
   readonly leafTables = new Map<number, number>();
   constructor(readonly source: number, readonly domainId: number, readonly rootTable: number) {}
@@ -138,7 +136,6 @@ export class HalIommu {
   /** Maps the page at `iova` to physical page `pa` with `permissions` (IOMMU_READ | IOMMU_WRITE). */
   map(d: IommuDomain, iova: number, pa: number, permissions: number): void {
     this.write64(this.leaf(d, iova, true), pa - (pa % PAGE_SIZE) + permissions);
-    d.mappedPages++;
   }
 
   /** Unmaps `pages` pages from `iova` and invalidates the IOTLB. */
@@ -151,7 +148,6 @@ export class HalIommu {
   clear(d: IommuDomain, iova: number): void {
     const at = this.leaf(d, iova, false);
     if (at >= 0) this.write64(at, 0);
-    d.mappedPages--;
   }
 
   /** Global IOTLB invalidation. */

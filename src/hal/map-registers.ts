@@ -55,11 +55,6 @@ export class BouncePages {
     for (let i = 0; i < n; i++) this.used[start + i] = false;
   }
 
-  /** Registers in use. */
-  get inUse(): number {
-    return this.used.filter((u) => u).length;
-  }
-
   /** Returns the pages to the PFN database. */
   free(k: Kernel): void {
     for (let i = 0; i < this.count; i++) MM(k).pfn.freePage(this.base / PAGE_SIZE + i);

@@ -7,6 +7,7 @@ import * as L from "../machine/generated/layout.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL, PAGE_FAULT_IN_NONPAGED_AREA } from "../ke/bugcheck.js";
 import { DISPATCH_LEVEL } from "../ke/irql.js";
+import { splitU64 } from "../mm/memory.js";
 
 function faulted(k: Kernel, write: boolean): void {
   const cpu = k.cpu.Number;
@@ -69,6 +70,6 @@ export function WRITE_REGISTER_ULONG(Register: number, Value: number): void {
 }
 /** WRITE_REGISTER_ULONG64 (number values must be exact, below 2^53). */
 export function WRITE_REGISTER_ULONG64(Register: number, Value: bigint | number): void {
-  const v = BigInt(Value);
-  write(8, Register, Number(v & 0xFFFFFFFFn), Number((v >> 32n) & 0xFFFFFFFFn));
+  const [lo, hi] = splitU64(Value);
+  write(8, Register, lo, hi);
 }

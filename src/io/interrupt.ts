@@ -120,6 +120,21 @@ function processorsIn(k: Kernel, mask: number): number[] {
   return k.processors.map((p) => p.Number).filter((n) => Math.floor(mask / 2 ** n) % 2 === 1);
 }
 
+/** An interrupt object (KeInitializeInterrupt) owned by the calling driver; the caller sets its routine. */
+function newInterrupt(
+  k: Kernel, context: unknown, lock: KSPIN_LOCK | null, vector: number, irql: KIRQL, synchronizeIrql: KIRQL, processors: number[],
+): KINTERRUPT {
+  const i = new KINTERRUPT();
+  i.ServiceContext = context;
+  if (lock) i.ActualLock = lock;
+  i.Vector = vector;
+  i.Irql = irql;
+  i.SynchronizeIrql = synchronizeIrql;
+  i.Processors = processors;
+  i.owner = k.attribution().driver;
+  return i;
+}
+
 /**
  * Creates and connects one interrupt object (KeInitializeInterrupt + KeConnectInterrupt):
  * fails with STATUS_INVALID_PARAMETER when the vector is taken by an object that does not
@@ -133,17 +148,10 @@ function connectObject(spec: ObjectSpec): { status: NTSTATUS; InterruptObject: K
   if (others.some((o) => !spec.ShareVector || !o.ShareVector || o.Mode !== spec.InterruptMode)) {
     return { status: STATUS_INVALID_PARAMETER, InterruptObject: null };
   }
-  const i = new KINTERRUPT();
+  const i = newInterrupt(k, spec.ServiceContext, spec.SpinLock, spec.Vector, spec.Irql, spec.SynchronizeIrql, processors);
   i.ServiceRoutine = spec.ServiceRoutine;
-  i.ServiceContext = spec.ServiceContext;
-  if (spec.SpinLock) i.ActualLock = spec.SpinLock;
-  i.Vector = spec.Vector;
-  i.Irql = spec.Irql;
-  i.SynchronizeIrql = spec.SynchronizeIrql;
   i.Mode = spec.InterruptMode;
   i.ShareVector = spec.ShareVector;
-  i.Processors = processors;
-  i.owner = k.attribution().driver;
   connectInterruptObject(k, i);
   const hal = HAL(k);
   const gsi = hal.gsiOfVector(spec.Vector);
@@ -197,19 +205,11 @@ function connectLine(
 function connectMessages(p: IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS): NTSTATUS {
   const k = KE();
   const messages = p.PhysicalDeviceObject.resources!.messages;
-  const owner = k.attribution().driver;
   const unified = Math.max(p.SynchronizeIrql, ...messages.map((m) => m.irql));
   const entries: IO_INTERRUPT_MESSAGE_INFO_ENTRY[] = messages.map((m, index) => {
-    const i = new KINTERRUPT();
+    const i = newInterrupt(k, p.ServiceContext, p.SpinLock, m.vector, m.irql, unified, [m.processor]);
     i.MessageServiceRoutine = p.MessageServiceRoutine;
-    i.ServiceContext = p.ServiceContext;
-    if (p.SpinLock) i.ActualLock = p.SpinLock;
     i.MessageIndex = index;
-    i.Vector = m.vector;
-    i.Irql = m.irql;
-    i.SynchronizeIrql = unified;
-    i.Processors = [m.processor];
-    i.owner = owner;
     connectInterruptObject(k, i);
     return {
       MessageAddress: m.address, TargetProcessorSet: 2 ** m.processor, InterruptObject: i, MessageData: m.data,

@@ -106,10 +106,16 @@ export const writeU8 = (va: PVOID, value: number): void => write(1, va, value);
 export const writeU16 = (va: PVOID, value: number): void => write(2, va, value);
 /** Writes a ULONG at `va`. */
 export const writeU32 = (va: PVOID, value: number): void => write(4, va, value);
+/** The low and high 32 bits of a 64-bit value (numbers must be exact, below 2^53; they take no BigInt). */
+export function splitU64(value: bigint | number): [number, number] {
+  if (typeof value === "number") return [value % 2 ** 32 >>> 0, Math.floor(value / 2 ** 32) >>> 0];
+  return [Number(value & 0xFFFFFFFFn), Number((value >> 32n) & 0xFFFFFFFFn)];
+}
+
 /** Writes a ULONG64 at `va`. */
 export function writeU64(va: PVOID, value: bigint | number): void {
-  const v = BigInt(value);
-  write(8, va, Number(v & 0xFFFFFFFFn), Number((v >> 32n) & 0xFFFFFFFFn));
+  const [lo, hi] = splitU64(value);
+  write(8, va, lo, hi);
 }
 
 function chargeCopy(k: Kernel, length: number): void {
