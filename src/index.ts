@@ -46,6 +46,7 @@ export {
 } from "./hal/dma-verifier.js";
 
 export * from "./io/irp.js";
+export * from "./io/cancel.js";
 export * from "./io/objects.js";
 export * from "./io/ioctl.js";
 export * from "./io/interrupt.js";

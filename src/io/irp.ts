@@ -12,6 +12,8 @@ import type { KTHREAD } from "../ke/scheduler.js";
 import type { KIRQL } from "../ke/irql.js";
 import type { PVOID } from "../mm/memory.js";
 import type { DEVICE_OBJECT } from "./objects.js";
+import { IO } from "./manager.js";
+import { MM } from "../mm/manager.js";
 
 // Major function codes.
 export const IRP_MJ_CREATE = 0x00;
@@ -222,6 +224,8 @@ export class IRP {
   Cancel = false;
   CancelIrql: KIRQL = 0;
   CancelRoutine: PDRIVER_CANCEL | null = null;
+  /** Driver that set CancelRoutine (attribution). */
+  cancelOwner = "nt";
   UserBuffer: PVOID = 0;
   UserEvent: KEVENT | null = null;
   UserIosb: IO_STATUS_BLOCK | null = null;
@@ -256,13 +260,16 @@ export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP {
   const k = KE();
   k.charge("IoAllocateIrp");
   k.recorder.stats.irps++;
-  return new IRP(StackSize, k.objectAddress(IoSizeOfIrp(StackSize)), k.nextIrpSerial++);
+  const irp = new IRP(StackSize, k.objectAddress(IoSizeOfIrp(StackSize)), k.nextIrpSerial++);
+  IO(k).irps.add(irp);
+  return irp;
 }
 
 /** IoFreeIrp. */
 export function IoFreeIrp(Irp: IRP): void {
   const k = KE();
   k.charge("IoFreeIrp");
+  IO(k).irps.delete(Irp);
   Irp.Tail.Overlay.Thread = null;
   if (Irp.traced) k.recorder.asyncEnd(Irp.serial, Irp.traced, "irp", k.cpu.time, { status: statusName(Irp.IoStatus.Status) });
   Irp.traced = "";
@@ -386,7 +393,7 @@ export function IoCompleteRequest(Irp: IRP, PriorityBoost: number): void {
   const status = Irp.IoStatus.Status;
   if (k.verifier) {
     if (status === STATUS_PENDING || status === -1) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_IO_COMPLETE_PENDING, status >>> 0, Irp.address, 0);
-    if (Irp.CancelRoutine) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_IO_COMPLETE_CANCEL_ROUTINE, 0, Irp.address, 0);
+    if (Irp.CancelRoutine) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_IO_COMPLETE_CANCEL_ROUTINE, MM(k).codeAddress(Irp.cancelOwner, Irp.CancelRoutine.name || "CancelRoutine"), Irp.address, 0);
   }
   while (Irp.CurrentLocation <= Irp.StackCount) {
     const location = IoGetCurrentIrpStackLocation(Irp);

@@ -4,7 +4,9 @@
  */
 import { KE, type Kernel } from "../ke/kernel.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { KSPIN_LOCK } from "../ke/spinlock.js";
 import { DRIVER_OBJECT, type DEVICE_OBJECT } from "./objects.js";
+import type { IRP } from "./irp.js";
 
 /** A driver module: what DriverEntry receives and returns. */
 export interface DriverModule {
@@ -20,8 +22,14 @@ export class IoManager {
   /** Lower-case link ("\\dosdevices\\edu0") to lower-case device name. */
   readonly symbolicLinks = new Map<string, string>();
   nextAutoName = 1;
+  /** IRPs allocated and not yet freed (for !irpfind and leak checks). */
+  readonly irps = new Set<IRP>();
+  /** The system-wide cancel spin lock (IoAcquireCancelSpinLock). */
+  readonly cancelSpinLock = new KSPIN_LOCK();
 
-  constructor(readonly k: Kernel) {}
+  constructor(readonly k: Kernel) {
+    this.cancelSpinLock.address = k.objectAddress(8);
+  }
 
   /** Loads a driver: creates its DRIVER_OBJECT and calls DriverEntry. */
   async loadDriver(service: string, module: DriverModule): Promise<{ status: NTSTATUS; driver: DRIVER_OBJECT }> {

@@ -21,6 +21,7 @@ export const KMODE_EXCEPTION_NOT_HANDLED = 0x1E;
 export const IRQL_GT_ZERO_AT_SYSTEM_SERVICE = 0x4A;
 export const NO_MORE_IRP_STACK_LOCATIONS = 0x35;
 export const MULTIPLE_IRP_COMPLETE_REQUESTS = 0x44;
+export const CANCEL_STATE_IN_COMPLETED_IRP = 0x48;
 export const NO_MORE_SYSTEM_PTES = 0x3F;
 export const NO_PAGES_AVAILABLE = 0x4D;
 export const PFN_LIST_CORRUPT = 0x4E;
@@ -101,6 +102,11 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
   [MULTIPLE_IRP_COMPLETE_REQUESTS]: {
     name: "MULTIPLE_IRP_COMPLETE_REQUESTS",
     meaning: "A driver completed an IRP that was already complete.",
+    parameters: ["Address of the IRP", "Reserved", "Reserved", "Reserved"],
+  },
+  [CANCEL_STATE_IN_COMPLETED_IRP]: {
+    name: "CANCEL_STATE_IN_COMPLETED_IRP",
+    meaning: "An IRP that had already completed was cancelled, and it still had a cancel routine.",
     parameters: ["Address of the IRP", "Reserved", "Reserved", "Reserved"],
   },
   [PAGE_FAULT_IN_NONPAGED_AREA]: {

@@ -16,6 +16,7 @@ export const COST_NAMES = [
   "KeInitializeTimer", "KeSetTimer", "KeCancelTimer",
   "PageIn", "IoAllocateMdl", "IoFreeMdl", "IoBuildPartialMdl", "MmProbeAndLockPages", "MmUnlockPages", "MdlPage",
   "MmBuildMdlForNonPagedPool", "MmMapLockedPages", "MmUnmapLockedPages", "KeStackAttachProcess", "KeUnstackDetachProcess",
+  "IoCancelIrp",
 ] as const;
 
 /** A cost's name. */
