@@ -2,6 +2,7 @@
 // constants the build exports to TypeScript. Addresses and times cross as f64 (exact
 // integers below 2^53); 64-bit register values cross as two u32 halves.
 
+import { functionRemove, functionRemoved } from "./pci/hotplug";
 import { RUNTIME_SIZE, GUEST_RAM_BASE, WASM_PAGE } from "./memmap";
 import { core } from "./sim/core";
 import { cpuState } from "./sim/cpu";
@@ -167,6 +168,16 @@ export function configRead(fn: u32, offset: u32, size: u32): u32 {
 /** Config write of function `fn` without bus timing (tools and tests); side effects apply. */
 export function configWrite(fn: u32, offset: u32, size: u32, value: u32): void {
   deliverConfigWrite(fn, size, offset, value);
+}
+
+/** Pulls function `fn` (and everything below it) out of the machine: a surprise removal. */
+export function removeFunction(fn: u32): void {
+  functionRemove(fn);
+}
+
+/** 1 once function `fn` has been pulled out of the machine. */
+export function functionIsRemoved(fn: u32): u32 {
+  return functionRemoved(fn) ? 1 : 0;
 }
 
 /** 1 while function `fn` signals its INTx line. */

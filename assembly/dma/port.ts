@@ -13,7 +13,7 @@ import { core, count, C_DMA_READ_BYTES, C_DMA_WRITE_BYTES, C_DMA_TRANSFERS, C_MA
 import { schedule } from "../sim/queue";
 import { EV_DEVICE, EV_MEM_WRITE, EV_MESSAGE } from "../sim/events";
 import { trace, TR_DMA_READ, TR_DMA_WRITE, TR_MASTER_ABORT, TR_MSI, TR_WRITE_LANDED, MA_BUS_MASTER_DISABLED, MA_UNBACKED } from "../sim/trace";
-import { functionLink, pciFunction } from "../pci/function";
+import { functionLink, functionTopology, pciFunction } from "../pci/function";
 import { configPeek, configSetBits } from "../pci/config";
 import { CFG_COMMAND, CFG_STATUS, CMD_BUS_MASTER, STS_RECEIVED_MASTER_ABORT } from "../pci/header";
 import { physToLinear } from "../mem/ram";
@@ -52,7 +52,7 @@ const PAGE: u64 = 4096;
  * bridge above forwarding upstream); records a master abort when it may not.
  */
 function mayMaster(fn: u32, address: u64): bool {
-  if ((configPeek(fn, CFG_COMMAND, 2) & CMD_BUS_MASTER) != 0 && !poweredDown(fn) && upstreamOpen(fn)) return true;
+  if ((configPeek(fn, CFG_COMMAND, 2) & CMD_BUS_MASTER) != 0 && !poweredDown(fn) && functionTopology(fn).removed == 0 && upstreamOpen(fn)) return true;
   count(C_MASTER_ABORTS);
   trace(core.nowPs, TR_MASTER_ABORT, fn, MA_BUS_MASTER_DISABLED, address, 0);
   return false;

@@ -24,7 +24,7 @@ export function intxSignalled(fn: u32): bool {
 export function intxUpdate(fn: u32): void {
   const f = pciFunction(fn);
   const pin = configPeek(fn, CFG_INTERRUPT_PIN, 1);
-  const on = f.intxLevel != 0 && pin != 0
+  const on = f.intxLevel != 0 && pin != 0 && functionTopology(fn).removed == 0
     && (configPeek(fn, CFG_COMMAND, 2) & CMD_INTERRUPT_DISABLE) == 0 && !msiEnabled(fn) && !msixEnabled(fn);
   if (on == intxSignalled(fn)) return;
   const word = SIGNALLED_BASE + ((fn >> 5) << 2);

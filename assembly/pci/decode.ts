@@ -10,7 +10,7 @@
 
 import { DECODE_CAPACITY, DECODE_ENTRY_SIZE, DECODE_TABLE_BASE } from "../memmap";
 import { core } from "../sim/core";
-import { functionCount, barSize, barFlags, configPlane } from "./function";
+import { functionCount, functionTopology, barSize, barFlags, configPlane } from "./function";
 import { CFG_BAR0, CFG_COMMAND, CMD_MEMORY_SPACE } from "./header";
 import { BAR_FLAG_64BIT, BAR_FLAG_IO } from "../platform/config";
 import { poweredDown } from "./capabilities";
@@ -35,7 +35,7 @@ export function decodeRebuild(): void {
   const count = functionCount();
   for (let fn: u32 = 0; fn < count; fn++) {
     const cfg = configPlane(fn);
-    if ((load<u16>(cfg + CFG_COMMAND) & CMD_MEMORY_SPACE) == 0 || poweredDown(fn)) continue;
+    if ((load<u16>(cfg + CFG_COMMAND) & CMD_MEMORY_SPACE) == 0 || poweredDown(fn) || functionTopology(fn).removed != 0) continue;
     for (let bar: u32 = 0; bar < 6; bar++) {
       const size = barSize(fn, bar);
       const flags = barFlags(fn, bar);

@@ -19,7 +19,7 @@
 //   +192 msixTable   u32   linear address of the MSI-X table (16 bytes per vector)
 //   +196 msixPba     u32   linear address of the pending-bit array
 //   +200 msixTableBar u32, +204 msixTableOffset u32, +208 msixPbaBar u32, +212 msixPbaOffset u32
-//   +216 topology    Topology: parent bridge (NO_PARENT on the root bus), header type
+//   +216 topology    Topology: parent bridge (NO_PARENT on the root bus), header type, removed
 
 import { FUNCTION_RECORD_SIZE, FUNCTION_TABLE_BASE, CONFIG_SPACE_BASE, CONFIG_SPACE_BYTES } from "../memmap";
 import { core } from "../sim/core";
@@ -77,6 +77,8 @@ export const FUNCTION_TOPOLOGY_OFFSET: u32 = 216;
 export class Topology {
   parent: u32;
   isBridge: u32;
+  /** 1 once the function has been pulled out of the machine (surprise removal). */
+  removed: u32;
 }
 
 /** Topology.parent of a function on the root bus. */

@@ -33,7 +33,7 @@ export function configTarget(bus: u32, device: u32, fnNumber: u32): i32 {
   const devfn = (device << 3) | fnNumber;
   const n = functionCount();
   for (let i: u32 = 0; i < n; i++) {
-    if ((pciFunction(i).bdf & 0xFF) != devfn) continue;
+    if ((pciFunction(i).bdf & 0xFF) != devfn || functionTopology(i).removed != 0) continue;
     const parent = functionTopology(i).parent;
     if (parent == NO_PARENT ? bus == 0 : configPeek(parent, CFG_SECONDARY_BUS, 1) == bus && routesBus(parent, bus)) return <i32>i;
   }

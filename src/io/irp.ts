@@ -4,7 +4,7 @@
  * (shared/specs/nt-semantics.md, IRPs).
  */
 import { KE } from "../ke/kernel.js";
-import { MULTIPLE_IRP_COMPLETE_REQUESTS, NO_MORE_IRP_STACK_LOCATIONS, DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
+import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, MULTIPLE_IRP_COMPLETE_REQUESTS, NO_MORE_IRP_STACK_LOCATIONS, DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
 import { NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
 import { formatPointer } from "../ke/bugcheck.js";
 import { KPROCESSOR_MODE, type KEVENT } from "../ke/dispatcher.js";
@@ -68,6 +68,20 @@ export const VERIFIER_IO_COMPLETE_CANCEL_ROUTINE = 0x07;
 export const VERIFIER_PENDING_NOT_MARKED = 0x23D;
 /** Verifier 0xC9: a dispatch routine called IoMarkIrpPending but returned another status. */
 export const VERIFIER_MARKED_NOT_PENDING = 0x23E;
+/** Verifier 0xC9: an IRP_MJ_PNP IRP was sent with IoStatus.Status not STATUS_NOT_SUPPORTED. */
+export const VERIFIER_PNP_IRP_BAD_INITIAL_STATUS = 0x20E;
+/** Verifier 0xC9: an IRP_MJ_POWER IRP was sent with IoStatus.Status not STATUS_NOT_SUPPORTED. */
+export const VERIFIER_POWER_IRP_BAD_INITIAL_STATUS = 0x20F;
+/** Verifier 0xC9: a driver changed the status of a PnP IRP it does not handle. */
+export const VERIFIER_STATUS_CHANGED_UNHANDLED = 0x213;
+/** Verifier 0xC9: a driver did not detach from the stack below it on IRP_MN_REMOVE_DEVICE. */
+export const VERIFIER_REMOVE_NOT_DETACHED = 0x21D;
+/** Verifier 0xC9: a driver did not delete its device object on IRP_MN_REMOVE_DEVICE. */
+export const VERIFIER_REMOVE_NOT_DELETED = 0x21E;
+/** Verifier 0xC9: a completion routine did not mark the IRP pending although PendingReturned was set. */
+export const VERIFIER_COMPLETION_PENDING_NOT_PROPAGATED = 0x228;
+/** Verifier 0xC9: AddDevice returned without clearing DO_DEVICE_INITIALIZING. */
+export const VERIFIER_DEVICE_INITIALIZING_NOT_CLEARED = 0x243;
 
 /** IO_STATUS_BLOCK. */
 export class IO_STATUS_BLOCK {
@@ -125,6 +139,8 @@ export interface ReadWriteParameters { Length: number; Key: number; ByteOffset: 
 export interface DeviceIoControlParameters { OutputBufferLength: number; InputBufferLength: number; IoControlCode: number; Type3InputBuffer: PVOID }
 /** Parameters.Power. */
 export interface PowerParameters { SystemContext: number; Type: number; State: number; ShutdownType: number }
+/** Parameters.QueryInterface (x64 layout: the GUID pointer, USHORT Size and Version, the interface, its data). */
+export interface QueryInterfaceParameters { InterfaceType: string; Size: number; Version: number; Interface: unknown; InterfaceSpecificData: unknown }
 /** Parameters.Others. */
 export interface OtherParameters { Argument1: unknown; Argument2: unknown; Argument3: unknown; Argument4: unknown }
 
@@ -135,6 +151,9 @@ const QueryIdView = unionView<{ IdType: number }>({ IdType: 0 });
 const QueryDeviceRelationsView = unionView<{ Type: number }>({ Type: 0 });
 const DeviceCapabilitiesView = unionView<{ Capabilities: unknown }>({ Capabilities: 0 });
 const StartDeviceView = unionView<{ AllocatedResources: unknown; AllocatedResourcesTranslated: unknown }>({ AllocatedResources: 0, AllocatedResourcesTranslated: 1 });
+const QueryDeviceTextView = unionView<{ DeviceTextType: number; LocaleId: number }>({ DeviceTextType: 0, LocaleId: 1 });
+const QueryInterfaceView = unionView<QueryInterfaceParameters>({ InterfaceType: 0, Size: [1, 0, 16], Version: [1, 16, 16], Interface: 2, InterfaceSpecificData: 3 });
+const FilterResourceRequirementsView = unionView<{ IoResourceRequirementList: unknown }>({ IoResourceRequirementList: 0 });
 const PowerView = unionView<PowerParameters>({ SystemContext: 0, Type: 1, State: 2, ShutdownType: 3 });
 const OthersView = unionView<OtherParameters>({ Argument1: 0, Argument2: 1, Argument3: 2, Argument4: 3 });
 
@@ -159,6 +178,9 @@ export class IO_STACK_PARAMETERS {
   get QueryDeviceRelations(): { Type: number } { return this.otherView(QueryDeviceRelationsView); }
   get DeviceCapabilities(): { Capabilities: unknown } { return this.otherView(DeviceCapabilitiesView); }
   get StartDevice(): { AllocatedResources: unknown; AllocatedResourcesTranslated: unknown } { return this.otherView(StartDeviceView); }
+  get QueryDeviceText(): { DeviceTextType: number; LocaleId: number } { return this.otherView(QueryDeviceTextView); }
+  get QueryInterface(): QueryInterfaceParameters { return this.otherView(QueryInterfaceView); }
+  get FilterResourceRequirements(): { IoResourceRequirementList: unknown } { return this.otherView(FilterResourceRequirementsView); }
   get Power(): PowerParameters { return this.otherView(PowerView); }
   get Others(): OtherParameters { return this.otherView(OthersView); }
 
@@ -415,9 +437,19 @@ export function IoCompleteRequest(Irp: IRP, PriorityBoost: number): void {
       || (!NT_SUCCESS(s) && (control & SL_INVOKE_ON_ERROR) !== 0)
       || (Irp.Cancel && (control & SL_INVOKE_ON_CANCEL) !== 0));
     if (invoke) {
+      // A routine of a driver that has been unloaded: its code is gone.
+      if (IO(k).unloadedServices.has(owner)) {
+        const at = MM(k).codeAddress(owner, routine!.name || "CompletionRoutine");
+        k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, at, 0, at, 0);
+      }
       const device = Irp.CurrentLocation <= Irp.StackCount ? IoGetCurrentIrpStackLocation(Irp).DeviceObject : null;
+      const pendingBelow = Irp.PendingReturned;
       const r = k.invoke(owner, routine!.name || "CompletionRoutine", () => routine!(device, Irp, context));
       if (r === STATUS_MORE_PROCESSING_REQUIRED) return;
+      // The routine owns pending propagation: with PendingReturned set, its own location must now be marked.
+      if (k.verifier && pendingBelow && device && (IoGetCurrentIrpStackLocation(Irp).Control & SL_PENDING_RETURNED) === 0) {
+        k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_COMPLETION_PENDING_NOT_PROPAGATED, MM(k).codeAddress(owner, routine!.name || "CompletionRoutine"), Irp.address, device.address);
+      }
     } else if (Irp.PendingReturned && Irp.CurrentLocation <= Irp.StackCount) {
       IoMarkIrpPending(Irp);
     }

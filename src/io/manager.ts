@@ -37,8 +37,40 @@ export class IoManager {
     if (existing) return { status: STATUS_SUCCESS, driver: existing };
     const driver = new DRIVER_OBJECT(service, this.k.objectAddress(0x150));
     const status = await this.k.invoke(service, "DriverEntry", () => module.DriverEntry(driver, `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${service}`));
-    if (status >>> 0 < 0x80000000) this.drivers.set(service, driver);
+    if (status >>> 0 < 0x80000000) {
+      this.drivers.set(service, driver);
+      this.unloadedServices.delete(service);
+    }
     return { status, driver };
+  }
+
+  /** Called when a device's last open file object goes (the PnP manager finishes removals then). */
+  onDeviceUnreferenced: ((device: DEVICE_OBJECT) => void) | null = null;
+
+  /** An open file object on `device` (CreateFile succeeded). */
+  referenceDevice(device: DEVICE_OBJECT): void {
+    device.ReferenceCount++;
+  }
+
+  /** A file object on `device` was closed (IRP_MJ_CLOSE done). */
+  dereferenceDevice(device: DEVICE_OBJECT): void {
+    if (device.ReferenceCount > 0 && --device.ReferenceCount === 0) this.onDeviceUnreferenced?.(device);
+  }
+
+  /** Services whose driver was unloaded and not loaded again (their code is gone). */
+  readonly unloadedServices = new Set<string>();
+
+  /**
+   * Unloads a driver that has no device objects left: its DriverUnload runs and the
+   * DRIVER_OBJECT goes; a later device loads it afresh (DriverEntry again).
+   */
+  async unloadDriver(driver: DRIVER_OBJECT): Promise<void> {
+    if (this.drivers.get(driver.serviceName) !== driver) return;
+    const unload = driver.DriverUnload;
+    if (unload) await this.k.invoke(driver.serviceName, unload.name || "DriverUnload", () => unload(driver));
+    this.drivers.delete(driver.serviceName);
+    this.unloadedServices.add(driver.serviceName);
+    this.k.recorder.note(this.k.cpu.time, `unloaded ${driver.DriverName}`, "", "", this.k.cpu.Number);
   }
 
   /** The device a name or symbolic link refers to. */

@@ -84,6 +84,8 @@ export class DEVICE_OBJECT {
   /** The device attached on top of this one. */
   AttachedDevice: DEVICE_OBJECT | null = null;
   CurrentIrp: IRP | null = null;
+  /** Open file objects on this device (the I/O manager's count; PnP removal waits for it to reach 0). */
+  ReferenceCount = 0;
   Flags = DO_DEVICE_INITIALIZING;
   Characteristics = 0;
   /** Driver-defined extension: an object of the driver's own class. */

@@ -31,6 +31,7 @@ export const PAGE_FAULT_IN_NONPAGED_AREA = 0x50;
 export const BAD_POOL_CALLER = 0xC2;
 export const DRIVER_VERIFIER_DETECTED_VIOLATION = 0xC4;
 export const DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
+export const DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS = 0xCE;
 export const DRIVER_IRQL_NOT_LESS_OR_EQUAL = 0xD1;
 export const DRIVER_VERIFIER_DMA_VIOLATION = 0xE6;
 export const WORKER_THREAD_RETURNED_AT_BAD_IRQL = 0xE1;
@@ -123,6 +124,11 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
     name: "DRIVER_VERIFIER_DETECTED_VIOLATION",
     meaning: "Driver Verifier detected a driver breaking a kernel rule.",
     parameters: ["Type of violation", "Depends on the type", "Depends on the type", "Depends on the type"],
+  },
+  [DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS]: {
+    name: "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS",
+    meaning: "A driver unloaded without cancelling work that still points into its code (a pending IRP's completion or cancel routine, a timer, a DPC).",
+    parameters: ["Memory referenced", "0: read, 1: write", "Address that referenced memory", "Reserved"],
   },
   [DRIVER_VERIFIER_IOMANAGER_VIOLATION]: {
     name: "DRIVER_VERIFIER_IOMANAGER_VIOLATION",

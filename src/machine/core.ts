@@ -35,6 +35,8 @@ export interface CoreExports {
   configRead(fn: number, offset: number, size: number): number;
   configWrite(fn: number, offset: number, size: number, value: number): void;
   intxState(fn: number): number;
+  removeFunction(fn: number): void;
+  functionIsRemoved(fn: number): number;
   fault(): number;
 }
 

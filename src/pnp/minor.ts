@@ -63,10 +63,22 @@ export interface DEVICE_RELATIONS<T = unknown> {
   Objects: T[];
 }
 
-/** DEVICE_CAPABILITIES: what IRP_MN_QUERY_CAPABILITIES fills in (the location members here). */
+/** DEVICE_CAPABILITIES: what IRP_MN_QUERY_CAPABILITIES fills in (the C bit fields as booleans). */
 export class DEVICE_CAPABILITIES {
   Size = 64;
   Version = 1;
+  DeviceD1 = false;
+  DeviceD2 = false;
+  LockSupported = false;
+  EjectSupported = false;
+  Removable = false;
+  DockDevice = false;
+  /** The instance ID is unique system-wide (else the PnP manager prefixes it with the parent's). */
+  UniqueID = false;
+  SilentInstall = false;
+  RawDeviceOK = false;
+  SurpriseRemovalOK = false;
+  NoDisplayInUI = false;
   /** Bus-relative address (PCI: device << 16 | function); 0xFFFFFFFF until the bus driver sets it. */
   Address = 0xFFFFFFFF;
   /** Number a user would see on the slot; 0xFFFFFFFF when unknown. */
@@ -83,3 +95,17 @@ export interface PNP_BUS_INFORMATION {
   LegacyBusType: number;
   BusNumber: number;
 }
+
+/** DEVICE_TEXT_TYPE (IRP_MN_QUERY_DEVICE_TEXT). */
+export enum DEVICE_TEXT_TYPE {
+  DeviceTextDescription = 0,
+  DeviceTextLocationInformation = 1,
+}
+
+// PNP_DEVICE_STATE flags (IRP_MN_QUERY_PNP_DEVICE_STATE).
+export const PNP_DEVICE_DISABLED = 0x00000001;
+export const PNP_DEVICE_DONT_DISPLAY_IN_UI = 0x00000002;
+export const PNP_DEVICE_FAILED = 0x00000004;
+export const PNP_DEVICE_REMOVED = 0x00000008;
+export const PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED = 0x00000010;
+export const PNP_DEVICE_NOT_DISABLEABLE = 0x00000020;

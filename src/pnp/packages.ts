@@ -1,11 +1,27 @@
 /**
- * Driver packages: a driver module paired with INF-like data — the service name, the
- * hardware and compatible IDs it binds to, and its role in a device stack.
+ * Driver packages and the driver store: what an INF gives Windows, as data. A package
+ * pairs a driver module with its service name and how it binds:
+ *
+ * - a function driver lists the hardware and compatible IDs of its models and its setup
+ *   class (name and GUID);
+ * - a device filter (an INF's UpperFilters/LowerFilters for a device) lists the IDs of
+ *   the devices it filters;
+ * - a class filter (UpperFilters/LowerFilters under the class key) lists setup classes.
+ *
+ * For a device, the PnP manager builds the stack as Windows loads it, bottom to top:
+ * device lower filters, class lower filters, the function driver, device upper filters,
+ * class upper filters.
  */
 import type { DriverModule } from "../io/manager.js";
 
 /** A driver's role in a device stack. */
 export type DriverRole = "function" | "upperFilter" | "lowerFilter";
+
+/** A setup class: its name ("Toaster") and GUID ("{b85b7c50-...}"). */
+export interface SetupClass {
+  name: string;
+  guid: string;
+}
 
 /** A driver package. */
 export interface DriverPackage {
@@ -13,15 +29,26 @@ export interface DriverPackage {
   service: string;
   /** One line saying what the driver is. */
   description: string;
-  /** IDs the package matches, most specific first (an INF's models section). */
+  /** Function drivers and device filters: IDs the package matches, most specific first (an INF's models section). */
   ids: string[];
   role: DriverRole;
   module: DriverModule;
+  /** Function drivers: the setup class of the devices it drives. */
+  setupClass?: SetupClass;
+  /** Class filters: the setup classes (names or GUIDs) whose devices it filters; `ids` is then empty. */
+  classes?: string[];
   /** The driver handles message-signalled interrupts (an INF's MSISupported); default true. Without it the device gets its line interrupt. */
   msiSupported?: boolean;
 }
 
-/** The driver store: packages by ID, as the PnP manager searches them. */
+/** The drivers that make up one device's stack, bottom to top (excluding the bus driver). */
+export interface DriverStack {
+  function: DriverPackage;
+  /** Lower filters then the function driver then upper filters, in load order. */
+  order: DriverPackage[];
+}
+
+/** The driver store: packages, searched as the PnP manager searches INFs. */
 export class DriverStore {
   private readonly packages: DriverPackage[] = [];
 
@@ -45,10 +72,32 @@ export class DriverStore {
     return undefined;
   }
 
-  /** Filters of `role` that list any of the device's IDs, in the order they were added. */
+  /** Device filters of `role` that list any of the device's IDs, in the order they were added. */
   findFilters(role: DriverRole, ids: string[]): DriverPackage[] {
     const lower = new Set(ids.map((i) => i.toLowerCase()));
     return this.packages.filter((p) => p.role === role && p.ids.some((x) => lower.has(x.toLowerCase())));
+  }
+
+  /** Class filters of `role` registered for a setup class (by name or GUID). */
+  findClassFilters(role: DriverRole, setupClass: SetupClass | undefined): DriverPackage[] {
+    if (!setupClass) return [];
+    const keys = new Set([setupClass.name.toLowerCase(), setupClass.guid.toLowerCase()]);
+    return this.packages.filter((p) => p.role === role && (p.classes ?? []).some((c) => keys.has(c.toLowerCase())));
+  }
+
+  /** The stack for a device with these IDs, or undefined when no function driver matches. */
+  stackFor(hardwareIds: string[], compatibleIds: string[]): DriverStack | undefined {
+    const fn = this.findFunctionDriver(hardwareIds, compatibleIds);
+    if (!fn) return undefined;
+    const ids = [...hardwareIds, ...compatibleIds];
+    return {
+      function: fn,
+      order: [
+        ...this.findFilters("lowerFilter", ids), ...this.findClassFilters("lowerFilter", fn.setupClass),
+        fn,
+        ...this.findFilters("upperFilter", ids), ...this.findClassFilters("upperFilter", fn.setupClass),
+      ],
+    };
   }
 
   /** Every package. */

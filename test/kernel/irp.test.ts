@@ -589,10 +589,12 @@ describe("Driver Verifier I/O rules", () => {
     expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23E, deviceAddress, irpAddress);
   });
 
-  it("an upper driver that returns the lower driver's STATUS_PENDING but whose completion routine does not propagate PendingReturned is 0xC9 / 0x23D", async () => {
+  it("a completion routine that does not propagate PendingReturned is 0xC9 / 0x228 (P3 the IRP, P4 the upper device)", async () => {
     let irpAddress = 0;
+    let upperAddress = 0;
     const bc = await crash(async () => {
       const [a, b] = await buildStack(2);
+      upperAddress = a.address;
       let queued: IRP | null = null;
       onDeviceControl(a, function UpperDispatch(_d, irp) {
         IoCopyCurrentIrpStackLocationToNext(irp);
@@ -610,7 +612,8 @@ describe("Driver Verifier I/O rules", () => {
       await IoCallDriver(a, irp);
       complete(queued!, STATUS_SUCCESS);
     });
-    expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23D, undefined, irpAddress);
+    expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, undefined, irpAddress, upperAddress);
+    expect(bc.parameters[1]).not.toBe(0n);
   });
 
   it("IoCompleteRequest with STATUS_PENDING is 0xC9 / 0x06 (P2 the status, P3 the IRP)", async () => {
