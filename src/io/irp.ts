@@ -5,7 +5,7 @@
  */
 import { KE } from "../ke/kernel.js";
 import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, MULTIPLE_IRP_COMPLETE_REQUESTS, NO_MORE_IRP_STACK_LOCATIONS, DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
-import { NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
+import { NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED, STATUS_PENDING, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
 import { formatPointer } from "../ke/bugcheck.js";
 import { KPROCESSOR_MODE, type KEVENT } from "../ke/dispatcher.js";
 import type { KTHREAD } from "../ke/scheduler.js";
@@ -72,8 +72,6 @@ export const VERIFIER_MARKED_NOT_PENDING = 0x23E;
 export const VERIFIER_PNP_IRP_BAD_INITIAL_STATUS = 0x20E;
 /** Verifier 0xC9: an IRP_MJ_POWER IRP was sent with IoStatus.Status not STATUS_NOT_SUPPORTED. */
 export const VERIFIER_POWER_IRP_BAD_INITIAL_STATUS = 0x20F;
-/** Verifier 0xC9: a driver changed the status of a PnP IRP it does not handle. */
-export const VERIFIER_STATUS_CHANGED_UNHANDLED = 0x213;
 /** Verifier 0xC9: a driver did not detach from the stack below it on IRP_MN_REMOVE_DEVICE. */
 export const VERIFIER_REMOVE_NOT_DETACHED = 0x21D;
 /** Verifier 0xC9: a driver did not delete its device object on IRP_MN_REMOVE_DEVICE. */
@@ -253,6 +251,8 @@ export class IRP {
   UserIosb: IO_STATUS_BLOCK | null = null;
   readonly Tail = { Overlay: { Thread: null as KTHREAD | null, ListEntry: null as unknown, DriverContext: [null, null, null, null] as unknown[] } };
   readonly Stack: IO_STACK_LOCATION[];
+  /** True once IoCallDriver has sent the IRP to its first driver. */
+  dispatched = false;
   /** True once IoCompleteRequest has run the whole stack. */
   completed = false;
   /** Trace name while the IRP's async slice is open ("" otherwise). */
@@ -386,6 +386,16 @@ export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | 
   const location = IoGetCurrentIrpStackLocation(Irp);
   location.DeviceObject = DeviceObject;
   const driver = DeviceObject.DriverObject;
+  if (!Irp.dispatched) {
+    Irp.dispatched = true;
+    // Whoever sends a PnP or power IRP starts it at STATUS_NOT_SUPPORTED, so a driver that does not handle it can pass it on untouched.
+    const major = location.MajorFunction;
+    if (k.verifier && (major === IRP_MJ_PNP || major === IRP_MJ_POWER) && Irp.IoStatus.Status !== STATUS_NOT_SUPPORTED) {
+      const who = k.attribution();
+      k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, major === IRP_MJ_PNP ? VERIFIER_PNP_IRP_BAD_INITIAL_STATUS : VERIFIER_POWER_IRP_BAD_INITIAL_STATUS,
+        MM(k).codeAddress(who.driver, who.routine), Irp.address, DeviceObject.address);
+    }
+  }
   if (Irp.CurrentLocation === Irp.StackCount && !Irp.traced && k.recorder.enabled) {
     Irp.traced = location.MajorFunction === IRP_MJ_PNP ? IRP_MN_PNP_TRACE_NAMES[location.MinorFunction] ?? "IRP_MJ_PNP" : IRP_MJ_NAMES[location.MajorFunction] ?? "IRP";
     k.recorder.asyncBegin(Irp.serial, Irp.traced, "irp", k.cpu.time, { irp: formatPointer(Irp.address), device: DeviceObject.name || driver.DriverName });
