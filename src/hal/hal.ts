@@ -21,7 +21,21 @@ export class Hal {
   /** DMA remapping, when the firmware describes an IOMMU (set up by startDmaRemapping). */
   iommu: HalIommu | null = null;
 
+  /** Bus drivers listening for hot-plug presence changes, by bus number (PCIe presence detect). */
+  private readonly presenceListeners = new Map<number, () => void>();
+
   constructor(readonly k: Kernel, readonly platform: PlatformInfo) {}
+
+  /** Registers the routine a bus's driver runs when a device on that bus appears or disappears (null: unregister). */
+  setPresenceListener(bus: number, listener: (() => void) | null): void {
+    if (listener) this.presenceListeners.set(bus, listener);
+    else this.presenceListeners.delete(bus);
+  }
+
+  /** A device on `bus` appeared or disappeared (the slot's presence-detect changed); tells the bus's driver. */
+  presenceChanged(bus: number): void {
+    this.presenceListeners.get(bus)?.();
+  }
 
   /** The vector and processor of I/O APIC input `gsi` (allocated once, shared by every device on the line). */
   lineVector(gsi: number): { vector: number; processor: number } {

@@ -243,7 +243,9 @@ export function CreateFile(lpFileName: string, dwDesiredAccess: number, dwShareM
       s.Parameters.Create.ShareAccess = dwShareMode;
     });
     const status = irp.IoStatus.Status;
-    return { status, value: NT_SUCCESS(status) ? process.insertHandle(file) : INVALID_HANDLE_VALUE };
+    if (!NT_SUCCESS(status)) return { status, value: INVALID_HANDLE_VALUE };
+    IO(k).referenceDevice(device);
+    return { status, value: process.insertHandle(file) };
   });
 }
 
@@ -256,6 +258,7 @@ export function CloseHandle(hObject: HANDLE): Promise<boolean> {
     for (const major of [IRP_MJ_CLEANUP, IRP_MJ_CLOSE]) {
       await sendSynchronous(k, file, (i) => (IoGetNextIrpStackLocation(i).MajorFunction = major));
     }
+    IO(k).dereferenceDevice(file.DeviceObject);
     return { status: STATUS_SUCCESS, value: true };
   });
 }

@@ -54,6 +54,8 @@ export interface MachineKernel {
   exec<T>(routine: () => T | Promise<T>, options?: { cpu?: number; irql?: number; name?: string }): Promise<T>;
   /** Runs a user-mode program in a new process. */
   runProgram<T>(name: string, program: () => Promise<T>, options?: { cpu?: number }): Promise<T>;
+  /** A device on `bus` appeared or disappeared; resolves once the kernel has handled it. */
+  presenceChanged(bus: number): Promise<void>;
 }
 
 /** Everything needed to recreate a machine exactly as it was: its description, its functions, all of its memory. */
@@ -236,6 +238,24 @@ export class Machine {
   /** Runs a user-mode program (CreateFile, DeviceIoControl, ...) in a new process. */
   runProgram<T>(name: string, program: () => Promise<T>, options?: { cpu?: number }): Promise<T> {
     return this.requireKernel().runProgram(name, program, options);
+  }
+
+  /**
+   * Pulls the PCI function at `location` ("bb:dd.f", hex, as firmware numbered it) and
+   * everything below it out of the running machine without warning: it stops answering
+   * (configuration and memory reads return all ones), masters nothing and its interrupts
+   * stop. The kernel hears of it as a hot-plug presence change on the function's bus;
+   * resolves once the kernel has handled it.
+   */
+  async surpriseRemove(location: string): Promise<void> {
+    const m = /^([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$/i.exec(location.trim());
+    if (!m) throw new Error(`surpriseRemove: "${location}" is not a PCI location (bb:dd.f, hex)`);
+    const [bus, device, fn] = [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)];
+    const f = this.functions.find((x) => x.bus === bus && x.device === device && x.function === fn);
+    if (!f) throw new Error(`surpriseRemove: no PCI function at ${location} (the machine has ${this.functions.map((x) => `${x.bus.toString(16).padStart(2, "0")}:${x.device.toString(16).padStart(2, "0")}.${x.function}`).join(", ")})`);
+    if (this.core.x.functionIsRemoved(f.index)) throw new Error(`surpriseRemove: ${location} was already removed`);
+    this.core.x.removeFunction(f.index);
+    await this.requireKernel().presenceChanged(bus);
   }
 
   /** Runs the machine until simulated time `untilPs`. */

@@ -14,7 +14,7 @@ import { Hal, HAL } from "../hal/hal.js";
 import { MemoryManager } from "../mm/manager.js";
 import { IoManager } from "../io/manager.js";
 import { createProcess } from "../io/process.js";
-import { PnpManager } from "./manager.js";
+import { PNP, PnpManager } from "./manager.js";
 import type { DriverPackage } from "./packages.js";
 import { pciPackage } from "../drivers/pci/package.js";
 import { eduPackage } from "../drivers/edu/package.js";
@@ -73,6 +73,15 @@ export class BootedKernel implements MachineKernel {
     if (thread.State !== "terminated") throw new Error(`the machine was stopped before "${thread.name}" finished`);
     if (thread.error !== undefined) throw k.asBugCheck(thread.error);
     return thread.result as T;
+  }
+
+  /** A hot-plug presence change on `bus`: the bus driver is told, and the PnP manager's work on it finishes. */
+  async presenceChanged(bus: number): Promise<void> {
+    const k = this.k;
+    await this.exec(async () => {
+      HAL(k).presenceChanged(bus);
+      await PNP(k).perform("PiSync", async () => {});
+    }, { name: "hot-plug" });
   }
 
   /** Runs a user-mode program as the only thread of a new process; resolves to what it returns. */

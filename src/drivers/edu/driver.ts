@@ -21,14 +21,17 @@ import { CmResourceTypeInterrupt, CmResourceTypeMemory, type CM_RESOURCE_LIST } 
 import { KeSynchronizeExecution, type KINTERRUPT } from "../../ke/interrupt.js";
 import type { KDPC } from "../../ke/dpc.js";
 import {
-  NT_SUCCESS, STATUS_BUFFER_TOO_SMALL, STATUS_DEVICE_BUSY, STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INSUFFICIENT_RESOURCES,
+  NT_SUCCESS, STATUS_BUFFER_TOO_SMALL, STATUS_DEVICE_BUSY, STATUS_NO_SUCH_DEVICE, STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INSUFFICIENT_RESOURCES,
   STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS,
 } from "../../ke/ntstatus.js";
 import { READ_REGISTER_ULONG, WRITE_REGISTER_ULONG, WRITE_REGISTER_ULONG64 } from "../../hal/registers.js";
 import { DEVICE_DESCRIPTION, DEVICE_DESCRIPTION_VERSION3, IoGetDmaAdapter, type DMA_ADAPTER } from "../../hal/dma.js";
 import { MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE } from "../../mm/physical.js";
 import { RtlCopyMemory, readU32, writeU32 } from "../../mm/memory.js";
-import { IRP_MN_REMOVE_DEVICE, IRP_MN_START_DEVICE } from "../../pnp/minor.js";
+import {
+  IRP_MN_CANCEL_REMOVE_DEVICE, IRP_MN_CANCEL_STOP_DEVICE, IRP_MN_QUERY_REMOVE_DEVICE, IRP_MN_QUERY_STOP_DEVICE, IRP_MN_REMOVE_DEVICE,
+  IRP_MN_START_DEVICE, IRP_MN_STOP_DEVICE, IRP_MN_SURPRISE_REMOVAL,
+} from "../../pnp/minor.js";
 import * as HW from "./hw.js";
 import {
   EDU_DMA_BUFFER_SIZE, EDU_DMA_REQUEST_SIZE, IOCTL_EDU_CHECK_LIVENESS, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE,
@@ -69,6 +72,8 @@ export class EDU_DEVICE_EXTENSION {
   /** Interrupt status bits the ISR collected for the DPC, guarded by the interrupt spin lock. */
   InterruptStatus = 0;
   Started = false;
+  /** Set by IRP_MN_SURPRISE_REMOVAL or IRP_MN_REMOVE_DEVICE: every new request fails with STATUS_NO_SUCH_DEVICE. */
+  Removed = false;
 }
 
 function register(ext: EDU_DEVICE_EXTENSION, offset: number): number {
@@ -106,6 +111,8 @@ function EduInterruptMessageService(Interrupt: KINTERRUPT, ServiceContext: unkno
 /** The DPC: finishes the pending request the interrupt reported. */
 function EduDpcForIsr(_Dpc: KDPC, DeviceObject: DEVICE_OBJECT, _Irp: IRP | null, _Context: unknown): void {
   const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
+  // Queued just before the interrupt was disconnected (the device is being removed): nothing left to finish.
+  if (!ext.Interrupt) return;
   // Take the collected status bits, and the pending request if they finish it.
   const taken: { irp: IRP | null; operation: EduOperation } = { irp: null, operation: EduOperation.None };
   KeSynchronizeExecution(ext.Interrupt!, () => {
@@ -178,6 +185,7 @@ function EduDispatchDeviceControl(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTAT
   const s = IoGetCurrentIrpStackLocation(Irp);
   const { IoControlCode, InputBufferLength, OutputBufferLength } = s.Parameters.DeviceIoControl;
   const buffer = Irp.AssociatedIrp.SystemBuffer;
+  if (ext.Removed) return completeRequest(Irp, STATUS_NO_SUCH_DEVICE, 0);
   if (!ext.Started) return completeRequest(Irp, STATUS_INVALID_DEVICE_STATE, 0);
 
   switch (IoControlCode) {
@@ -231,6 +239,7 @@ function EduDispatchDeviceControl(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTAT
 function EduDispatchReadWrite(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
   const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
   const s = IoGetCurrentIrpStackLocation(Irp);
+  if (ext.Removed) return completeRequest(Irp, STATUS_NO_SUCH_DEVICE, 0);
   if (!ext.Started) return completeRequest(Irp, STATUS_INVALID_DEVICE_STATE, 0);
   const length = s.Parameters.Read.Length;
   const offset = s.Parameters.Read.ByteOffset;
@@ -299,6 +308,24 @@ function EduStartDevice(ext: EDU_DEVICE_EXTENSION, translated: CM_RESOURCE_LIST)
   return STATUS_SUCCESS;
 }
 
+/** Completes the request the device was working on, if any, with `status` (the device will never finish it). */
+function EduFailPending(ext: EDU_DEVICE_EXTENSION, status: NTSTATUS): void {
+  if (!ext.Interrupt) return;
+  let irp: IRP | null = null;
+  KeSynchronizeExecution(ext.Interrupt, () => {
+    irp = ext.PendingIrp;
+    ext.PendingIrp = null;
+    ext.Operation = EduOperation.None;
+    return true;
+  }, null);
+  if (irp) completeRequest(irp, status, 0);
+}
+
+/** True while a request is in the device (QUERY_STOP and QUERY_REMOVE are refused then). */
+function EduBusy(ext: EDU_DEVICE_EXTENSION): boolean {
+  return ext.Interrupt !== null && KeSynchronizeExecution(ext.Interrupt, () => ext.PendingIrp !== null, null);
+}
+
 function EduReleaseResources(ext: EDU_DEVICE_EXTENSION): void {
   ext.Started = false;
   if (ext.Interrupt) IoDisconnectInterruptEx({ Version: ext.InterruptConnection, ConnectionContext: { InterruptMessageTable: ext.InterruptTable, InterruptObject: ext.Interrupt } });
@@ -314,11 +341,37 @@ function EduReleaseResources(ext: EDU_DEVICE_EXTENSION): void {
   ext.Registers = 0;
 }
 
-/** IRP_MJ_PNP: start after the bus has started the function; everything else goes down. */
+/** Sets IoStatus.Status to success and passes the IRP to the bus driver. */
+function passDown(ext: EDU_DEVICE_EXTENSION, Irp: IRP): NTSTATUS | Promise<NTSTATUS> {
+  Irp.IoStatus.Status = STATUS_SUCCESS;
+  IoSkipCurrentIrpStackLocation(Irp);
+  return IoCallDriver(ext.LowerDeviceObject!, Irp);
+}
+
+/**
+ * IRP_MJ_PNP: start after the bus has started the function; stop and removal queries are
+ * refused while a request is in the device; STOP gives the resources back; a surprise
+ * removal fails the request in flight and lets go of the hardware; REMOVE deletes the FDO.
+ */
 async function EduDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): Promise<NTSTATUS> {
   const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
   const s = IoGetCurrentIrpStackLocation(Irp);
   switch (s.MinorFunction) {
+    case IRP_MN_QUERY_STOP_DEVICE:
+    case IRP_MN_QUERY_REMOVE_DEVICE:
+      if (EduBusy(ext)) return completeRequest(Irp, STATUS_DEVICE_BUSY, 0);
+      return passDown(ext, Irp);
+    case IRP_MN_CANCEL_STOP_DEVICE:
+    case IRP_MN_CANCEL_REMOVE_DEVICE:
+      return passDown(ext, Irp);
+    case IRP_MN_STOP_DEVICE:
+      EduReleaseResources(ext);
+      return passDown(ext, Irp);
+    case IRP_MN_SURPRISE_REMOVAL:
+      ext.Removed = true;
+      EduFailPending(ext, STATUS_NO_SUCH_DEVICE);
+      EduReleaseResources(ext);
+      return passDown(ext, Irp);
     case IRP_MN_START_DEVICE: {
       await IoForwardIrpSynchronously(ext.LowerDeviceObject!, Irp);
       let status = Irp.IoStatus.Status;
@@ -326,6 +379,8 @@ async function EduDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): Promise<NT
       return completeRequest(Irp, status, 0);
     }
     case IRP_MN_REMOVE_DEVICE: {
+      ext.Removed = true;
+      EduFailPending(ext, STATUS_NO_SUCH_DEVICE);
       EduReleaseResources(ext);
       Irp.IoStatus.Status = STATUS_SUCCESS;
       IoSkipCurrentIrpStackLocation(Irp);
