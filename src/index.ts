@@ -59,8 +59,10 @@ export * from "./io/device-property.js";
 export type { DriverModule } from "./io/manager.js";
 
 export * from "./pnp/minor.js";
-export type { DriverPackage, DriverRole } from "./pnp/packages.js";
+export type { DriverPackage, DriverRole, SetupClass } from "./pnp/packages.js";
 export { PNP } from "./pnp/manager.js";
+export * from "./pnp/requests.js";
+export * from "./pnp/devnode.js";
 
 export { Recorder } from "./trace/recorder.js";
 export { toChromeTrace } from "./trace/chrome.js";

@@ -242,19 +242,29 @@ export class Machine {
 
   /**
    * Pulls the PCI function at `location` ("bb:dd.f", hex, as firmware numbered it) and
-   * everything below it out of the running machine without warning: it stops answering
+   * everything below it out of the machine without warning: it stops answering
    * (configuration and memory reads return all ones), masters nothing and its interrupts
-   * stop. The kernel hears of it as a hot-plug presence change on the function's bus;
-   * resolves once the kernel has handled it.
+   * stop. Only the hardware changes; returns the function's bus number (surpriseRemove
+   * also tells the kernel).
    */
-  async surpriseRemove(location: string): Promise<void> {
+  pullFunction(location: string): number {
     const m = /^([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$/i.exec(location.trim());
-    if (!m) throw new Error(`surpriseRemove: "${location}" is not a PCI location (bb:dd.f, hex)`);
+    if (!m) throw new Error(`"${location}" is not a PCI location (bb:dd.f, hex)`);
     const [bus, device, fn] = [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)];
     const f = this.functions.find((x) => x.bus === bus && x.device === device && x.function === fn);
-    if (!f) throw new Error(`surpriseRemove: no PCI function at ${location} (the machine has ${this.functions.map((x) => `${x.bus.toString(16).padStart(2, "0")}:${x.device.toString(16).padStart(2, "0")}.${x.function}`).join(", ")})`);
-    if (this.core.x.functionIsRemoved(f.index)) throw new Error(`surpriseRemove: ${location} was already removed`);
+    if (!f) throw new Error(`no PCI function at ${location} (the machine has ${this.functions.map((x) => `${x.bus.toString(16).padStart(2, "0")}:${x.device.toString(16).padStart(2, "0")}.${x.function}`).join(", ")})`);
+    if (this.core.x.functionIsRemoved(f.index)) throw new Error(`the PCI function at ${location} was already removed`);
     this.core.x.removeFunction(f.index);
+    return bus;
+  }
+
+  /**
+   * A surprise removal: pulls the function at `location` (see pullFunction) and lets the
+   * kernel hear of it as a hot-plug presence change on its bus; resolves once the kernel
+   * has handled it.
+   */
+  async surpriseRemove(location: string): Promise<void> {
+    const bus = this.pullFunction(location);
     await this.requireKernel().presenceChanged(bus);
   }
 

@@ -63,7 +63,7 @@ export class DEVICE_NODE {
   PreviousState = PNP_DEVNODE_STATE.DeviceNodeUnspecified;
   /** Earlier states, oldest first (at most DEVNODE_STATE_HISTORY). */
   readonly StateHistory: PNP_DEVNODE_STATE[] = [];
-  /** "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10\\3&0&0&18". */
+  /** "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10\\2&619bc8df&0&18". */
   InstancePath = "";
   HardwareIds: string[] = [];
   CompatibleIds: string[] = [];

@@ -183,6 +183,8 @@ export class DeviceRemoval {
       if (!HAS_DRIVERS.has(n.State)) continue;
       const irp = await this.pnp.sendPnp(n.PhysicalDeviceObject, IRP_MN_QUERY_REMOVE_DEVICE);
       if (!NT_SUCCESS(irp.IoStatus.Status)) {
+        // The stack that vetoed hears the cancel too: the drivers above the one that failed saw the query.
+        await this.pnp.sendPnp(n.PhysicalDeviceObject, IRP_MN_CANCEL_REMOVE_DEVICE);
         for (const a of asked.reverse()) {
           await this.pnp.sendPnp(a.node.PhysicalDeviceObject, IRP_MN_CANCEL_REMOVE_DEVICE);
           a.node.setState(a.state);

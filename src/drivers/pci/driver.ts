@@ -348,7 +348,7 @@ function PciPdoDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
       const answer = type === BUS_QUERY_ID_TYPE.BusQueryDeviceID ? deviceId(pdo.identity)
         : type === BUS_QUERY_ID_TYPE.BusQueryHardwareIDs ? hardwareIds(pdo.identity)
         : type === BUS_QUERY_ID_TYPE.BusQueryCompatibleIDs ? compatibleIds(pdo.identity)
-        : type === BUS_QUERY_ID_TYPE.BusQueryInstanceID ? instanceId(pdo.bus, pdo.device, pdo.fn) : undefined;
+        : type === BUS_QUERY_ID_TYPE.BusQueryInstanceID ? instanceId(pdo.device, pdo.fn) : undefined;
       if (answer !== undefined) {
         Irp.IoStatus.Information = answer;
         status = STATUS_SUCCESS;

@@ -44,7 +44,10 @@ export function compatibleIds(id: PciIdentity): string[] {
   ];
 }
 
-/** BusQueryInstanceID: unique under the parent; encodes the device and function number. */
-export function instanceId(bus: number, device: number, fn: number): string {
-  return `3&${hex(bus, 2)}&0&${hex((device << 3) | fn, 2)}`;
+/**
+ * BusQueryInstanceID: the device and function number, unique only under the parent (the
+ * PnP manager prefixes it with the parent's ID, as it does for pci.sys's children).
+ */
+export function instanceId(device: number, fn: number): string {
+  return hex((device << 3) | fn, 2);
 }
