@@ -201,8 +201,8 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   if (outcome.kind !== "finished") {
     if (outcome.kind === "bugcheck") console.error(outcome.bugCheck.analyze());
     else console.error(`wdmsim: the machine hung: ${outcome.hang.message}`);
-    if (values.json) console.log(JSON.stringify({ inspect: inspections }, null, 2));
-    else printInspections(inspections, outcome.kind === "bugcheck" ? outcome.bugCheck.context.cpu : 0);
+    if (values.json && commands.length > 0) console.log(JSON.stringify({ inspect: inspections }, null, 2));
+    else if (!values.json) printInspections(inspections, outcome.kind === "bugcheck" ? outcome.bugCheck.context.cpu : 0);
     return 1;
   }
   if (mode === "inspect") {
