@@ -2,8 +2,10 @@
  * The wdmsim command. `wdmsim run` boots a machine, runs the edu workload and prints what
  * happened: the device tree, the workload's results, counts and timing, simulated and
  * host time. `--json` prints the same as one object; `--trace FILE` writes a Chrome
- * trace for Perfetto. Bad flags or files get a message naming what to fix and exit 2; a
- * bug check prints its analysis and exits 1.
+ * trace for Perfetto; `--inspect "!devnode 0 1"` prints WinDbg-style inspections of the
+ * machine after the run (or after a bug check). `wdmsim inspect [run options] "<command>"...`
+ * runs the same workload and prints only the inspections. Bad flags, files or commands get
+ * a message naming what to fix and exit 2; a bug check prints its analysis and exits 1.
  */
 import { readdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -17,15 +19,18 @@ import { deviceTree, formatDeviceTree, type DeviceTreeNode } from "../pnp/tree.j
 import { runReport, formatNs, type RunReport, type Spread } from "../trace/report.js";
 import { toChromeTrace } from "../trace/chrome.js";
 import { EDU_WORKLOAD_DEFAULTS, runEduWorkload, type EduWorkloadResult } from "../workloads/edu.js";
+import { INSPECT_COMMANDS, InspectError, parseInspectCommand, type InspectCommand } from "../debug/inspect.js";
 
 const USAGE = `Usage: wdmsim <command> [options]
 
 Commands:
   run         Boot a machine and drive its edu device with the edu workload (default)
+  inspect     Run as \`run\` does, then print WinDbg-style inspections:
+                wdmsim inspect [run options] "<command>"...
   machines    List the machine files in firmware/machines
   help        Show this help
 
-Options for run:
+Options for run and inspect:
   --machine NAME|PATH   Machine file (a name in firmware/machines, or a path)   [default]
   --seed N              Seed for the machine's generator (0..4294967295)       [from the machine file]
   --factorials N        Factorials to compute                                   [${EDU_WORKLOAD_DEFAULTS.factorials}]
@@ -34,6 +39,9 @@ Options for run:
   --files N             WriteFile/ReadFile round trips of the device buffer    [${EDU_WORKLOAD_DEFAULTS.fileRoundTrips}]
   --json                Print the summary as one JSON object
   --trace FILE          Write a Chrome Trace Event JSON file (open it in Perfetto)
+  --inspect "COMMAND"   After the run (or a bug check) print a WinDbg-style inspection; repeatable.
+                        Commands: ${INSPECT_COMMANDS.join(" ")}
+                        e.g. --inspect "!devnode 0 1" --inspect "!drvobj edu 2" --inspect "!irpfind"
 `;
 
 /** A command-line mistake: the message says what to fix. */
@@ -52,6 +60,8 @@ interface Summary {
   report: RunReport;
   hostMs: number;
   trace?: string;
+  /** The --inspect commands and what they printed. */
+  inspect?: InspectionResult[];
 }
 
 function spreadLine(label: string, s: Spread): string {
@@ -94,10 +104,55 @@ function printSummary(s: Summary): void {
   console.log(lines.join("\n"));
 }
 
-async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+/** What a run came to: finished, stopped by a bug check, or hung. */
+type Outcome = { kind: "finished"; workload: EduWorkloadResult } | { kind: "bugcheck"; bugCheck: BugCheck } | { kind: "hang"; hang: KernelHang };
+
+/** One inspection's result, for the JSON summary. */
+interface InspectionResult {
+  command: string;
+  output?: string;
+  error?: string;
+}
+
+/** Checks the inspection commands before anything runs: a bad one is a usage error. */
+function inspectionCommands(texts: string[]): InspectCommand[] {
+  return texts.map((text) => {
+    try {
+      return parseInspectCommand(text);
+    } catch (e) {
+      if (e instanceof InspectError) throw new UsageError(`bad inspection command "${text}": ${e.message}`);
+      throw e;
+    }
+  });
+}
+
+/** Runs every inspection on the machine as it is now. */
+function runInspections(machine: Machine, commands: InspectCommand[]): InspectionResult[] {
+  return commands.map((c) => {
+    try {
+      return { command: c.text, output: c.run(machine) };
+    } catch (e) {
+      if (e instanceof InspectError) return { command: c.text, error: e.message };
+      throw e;
+    }
+  });
+}
+
+/** Prints inspections as a kernel debugger session shows them (prompt "N: kd>", N the processor); errors go to stderr. */
+function printInspections(results: InspectionResult[], cpu: number): void {
+  for (const r of results) {
+    console.log(`${cpu}: kd> ${r.command}`);
+    if (r.output !== undefined) console.log(`${r.output}\n`);
+    else console.error(`wdmsim: ${r.error}`);
+  }
+}
+
+/** `run` and `inspect`: boot, run the workload, report; `inspect` prints only the inspections. */
+async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
+  const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
+    allowPositionals: mode === "inspect",
     options: {
       machine: { type: "string", default: "default" },
       seed: { type: "string" },
@@ -107,6 +162,7 @@ async function run(argv: string[]): Promise<number> {
       files: { type: "string" },
       json: { type: "boolean", default: false },
       trace: { type: "string" },
+      inspect: { type: "string", multiple: true },
     },
   });
   const options = {
@@ -116,6 +172,10 @@ async function run(argv: string[]): Promise<number> {
     fileRoundTrips: count("files", values.files, EDU_WORKLOAD_DEFAULTS.fileRoundTrips, 100000),
   };
   if (values.trace === "") throw new UsageError("--trace needs a file name");
+  const commands = inspectionCommands([...(values.inspect ?? []), ...positionals]);
+  if (mode === "inspect" && commands.length === 0) {
+    throw new UsageError(`inspect needs at least one command, e.g. wdmsim inspect "!devnode 0 1" (commands: ${INSPECT_COMMANDS.join(" ")})`);
+  }
   const description = loadMachine(values.machine!);
   if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
   if (!description.slots.some((s) => s.spec.model === "edu")) {
@@ -123,27 +183,59 @@ async function run(argv: string[]): Promise<number> {
   }
 
   const started = performance.now();
-  const machine = await boot(Machine.fromDescription(description), { trace: values.trace !== undefined });
-  const k: Kernel = (machine.kernel as BootedKernel).k;
-  const workload = await runEduWorkload(machine, options);
-  const hostMs = performance.now() - started;
-  const summary: Summary = {
-    machine: {
-      name: description.name, file: description.file, description: description.description, cpus: description.cpu.count,
-      ramBytes: description.memory.reduce((n, r) => n + r.size, 0), seed: description.seed,
-    },
-    deviceTree: deviceTree(k),
-    workload,
-    report: runReport(machine.core.counters(), k.recorder.stats, machine.nowPs),
-    hostMs,
-  };
-  if (values.trace !== undefined) {
-    writeFileSync(values.trace, toChromeTrace(k.recorder, { machine: description.name, seed: description.seed }));
-    summary.trace = values.trace;
+  // The machine is kept outside the run so it can be inspected after a bug check or a hang.
+  const machine = Machine.fromDescription(description);
+  let outcome: Outcome;
+  try {
+    await boot(machine, { trace: values.trace !== undefined });
+    outcome = { kind: "finished", workload: await runEduWorkload(machine, options) };
+  } catch (e) {
+    if (e instanceof BugCheck) outcome = { kind: "bugcheck", bugCheck: e };
+    else if (e instanceof KernelHang) outcome = { kind: "hang", hang: e };
+    else throw e;
   }
-  if (values.json) console.log(JSON.stringify(summary, null, 2));
-  else printSummary(summary);
-  return workload.ok ? 0 : 1;
+  const hostMs = performance.now() - started;
+  const inspections = runInspections(machine, commands);
+  const inspectionsFailed = inspections.some((r) => r.error !== undefined);
+
+  if (outcome.kind !== "finished") {
+    if (outcome.kind === "bugcheck") console.error(outcome.bugCheck.analyze());
+    else console.error(`wdmsim: the machine hung: ${outcome.hang.message}`);
+    if (values.json && commands.length > 0) console.log(JSON.stringify({ inspect: inspections }, null, 2));
+    else if (!values.json) printInspections(inspections, outcome.kind === "bugcheck" ? outcome.bugCheck.context.cpu : 0);
+    return 1;
+  }
+  if (mode === "inspect") {
+    if (values.json) console.log(JSON.stringify({ inspect: inspections }, null, 2));
+    else printInspections(inspections, 0);
+  } else {
+    const k: Kernel = (machine.kernel as BootedKernel).k;
+    const summary: Summary = {
+      machine: {
+        name: description.name, file: description.file, description: description.description, cpus: description.cpu.count,
+        ramBytes: description.memory.reduce((n, r) => n + r.size, 0), seed: description.seed,
+      },
+      deviceTree: deviceTree(k),
+      workload: outcome.workload,
+      report: runReport(machine.core.counters(), k.recorder.stats, machine.nowPs),
+      hostMs,
+    };
+    if (values.trace !== undefined) {
+      writeFileSync(values.trace, toChromeTrace(k.recorder, { machine: description.name, seed: description.seed }));
+      summary.trace = values.trace;
+    }
+    if (commands.length > 0) summary.inspect = inspections;
+    if (values.json) console.log(JSON.stringify(summary, null, 2));
+    else {
+      printSummary(summary);
+      if (commands.length > 0) {
+        console.log("");
+        printInspections(inspections, 0);
+      }
+    }
+  }
+  if (!outcome.workload.ok) return 1;
+  return inspectionsFailed ? 2 : 0;
 }
 
 function machines(): number {
@@ -160,7 +252,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case "run":
-        return await run(rest);
+        return await run(rest, "run");
+      case "inspect":
+        return await run(rest, "inspect");
       case "machines":
         return machines();
       case "help":
@@ -169,7 +263,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(USAGE);
         return 0;
       default:
-        if (command.startsWith("-")) return await run(argv);
+        if (command.startsWith("-")) return await run(argv, "run");
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
