@@ -6,10 +6,9 @@
  * children). Each node: its PDO, InstancePath, ServiceName, State (and the previous
  * state when the node records one), and Problem with Problem Status.
  */
-import { PNP_DEVNODE_STATE, type DEVICE_NODE } from "../pnp/devnode.js";
+import { CM_PROB_NAMES, PNP_DEVNODE_STATE, type DEVICE_NODE } from "../pnp/devnode.js";
 import { InspectError, expectAtMost, parseAddress, parseFlags } from "./args.js";
 import { allNodes, nodeAddress, nodePointer, ptr, ptr0x, type InspectContext } from "./context.js";
-import { CM_PROB_FAILED_START, CM_PROB_NAMES } from "./names.js";
 
 const USAGE = "!devnode Address [Flags] [Service]  (Address 0 is the root; Flags 0x1 children, 0x10 not started only, 0x20 problems only)";
 const SHOW_CHILDREN = 0x1;
@@ -49,26 +48,14 @@ const hex8 = (v: number) => (v >>> 0).toString(16).padStart(8, "0");
 
 /** The Problem and Problem Status lines of a node (none when it has no problem). */
 function problemLines(node: DEVICE_NODE): string[] {
-  const problem = node.Problem ?? 0;
-  const status = (node as { ProblemStatus?: unknown }).ProblemStatus;
   const lines: string[] = [];
-  const problemName = (code: number) => CM_PROB_NAMES[code] ?? `0x${code.toString(16)}`;
-  if (typeof status === "number") {
-    if (problem !== 0) lines.push(`Problem = ${problemName(problem)}`);
-    if (status !== 0) lines.push(`Problem Status = 0x${hex8(status)}`);
-  } else if (problem !== 0) {
-    // Problem holds the status of the failed step (an NTSTATUS) or a CM_PROB code.
-    if (problem >>> 0 < 0x10000) lines.push(`Problem = ${problemName(problem)}`);
-    else {
-      if (PNP_DEVNODE_STATE[node.State] === "DeviceNodeStartFailed") lines.push(`Problem = ${problemName(CM_PROB_FAILED_START)}`);
-      lines.push(`Problem Status = 0x${hex8(problem)}`);
-    }
-  }
+  if (node.Problem !== 0) lines.push(`Problem = ${CM_PROB_NAMES[node.Problem] ?? `0x${node.Problem.toString(16)}`}`);
+  if (node.ProblemStatus !== 0) lines.push(`Problem Status = 0x${hex8(node.ProblemStatus)}`);
   return lines;
 }
 
 function hasProblem(node: DEVICE_NODE): boolean {
-  return (node.Problem ?? 0) !== 0;
+  return node.Problem !== 0;
 }
 
 function isStarted(node: DEVICE_NODE): boolean {
@@ -87,8 +74,7 @@ function nodeLines(node: DEVICE_NODE, depth: number, links: boolean): string[] {
   lines.push(`  InstancePath is "${node.InstancePath}"`);
   if (node.ServiceName) lines.push(`  ServiceName is "${node.ServiceName}"`);
   lines.push(`  State = ${stateText(node.State)}`);
-  const previous = (node as { PreviousState?: unknown }).PreviousState;
-  if (typeof previous === "number") lines.push(`  Previous State = ${stateText(previous)}`);
+  lines.push(`  Previous State = ${stateText(node.PreviousState)}`);
   for (const p of problemLines(node)) lines.push(`  ${p}`);
   return lines.map((l) => pad + l);
 }

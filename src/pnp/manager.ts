@@ -25,7 +25,7 @@ import { DEVICE_OBJECT, DO_BUS_ENUMERATED_DEVICE, DO_DEVICE_INITIALIZING, FILE_A
 import { IO, type IoManager } from "../io/manager.js";
 import { resourceList, type CM_RESOURCE_LIST } from "../io/resources.js";
 import { MM } from "../mm/manager.js";
-import { CM_PROB_FAILED_ADD, CM_PROB_FAILED_DRIVER_ENTRY, CM_PROB_FAILED_INSTALL, CM_PROB_FAILED_START, DEVICE_NODE, PNP_DEVNODE_STATE } from "./devnode.js";
+import { DEVICE_NODE_SIZE, CM_PROB_FAILED_ADD, CM_PROB_FAILED_DRIVER_ENTRY, CM_PROB_FAILED_INSTALL, CM_PROB_FAILED_START, DEVICE_NODE, PNP_DEVNODE_STATE } from "./devnode.js";
 import {
   BUS_QUERY_ID_TYPE, DEVICE_CAPABILITIES, DEVICE_RELATION_TYPE, DEVICE_TEXT_TYPE, IRP_MN_FILTER_RESOURCE_REQUIREMENTS, IRP_MN_QUERY_BUS_INFORMATION,
   IRP_MN_QUERY_CAPABILITIES, IRP_MN_QUERY_DEVICE_RELATIONS, IRP_MN_QUERY_DEVICE_TEXT, IRP_MN_QUERY_ID, IRP_MN_QUERY_PNP_DEVICE_STATE,
@@ -113,7 +113,7 @@ export class PnpManager {
 
   /** A new node for `pdo` under `parent`. */
   addNode(parent: DEVICE_NODE | null, pdo: DEVICE_OBJECT): DEVICE_NODE {
-    const node = new DEVICE_NODE(parent, pdo);
+    const node = new DEVICE_NODE(parent, pdo, this.k.objectAddress(DEVICE_NODE_SIZE));
     pdo.deviceNode = node;
     this.nodes.set(pdo, node);
     return node;

@@ -42,7 +42,9 @@ describe("inspection of the default machine", () => {
     const indent = (i: number) => out[i].length - out[i].trimStart().length;
     const root = at('InstancePath is "HTREE\\ROOT\\0"');
     const bus = at('InstancePath is "ACPI\\PNP0A08\\0"');
-    const edu = at('InstancePath is "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10\\3&00&0&18"');
+    // pci.sys's instance ID is the device/function number; the PnP manager puts the parent's prefix before it.
+    const edu = at('InstancePath is "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10\\');
+    expect(out[edu]).toMatch(/\\\d+&[0-9a-f]+&0&18"$/);
     expect(root).toBeGreaterThan(0);
     expect(bus).toBeGreaterThan(root);
     expect(edu).toBeGreaterThan(bus);
@@ -71,7 +73,7 @@ describe("inspection of the default machine", () => {
     expect(lines[1]).toMatch(new RegExp(`^> ${p16(eduFdo.address)}  \\\\Driver\\\\edu\\s+\\S+\\s+Edu0$`));
     expect(lines[2]).toMatch(new RegExp(`^  ${p16(pdo.address)}  \\\\Driver\\\\pci\\s`));
     expect(lines[3]).toMatch(/^!DevNode \S+ :$/);
-    expect(lines[4]).toBe('  DeviceInst is "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10\\3&00&0&18"');
+    expect(lines[4]).toMatch(/^  DeviceInst is "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10\\\d+&[0-9a-f]+&0&18"$/);
     expect(lines[5]).toBe('  ServiceName is "edu"');
     // From the PDO the same stack is shown with the PDO marked instead.
     const fromPdo = inspect(machine, `!devstack ${p16(pdo.address)}`).split("\n");
