@@ -62,5 +62,9 @@ export * from "./pnp/minor.js";
 export type { DriverPackage, DriverRole } from "./pnp/packages.js";
 export { PNP } from "./pnp/manager.js";
 
+export * from "./po/power.js";
+export * from "./po/routines.js";
+export { PO, PowerManager, type DevicePowerReport, type SystemPowerIrpRecord } from "./po/manager.js";
+
 export { Recorder } from "./trace/recorder.js";
 export { toChromeTrace } from "./trace/chrome.js";

@@ -22,6 +22,8 @@ import {
   IRP_MN_QUERY_ID, IRP_MN_QUERY_RESOURCES, IRP_MN_START_DEVICE, type DEVICE_RELATIONS, type PNP_BUS_INFORMATION,
 } from "./minor.js";
 import { DriverStore } from "./packages.js";
+import { IRP_MJ_POWER } from "../io/irp.js";
+import { IRP_MN_QUERY_POWER, IRP_MN_SET_POWER } from "../po/power.js";
 
 /** Local-APIC message address for a processor (x86 convention, shared/specs/pci.md). */
 export function messageAddress(apicId: number): number {
@@ -102,6 +104,7 @@ export class PnpManager {
           IoCompleteRequest(Irp, IO_NO_INCREMENT);
           return status;
         };
+        DriverObject.MajorFunction[IRP_MJ_POWER] = PiDispatchPower;
         return STATUS_SUCCESS;
       },
     });
@@ -270,6 +273,19 @@ export class PnpManager {
     }
     return { raw, translated: resourceList(raw.List[0]?.BusNumber ?? 0, translated), messages, lines };
   }
+}
+
+/**
+ * IRP_MJ_POWER for the root enumerator's PDOs (the bus driver of root-enumerated
+ * devices): IRP_MN_SET_POWER and IRP_MN_QUERY_POWER succeed; other minor codes complete
+ * with their status untouched.
+ */
+function PiDispatchPower(_DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
+  const s = IoGetCurrentIrpStackLocation(Irp);
+  if (s.MinorFunction === IRP_MN_SET_POWER || s.MinorFunction === IRP_MN_QUERY_POWER) Irp.IoStatus.Status = STATUS_SUCCESS;
+  const status = Irp.IoStatus.Status;
+  IoCompleteRequest(Irp, IO_NO_INCREMENT);
+  return status;
 }
 
 /** The executing machine's PnP manager. */
