@@ -17,7 +17,10 @@
  */
 import { KE, type Kernel } from "../ke/kernel.js";
 import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../ke/dispatcher.js";
-import { NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import {
+  NT_SUCCESS, STATUS_DEVICE_BUSY, STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED, STATUS_PENDING,
+  STATUS_SUCCESS, type NTSTATUS,
+} from "../ke/ntstatus.js";
 import { IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IoSetCompletionRoutine, IRP_MJ_POWER } from "../io/irp.js";
 import { topOfStack, type DEVICE_OBJECT } from "../io/objects.js";
 import { PNP } from "../pnp/manager.js";
@@ -98,20 +101,17 @@ export class PowerManager {
    * or from a sleep state back to S0. Runs at PASSIVE_LEVEL in a system thread and waits
    * for each S-IRP. Resolves to STATUS_SUCCESS, or to the status of the query a driver
    * failed (the system then stays in S0). `Action` defaults to PowerActionSleep for
-   * S1..S3 and waking, PowerActionHibernate for S4 and PowerActionShutdown for S5.
+   * S1..S3 and waking, PowerActionHibernate for S4 and PowerActionShutdown for S5. A value
+   * that is no system state is STATUS_INVALID_PARAMETER; a transition that cannot be made
+   * (to the current state, between sleep states, after shutdown) STATUS_INVALID_DEVICE_STATE;
+   * one while another is in progress STATUS_DEVICE_BUSY. Nothing is sent then.
    */
   async setSystemPowerState(State: SYSTEM_POWER_STATE, Action?: POWER_ACTION): Promise<NTSTATUS> {
     const from = this.SystemState;
     const working = SYSTEM_POWER_STATE.PowerSystemWorking;
-    if (State <= SYSTEM_POWER_STATE.PowerSystemUnspecified || State >= SYSTEM_POWER_STATE.PowerSystemMaximum) {
-      throw new RangeError(`setSystemPowerState: ${State} is not a system power state (PowerSystemWorking..PowerSystemShutdown)`);
-    }
-    if (this.transitioning) throw new Error("setSystemPowerState: a system power transition is already in progress");
-    if (from === SYSTEM_POWER_STATE.PowerSystemShutdown) throw new Error("setSystemPowerState: the system has shut down");
-    if (State === from) throw new RangeError(`setSystemPowerState: the system is already in ${powerStateName(POWER_STATE_TYPE.SystemPowerState, State)}`);
-    if (State !== working && from !== working) {
-      throw new RangeError(`setSystemPowerState: from ${powerStateName(POWER_STATE_TYPE.SystemPowerState, from)} the system can only return to S0`);
-    }
+    if (!Number.isInteger(State) || State <= SYSTEM_POWER_STATE.PowerSystemUnspecified || State >= SYSTEM_POWER_STATE.PowerSystemMaximum) return STATUS_INVALID_PARAMETER;
+    if (this.transitioning) return STATUS_DEVICE_BUSY;
+    if (from === SYSTEM_POWER_STATE.PowerSystemShutdown || State === from || (State !== working && from !== working)) return STATUS_INVALID_DEVICE_STATE;
     const action = Action ?? defaultAction(State);
     this.transitioning = true;
     this.currentAction = action;

@@ -56,12 +56,16 @@ export enum POWER_ACTION {
   PowerActionDisplayOff = 8,
 }
 
+/** The enumerators under their bare names, as C code writes them. */
 export const { SystemPowerState, DevicePowerState } = POWER_STATE_TYPE;
+/** SYSTEM_POWER_STATE enumerators. */
 export const {
   PowerSystemUnspecified, PowerSystemWorking, PowerSystemSleeping1, PowerSystemSleeping2, PowerSystemSleeping3,
   PowerSystemHibernate, PowerSystemShutdown, PowerSystemMaximum,
 } = SYSTEM_POWER_STATE;
+/** DEVICE_POWER_STATE enumerators. */
 export const { PowerDeviceUnspecified, PowerDeviceD0, PowerDeviceD1, PowerDeviceD2, PowerDeviceD3, PowerDeviceMaximum } = DEVICE_POWER_STATE;
+/** POWER_ACTION enumerators. */
 export const {
   PowerActionNone, PowerActionReserved, PowerActionSleep, PowerActionHibernate, PowerActionShutdown,
   PowerActionShutdownReset, PowerActionShutdownOff, PowerActionWarmEject, PowerActionDisplayOff,

@@ -15,7 +15,7 @@ import {
   IoSetCompletionRoutine, IoSkipCurrentIrpStackLocation, IoCopyCurrentIrpStackLocationToNext, IoFreeIrp, IO_NO_INCREMENT,
   IRP_MJ_POWER, IRP_MJ_DEVICE_CONTROL, IRP_MJ_MAXIMUM_FUNCTION, DO_BUFFERED_IO, DO_DEVICE_INITIALIZING, DO_POWER_PAGABLE, FILE_DEVICE_UNKNOWN,
   STATUS_SUCCESS, STATUS_PENDING, STATUS_NOT_SUPPORTED, STATUS_UNSUCCESSFUL, STATUS_INVALID_PARAMETER_2, STATUS_DEVICE_POWERED_OFF,
-  STATUS_MORE_PROCESSING_REQUIRED, PASSIVE_LEVEL, KeGetCurrentIrql, KeQueryPerformanceCounter, READ_REGISTER_ULONG, readConfig, readBytes,
+  STATUS_MORE_PROCESSING_REQUIRED, STATUS_INVALID_PARAMETER, PASSIVE_LEVEL, KeGetCurrentIrql, KeQueryPerformanceCounter, READ_REGISTER_ULONG, readConfig, readBytes,
   PNP, PO, PoRequestPowerIrp, PoSetPowerState, PoCallDriver, PoStartNextPowerIrp, POWER_STATE, POWER_STATE_TYPE, SYSTEM_POWER_STATE,
   DEVICE_POWER_STATE, POWER_ACTION, DEVICE_CAPABILITIES, IRP_MN_WAIT_WAKE, IRP_MN_POWER_SEQUENCE, IRP_MN_SET_POWER, IRP_MN_QUERY_POWER,
   IRP_MN_QUERY_CAPABILITIES, IRP_MJ_PNP, STATUS_INVALID_DEVICE_STATE, KeSetEvent, type KEVENT,
@@ -363,6 +363,21 @@ describe("the PCI bus driver's device power states", () => {
     expect(r.awake).toEqual({ id: EDU_ID, field: 0, pdo: DEVICE_POWER_STATE.PowerDeviceD0, fdo: DEVICE_POWER_STATE.PowerDeviceD0 });
   });
 
+  it("a device query for D1 or D2, which PMC says the function lacks, fails with STATUS_INVALID_DEVICE_STATE; D3 and D0 succeed", async () => {
+    const machine = await bootPm();
+    const r = await machine.exec(async () => {
+      const pdo = eduExtension(machine).PhysicalDeviceObject;
+      const out: NTSTATUS[] = [];
+      for (const state of [DEVICE_POWER_STATE.PowerDeviceD1, DEVICE_POWER_STATE.PowerDeviceD2, DEVICE_POWER_STATE.PowerDeviceD3, DEVICE_POWER_STATE.PowerDeviceD0]) {
+        out.push((await requestDevicePower(pdo, IRP_MN_QUERY_POWER, state)).status);
+      }
+      return { out, field: eduPowerStateField() };
+    });
+    expect(r.out).toEqual([STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_DEVICE_STATE, STATUS_SUCCESS, STATUS_SUCCESS]);
+    // A query never changes the power state.
+    expect(r.field).toBe(0);
+  });
+
   it("a function without the capability keeps decoding: its D3 is only reported", async () => {
     const machine = await boot(MachineClass.fromDescription(defaultDescription()));
     const r = await machine.exec(async () => {
@@ -447,6 +462,28 @@ describe("system sleep and resume with the edu stack", () => {
 });
 
 describe("system power transitions", () => {
+  it("refuses what is not a transition: a value that is no system state, S0 to S0, sleep to sleep; nothing is sent", async () => {
+    const machine = await bootPm();
+    const r = await machine.exec(async () => {
+      const po = PO();
+      const out = [
+        await po.setSystemPowerState(9 as SYSTEM_POWER_STATE), await po.setSystemPowerState(SYSTEM_POWER_STATE.PowerSystemUnspecified),
+        await po.setSystemPowerState(SYSTEM_POWER_STATE.PowerSystemWorking),
+      ];
+      const sentBefore = po.systemIrps.length;
+      const sleep = await po.setSystemPowerState(SYSTEM_POWER_STATE.PowerSystemSleeping2);
+      const sent = po.systemIrps.length;
+      const deeper = await po.setSystemPowerState(SYSTEM_POWER_STATE.PowerSystemHibernate);
+      return { out, sentBefore, sleep, deeper, extra: po.systemIrps.length - sent, system: po.SystemState };
+    });
+    expect(r.out).toEqual([STATUS_INVALID_PARAMETER, STATUS_INVALID_PARAMETER, STATUS_INVALID_DEVICE_STATE]);
+    expect(r.sentBefore).toBe(0);
+    expect(r.sleep).toBe(STATUS_SUCCESS);
+    expect(r.deeper).toBe(STATUS_INVALID_DEVICE_STATE);
+    expect(r.extra).toBe(0);
+    expect(r.system).toBe(SYSTEM_POWER_STATE.PowerSystemSleeping2);
+  });
+
   it("a driver failing the system query vetoes the sleep: nothing is put to sleep and S0 is reaffirmed", async () => {
     const filterLog: { minor: number; type: number; state: number }[] = [];
     const machine = await bootPm([vetoFilter(filterLog)]);
@@ -531,14 +568,32 @@ describe("system power transitions", () => {
     const log: { path: string; minor: number; state: number; action: number; arrivalStatus: NTSTATUS }[] = [];
     spyOnSystemIrps(machine, "pci", log);
     spyOnSystemIrps(machine, "edu", log);
+    const deviceIrps: { state: number; action: number }[] = [];
+    const eduDriver = IO(kernelOf(machine)).drivers.get("edu")!;
+    const eduPower = eduDriver.MajorFunction[IRP_MJ_POWER];
+    eduDriver.MajorFunction[IRP_MJ_POWER] = function SpyDeviceIrps(DeviceObject: DEVICE_OBJECT, Irp: IRP) {
+      const s = IoGetCurrentIrpStackLocation(Irp);
+      if (s.MinorFunction === IRP_MN_SET_POWER && s.Parameters.Power.Type === POWER_STATE_TYPE.DevicePowerState) deviceIrps.push({ state: s.Parameters.Power.State, action: s.Parameters.Power.ShutdownType });
+      return eduPower(DeviceObject, Irp);
+    };
     const r = await machine.exec(async () => {
       const sleep = await PO().setSystemPowerState(SYSTEM_POWER_STATE.PowerSystemSleeping1);
       const wake = await PO().setSystemPowerState(SYSTEM_POWER_STATE.PowerSystemWorking);
       const shutdown = await PO().setSystemPowerState(SYSTEM_POWER_STATE.PowerSystemShutdown);
+      const sent = PO().systemIrps.length;
+      const afterShutdown = await PO().setSystemPowerState(SYSTEM_POWER_STATE.PowerSystemWorking);
       const ext = eduExtension(machine);
-      return { sleep, wake, shutdown, system: PO().SystemState, eduState: PO().devicePowerState(ext.PhysicalDeviceObject) };
+      return { sleep, wake, shutdown, afterShutdown, sentAfter: PO().systemIrps.length - sent, system: PO().SystemState, eduState: PO().devicePowerState(ext.PhysicalDeviceObject) };
     });
     expect([r.sleep, r.wake, r.shutdown]).toEqual([STATUS_SUCCESS, STATUS_SUCCESS, STATUS_SUCCESS]);
+    expect(r.afterShutdown).toBe(STATUS_INVALID_DEVICE_STATE);
+    expect(r.sentAfter).toBe(0);
+    // The policy owner's device IRPs carry the system transition's action in ShutdownType.
+    expect(deviceIrps).toEqual([
+      { state: DEVICE_POWER_STATE.PowerDeviceD3, action: POWER_ACTION.PowerActionSleep },
+      { state: DEVICE_POWER_STATE.PowerDeviceD0, action: POWER_ACTION.PowerActionSleep },
+      { state: DEVICE_POWER_STATE.PowerDeviceD3, action: POWER_ACTION.PowerActionShutdown },
+    ]);
     expect(r.system).toBe(SYSTEM_POWER_STATE.PowerSystemShutdown);
     expect(r.eduState).toBe(DEVICE_POWER_STATE.PowerDeviceD3);
     const pnp = PNP(kernelOf(machine));

@@ -35,14 +35,15 @@ import {
   EDU_DMA_BUFFER_SIZE, EDU_DMA_REQUEST_SIZE, IOCTL_EDU_CHECK_LIVENESS, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE,
   IOCTL_EDU_DMA_TO_DEVICE, IOCTL_EDU_GET_IDENTIFICATION,
 } from "./public.js";
-import { IoAllocateIrp, IoCopyCurrentIrpStackLocationToNext, IoFreeIrp, IoGetNextIrpStackLocation, IoSetCompletionRoutine } from "../../io/irp.js";
+import {
+  IoAllocateIrp, IoCopyCurrentIrpStackLocationToNext, IoFreeIrp, IoGetNextIrpStackLocation, IoSetCompletionRoutine, type IO_STATUS_BLOCK,
+} from "../../io/irp.js";
 import { EVENT_TYPE, KEVENT, KeClearEvent, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../ke/dispatcher.js";
 import { STATUS_DEVICE_POWERED_OFF, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED } from "../../ke/ntstatus.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../../mm/pool.js";
 import { DEVICE_CAPABILITIES, IRP_MN_QUERY_CAPABILITIES } from "../../pnp/minor.js";
 import { DEVICE_POWER_STATE, IRP_MN_SET_POWER, POWER_STATE, POWER_STATE_TYPE, SYSTEM_POWER_STATE } from "../../po/power.js";
 import { PoCallDriver, PoRequestPowerIrp, PoSetPowerState, PoStartNextPowerIrp } from "../../po/routines.js";
-import type { IO_STATUS_BLOCK } from "../../io/irp.js";
 
 const NT_DEVICE_NAME = "\\Device\\Edu0";
 const DOS_DEVICE_NAME = "\\DosDevices\\Edu0";

@@ -317,7 +317,7 @@ function PciPdoDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
   switch (s.MinorFunction) {
     case IRP_MN_START_DEVICE:
       status = startFunction(DeviceObject);
-      if (NT_SUCCESS(status)) PciPdoPowerOnStart(DeviceObject);
+      if (NT_SUCCESS(status)) PciPdoReportD0(DeviceObject);
       break;
     case IRP_MN_QUERY_ID: {
       const type = s.Parameters.QueryId.IdType;
@@ -408,8 +408,8 @@ const PCI_PMC_D2_SUPPORT = 0x0400;
 const PCI_PMC_PME_SUPPORT_SHIFT = 11;
 const PCI_PMCSR_POWER_STATE_MASK = 0x0003;
 const PCI_PMCSR_PME_STATUS = 0x8000;
-/** PMCSR PowerState values: D0, D1, D2, D3hot. */
-const PCI_PM_STATE = [0, 1, 2, 3] as const;
+/** PMCSR PowerState of D3hot (D0..D2 are 0..2). */
+const PCI_PM_STATE_D3HOT = 3;
 /** Recovery time before a function back in D0 may be accessed, 100 ns units: from D3hot 10 ms, from D2 200 us. */
 const PCI_PM_D3HOT_RECOVERY_100NS = 100_000;
 const PCI_PM_D2_RECOVERY_100NS = 2_000;
@@ -473,8 +473,8 @@ function PciPdoPowerCapabilities(pdo: PciPdoExtension, capabilities: DEVICE_CAPA
   capabilities.D3Latency = PCI_PM_D3HOT_RECOVERY_100NS / 1000;
 }
 
-/** A started function is in D0: the bus driver tells the power manager. */
-function PciPdoPowerOnStart(DeviceObject: DEVICE_OBJECT): void {
+/** The function is in D0 (started, or back from a low-power state): the bus driver tells the power manager. */
+function PciPdoReportD0(DeviceObject: DEVICE_OBJECT): void {
   const state = new POWER_STATE();
   state.DeviceState = DEVICE_POWER_STATE.PowerDeviceD0;
   PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, state);
@@ -484,6 +484,21 @@ function PciPdoPowerOnStart(DeviceObject: DEVICE_OBJECT): void {
 function writePowerState(pdo: PciPdoExtension, cap: number, state: number): void {
   const pmcsr = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMCSR, 2);
   writeConfig(pdo.bus, pdo.device, pdo.fn, cap + PCI_PM_PMCSR, 2, (pmcsr & ~(PCI_PMCSR_POWER_STATE_MASK | PCI_PMCSR_PME_STATUS)) | state);
+}
+
+/**
+ * Whether the function can go to `state` from where it is: any state without the
+ * capability; with it, D1/D2 only if PMC says so and not from D3hot (which returns to D0
+ * only).
+ */
+function canEnter(pdo: PciPdoExtension, state: DEVICE_POWER_STATE): boolean {
+  if (state < DEVICE_POWER_STATE.PowerDeviceD0 || state > DEVICE_POWER_STATE.PowerDeviceD3) return false;
+  const cap = powerCapability(pdo);
+  if (cap === 0 || state === DEVICE_POWER_STATE.PowerDeviceD0 || state === DEVICE_POWER_STATE.PowerDeviceD3) return true;
+  const pmc = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMC, 2);
+  const current = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMCSR, 2) & PCI_PMCSR_POWER_STATE_MASK;
+  if (current === PCI_PM_STATE_D3HOT) return false;
+  return (pmc & (state === DEVICE_POWER_STATE.PowerDeviceD1 ? PCI_PMC_D1_SUPPORT : PCI_PMC_D2_SUPPORT)) !== 0;
 }
 
 function completePower(Irp: IRP, status: NTSTATUS): NTSTATUS {
@@ -500,7 +515,7 @@ function PciPowerRecoveryDpc(_Dpc: KDPC, DeferredContext: unknown, _A1: unknown,
   const Irp = pdo.power.pendingIrp;
   if (!Irp) return;
   pdo.power.pendingIrp = null;
-  PciPdoPowerOnStart(DeviceObject);
+  PciPdoReportD0(DeviceObject);
   completePower(Irp, STATUS_SUCCESS);
 }
 
@@ -516,18 +531,19 @@ function PciPdoSetDevicePower(DeviceObject: DEVICE_OBJECT, Irp: IRP, state: DEVI
   const pdo = DeviceObject.DeviceExtension as PciPdoExtension;
   const cap = powerCapability(pdo);
   const target = new POWER_STATE(state);
-  if (state < DEVICE_POWER_STATE.PowerDeviceD0 || state > DEVICE_POWER_STATE.PowerDeviceD3) return completePower(Irp, STATUS_INVALID_DEVICE_STATE);
+  if (!canEnter(pdo, state)) return completePower(Irp, STATUS_INVALID_DEVICE_STATE);
   if (cap === 0) {
     PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, target);
     return completePower(Irp, STATUS_SUCCESS);
   }
   const current = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMCSR, 2) & PCI_PMCSR_POWER_STATE_MASK;
-  const wanted = PCI_PM_STATE[state - DEVICE_POWER_STATE.PowerDeviceD0];
+  // PMCSR PowerState: D0 0, D1 1, D2 2, D3hot 3.
+  const wanted = state - DEVICE_POWER_STATE.PowerDeviceD0;
   if (state === DEVICE_POWER_STATE.PowerDeviceD0) {
     if (current !== wanted) writePowerState(pdo, cap, wanted);
-    const recovery = current === 3 ? PCI_PM_D3HOT_RECOVERY_100NS : current === 2 ? PCI_PM_D2_RECOVERY_100NS : 0;
+    const recovery = current === PCI_PM_STATE_D3HOT ? PCI_PM_D3HOT_RECOVERY_100NS : current === 2 ? PCI_PM_D2_RECOVERY_100NS : 0;
     if (recovery === 0) {
-      PciPdoPowerOnStart(DeviceObject);
+      PciPdoReportD0(DeviceObject);
       return completePower(Irp, STATUS_SUCCESS);
     }
     if (!pdo.power.timerReady) {
@@ -540,11 +556,6 @@ function PciPdoSetDevicePower(DeviceObject: DEVICE_OBJECT, Irp: IRP, state: DEVI
     KeSetTimer(pdo.power.timer, -recovery, pdo.power.dpc);
     return STATUS_PENDING;
   }
-  const pmc = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMC, 2);
-  const unsupported = (state === DEVICE_POWER_STATE.PowerDeviceD1 && (pmc & PCI_PMC_D1_SUPPORT) === 0)
-    || (state === DEVICE_POWER_STATE.PowerDeviceD2 && (pmc & PCI_PMC_D2_SUPPORT) === 0)
-    || (state !== DEVICE_POWER_STATE.PowerDeviceD3 && current === 3);
-  if (unsupported) return completePower(Irp, STATUS_INVALID_DEVICE_STATE);
   PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, target);
   if (current !== wanted) writePowerState(pdo, cap, wanted);
   return completePower(Irp, STATUS_SUCCESS);
@@ -564,6 +575,7 @@ function PciPdoDispatchPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
       if (Type === POWER_STATE_TYPE.DevicePowerState) return PciPdoSetDevicePower(DeviceObject, Irp, State);
       return completePower(Irp, STATUS_SUCCESS);
     case IRP_MN_QUERY_POWER:
+      if (Type === POWER_STATE_TYPE.DevicePowerState && !canEnter(DeviceObject.DeviceExtension as PciPdoExtension, State)) return completePower(Irp, STATUS_INVALID_DEVICE_STATE);
       return completePower(Irp, STATUS_SUCCESS);
     case IRP_MN_WAIT_WAKE:
       return completePower(Irp, STATUS_NOT_SUPPORTED);
