@@ -64,6 +64,10 @@ export { PNP } from "./pnp/manager.js";
 export * from "./pnp/requests.js";
 export * from "./pnp/devnode.js";
 
+export * from "./po/power.js";
+export * from "./po/routines.js";
+export { PO, PowerManager, type DevicePowerReport, type SystemPowerIrpRecord } from "./po/manager.js";
+
 export { Recorder } from "./trace/recorder.js";
 export { toChromeTrace } from "./trace/chrome.js";
 

@@ -17,6 +17,7 @@ export const COST_NAMES = [
   "PageIn", "IoAllocateMdl", "IoFreeMdl", "IoBuildPartialMdl", "MmProbeAndLockPages", "MmUnlockPages", "MdlPage",
   "MmBuildMdlForNonPagedPool", "MmMapLockedPages", "MmUnmapLockedPages", "KeStackAttachProcess", "KeUnstackDetachProcess",
   "IoCancelIrp",
+  "PoRequestPowerIrp", "PoSetPowerState", "PoStartNextPowerIrp",
 ] as const;
 
 /** A cost's name. */

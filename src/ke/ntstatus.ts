@@ -49,6 +49,10 @@ export const STATUS_NOT_FOUND: NTSTATUS = 0xC0000225;
 export const STATUS_INVALID_PARAMETER_1: NTSTATUS = 0xC00000EF;
 export const STATUS_INVALID_PARAMETER_10: NTSTATUS = 0xC00000F8;
 export const STATUS_DEVICE_DOES_NOT_EXIST: NTSTATUS = 0xC00000C0;
+/** The second parameter is invalid (PoRequestPowerIrp: not a minor code it sends). */
+export const STATUS_INVALID_PARAMETER_2: NTSTATUS = 0xC00000F0;
+/** A warning: the device is powered off (a request arrived while it was out of D0). */
+export const STATUS_DEVICE_POWERED_OFF: NTSTATUS = 0x8000000F;
 
 const NAMES = new Map<number, string>();
 for (const [name, value] of Object.entries({
@@ -64,6 +68,7 @@ for (const [name, value] of Object.entries({
   STATUS_MORE_PROCESSING_REQUIRED, STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INVALID_BUFFER_SIZE,
   STATUS_NOT_FOUND, STATUS_DEVICE_DOES_NOT_EXIST, STATUS_INVALID_PARAMETER_1, STATUS_INVALID_PARAMETER_10,
 })) NAMES.set(value, name);
+for (const [name, value] of Object.entries({ STATUS_INVALID_PARAMETER_2, STATUS_DEVICE_POWERED_OFF })) NAMES.set(value, name);
 
 /** NT_SUCCESS: true for success and informational codes (severity 0 or 1). */
 export function NT_SUCCESS(status: NTSTATUS): boolean {

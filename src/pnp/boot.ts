@@ -15,6 +15,7 @@ import { MemoryManager } from "../mm/manager.js";
 import { IoManager } from "../io/manager.js";
 import { createProcess } from "../io/process.js";
 import { PNP, PnpManager } from "./manager.js";
+import { PowerManager } from "../po/manager.js";
 import type { DriverPackage } from "./packages.js";
 import { pciPackage } from "../drivers/pci/package.js";
 import { eduPackage } from "../drivers/edu/package.js";
@@ -119,6 +120,7 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
   }]);
   for (const pkg of [...BUILT_IN_PACKAGES, ...(options.packages ?? [])]) pnp.store.add(pkg);
   k.services.set("pnp", pnp);
+  k.services.set("po", new PowerManager(k));
   const kernel = new BootedKernel(k);
   machine.kernel = kernel;
   await kernel.exec(() => {

@@ -1,4 +1,5 @@
 /** Plug and Play IRP minor function codes and the enumerations they carry. */
+import { DEVICE_POWER_STATE, SYSTEM_POWER_STATE } from "../po/power.js";
 
 export const IRP_MN_START_DEVICE = 0x00;
 export const IRP_MN_QUERY_REMOVE_DEVICE = 0x01;
@@ -63,10 +64,14 @@ export interface DEVICE_RELATIONS<T = unknown> {
   Objects: T[];
 }
 
-/** DEVICE_CAPABILITIES: what IRP_MN_QUERY_CAPABILITIES fills in (the C bit fields as booleans). */
+/**
+ * DEVICE_CAPABILITIES: what IRP_MN_QUERY_CAPABILITIES fills in: where the device is, its
+ * PnP flags and its power capabilities (the WDK's one-bit fields as booleans).
+ */
 export class DEVICE_CAPABILITIES {
   Size = 64;
   Version = 1;
+  /** The hardware supports D1 / D2. */
   DeviceD1 = false;
   DeviceD2 = false;
   LockSupported = false;
@@ -78,11 +83,36 @@ export class DEVICE_CAPABILITIES {
   SilentInstall = false;
   RawDeviceOK = false;
   SurpriseRemovalOK = false;
+  /** The device can signal a wake event while in D0 / D1 / D2 / D3. */
+  WakeFromD0 = false;
+  WakeFromD1 = false;
+  WakeFromD2 = false;
+  WakeFromD3 = false;
+  HardwareDisabled = false;
+  NonDynamic = false;
+  WarmEjectSupported = false;
   NoDisplayInUI = false;
+  WakeFromInterrupt = false;
+  SecureDevice = false;
+  ChildOfVgaEnabledBridge = false;
+  DecodeIoOnBoot = false;
   /** Bus-relative address (PCI: device << 16 | function); 0xFFFFFFFF until the bus driver sets it. */
   Address = 0xFFFFFFFF;
   /** Number a user would see on the slot; 0xFFFFFFFF when unknown. */
   UINumber = 0xFFFFFFFF;
+  /**
+   * Indexed by SYSTEM_POWER_STATE: the highest-powered device state the device can be in
+   * for each system state (PowerDeviceUnspecified where the system state is not supported).
+   */
+  readonly DeviceState: DEVICE_POWER_STATE[] = new Array<DEVICE_POWER_STATE>(SYSTEM_POWER_STATE.PowerSystemMaximum).fill(DEVICE_POWER_STATE.PowerDeviceUnspecified);
+  /** The least-powered system state the device can wake the system from (PowerSystemUnspecified: it cannot). */
+  SystemWake = SYSTEM_POWER_STATE.PowerSystemUnspecified;
+  /** The least-powered device state it can signal wake from (PowerDeviceUnspecified: it cannot). */
+  DeviceWake = DEVICE_POWER_STATE.PowerDeviceUnspecified;
+  /** Worst-case time back to D0 from D1 / D2 / D3, in 100 us units (0 for a state it does not support). */
+  D1Latency = 0;
+  D2Latency = 0;
+  D3Latency = 0;
 }
 
 /** GUID_BUS_TYPE_PCI. */

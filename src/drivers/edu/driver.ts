@@ -4,7 +4,8 @@
  * it no message), allocates a DMA common buffer the
  * device's 28 address bits can reach, and serves IOCTLs. Factorial and DMA requests are
  * pended, started on the device, and completed from the DPC its ISR requests. ReadFile
- * and WriteFile move data to and from the device's DMA buffer.
+ * and WriteFile move data to and from the device's DMA buffer. It owns its device's power
+ * policy: system power IRPs become device power IRPs (see the power section).
  */
 import {
   DEVICE_OBJECT, DO_BUFFERED_IO, DO_DEVICE_INITIALIZING, DO_POWER_PAGABLE, DRIVER_OBJECT, FILE_DEVICE_SECURE_OPEN, FILE_DEVICE_UNKNOWN,
@@ -37,6 +38,15 @@ import {
   EDU_DMA_BUFFER_SIZE, EDU_DMA_REQUEST_SIZE, IOCTL_EDU_CHECK_LIVENESS, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE,
   IOCTL_EDU_DMA_TO_DEVICE, IOCTL_EDU_GET_IDENTIFICATION,
 } from "./public.js";
+import {
+  IoAllocateIrp, IoCopyCurrentIrpStackLocationToNext, IoFreeIrp, IoGetNextIrpStackLocation, IoSetCompletionRoutine, type IO_STATUS_BLOCK,
+} from "../../io/irp.js";
+import { EVENT_TYPE, KEVENT, KeClearEvent, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../ke/dispatcher.js";
+import { STATUS_DEVICE_POWERED_OFF, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED } from "../../ke/ntstatus.js";
+import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../../mm/pool.js";
+import { DEVICE_CAPABILITIES, IRP_MN_QUERY_CAPABILITIES } from "../../pnp/minor.js";
+import { DEVICE_POWER_STATE, IRP_MN_SET_POWER, POWER_STATE, POWER_STATE_TYPE, SYSTEM_POWER_STATE } from "../../po/power.js";
+import { PoCallDriver, PoRequestPowerIrp, PoSetPowerState, PoStartNextPowerIrp } from "../../po/routines.js";
 
 const NT_DEVICE_NAME = "\\Device\\Edu0";
 const DOS_DEVICE_NAME = "\\DosDevices\\Edu0";
@@ -47,6 +57,9 @@ enum EduOperation {
   Factorial,
   DmaToDevice,
   DmaFromDevice,
+  /** Power: the device's DMA buffer copied out before D3, and back after D0 (the pending "request" is the device power IRP). */
+  PowerSave,
+  PowerRestore,
 }
 
 /** The FDO's device extension. */
@@ -74,6 +87,16 @@ export class EDU_DEVICE_EXTENSION {
   Started = false;
   /** Set by IRP_MN_SURPRISE_REMOVAL or IRP_MN_REMOVE_DEVICE: every new request fails with STATUS_NO_SUCH_DEVICE. */
   Removed = false;
+  /** Power: the device's power state as the driver last set it (a started device is in D0). */
+  DevicePowerState = DEVICE_POWER_STATE.PowerDeviceD0;
+  /** Power: set while the device is leaving D0, out of it, or being restored; requests then fail with STATUS_DEVICE_POWERED_OFF. */
+  PowerIoBlocked = false;
+  /** Power: signalled by the DPC when the device finishes something during a power transition. */
+  readonly PowerEvent = new KEVENT();
+  /** Power: what IRP_MN_QUERY_CAPABILITIES reported (DeviceState maps system to device states). */
+  PowerCapabilities: DEVICE_CAPABILITIES | null = null;
+  /** Power: nonpaged copy of the device's DMA buffer while it is out of D0 (0 when none). */
+  SavedBuffer = 0;
 }
 
 function register(ext: EDU_DEVICE_EXTENSION, offset: number): number {
@@ -93,6 +116,8 @@ function completeRequest(Irp: IRP, status: NTSTATUS, information: number): NTSTA
  */
 function EduInterruptService(_Interrupt: KINTERRUPT, ServiceContext: unknown): boolean {
   const ext = ServiceContext as EDU_DEVICE_EXTENSION;
+  // Out of D0 the device raises nothing and its registers read as all ones: not ours.
+  if (ext.DevicePowerState !== DEVICE_POWER_STATE.PowerDeviceD0) return false;
   const status = READ_REGISTER_ULONG(register(ext, HW.EDU_REG_INTERRUPT_STATUS));
   if (status === 0) return false;
   WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_INTERRUPT_ACK), status);
@@ -145,7 +170,12 @@ function EduDpcForIsr(_Dpc: KDPC, DeviceObject: DEVICE_OBJECT, _Irp: IRP | null,
       RtlCopyMemory(buffer, ext.CommonBuffer, ext.TransferLength);
       completeRequest(request, STATUS_SUCCESS, ext.TransferLength);
       break;
+    case EduOperation.PowerSave:
+    case EduOperation.PowerRestore:
+      break;
   }
+  // A power transition waits for the device to finish (see EduPowerDown).
+  if (ext.PowerIoBlocked) KeSetEvent(ext.PowerEvent, 0, false);
 }
 
 /** Makes `Irp` the pending request, or says the device is busy. Runs under the interrupt lock. */
@@ -187,6 +217,7 @@ function EduDispatchDeviceControl(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTAT
   const buffer = Irp.AssociatedIrp.SystemBuffer;
   if (ext.Removed) return completeRequest(Irp, STATUS_NO_SUCH_DEVICE, 0);
   if (!ext.Started) return completeRequest(Irp, STATUS_INVALID_DEVICE_STATE, 0);
+  if (ext.PowerIoBlocked) return completeRequest(Irp, STATUS_DEVICE_POWERED_OFF, 0);
 
   switch (IoControlCode) {
     case IOCTL_EDU_GET_IDENTIFICATION:
@@ -241,6 +272,7 @@ function EduDispatchReadWrite(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
   const s = IoGetCurrentIrpStackLocation(Irp);
   if (ext.Removed) return completeRequest(Irp, STATUS_NO_SUCH_DEVICE, 0);
   if (!ext.Started) return completeRequest(Irp, STATUS_INVALID_DEVICE_STATE, 0);
+  if (ext.PowerIoBlocked) return completeRequest(Irp, STATUS_DEVICE_POWERED_OFF, 0);
   const length = s.Parameters.Read.Length;
   const offset = s.Parameters.Read.ByteOffset;
   if (length === 0) return completeRequest(Irp, STATUS_SUCCESS, 0);
@@ -376,6 +408,7 @@ async function EduDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): Promise<NT
       await IoForwardIrpSynchronously(ext.LowerDeviceObject!, Irp);
       let status = Irp.IoStatus.Status;
       if (NT_SUCCESS(status)) status = EduStartDevice(ext, s.Parameters.StartDevice.AllocatedResourcesTranslated as CM_RESOURCE_LIST);
+      if (NT_SUCCESS(status)) await EduPowerOnStart(DeviceObject, ext);
       return completeRequest(Irp, status, 0);
     }
     case IRP_MN_REMOVE_DEVICE: {
@@ -396,11 +429,175 @@ async function EduDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): Promise<NT
   }
 }
 
-/** IRP_MJ_POWER: the bus driver handles power; pass it down. */
-function EduDispatchPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | Promise<NTSTATUS> {
-  const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
+// ---------------------------------------------------------------------------------------
+// Power. The driver is its device's power policy owner. A system set-power IRP goes down
+// the stack with a completion routine; when the bus driver has completed it, the routine
+// requests the matching device set-power IRP (D0 for S0; for a sleep state the
+// DeviceState entry of the device's capabilities, D3 when that names none), and the
+// system IRP completes when the device IRP does. Going to D3 the driver stops accepting
+// requests, lets the one in flight finish, copies the device's 4 KiB DMA buffer out (a
+// device may lose power entirely in a sleep state) and stops touching the hardware;
+// back in D0 it copies the buffer back in. A request that arrives while the device is
+// leaving D0, out of it or being restored fails with STATUS_DEVICE_POWERED_OFF rather
+// than waiting for a wake-up that may be far off.
+
+const EDU_POWER_TAG = "EduP";
+
+/** Sends IRP_MN_QUERY_CAPABILITIES down the stack and keeps the capabilities the bus driver reports. */
+async function EduQueryCapabilities(ext: EDU_DEVICE_EXTENSION): Promise<NTSTATUS> {
+  const lower = ext.LowerDeviceObject!;
+  const irp = IoAllocateIrp(lower.StackSize, false);
+  irp.IoStatus.Status = STATUS_NOT_SUPPORTED;
+  const capabilities = new DEVICE_CAPABILITIES();
+  const s = IoGetNextIrpStackLocation(irp);
+  s.MajorFunction = IRP_MJ_PNP;
+  s.MinorFunction = IRP_MN_QUERY_CAPABILITIES;
+  s.Parameters.DeviceCapabilities.Capabilities = capabilities;
+  const done = new KEVENT();
+  KeInitializeEvent(done, EVENT_TYPE.NotificationEvent, false);
+  IoSetCompletionRoutine(irp, function EduCapabilitiesComplete(_d, _irp, context) {
+    KeSetEvent(context as KEVENT, 0, false);
+    return STATUS_MORE_PROCESSING_REQUIRED;
+  }, done, true, true, true);
+  if (await IoCallDriver(lower, irp) === STATUS_PENDING) await KeWaitForSingleObject(done, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, null);
+  const status = irp.IoStatus.Status;
+  IoFreeIrp(irp);
+  if (NT_SUCCESS(status)) ext.PowerCapabilities = capabilities;
+  return status;
+}
+
+/** After START_DEVICE: learns the power capabilities and tells the power manager the device is in D0. */
+async function EduPowerOnStart(DeviceObject: DEVICE_OBJECT, ext: EDU_DEVICE_EXTENSION): Promise<void> {
+  KeInitializeEvent(ext.PowerEvent, EVENT_TYPE.NotificationEvent, false);
+  await EduQueryCapabilities(ext);
+  ext.DevicePowerState = DEVICE_POWER_STATE.PowerDeviceD0;
+  PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, new POWER_STATE(DEVICE_POWER_STATE.PowerDeviceD0));
+}
+
+/** The device state for a system state: D0 in S0; otherwise what DeviceState names, D3 if it names no low-power state. */
+function EduDeviceStateFor(ext: EDU_DEVICE_EXTENSION, system: SYSTEM_POWER_STATE): DEVICE_POWER_STATE {
+  if (system === SYSTEM_POWER_STATE.PowerSystemWorking) return DEVICE_POWER_STATE.PowerDeviceD0;
+  const mapped = ext.PowerCapabilities?.DeviceState[system] ?? DEVICE_POWER_STATE.PowerDeviceUnspecified;
+  return mapped > DEVICE_POWER_STATE.PowerDeviceD0 ? mapped : DEVICE_POWER_STATE.PowerDeviceD3;
+}
+
+/** PowerCompletion of the device IRP requested for a system IRP: completes the system IRP with its status. */
+function EduDevicePowerComplete(_DeviceObject: DEVICE_OBJECT, _MinorFunction: number, _PowerState: POWER_STATE, Context: unknown, IoStatus: IO_STATUS_BLOCK): void {
+  const SystemIrp = Context as IRP;
+  SystemIrp.IoStatus.Status = IoStatus.Status;
+  PoStartNextPowerIrp(SystemIrp);
+  IoCompleteRequest(SystemIrp, IO_NO_INCREMENT);
+}
+
+/** IoCompletion of a system set-power IRP: the bus driver is done with it; request the device IRP. */
+function EduSystemPowerComplete(_DeviceObject: DEVICE_OBJECT | null, Irp: IRP, Context: unknown): NTSTATUS {
+  const ext = Context as EDU_DEVICE_EXTENSION;
+  if (!NT_SUCCESS(Irp.IoStatus.Status)) {
+    PoStartNextPowerIrp(Irp);
+    return STATUS_SUCCESS;
+  }
+  const system = IoGetCurrentIrpStackLocation(Irp).Parameters.Power.State as SYSTEM_POWER_STATE;
+  const state = new POWER_STATE();
+  state.DeviceState = EduDeviceStateFor(ext, system);
+  const { status } = PoRequestPowerIrp(ext.PhysicalDeviceObject, IRP_MN_SET_POWER, state, EduDevicePowerComplete, Irp);
+  if (status !== STATUS_PENDING) {
+    PoStartNextPowerIrp(Irp);
+    return STATUS_SUCCESS;
+  }
+  return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+/** A system set-power IRP: pended and passed down with EduSystemPowerComplete. */
+async function EduSystemSetPower(ext: EDU_DEVICE_EXTENSION, Irp: IRP): Promise<NTSTATUS> {
+  IoMarkIrpPending(Irp);
+  IoCopyCurrentIrpStackLocationToNext(Irp);
+  IoSetCompletionRoutine(Irp, EduSystemPowerComplete, ext, true, true, true);
+  await PoCallDriver(ext.LowerDeviceObject!, Irp);
+  return STATUS_PENDING;
+}
+
+/** Runs a DMA between the device buffer and the common buffer for a power transition and waits for its interrupt. */
+async function EduPowerTransfer(ext: EDU_DEVICE_EXTENSION, Irp: IRP, operation: EduOperation.PowerSave | EduOperation.PowerRestore): Promise<void> {
+  KeClearEvent(ext.PowerEvent);
+  if (!claimDevice(ext, Irp, operation)) return;
+  const toDevice = operation === EduOperation.PowerRestore;
+  ext.TransferLength = EDU_DMA_BUFFER_SIZE;
+  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_SOURCE), toDevice ? ext.CommonBufferLogical : HW.EDU_DMA_BUFFER_ADDRESS);
+  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_DESTINATION), toDevice ? HW.EDU_DMA_BUFFER_ADDRESS : ext.CommonBufferLogical);
+  WRITE_REGISTER_ULONG64(register(ext, HW.EDU_REG_DMA_COUNT), EDU_DMA_BUFFER_SIZE);
+  WRITE_REGISTER_ULONG(register(ext, HW.EDU_REG_DMA_COMMAND), HW.EDU_DMA_START | HW.EDU_DMA_INTERRUPT | (toDevice ? 0 : HW.EDU_DMA_TO_RAM));
+  await KeWaitForSingleObject(ext.PowerEvent, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, null);
+}
+
+/**
+ * Leaving D0 for `state`: stop taking requests, wait for the one in flight, save the
+ * device's DMA buffer, tell the power manager, and stop touching the hardware.
+ */
+async function EduPowerDown(DeviceObject: DEVICE_OBJECT, ext: EDU_DEVICE_EXTENSION, Irp: IRP, state: DEVICE_POWER_STATE): Promise<void> {
+  ext.PowerIoBlocked = true;
+  for (;;) {
+    KeClearEvent(ext.PowerEvent);
+    if (!KeSynchronizeExecution(ext.Interrupt!, () => ext.PendingIrp !== null, null)) break;
+    await KeWaitForSingleObject(ext.PowerEvent, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, null);
+  }
+  const saved = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, EDU_DMA_BUFFER_SIZE, EDU_POWER_TAG);
+  if (saved !== 0) {
+    await EduPowerTransfer(ext, Irp, EduOperation.PowerSave);
+    RtlCopyMemory(saved, ext.CommonBuffer, EDU_DMA_BUFFER_SIZE);
+    ext.SavedBuffer = saved;
+  }
+  PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, new POWER_STATE(state));
+  ext.DevicePowerState = state;
+}
+
+/** Back in D0: tell the power manager, restore the DMA buffer, and take requests again. */
+async function EduPowerUp(DeviceObject: DEVICE_OBJECT, ext: EDU_DEVICE_EXTENSION, Irp: IRP): Promise<void> {
+  ext.DevicePowerState = DEVICE_POWER_STATE.PowerDeviceD0;
+  PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, new POWER_STATE(DEVICE_POWER_STATE.PowerDeviceD0));
+  if (ext.SavedBuffer !== 0) {
+    RtlCopyMemory(ext.CommonBuffer, ext.SavedBuffer, EDU_DMA_BUFFER_SIZE);
+    await EduPowerTransfer(ext, Irp, EduOperation.PowerRestore);
+    ExFreePoolWithTag(ext.SavedBuffer, EDU_POWER_TAG);
+    ext.SavedBuffer = 0;
+  }
+  ext.PowerIoBlocked = false;
+}
+
+/**
+ * A device set-power IRP. Powering down, the device is quiesced and saved before the IRP
+ * goes down to the bus driver; powering up, the IRP goes down first and the device is
+ * restored once the bus driver has put it in D0.
+ */
+async function EduDeviceSetPower(DeviceObject: DEVICE_OBJECT, ext: EDU_DEVICE_EXTENSION, Irp: IRP, state: DEVICE_POWER_STATE): Promise<NTSTATUS> {
+  if (state === DEVICE_POWER_STATE.PowerDeviceD0) {
+    await IoForwardIrpSynchronously(ext.LowerDeviceObject!, Irp);
+    const status = Irp.IoStatus.Status;
+    if (NT_SUCCESS(status) && ext.DevicePowerState !== DEVICE_POWER_STATE.PowerDeviceD0) await EduPowerUp(DeviceObject, ext, Irp);
+    PoStartNextPowerIrp(Irp);
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    return status;
+  }
+  if (ext.DevicePowerState === DEVICE_POWER_STATE.PowerDeviceD0) await EduPowerDown(DeviceObject, ext, Irp, state);
+  else if (ext.DevicePowerState !== state) {
+    PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, new POWER_STATE(state));
+    ext.DevicePowerState = state;
+  }
+  PoStartNextPowerIrp(Irp);
   IoSkipCurrentIrpStackLocation(Irp);
-  return IoCallDriver(ext.LowerDeviceObject!, Irp);
+  return PoCallDriver(ext.LowerDeviceObject!, Irp);
+}
+
+/** IRP_MJ_POWER: set-power IRPs as the power policy owner (once started); everything else goes down. */
+async function EduDispatchPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): Promise<NTSTATUS> {
+  const ext = DeviceObject.DeviceExtension as EDU_DEVICE_EXTENSION;
+  const s = IoGetCurrentIrpStackLocation(Irp);
+  if (ext.Started && s.MinorFunction === IRP_MN_SET_POWER) {
+    if (s.Parameters.Power.Type === POWER_STATE_TYPE.SystemPowerState) return EduSystemSetPower(ext, Irp);
+    return EduDeviceSetPower(DeviceObject, ext, Irp, s.Parameters.Power.State as DEVICE_POWER_STATE);
+  }
+  PoStartNextPowerIrp(Irp);
+  IoSkipCurrentIrpStackLocation(Irp);
+  return PoCallDriver(ext.LowerDeviceObject!, Irp);
 }
 
 /** AddDevice: creates the FDO, its name and link, and attaches it above the PDO. */

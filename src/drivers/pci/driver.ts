@@ -32,6 +32,14 @@ import { INTERFACE_TYPE } from "../../hal/dma.js";
 import { IoInvalidateDeviceRelations } from "../../pnp/requests.js";
 import { compatibleIds, deviceId, hardwareIds, instanceId, type PciIdentity } from "./ids.js";
 import * as C from "./config.js";
+import { IoMarkIrpPending } from "../../io/irp.js";
+import { STATUS_INVALID_DEVICE_STATE, STATUS_NOT_SUPPORTED, STATUS_PENDING } from "../../ke/ntstatus.js";
+import { KDPC, KeInitializeDpc } from "../../ke/dpc.js";
+import { KTIMER, KeInitializeTimer, KeSetTimer } from "../../ke/timer.js";
+import {
+  DEVICE_POWER_STATE, IRP_MN_QUERY_POWER, IRP_MN_SET_POWER, IRP_MN_WAIT_WAKE, POWER_STATE, POWER_STATE_TYPE, SYSTEM_POWER_STATE,
+} from "../../po/power.js";
+import { PoCallDriver, PoSetPowerState, PoStartNextPowerIrp } from "../../po/routines.js";
 
 /** A memory BAR as assigned. */
 export interface PciBar {
@@ -72,6 +80,8 @@ export class PciPdoExtension {
   started = false;
   /** False once the function no longer answers configuration reads (pulled out of the machine). */
   present = true;
+  /** Power management state (see the power section below). */
+  readonly power = new PciPdoPower();
   constructor(readonly bus: number, readonly device: number, readonly fn: number, readonly identity: PciIdentity) {}
 }
 
@@ -342,6 +352,7 @@ function PciPdoDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
   switch (s.MinorFunction) {
     case IRP_MN_START_DEVICE:
       status = startFunction(DeviceObject);
+      if (NT_SUCCESS(status)) PciPdoReportD0(DeviceObject);
       break;
     case IRP_MN_QUERY_ID: {
       const type = s.Parameters.QueryId.IdType;
@@ -367,6 +378,7 @@ function PciPdoDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
       const capabilities = s.Parameters.DeviceCapabilities.Capabilities as DEVICE_CAPABILITIES;
       capabilities.Address = (pdo.device << 16) | pdo.fn;
       capabilities.UINumber = pdo.device;
+      PciPdoPowerCapabilities(pdo, capabilities);
       status = STATUS_SUCCESS;
       break;
     }
@@ -454,16 +466,208 @@ function PciDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | Promi
   return (DeviceObject.DeviceExtension as { isFdo: boolean }).isFdo ? PciFdoDispatchPnp(DeviceObject, Irp) : PciPdoDispatchPnp(DeviceObject, Irp);
 }
 
-/** IRP_MJ_POWER: the FDO passes power IRPs down; PDOs complete them with success. */
-function PciDispatchPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
-  const ext = DeviceObject.DeviceExtension as PciFdoExtension | PciPdoExtension;
-  if (ext.isFdo) {
-    IoSkipCurrentIrpStackLocation(Irp);
-    return IoCallDriver((ext as PciFdoExtension).lowerDevice!, Irp) as NTSTATUS;
+// ---------------------------------------------------------------------------------------
+// Power management (IRP_MJ_POWER). The PCI Bus Power Management Interface: the capability
+// (ID 01h) holds PMC at +2 (D1_Support bit 9, D2_Support bit 10, PME_Support bits 15:11 for
+// D0, D1, D2, D3hot, D3cold) and PMCSR at +4 (PowerState bits 1:0, No_Soft_Reset bit 3,
+// PME_Status bit 15, write 1 to clear). Back to D0 from D3hot the function must be given
+// 10 ms before it is accessed, from D2 200 us.
+
+const PCI_CAPABILITY_ID_POWER_MANAGEMENT = 0x01;
+const PCI_PM_PMC = 0x02;
+const PCI_PM_PMCSR = 0x04;
+const PCI_PMC_D1_SUPPORT = 0x0200;
+const PCI_PMC_D2_SUPPORT = 0x0400;
+const PCI_PMC_PME_SUPPORT_SHIFT = 11;
+const PCI_PMCSR_POWER_STATE_MASK = 0x0003;
+const PCI_PMCSR_PME_STATUS = 0x8000;
+/** PMCSR PowerState of D3hot (D0..D2 are 0..2). */
+const PCI_PM_STATE_D3HOT = 3;
+/** Recovery time before a function back in D0 may be accessed, 100 ns units: from D3hot 10 ms, from D2 200 us. */
+const PCI_PM_D3HOT_RECOVERY_100NS = 100_000;
+const PCI_PM_D2_RECOVERY_100NS = 2_000;
+
+/** A PDO's power management state. */
+export class PciPdoPower {
+  /** Config offset of the power management capability: -1 until looked up, 0 if the function has none. */
+  capability = -1;
+  /** A set-power IRP for D0 waiting out the recovery time. */
+  pendingIrp: IRP | null = null;
+  readonly timer = new KTIMER();
+  readonly dpc = new KDPC();
+  timerReady = false;
+}
+
+/** The function's power management capability offset, 0 if it has none (looked up once). */
+function powerCapability(pdo: PciPdoExtension): number {
+  if (pdo.power.capability >= 0) return pdo.power.capability;
+  pdo.power.capability = 0;
+  const { device, fn } = pdo;
+  if ((read(pdo, device, fn, C.PCI_STATUS, 2) & C.PCI_STATUS_CAPABILITIES_LIST) === 0) return 0;
+  let at = read(pdo, device, fn, C.PCI_CAPABILITIES_POINTER, 1) & ~3;
+  for (let guard = 0; at >= 0x40 && guard < 48; guard++) {
+    if (read(pdo, device, fn, at, 1) === PCI_CAPABILITY_ID_POWER_MANAGEMENT) {
+      pdo.power.capability = at;
+      break;
+    }
+    at = read(pdo, device, fn, at + 1, 1) & ~3;
   }
-  Irp.IoStatus.Status = STATUS_SUCCESS;
+  return pdo.power.capability;
+}
+
+/**
+ * The power members of IRP_MN_QUERY_CAPABILITIES, from the function's PMC register. S0
+ * maps to D0 and every sleep state and shutdown to D3. The platform describes no wake
+ * signal routing, so SystemWake stays PowerSystemUnspecified. A function without the
+ * capability has no software-controlled power state: D1/D2 unsupported, no wake, and
+ * D3Latency 0 (nothing to wait for when it returns to D0).
+ */
+function PciPdoPowerCapabilities(pdo: PciPdoExtension, capabilities: DEVICE_CAPABILITIES): void {
+  capabilities.DeviceState[SYSTEM_POWER_STATE.PowerSystemWorking] = DEVICE_POWER_STATE.PowerDeviceD0;
+  for (let s = SYSTEM_POWER_STATE.PowerSystemSleeping1; s <= SYSTEM_POWER_STATE.PowerSystemShutdown; s++) capabilities.DeviceState[s] = DEVICE_POWER_STATE.PowerDeviceD3;
+  capabilities.SystemWake = SYSTEM_POWER_STATE.PowerSystemUnspecified;
+  const cap = powerCapability(pdo);
+  if (cap === 0) return;
+  const pmc = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMC, 2);
+  capabilities.DeviceD1 = (pmc & PCI_PMC_D1_SUPPORT) !== 0;
+  capabilities.DeviceD2 = (pmc & PCI_PMC_D2_SUPPORT) !== 0;
+  const pme = pmc >>> PCI_PMC_PME_SUPPORT_SHIFT;
+  capabilities.WakeFromD0 = (pme & 0x01) !== 0;
+  capabilities.WakeFromD1 = (pme & 0x02) !== 0;
+  capabilities.WakeFromD2 = (pme & 0x04) !== 0;
+  capabilities.WakeFromD3 = (pme & 0x18) !== 0;
+  capabilities.DeviceWake = capabilities.WakeFromD3 ? DEVICE_POWER_STATE.PowerDeviceD3
+    : capabilities.WakeFromD2 ? DEVICE_POWER_STATE.PowerDeviceD2
+    : capabilities.WakeFromD1 ? DEVICE_POWER_STATE.PowerDeviceD1
+    : capabilities.WakeFromD0 ? DEVICE_POWER_STATE.PowerDeviceD0 : DEVICE_POWER_STATE.PowerDeviceUnspecified;
+  // In 100 us units: D1 needs no recovery time, D2 200 us, D3hot 10 ms.
+  capabilities.D1Latency = 0;
+  capabilities.D2Latency = capabilities.DeviceD2 ? PCI_PM_D2_RECOVERY_100NS / 1000 : 0;
+  capabilities.D3Latency = PCI_PM_D3HOT_RECOVERY_100NS / 1000;
+}
+
+/** The function is in D0 (started, or back from a low-power state): the bus driver tells the power manager. */
+function PciPdoReportD0(DeviceObject: DEVICE_OBJECT): void {
+  const state = new POWER_STATE();
+  state.DeviceState = DEVICE_POWER_STATE.PowerDeviceD0;
+  PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, state);
+}
+
+/** Writes PMCSR.PowerState, leaving the other writable bits and not clearing PME_Status. */
+function writePowerState(pdo: PciPdoExtension, cap: number, state: number): void {
+  const pmcsr = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMCSR, 2);
+  writeConfig(pdo.bus, pdo.device, pdo.fn, cap + PCI_PM_PMCSR, 2, (pmcsr & ~(PCI_PMCSR_POWER_STATE_MASK | PCI_PMCSR_PME_STATUS)) | state);
+}
+
+/**
+ * Whether the function can go to `state` from where it is: any state without the
+ * capability; with it, D1/D2 only if PMC says so and not from D3hot (which returns to D0
+ * only).
+ */
+function canEnter(pdo: PciPdoExtension, state: DEVICE_POWER_STATE): boolean {
+  if (state < DEVICE_POWER_STATE.PowerDeviceD0 || state > DEVICE_POWER_STATE.PowerDeviceD3) return false;
+  const cap = powerCapability(pdo);
+  if (cap === 0 || state === DEVICE_POWER_STATE.PowerDeviceD0 || state === DEVICE_POWER_STATE.PowerDeviceD3) return true;
+  const pmc = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMC, 2);
+  const current = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMCSR, 2) & PCI_PMCSR_POWER_STATE_MASK;
+  if (current === PCI_PM_STATE_D3HOT) return false;
+  return (pmc & (state === DEVICE_POWER_STATE.PowerDeviceD1 ? PCI_PMC_D1_SUPPORT : PCI_PMC_D2_SUPPORT)) !== 0;
+}
+
+function completePower(Irp: IRP, status: NTSTATUS): NTSTATUS {
+  PoStartNextPowerIrp(Irp);
+  Irp.IoStatus.Status = status;
   IoCompleteRequest(Irp, IO_NO_INCREMENT);
-  return STATUS_SUCCESS;
+  return status;
+}
+
+/** Back in D0 after the recovery time: reports D0 and completes the set-power IRP. */
+function PciPowerRecoveryDpc(_Dpc: KDPC, DeferredContext: unknown, _A1: unknown, _A2: unknown): void {
+  const DeviceObject = DeferredContext as DEVICE_OBJECT;
+  const pdo = DeviceObject.DeviceExtension as PciPdoExtension;
+  const Irp = pdo.power.pendingIrp;
+  if (!Irp) return;
+  pdo.power.pendingIrp = null;
+  PciPdoReportD0(DeviceObject);
+  completePower(Irp, STATUS_SUCCESS);
+}
+
+/**
+ * A device set-power IRP on a PDO. Going down the driver reports the new state before the
+ * function leaves D0, then writes PMCSR (D3 is D3hot); coming back to D0 it writes PMCSR
+ * and holds the IRP for the recovery time (a timer, so the processor is free meanwhile)
+ * before reporting D0 and completing it. D1 or D2 on a function that lacks it, or from
+ * D3hot, fails with STATUS_INVALID_DEVICE_STATE. A function without the capability has
+ * no power state to change: the state is only reported.
+ */
+function PciPdoSetDevicePower(DeviceObject: DEVICE_OBJECT, Irp: IRP, state: DEVICE_POWER_STATE): NTSTATUS {
+  const pdo = DeviceObject.DeviceExtension as PciPdoExtension;
+  const cap = powerCapability(pdo);
+  const target = new POWER_STATE(state);
+  if (!canEnter(pdo, state)) return completePower(Irp, STATUS_INVALID_DEVICE_STATE);
+  if (cap === 0) {
+    PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, target);
+    return completePower(Irp, STATUS_SUCCESS);
+  }
+  const current = read(pdo, pdo.device, pdo.fn, cap + PCI_PM_PMCSR, 2) & PCI_PMCSR_POWER_STATE_MASK;
+  // PMCSR PowerState: D0 0, D1 1, D2 2, D3hot 3.
+  const wanted = state - DEVICE_POWER_STATE.PowerDeviceD0;
+  if (state === DEVICE_POWER_STATE.PowerDeviceD0) {
+    if (current !== wanted) writePowerState(pdo, cap, wanted);
+    const recovery = current === PCI_PM_STATE_D3HOT ? PCI_PM_D3HOT_RECOVERY_100NS : current === 2 ? PCI_PM_D2_RECOVERY_100NS : 0;
+    if (recovery === 0) {
+      PciPdoReportD0(DeviceObject);
+      return completePower(Irp, STATUS_SUCCESS);
+    }
+    if (!pdo.power.timerReady) {
+      KeInitializeTimer(pdo.power.timer);
+      KeInitializeDpc(pdo.power.dpc, PciPowerRecoveryDpc, DeviceObject);
+      pdo.power.timerReady = true;
+    }
+    IoMarkIrpPending(Irp);
+    pdo.power.pendingIrp = Irp;
+    KeSetTimer(pdo.power.timer, -recovery, pdo.power.dpc);
+    return STATUS_PENDING;
+  }
+  PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, target);
+  if (current !== wanted) writePowerState(pdo, cap, wanted);
+  return completePower(Irp, STATUS_SUCCESS);
+}
+
+/**
+ * IRP_MJ_POWER on a PDO (the bus driver completes every power IRP): system set-power and
+ * query-power succeed; a device query succeeds for a state the function can enter; a
+ * device set-power changes the function's state. The platform routes no wake signal, so
+ * IRP_MN_WAIT_WAKE fails with STATUS_NOT_SUPPORTED; other minor codes complete untouched.
+ */
+function PciPdoDispatchPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
+  const s = IoGetCurrentIrpStackLocation(Irp);
+  const { Type, State } = s.Parameters.Power;
+  switch (s.MinorFunction) {
+    case IRP_MN_SET_POWER:
+      if (Type === POWER_STATE_TYPE.DevicePowerState) return PciPdoSetDevicePower(DeviceObject, Irp, State);
+      return completePower(Irp, STATUS_SUCCESS);
+    case IRP_MN_QUERY_POWER:
+      if (Type === POWER_STATE_TYPE.DevicePowerState && !canEnter(DeviceObject.DeviceExtension as PciPdoExtension, State)) return completePower(Irp, STATUS_INVALID_DEVICE_STATE);
+      return completePower(Irp, STATUS_SUCCESS);
+    case IRP_MN_WAIT_WAKE:
+      return completePower(Irp, STATUS_NOT_SUPPORTED);
+    default:
+      return completePower(Irp, Irp.IoStatus.Status);
+  }
+}
+
+/** IRP_MJ_POWER on the bus FDO: passed down to the bridge's PDO. */
+function PciFdoDispatchPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | Promise<NTSTATUS> {
+  const fdo = DeviceObject.DeviceExtension as PciFdoExtension;
+  PoStartNextPowerIrp(Irp);
+  IoSkipCurrentIrpStackLocation(Irp);
+  return PoCallDriver(fdo.lowerDevice!, Irp);
+}
+
+/** IRP_MJ_POWER: FDO and PDOs share the driver, so dispatch on the extension. */
+function PciDispatchPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | Promise<NTSTATUS> {
+  return (DeviceObject.DeviceExtension as { isFdo: boolean }).isFdo ? PciFdoDispatchPower(DeviceObject, Irp) : PciPdoDispatchPower(DeviceObject, Irp);
 }
 
 /**
