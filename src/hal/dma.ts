@@ -50,6 +50,7 @@ export enum INTERFACE_TYPE {
   Internal = 0,
   Isa = 1,
   PCIBus = 5,
+  PNPBus = 15,
 }
 
 /** DEVICE_DESCRIPTION: what a device's DMA can do. */

@@ -14,7 +14,7 @@ import { Hal, HAL } from "../hal/hal.js";
 import { MemoryManager } from "../mm/manager.js";
 import { IoManager } from "../io/manager.js";
 import { createProcess } from "../io/process.js";
-import { PNP, PnpManager } from "./manager.js";
+import { PNP, PnpManager, type RootChild } from "./manager.js";
 import { PowerManager } from "../po/manager.js";
 import type { DriverPackage } from "./packages.js";
 import { pciPackage } from "../drivers/pci/package.js";
@@ -27,6 +27,8 @@ export const BUILT_IN_PACKAGES: DriverPackage[] = [pciPackage, eduPackage];
 export interface BootOptions extends KernelOptions {
   /** Driver packages to add to the store before devices are enumerated (they replace built-in ones of the same service). */
   packages?: DriverPackage[];
+  /** Root-enumerated devices besides the PCI host bridge (software devices, as installed with "devcon install"). */
+  rootDevices?: RootChild[];
 }
 
 /** How a routine runs under Machine.exec. */
@@ -117,7 +119,7 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
     hardwareIds: ["ACPI\\PNP0A08", "*PNP0A08"],
     compatibleIds: ["*PNP0A03"],
     instanceId: "0",
-  }]);
+  }, ...(options.rootDevices ?? [])]);
   for (const pkg of [...BUILT_IN_PACKAGES, ...(options.packages ?? [])]) pnp.store.add(pkg);
   k.services.set("pnp", pnp);
   k.services.set("po", new PowerManager(k));
