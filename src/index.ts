@@ -63,6 +63,7 @@ export type { DriverPackage, DriverRole, SetupClass } from "./pnp/packages.js";
 export { PNP } from "./pnp/manager.js";
 export * from "./pnp/requests.js";
 export * from "./pnp/devnode.js";
+export * from "./pnp/interface.js";
 
 export * from "./po/power.js";
 export * from "./po/routines.js";

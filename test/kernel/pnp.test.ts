@@ -9,7 +9,7 @@ import {
   IRP_MN_QUERY_REMOVE_DEVICE, IRP_MN_QUERY_STOP_DEVICE, IRP_MN_START_DEVICE, PNP, CreateFile, CloseHandle, DeviceIoControl,
   GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, INVALID_HANDLE_VALUE, GetLastError, ERROR_FILE_NOT_FOUND, IoCompleteRequest,
   IoSetCompletionRoutine, STATUS_MORE_PROCESSING_REQUIRED, IoGetCurrentIrpStackLocation, IRP_MN_QUERY_PNP_DEVICE_STATE, PNP_DEVICE_FAILED,
-  CmResourceTypeMemory, MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE,
+  CmResourceTypeMemory, MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE, IRP_MN_QUERY_INTERFACE, ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE,
 } from "../../src/index.js";
 import { type DEVICE_NODE, PNP_DEVNODE_STATE, CM_PROB_DISABLED, CM_PROB_FAILED_INSTALL, CM_PROB_FAILED_START, CM_PROB_FAILED_POST_START } from "../../src/pnp/devnode.js";
 import { disableDevice, enableDevice, restartDevice, stopDevice, IoInvalidateDeviceState } from "../../src/pnp/requests.js";
@@ -19,6 +19,8 @@ import { IO } from "../../src/io/manager.js";
 import { READ_REGISTER_ULONG } from "../../src/hal/registers.js";
 import { bootDefault, crash, expectBugCheck, kernelOf, eduExtension, spawnThread, sleep100ns } from "../support/kernel-harness.js";
 import { HAL } from "../../src/hal/hal.js";
+import { BUS_INTERFACE_STANDARD, GUID_BUS_INTERFACE_STANDARD, PCI_WHICHSPACE_CONFIG } from "../../src/pnp/interface.js";
+import { READ_REGISTER_USHORT } from "../../src/hal/registers.js";
 import { classFilter, deviceFilter, type SeenIrp } from "../support/pnp-filters.js";
 
 const S = PNP_DEVNODE_STATE;
@@ -347,5 +349,49 @@ describe("verifier PnP rules (0xC9)", () => {
     const log: SeenIrp[] = [];
     const machine = await bootWithFilters([deviceFilter("devupper", "upperFilter", [EDU_ID], log, { keepInitializing: true })], false);
     expect(eduNode(machine).State).toBe(S.DeviceNodeStarted);
+  });
+});
+
+describe("IRP_MN_QUERY_INTERFACE", () => {
+  it("the PCI bus driver hands out BUS_INTERFACE_STANDARD: GetBusData reads the function's configuration space, with a reference taken", async () => {
+    const machine = await bootDefault();
+    const k = kernelOf(machine);
+    const node = eduNode(machine);
+    const r = await machine.exec(async () => {
+      const wanted = new BUS_INTERFACE_STANDARD();
+      const irp = await PNP(k).sendPnp(node.PhysicalDeviceObject, IRP_MN_QUERY_INTERFACE, (i) => {
+        const q = IoGetNextIrpStackLocation(i).Parameters.QueryInterface;
+        q.InterfaceType = GUID_BUS_INTERFACE_STANDARD;
+        q.Size = BUS_INTERFACE_STANDARD.SIZE;
+        q.Version = 1;
+        q.Interface = wanted;
+      });
+      const buffer = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, 8, "Test");
+      const read = wanted.GetBusData(wanted.Context, PCI_WHICHSPACE_CONFIG, buffer, 0, 4);
+      const ids = [READ_REGISTER_USHORT(buffer), READ_REGISTER_USHORT(buffer + 2)];
+      const clipped = wanted.GetBusData(wanted.Context, PCI_WHICHSPACE_CONFIG, buffer, 254, 8);
+      const references = (wanted.Context as { interfaceReferences: number }).interfaceReferences;
+      wanted.InterfaceDereference(wanted.Context);
+      ExFreePoolWithTag(buffer, "Test");
+      return { status: irp.IoStatus.Status, read, ids, clipped, references, after: (wanted.Context as { interfaceReferences: number }).interfaceReferences };
+    });
+    expect(r).toEqual({ status: STATUS_SUCCESS, read: 4, ids: [0x1234, 0x11E8], clipped: 2, references: 1, after: 0 });
+  });
+
+  it("an interface the bus does not export leaves the IRP at STATUS_NOT_SUPPORTED", async () => {
+    const machine = await bootDefault();
+    const k = kernelOf(machine);
+    const node = eduNode(machine);
+    const status = await machine.exec(async () => {
+      const irp = await PNP(k).sendPnp(node.PhysicalDeviceObject, IRP_MN_QUERY_INTERFACE, (i) => {
+        const q = IoGetNextIrpStackLocation(i).Parameters.QueryInterface;
+        q.InterfaceType = "{00000000-0000-0000-0000-000000000001}";
+        q.Size = 0x40;
+        q.Version = 1;
+        q.Interface = new BUS_INTERFACE_STANDARD();
+      });
+      return irp.IoStatus.Status;
+    });
+    expect(status >>> 0).toBe(STATUS_NOT_SUPPORTED >>> 0);
   });
 });

@@ -26,9 +26,11 @@ import { WRITE_REGISTER_ULONG } from "../../hal/registers.js";
 import {
   BUS_QUERY_ID_TYPE, DEVICE_RELATION_TYPE, GUID_BUS_TYPE_PCI, IRP_MN_QUERY_BUS_INFORMATION, IRP_MN_QUERY_CAPABILITIES, IRP_MN_QUERY_DEVICE_RELATIONS,
   IRP_MN_QUERY_ID, IRP_MN_QUERY_RESOURCES, IRP_MN_START_DEVICE, IRP_MN_CANCEL_REMOVE_DEVICE, IRP_MN_CANCEL_STOP_DEVICE, IRP_MN_QUERY_REMOVE_DEVICE,
-  IRP_MN_QUERY_STOP_DEVICE, IRP_MN_REMOVE_DEVICE, IRP_MN_STOP_DEVICE, IRP_MN_SURPRISE_REMOVAL, type DEVICE_CAPABILITIES, type DEVICE_RELATIONS, type PNP_BUS_INFORMATION,
+  IRP_MN_QUERY_STOP_DEVICE, IRP_MN_REMOVE_DEVICE, IRP_MN_STOP_DEVICE, IRP_MN_SURPRISE_REMOVAL, IRP_MN_QUERY_INTERFACE, type DEVICE_CAPABILITIES, type DEVICE_RELATIONS, type PNP_BUS_INFORMATION,
 } from "../../pnp/minor.js";
-import { INTERFACE_TYPE } from "../../hal/dma.js";
+import { INTERFACE_TYPE, IoGetDmaAdapter } from "../../hal/dma.js";
+import { BUS_INTERFACE_STANDARD, GUID_BUS_INTERFACE_STANDARD, PCI_WHICHSPACE_CONFIG } from "../../pnp/interface.js";
+import { readBytes, writeBytes } from "../../mm/memory.js";
 import { IoInvalidateDeviceRelations } from "../../pnp/requests.js";
 import { compatibleIds, deviceId, hardwareIds, instanceId, type PciIdentity } from "./ids.js";
 import * as C from "./config.js";
@@ -78,6 +80,8 @@ export class PciPdoExtension {
   /** For a PCI-to-PCI bridge: the memory window its secondary side decodes [base, base + size). */
   window: { base: number; size: number } | null = null;
   started = false;
+  /** References handed out through BUS_INTERFACE_STANDARD. */
+  interfaceReferences = 0;
   /** False once the function no longer answers configuration reads (pulled out of the machine). */
   present = true;
   /** Power management state (see the power section below). */
@@ -345,6 +349,43 @@ function fdoDevices(driver: DRIVER_OBJECT): DEVICE_OBJECT[] {
   return out;
 }
 
+/** Bytes of configuration space BUS_INTERFACE_STANDARD reaches (the PCI-compatible header and capabilities). */
+const BUS_INTERFACE_CONFIG_BYTES = 256;
+
+/**
+ * BUS_INTERFACE_STANDARD for a function: configuration space through GetBusData /
+ * SetBusData (byte by byte, clipped to the first 256 bytes), memory addresses that
+ * translate to themselves, and the function's DMA adapter.
+ */
+function fillBusInterface(i: BUS_INTERFACE_STANDARD, DeviceObject: DEVICE_OBJECT): void {
+  const pdo = DeviceObject.DeviceExtension as PciPdoExtension;
+  i.Size = BUS_INTERFACE_STANDARD.SIZE;
+  i.Version = 1;
+  i.Context = pdo;
+  i.InterfaceReference = (c) => void (c as PciPdoExtension).interfaceReferences++;
+  i.InterfaceDereference = (c) => void (c as PciPdoExtension).interfaceReferences--;
+  const span = (offset: number, length: number) => Math.max(0, Math.min(length, BUS_INTERFACE_CONFIG_BYTES - offset));
+  i.GetBusData = (c, DataType, Buffer, Offset, Length) => {
+    const e = c as PciPdoExtension;
+    if (DataType !== PCI_WHICHSPACE_CONFIG) return 0;
+    const n = span(Offset, Length);
+    const bytes = new Uint8Array(n);
+    for (let k = 0; k < n; k++) bytes[k] = read(e, e.device, e.fn, Offset + k, 1);
+    if (n > 0) writeBytes(Buffer, bytes);
+    return n;
+  };
+  i.SetBusData = (c, DataType, Buffer, Offset, Length) => {
+    const e = c as PciPdoExtension;
+    if (DataType !== PCI_WHICHSPACE_CONFIG) return 0;
+    const n = span(Offset, Length);
+    const bytes = n > 0 ? readBytes(Buffer, n) : new Uint8Array(0);
+    for (let k = 0; k < n; k++) writeConfig(e.bus, e.device, e.fn, Offset + k, 1, bytes[k]);
+    return n;
+  };
+  i.TranslateBusAddress = (_c, BusAddress, _Length, AddressSpace) => (AddressSpace === 0 ? BusAddress : null);
+  i.GetDmaAdapter = (_c, description) => IoGetDmaAdapter(DeviceObject, description);
+}
+
 function PciPdoDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
   const pdo = DeviceObject.DeviceExtension as PciPdoExtension;
   const s = IoGetCurrentIrpStackLocation(Irp);
@@ -370,6 +411,15 @@ function PciPdoDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
       Irp.IoStatus.Information = pdoResources(pdo);
       status = STATUS_SUCCESS;
       break;
+    case IRP_MN_QUERY_INTERFACE: {
+      const q = s.Parameters.QueryInterface;
+      if (q.InterfaceType.toLowerCase() === GUID_BUS_INTERFACE_STANDARD && q.Interface instanceof BUS_INTERFACE_STANDARD && q.Size >= BUS_INTERFACE_STANDARD.SIZE) {
+        fillBusInterface(q.Interface, DeviceObject);
+        q.Interface.InterfaceReference(q.Interface.Context);
+        status = STATUS_SUCCESS;
+      }
+      break;
+    }
     case IRP_MN_QUERY_BUS_INFORMATION:
       Irp.IoStatus.Information = { BusTypeGuid: GUID_BUS_TYPE_PCI, LegacyBusType: INTERFACE_TYPE.PCIBus, BusNumber: pdo.bus } satisfies PNP_BUS_INFORMATION;
       status = STATUS_SUCCESS;
