@@ -17,6 +17,8 @@ export const COST_NAMES = [
   "PageIn", "IoAllocateMdl", "IoFreeMdl", "IoBuildPartialMdl", "MmProbeAndLockPages", "MmUnlockPages", "MdlPage",
   "MmBuildMdlForNonPagedPool", "MmMapLockedPages", "MmUnmapLockedPages", "KeStackAttachProcess", "KeUnstackDetachProcess",
   "IoCancelIrp",
+  "KeInitializeDeviceQueue", "KeInsertDeviceQueue", "KeRemoveDeviceQueue", "IoStartPacket", "IoStartNextPacket", "IoBuildSynchronousFsdRequest", "IoBuildAsynchronousFsdRequest", "IoBuildDeviceIoControlRequest",
+  "IoReuseIrp", "IopCompleteRequest", "IoMakeAssociatedIrp", "IoCsqInsertIrp", "IoCsqRemoveIrp", "IoAcquireRemoveLock", "IoReleaseRemoveLock",
 ] as const;
 
 /** A cost's name. */
