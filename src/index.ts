@@ -73,3 +73,15 @@ export { Recorder } from "./trace/recorder.js";
 export { toChromeTrace } from "./trace/chrome.js";
 
 export { inspect, parseInspectCommand, INSPECT_COMMANDS, InspectError, type InspectCommand } from "./debug/inspect.js";
+export {
+  KDEVICE_QUEUE, KDEVICE_QUEUE_ENTRY, DeviceQueueObject, KeInitializeDeviceQueue, KeInsertDeviceQueue, KeInsertByKeyDeviceQueue,
+  KeRemoveDeviceQueue, KeRemoveByKeyDeviceQueue, KeRemoveEntryDeviceQueue, DDI_RULE_IRQL_DISPATCH, DDI_RULE_IRQL_KE_DISPATCH_LTE,
+} from "./ke/device-queue.js";
+export {
+  IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest, IoBuildDeviceIoControlRequest, IoReuseIrp, IO_SYSTEM_BUFFER_TAG,
+  DDI_RULE_IRQL_IO_PASSIVE1,
+} from "./io/build-irp.js";
+export * from "./io/associated.js";
+export * from "./io/csq.js";
+export * from "./io/start-io.js";
+export * from "./io/remove-lock.js";

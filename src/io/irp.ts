@@ -14,6 +14,7 @@ import type { PVOID } from "../mm/memory.js";
 import type { DEVICE_OBJECT } from "./objects.js";
 import { IO } from "./manager.js";
 import { MM } from "../mm/manager.js";
+import { KDEVICE_QUEUE_ENTRY } from "../ke/device-queue.js";
 
 // Major function codes.
 export const IRP_MJ_CREATE = 0x00;
@@ -54,6 +55,9 @@ export const SL_ERROR_RETURNED = 0x02;
 export const SL_INVOKE_ON_CANCEL = 0x20;
 export const SL_INVOKE_ON_SUCCESS = 0x40;
 export const SL_INVOKE_ON_ERROR = 0x80;
+
+/** IRP flag: the IRP was made by IoMakeAssociatedIrp (AssociatedIrp.MasterIrp is its master). */
+export const IRP_ASSOCIATED_IRP = 0x08;
 
 /** IO_NO_INCREMENT and friends (priority boosts; recorded only). */
 export const IO_NO_INCREMENT = 0;
@@ -249,7 +253,13 @@ export class IRP {
   UserBuffer: PVOID = 0;
   UserEvent: KEVENT | null = null;
   UserIosb: IO_STATUS_BLOCK | null = null;
-  readonly Tail = { Overlay: { Thread: null as KTHREAD | null, ListEntry: null as unknown, DriverContext: [null, null, null, null] as unknown[] } };
+  readonly Tail = {
+    Overlay: {
+      Thread: null as KTHREAD | null, ListEntry: null as unknown, DriverContext: [null, null, null, null] as unknown[],
+      /** The IRP's entry in a device queue (IoStartPacket); its container is the IRP. */
+      DeviceQueueEntry: new KDEVICE_QUEUE_ENTRY(this),
+    },
+  };
   readonly Stack: IO_STACK_LOCATION[];
   /** True once IoCallDriver has sent the IRP to its first driver. */
   dispatched = false;

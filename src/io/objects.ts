@@ -6,6 +6,7 @@
 import type { BusLocation } from "../hal/bus.js";
 import { KE } from "../ke/kernel.js";
 import { KDPC, KeInitializeDpc, KeInsertQueueDpc } from "../ke/dpc.js";
+import { KDEVICE_QUEUE, initializeDeviceQueue } from "../ke/device-queue.js";
 import { STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { ExAllocatePoolWithTag, POOL_TYPE } from "../mm/pool.js";
 import { IRP_MJ_MAXIMUM_FUNCTION, IoCompleteRequest, IO_NO_INCREMENT, type IRP, type PDRIVER_DISPATCH } from "./irp.js";
@@ -94,6 +95,8 @@ export class DEVICE_OBJECT {
   /** Stack locations an IRP needs to reach this device and everything below. */
   StackSize = 1;
   AlignmentRequirement = 0;
+  /** The device queue IoStartPacket and IoStartNextPacket keep the driver's pending requests in. */
+  readonly DeviceQueue = new KDEVICE_QUEUE();
   /** The device object's built-in DPC (IoInitializeDpcRequest). */
   readonly Dpc = new KDPC();
   /** Name in the object namespace ("\\Device\\Edu0"), or "" if unnamed. */
@@ -134,6 +137,7 @@ export function IoCreateDevice(DriverObject: DRIVER_OBJECT, DeviceExtension: unk
   if (address === 0) return { status: STATUS_INSUFFICIENT_RESOURCES, DeviceObject: null };
   const d = new DEVICE_OBJECT(DriverObject, name, DeviceType, DeviceExtension, address);
   d.Characteristics = DeviceCharacteristics;
+  initializeDeviceQueue(k, d.DeviceQueue);
   if (Exclusive) d.Flags |= DO_EXCLUSIVE;
   d.NextDevice = DriverObject.DeviceObject;
   DriverObject.DeviceObject = d;

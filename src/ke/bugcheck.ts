@@ -37,6 +37,7 @@ export const DRIVER_VERIFIER_DMA_VIOLATION = 0xE6;
 export const WORKER_THREAD_RETURNED_AT_BAD_IRQL = 0xE1;
 export const HARDWARE_INTERRUPT_STORM = 0xF2;
 export const DPC_WATCHDOG_VIOLATION = 0x133;
+export const DRIVER_RETURNED_HOLDING_CANCEL_LOCK = 0x11B;
 
 /** What each code means (names and parameters as the WDK documents them). */
 export const BUGCHECKS: Record<number, BugCheckInfo> = {
@@ -108,7 +109,7 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
   [CANCEL_STATE_IN_COMPLETED_IRP]: {
     name: "CANCEL_STATE_IN_COMPLETED_IRP",
     meaning: "An IRP that had already completed was cancelled, and it still had a cancel routine.",
-    parameters: ["Address of the IRP", "Reserved", "Reserved", "Reserved"],
+    parameters: ["Address of the IRP", "The cancel routine set by the driver", "Reserved", "Reserved"],
   },
   [PAGE_FAULT_IN_NONPAGED_AREA]: {
     name: "PAGE_FAULT_IN_NONPAGED_AREA",
@@ -154,6 +155,11 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
     name: "HARDWARE_INTERRUPT_STORM",
     meaning: "A level-triggered interrupt kept firing: its ISR did not stop the device from interrupting.",
     parameters: ["Address of the ISR (or first ISR in the chain)", "ISR context value", "Address of the interrupt object", "1 if the ISR is not chained, 2 if it is chained"],
+  },
+  [DRIVER_RETURNED_HOLDING_CANCEL_LOCK]: {
+    name: "DRIVER_RETURNED_HOLDING_CANCEL_LOCK",
+    meaning: "A driver returned from a cancel routine still holding the global cancel spin lock.",
+    parameters: ["Address of the IRP that was cancelled (might not be valid)", "Address of the cancel routine", "Reserved", "Reserved"],
   },
   [DPC_WATCHDOG_VIOLATION]: {
     name: "DPC_WATCHDOG_VIOLATION",

@@ -18,6 +18,8 @@ export const COST_NAMES = [
   "MmBuildMdlForNonPagedPool", "MmMapLockedPages", "MmUnmapLockedPages", "KeStackAttachProcess", "KeUnstackDetachProcess",
   "IoCancelIrp",
   "PoRequestPowerIrp", "PoSetPowerState", "PoStartNextPowerIrp",
+  "KeInitializeDeviceQueue", "KeInsertDeviceQueue", "KeRemoveDeviceQueue", "IoStartPacket", "IoStartNextPacket", "IoBuildSynchronousFsdRequest", "IoBuildAsynchronousFsdRequest", "IoBuildDeviceIoControlRequest",
+  "IoReuseIrp", "IopCompleteRequest", "IoMakeAssociatedIrp", "IoCsqInsertIrp", "IoCsqRemoveIrp", "IoAcquireRemoveLock", "IoReleaseRemoveLock",
 ] as const;
 
 /** A cost's name. */
