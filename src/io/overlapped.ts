@@ -9,7 +9,7 @@
  * when the request starts and sets when it completes (a handle with its low bit set also
  * keeps the completion off the file's completion port).
  */
-import { STATUS_PENDING, STATUS_INVALID_HANDLE, NT_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { STATUS_PENDING, STATUS_INVALID_HANDLE, STATUS_SUCCESS, NT_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { KEVENT, WAIT_TYPE } from "../ke/dispatcher.js";
 import { FILE_OBJECT } from "./process.js";
 import { ERROR_IO_INCOMPLETE, systemService, type HANDLE } from "./win32.js";
@@ -50,8 +50,10 @@ export interface OverlappedResult {
 /**
  * GetOverlappedResult: the outcome of an overlapped request on `hFile`. While it is still
  * in progress: with `bWait` FALSE, FALSE with ERROR_IO_INCOMPLETE; with `bWait` TRUE it
- * waits for lpOverlapped.hEvent, or for the file handle itself when hEvent is 0. A
- * request that failed (a status that is not NT_SUCCESS) gives FALSE with its error.
+ * waits once for lpOverlapped.hEvent, or for the file handle itself when hEvent is 0 (which
+ * any request on the file signals: the documentation warns against it with several
+ * requests outstanding). A request that failed (a status that is not NT_SUCCESS) gives
+ * FALSE with its error.
  */
 export function GetOverlappedResult(hFile: HANDLE, lpOverlapped: OVERLAPPED, bWait: boolean): Promise<OverlappedResult> {
   const failure: OverlappedResult = { ok: false, bytes: 0 };
@@ -64,11 +66,12 @@ export function GetOverlappedResult(hFile: HANDLE, lpOverlapped: OVERLAPPED, bWa
       if (!(e instanceof KEVENT)) return { status: STATUS_INVALID_HANDLE, value: failure };
       waitOn = e;
     }
-    while (lpOverlapped.Internal === STATUS_PENDING) {
+    if (lpOverlapped.Internal === STATUS_PENDING) {
       if (!bWait) return { status: STATUS_PENDING, value: failure, error: ERROR_IO_INCOMPLETE };
+      // One wait: a file handle shared by several requests may be signalled by another one.
       await userWait(c.thread, [waitOn], WAIT_TYPE.WaitAny, INFINITE);
     }
     const status = lpOverlapped.Internal;
-    return { status, value: { ok: NT_SUCCESS(status), bytes: lpOverlapped.InternalHigh } };
+    return { status: status === STATUS_PENDING ? STATUS_SUCCESS : status, value: { ok: NT_SUCCESS(status), bytes: lpOverlapped.InternalHigh } };
   });
 }

@@ -125,7 +125,8 @@ function completeRequest(req: IoRequest): void {
   const k = KE();
   k.charge("IoCompletionApc");
   const { irp, file, thread } = req;
-  const status = irp.IoStatus.Status;
+  // NTSTATUS values are kept as unsigned 32-bit numbers, as the status block holds them.
+  const status = irp.IoStatus.Status >>> 0;
   const information = typeof irp.IoStatus.Information === "number" ? irp.IoStatus.Information : 0;
   req.finish(irp);
   thread.IrpList.delete(irp);
