@@ -24,9 +24,10 @@ import { nvme } from "./nvme.js";
 import { kernel } from "./kernel.js";
 import { mdl } from "./mdl.js";
 import { sglist } from "./sglist.js";
+import { iocp } from "./iocp.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist, iocp];
 
 interface Args {
   only: string[] | null;
