@@ -19,7 +19,6 @@ import {
   STATUS_SUCCESS, type NTSTATUS,
 } from "../ke/ntstatus.js";
 import { workers, WORK_QUEUE_TYPE } from "../ke/worker.js";
-import type { DEVICE_NODE } from "../pnp/devnode.js";
 import type { DEVICE_OBJECT, DRIVER_OBJECT } from "./objects.js";
 import { IO } from "./manager.js";
 
@@ -122,7 +121,7 @@ export function deviceInterfaceInstances(k: Kernel = KE()): DeviceInterfaceInsta
 export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: GUID, ReferenceString: string | null): { status: NTSTATUS; SymbolicLinkName: string } {
   const k = KE();
   k.charge("IoRegisterDeviceInterface");
-  const instancePath = (PhysicalDeviceObject.deviceNode as DEVICE_NODE | null)?.InstancePath ?? "";
+  const instancePath = (PhysicalDeviceObject.deviceNode as { InstancePath?: string } | null)?.InstancePath ?? "";
   const guid = canonicalGuid(InterfaceClassGuid);
   const ref = ReferenceString ?? "";
   if (!instancePath || !PhysicalDeviceObject.name || /[\\/]/.test(ref)) return { status: STATUS_INVALID_DEVICE_REQUEST, SymbolicLinkName: "" };

@@ -6,7 +6,6 @@
  * CreateFile opens. Device setup classes (a set without DIGCF_DEVICEINTERFACE) are not
  * modelled.
  */
-import type { DEVICE_NODE } from "../pnp/devnode.js";
 import { canonicalGuid, deviceInterfaceInstances, type DeviceInterfaceInstance, type GUID } from "./interfaces.js";
 import { ERROR_INVALID_PARAMETER, ERROR_NO_MORE_ITEMS, INVALID_HANDLE_VALUE, service, setLastError, type HANDLE } from "./win32.js";
 
@@ -48,7 +47,7 @@ export class HDEVINFO {
 
 /** The device instance ID (instance path) of the interface's device. */
 function instancePathOf(instance: DeviceInterfaceInstance): string {
-  return (instance.PhysicalDeviceObject.deviceNode as DEVICE_NODE | null)?.InstancePath ?? "";
+  return (instance.PhysicalDeviceObject.deviceNode as { InstancePath?: string } | null)?.InstancePath ?? "";
 }
 
 /** "\\??\\X" as a Win32 device path, "\\\\?\\X". */
