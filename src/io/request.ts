@@ -216,7 +216,8 @@ export async function issueRequest(thread: ETHREAD, file: FILE_OBJECT, options: 
   try {
     req.returned = await IoCallDriver(device, irp);
     if (irp.completed && !req.completionQueued) completeInline(req);
-    // Without an OVERLAPPED the caller waits for the request (kernel32 waits on the file handle).
+    // Without an OVERLAPPED the caller waits for the request (kernel32 waits on the file
+    // handle; the request's own event stands in, so another request's completion cannot end it).
     if (synchronous || !options.overlapped) {
       while (!req.done) await userWait(thread, [req.doneEvent], WAIT_TYPE.WaitAny, INFINITE);
     }

@@ -15,13 +15,12 @@
  * Buffers may be host byte arrays (copied into the process's user memory for the request
  * and back out when it completes) or user-mode addresses from VirtualAlloc.
  */
-import { KEVENT } from "../ke/dispatcher.js";
+import { KEVENT, KPROCESSOR_MODE } from "../ke/dispatcher.js";
 import { KQUEUE } from "../ke/queue.js";
 import {
   NT_ERROR, STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_PENDING,
   STATUS_SUCCESS, NtStatusException, NT_SUCCESS, type NTSTATUS,
 } from "../ke/ntstatus.js";
-import { KPROCESSOR_MODE } from "../ke/dispatcher.js";
 import { readBytes, writeBytes, RtlCopyMemory } from "../mm/memory.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../mm/pool.js";
 import { USER_SPACE_END } from "../mm/address-space.js";
