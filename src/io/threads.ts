@@ -12,7 +12,7 @@ import { NtStatusException, STATUS_UNHANDLED_EXCEPTION, type NTSTATUS } from "..
 import { IoCancelIrp } from "./cancel.js";
 import { deliverKernelApcs } from "./apc.js";
 import { ETHREAD, ethreadOf, type EPROCESS } from "./process.js";
-import { ERROR_INVALID_HANDLE, service, setLastError, type HANDLE } from "./win32.js";
+import { callingThread, ERROR_INVALID_HANDLE, service, setLastError, type HANDLE } from "./win32.js";
 
 /** GetExitCodeThread's answer for a thread that is still running. */
 export const STILL_ACTIVE = 259;
@@ -44,7 +44,8 @@ let threadSerial = 0;
 
 /**
  * CreateThread: starts `lpStartAddress(lpParameter)` as a new thread of the calling
- * process (ready now, on any processor). Returns its handle (NULL on failure).
+ * process (ready now, on any processor; `dwCreationFlags` 0 — CREATE_SUSPENDED is not
+ * modelled). Its exit code is what the routine returns (0 for none). Returns its handle.
  */
 export function CreateThread(lpThreadAttributes: null, dwStackSize: number, lpStartAddress: LPTHREAD_START_ROUTINE, lpParameter: unknown, dwCreationFlags: number): HANDLE {
   return service((c) => {
@@ -71,9 +72,9 @@ export function GetCurrentThread(): HANDLE {
   return CURRENT_THREAD_HANDLE;
 }
 
-/** GetCurrentThreadId: the calling thread's id. */
+/** GetCurrentThreadId: the calling thread's id (read from the thread's own block: no system call). */
 export function GetCurrentThreadId(): number {
-  return service((c) => c.thread.Tcb.ThreadId);
+  return callingThread().Tcb.ThreadId;
 }
 
 /** GetThreadId: the id of the thread `Thread` names (0 with ERROR_INVALID_HANDLE if none). */
