@@ -10,15 +10,15 @@ import { STATUS_INVALID_HANDLE, STATUS_NOT_FOUND, STATUS_SUCCESS } from "../ke/n
 import type { IRP } from "./irp.js";
 import { IoCancelIrp } from "./cancel.js";
 import { FILE_OBJECT, type ETHREAD } from "./process.js";
-import { requestOf } from "./request.js";
+import type { IoRequest } from "./request.js";
 import type { OVERLAPPED } from "./overlapped.js";
 import { threadOfHandle } from "./threads.js";
 import { systemService, type HANDLE } from "./win32.js";
 
-/** Calls IoCancelIrp on each IRP of `threads` that `match` accepts; returns how many matched. */
-function cancelMatching(threads: Iterable<ETHREAD>, match: (irp: IRP) => boolean): number {
+/** Calls IoCancelIrp on each IRP of `threads` whose request `match` accepts; returns how many matched. */
+function cancelMatching(threads: Iterable<ETHREAD>, match: (req: IoRequest) => boolean): number {
   const found: IRP[] = [];
-  for (const t of threads) for (const irp of t.IrpList) if (match(irp)) found.push(irp);
+  for (const t of threads) for (const [irp, req] of t.IrpList) if (match(req)) found.push(irp);
   for (const irp of found) IoCancelIrp(irp);
   return found.length;
 }
@@ -31,7 +31,7 @@ export function CancelIo(hFile: HANDLE): Promise<boolean> {
   return systemService(false, async (c) => {
     const file = c.process.handles.get(hFile);
     if (!(file instanceof FILE_OBJECT)) return { status: STATUS_INVALID_HANDLE, value: false };
-    cancelMatching([c.thread], (irp) => requestOf(irp)?.file === file);
+    cancelMatching([c.thread], (req) => req.file === file);
     return { status: STATUS_SUCCESS, value: true };
   });
 }
@@ -45,10 +45,7 @@ export function CancelIoEx(hFile: HANDLE, lpOverlapped: OVERLAPPED | null): Prom
   return systemService(false, async (c) => {
     const file = c.process.handles.get(hFile);
     if (!(file instanceof FILE_OBJECT)) return { status: STATUS_INVALID_HANDLE, value: false };
-    const n = cancelMatching(c.process.threads, (irp) => {
-      const req = requestOf(irp);
-      return req !== undefined && req.file === file && (lpOverlapped === null || req.overlapped === lpOverlapped);
-    });
+    const n = cancelMatching(c.process.threads, (req) => req.file === file && (lpOverlapped === null || req.overlapped === lpOverlapped));
     return n > 0 ? { status: STATUS_SUCCESS, value: true } : { status: STATUS_NOT_FOUND, value: false };
   });
 }
@@ -62,7 +59,7 @@ export function CancelSynchronousIo(hThread: HANDLE): Promise<boolean> {
   return systemService(false, async (c) => {
     const thread = threadOfHandle(c.process, c.thread, hThread);
     if (!thread) return { status: STATUS_INVALID_HANDLE, value: false };
-    const n = cancelMatching([thread], (irp) => requestOf(irp)?.synchronous === true);
+    const n = cancelMatching([thread], (req) => req.synchronous);
     return n > 0 ? { status: STATUS_SUCCESS, value: true } : { status: STATUS_NOT_FOUND, value: false };
   });
 }

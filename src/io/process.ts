@@ -16,6 +16,7 @@ import { RangeAllocator } from "../mm/va-allocator.js";
 import type { AddressSpace } from "../mm/address-space.js";
 import type { DEVICE_OBJECT } from "./objects.js";
 import type { IRP } from "./irp.js";
+import type { IoRequest } from "./request.js";
 
 /** Lowest user-mode allocation address. */
 export const USER_HEAP_START = 0x10000;
@@ -95,8 +96,8 @@ export class FILE_OBJECT {
 /** A thread handle's object: the thread's executive part, waitable (signalled when it ends). */
 export class ETHREAD implements DispatcherObject {
   readonly Header = new DISPATCHER_HEADER();
-  /** IRPs the I/O manager issued for the thread that have not completed. */
-  readonly IrpList = new Set<IRP>();
+  /** IRPs the I/O manager issued for the thread that have not been finished, with their requests. */
+  readonly IrpList = new Map<IRP, IoRequest>();
   /** Kernel APCs queued to the thread (I/O completions to finish in its context), oldest first. */
   readonly kernelApcs: KernelApc[] = [];
   /** The thread is blocked in a user-mode wait that a kernel APC may interrupt. */

@@ -29,7 +29,7 @@ import { NT_ERROR, NT_SUCCESS, STATUS_PENDING, type NTSTATUS } from "../ke/ntsta
 import { IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IRP_MJ_CLOSE, IRP_MJ_CREATE, type IRP } from "./irp.js";
 import { topOfStack } from "./objects.js";
 import { queueKernelApc } from "./apc.js";
-import { ethreadOf, FILE_OBJECT, FO_SKIP_COMPLETION_PORT, FO_SKIP_SET_EVENT, FO_SYNCHRONOUS_IO, type ETHREAD } from "./process.js";
+import { ethreadOf, FILE_OBJECT, FO_SKIP_COMPLETION_PORT, FO_SKIP_SET_EVENT, FO_SYNCHRONOUS_IO, type ETHREAD, type KernelApc } from "./process.js";
 import type { OVERLAPPED } from "./overlapped.js";
 import { INFINITE, userWait } from "./user-wait.js";
 
@@ -39,8 +39,8 @@ export const IRP_BUFFERED_IO = 0x10;
 export const IRP_DEALLOCATE_BUFFER = 0x20;
 export const IRP_INPUT_OPERATION = 0x40;
 
-/** A request the I/O manager issued for a user thread, until it is finished. */
-export class IoRequest {
+/** A request the I/O manager issued for a user thread, until it is finished (also the kernel APC that finishes it). */
+export class IoRequest implements KernelApc {
   /** What IoCallDriver returned (undefined until it returns). */
   returned: NTSTATUS | undefined = undefined;
   /** The completion work was handed to the thread (inline or as an APC). */
@@ -50,8 +50,8 @@ export class IoRequest {
   /** Final status and bytes. */
   status: NTSTATUS = STATUS_PENDING;
   information = 0;
-  /** Set once the request is finished (what the I/O manager itself waits on for a caller that waits). */
-  readonly doneEvent = new KEVENT();
+  /** Set once the request is finished (what the I/O manager itself waits on for a caller that waits); made when first needed. */
+  private done_: KEVENT | null = null;
 
   constructor(
     readonly irp: IRP,
@@ -66,15 +66,24 @@ export class IoRequest {
     /** Issued on a file opened for synchronous I/O (IRP_SYNCHRONOUS_API). */
     readonly synchronous: boolean,
     /** Releases the transfer's buffers with the final status (copy-back, unlock, free). */
-    readonly finish: (irp: IRP) => void,
+    readonly transfer: { finish(irp: IRP): void },
   ) {}
-}
 
-const requests = new WeakMap<IRP, IoRequest>();
+  /** The completion APC's routine: IopCompleteRequest in the issuing thread. */
+  KernelRoutine(): void {
+    completeRequest(this);
+  }
 
-/** The request an IRP on a thread's IRP list belongs to. */
-export function requestOf(irp: IRP): IoRequest | undefined {
-  return requests.get(irp);
+  /** The event set when the request is finished. */
+  get doneEvent(): KEVENT {
+    return (this.done_ ??= new KEVENT());
+  }
+
+  /** Marks the request finished and wakes whoever waits for it. */
+  markDone(): void {
+    this.done = true;
+    if (this.done_) KeSetEvent(this.done_, 0, false);
+  }
 }
 
 /** Takes the lock of a file opened for synchronous I/O (one request at a time). */
@@ -128,7 +137,7 @@ function completeRequest(req: IoRequest): void {
   // NTSTATUS values are kept as unsigned 32-bit numbers, as the status block holds them.
   const status = irp.IoStatus.Status >>> 0;
   const information = typeof irp.IoStatus.Information === "number" ? irp.IoStatus.Information : 0;
-  req.finish(irp);
+  req.transfer.finish(irp);
   thread.IrpList.delete(irp);
   file.outstandingIrps.delete(irp);
   const pended = irp.PendingReturned || req.returned === STATUS_PENDING;
@@ -149,9 +158,9 @@ function completeRequest(req: IoRequest): void {
     }
   }
   IoFreeIrp(irp);
-  req.done = true;
-  KeSetEvent(req.doneEvent, 0, false);
-  void dereferenceFileObject(file);
+  req.markDone();
+  if (file.PointerCount > 1) file.PointerCount--;
+  else void dereferenceFileObject(file);
 }
 
 /** Finishes `req` now, on the issuing thread, at APC_LEVEL. */
@@ -171,8 +180,11 @@ function irpCompleted(req: IoRequest): void {
   if (req.returned === undefined && !req.irp.PendingReturned) return;
   if (req.completionQueued) return;
   req.completionQueued = true;
-  queueKernelApc(req.thread, { KernelRoutine: () => completeRequest(req) });
+  queueKernelApc(req.thread, req);
 }
+
+/** The transfer of a request that has no buffers (IRP_MJ_CREATE). */
+const NOTHING_TO_FINISH = { finish(): void {} };
 
 /** How the caller wants a request carried out. */
 export interface RequestOptions {
@@ -196,7 +208,10 @@ export interface RequestOptions {
  */
 export async function issueRequest(thread: ETHREAD, file: FILE_OBJECT, options: RequestOptions): Promise<{ status: NTSTATUS; information: number }> {
   const synchronous = (file.Flags & FO_SYNCHRONOUS_IO) !== 0;
-  if (synchronous) await acquireFileLock(thread, file);
+  if (synchronous) {
+    if (file.Busy) await acquireFileLock(thread, file);
+    else file.Busy = true;
+  }
   const device = topOfStack(file.DeviceObject);
   const irp = IoAllocateIrp(device.StackSize, false);
   irp.RequestorMode = KPROCESSOR_MODE.UserMode;
@@ -207,9 +222,8 @@ export async function issueRequest(thread: ETHREAD, file: FILE_OBJECT, options: 
   KeClearEvent(file.Event);
   IoGetNextIrpStackLocation(irp).FileObject = file;
   options.setup(irp);
-  const req = new IoRequest(irp, file, thread, options.overlapped, options.userEvent, options.noPort, synchronous, options.finish);
-  requests.set(irp, req);
-  thread.IrpList.add(irp);
+  const req = new IoRequest(irp, file, thread, options.overlapped, options.userEvent, options.noPort, synchronous, options);
+  thread.IrpList.set(irp, req);
   file.outstandingIrps.add(irp);
   file.PointerCount++;
   irp.onCompleted = () => irpCompleted(req);
@@ -253,8 +267,7 @@ export async function sendFileIrp(file: FILE_OBJECT, major: number, setup: (irp:
   setup(irp);
   // The create is on the thread's IRP list while it runs (CancelSynchronousIo can cancel it).
   if (thread && major === IRP_MJ_CREATE) {
-    requests.set(irp, new IoRequest(irp, file, thread, null, null, true, true, () => {}));
-    thread.IrpList.add(irp);
+    thread.IrpList.set(irp, new IoRequest(irp, file, thread, null, null, true, true, NOTHING_TO_FINISH));
   }
   try {
     await IoCallDriver(device, irp);

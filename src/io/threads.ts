@@ -32,7 +32,7 @@ export function threadOfHandle(process: EPROCESS, current: ETHREAD, h: HANDLE): 
 /** The thread ends: its I/O is cancelled, its completions run, its handle is signalled. */
 function exitThread(thread: ETHREAD, code: NTSTATUS): void {
   const k = KE();
-  for (const irp of [...thread.IrpList]) IoCancelIrp(irp);
+  for (const irp of [...thread.IrpList.keys()]) IoCancelIrp(irp);
   deliverKernelApcs(thread);
   queueThreadExits(thread.Tcb);
   thread.ExitStatus = code;

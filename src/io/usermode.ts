@@ -30,13 +30,13 @@ import {
 } from "./irp.js";
 import { METHOD_BUFFERED, METHOD_FROM_CTL_CODE, METHOD_IN_DIRECT, METHOD_NEITHER } from "./ioctl.js";
 import { IoAllocateMdl, IoFreeMdl } from "./mdl.js";
-import { DO_BUFFERED_IO, DO_DIRECT_IO, topOfStack } from "./objects.js";
+import { DO_BUFFERED_IO, DO_DIRECT_IO, topOfStack, type DEVICE_OBJECT } from "./objects.js";
 import { IO } from "./manager.js";
 import {
   allocateUserMemory, borrowUserBuffer, EPROCESS, FILE_OBJECT, FO_SYNCHRONOUS_IO, freeUserMemory, returnUserBuffer,
 } from "./process.js";
 import {
-  dereferenceFileObject, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, issueRequest, sendFileIrp,
+  dereferenceFileObject, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, issueRequest, sendFileIrp, type RequestOptions,
 } from "./request.js";
 import { OVERLAPPED } from "./overlapped.js";
 import { closePortHandle } from "./completion-port.js";
@@ -83,33 +83,46 @@ export function VirtualFree(lpAddress: number, dwSize: number): boolean {
 /** A caller's buffer: host bytes, a user-mode address, or none. */
 export type UserBuffer = Uint8Array | number | null;
 
-/** A user buffer made addressable for the request: its VA, and how to give it back. */
-interface StagedBuffer {
-  va: number;
-  release(copyBack: boolean): void;
+/** A caller's buffer made addressable for a request: its VA, and how to give it back. */
+class StagedBuffer {
+  constructor(
+    readonly va: number,
+    /** The host bytes staged at `va` (null when the caller passed an address or nothing). */
+    private readonly host: Uint8Array | null,
+    private readonly process: EPROCESS | null,
+    private readonly length: number,
+  ) {}
+
+  /** Gives a staged buffer back, first copying its bytes out to the host array if `copyBack`. */
+  release(copyBack: boolean): void {
+    if (!this.host) return;
+    // Completion runs in the caller's address space; a buffer the program unmapped meanwhile is skipped.
+    if (copyBack) {
+      try {
+        this.host.set(readBytes(this.va, this.length));
+      } catch (e) {
+        if (!(e instanceof NtStatusException) || e.status !== STATUS_ACCESS_VIOLATION) throw e;
+      }
+    }
+    returnUserBuffer(this.process!, this.va, this.length);
+  }
 }
+
+const NO_BUFFER = new StagedBuffer(0, null, null, 0);
 
 function stage(c: ServiceContext, buffer: UserBuffer, length: number): StagedBuffer {
-  if (buffer === null || length === 0) return { va: 0, release() {} };
-  if (typeof buffer === "number") return { va: buffer, release() {} };
+  if (buffer === null || length === 0) return NO_BUFFER;
+  if (typeof buffer === "number") return new StagedBuffer(buffer, null, null, length);
   if (length > buffer.length) throw new RangeError(`buffer of ${buffer.length} bytes is shorter than the ${length} bytes passed`);
-  const process = c.process;
-  const va = borrowUserBuffer(process, length, c.k);
+  const va = borrowUserBuffer(c.process, length, c.k);
   writeBytes(va, buffer.subarray(0, length));
-  return {
-    va,
-    release(copyBack: boolean) {
-      // Completion runs in the caller's address space; a buffer the program unmapped meanwhile is skipped.
-      if (copyBack) ignoreAccessViolation(() => buffer.set(readBytes(va, length)));
-      returnUserBuffer(process, va, length);
-    },
-  };
+  return new StagedBuffer(va, buffer, c.process, length);
 }
 
-/** Runs a copy to or from user memory the way IopCompleteRequest does: inside try/except. */
-function ignoreAccessViolation(copy: () => void): void {
+/** Copies buffered output to the caller's memory the way IopCompleteRequest does: inside try/except (a bad address is skipped). */
+function ignoreAccessViolation(userVa: number, systemBuffer: number, bytes: number): void {
   try {
-    copy();
+    RtlCopyMemory(userVa, systemBuffer, bytes);
   } catch (e) {
     if (!(e instanceof NtStatusException) || e.status !== STATUS_ACCESS_VIOLATION) throw e;
   }
@@ -152,28 +165,171 @@ function fileOf(process: EPROCESS, h: HANDLE): FILE_OBJECT | null {
   return o instanceof FILE_OBJECT ? o : null;
 }
 
-/** Everything a transfer needs besides its buffers: the OVERLAPPED, its event and whether it skips the port. */
-interface OverlappedRequest {
-  overlapped: OVERLAPPED | null;
-  userEvent: KEVENT | null;
-  noPort: boolean;
-}
-
 /**
- * Validates lpOverlapped.hEvent and marks the OVERLAPPED in progress (kernel32 sets
- * Internal to STATUS_PENDING before it calls the kernel). Null if hEvent is not an event.
+ * Checks lpOverlapped.hEvent and marks the OVERLAPPED in progress (kernel32 sets Internal
+ * to STATUS_PENDING before it calls the kernel). Returns the event object (null for none),
+ * or false if hEvent is not an event.
  */
-function prepareOverlapped(c: ServiceContext, lpOverlapped: OVERLAPPED | null | undefined): OverlappedRequest | null {
-  if (!lpOverlapped) return { overlapped: null, userEvent: null, noPort: false };
+function prepareOverlapped(c: ServiceContext, lpOverlapped: OVERLAPPED | null | undefined): KEVENT | null | false {
+  if (!lpOverlapped) return null;
   let userEvent: KEVENT | null = null;
   if (lpOverlapped.hEvent) {
     const e = c.process.handles.get(lpOverlapped.hEvent & ~3);
-    if (!(e instanceof KEVENT)) return null;
+    if (!(e instanceof KEVENT)) return false;
     userEvent = e;
   }
   lpOverlapped.Internal = STATUS_PENDING;
   lpOverlapped.InternalHigh = 0;
-  return { overlapped: lpOverlapped, userEvent, noPort: (lpOverlapped.hEvent & 1) !== 0 };
+  return userEvent;
+}
+
+/**
+ * One DeviceIoControl, ReadFile or WriteFile: the caller's buffers, how the IRP carries
+ * them (its RequestOptions), and what happens to them when the request completes.
+ */
+abstract class Transfer implements RequestOptions {
+  readonly overlapped: OVERLAPPED | null;
+  readonly noPort: boolean;
+  /** Nonpaged system buffer (buffered I/O, and the input of direct IOCTLs), or 0. */
+  systemBuffer = 0;
+  /** The caller's buffer locked for direct I/O, or null. */
+  mdl: MDL | null = null;
+
+  constructor(lpOverlapped: OVERLAPPED | null | undefined, readonly userEvent: KEVENT | null) {
+    this.overlapped = lpOverlapped ?? null;
+    this.noPort = lpOverlapped ? (lpOverlapped.hEvent & 1) !== 0 : false;
+  }
+
+  /** Allocates and fills the system buffer, locks the MDL; on a failure releases what it took and rethrows. */
+  prepare(): void {
+    try {
+      this.acquire();
+    } catch (e) {
+      this.release(e instanceof NtStatusException ? e.status : STATUS_ACCESS_VIOLATION, this.mdl);
+      throw e;
+    }
+  }
+
+  protected abstract acquire(): void;
+  abstract setup(irp: IRP): void;
+  abstract finish(irp: IRP): void;
+  /** Unlocks and frees the MDLs, frees the system buffer, gives the staged buffers back. */
+  protected abstract release(status: NTSTATUS, mdl: MDL | null): void;
+
+  protected allocateSystemBuffer(length: number): void {
+    this.systemBuffer = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, length, SYSTEM_BUFFER_TAG);
+    if (this.systemBuffer === 0) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
+  }
+
+  protected freeBuffers(mdl: MDL | null): void {
+    releaseMdls(mdl);
+    if (this.systemBuffer !== 0) ExFreePoolWithTag(this.systemBuffer, SYSTEM_BUFFER_TAG);
+  }
+}
+
+/** A DeviceIoControl. */
+class IoctlTransfer extends Transfer {
+  readonly method: number;
+  readonly direct: boolean;
+
+  constructor(lpOverlapped: OVERLAPPED | null | undefined, userEvent: KEVENT | null, readonly code: number, readonly input: StagedBuffer, readonly inLength: number, readonly output: StagedBuffer, readonly outLength: number) {
+    super(lpOverlapped, userEvent);
+    this.method = METHOD_FROM_CTL_CODE(code);
+    this.direct = this.method !== METHOD_BUFFERED && this.method !== METHOD_NEITHER;
+  }
+
+  protected acquire(): void {
+    probe(this.input.va, this.inLength);
+    probe(this.output.va, this.outLength);
+    const length = this.method === METHOD_BUFFERED ? Math.max(this.inLength, this.outLength) : this.direct ? this.inLength : 0;
+    if (length > 0) {
+      this.allocateSystemBuffer(length);
+      if (this.inLength > 0) RtlCopyMemory(this.systemBuffer, this.input.va, this.inLength);
+    }
+    if (this.direct) this.mdl = lockUserBuffer(this.output.va, this.outLength, this.method === METHOD_IN_DIRECT ? LOCK_OPERATION.IoReadAccess : LOCK_OPERATION.IoWriteAccess);
+  }
+
+  setup(i: IRP): void {
+    const s = IoGetNextIrpStackLocation(i);
+    s.MajorFunction = IRP_MJ_DEVICE_CONTROL;
+    s.Parameters.DeviceIoControl.IoControlCode = this.code;
+    s.Parameters.DeviceIoControl.InputBufferLength = this.inLength;
+    s.Parameters.DeviceIoControl.OutputBufferLength = this.outLength;
+    if (this.method === METHOD_BUFFERED) {
+      i.AssociatedIrp.SystemBuffer = this.systemBuffer;
+      i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (this.outLength > 0 ? IRP_INPUT_OPERATION : 0);
+    } else if (this.direct) {
+      i.AssociatedIrp.SystemBuffer = this.systemBuffer;
+      if (this.systemBuffer !== 0) i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
+      i.MdlAddress = this.mdl;
+    } else {
+      s.Parameters.DeviceIoControl.Type3InputBuffer = this.input.va;
+    }
+    i.UserBuffer = this.output.va;
+  }
+
+  finish(i: IRP): void {
+    const status = i.IoStatus.Status;
+    const copied = Math.min(typeof i.IoStatus.Information === "number" ? i.IoStatus.Information : 0, this.outLength);
+    // Buffered output is copied back for success and warning statuses (not errors).
+    if (this.method === METHOD_BUFFERED && copied > 0 && !NT_ERROR(status)) ignoreAccessViolation(this.output.va, this.systemBuffer, copied);
+    this.release(status, i.MdlAddress as MDL | null);
+  }
+
+  protected release(status: NTSTATUS, mdl: MDL | null): void {
+    this.freeBuffers(mdl);
+    this.input.release(false);
+    this.output.release(!NT_ERROR(status));
+  }
+}
+
+/** A ReadFile or WriteFile. */
+class ReadWriteTransfer extends Transfer {
+  readonly read: boolean;
+  readonly direct: boolean;
+  readonly buffered: boolean;
+
+  constructor(lpOverlapped: OVERLAPPED | null | undefined, userEvent: KEVENT | null, readonly major: number, device: DEVICE_OBJECT, readonly user: StagedBuffer, readonly length: number, readonly byteOffset: number) {
+    super(lpOverlapped, userEvent);
+    this.read = major === IRP_MJ_READ;
+    this.direct = (device.Flags & DO_DIRECT_IO) !== 0;
+    this.buffered = !this.direct && (device.Flags & DO_BUFFERED_IO) !== 0;
+  }
+
+  protected acquire(): void {
+    probe(this.user.va, this.length);
+    if (this.buffered && this.length > 0) {
+      this.allocateSystemBuffer(this.length);
+      if (!this.read) RtlCopyMemory(this.systemBuffer, this.user.va, this.length);
+    }
+    // A read fills the caller's buffer (the device writes memory); a write only reads it.
+    if (this.direct) this.mdl = lockUserBuffer(this.user.va, this.length, this.read ? LOCK_OPERATION.IoWriteAccess : LOCK_OPERATION.IoReadAccess);
+  }
+
+  setup(i: IRP): void {
+    const s = IoGetNextIrpStackLocation(i);
+    s.MajorFunction = this.major;
+    s.Parameters.Read.Length = this.length;
+    s.Parameters.Read.ByteOffset = this.byteOffset;
+    if (this.buffered) {
+      i.AssociatedIrp.SystemBuffer = this.systemBuffer;
+      i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (this.read ? IRP_INPUT_OPERATION : 0);
+    }
+    if (this.direct) i.MdlAddress = this.mdl;
+    i.UserBuffer = this.user.va;
+  }
+
+  finish(i: IRP): void {
+    const status = i.IoStatus.Status;
+    const bytes = Math.min(typeof i.IoStatus.Information === "number" ? i.IoStatus.Information : 0, this.length);
+    if (this.buffered && this.read && bytes > 0 && !NT_ERROR(status)) ignoreAccessViolation(this.user.va, this.systemBuffer, bytes);
+    this.release(status, i.MdlAddress as MDL | null);
+  }
+
+  protected release(status: NTSTATUS, mdl: MDL | null): void {
+    this.freeBuffers(mdl);
+    this.user.release(this.read && !NT_ERROR(status));
+  }
 }
 
 /**
@@ -235,6 +391,9 @@ export interface IoResult {
   bytes: number;
 }
 
+/** What a failed call returns. */
+const FAILED: IoResult = Object.freeze({ ok: false, bytes: 0 });
+
 /** The Win32 outcome of a request: TRUE with its bytes, or FALSE (STATUS_PENDING included). */
 function outcome(status: NTSTATUS, information: number, limit: number): { status: NTSTATUS; value: IoResult } {
   const ok = succeeded(status);
@@ -251,122 +410,26 @@ function outcome(status: NTSTATUS, information: number, limit: number): { status
  * that pends returns FALSE with ERROR_IO_PENDING.
  */
 export function DeviceIoControl(hDevice: HANDLE, dwIoControlCode: number, lpInBuffer: UserBuffer, nInBufferSize: number, lpOutBuffer: UserBuffer, nOutBufferSize: number, lpOverlapped?: OVERLAPPED | null): Promise<IoResult> {
-  const failure: IoResult = { ok: false, bytes: 0 };
-  return systemService(failure, async (c) => {
+  return systemService(FAILED, async (c) => {
     const file = fileOf(c.process, hDevice);
-    const o = prepareOverlapped(c, lpOverlapped);
-    if (!file || !o) return { status: STATUS_INVALID_HANDLE, value: failure };
-    const method = METHOD_FROM_CTL_CODE(dwIoControlCode);
-    const direct = method !== METHOD_BUFFERED && method !== METHOD_NEITHER;
-    const input = stage(c, lpInBuffer, nInBufferSize);
-    const output = stage(c, lpOutBuffer, nOutBufferSize);
-    let systemBuffer = 0;
-    let mdl: MDL | null = null;
-    const release = (status: NTSTATUS, irp: IRP | null) => {
-      releaseMdls(irp ? (irp.MdlAddress as MDL | null) : mdl);
-      if (systemBuffer !== 0) ExFreePoolWithTag(systemBuffer, SYSTEM_BUFFER_TAG);
-      input.release(false);
-      output.release(!NT_ERROR(status));
-    };
-    try {
-      probe(input.va, nInBufferSize);
-      probe(output.va, nOutBufferSize);
-      const length = method === METHOD_BUFFERED ? Math.max(nInBufferSize, nOutBufferSize) : direct ? nInBufferSize : 0;
-      if (length > 0) {
-        systemBuffer = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, length, SYSTEM_BUFFER_TAG);
-        if (systemBuffer === 0) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
-        if (nInBufferSize > 0) RtlCopyMemory(systemBuffer, input.va, nInBufferSize);
-      }
-      if (direct) mdl = lockUserBuffer(output.va, nOutBufferSize, method === METHOD_IN_DIRECT ? LOCK_OPERATION.IoReadAccess : LOCK_OPERATION.IoWriteAccess);
-    } catch (e) {
-      release(e instanceof NtStatusException ? e.status : STATUS_ACCESS_VIOLATION, null);
-      throw e;
-    }
-    const { status, information } = await issueRequest(c.thread, file, {
-      ...o,
-      setup(i) {
-        const s = IoGetNextIrpStackLocation(i);
-        s.MajorFunction = IRP_MJ_DEVICE_CONTROL;
-        s.Parameters.DeviceIoControl.IoControlCode = dwIoControlCode;
-        s.Parameters.DeviceIoControl.InputBufferLength = nInBufferSize;
-        s.Parameters.DeviceIoControl.OutputBufferLength = nOutBufferSize;
-        if (method === METHOD_BUFFERED) {
-          i.AssociatedIrp.SystemBuffer = systemBuffer;
-          i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (nOutBufferSize > 0 ? IRP_INPUT_OPERATION : 0);
-        } else if (direct) {
-          i.AssociatedIrp.SystemBuffer = systemBuffer;
-          if (systemBuffer !== 0) i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
-          i.MdlAddress = mdl;
-        } else {
-          s.Parameters.DeviceIoControl.Type3InputBuffer = input.va;
-        }
-        i.UserBuffer = output.va;
-      },
-      finish(i) {
-        const status = i.IoStatus.Status;
-        const copied = Math.min(typeof i.IoStatus.Information === "number" ? i.IoStatus.Information : 0, nOutBufferSize);
-        // Buffered output is copied back for success and warning statuses (not errors).
-        if (method === METHOD_BUFFERED && copied > 0 && !NT_ERROR(status)) ignoreAccessViolation(() => RtlCopyMemory(output.va, systemBuffer, copied));
-        release(status, i);
-      },
-    });
+    const userEvent = prepareOverlapped(c, lpOverlapped);
+    if (!file || userEvent === false) return { status: STATUS_INVALID_HANDLE, value: FAILED };
+    const t = new IoctlTransfer(lpOverlapped, userEvent, dwIoControlCode, stage(c, lpInBuffer, nInBufferSize), nInBufferSize, stage(c, lpOutBuffer, nOutBufferSize), nOutBufferSize);
+    t.prepare();
+    const { status, information } = await issueRequest(c.thread, file, t);
     return outcome(status, information, nOutBufferSize);
   });
 }
 
 function transfer(major: number, hFile: HANDLE, buffer: UserBuffer, length: number, lpOverlapped: OVERLAPPED | null | undefined): Promise<IoResult> {
-  const failure: IoResult = { ok: false, bytes: 0 };
-  return systemService(failure, async (c) => {
+  return systemService(FAILED, async (c) => {
     const file = fileOf(c.process, hFile);
-    const o = prepareOverlapped(c, lpOverlapped);
-    if (!file || !o) return { status: STATUS_INVALID_HANDLE, value: failure };
-    const device = topOfStack(file.DeviceObject);
-    const direct = (device.Flags & DO_DIRECT_IO) !== 0;
-    const buffered = !direct && (device.Flags & DO_BUFFERED_IO) !== 0;
-    const read = major === IRP_MJ_READ;
+    const userEvent = prepareOverlapped(c, lpOverlapped);
+    if (!file || userEvent === false) return { status: STATUS_INVALID_HANDLE, value: FAILED };
     const byteOffset = lpOverlapped ? lpOverlapped.Offset + lpOverlapped.OffsetHigh * 2 ** 32 : file.CurrentByteOffset;
-    const user = stage(c, buffer, length);
-    let systemBuffer = 0;
-    let mdl: MDL | null = null;
-    const release = (status: NTSTATUS, irp: IRP | null) => {
-      releaseMdls(irp ? (irp.MdlAddress as MDL | null) : mdl);
-      if (systemBuffer !== 0) ExFreePoolWithTag(systemBuffer, SYSTEM_BUFFER_TAG);
-      user.release(read && !NT_ERROR(status));
-    };
-    try {
-      probe(user.va, length);
-      if (buffered && length > 0) {
-        systemBuffer = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, length, SYSTEM_BUFFER_TAG);
-        if (systemBuffer === 0) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
-        if (!read) RtlCopyMemory(systemBuffer, user.va, length);
-      }
-      // A read fills the caller's buffer (the device writes memory); a write only reads it.
-      if (direct) mdl = lockUserBuffer(user.va, length, read ? LOCK_OPERATION.IoWriteAccess : LOCK_OPERATION.IoReadAccess);
-    } catch (e) {
-      release(e instanceof NtStatusException ? e.status : STATUS_ACCESS_VIOLATION, null);
-      throw e;
-    }
-    const { status, information } = await issueRequest(c.thread, file, {
-      ...o,
-      setup(i) {
-        const s = IoGetNextIrpStackLocation(i);
-        s.MajorFunction = major;
-        s.Parameters.Read.Length = length;
-        s.Parameters.Read.ByteOffset = byteOffset;
-        if (buffered) {
-          i.AssociatedIrp.SystemBuffer = systemBuffer;
-          i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (read ? IRP_INPUT_OPERATION : 0);
-        }
-        if (direct) i.MdlAddress = mdl;
-        i.UserBuffer = user.va;
-      },
-      finish(i) {
-        const status = i.IoStatus.Status;
-        const bytes = Math.min(typeof i.IoStatus.Information === "number" ? i.IoStatus.Information : 0, length);
-        if (buffered && read && bytes > 0 && !NT_ERROR(status)) ignoreAccessViolation(() => RtlCopyMemory(user.va, systemBuffer, bytes));
-        release(status, i);
-      },
-    });
+    const t = new ReadWriteTransfer(lpOverlapped, userEvent, major, topOfStack(file.DeviceObject), stage(c, buffer, length), length, byteOffset);
+    t.prepare();
+    const { status, information } = await issueRequest(c.thread, file, t);
     return outcome(status, information, length);
   });
 }

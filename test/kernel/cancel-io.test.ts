@@ -54,7 +54,7 @@ describe("the issuing thread's IRP list and the file object's references", () =>
       const thread = ethreadOf(KeGetCurrentThread()!)!;
       const ovs = [new OVERLAPPED({ hEvent: CreateEvent(null, true, false, null) }), new OVERLAPPED({ hEvent: CreateEvent(null, true, false, null) })];
       for (const ov of ovs) await pend(h, ov, 200);
-      const irps = [...thread.IrpList];
+      const irps = [...thread.IrpList.keys()];
       const during = {
         irps: irps.length,
         threads: irps.every((i) => i.Tail.Overlay.Thread === KeGetCurrentThread()),
