@@ -25,9 +25,10 @@ import { kernel } from "./kernel.js";
 import { mdl } from "./mdl.js";
 import { sglist } from "./sglist.js";
 import { irpStack } from "./irp-stack.js";
+import { iocp } from "./iocp.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist, irpStack];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist, irpStack, iocp];
 
 interface Args {
   only: string[] | null;

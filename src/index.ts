@@ -16,6 +16,7 @@ export * from "./ke/spinlock.js";
 export * from "./ke/dpc.js";
 export * from "./ke/dispatcher.js";
 export * from "./ke/timer.js";
+export * from "./ke/queue.js";
 export {
   KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock, INTERRUPT_STORM_COUNT,
   type PKSERVICE_ROUTINE, type PKMESSAGE_SERVICE_ROUTINE, type PKSYNCHRONIZE_ROUTINE,
@@ -56,6 +57,7 @@ export * from "./io/forward.js";
 export * from "./io/usermode.js";
 export * from "./io/mdl.js";
 export * from "./io/device-property.js";
+export * from "./io/interfaces.js";
 export type { DriverModule } from "./io/manager.js";
 
 export * from "./pnp/minor.js";

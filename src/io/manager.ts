@@ -75,10 +75,34 @@ export class IoManager {
 
   /** The device a name or symbolic link refers to. */
   resolve(name: string): DEVICE_OBJECT | undefined {
-    let n = name.toLowerCase().replace(/^\\\\\.\\/, "\\dosdevices\\").replace(/^\\\?\?\\/, "\\dosdevices\\");
-    const target = this.symbolicLinks.get(n);
-    if (target) n = target;
-    return this.namespace.get(n);
+    return this.parse(name)?.device;
+  }
+
+  /**
+   * Parses a name as the object manager does: "\\\\.\\X", "\\\\?\\X" and "\\??\\X" are X in the
+   * DOS devices directory; symbolic links are followed (a link may name the start of a
+   * path); the first device met from the root is found. Returns
+   * it with the rest of the name, as the device sees it in FileObject.FileName ("" for the
+   * device itself, "\\RefString" below it), or undefined. Names compare case-insensitively.
+   */
+  parse(name: string): { device: DEVICE_OBJECT; remaining: string } | undefined {
+    let n = name.replace(/^\\\\[.?]\\/, "\\DosDevices\\").replace(/^\\\?\?\\/, "\\DosDevices\\");
+    // Component by component from the root: the first device or symbolic link decides.
+    next: for (let links = 0; links < 32; links++) {
+      const parts = n.toLowerCase().split("\\");
+      for (let i = 2; i <= parts.length; i++) {
+        const prefix = parts.slice(0, i).join("\\");
+        const device = this.namespace.get(prefix);
+        if (device) return { device, remaining: n.slice(prefix.length) };
+        const link = this.symbolicLinks.get(prefix);
+        if (link !== undefined) {
+          n = link + n.slice(prefix.length);
+          continue next;
+        }
+      }
+      return undefined;
+    }
+    return undefined;
   }
 }
 

@@ -1,35 +1,139 @@
 /**
  * User processes: a KPROCESS with its own address space (sharing the system half), a
- * handle table and a heap of user-mode pages. Programs run as threads of a process.
+ * handle table and a heap of user-mode pages. Programs run as threads of a process; each
+ * has an ETHREAD beside its KTHREAD with the IRPs it issued (IrpList), the kernel APCs
+ * queued to it, and its Win32 last error. A FILE_OBJECT is an open instance of a device,
+ * counted by handles and by references (each outstanding IRP holds one).
  */
 import { KE, type Kernel } from "../ke/kernel.js";
 import { KPROCESS, type KTHREAD } from "../ke/scheduler.js";
+import { DISPATCHER_HEADER, EVENT_TYPE, KEVENT, type DispatcherObject } from "../ke/dispatcher.js";
+import type { KQUEUE } from "../ke/queue.js";
+import { STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { MM } from "../mm/manager.js";
 import { PAGE_SIZE } from "../mm/pfn.js";
 import { RangeAllocator } from "../mm/va-allocator.js";
 import type { AddressSpace } from "../mm/address-space.js";
 import type { DEVICE_OBJECT } from "./objects.js";
+import type { IRP } from "./irp.js";
+import type { IoRequest } from "./request.js";
 
 /** Lowest user-mode allocation address. */
 export const USER_HEAP_START = 0x10000;
 /** One past the highest user-mode allocation address. */
 export const USER_HEAP_END = 0x7FFE0000;
 
+// FILE_OBJECT.Flags.
+/** The file was opened for synchronous I/O (CreateFile without FILE_FLAG_OVERLAPPED). */
+export const FO_SYNCHRONOUS_IO = 0x00000002;
+/** FILE_SKIP_COMPLETION_PORT_ON_SUCCESS was set on the file. */
+export const FO_SKIP_COMPLETION_PORT = 0x02000000;
+/** FILE_SKIP_SET_EVENT_ON_HANDLE was set on the file. */
+export const FO_SKIP_SET_EVENT = 0x04000000;
+
+/** An I/O completion packet: what GetQueuedCompletionStatus returns. */
+export interface CompletionPacket {
+  /** The file's completion key (or PostQueuedCompletionStatus's dwCompletionKey). */
+  Key: unknown;
+  /** The request's OVERLAPPED (or whatever PostQueuedCompletionStatus passed). */
+  Overlapped: unknown;
+  /** Final status of the request. */
+  Status: NTSTATUS;
+  /** Bytes transferred (IoStatus.Information). */
+  Information: number;
+}
+
+/** IO_COMPLETION_CONTEXT: the completion port a file is associated with, and its key. */
+export interface IO_COMPLETION_CONTEXT {
+  Port: KQUEUE<CompletionPacket>;
+  Key: unknown;
+}
+
+/** Makes an event without charging a processor (objects the I/O manager builds for itself). */
+function event(type: EVENT_TYPE): KEVENT {
+  const e = new KEVENT();
+  e.Header.Type = type;
+  return e;
+}
+
 /** FILE_OBJECT: an open instance of a device. */
 export class FILE_OBJECT {
   readonly Type = 5;
   FsContext: unknown = null;
   FsContext2: unknown = null;
+  /** FO_XXX flags. */
+  Flags = 0;
+  /** Signalled when a request on the file completes (waiting on the file handle); cleared when one starts. */
+  readonly Event = event(EVENT_TYPE.NotificationEvent);
+  /** Synchronous I/O (FO_SYNCHRONOUS_IO) runs one request at a time: the file is Busy, others wait on Lock. */
+  Busy = false;
+  Waiters = 0;
+  readonly Lock = event(EVENT_TYPE.SynchronizationEvent);
+  /** Status of the last synchronous request. */
+  FinalStatus: NTSTATUS = STATUS_SUCCESS;
+  /** Position of synchronous reads and writes, bytes (devices that keep one update it). */
+  CurrentByteOffset = 0;
+  /** The completion port the file is associated with (CreateIoCompletionPort). */
+  CompletionContext: IO_COMPLETION_CONTEXT | null = null;
+  /** Handles open to the file (the object header's HandleCount). */
+  HandleCount = 0;
+  /** References: one per handle and one per outstanding IRP (the object header's PointerCount). */
+  PointerCount = 0;
+  /** IRPs the I/O manager issued on the file that have not completed. */
+  readonly outstandingIrps = new Set<IRP>();
+  /** IRP_MJ_CLEANUP was sent (the last handle closed). */
+  cleanedUp = false;
+  /** IRP_MJ_CLOSE was sent (the last reference went). */
+  closed = false;
+
+  /**
+   * @param DeviceObject the device the name resolved to (IRPs go to the top of its stack)
+   * @param FileName what followed the device's name ("" for the device itself, "\\RefString" for an interface with a reference string)
+   */
   constructor(readonly DeviceObject: DEVICE_OBJECT, readonly FileName: string) {}
 }
 
+/** A thread handle's object: the thread's executive part, waitable (signalled when it ends). */
+export class ETHREAD implements DispatcherObject {
+  readonly Header = new DISPATCHER_HEADER();
+  /** IRPs the I/O manager issued for the thread that have not been finished, with their requests. */
+  readonly IrpList = new Map<IRP, IoRequest>();
+  /** Kernel APCs queued to the thread (I/O completions to finish in its context), oldest first. */
+  readonly kernelApcs: KernelApc[] = [];
+  /** The thread is blocked in a user-mode wait that a kernel APC may interrupt. */
+  inUserWait = false;
+  /** Win32 last error (the TEB's LastErrorValue). */
+  LastErrorValue = 0;
+  /** Exit code (STILL_ACTIVE until the thread ends). */
+  ExitStatus: NTSTATUS = STATUS_PENDING;
+  /** What the thread's start routine threw, if it threw. */
+  exception: unknown = undefined;
+
+  constructor(readonly Tcb: KTHREAD, readonly process: EPROCESS) {}
+
+  /** True once the thread's body has returned. */
+  get terminated(): boolean {
+    return this.Tcb.State === "terminated";
+  }
+}
+
+/** A kernel APC: work to run in a thread's context (its process's address space) at APC_LEVEL. */
+export interface KernelApc {
+  /** Runs at APC_LEVEL; does not wait. */
+  KernelRoutine(): void;
+}
+
+/** What a handle refers to. */
+export type HandleObject = FILE_OBJECT | KEVENT | ETHREAD | KQUEUE<CompletionPacket>;
+
 /** A user process. */
 export class EPROCESS extends KPROCESS {
-  readonly handles = new Map<number, FILE_OBJECT>();
+  /** The handle table. */
+  readonly handles = new Map<number, HandleObject>();
   private nextHandle = 4;
   readonly heap = new RangeAllocator(USER_HEAP_START, USER_HEAP_END, PAGE_SIZE);
-  /** Win32 last-error value per thread. */
-  readonly lastError = new Map<KTHREAD, number>();
+  /** The process's threads (ThreadListHead). */
+  readonly threads = new Set<ETHREAD>();
   /** Committed user buffers free for reuse by the API's staging, by size in pages. */
   readonly spareBuffers = new Map<number, number[]>();
 
@@ -37,13 +141,26 @@ export class EPROCESS extends KPROCESS {
     super(name, space.cr3, id);
   }
 
-  /** Adds a handle for `file`. */
-  insertHandle(file: FILE_OBJECT): number {
+  /** Adds a handle for `object`; returns it (a multiple of 4, as Windows hands them out). */
+  insertHandle(object: HandleObject): number {
     const h = this.nextHandle;
     this.nextHandle += 4;
-    this.handles.set(h, file);
+    this.handles.set(h, object);
     return h;
   }
+}
+
+const ethreads = new WeakMap<KTHREAD, ETHREAD>();
+
+/** The ETHREAD of a thread of a user process (created on first use). */
+export function ethreadOf(thread: KTHREAD): ETHREAD | undefined {
+  let e = ethreads.get(thread);
+  if (!e && thread.process instanceof EPROCESS) {
+    e = new ETHREAD(thread, thread.process);
+    ethreads.set(thread, e);
+    thread.process.threads.add(e);
+  }
+  return e;
 }
 
 /** Creates a user process. */

@@ -1,41 +1,56 @@
 /**
- * The user-mode API programs call: CreateFile, CloseHandle, DeviceIoControl, ReadFile,
- * WriteFile (synchronous), GetLastError, VirtualAlloc and VirtualFree. Each call enters
- * the kernel (a system call's cost), and the I/O manager builds an IRP for the top of the
- * device's stack, with buffered I/O through a system buffer in nonpaged pool, direct I/O
- * through an MDL of the caller's buffer locked for the transfer's access (Irp.MdlAddress;
- * unlocked and freed once the IRP completes), METHOD_NEITHER with the caller's own
- * addresses, and copy-back of IoStatus.Information bytes on success.
+ * The user-mode API programs call (Machine.runProgram), with Win32 names and parameter
+ * order; C out-parameters come back as return values. This file has the file calls —
+ * CreateFile, CloseHandle, ReadFile, WriteFile, DeviceIoControl — and VirtualAlloc /
+ * VirtualFree, and re-exports the rest: overlapped results, events and waits, threads,
+ * cancellation, completion ports and the SetupAPI / configuration manager calls.
  *
- * Buffers may be host byte arrays (copied into the process's user memory for the call, and
- * back out after it) or user-mode addresses from VirtualAlloc.
+ * Each call enters the kernel (a system call's cost) and the I/O manager builds an IRP
+ * for the top of the device's stack (src/io/request.ts): buffered I/O through a system
+ * buffer in nonpaged pool, direct I/O through an MDL of the caller's buffer locked for the
+ * transfer's access (Irp.MdlAddress), METHOD_NEITHER with the caller's own addresses. A
+ * file opened with FILE_FLAG_OVERLAPPED takes an OVERLAPPED: a request that pends returns
+ * FALSE with ERROR_IO_PENDING and completes later (status block, event, completion port).
+ *
+ * Buffers may be host byte arrays (copied into the process's user memory for the request
+ * and back out when it completes) or user-mode addresses from VirtualAlloc.
  */
-import { KE, type Kernel } from "../ke/kernel.js";
-import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../ke/dispatcher.js";
+import { KEVENT, KPROCESSOR_MODE } from "../ke/dispatcher.js";
+import { KQUEUE } from "../ke/queue.js";
 import {
-  NT_SUCCESS, STATUS_ACCESS_VIOLATION, STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_CANCELLED, STATUS_DEVICE_BUSY,
-  STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_HANDLE,
-  STATUS_INVALID_PARAMETER, STATUS_IO_DEVICE_ERROR, STATUS_NOT_IMPLEMENTED, STATUS_NOT_SUPPORTED, STATUS_NO_SUCH_DEVICE,
-  STATUS_OBJECT_NAME_NOT_FOUND, STATUS_PENDING, STATUS_SUCCESS, STATUS_UNSUCCESSFUL, STATUS_ACCESS_DENIED, STATUS_NO_MEMORY,
-  NtStatusException, type NTSTATUS,
+  NT_ERROR, STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_PENDING,
+  STATUS_SUCCESS, NtStatusException, NT_SUCCESS, type NTSTATUS,
 } from "../ke/ntstatus.js";
 import { readBytes, writeBytes, RtlCopyMemory } from "../mm/memory.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../mm/pool.js";
 import { USER_SPACE_END } from "../mm/address-space.js";
+import { LOCK_OPERATION, MDL, MDL_PAGES_LOCKED, MmProbeAndLockPages, MmUnlockPages } from "../mm/mdl.js";
 import {
-  IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL,
-  IRP_MJ_READ, IRP_MJ_WRITE, type IRP,
+  IoGetNextIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE, type IRP,
 } from "./irp.js";
 import { METHOD_BUFFERED, METHOD_FROM_CTL_CODE, METHOD_IN_DIRECT, METHOD_NEITHER } from "./ioctl.js";
-import { LOCK_OPERATION, MDL, MDL_PAGES_LOCKED, MmProbeAndLockPages, MmUnlockPages } from "../mm/mdl.js";
 import { IoAllocateMdl, IoFreeMdl } from "./mdl.js";
-import { DO_BUFFERED_IO, DO_DIRECT_IO, topOfStack } from "./objects.js";
+import { DO_BUFFERED_IO, DO_DIRECT_IO, topOfStack, type DEVICE_OBJECT } from "./objects.js";
 import { IO } from "./manager.js";
-import { allocateUserMemory, borrowUserBuffer, EPROCESS, FILE_OBJECT, freeUserMemory, returnUserBuffer } from "./process.js";
+import {
+  allocateUserMemory, borrowUserBuffer, EPROCESS, FILE_OBJECT, FO_SYNCHRONOUS_IO, freeUserMemory, returnUserBuffer,
+} from "./process.js";
+import {
+  dereferenceFileObject, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, issueRequest, sendFileIrp, type RequestOptions,
+} from "./request.js";
+import { OVERLAPPED } from "./overlapped.js";
+import { closePortHandle } from "./completion-port.js";
+import { INVALID_HANDLE_VALUE, service, succeeded, systemService, type HANDLE, type ServiceContext } from "./win32.js";
 
-/** A handle, or INVALID_HANDLE_VALUE. */
-export type HANDLE = number;
-export const INVALID_HANDLE_VALUE: HANDLE = -1;
+export * from "./win32.js";
+export * from "./overlapped.js";
+export * from "./sync-objects.js";
+export * from "./threads.js";
+export * from "./cancel-io.js";
+export * from "./completion-port.js";
+export * from "./setupapi.js";
+export { IRP_SYNCHRONOUS_API, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from "./request.js";
+export { FO_SYNCHRONOUS_IO, FO_SKIP_COMPLETION_PORT, FO_SKIP_SET_EVENT, FILE_OBJECT } from "./process.js";
 
 export const GENERIC_READ = 0x80000000;
 export const GENERIC_WRITE = 0x40000000;
@@ -45,114 +60,72 @@ export const CREATE_NEW = 1;
 export const CREATE_ALWAYS = 2;
 export const OPEN_EXISTING = 3;
 export const FILE_ATTRIBUTE_NORMAL = 0x80;
-
-// Win32 error codes.
-export const ERROR_SUCCESS = 0;
-export const ERROR_INVALID_FUNCTION = 1;
-export const ERROR_FILE_NOT_FOUND = 2;
-export const ERROR_ACCESS_DENIED = 5;
-export const ERROR_INVALID_HANDLE = 6;
-export const ERROR_NOT_ENOUGH_MEMORY = 8;
-export const ERROR_NOT_READY = 21;
-export const ERROR_GEN_FAILURE = 31;
-export const ERROR_NOT_SUPPORTED = 50;
-export const ERROR_INVALID_PARAMETER = 87;
-export const ERROR_INSUFFICIENT_BUFFER = 122;
-export const ERROR_BUSY = 170;
-export const ERROR_MORE_DATA = 234;
-export const ERROR_OPERATION_ABORTED = 995;
-export const ERROR_IO_PENDING = 997;
-export const ERROR_NOACCESS = 998;
-export const ERROR_IO_DEVICE = 1117;
-export const ERROR_CALL_NOT_IMPLEMENTED = 120;
-
-const DOS_ERRORS: Record<number, number> = {
-  [STATUS_SUCCESS]: ERROR_SUCCESS,
-  [STATUS_INVALID_DEVICE_REQUEST >>> 0]: ERROR_INVALID_FUNCTION,
-  [STATUS_OBJECT_NAME_NOT_FOUND >>> 0]: ERROR_FILE_NOT_FOUND,
-  [STATUS_NO_SUCH_DEVICE >>> 0]: ERROR_FILE_NOT_FOUND,
-  [STATUS_ACCESS_DENIED >>> 0]: ERROR_ACCESS_DENIED,
-  [STATUS_INVALID_HANDLE >>> 0]: ERROR_INVALID_HANDLE,
-  [STATUS_INSUFFICIENT_RESOURCES >>> 0]: ERROR_NOT_ENOUGH_MEMORY,
-  [STATUS_NO_MEMORY >>> 0]: ERROR_NOT_ENOUGH_MEMORY,
-  [STATUS_DEVICE_NOT_READY >>> 0]: ERROR_NOT_READY,
-  [STATUS_UNSUCCESSFUL >>> 0]: ERROR_GEN_FAILURE,
-  [STATUS_NOT_SUPPORTED >>> 0]: ERROR_NOT_SUPPORTED,
-  [STATUS_NOT_IMPLEMENTED >>> 0]: ERROR_CALL_NOT_IMPLEMENTED,
-  [STATUS_INVALID_PARAMETER >>> 0]: ERROR_INVALID_PARAMETER,
-  [STATUS_BUFFER_TOO_SMALL >>> 0]: ERROR_INSUFFICIENT_BUFFER,
-  [STATUS_DEVICE_BUSY >>> 0]: ERROR_BUSY,
-  [STATUS_BUFFER_OVERFLOW >>> 0]: ERROR_MORE_DATA,
-  [STATUS_CANCELLED >>> 0]: ERROR_OPERATION_ABORTED,
-  [STATUS_ACCESS_VIOLATION >>> 0]: ERROR_NOACCESS,
-  [STATUS_IO_DEVICE_ERROR >>> 0]: ERROR_IO_DEVICE,
-};
-
-/** RtlNtStatusToDosError for the codes the I/O path produces (others: ERROR_GEN_FAILURE). */
-export function RtlNtStatusToDosError(Status: NTSTATUS): number {
-  return DOS_ERRORS[Status >>> 0] ?? ERROR_GEN_FAILURE;
-}
-
-/** IRP flags the I/O manager sets. */
-export const IRP_BUFFERED_IO = 0x10;
-export const IRP_DEALLOCATE_BUFFER = 0x20;
-export const IRP_INPUT_OPERATION = 0x40;
-export const IRP_SYNCHRONOUS_API = 0x04;
+/** CreateFile: open for overlapped (asynchronous) I/O. */
+export const FILE_FLAG_OVERLAPPED = 0x40000000;
+/** IRP_MJ_CREATE's CreateOptions for a file opened for synchronous I/O (what CreateFile passes without FILE_FLAG_OVERLAPPED). */
+export const FILE_SYNCHRONOUS_IO_NONALERT = 0x00000020;
 
 const SYSTEM_BUFFER_TAG = "Iosb";
 
-function currentProcess(k: Kernel): EPROCESS {
-  const t = k.cpu.CurrentThread;
-  if (!t || !(t.process instanceof EPROCESS)) throw new Error("user-mode APIs can only be called from a program running in a user process");
-  return t.process;
-}
-
-function setLastError(k: Kernel, process: EPROCESS, error: number): void {
-  process.lastError.set(k.cpu.CurrentThread!, error);
-}
-
-/** GetLastError: the calling thread's last Win32 error. */
-export function GetLastError(): number {
-  const k = KE();
-  const p = currentProcess(k);
-  return p.lastError.get(k.cpu.CurrentThread!) ?? ERROR_SUCCESS;
-}
-
 /** VirtualAlloc: commits zeroed, read-write user memory; returns its address or 0. */
 export function VirtualAlloc(dwSize: number): number {
-  const k = KE();
-  return allocateUserMemory(currentProcess(k), dwSize, k);
+  return service((c) => allocateUserMemory(c.process, dwSize, c.k));
 }
 
 /** VirtualFree: releases memory from VirtualAlloc. */
 export function VirtualFree(lpAddress: number, dwSize: number): boolean {
-  const k = KE();
-  freeUserMemory(currentProcess(k), lpAddress, dwSize, k);
-  return true;
+  return service((c) => {
+    freeUserMemory(c.process, lpAddress, dwSize, c.k);
+    return true;
+  });
 }
 
 /** A caller's buffer: host bytes, a user-mode address, or none. */
 export type UserBuffer = Uint8Array | number | null;
 
-/** A user buffer made addressable for the call: its VA, and how to give it back. */
-interface StagedBuffer {
-  va: number;
-  release(copyBack: boolean): void;
+/** A caller's buffer made addressable for a request: its VA, and how to give it back. */
+class StagedBuffer {
+  constructor(
+    readonly va: number,
+    /** The host bytes staged at `va` (null when the caller passed an address or nothing). */
+    private readonly host: Uint8Array | null,
+    private readonly process: EPROCESS | null,
+    private readonly length: number,
+  ) {}
+
+  /** Gives a staged buffer back, first copying its bytes out to the host array if `copyBack`. */
+  release(copyBack: boolean): void {
+    if (!this.host) return;
+    // Completion runs in the caller's address space; a buffer the program unmapped meanwhile is skipped.
+    if (copyBack) {
+      try {
+        this.host.set(readBytes(this.va, this.length));
+      } catch (e) {
+        if (!(e instanceof NtStatusException) || e.status !== STATUS_ACCESS_VIOLATION) throw e;
+      }
+    }
+    returnUserBuffer(this.process!, this.va, this.length);
+  }
 }
 
-function stage(k: Kernel, process: EPROCESS, buffer: UserBuffer, length: number): StagedBuffer {
-  if (buffer === null || length === 0) return { va: 0, release() {} };
-  if (typeof buffer === "number") return { va: buffer, release() {} };
+const NO_BUFFER = new StagedBuffer(0, null, null, 0);
+
+function stage(c: ServiceContext, buffer: UserBuffer, length: number): StagedBuffer {
+  if (buffer === null || length === 0) return NO_BUFFER;
+  if (typeof buffer === "number") return new StagedBuffer(buffer, null, null, length);
   if (length > buffer.length) throw new RangeError(`buffer of ${buffer.length} bytes is shorter than the ${length} bytes passed`);
-  const va = borrowUserBuffer(process, length, k);
+  const va = borrowUserBuffer(c.process, length, c.k);
   writeBytes(va, buffer.subarray(0, length));
-  return {
-    va,
-    release(copyBack: boolean) {
-      if (copyBack) buffer.set(readBytes(va, length));
-      returnUserBuffer(process, va, length);
-    },
-  };
+  return new StagedBuffer(va, buffer, c.process, length);
+}
+
+/** Copies buffered output to the caller's memory the way IopCompleteRequest does: inside try/except (a bad address is skipped). */
+function ignoreAccessViolation(userVa: number, systemBuffer: number, bytes: number): void {
+  try {
+    RtlCopyMemory(userVa, systemBuffer, bytes);
+  } catch (e) {
+    if (!(e instanceof NtStatusException) || e.status !== STATUS_ACCESS_VIOLATION) throw e;
+  }
 }
 
 function probe(va: number, length: number): void {
@@ -186,207 +159,291 @@ function releaseMdls(first: MDL | null): void {
   }
 }
 
-/** Sends an I/O manager IRP to the top of `file`'s stack and waits for it to complete. */
-async function sendSynchronous(k: Kernel, file: FILE_OBJECT, fill: (irp: IRP) => void): Promise<IRP> {
-  const device = topOfStack(file.DeviceObject);
-  const irp = IoAllocateIrp(device.StackSize, false);
-  const event = new KEVENT();
-  KeInitializeEvent(event, EVENT_TYPE.NotificationEvent, false);
-  irp.UserEvent = event;
-  irp.Flags |= IRP_SYNCHRONOUS_API;
-  irp.RequestorMode = KPROCESSOR_MODE.UserMode;
-  irp.Tail.Overlay.Thread = k.cpu.CurrentThread;
-  irp.onCompleted = (done) => {
-    if (done.UserEvent) KeSetEvent(done.UserEvent, 0, false);
-  };
-  const next = IoGetNextIrpStackLocation(irp);
-  next.FileObject = file;
-  fill(irp);
-  const status = await IoCallDriver(device, irp);
-  if (status === STATUS_PENDING || !irp.completed) {
-    await KeWaitForSingleObject(event, KWAIT_REASON.Executive, KPROCESSOR_MODE.UserMode, false, null);
-  }
-  IoFreeIrp(irp);
-  return irp;
-}
-
-/** Runs a system service: charges the transition and maps errors to Win32 last errors. */
-async function systemService<T>(failure: T, body: (k: Kernel, process: EPROCESS) => Promise<{ status: NTSTATUS; value: T }>): Promise<T> {
-  const k = KE();
-  const process = currentProcess(k);
-  k.charge("SystemCall");
-  let status: NTSTATUS;
-  let value = failure;
-  try {
-    ({ status, value } = await body(k, process));
-  } catch (e) {
-    if (!(e instanceof NtStatusException)) throw e;
-    status = e.status;
-  }
-  setLastError(k, process, RtlNtStatusToDosError(status));
-  return NT_SUCCESS(status) ? value : failure;
+/** The file object behind `h`, or null. */
+function fileOf(process: EPROCESS, h: HANDLE): FILE_OBJECT | null {
+  const o = process.handles.get(h);
+  return o instanceof FILE_OBJECT ? o : null;
 }
 
 /**
- * CreateFile: opens a device by name ("\\\\.\\Edu0" or "\\Device\\Edu0"); sends
- * IRP_MJ_CREATE down its stack; returns a handle or INVALID_HANDLE_VALUE.
+ * Checks lpOverlapped.hEvent and marks the OVERLAPPED in progress (kernel32 sets Internal
+ * to STATUS_PENDING before it calls the kernel). Returns the event object (null for none),
+ * or false if hEvent is not an event.
+ */
+function prepareOverlapped(c: ServiceContext, lpOverlapped: OVERLAPPED | null | undefined): KEVENT | null | false {
+  if (!lpOverlapped) return null;
+  let userEvent: KEVENT | null = null;
+  if (lpOverlapped.hEvent) {
+    const e = c.process.handles.get(lpOverlapped.hEvent & ~3);
+    if (!(e instanceof KEVENT)) return false;
+    userEvent = e;
+  }
+  lpOverlapped.Internal = STATUS_PENDING;
+  lpOverlapped.InternalHigh = 0;
+  return userEvent;
+}
+
+/**
+ * One DeviceIoControl, ReadFile or WriteFile: the caller's buffers, how the IRP carries
+ * them (its RequestOptions), and what happens to them when the request completes.
+ */
+abstract class Transfer implements RequestOptions {
+  readonly overlapped: OVERLAPPED | null;
+  readonly noPort: boolean;
+  /** Nonpaged system buffer (buffered I/O, and the input of direct IOCTLs), or 0. */
+  systemBuffer = 0;
+  /** The caller's buffer locked for direct I/O, or null. */
+  mdl: MDL | null = null;
+
+  constructor(lpOverlapped: OVERLAPPED | null | undefined, readonly userEvent: KEVENT | null) {
+    this.overlapped = lpOverlapped ?? null;
+    this.noPort = lpOverlapped ? (lpOverlapped.hEvent & 1) !== 0 : false;
+  }
+
+  /** Allocates and fills the system buffer, locks the MDL; on a failure releases what it took and rethrows. */
+  prepare(): void {
+    try {
+      this.acquire();
+    } catch (e) {
+      this.release(e instanceof NtStatusException ? e.status : STATUS_ACCESS_VIOLATION, this.mdl);
+      throw e;
+    }
+  }
+
+  protected abstract acquire(): void;
+  abstract setup(irp: IRP): void;
+  abstract finish(irp: IRP): void;
+  /** Unlocks and frees the MDLs, frees the system buffer, gives the staged buffers back. */
+  protected abstract release(status: NTSTATUS, mdl: MDL | null): void;
+
+  protected allocateSystemBuffer(length: number): void {
+    this.systemBuffer = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, length, SYSTEM_BUFFER_TAG);
+    if (this.systemBuffer === 0) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
+  }
+
+  protected freeBuffers(mdl: MDL | null): void {
+    releaseMdls(mdl);
+    if (this.systemBuffer !== 0) ExFreePoolWithTag(this.systemBuffer, SYSTEM_BUFFER_TAG);
+  }
+}
+
+/** A DeviceIoControl. */
+class IoctlTransfer extends Transfer {
+  readonly method: number;
+  readonly direct: boolean;
+
+  constructor(lpOverlapped: OVERLAPPED | null | undefined, userEvent: KEVENT | null, readonly code: number, readonly input: StagedBuffer, readonly inLength: number, readonly output: StagedBuffer, readonly outLength: number) {
+    super(lpOverlapped, userEvent);
+    this.method = METHOD_FROM_CTL_CODE(code);
+    this.direct = this.method !== METHOD_BUFFERED && this.method !== METHOD_NEITHER;
+  }
+
+  protected acquire(): void {
+    probe(this.input.va, this.inLength);
+    probe(this.output.va, this.outLength);
+    const length = this.method === METHOD_BUFFERED ? Math.max(this.inLength, this.outLength) : this.direct ? this.inLength : 0;
+    if (length > 0) {
+      this.allocateSystemBuffer(length);
+      if (this.inLength > 0) RtlCopyMemory(this.systemBuffer, this.input.va, this.inLength);
+    }
+    if (this.direct) this.mdl = lockUserBuffer(this.output.va, this.outLength, this.method === METHOD_IN_DIRECT ? LOCK_OPERATION.IoReadAccess : LOCK_OPERATION.IoWriteAccess);
+  }
+
+  setup(i: IRP): void {
+    const s = IoGetNextIrpStackLocation(i);
+    s.MajorFunction = IRP_MJ_DEVICE_CONTROL;
+    s.Parameters.DeviceIoControl.IoControlCode = this.code;
+    s.Parameters.DeviceIoControl.InputBufferLength = this.inLength;
+    s.Parameters.DeviceIoControl.OutputBufferLength = this.outLength;
+    if (this.method === METHOD_BUFFERED) {
+      i.AssociatedIrp.SystemBuffer = this.systemBuffer;
+      i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (this.outLength > 0 ? IRP_INPUT_OPERATION : 0);
+    } else if (this.direct) {
+      i.AssociatedIrp.SystemBuffer = this.systemBuffer;
+      if (this.systemBuffer !== 0) i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
+      i.MdlAddress = this.mdl;
+    } else {
+      s.Parameters.DeviceIoControl.Type3InputBuffer = this.input.va;
+    }
+    i.UserBuffer = this.output.va;
+  }
+
+  finish(i: IRP): void {
+    const status = i.IoStatus.Status;
+    const copied = Math.min(typeof i.IoStatus.Information === "number" ? i.IoStatus.Information : 0, this.outLength);
+    // Buffered output is copied back for success and warning statuses (not errors).
+    if (this.method === METHOD_BUFFERED && copied > 0 && !NT_ERROR(status)) ignoreAccessViolation(this.output.va, this.systemBuffer, copied);
+    this.release(status, i.MdlAddress as MDL | null);
+  }
+
+  protected release(status: NTSTATUS, mdl: MDL | null): void {
+    this.freeBuffers(mdl);
+    this.input.release(false);
+    this.output.release(!NT_ERROR(status));
+  }
+}
+
+/** A ReadFile or WriteFile. */
+class ReadWriteTransfer extends Transfer {
+  readonly read: boolean;
+  readonly direct: boolean;
+  readonly buffered: boolean;
+
+  constructor(lpOverlapped: OVERLAPPED | null | undefined, userEvent: KEVENT | null, readonly major: number, device: DEVICE_OBJECT, readonly user: StagedBuffer, readonly length: number, readonly byteOffset: number) {
+    super(lpOverlapped, userEvent);
+    this.read = major === IRP_MJ_READ;
+    this.direct = (device.Flags & DO_DIRECT_IO) !== 0;
+    this.buffered = !this.direct && (device.Flags & DO_BUFFERED_IO) !== 0;
+  }
+
+  protected acquire(): void {
+    probe(this.user.va, this.length);
+    if (this.buffered && this.length > 0) {
+      this.allocateSystemBuffer(this.length);
+      if (!this.read) RtlCopyMemory(this.systemBuffer, this.user.va, this.length);
+    }
+    // A read fills the caller's buffer (the device writes memory); a write only reads it.
+    if (this.direct) this.mdl = lockUserBuffer(this.user.va, this.length, this.read ? LOCK_OPERATION.IoWriteAccess : LOCK_OPERATION.IoReadAccess);
+  }
+
+  setup(i: IRP): void {
+    const s = IoGetNextIrpStackLocation(i);
+    s.MajorFunction = this.major;
+    s.Parameters.Read.Length = this.length;
+    s.Parameters.Read.ByteOffset = this.byteOffset;
+    if (this.buffered) {
+      i.AssociatedIrp.SystemBuffer = this.systemBuffer;
+      i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (this.read ? IRP_INPUT_OPERATION : 0);
+    }
+    if (this.direct) i.MdlAddress = this.mdl;
+    i.UserBuffer = this.user.va;
+  }
+
+  finish(i: IRP): void {
+    const status = i.IoStatus.Status;
+    const bytes = Math.min(typeof i.IoStatus.Information === "number" ? i.IoStatus.Information : 0, this.length);
+    if (this.buffered && this.read && bytes > 0 && !NT_ERROR(status)) ignoreAccessViolation(this.user.va, this.systemBuffer, bytes);
+    this.release(status, i.MdlAddress as MDL | null);
+  }
+
+  protected release(status: NTSTATUS, mdl: MDL | null): void {
+    this.freeBuffers(mdl);
+    this.user.release(this.read && !NT_ERROR(status));
+  }
+}
+
+/**
+ * CreateFile: opens a device by name — "\\\\.\\Edu0", "\\Device\\Edu0", or a device
+ * interface path "\\\\?\\..." from SetupDiGetDeviceInterfaceDetail — and sends IRP_MJ_CREATE
+ * down its stack (FileObject.FileName is what follows the device's own name). With
+ * FILE_FLAG_OVERLAPPED in `dwFlagsAndAttributes` the handle is for overlapped I/O;
+ * otherwise for synchronous I/O. Returns a handle or INVALID_HANDLE_VALUE.
  */
 export function CreateFile(lpFileName: string, dwDesiredAccess: number, dwShareMode: number, lpSecurityAttributes: null, dwCreationDisposition: number, dwFlagsAndAttributes: number, hTemplateFile: null): Promise<HANDLE> {
-  return systemService(INVALID_HANDLE_VALUE, async (k, process) => {
-    const device = IO(k).resolve(lpFileName);
-    if (!device) return { status: STATUS_OBJECT_NAME_NOT_FOUND, value: INVALID_HANDLE_VALUE };
-    const file = new FILE_OBJECT(device, lpFileName);
-    const irp = await sendSynchronous(k, file, (i) => {
+  return systemService(INVALID_HANDLE_VALUE, async (c) => {
+    const found = IO(c.k).parse(lpFileName);
+    if (!found) return { status: STATUS_OBJECT_NAME_NOT_FOUND, value: INVALID_HANDLE_VALUE };
+    const file = new FILE_OBJECT(found.device, found.remaining);
+    const synchronous = (dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED) === 0;
+    if (synchronous) file.Flags |= FO_SYNCHRONOUS_IO;
+    const status = await sendFileIrp(file, IRP_MJ_CREATE, (i) => {
       const s = IoGetNextIrpStackLocation(i);
-      s.MajorFunction = IRP_MJ_CREATE;
-      s.Parameters.Create.Options = dwCreationDisposition << 24;
+      s.Parameters.Create.Options = (dwCreationDisposition << 24) | (synchronous ? FILE_SYNCHRONOUS_IO_NONALERT : 0);
       s.Parameters.Create.ShareAccess = dwShareMode;
     });
-    const status = irp.IoStatus.Status;
     if (!NT_SUCCESS(status)) return { status, value: INVALID_HANDLE_VALUE };
-    IO(k).referenceDevice(device);
-    return { status, value: process.insertHandle(file) };
+    file.HandleCount = 1;
+    file.PointerCount = 1;
+    IO(c.k).referenceDevice(found.device);
+    return { status, value: c.process.insertHandle(file) };
   });
 }
 
-/** CloseHandle: sends IRP_MJ_CLEANUP then IRP_MJ_CLOSE and drops the handle. */
+/**
+ * CloseHandle: drops the handle. For a file: when it was the file object's last handle
+ * the I/O manager sends IRP_MJ_CLEANUP (even with requests still outstanding: the driver
+ * cancels or completes them), and when the last reference goes — the handle's, or that of
+ * the last outstanding IRP once it completes — IRP_MJ_CLOSE. Closing a completion port's
+ * last handle runs its queue down.
+ */
 export function CloseHandle(hObject: HANDLE): Promise<boolean> {
-  return systemService(false, async (k, process) => {
-    const file = process.handles.get(hObject);
-    if (!file) return { status: STATUS_INVALID_HANDLE, value: false };
-    process.handles.delete(hObject);
-    for (const major of [IRP_MJ_CLEANUP, IRP_MJ_CLOSE]) {
-      await sendSynchronous(k, file, (i) => (IoGetNextIrpStackLocation(i).MajorFunction = major));
+  return systemService(false, async (c) => {
+    const object = c.process.handles.get(hObject);
+    if (!object) return { status: STATUS_INVALID_HANDLE, value: false };
+    c.process.handles.delete(hObject);
+    if (object instanceof FILE_OBJECT) {
+      if (--object.HandleCount === 0 && !object.cleanedUp) {
+        object.cleanedUp = true;
+        await sendFileIrp(object, IRP_MJ_CLEANUP);
+      }
+      await dereferenceFileObject(object);
+    } else if (object instanceof KQUEUE) {
+      closePortHandle(object);
     }
-    IO(k).dereferenceDevice(file.DeviceObject);
     return { status: STATUS_SUCCESS, value: true };
   });
 }
 
-/** What DeviceIoControl, ReadFile and WriteFile return: success and bytes transferred. */
+/** What DeviceIoControl, ReadFile and WriteFile return: the BOOL and the bytes transferred (the C out-parameter). */
 export interface IoResult {
   /** The Win32 BOOL result. */
   ok: boolean;
-  /** lpBytesReturned / lpNumberOfBytesRead / lpNumberOfBytesWritten. */
+  /** lpBytesReturned / lpNumberOfBytesRead / lpNumberOfBytesWritten (0 unless `ok`). */
   bytes: number;
+}
+
+/** What a failed call returns. */
+const FAILED: IoResult = Object.freeze({ ok: false, bytes: 0 });
+
+/** The Win32 outcome of a request: TRUE with its bytes, or FALSE (STATUS_PENDING included). */
+function outcome(status: NTSTATUS, information: number, limit: number): { status: NTSTATUS; value: IoResult } {
+  const ok = succeeded(status);
+  return { status, value: { ok, bytes: ok ? Math.min(information, limit) : 0 } };
 }
 
 /**
  * DeviceIoControl: sends IRP_MJ_DEVICE_CONTROL. METHOD_BUFFERED goes through one system
  * buffer of max(in, out) bytes holding the input, and IoStatus.Information bytes are
- * copied back on success; METHOD_IN_DIRECT and METHOD_OUT_DIRECT put the input in a
- * system buffer and describe the output buffer with an MDL locked for read (IN) or
- * write (OUT) access in Irp.MdlAddress; METHOD_NEITHER passes the caller's addresses.
+ * copied back when the request completes without an error status; METHOD_IN_DIRECT and
+ * METHOD_OUT_DIRECT put the input in a system buffer and describe the output buffer with
+ * an MDL locked for read (IN) or write (OUT) access in Irp.MdlAddress; METHOD_NEITHER
+ * passes the caller's addresses. With `lpOverlapped` on an overlapped handle a request
+ * that pends returns FALSE with ERROR_IO_PENDING.
  */
-export function DeviceIoControl(hDevice: HANDLE, dwIoControlCode: number, lpInBuffer: UserBuffer, nInBufferSize: number, lpOutBuffer: UserBuffer, nOutBufferSize: number): Promise<IoResult> {
-  const failure: IoResult = { ok: false, bytes: 0 };
-  return systemService(failure, async (k, process) => {
-    const file = process.handles.get(hDevice);
-    if (!file) return { status: STATUS_INVALID_HANDLE, value: failure };
-    const method = METHOD_FROM_CTL_CODE(dwIoControlCode);
-    const direct = method !== METHOD_BUFFERED && method !== METHOD_NEITHER;
-    const input = stage(k, process, lpInBuffer, nInBufferSize);
-    const output = stage(k, process, lpOutBuffer, nOutBufferSize);
-    let systemBuffer = 0;
-    let mdl: MDL | null = null;
-    let copied = 0;
-    let status: NTSTATUS = STATUS_SUCCESS;
-    try {
-      probe(input.va, nInBufferSize);
-      probe(output.va, nOutBufferSize);
-      const length = method === METHOD_BUFFERED ? Math.max(nInBufferSize, nOutBufferSize) : direct ? nInBufferSize : 0;
-      if (length > 0) {
-        systemBuffer = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, length, SYSTEM_BUFFER_TAG);
-        if (systemBuffer === 0) return { status: STATUS_INSUFFICIENT_RESOURCES, value: failure };
-        if (nInBufferSize > 0) RtlCopyMemory(systemBuffer, input.va, nInBufferSize);
-      }
-      if (direct) mdl = lockUserBuffer(output.va, nOutBufferSize, method === METHOD_IN_DIRECT ? LOCK_OPERATION.IoReadAccess : LOCK_OPERATION.IoWriteAccess);
-      const irp = await sendSynchronous(k, file, (i) => {
-        const s = IoGetNextIrpStackLocation(i);
-        s.MajorFunction = IRP_MJ_DEVICE_CONTROL;
-        s.Parameters.DeviceIoControl.IoControlCode = dwIoControlCode;
-        s.Parameters.DeviceIoControl.InputBufferLength = nInBufferSize;
-        s.Parameters.DeviceIoControl.OutputBufferLength = nOutBufferSize;
-        if (method === METHOD_BUFFERED) {
-          i.AssociatedIrp.SystemBuffer = systemBuffer;
-          i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (nOutBufferSize > 0 ? IRP_INPUT_OPERATION : 0);
-        } else if (direct) {
-          i.AssociatedIrp.SystemBuffer = systemBuffer;
-          if (systemBuffer !== 0) i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
-          i.MdlAddress = mdl;
-        } else {
-          s.Parameters.DeviceIoControl.Type3InputBuffer = input.va;
-        }
-        i.UserBuffer = output.va;
-      });
-      mdl = irp.MdlAddress as MDL | null;
-      status = irp.IoStatus.Status;
-      copied = Math.min(irp.IoStatus.Information, nOutBufferSize);
-      // Buffered output is copied back for success and warning statuses (not errors).
-      if (method === METHOD_BUFFERED && copied > 0 && (status >>> 0) < 0xC0000000) RtlCopyMemory(output.va, systemBuffer, copied);
-      return { status, value: { ok: NT_SUCCESS(status), bytes: NT_SUCCESS(status) ? copied : 0 } };
-    } finally {
-      releaseMdls(mdl);
-      if (systemBuffer !== 0) ExFreePoolWithTag(systemBuffer, SYSTEM_BUFFER_TAG);
-      input.release(false);
-      output.release(NT_SUCCESS(status));
-    }
+export function DeviceIoControl(hDevice: HANDLE, dwIoControlCode: number, lpInBuffer: UserBuffer, nInBufferSize: number, lpOutBuffer: UserBuffer, nOutBufferSize: number, lpOverlapped?: OVERLAPPED | null): Promise<IoResult> {
+  return systemService(FAILED, async (c) => {
+    const file = fileOf(c.process, hDevice);
+    const userEvent = prepareOverlapped(c, lpOverlapped);
+    if (!file || userEvent === false) return { status: STATUS_INVALID_HANDLE, value: FAILED };
+    const t = new IoctlTransfer(lpOverlapped, userEvent, dwIoControlCode, stage(c, lpInBuffer, nInBufferSize), nInBufferSize, stage(c, lpOutBuffer, nOutBufferSize), nOutBufferSize);
+    t.prepare();
+    const { status, information } = await issueRequest(c.thread, file, t);
+    return outcome(status, information, nOutBufferSize);
   });
 }
 
-function transfer(major: number, hFile: HANDLE, buffer: UserBuffer, length: number): Promise<IoResult> {
-  const failure: IoResult = { ok: false, bytes: 0 };
-  return systemService(failure, async (k, process) => {
-    const file = process.handles.get(hFile);
-    if (!file) return { status: STATUS_INVALID_HANDLE, value: failure };
-    const device = topOfStack(file.DeviceObject);
-    const direct = (device.Flags & DO_DIRECT_IO) !== 0;
-    const buffered = !direct && (device.Flags & DO_BUFFERED_IO) !== 0;
-    const user = stage(k, process, buffer, length);
-    let systemBuffer = 0;
-    let mdl: MDL | null = null;
-    let status: NTSTATUS = STATUS_SUCCESS;
-    try {
-      probe(user.va, length);
-      if (buffered && length > 0) {
-        systemBuffer = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, length, SYSTEM_BUFFER_TAG);
-        if (systemBuffer === 0) return { status: STATUS_INSUFFICIENT_RESOURCES, value: failure };
-        if (major === IRP_MJ_WRITE) RtlCopyMemory(systemBuffer, user.va, length);
-      }
-      // A read fills the caller's buffer (the device writes memory); a write only reads it.
-      if (direct) mdl = lockUserBuffer(user.va, length, major === IRP_MJ_READ ? LOCK_OPERATION.IoWriteAccess : LOCK_OPERATION.IoReadAccess);
-      const irp = await sendSynchronous(k, file, (i) => {
-        const s = IoGetNextIrpStackLocation(i);
-        s.MajorFunction = major;
-        s.Parameters.Read.Length = length;
-        s.Parameters.Read.ByteOffset = 0;
-        if (buffered) {
-          i.AssociatedIrp.SystemBuffer = systemBuffer;
-          i.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (major === IRP_MJ_READ ? IRP_INPUT_OPERATION : 0);
-        }
-        if (direct) i.MdlAddress = mdl;
-        i.UserBuffer = user.va;
-      });
-      mdl = irp.MdlAddress as MDL | null;
-      status = irp.IoStatus.Status;
-      const bytes = Math.min(irp.IoStatus.Information, length);
-      if (buffered && major === IRP_MJ_READ && bytes > 0 && NT_SUCCESS(status)) RtlCopyMemory(user.va, systemBuffer, bytes);
-      return { status, value: { ok: NT_SUCCESS(status), bytes: NT_SUCCESS(status) ? bytes : 0 } };
-    } finally {
-      releaseMdls(mdl);
-      if (systemBuffer !== 0) ExFreePoolWithTag(systemBuffer, SYSTEM_BUFFER_TAG);
-      user.release(major === IRP_MJ_READ && NT_SUCCESS(status));
-    }
+function transfer(major: number, hFile: HANDLE, buffer: UserBuffer, length: number, lpOverlapped: OVERLAPPED | null | undefined): Promise<IoResult> {
+  return systemService(FAILED, async (c) => {
+    const file = fileOf(c.process, hFile);
+    const userEvent = prepareOverlapped(c, lpOverlapped);
+    if (!file || userEvent === false) return { status: STATUS_INVALID_HANDLE, value: FAILED };
+    const byteOffset = lpOverlapped ? lpOverlapped.Offset + lpOverlapped.OffsetHigh * 2 ** 32 : file.CurrentByteOffset;
+    const t = new ReadWriteTransfer(lpOverlapped, userEvent, major, topOfStack(file.DeviceObject), stage(c, buffer, length), length, byteOffset);
+    t.prepare();
+    const { status, information } = await issueRequest(c.thread, file, t);
+    return outcome(status, information, length);
   });
 }
 
-/** ReadFile: sends IRP_MJ_READ for `nNumberOfBytesToRead` bytes into the buffer. */
-export function ReadFile(hFile: HANDLE, lpBuffer: UserBuffer, nNumberOfBytesToRead: number): Promise<IoResult> {
-  return transfer(IRP_MJ_READ, hFile, lpBuffer, nNumberOfBytesToRead);
+/**
+ * ReadFile: sends IRP_MJ_READ for `nNumberOfBytesToRead` bytes into the buffer, at
+ * lpOverlapped's offset when one is given (else at the file's current byte offset).
+ */
+export function ReadFile(hFile: HANDLE, lpBuffer: UserBuffer, nNumberOfBytesToRead: number, lpOverlapped?: OVERLAPPED | null): Promise<IoResult> {
+  return transfer(IRP_MJ_READ, hFile, lpBuffer, nNumberOfBytesToRead, lpOverlapped);
 }
 
-/** WriteFile: sends IRP_MJ_WRITE with `nNumberOfBytesToWrite` bytes from the buffer. */
-export function WriteFile(hFile: HANDLE, lpBuffer: UserBuffer, nNumberOfBytesToWrite: number): Promise<IoResult> {
-  return transfer(IRP_MJ_WRITE, hFile, lpBuffer, nNumberOfBytesToWrite);
+/** WriteFile: sends IRP_MJ_WRITE with `nNumberOfBytesToWrite` bytes from the buffer (offset as ReadFile). */
+export function WriteFile(hFile: HANDLE, lpBuffer: UserBuffer, nNumberOfBytesToWrite: number, lpOverlapped?: OVERLAPPED | null): Promise<IoResult> {
+  return transfer(IRP_MJ_WRITE, hFile, lpBuffer, nNumberOfBytesToWrite, lpOverlapped);
 }
-

@@ -20,6 +20,8 @@ export const COST_NAMES = [
   "PoRequestPowerIrp", "PoSetPowerState", "PoStartNextPowerIrp",
   "KeInitializeDeviceQueue", "KeInsertDeviceQueue", "KeRemoveDeviceQueue", "IoStartPacket", "IoStartNextPacket", "IoBuildSynchronousFsdRequest", "IoBuildAsynchronousFsdRequest", "IoBuildDeviceIoControlRequest",
   "IoReuseIrp", "IopCompleteRequest", "IoMakeAssociatedIrp", "IoCsqInsertIrp", "IoCsqRemoveIrp", "IoAcquireRemoveLock", "IoReleaseRemoveLock",
+  "KeInitializeQueue", "KeInsertQueue", "KeRemoveQueue", "KeInsertQueueApc", "IoCompletionApc",
+  "IoRegisterDeviceInterface", "IoSetDeviceInterfaceState", "IoGetDeviceInterfaces", "IoRegisterPlugPlayNotification",
 ] as const;
 
 /** A cost's name. */
