@@ -1,6 +1,6 @@
 /**
- * The wdmsim command. `wdmsim run` boots a machine, runs the edu workload and prints what
- * happened: the device tree, the workload's results, counts and timing, simulated and
+ * The wdmsim command. `wdmsim run` boots a machine, runs a workload (edu by default, or
+ * `--workload toaster`) and prints what happened: the device tree, the workload's results, counts and timing, simulated and
  * host time. `--json` prints the same as one object; `--trace FILE` writes a Chrome
  * trace for Perfetto; `--inspect "!devnode 0 1"` prints WinDbg-style inspections of the
  * machine after the run (or after a bug check). `wdmsim inspect [run options] "<command>"...`
@@ -18,13 +18,13 @@ import type { BootedKernel } from "../pnp/boot.js";
 import { deviceTree, formatDeviceTree, type DeviceTreeNode } from "../pnp/tree.js";
 import { runReport, formatNs, type RunReport, type Spread } from "../trace/report.js";
 import { toChromeTrace } from "../trace/chrome.js";
-import { EDU_WORKLOAD_DEFAULTS, runEduWorkload, type EduWorkloadResult } from "../workloads/edu.js";
+import { EDU_WORKLOAD_DEFAULTS, WORKLOADS, type WorkloadOutcome } from "../workloads/index.js";
 import { INSPECT_COMMANDS, InspectError, parseInspectCommand, type InspectCommand } from "../debug/inspect.js";
 
 const USAGE = `Usage: wdmsim <command> [options]
 
 Commands:
-  run         Boot a machine and drive its edu device with the edu workload (default)
+  run         Boot a machine and run a workload (default)
   inspect     Run as \`run\` does, then print WinDbg-style inspections:
                 wdmsim inspect [run options] "<command>"...
   machines    List the machine files in firmware/machines
@@ -33,6 +33,9 @@ Commands:
 Options for run and inspect:
   --machine NAME|PATH   Machine file (a name in firmware/machines, or a path)   [default]
   --seed N              Seed for the machine's generator (0..4294967295)       [from the machine file]
+  --workload NAME       ${Object.values(WORKLOADS).map((w) => `${w.name}: ${w.summary}`).join("\n                        ")}
+                                                                                [edu]
+  (edu workload)
   --factorials N        Factorials to compute                                   [${EDU_WORKLOAD_DEFAULTS.factorials}]
   --dma N               DMA round trips (to the device and back, verified)      [${EDU_WORKLOAD_DEFAULTS.dmaRoundTrips}]
   --liveness N          Liveness checks                                         [${EDU_WORKLOAD_DEFAULTS.livenessChecks}]
@@ -56,7 +59,7 @@ function count(name: string, value: string | undefined, fallback: number, max: n
 interface Summary {
   machine: { name: string; file: string; description: string; cpus: number; ramBytes: number; seed: number };
   deviceTree: DeviceTreeNode;
-  workload: EduWorkloadResult;
+  workload: { name: string; title: string; ok: boolean; result: unknown; lines: string[] };
   report: RunReport;
   hostMs: number;
   trace?: string;
@@ -71,7 +74,6 @@ function spreadLine(label: string, s: Spread): string {
 
 function printSummary(s: Summary): void {
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  const w = s.workload;
   const c = s.report.counts;
   const lines = [
     `wdmsim: machine "${s.machine.name}" (${s.machine.file}): ${s.machine.cpus} CPUs, ${mib(s.machine.ramBytes)} RAM, seed ${s.machine.seed}`,
@@ -79,13 +81,8 @@ function printSummary(s: Summary): void {
     "Device tree",
     ...formatDeviceTree(s.deviceTree).map((l) => `  ${l}`),
     "",
-    "Workload (user-mode program on \\\\.\\Edu0)",
-    `  identification             0x${w.identification.toString(16).toUpperCase().padStart(8, "0")}`,
-    `  liveness checks            ${w.liveness.correct}/${w.liveness.checks} correct`,
-    `  factorials                 ${w.factorials.correct}/${w.factorials.computed} correct (${w.factorials.samples.map((f) => `${f.n}!=${f.result}`).join(", ")}, ...)`,
-    `  DMA round trips            ${w.dma.verified}/${w.dma.roundTrips} verified byte for byte (${w.dma.bytes} bytes moved)`,
-    `  WriteFile/ReadFile         ${w.files.verified}/${w.files.roundTrips} verified byte for byte (${w.files.bytes} bytes moved)`,
-    `  result                     ${w.ok ? "OK" : "FAILED"}`,
+    s.workload.title,
+    ...s.workload.lines,
     "",
     "Counts",
     `  IRPs ${c.irps}   MMIO reads ${c.mmioReads}   MMIO writes ${c.mmioWrites}   config reads ${c.configReads}   config writes ${c.configWrites}`,
@@ -105,7 +102,7 @@ function printSummary(s: Summary): void {
 }
 
 /** What a run came to: finished, stopped by a bug check, or hung. */
-type Outcome = { kind: "finished"; workload: EduWorkloadResult } | { kind: "bugcheck"; bugCheck: BugCheck } | { kind: "hang"; hang: KernelHang };
+type Outcome = { kind: "finished"; workload: WorkloadOutcome } | { kind: "bugcheck"; bugCheck: BugCheck } | { kind: "hang"; hang: KernelHang };
 
 /** One inspection's result, for the JSON summary. */
 interface InspectionResult {
@@ -156,6 +153,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
     options: {
       machine: { type: "string", default: "default" },
       seed: { type: "string" },
+      workload: { type: "string", default: "edu" },
       factorials: { type: "string" },
       dma: { type: "string" },
       liveness: { type: "string" },
@@ -178,17 +176,18 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   }
   const description = loadMachine(values.machine!);
   if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
-  if (!description.slots.some((s) => s.spec.model === "edu")) {
-    throw new UsageError(`machine "${description.name}" has no edu device: the edu workload needs one (see firmware/machines/default.json)`);
-  }
+  const workload = WORKLOADS[values.workload!];
+  if (!workload) throw new UsageError(`--workload takes one of ${Object.keys(WORKLOADS).join(", ")}, not "${values.workload}"`);
+  const lacking = workload.check(description);
+  if (lacking) throw new UsageError(lacking);
 
   const started = performance.now();
   // The machine is kept outside the run so it can be inspected after a bug check or a hang.
   const machine = Machine.fromDescription(description);
   let outcome: Outcome;
   try {
-    await boot(machine, { trace: values.trace !== undefined });
-    outcome = { kind: "finished", workload: await runEduWorkload(machine, options) };
+    await boot(machine, { ...workload.boot, trace: values.trace !== undefined });
+    outcome = { kind: "finished", workload: await workload.run(machine, options) };
   } catch (e) {
     if (e instanceof BugCheck) outcome = { kind: "bugcheck", bugCheck: e };
     else if (e instanceof KernelHang) outcome = { kind: "hang", hang: e };
@@ -216,7 +215,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
         ramBytes: description.memory.reduce((n, r) => n + r.size, 0), seed: description.seed,
       },
       deviceTree: deviceTree(k),
-      workload: outcome.workload,
+      workload: { name: workload.name, title: workload.title, ...outcome.workload },
       report: runReport(machine.core.counters(), k.recorder.stats, machine.nowPs),
       hostMs,
     };

@@ -13,14 +13,15 @@
  *   IRP_MN_CANCEL_STOP_DEVICE), IRP_MN_STOP_DEVICE, and later START_DEVICE again.
  *
  * After each REMOVE the verifier checks that every driver above the PDO detached
- * (0xC9 0x21D) and deleted (0xC9 0x21E) its device object; a driver left with no device
- * objects is unloaded.
+ * (0xC9 0x21D) and deleted (0xC9 0x21E) its device object, interfaces still enabled are
+ * disabled, and a driver left with no device objects is unloaded.
  */
 import { DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
 import { NT_SUCCESS } from "../ke/ntstatus.js";
 import { VERIFIER_REMOVE_NOT_DELETED, VERIFIER_REMOVE_NOT_DETACHED } from "../io/irp.js";
 import type { DEVICE_OBJECT, DRIVER_OBJECT } from "../io/objects.js";
 import { MM } from "../mm/manager.js";
+import { disableDeviceInterfaces } from "../io/interfaces.js";
 import {
   CM_PROB_DISABLED, CM_PROB_FAILED_POST_START, CM_PROB_HELD_FOR_EJECT, PNP_DEVNODE_STATE, type DEVICE_NODE,
 } from "./devnode.js";
@@ -100,6 +101,8 @@ export class DeviceRemoval {
         if (!d.deleted) k.invoke(driver.serviceName, "DispatchPnp", () => k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_REMOVE_NOT_DELETED, dispatch, irp.address, d.address));
       }
     }
+    // Interfaces a driver left enabled go with the device.
+    disableDeviceInterfaces(pdo);
     node.resources = null;
     pdo.resources = null;
     node.boundServices.length = 0;

@@ -142,3 +142,15 @@ export async function runEduWorkload(machine: Machine, options: EduWorkloadOptio
     };
   });
 }
+
+/** The workload's section of the run summary. */
+export function formatEduResult(w: EduWorkloadResult): string[] {
+  return [
+    `  identification             0x${w.identification.toString(16).toUpperCase().padStart(8, "0")}`,
+    `  liveness checks            ${w.liveness.correct}/${w.liveness.checks} correct`,
+    `  factorials                 ${w.factorials.correct}/${w.factorials.computed} correct (${w.factorials.samples.map((f) => `${f.n}!=${f.result}`).join(", ")}, ...)`,
+    `  DMA round trips            ${w.dma.verified}/${w.dma.roundTrips} verified byte for byte (${w.dma.bytes} bytes moved)`,
+    `  WriteFile/ReadFile         ${w.files.verified}/${w.files.roundTrips} verified byte for byte (${w.files.bytes} bytes moved)`,
+    `  result                     ${w.ok ? "OK" : "FAILED"}`,
+  ];
+}

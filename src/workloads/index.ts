@@ -1,0 +1,59 @@
+/**
+ * The workloads `wdmsim run --workload NAME` can run: what each needs from the machine,
+ * the driver packages it boots with, how to run it and how to print what it did.
+ */
+import type { MachineDescription } from "../machine/firmwareFiles.js";
+import type { Machine } from "../machine/machine.js";
+import type { BootOptions } from "../pnp/boot.js";
+import { EDU_WORKLOAD_DEFAULTS, formatEduResult, runEduWorkload, type EduWorkloadOptions } from "./edu.js";
+import { formatToasterResult, runToasterWorkload, TOASTER_BOOT_OPTIONS } from "./toaster.js";
+
+/** What a workload did: its result as data, whether it was all correct, and its summary section. */
+export interface WorkloadOutcome {
+  ok: boolean;
+  result: unknown;
+  /** Lines of the summary's workload section. */
+  lines: string[];
+}
+
+/** A workload. */
+export interface Workload {
+  name: string;
+  /** One line for the help text. */
+  summary: string;
+  /** Title of the summary's workload section. */
+  title: string;
+  /** What the machine lacks for this workload, or null. */
+  check(description: MachineDescription): string | null;
+  /** Packages and devices to boot with. */
+  boot: BootOptions;
+  run(machine: Machine, options: EduWorkloadOptions): Promise<WorkloadOutcome>;
+}
+
+/** Every workload, by name. */
+export const WORKLOADS: Record<string, Workload> = {
+  edu: {
+    name: "edu",
+    summary: "a program drives the edu device: identification, liveness, factorials, DMA, ReadFile/WriteFile",
+    title: "Workload edu (user-mode program on \\\\.\\Edu0)",
+    check: (d) => (d.slots.some((s) => s.spec.model === "edu") ? null : `machine "${d.name}" has no edu device: the edu workload needs one (see firmware/machines/default.json)`),
+    boot: {},
+    async run(machine, options) {
+      const result = await runEduWorkload(machine, options);
+      return { ok: result.ok, result, lines: formatEduResult(result) };
+    },
+  },
+  toaster: {
+    name: "toaster",
+    summary: "the toaster bus, function driver and filters: plug in three, use, stop, surprise-remove, eject, unplug all",
+    title: "Workload toaster (the toaster family; device tree after each step)",
+    check: () => null,
+    boot: TOASTER_BOOT_OPTIONS,
+    async run(machine) {
+      const result = await runToasterWorkload(machine);
+      return { ok: result.ok, result, lines: formatToasterResult(result) };
+    },
+  },
+};
+
+export { EDU_WORKLOAD_DEFAULTS };
