@@ -25,6 +25,22 @@ describe("wdmsim run", () => {
     }
   });
 
+  it("--workload toaster plugs in, uses and removes toasters, printing the device tree at each step, and exits 0", () => {
+    const r = wdmsim("run", "--workload", "toaster", "--inspect", "!devnode 0 1 busenum");
+    expect(r.code).toBe(0);
+    for (const text of ["plugged in toasters 1, 2, 3", "[clsupper > devupper > toaster > clslower > devlower > busenum]", "3/3 toasters verified",
+      "unplugged toaster 1 while it was open (surprise removal)", "ejected toaster 2", "0 IRPs, 0 toaster device objects, drivers loaded: none",
+      "result                     OK", "kd> !devnode 0 1 busenum", 'ServiceName is "busenum"']) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+
+  it("an unknown --workload names the choices and exits 2", () => {
+    const r = wdmsim("run", "--workload", "kettle");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--workload takes one of edu, toaster, not "kettle"');
+  });
+
   it("--json prints one object with the same content, and --trace writes a Chrome trace Perfetto can read", () => {
     const file = join(tmp, "a.json");
     const r = wdmsim("run", "--json", "--trace", file);

@@ -9,7 +9,7 @@ import {
   IRP_MN_QUERY_REMOVE_DEVICE, IRP_MN_QUERY_STOP_DEVICE, IRP_MN_START_DEVICE, PNP, CreateFile, CloseHandle, DeviceIoControl,
   GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, INVALID_HANDLE_VALUE, GetLastError, ERROR_FILE_NOT_FOUND, IoCompleteRequest,
   IoSetCompletionRoutine, STATUS_MORE_PROCESSING_REQUIRED, IoGetCurrentIrpStackLocation, IRP_MN_QUERY_PNP_DEVICE_STATE, PNP_DEVICE_FAILED,
-  CmResourceTypeMemory, MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE, IRP_MN_QUERY_INTERFACE, ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE,
+  CmResourceTypeMemory, IRP_MJ_POWER, IRP_MJ_DEVICE_CONTROL, IoMarkIrpPending, STATUS_PENDING, IoSetNextIrpStackLocation, IoCopyCurrentIrpStackLocationToNext, MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE, IRP_MN_QUERY_INTERFACE, ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE,
 } from "../../src/index.js";
 import { type DEVICE_NODE, PNP_DEVNODE_STATE, CM_PROB_DISABLED, CM_PROB_FAILED_INSTALL, CM_PROB_FAILED_START, CM_PROB_FAILED_POST_START } from "../../src/pnp/devnode.js";
 import { disableDevice, enableDevice, restartDevice, stopDevice, IoInvalidateDeviceState } from "../../src/pnp/requests.js";
@@ -17,7 +17,8 @@ import { eduPackage } from "../../src/drivers/edu/package.js";
 import { IOCTL_EDU_CHECK_LIVENESS, IOCTL_EDU_COMPUTE_FACTORIAL } from "../../src/drivers/edu/public.js";
 import { IO } from "../../src/io/manager.js";
 import { READ_REGISTER_ULONG } from "../../src/hal/registers.js";
-import { bootDefault, crash, expectBugCheck, kernelOf, eduExtension, spawnThread, sleep100ns } from "../support/kernel-harness.js";
+import { asDriver, bootDefault, crash, createTestDevice, createTestDriver, expectBugCheck, kernelOf, eduExtension, spawnThread, sleep100ns } from "../support/kernel-harness.js";
+import { KE } from "../../src/ke/kernel.js";
 import { HAL } from "../../src/hal/hal.js";
 import { BUS_INTERFACE_STANDARD, GUID_BUS_INTERFACE_STANDARD, PCI_WHICHSPACE_CONFIG } from "../../src/pnp/interface.js";
 import { READ_REGISTER_USHORT } from "../../src/hal/registers.js";
@@ -343,6 +344,49 @@ describe("verifier PnP rules (0xC9)", () => {
       await IoCallDriver(top, irp);
     });
     expectBugCheck(bc, 0xC9, 0x20E, undefined, irpAddress);
+  });
+
+  it("a power IRP sent without IoStatus.Status = STATUS_NOT_SUPPORTED is 0xC9 / 0x20F", async () => {
+    let irpAddress = 0;
+    const bc = await crash(async () => {
+      const k = (await import("../../src/ke/kernel.js")).KE();
+      const node = [...PNP(k).allNodes()].find((n) => n.ServiceName === "edu")!;
+      const top = node.PhysicalDeviceObject.AttachedDevice!;
+      const irp = IoAllocateIrp(top.StackSize, false);
+      irpAddress = irp.address;
+      irp.IoStatus.Status = STATUS_SUCCESS;
+      const s = IoGetNextIrpStackLocation(irp);
+      s.MajorFunction = IRP_MJ_POWER;
+      s.MinorFunction = 0x03;
+      await IoCallDriver(top, irp);
+    });
+    expectBugCheck(bc, 0xC9, 0x20F, undefined, irpAddress);
+  });
+
+  it("a completion routine of a driver unloaded while its IRP was pending is 0xCE, P1 = P3 = the routine", async () => {
+    const bc = await crash(async () => {
+      const holder = await createTestDevice("holder");
+      let held: IRP | null = null;
+      holder.DriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = (_d: DEVICE_OBJECT, irp: IRP) => {
+        IoMarkIrpPending(irp);
+        held = irp;
+        return STATUS_PENDING;
+      };
+      const leaky = await createTestDriver("leaky");
+      const irp = IoAllocateIrp(holder.StackSize + 1, false);
+      IoSetNextIrpStackLocation(irp);
+      IoGetCurrentIrpStackLocation(irp).MajorFunction = IRP_MJ_DEVICE_CONTROL;
+      IoCopyCurrentIrpStackLocationToNext(irp);
+      asDriver(leaky.serviceName, "LeakyDispatch", () => IoSetCompletionRoutine(irp, function LeakyCompletion() { return STATUS_SUCCESS; }, null, true, true, true));
+      await IoCallDriver(holder, irp);
+      // The driver goes (it has no device objects) while its IRP is still in the device below.
+      await IO(KE()).unloadDriver(leaky);
+      held!.IoStatus.Status = STATUS_SUCCESS;
+      IoCompleteRequest(held!, IO_NO_INCREMENT);
+    });
+    expect(bc.code).toBe(0xCE);
+    expect(bc.parameters[0]).not.toBe(0n);
+    expect(bc.parameters[2]).toBe(bc.parameters[0]);
   });
 
   it("without the verifier the same mistakes pass", async () => {
