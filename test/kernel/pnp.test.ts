@@ -329,39 +329,24 @@ describe("verifier PnP rules (0xC9)", () => {
     }
   });
 
-  it("a PnP IRP sent without IoStatus.Status = STATUS_NOT_SUPPORTED is 0xC9 / 0x20E (P3 the IRP)", async () => {
-    let irpAddress = 0;
-    const bc = await crash(async () => {
-      const k = (await import("../../src/ke/kernel.js")).KE();
-      const node = [...PNP(k).allNodes()].find((n) => n.ServiceName === "edu")!;
-      const top = node.PhysicalDeviceObject.AttachedDevice!;
-      const irp = IoAllocateIrp(top.StackSize, false);
-      irpAddress = irp.address;
-      const s = IoGetNextIrpStackLocation(irp);
-      s.MajorFunction = IRP_MJ_PNP;
-      s.MinorFunction = IRP_MN_QUERY_CAPABILITIES;
-      IoSetCompletionRoutine(irp, () => STATUS_MORE_PROCESSING_REQUIRED, null, true, true, true);
-      await IoCallDriver(top, irp);
+  for (const [major, code, what] of [[IRP_MJ_PNP, 0x20E, "PnP"], [IRP_MJ_POWER, 0x20F, "power"]] as const) {
+    it(`a ${what} IRP sent without IoStatus.Status = STATUS_NOT_SUPPORTED is 0xC9 / 0x${code.toString(16).toUpperCase()} (P3 the IRP)`, async () => {
+      let irpAddress = 0;
+      const bc = await crash(async () => {
+        const node = [...PNP(KE()).allNodes()].find((n) => n.ServiceName === "edu")!;
+        const top = node.PhysicalDeviceObject.AttachedDevice!;
+        const irp = IoAllocateIrp(top.StackSize, false);
+        irpAddress = irp.address;
+        // A fresh IRP's status is 0 (STATUS_SUCCESS): the sender forgot to set STATUS_NOT_SUPPORTED.
+        const s = IoGetNextIrpStackLocation(irp);
+        s.MajorFunction = major;
+        s.MinorFunction = major === IRP_MJ_PNP ? IRP_MN_QUERY_CAPABILITIES : 0x03;
+        IoSetCompletionRoutine(irp, () => STATUS_MORE_PROCESSING_REQUIRED, null, true, true, true);
+        await IoCallDriver(top, irp);
+      });
+      expectBugCheck(bc, 0xC9, code, undefined, irpAddress);
     });
-    expectBugCheck(bc, 0xC9, 0x20E, undefined, irpAddress);
-  });
-
-  it("a power IRP sent without IoStatus.Status = STATUS_NOT_SUPPORTED is 0xC9 / 0x20F", async () => {
-    let irpAddress = 0;
-    const bc = await crash(async () => {
-      const k = (await import("../../src/ke/kernel.js")).KE();
-      const node = [...PNP(k).allNodes()].find((n) => n.ServiceName === "edu")!;
-      const top = node.PhysicalDeviceObject.AttachedDevice!;
-      const irp = IoAllocateIrp(top.StackSize, false);
-      irpAddress = irp.address;
-      irp.IoStatus.Status = STATUS_SUCCESS;
-      const s = IoGetNextIrpStackLocation(irp);
-      s.MajorFunction = IRP_MJ_POWER;
-      s.MinorFunction = 0x03;
-      await IoCallDriver(top, irp);
-    });
-    expectBugCheck(bc, 0xC9, 0x20F, undefined, irpAddress);
-  });
+  }
 
   it("a completion routine of a driver unloaded while its IRP was pending is 0xCE, P1 = P3 = the routine", async () => {
     const bc = await crash(async () => {
