@@ -4,7 +4,7 @@
  * the JSON path and the rule broken.
  */
 import { readFileSync, existsSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { DEVICE_MODELS } from "./models.js";
@@ -115,6 +115,8 @@ export interface MachineDescription {
   /** The IOMMU, if the machine has one: IOTLB entries and the cost of an IOTLB miss (ns). */
   iommu: { iotlbEntries: number; missLatencyNs: number } | null;
   slots: SlotDescription[];
+  /** Driver package files installed at boot (names in firmware/drivers, or paths relative to the machine file). */
+  drivers: string[];
   kernel: {
     verifier: boolean;
     /** Longest one DPC or ISR may run, us. */
@@ -145,7 +147,7 @@ const validators = new Map<string, ValidateFunction>();
 function validator(schema: string): ValidateFunction {
   if (!ajv) {
     ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
-    for (const name of ["machine", "device", "costs"]) {
+    for (const name of ["machine", "device", "costs", "driver-package"]) {
       ajv.addSchema(JSON.parse(readFileSync(join(FIRMWARE_DIR, "schema", `${name}.schema.json`), "utf8")));
     }
   }
@@ -168,7 +170,8 @@ function explain(error: ErrorObject): string {
   }
 }
 
-function readJson(file: string, schema: string): any {
+/** Reads a firmware JSON file and checks it against `firmware/schema/<schema>.schema.json`; errors name the file, JSON path and rule. */
+export function readJson(file: string, schema: string): any {
   const shown = relative(process.cwd(), file) || file;
   let text: string;
   try {
@@ -381,6 +384,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
     postedWriteCredits: doc.pci.postedWriteCredits ?? 16,
     iommu: doc.iommu ? { iotlbEntries: doc.iommu.iotlbEntries ?? 64, missLatencyNs: doc.iommu.missLatencyNs ?? 250 } : null,
     slots,
+    drivers: ((doc.drivers ?? []) as string[]).map((d) => (existsSync(resolve(dirname(file), d)) ? resolve(dirname(file), d) : d)),
     kernel: {
       verifier: doc.kernel?.verifier ?? true,
       dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000,

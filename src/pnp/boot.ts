@@ -17,6 +17,7 @@ import { createProcess } from "../io/process.js";
 import { PNP, PnpManager, type RootChild } from "./manager.js";
 import { PowerManager } from "../po/manager.js";
 import type { DriverPackage } from "./packages.js";
+import { loadDriverPackageFile } from "./inf.js";
 import { pciPackage } from "../drivers/pci/package.js";
 import { eduPackage } from "../drivers/edu/package.js";
 
@@ -29,6 +30,8 @@ export interface BootOptions extends KernelOptions {
   packages?: DriverPackage[];
   /** Root-enumerated devices besides the PCI host bridge (software devices, as installed with "devcon install"). */
   rootDevices?: RootChild[];
+  /** Driver package files to install (names in firmware/drivers, or paths), after the machine file's own. */
+  driverFiles?: string[];
 }
 
 /** How a routine runs under Machine.exec. */
@@ -103,6 +106,10 @@ export class BootedKernel implements MachineKernel {
  */
 export async function boot(machineFile: string | Machine, options: BootOptions = {}): Promise<Machine> {
   const machine = typeof machineFile === "string" ? Machine.fromFile(machineFile) : machineFile;
+  // Driver package files: the machine file's, then the caller's; packages given directly come last and win.
+  const installed = await Promise.all([...machine.description.drivers, ...(options.driverFiles ?? [])].map((f) => loadDriverPackageFile(f)));
+  const packages = [...BUILT_IN_PACKAGES, ...installed.flatMap((f) => f.packages), ...(options.packages ?? [])];
+  const rootDevices = [...installed.flatMap((f) => f.rootDevices), ...(options.rootDevices ?? [])];
   const k = new Kernel(machine, options);
   k.activate();
   const platform = discoverPlatform(machine.core);
@@ -119,8 +126,8 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
     hardwareIds: ["ACPI\\PNP0A08", "*PNP0A08"],
     compatibleIds: ["*PNP0A03"],
     instanceId: "0",
-  }, ...(options.rootDevices ?? [])]);
-  for (const pkg of [...BUILT_IN_PACKAGES, ...(options.packages ?? [])]) pnp.store.add(pkg);
+  }, ...rootDevices]);
+  for (const pkg of packages) pnp.store.add(pkg);
   k.services.set("pnp", pnp);
   k.services.set("po", new PowerManager(k));
   const kernel = new BootedKernel(k);

@@ -83,8 +83,6 @@ export class DEVICE_NODE {
   ServiceName = "";
   /** Setup class of the function driver's package ("" if none). */
   ClassName = "";
-  /** Services of the stack's filters and function driver, bottom to top, as bound. */
-  readonly boundServices: string[] = [];
   /** CM_PROB_* (0: none). */
   Problem = 0;
   /** The NTSTATUS behind Problem. */

@@ -71,8 +71,6 @@ export class PnpManager {
   private readonly actions: PnpAction[] = [];
   private readonly wake = new KEVENT();
   private workerStarted = false;
-  /** Actions run so far (for tests and summaries). */
-  actionsRun = 0;
 
   constructor(readonly k: Kernel, private readonly rootChildren: RootChild[]) {
     this.io = IO(k);
@@ -90,13 +88,6 @@ export class PnpManager {
   /** The node of a physical device object. */
   nodeOf(pdo: DEVICE_OBJECT): DEVICE_NODE | undefined {
     return this.nodes.get(pdo);
-  }
-
-  /** The node with this instance path (case-insensitive), if any. */
-  findNode(instancePath: string): DEVICE_NODE | undefined {
-    const want = instancePath.toLowerCase();
-    for (const n of this.allNodes()) if (n.InstancePath.toLowerCase() === want) return n;
-    return undefined;
   }
 
   /** Creates the root device node and its root-enumerated children, and processes the tree. */
@@ -260,7 +251,6 @@ export class PnpManager {
     for (const pkg of stack.order) {
       const { status, driver } = await this.io.loadDriver(pkg.service, pkg.module);
       if (!NT_SUCCESS(status)) return this.failAdd(node, CM_PROB_FAILED_DRIVER_ENTRY, status);
-      node.boundServices.push(pkg.service);
       const add = driver.DriverExtension.AddDevice;
       if (!add) continue;
       const before = topOfStack(pdo);
@@ -352,12 +342,7 @@ export class PnpManager {
       if (!listed.has(child.PhysicalDeviceObject)) await this.removal.deviceGone(child);
     }
     for (const pdo of relations.Objects) {
-      const existing = this.nodes.get(pdo);
-      if (existing) {
-        if (existing.State === PNP_DEVNODE_STATE.DeviceNodeStarted) await this.enumerate(existing);
-        continue;
-      }
-      await this.processDevice(this.addNode(node, pdo));
+      if (!this.nodes.has(pdo)) await this.processDevice(this.addNode(node, pdo));
     }
   }
 
@@ -388,7 +373,6 @@ export class PnpManager {
       while (this.actions.length > 0) {
         const a = this.actions.shift()!;
         await this.k.invoke("nt", a.name, a.run);
-        this.actionsRun++;
         KeSetEvent(a.done, 0, false);
       }
     }

@@ -76,11 +76,6 @@ export class DeviceRemoval {
     return n;
   }
 
-  /** Nodes waiting for their last handle to close (or their children) before REMOVE. */
-  get pendingRemovals(): readonly DEVICE_NODE[] {
-    return this.pending.map((p) => p.node);
-  }
-
   /**
    * Sends IRP_MN_REMOVE_DEVICE to the node's stack, checks every driver above the PDO
    * detached and deleted its device, and unloads drivers left without devices.
@@ -105,7 +100,6 @@ export class DeviceRemoval {
     disableDeviceInterfaces(pdo);
     node.resources = null;
     pdo.resources = null;
-    node.boundServices.length = 0;
     for (const driver of drivers) if (!driver.DeviceObject) await pnp.io.unloadDriver(driver);
   }
 

@@ -27,11 +27,10 @@ import {
   encodePlugin, encodeUnplug, GUID_DEVINTERFACE_BUSENUM_TOASTER, GUID_DEVINTERFACE_TOASTER, IOCTL_BUSENUM_EJECT_HARDWARE, IOCTL_BUSENUM_PLUGIN_HARDWARE,
   IOCTL_BUSENUM_UNPLUG_HARDWARE,
 } from "../drivers/toaster/public.js";
-import { toasterBusRootDevice, toasterPackages } from "../drivers/toaster/package.js";
 import { FILTER_DEVICE_EXTENSION } from "../drivers/toaster/filter.js";
 
-/** Boot options that install the toaster family on a machine. */
-export const TOASTER_BOOT_OPTIONS: BootOptions = { packages: toasterPackages, rootDevices: [toasterBusRootDevice] };
+/** Boot options that install the toaster family on a machine (its driver package file, firmware/drivers/toaster.json). */
+export const TOASTER_BOOT_OPTIONS: BootOptions = { driverFiles: ["toaster"] };
 
 /** One step of the workload and the device tree after it. */
 export interface ToasterStep {

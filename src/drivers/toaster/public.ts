@@ -19,8 +19,6 @@ export const GUID_TOASTER_INTERFACE_STANDARD = "{e0b27630-5434-11d3-b890-00c04fa
 export const BUS_HARDWARE_IDS = "{B85B7C50-6A01-11d2-B841-00C04FAD5171}\\MsToaster";
 /** Compatible ID of every toaster the bus plugs in. */
 export const BUSENUM_COMPATIBLE_IDS = "{B85B7C50-6A01-11d2-B841-00C04FAD5171}\\MsCompatibleToaster";
-/** Hardware ID of the root-enumerated toaster bus. */
-export const BUSENUM_ROOT_HARDWARE_ID = "root\\busenum";
 
 /** Device type of the bus's control codes. */
 export const FILE_DEVICE_BUSENUM = FILE_DEVICE_BUS_EXTENDER;

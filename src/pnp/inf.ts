@@ -1,0 +1,69 @@
+/**
+ * Driver package files (firmware/drivers/*.json, or any path): what an INF gives Windows,
+ * as data. A file lists its setup classes, its drivers (service, module, role, the IDs or
+ * classes they bind to) and the devices to root-enumerate; loading it imports each
+ * module and checks that it exports DriverEntry. Mistakes are FirmwareErrors naming the
+ * file, the JSON path and the rule.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { FIRMWARE_DIR, FirmwareError, readJson } from "../machine/firmwareFiles.js";
+import type { DriverModule } from "../io/manager.js";
+import type { RootChild } from "./manager.js";
+import type { DriverPackage, SetupClass } from "./packages.js";
+
+/** What a package file installs. */
+export interface DriverPackageFile {
+  packages: DriverPackage[];
+  rootDevices: RootChild[];
+}
+
+/** Finds a package file by path or by name in firmware/drivers. */
+function resolvePackageFile(nameOrPath: string): string {
+  if (existsSync(nameOrPath)) return resolve(nameOrPath);
+  const builtIn = join(FIRMWARE_DIR, "drivers", `${nameOrPath}.json`);
+  if (existsSync(builtIn)) return builtIn;
+  throw new FirmwareError(nameOrPath, "", `no such driver package file (nor firmware/drivers/${nameOrPath}.json)`);
+}
+
+/** Loads a driver package file (a path, or a name in firmware/drivers). */
+export async function loadDriverPackageFile(nameOrPath: string): Promise<DriverPackageFile> {
+  const file = resolvePackageFile(nameOrPath);
+  const shown = relative(process.cwd(), file) || file;
+  const doc = readJson(file, "driver-package");
+  const classes = new Map<string, SetupClass>();
+  for (const [name, guid] of Object.entries(doc.classes ?? {})) classes.set(name, { name, guid: (guid as string).toLowerCase() });
+  const modules = new Map<string, DriverModule>();
+  const packages: DriverPackage[] = [];
+  for (const [i, d] of (doc.drivers as any[]).entries()) {
+    const at = `/drivers/${i}`;
+    const ids: string[] = d.ids ?? [];
+    if (d.role === "function" && ids.length === 0) throw new FirmwareError(shown, `${at}/ids`, "a function driver needs the IDs it binds to");
+    if (d.role !== "function" && ids.length === 0 && !d.classes) throw new FirmwareError(shown, at, "a filter needs ids (a device filter) or classes (a class filter)");
+    if (d.role !== "function" && d.class !== undefined) throw new FirmwareError(shown, `${at}/class`, "only a function driver has a setup class (a class filter lists classes)");
+    const setupClass = d.class === undefined ? undefined : classes.get(d.class);
+    if (d.class !== undefined && !setupClass) throw new FirmwareError(shown, `${at}/class`, `no setup class "${d.class}" under /classes`);
+    const filtered = (d.classes as string[] | undefined)?.map((c, j) => {
+      if (c.startsWith("{")) return c.toLowerCase();
+      const known = classes.get(c);
+      if (!known) throw new FirmwareError(shown, `${at}/classes/${j}`, `no setup class "${c}" under /classes (or give its GUID)`);
+      return known.guid;
+    });
+    const path = resolve(dirname(file), d.module);
+    if (!existsSync(path)) throw new FirmwareError(shown, `${at}/module`, `no module at ${relative(process.cwd(), path)}`);
+    let module = modules.get(path);
+    if (!module) {
+      const loaded = (await import(pathToFileURL(path).href)) as Partial<DriverModule>;
+      if (typeof loaded.DriverEntry !== "function") throw new FirmwareError(shown, `${at}/module`, "the module does not export DriverEntry");
+      module = loaded as DriverModule;
+      modules.set(path, module);
+    }
+    packages.push({
+      service: d.service, description: d.description ?? d.service, ids, role: d.role, module,
+      ...(setupClass ? { setupClass } : {}), ...(filtered ? { classes: filtered } : {}), ...(d.msiSupported !== undefined ? { msiSupported: d.msiSupported } : {}),
+    });
+  }
+  const rootDevices: RootChild[] = (doc.rootDevices ?? []).map((r: any) => ({ deviceId: r.deviceId, hardwareIds: r.hardwareIds, compatibleIds: r.compatibleIds ?? [], instanceId: r.instanceId }));
+  return { packages, rootDevices };
+}
