@@ -9,7 +9,7 @@ import { NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED, STAT
 import { formatPointer } from "../ke/bugcheck.js";
 import { KPROCESSOR_MODE, type KEVENT } from "../ke/dispatcher.js";
 import type { KTHREAD } from "../ke/scheduler.js";
-import type { KIRQL } from "../ke/irql.js";
+import { DISPATCH_LEVEL, type KIRQL } from "../ke/irql.js";
 import type { PVOID } from "../mm/memory.js";
 import type { DEVICE_OBJECT } from "./objects.js";
 import { IO } from "./manager.js";
@@ -64,6 +64,10 @@ export const IO_NO_INCREMENT = 0;
 export const IO_DISK_INCREMENT = 1;
 export const IO_SERIAL_INCREMENT = 2;
 
+/** Verifier 0xC9: the IRQL changed across a dispatch routine (P2 the device, P3 the IRQL before, P4 after). */
+export const VERIFIER_IRQL_CHANGED_IN_DISPATCH = 0x05;
+/** Verifier 0xC9: IoCallDriver above DISPATCH_LEVEL (P2 the IRQL). */
+export const VERIFIER_CALL_ABOVE_DISPATCH = 0x10;
 /** Verifier 0xC9: IoCompleteRequest with STATUS_PENDING. */
 export const VERIFIER_IO_COMPLETE_PENDING = 0x06;
 /** Verifier 0xC9: IoCompleteRequest with a cancel routine still set. */
@@ -391,6 +395,8 @@ function auditPending(location: IO_STACK_LOCATION, a: PendingAudit): void {
 export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | Promise<NTSTATUS> {
   const k = KE();
   k.charge("IoCallDriver");
+  const irqlBefore = k.cpu.irql;
+  if (k.verifier && irqlBefore > DISPATCH_LEVEL) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_CALL_ABOVE_DISPATCH, irqlBefore, 0, 0);
   Irp.CurrentLocation--;
   if (Irp.CurrentLocation <= 0) k.bugCheck(NO_MORE_IRP_STACK_LOCATIONS, Irp.address, 0, 0, 0);
   const location = IoGetCurrentIrpStackLocation(Irp);
@@ -414,6 +420,8 @@ export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | 
   const audit: PendingAudit = { irp: Irp, device: DeviceObject };
   audits.set(location, audit);
   const returned = (status: NTSTATUS): NTSTATUS => {
+    // A dispatch routine returns at the IRQL it was called at.
+    if (k.verifier && KE().cpu.irql !== irqlBefore) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_IRQL_CHANGED_IN_DISPATCH, DeviceObject.address, irqlBefore, KE().cpu.irql);
     audit.returned = status;
     auditPending(location, audit);
     return status;

@@ -5,7 +5,7 @@
 import { KE, type Kernel } from "../ke/kernel.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { KSPIN_LOCK } from "../ke/spinlock.js";
-import { DRIVER_OBJECT, type DEVICE_OBJECT } from "./objects.js";
+import { DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
 import type { IRP } from "./irp.js";
 
 /** A driver module: what DriverEntry receives and returns. */
@@ -54,7 +54,9 @@ export class IoManager {
 
   /** A file object on `device` was closed (IRP_MJ_CLOSE done). */
   dereferenceDevice(device: DEVICE_OBJECT): void {
-    if (device.ReferenceCount > 0 && --device.ReferenceCount === 0) this.onDeviceUnreferenced?.(device);
+    if (device.ReferenceCount === 0 || --device.ReferenceCount > 0) return;
+    if (device.deleted) freeDeviceObject(device);
+    this.onDeviceUnreferenced?.(device);
   }
 
   /** Services whose driver was unloaded and not loaded again (their code is gone). */

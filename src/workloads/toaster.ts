@@ -15,6 +15,7 @@ import { CreateEvent, Sleep, WaitForSingleObject } from "../io/sync-objects.js";
 import { OVERLAPPED, GetOverlappedResult } from "../io/overlapped.js";
 import { DIGCF_DEVICEINTERFACE, DIGCF_PRESENT, SetupDiDestroyDeviceInfoList, SetupDiEnumDeviceInterfaces, SetupDiGetClassDevs, SetupDiGetDeviceInterfaceDetail, HDEVINFO } from "../io/setupapi.js";
 import { IO } from "../io/manager.js";
+import { MM } from "../mm/manager.js";
 import type { BootOptions } from "../pnp/boot.js";
 import { PNP } from "../pnp/manager.js";
 import { restartDevice, stopDevice } from "../pnp/requests.js";
@@ -51,8 +52,8 @@ export interface ToasterWorkloadResult {
   failedAfterSurpriseRemoval: boolean;
   /** IRPs each filter saw on its toaster devices (summed over the three toasters), before the first removal. */
   filterCounts: Record<string, Record<string, number>>;
-  /** Left at the end: live IRPs beyond those at the start, toaster device objects, toaster drivers loaded. */
-  leaks: { irps: number; devices: number; drivers: string[] };
+  /** Left at the end: live IRPs beyond those at the start, toaster device objects, toaster drivers loaded, pool bytes beyond those in use at the start. */
+  leaks: { irps: number; devices: number; drivers: string[]; poolBytes: number };
   ok: boolean;
 }
 
@@ -125,12 +126,18 @@ function filterCounts(k: Kernel): Record<string, Record<string, number>> {
   return out;
 }
 
+/** Pool bytes in use, nonpaged and paged, over every tag. */
+function poolBytesInUse(k: Kernel): number {
+  return MM(k).pool.usageByTag().reduce((n, t) => n + t.nonPaged.bytes + t.paged.bytes, 0);
+}
+
 /** Runs the toaster scenario on a machine booted with TOASTER_BOOT_OPTIONS. */
 export async function runToasterWorkload(machine: Machine): Promise<ToasterWorkloadResult> {
   const k = kernelOf(machine);
   const steps: ToasterStep[] = [];
   const snapshot = (title: string) => steps.push({ title, tree: formatDeviceTree(deviceTree(k)) });
   const irpsAtStart = IO(k).irps.size;
+  const poolAtStart = poolBytesInUse(k);
   snapshot("booted: the toaster bus is root-enumerated");
 
   // Plug in three toasters, then list them as the enum tool does.
@@ -211,9 +218,9 @@ export async function runToasterWorkload(machine: Machine): Promise<ToasterWorkl
 
   const io = IO(k);
   const devices = io.devices.filter((d) => TOASTER_SERVICES.includes(d.DriverObject.serviceName)).length;
-  const leaks = { irps: io.irps.size - irpsAtStart, devices, drivers: TOASTER_SERVICES.filter((s) => io.drivers.has(s)) };
+  const leaks = { irps: io.irps.size - irpsAtStart, devices, drivers: TOASTER_SERVICES.filter((s) => io.drivers.has(s)), poolBytes: poolBytesInUse(k) - poolAtStart };
   const ok = enumerated.length === SERIALS.length && verified === SERIALS.length && queuedWhileStopped && failedAfterSurpriseRemoval
-    && leaks.irps === 0 && leaks.devices === 0 && leaks.drivers.length === 0;
+    && leaks.irps === 0 && leaks.devices === 0 && leaks.drivers.length === 0 && leaks.poolBytes === 0;
   return { steps, enumerated, verified, queuedWhileStopped, failedAfterSurpriseRemoval, filterCounts: counts, leaks, ok };
 }
 
@@ -234,7 +241,7 @@ export function formatToasterResult(r: ToasterWorkloadResult): string[] {
     const top = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 4).map(([key, n]) => `${key} ${n}`).join(", ");
     lines.push(`    ${service.padEnd(9)} ${String(total).padStart(4)}  (${top}, ...)`);
   }
-  lines.push(`  left at the end            ${r.leaks.irps} IRPs, ${r.leaks.devices} toaster device objects, drivers loaded: ${r.leaks.drivers.join(", ") || "none"}`);
+  lines.push(`  left at the end            ${r.leaks.irps} IRPs, ${r.leaks.devices} toaster device objects, ${r.leaks.poolBytes} pool bytes, drivers loaded: ${r.leaks.drivers.join(", ") || "none"}`);
   lines.push(`  result                     ${r.ok ? "OK" : "FAILED"}`);
   return lines;
 }

@@ -29,7 +29,7 @@ describe("wdmsim run", () => {
     const r = wdmsim("run", "--workload", "toaster", "--inspect", "!devnode 0 1 busenum");
     expect(r.code).toBe(0);
     for (const text of ["plugged in toasters 1, 2, 3", "[clsupper > devupper > toaster > clslower > devlower > busenum]", "3/3 toasters verified",
-      "unplugged toaster 1 while it was open (surprise removal)", "ejected toaster 2", "0 IRPs, 0 toaster device objects, drivers loaded: none",
+      "unplugged toaster 1 while it was open (surprise removal)", "ejected toaster 2", "0 IRPs, 0 toaster device objects, 0 pool bytes, drivers loaded: none",
       "result                     OK", "kd> !devnode 0 1 busenum", 'ServiceName is "busenum"']) {
       expect(r.stdout).toContain(text);
     }

@@ -12,6 +12,7 @@ import {
   METHOD_FROM_CTL_CODE, DEVICE_TYPE_FROM_CTL_CODE, FILE_DEVICE_UNKNOWN,
   STATUS_SUCCESS, STATUS_PENDING, STATUS_MORE_PROCESSING_REQUIRED, STATUS_INVALID_PARAMETER, STATUS_CANCELLED, STATUS_BUFFER_OVERFLOW,
   STATUS_INSUFFICIENT_RESOURCES, STATUS_DEVICE_BUSY, STATUS_INVALID_DEVICE_REQUEST,
+  KeRaiseIrql, DISPATCH_LEVEL, PASSIVE_LEVEL, IoDeleteDevice,
 } from "../../src/index.js";
 import { bootDefault, buildStack, crash, createTestDevice, expectBugCheck } from "../support/kernel-harness.js";
 
@@ -550,6 +551,42 @@ describe("IoCompleteRequest and completion routines", () => {
 });
 
 describe("Driver Verifier I/O rules", () => {
+  it("a dispatch routine that returns at another IRQL is 0xC9 / 0x05 (P2 the device, P3 the IRQL before, P4 after)", async () => {
+    let deviceAddress = 0;
+    const bc = await crash(async () => {
+      const device = await createTestDevice();
+      deviceAddress = device.address;
+      onDeviceControl(device, function RaisingDispatch(_d, irp) {
+        KeRaiseIrql(DISPATCH_LEVEL);
+        complete(irp, STATUS_SUCCESS);
+        return STATUS_SUCCESS;
+      });
+      await IoCallDriver(device, deviceControlIrp(device));
+    });
+    expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x05, deviceAddress, PASSIVE_LEVEL, DISPATCH_LEVEL);
+  });
+
+  it("IoCallDriver above DISPATCH_LEVEL is 0xC9 / 0x10 (P2 the IRQL)", async () => {
+    const bc = await crash(async () => {
+      const device = await createTestDevice();
+      const irp = deviceControlIrp(device);
+      KeRaiseIrql(DISPATCH_LEVEL + 1);
+      IoCallDriver(device, irp);
+    });
+    expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, DISPATCH_LEVEL + 1);
+  });
+
+  it("deleting a device object twice is 0xC9 / 0x240 (P4 the device)", async () => {
+    let deviceAddress = 0;
+    const bc = await crash(async () => {
+      const device = await createTestDevice();
+      deviceAddress = device.address;
+      IoDeleteDevice(device);
+      IoDeleteDevice(device);
+    });
+    expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x240, undefined, undefined, deviceAddress);
+  });
+
   it("returning STATUS_PENDING without IoMarkIrpPending is 0xC9 / 0x23D (P2 device, P3 IRP)", async () => {
     let irpAddress = 0;
     let deviceAddress = 0;

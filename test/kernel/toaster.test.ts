@@ -61,7 +61,7 @@ describe("the toaster scenario (wdmsim run --workload toaster)", () => {
     expect(r.verified).toBe(3);
     expect(r.queuedWhileStopped).toBe(true);
     expect(r.failedAfterSurpriseRemoval).toBe(true);
-    expect(r.leaks).toEqual({ irps: 0, devices: 0, drivers: [] });
+    expect(r.leaks).toEqual({ irps: 0, devices: 0, drivers: [], poolBytes: 0 });
     expect(r.ok).toBe(true);
     // Every filter saw each toaster start (and toaster 3 start again); reads and writes stop at the
     // function driver, so only the upper filters see them: 3 writes, 3 reads and the read that waited.
