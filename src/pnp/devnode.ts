@@ -35,6 +35,7 @@ export enum PNP_DEVNODE_STATE {
 // Problem codes (CM_PROB_*), as Device Manager numbers them.
 export const CM_PROB_NOT_CONFIGURED = 0x01;
 export const CM_PROB_FAILED_START = 0x0A;
+export const CM_PROB_NORMAL_CONFLICT = 0x0C;
 export const CM_PROB_WILL_BE_REMOVED = 0x15;
 export const CM_PROB_DISABLED = 0x16;
 export const CM_PROB_DEVICE_NOT_THERE = 0x18;

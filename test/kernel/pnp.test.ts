@@ -9,7 +9,8 @@ import {
   IRP_MN_QUERY_REMOVE_DEVICE, IRP_MN_QUERY_STOP_DEVICE, IRP_MN_START_DEVICE, PNP, CreateFile, CloseHandle, DeviceIoControl,
   GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, INVALID_HANDLE_VALUE, GetLastError, ERROR_FILE_NOT_FOUND, IoCompleteRequest,
   IoSetCompletionRoutine, STATUS_MORE_PROCESSING_REQUIRED, IoGetCurrentIrpStackLocation, IRP_MN_QUERY_PNP_DEVICE_STATE, PNP_DEVICE_FAILED,
-  CmResourceTypeMemory, IRP_MJ_POWER, IRP_MJ_DEVICE_CONTROL, IoMarkIrpPending, STATUS_PENDING, IoSetNextIrpStackLocation, IoCopyCurrentIrpStackLocationToNext, MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE, IRP_MN_QUERY_INTERFACE, ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE,
+  CmResourceTypeMemory, IRP_MN_QUERY_RESOURCE_REQUIREMENTS, CM_RESOURCE_INTERRUPT_MESSAGE, CM_RESOURCE_INTERRUPT_LATCHED, CM_RESOURCE_INTERRUPT_MESSAGE_TOKEN,
+  IO_RESOURCE_ALTERNATIVE, type IO_RESOURCE_REQUIREMENTS_LIST, IRP_MJ_POWER, IRP_MJ_DEVICE_CONTROL, IoMarkIrpPending, STATUS_PENDING, IoSetNextIrpStackLocation, IoCopyCurrentIrpStackLocationToNext, MmMapIoSpace, MmUnmapIoSpace, MEMORY_CACHING_TYPE, IRP_MN_QUERY_INTERFACE, ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE,
 } from "../../src/index.js";
 import { type DEVICE_NODE, PNP_DEVNODE_STATE, CM_PROB_DISABLED, CM_PROB_FAILED_INSTALL, CM_PROB_FAILED_START, CM_PROB_FAILED_POST_START } from "../../src/pnp/devnode.js";
 import { disableDevice, enableDevice, restartDevice, stopDevice, IoInvalidateDeviceState } from "../../src/pnp/requests.js";
@@ -422,5 +423,44 @@ describe("IRP_MN_QUERY_INTERFACE", () => {
       return irp.IoStatus.Status;
     });
     expect(status >>> 0).toBe(STATUS_NOT_SUPPORTED >>> 0);
+  });
+});
+
+describe("resource requirements", () => {
+  it("the PCI bus driver asks for the BAR where it placed it, one MSI message (MaximumVector the message token), and the INTx line as the alternative", async () => {
+    const machine = await bootDefault();
+    const node = eduNode(machine);
+    const list = await machine.exec(() => PNP(KE()).query<IO_RESOURCE_REQUIREMENTS_LIST>(node.PhysicalDeviceObject, IRP_MN_QUERY_RESOURCE_REQUIREMENTS));
+    const [memory, message, line] = list!.List[0].Descriptors;
+    const bar = node.resources!.raw.List[0].PartialResourceList.PartialDescriptors[0].u.Memory!;
+    expect(memory.u.Memory).toEqual({ Length: 0x100000, Alignment: 0x100000, MinimumAddress: bar.Start, MaximumAddress: bar.Start + 0xFFFFF });
+    expect(message.Flags).toBe(CM_RESOURCE_INTERRUPT_MESSAGE | CM_RESOURCE_INTERRUPT_LATCHED);
+    expect(message.u.Interrupt).toEqual({ MinimumVector: 0xFFFFFFFE, MaximumVector: CM_RESOURCE_INTERRUPT_MESSAGE_TOKEN });
+    expect(line.Option).toBe(IO_RESOURCE_ALTERNATIVE);
+    expect(line.u.Interrupt!.MinimumVector).toBe(line.u.Interrupt!.MaximumVector);
+    expect(node.resources!.messages).toHaveLength(1);
+  });
+
+  it("a filter that takes the message descriptors out of IRP_MN_FILTER_RESOURCE_REQUIREMENTS leaves the device its line interrupt, and it still works", async () => {
+    const log: SeenIrp[] = [];
+    const withoutMessages = (list: IO_RESOURCE_REQUIREMENTS_LIST): IO_RESOURCE_REQUIREMENTS_LIST => ({
+      ...list,
+      List: list.List.map((l) => {
+        const Descriptors = l.Descriptors.filter((d) => (d.Flags & CM_RESOURCE_INTERRUPT_MESSAGE) === 0).map((d) => ({ ...d, Option: 0 }));
+        return { ...l, Count: Descriptors.length, Descriptors };
+      }),
+    });
+    const machine = await bootWithFilters([deviceFilter("devupper", "upperFilter", [EDU_ID], log, { filterRequirements: withoutMessages })]);
+    const node = eduNode(machine);
+    expect(node.resources!.messages).toHaveLength(0);
+    expect(node.resources!.lines).toHaveLength(1);
+    const result = await machine.runProgram("user", async () => {
+      const h = await CreateFile("\\\\.\\Edu0", GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+      const out = new Uint8Array(4);
+      const r = await DeviceIoControl(h, IOCTL_EDU_COMPUTE_FACTORIAL, new Uint8Array([5, 0, 0, 0]), 4, out, 4);
+      await CloseHandle(h);
+      return { ok: r.ok, value: new DataView(out.buffer).getUint32(0, true) };
+    });
+    expect(result).toEqual({ ok: true, value: 120 });
   });
 });

@@ -8,6 +8,7 @@ import {
   IoAttachDeviceToDeviceStack, IoCallDriver, IoCompleteRequest, IoCreateDevice, IoDeleteDevice, IoDetachDevice, IoGetCurrentIrpStackLocation,
   IoSkipCurrentIrpStackLocation, IO_NO_INCREMENT, IRP_MJ_MAXIMUM_FUNCTION, IRP_MJ_PNP, IRP_MN_PNP_NAMES, IRP_MN_REMOVE_DEVICE,
   DO_BUFFERED_IO, DO_DEVICE_INITIALIZING, DO_DIRECT_IO, DO_POWER_PAGABLE, FILE_DEVICE_UNKNOWN, NT_SUCCESS, STATUS_SUCCESS,
+  IRP_MN_FILTER_RESOURCE_REQUIREMENTS, type IO_RESOURCE_REQUIREMENTS_LIST,
   type DEVICE_OBJECT, type DRIVER_OBJECT, type DriverPackage, type IRP, type NTSTATUS,
 } from "../../src/index.js";
 
@@ -21,6 +22,8 @@ export interface FilterBehaviour {
   noDetach?: boolean;
   /** REMOVE does not delete the device object. */
   noDelete?: boolean;
+  /** Answers IRP_MN_FILTER_RESOURCE_REQUIREMENTS with this change of the list it was given. */
+  filterRequirements?: (list: IO_RESOURCE_REQUIREMENTS_LIST) => IO_RESOURCE_REQUIREMENTS_LIST;
 }
 
 /** One PnP IRP a filter saw: "<service>:<IRP_MN_...>" and IoStatus.Status on arrival. */
@@ -67,6 +70,10 @@ export function recordingFilterModule(service: string, log: SeenIrp[], behaviour
           Irp.IoStatus.Status = failWith;
           IoCompleteRequest(Irp, IO_NO_INCREMENT);
           return failWith;
+        }
+        if (minor === IRP_MN_FILTER_RESOURCE_REQUIREMENTS && behaviour.filterRequirements) {
+          Irp.IoStatus.Information = behaviour.filterRequirements(Irp.IoStatus.Information as IO_RESOURCE_REQUIREMENTS_LIST);
+          Irp.IoStatus.Status = STATUS_SUCCESS;
         }
         const lower = ext.lower!;
         IoSkipCurrentIrpStackLocation(Irp);

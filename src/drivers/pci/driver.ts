@@ -15,7 +15,8 @@ import { IoForwardIrpSynchronously } from "../../io/forward.js";
 import {
   CmResourceShareDeviceExclusive, CmResourceShareShared, CmResourceTypeInterrupt, CmResourceTypeMemory, CM_RESOURCE_INTERRUPT_LATCHED,
   CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE, CM_RESOURCE_INTERRUPT_MESSAGE,
-  CM_RESOURCE_MEMORY_PREFETCHABLE, CM_RESOURCE_MEMORY_READ_WRITE, resourceList, type CM_PARTIAL_RESOURCE_DESCRIPTOR,
+  CM_RESOURCE_MEMORY_PREFETCHABLE, CM_RESOURCE_MEMORY_READ_WRITE, CM_RESOURCE_INTERRUPT_MESSAGE_TOKEN, IO_RESOURCE_ALTERNATIVE, requirementsList, resourceList,
+  type CM_PARTIAL_RESOURCE_DESCRIPTOR, type IO_RESOURCE_DESCRIPTOR, type IO_RESOURCE_REQUIREMENTS_LIST,
 } from "../../io/resources.js";
 import { NT_SUCCESS, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "../../ke/ntstatus.js";
 import { readConfig, writeConfig } from "../../hal/bus.js";
@@ -26,7 +27,7 @@ import { WRITE_REGISTER_ULONG } from "../../hal/registers.js";
 import {
   BUS_QUERY_ID_TYPE, DEVICE_RELATION_TYPE, GUID_BUS_TYPE_PCI, IRP_MN_QUERY_BUS_INFORMATION, IRP_MN_QUERY_CAPABILITIES, IRP_MN_QUERY_DEVICE_RELATIONS,
   IRP_MN_QUERY_ID, IRP_MN_QUERY_RESOURCES, IRP_MN_START_DEVICE, IRP_MN_CANCEL_REMOVE_DEVICE, IRP_MN_CANCEL_STOP_DEVICE, IRP_MN_QUERY_REMOVE_DEVICE,
-  IRP_MN_QUERY_STOP_DEVICE, IRP_MN_REMOVE_DEVICE, IRP_MN_STOP_DEVICE, IRP_MN_SURPRISE_REMOVAL, IRP_MN_QUERY_INTERFACE, type DEVICE_CAPABILITIES, type DEVICE_RELATIONS, type PNP_BUS_INFORMATION,
+  IRP_MN_QUERY_STOP_DEVICE, IRP_MN_REMOVE_DEVICE, IRP_MN_STOP_DEVICE, IRP_MN_SURPRISE_REMOVAL, IRP_MN_QUERY_INTERFACE, IRP_MN_QUERY_RESOURCE_REQUIREMENTS, type DEVICE_CAPABILITIES, type DEVICE_RELATIONS, type PNP_BUS_INFORMATION,
 } from "../../pnp/minor.js";
 import { INTERFACE_TYPE, IoGetDmaAdapter } from "../../hal/dma.js";
 import { BUS_INTERFACE_STANDARD, GUID_BUS_INTERFACE_STANDARD, PCI_WHICHSPACE_CONFIG } from "../../pnp/interface.js";
@@ -237,6 +238,7 @@ function scanBus(fdoDevice: DEVICE_OBJECT): void {
   }
 }
 
+/** The function's boot configuration: its memory BARs as placed and its INTx line (messages are only in its requirements). */
 function pdoResources(pdo: PciPdoExtension): ReturnType<typeof resourceList> {
   const list: CM_PARTIAL_RESOURCE_DESCRIPTOR[] = pdo.bars.map((b) => ({
     Type: CmResourceTypeMemory,
@@ -254,18 +256,44 @@ function pdoResources(pdo: PciPdoExtension): ReturnType<typeof resourceList> {
       u: { Interrupt: { Level: route.gsi, Vector: route.gsi, Affinity: 0xFFFFFFFF } },
     });
   }
-  // MSI-X (preferred): one message descriptor per table entry, each with its own vector and
-  // processor; MSI: one descriptor for the block of messages.
+  return resourceList(pdo.bus, list);
+}
+
+/**
+ * The function's resource requirements: each memory BAR fixed where the bus driver
+ * placed it; its messages (MSI-X: one descriptor per table entry; MSI: one for the block,
+ * MaximumVector the message token and MinimumVector giving the count), and its INTx
+ * line as the alternative to them.
+ */
+function pdoRequirements(pdo: PciPdoExtension): IO_RESOURCE_REQUIREMENTS_LIST {
+  const list: IO_RESOURCE_DESCRIPTOR[] = pdo.bars.map((b) => ({
+    Option: 0,
+    Type: CmResourceTypeMemory,
+    ShareDisposition: CmResourceShareDeviceExclusive,
+    Flags: b.prefetchable ? CM_RESOURCE_MEMORY_PREFETCHABLE : CM_RESOURCE_MEMORY_READ_WRITE,
+    u: { Memory: { Length: b.size, Alignment: b.size, MinimumAddress: b.base, MaximumAddress: b.base + b.size - 1 } },
+  }));
   const messageBlocks = pdo.msixMessages > 0 ? new Array<number>(pdo.msixMessages).fill(1) : pdo.msiMessages > 0 ? [pdo.msiMessages] : [];
   for (const count of messageBlocks) {
     list.push({
+      Option: 0,
       Type: CmResourceTypeInterrupt,
       ShareDisposition: CmResourceShareDeviceExclusive,
       Flags: CM_RESOURCE_INTERRUPT_MESSAGE | CM_RESOURCE_INTERRUPT_LATCHED,
-      u: { MessageInterrupt: { Raw: { MessageCount: count, Vector: 0, Affinity: 0 }, Translated: { Level: 0, Vector: 0, Affinity: 0 } } },
+      u: { Interrupt: { MinimumVector: (CM_RESOURCE_INTERRUPT_MESSAGE_TOKEN - count + 1) >>> 0, MaximumVector: CM_RESOURCE_INTERRUPT_MESSAGE_TOKEN } },
     });
   }
-  return resourceList(pdo.bus, list);
+  const route = HAL().platform.intxRoutes.find((r) => r.bus === pdo.bus && r.device === pdo.device && r.function === pdo.fn);
+  if (route) {
+    list.push({
+      Option: messageBlocks.length > 0 ? IO_RESOURCE_ALTERNATIVE : 0,
+      Type: CmResourceTypeInterrupt,
+      ShareDisposition: CmResourceShareShared,
+      Flags: CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE,
+      u: { Interrupt: { MinimumVector: route.gsi, MaximumVector: route.gsi } },
+    });
+  }
+  return requirementsList(pdo.bus, pdo.device, list);
 }
 
 /**
@@ -409,6 +437,10 @@ function PciPdoDispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
     }
     case IRP_MN_QUERY_RESOURCES:
       Irp.IoStatus.Information = pdoResources(pdo);
+      status = STATUS_SUCCESS;
+      break;
+    case IRP_MN_QUERY_RESOURCE_REQUIREMENTS:
+      Irp.IoStatus.Information = pdoRequirements(pdo);
       status = STATUS_SUCCESS;
       break;
     case IRP_MN_QUERY_INTERFACE: {
