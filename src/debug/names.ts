@@ -3,32 +3,7 @@
  * node problems, device characteristics, and PCI classes. Values are the WDK's (wdm.h,
  * cfg.h) and the PCI specification's class codes.
  */
-import { IRP_MN_PNP_NAMES } from "../pnp/minor.js";
-
-/** Every IRP major function, IRP_MJ_CREATE (0x00) to IRP_MJ_PNP (0x1B). */
-export const MAJOR_FUNCTION_NAMES: readonly string[] = [
-  "IRP_MJ_CREATE", "IRP_MJ_CREATE_NAMED_PIPE", "IRP_MJ_CLOSE", "IRP_MJ_READ", "IRP_MJ_WRITE", "IRP_MJ_QUERY_INFORMATION",
-  "IRP_MJ_SET_INFORMATION", "IRP_MJ_QUERY_EA", "IRP_MJ_SET_EA", "IRP_MJ_FLUSH_BUFFERS", "IRP_MJ_QUERY_VOLUME_INFORMATION",
-  "IRP_MJ_SET_VOLUME_INFORMATION", "IRP_MJ_DIRECTORY_CONTROL", "IRP_MJ_FILE_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CONTROL",
-  "IRP_MJ_INTERNAL_DEVICE_CONTROL", "IRP_MJ_SHUTDOWN", "IRP_MJ_LOCK_CONTROL", "IRP_MJ_CLEANUP", "IRP_MJ_CREATE_MAILSLOT",
-  "IRP_MJ_QUERY_SECURITY", "IRP_MJ_SET_SECURITY", "IRP_MJ_POWER", "IRP_MJ_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CHANGE",
-  "IRP_MJ_QUERY_QUOTA", "IRP_MJ_SET_QUOTA", "IRP_MJ_PNP",
-];
-
-const IRP_MJ_POWER = 0x16;
-const IRP_MJ_PNP = 0x1B;
-
-/** Power minor functions (IRP_MJ_POWER). */
-const POWER_MINOR_NAMES: Record<number, string> = {
-  0x00: "IRP_MN_WAIT_WAKE", 0x01: "IRP_MN_POWER_SEQUENCE", 0x02: "IRP_MN_SET_POWER", 0x03: "IRP_MN_QUERY_POWER",
-};
-
-/** The minor function's name for a major function that has named minors, else undefined. */
-export function minorFunctionName(major: number, minor: number): string | undefined {
-  if (major === IRP_MJ_PNP) return IRP_MN_PNP_NAMES[minor] ?? (minor === 0x18 ? "IRP_MN_QUERY_LEGACY_BUS_INFORMATION" : undefined);
-  if (major === IRP_MJ_POWER) return POWER_MINOR_NAMES[minor];
-  return undefined;
-}
+export { IRP_MJ_NAMES as MAJOR_FUNCTION_NAMES, minorFunctionName } from "../io/irp.js";
 
 /** DEVICE_OBJECT.Characteristics bits (wdm.h), lowest bit first. */
 export const CHARACTERISTIC_NAMES: readonly [number, string][] = [

@@ -12,6 +12,8 @@ import type { KTHREAD } from "../ke/scheduler.js";
 import { DISPATCH_LEVEL, type KIRQL } from "../ke/irql.js";
 import type { PVOID } from "../mm/memory.js";
 import type { DEVICE_OBJECT } from "./objects.js";
+import { IRP_MN_PNP_NAMES } from "../pnp/minor.js";
+import { IRP_MN_POWER_NAMES } from "../po/power.js";
 import { IO } from "./manager.js";
 import { MM } from "../mm/manager.js";
 import { KDEVICE_QUEUE_ENTRY } from "../ke/device-queue.js";
@@ -34,19 +36,22 @@ export const IRP_MJ_SYSTEM_CONTROL = 0x17;
 export const IRP_MJ_PNP = 0x1B;
 export const IRP_MJ_MAXIMUM_FUNCTION = 0x1B;
 
-/** Major function names for traces and inspection. */
-export const IRP_MJ_NAMES: Record<number, string> = {
-  0x00: "IRP_MJ_CREATE", 0x01: "IRP_MJ_CREATE_NAMED_PIPE", 0x02: "IRP_MJ_CLOSE", 0x03: "IRP_MJ_READ", 0x04: "IRP_MJ_WRITE",
-  0x05: "IRP_MJ_QUERY_INFORMATION", 0x06: "IRP_MJ_SET_INFORMATION", 0x09: "IRP_MJ_FLUSH_BUFFERS",
-  0x0E: "IRP_MJ_DEVICE_CONTROL", 0x0F: "IRP_MJ_INTERNAL_DEVICE_CONTROL", 0x10: "IRP_MJ_SHUTDOWN", 0x12: "IRP_MJ_CLEANUP",
-  0x16: "IRP_MJ_POWER", 0x17: "IRP_MJ_SYSTEM_CONTROL", 0x1B: "IRP_MJ_PNP",
-};
+/** Every IRP major function's name, IRP_MJ_CREATE (0x00) to IRP_MJ_PNP (0x1B), for traces and inspection. */
+export const IRP_MJ_NAMES: readonly string[] = [
+  "IRP_MJ_CREATE", "IRP_MJ_CREATE_NAMED_PIPE", "IRP_MJ_CLOSE", "IRP_MJ_READ", "IRP_MJ_WRITE", "IRP_MJ_QUERY_INFORMATION",
+  "IRP_MJ_SET_INFORMATION", "IRP_MJ_QUERY_EA", "IRP_MJ_SET_EA", "IRP_MJ_FLUSH_BUFFERS", "IRP_MJ_QUERY_VOLUME_INFORMATION",
+  "IRP_MJ_SET_VOLUME_INFORMATION", "IRP_MJ_DIRECTORY_CONTROL", "IRP_MJ_FILE_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CONTROL",
+  "IRP_MJ_INTERNAL_DEVICE_CONTROL", "IRP_MJ_SHUTDOWN", "IRP_MJ_LOCK_CONTROL", "IRP_MJ_CLEANUP", "IRP_MJ_CREATE_MAILSLOT",
+  "IRP_MJ_QUERY_SECURITY", "IRP_MJ_SET_SECURITY", "IRP_MJ_POWER", "IRP_MJ_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CHANGE",
+  "IRP_MJ_QUERY_QUOTA", "IRP_MJ_SET_QUOTA", "IRP_MJ_PNP",
+];
 
-/** Short names of PnP minor functions for IRP trace slices. */
-const IRP_MN_PNP_TRACE_NAMES: Record<number, string> = {
-  0x00: "IRP_MN_START_DEVICE", 0x02: "IRP_MN_REMOVE_DEVICE", 0x07: "IRP_MN_QUERY_DEVICE_RELATIONS",
-  0x09: "IRP_MN_QUERY_CAPABILITIES", 0x0A: "IRP_MN_QUERY_RESOURCES", 0x13: "IRP_MN_QUERY_ID",
-};
+/** The minor function's name for a major function that has named minors (PnP, power), else undefined. */
+export function minorFunctionName(major: number, minor: number): string | undefined {
+  if (major === IRP_MJ_PNP) return IRP_MN_PNP_NAMES[minor];
+  if (major === IRP_MJ_POWER) return IRP_MN_POWER_NAMES[minor];
+  return undefined;
+}
 
 // Stack location control flags.
 /** The driver at this location returned STATUS_PENDING (IoMarkIrpPending). */
@@ -413,7 +418,7 @@ export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | 
     }
   }
   if (Irp.CurrentLocation === Irp.StackCount && !Irp.traced && k.recorder.enabled) {
-    Irp.traced = location.MajorFunction === IRP_MJ_PNP ? IRP_MN_PNP_TRACE_NAMES[location.MinorFunction] ?? "IRP_MJ_PNP" : IRP_MJ_NAMES[location.MajorFunction] ?? "IRP";
+    Irp.traced = minorFunctionName(location.MajorFunction, location.MinorFunction) ?? IRP_MJ_NAMES[location.MajorFunction] ?? "IRP";
     k.recorder.asyncBegin(Irp.serial, Irp.traced, "irp", k.cpu.time, { irp: formatPointer(Irp.address), device: DeviceObject.name || driver.DriverName });
   }
   const dispatch = driver.MajorFunction[location.MajorFunction];
