@@ -18,6 +18,7 @@ import {
 } from "../../src/drivers/edu/public.js";
 import { runEduWorkload } from "../../src/workloads/edu.js";
 import { bootDefault, kernelOf, eduExtension } from "../support/kernel-harness.js";
+import { le32, pattern as bytes, u32 } from "../support/bytes.js";
 
 const EDU_HARDWARE_ID = "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10";
 
@@ -28,25 +29,8 @@ function factorialMod32(n: number): number {
   return Number(r % 2n ** 32n);
 }
 
-function u32(value: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value >>> 0, true);
-  return b;
-}
 
-function le32(b: Uint8Array): number {
-  return new DataView(b.buffer, b.byteOffset).getUint32(0, true);
-}
 
-function bytes(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 /** Opens the edu device, runs `body`, closes it. */
 async function withEdu<T>(machine: Machine, body: (h: number) => Promise<T>): Promise<T> {

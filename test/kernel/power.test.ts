@@ -29,6 +29,7 @@ import {
   EDU_USER_DEVICE_NAME, eduDmaRequest, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE, IOCTL_EDU_DMA_TO_DEVICE, IOCTL_EDU_GET_IDENTIFICATION,
 } from "../../src/drivers/edu/public.js";
 import { buildStack, createTestDevice, defaultDescription, eduExtension, kernelOf, notificationEvent, waitMs } from "../support/kernel-harness.js";
+import { le32, pattern, u32 } from "../support/bytes.js";
 
 const EDU_HARDWARE_ID = "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10";
 const EDU_ID = 0x010000ED;
@@ -90,25 +91,8 @@ async function withEdu<T>(machine: Machine, body: (h: number) => Promise<T>): Pr
   });
 }
 
-function u32(value: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value >>> 0, true);
-  return b;
-}
 
-function le32(b: Uint8Array): number {
-  return new DataView(b.buffer, b.byteOffset).getUint32(0, true);
-}
 
-function pattern(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 /** Sends IOCTL_EDU_GET_IDENTIFICATION to the top of the edu stack from kernel mode; returns the status it completed with. */
 async function eduIdentificationIrp(ext: EDU_DEVICE_EXTENSION): Promise<NTSTATUS> {
