@@ -80,10 +80,15 @@ export class DEVICE_NODE {
   CompatibleIds: string[] = [];
   /** IRP_MN_QUERY_DEVICE_TEXT's description, if the bus gave one. */
   Description = "";
+  /** IRP_MN_QUERY_DEVICE_TEXT's location information, if the bus gave it. */
+  Location = "";
+  /** IRP_MN_QUERY_BUS_INFORMATION's bus type GUID. */
+  BusTypeGuid = "";
   /** Service of the function driver, "" if none. */
   ServiceName = "";
-  /** Setup class of the function driver's package ("" if none). */
+  /** Setup class of the function driver's package, name and GUID ("" if none). */
   ClassName = "";
+  ClassGuid = "";
   /** CM_PROB_* (0: none). */
   Problem = 0;
   /** The NTSTATUS behind Problem. */

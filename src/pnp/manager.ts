@@ -216,7 +216,10 @@ export class PnpManager {
     node.InstancePath = `${deviceId ?? "UNKNOWN"}\\${node.capabilities?.UniqueID ? instance : `${parentIdPrefix(node)}&${instance}`}`;
     const text = await this.query<string>(pdo, IRP_MN_QUERY_DEVICE_TEXT, (i) => (IoGetNextIrpStackLocation(i).Parameters.QueryDeviceText.DeviceTextType = DEVICE_TEXT_TYPE.DeviceTextDescription));
     node.Description = typeof text === "string" ? text : "";
+    const location = await this.query<string>(pdo, IRP_MN_QUERY_DEVICE_TEXT, (i) => (IoGetNextIrpStackLocation(i).Parameters.QueryDeviceText.DeviceTextType = DEVICE_TEXT_TYPE.DeviceTextLocationInformation));
+    node.Location = typeof location === "string" ? location : "";
     const bus = await this.query<PNP_BUS_INFORMATION>(pdo, IRP_MN_QUERY_BUS_INFORMATION);
+    node.BusTypeGuid = bus?.BusTypeGuid ?? "";
     if (bus && node.capabilities) pdo.busLocation = { BusNumber: bus.BusNumber, LegacyBusType: bus.LegacyBusType, Address: node.capabilities.Address };
   }
 
@@ -248,6 +251,7 @@ export class PnpManager {
     }
     node.ServiceName = stack.function.service;
     node.ClassName = stack.function.setupClass?.name ?? "";
+    node.ClassGuid = stack.function.setupClass?.guid ?? "";
     for (const pkg of stack.order) {
       const { status, driver } = await this.io.loadDriver(pkg.service, pkg.module);
       if (!NT_SUCCESS(status)) return this.failAdd(node, CM_PROB_FAILED_DRIVER_ENTRY, status);

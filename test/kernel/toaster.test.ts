@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Machine, CloseHandle, CreateFile, DeviceIoControl, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING,
-  ERROR_INVALID_PARAMETER, PNP, PNP_DEVICE_DONT_DISPLAY_IN_UI,
+  ERROR_INVALID_PARAMETER, PNP, PNP_DEVICE_DONT_DISPLAY_IN_UI, IoGetDeviceProperty, DEVICE_REGISTRY_PROPERTY, INTERFACE_TYPE,
+  STATUS_SUCCESS, STATUS_NOT_SUPPORTED,
 } from "../../src/index.js";
 import { PNP_DEVNODE_STATE, type DEVICE_NODE } from "../../src/pnp/devnode.js";
 import { IO } from "../../src/io/manager.js";
@@ -116,6 +117,28 @@ describe("the toaster bus", () => {
     expect(node.capabilities).toMatchObject({ Removable: true, EjectSupported: true, SurpriseRemovalOK: true, UniqueID: false, Address: 5, UINumber: 5 });
     // The function driver took the bus's direct-call interface at start.
     expect((node.PhysicalDeviceObject.DeviceExtension as PDO_DEVICE_DATA).ToasterInterfaceRefCount).toBe(1);
+  });
+
+  it("IoGetDeviceProperty on a toaster's PDO gives what the bus reported and the binding", async () => {
+    const [node] = toasters(machine);
+    const P = DEVICE_REGISTRY_PROPERTY;
+    const props = await machine.exec(() => Object.fromEntries([
+      P.DevicePropertyDeviceDescription, P.DevicePropertyHardwareID, P.DevicePropertyCompatibleIDs, P.DevicePropertyClassName, P.DevicePropertyClassGuid,
+      P.DevicePropertyLocationInformation, P.DevicePropertyEnumeratorName, P.DevicePropertyBusTypeGuid, P.DevicePropertyLegacyBusType,
+      P.DevicePropertyAddress, P.DevicePropertyUINumber, P.DevicePropertyPhysicalDeviceObjectName, P.DevicePropertyDriverKeyName,
+    ].map((p) => [P[p], IoGetDeviceProperty(node.PhysicalDeviceObject, p)])));
+    expect(props.DevicePropertyDeviceDescription).toEqual({ status: STATUS_SUCCESS, value: "Toaster 05" });
+    expect(props.DevicePropertyHardwareID).toEqual({ status: STATUS_SUCCESS, value: [BUS_HARDWARE_IDS] });
+    expect(props.DevicePropertyCompatibleIDs.value).toEqual(["{B85B7C50-6A01-11d2-B841-00C04FAD5171}\\MsCompatibleToaster"]);
+    expect(props.DevicePropertyClassName.value).toBe("TOASTER");
+    expect(props.DevicePropertyClassGuid.value).toBe("{b85b7c50-6a01-11d2-b841-00c04fad5171}");
+    expect(props.DevicePropertyLocationInformation.value).toBe("Toaster bus, slot 05");
+    expect(props.DevicePropertyEnumeratorName.value).toBe("{B85B7C50-6A01-11d2-B841-00C04FAD5171}");
+    expect(props.DevicePropertyBusTypeGuid.value).toBe("{b85b7c50-6a01-11d2-b841-00c04fad5171}");
+    expect(props.DevicePropertyLegacyBusType.value).toBe(INTERFACE_TYPE.PNPBus);
+    expect([props.DevicePropertyAddress.value, props.DevicePropertyUINumber.value]).toEqual([5, 5]);
+    expect(props.DevicePropertyPhysicalDeviceObjectName.value).toBe(node.PhysicalDeviceObject.name);
+    expect(props.DevicePropertyDriverKeyName.status >>> 0).toBe(STATUS_NOT_SUPPORTED >>> 0);
   });
 
   it("a second toaster with the same serial number is refused with ERROR_INVALID_PARAMETER", async () => {
