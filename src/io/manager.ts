@@ -5,8 +5,15 @@
 import { KE, type Kernel } from "../ke/kernel.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { KSPIN_LOCK } from "../ke/spinlock.js";
+import { DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
+import { MM } from "../mm/manager.js";
 import { DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
 import type { IRP } from "./irp.js";
+
+/** Verifier 0xC4: a driver unloaded without freeing its pool allocations (P2 its name, P4 how many). */
+export const VERIFIER_POOL_LEAKED_AT_UNLOAD = 0x62;
+/** Offset of DriverName in an x64 DRIVER_OBJECT (what 0xC4 0x62's "name of the driver" points at). */
+const DRIVER_OBJECT_NAME_OFFSET = 0x38;
 
 /** A driver module: what DriverEntry receives and returns. */
 export interface DriverModule {
@@ -70,6 +77,11 @@ export class IoManager {
     if (this.drivers.get(driver.serviceName) !== driver) return;
     const unload = driver.DriverUnload;
     if (unload) await this.k.invoke(driver.serviceName, unload.name || "DriverUnload", () => unload(driver));
+    // Pool tracking: everything the driver allocated must be freed by now.
+    const leaked = MM(this.k).pool.outstanding().filter((b) => b.owner === driver.serviceName).length;
+    if (this.k.verifier && leaked > 0) {
+      this.k.invoke(driver.serviceName, unload?.name || "DriverUnload", () => this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VERIFIER_POOL_LEAKED_AT_UNLOAD, driver.address + DRIVER_OBJECT_NAME_OFFSET, 0, leaked));
+    }
     this.drivers.delete(driver.serviceName);
     this.unloadedServices.add(driver.serviceName);
     this.k.recorder.note(this.k.cpu.time, `unloaded ${driver.DriverName}`, "", "", this.k.cpu.Number);

@@ -375,6 +375,25 @@ describe("verifier PnP rules (0xC9)", () => {
     expect(bc.parameters[2]).toBe(bc.parameters[0]);
   });
 
+  it("a driver that unloads without freeing its pool is 0xC4 / 0x62 (P2 its name, P4 the allocations left)", async () => {
+    const log: SeenIrp[] = [];
+    const machine = await bootWithFilters([deviceFilter("devupper", "upperFilter", [EDU_ID], log, { leakPool: 2 })]);
+    const driver = IO(kernelOf(machine)).drivers.get("devupper")!;
+    const node = eduNode(machine);
+    let error: unknown;
+    try {
+      await machine.exec(() => disableDevice(node));
+    } catch (e) {
+      error = e;
+    }
+    const bc = error as { code: number; parameters: bigint[]; context: { driver: string } };
+    expect(bc.code).toBe(0xC4);
+    expect(bc.parameters[0]).toBe(0x62n);
+    expect(bc.parameters[1]).toBe(BigInt(driver.address + 0x38));
+    expect(bc.parameters[3]).toBe(2n);
+    expect(bc.context.driver).toBe("devupper");
+  });
+
   it("without the verifier the same mistakes pass", async () => {
     const log: SeenIrp[] = [];
     const machine = await bootWithFilters([deviceFilter("devupper", "upperFilter", [EDU_ID], log, { keepInitializing: true })], false);

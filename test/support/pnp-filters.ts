@@ -8,7 +8,7 @@ import {
   IoAttachDeviceToDeviceStack, IoCallDriver, IoCompleteRequest, IoCreateDevice, IoDeleteDevice, IoDetachDevice, IoGetCurrentIrpStackLocation,
   IoSkipCurrentIrpStackLocation, IO_NO_INCREMENT, IRP_MJ_MAXIMUM_FUNCTION, IRP_MJ_PNP, IRP_MN_PNP_NAMES, IRP_MN_REMOVE_DEVICE,
   DO_BUFFERED_IO, DO_DEVICE_INITIALIZING, DO_DIRECT_IO, DO_POWER_PAGABLE, FILE_DEVICE_UNKNOWN, NT_SUCCESS, STATUS_SUCCESS,
-  IRP_MN_FILTER_RESOURCE_REQUIREMENTS, type IO_RESOURCE_REQUIREMENTS_LIST,
+  IRP_MN_FILTER_RESOURCE_REQUIREMENTS, ExAllocatePoolWithTag, POOL_TYPE, type IO_RESOURCE_REQUIREMENTS_LIST,
   type DEVICE_OBJECT, type DRIVER_OBJECT, type DriverPackage, type IRP, type NTSTATUS,
 } from "../../src/index.js";
 
@@ -22,6 +22,8 @@ export interface FilterBehaviour {
   noDetach?: boolean;
   /** REMOVE does not delete the device object. */
   noDelete?: boolean;
+  /** AddDevice allocates this many pool blocks and nothing frees them. */
+  leakPool?: number;
   /** Answers IRP_MN_FILTER_RESOURCE_REQUIREMENTS with this change of the list it was given. */
   filterRequirements?: (list: IO_RESOURCE_REQUIREMENTS_LIST) => IO_RESOURCE_REQUIREMENTS_LIST;
 }
@@ -48,6 +50,7 @@ export function recordingFilterModule(service: string, log: SeenIrp[], behaviour
         ext.lower = IoAttachDeviceToDeviceStack(DeviceObject, pdo);
         DeviceObject.Flags |= ext.lower!.Flags & (DO_BUFFERED_IO | DO_DIRECT_IO | DO_POWER_PAGABLE);
         if (!behaviour.keepInitializing) DeviceObject.Flags &= ~DO_DEVICE_INITIALIZING;
+        for (let i = 0; i < (behaviour.leakPool ?? 0); i++) ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, 64, "Leak");
         log.push({ at: service, minor: "AddDevice", status: 0 });
         return STATUS_SUCCESS;
       };
