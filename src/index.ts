@@ -66,6 +66,7 @@ export { PNP } from "./pnp/manager.js";
 export * from "./pnp/requests.js";
 export * from "./pnp/devnode.js";
 export * from "./pnp/interface.js";
+export { loadDriverPackageFile, type DriverPackageFile } from "./pnp/inf.js";
 
 export * from "./po/power.js";
 export * from "./po/routines.js";
