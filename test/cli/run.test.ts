@@ -35,6 +35,14 @@ describe("wdmsim run", () => {
     }
   });
 
+  it("--workload toaster with the same seed writes byte-identical traces", () => {
+    const [a, b] = [join(tmp, "toaster-a.json"), join(tmp, "toaster-b.json")];
+    expect(wdmsim("run", "--workload", "toaster", "--seed", "5", "--trace", a).code).toBe(0);
+    expect(wdmsim("run", "--workload", "toaster", "--seed", "5", "--trace", b).code).toBe(0);
+    expect(readFileSync(b, "utf8")).toBe(readFileSync(a, "utf8"));
+    expect(readFileSync(a, "utf8")).toContain("IRP_MN_SURPRISE_REMOVAL");
+  });
+
   it("an unknown --workload names the choices and exits 2", () => {
     const r = wdmsim("run", "--workload", "kettle");
     expect(r.code).toBe(2);
