@@ -360,12 +360,16 @@ function stopFunction(pdo: PciPdoExtension): void {
   writeConfig(bus, device, fn, C.PCI_COMMAND, 2, read(pdo, device, fn, C.PCI_COMMAND, 2) & ~(C.PCI_ENABLE_MEMORY_SPACE | C.PCI_ENABLE_BUS_MASTER));
 }
 
-/** Deletes a child PDO and drops it from its bus FDO's list. */
+/** Deletes a child PDO, drops it from its bus FDO's list and gives its BAR and window ranges back to the bus. */
 function forgetChild(DeviceObject: DEVICE_OBJECT): void {
+  const pdo = DeviceObject.DeviceExtension as PciPdoExtension;
   for (const fdoDevice of fdoDevices(DeviceObject.DriverObject)) {
-    const children = (fdoDevice.DeviceExtension as PciFdoExtension).children;
-    const i = children.indexOf(DeviceObject);
-    if (i >= 0) children.splice(i, 1);
+    const fdo = fdoDevice.DeviceExtension as PciFdoExtension;
+    const i = fdo.children.indexOf(DeviceObject);
+    if (i < 0) continue;
+    fdo.children.splice(i, 1);
+    for (const bar of pdo.bars) fdo.mmio.release(bar.base, bar.size);
+    if (pdo.window) fdo.mmio.release(pdo.window.base, pdo.window.size);
   }
   IoDeleteDevice(DeviceObject);
 }
