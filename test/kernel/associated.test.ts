@@ -4,13 +4,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Machine, type IRP, type DEVICE_OBJECT, type NTSTATUS, type MDL,
-  IoMakeAssociatedIrp, IoAllocateIrp, IoAllocateMdl, IoCallDriver, IoCompleteRequest, IoFreeIrp, IoGetNextIrpStackLocation, IoMarkIrpPending,
+  IoMakeAssociatedIrp, IoAllocateIrp, IoAllocateMdl, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IoMarkIrpPending,
   IoSetCompletionRoutine, IoSetNextIrpStackLocation, MmProbeAndLockPages, ExAllocatePoolWithTag, poolUsed, KeInitializeDpc, KeInsertQueueDpc, KDPC,
-  IO_NO_INCREMENT, IRP_ASSOCIATED_IRP, IRP_MJ_READ, POOL_TYPE, KPROCESSOR_MODE, LOCK_OPERATION, MDL_PAGES_LOCKED,
+  IRP_ASSOCIATED_IRP, IRP_MJ_READ, POOL_TYPE, KPROCESSOR_MODE, LOCK_OPERATION, MDL_PAGES_LOCKED,
   STATUS_SUCCESS, STATUS_PENDING, STATUS_MORE_PROCESSING_REQUIRED,
 } from "../../src/index.js";
 import { IO } from "../../src/io/manager.js";
 import { bootDefault, buildStack, createTestDevice } from "../support/kernel-harness.js";
+import { complete } from "../support/irp-helpers.js";
 
 function readIrp(device: DEVICE_OBJECT): IRP {
   const irp = IoAllocateIrp(device.StackSize, false);
@@ -30,11 +31,6 @@ async function holdingDevice(): Promise<{ device: DEVICE_OBJECT; held: IRP[] }> 
   return { device, held };
 }
 
-function complete(irp: IRP, status: NTSTATUS, information = 0): void {
-  irp.IoStatus.Status = status;
-  irp.IoStatus.Information = information;
-  IoCompleteRequest(irp, IO_NO_INCREMENT);
-}
 
 describe("IoMakeAssociatedIrp", () => {
   let machine: Machine;

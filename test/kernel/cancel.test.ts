@@ -6,35 +6,23 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Machine, type IRP, type DEVICE_OBJECT, type NTSTATUS, type PDRIVER_CANCEL,
-  IoAllocateIrp, IoCallDriver, IoCompleteRequest, IoGetNextIrpStackLocation, IoMarkIrpPending, IoSetCompletionRoutine,
+  IoAllocateIrp, IoCallDriver, IoMarkIrpPending, IoSetCompletionRoutine,
   IoSetCancelRoutine, IoCancelIrp, IoAcquireCancelSpinLock, IoReleaseCancelSpinLock, KeGetCurrentIrql, KeRaiseIrql, KeLowerIrql, KE,
-  IO_NO_INCREMENT, IRP_MJ_DEVICE_CONTROL, PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL,
+  PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL,
   STATUS_SUCCESS, STATUS_PENDING, STATUS_CANCELLED,
 } from "../../src/index.js";
 import { IO } from "../../src/io/manager.js";
 import { MM } from "../../src/mm/manager.js";
 import { bootDefault, crash, createTestDevice, expectBugCheck } from "../support/kernel-harness.js";
+import { complete, deviceControlIrp, onDeviceControl } from "../support/irp-helpers.js";
 
 const SPIN_LOCK_ALREADY_OWNED = 0x0F;
 const CANCEL_STATE_IN_COMPLETED_IRP = 0x48;
 const DRIVER_RETURNED_HOLDING_CANCEL_LOCK = 0x11B;
 const DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
 
-function onDeviceControl(device: DEVICE_OBJECT, routine: (d: DEVICE_OBJECT, irp: IRP) => NTSTATUS): void {
-  device.DriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = routine;
-}
 
-function deviceControlIrp(device: DEVICE_OBJECT): IRP {
-  const irp = IoAllocateIrp(device.StackSize, false);
-  IoGetNextIrpStackLocation(irp).MajorFunction = IRP_MJ_DEVICE_CONTROL;
-  return irp;
-}
 
-function complete(irp: IRP, status: NTSTATUS): void {
-  irp.IoStatus.Status = status;
-  irp.IoStatus.Information = 0;
-  IoCompleteRequest(irp, IO_NO_INCREMENT);
-}
 
 /** A device whose dispatch routine holds every IRP pending (in `held`) with `cancel` as its cancel routine. */
 async function holdingDevice(cancel: PDRIVER_CANCEL | null): Promise<{ device: DEVICE_OBJECT; held: IRP[] }> {

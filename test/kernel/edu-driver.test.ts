@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Machine, type KINTERRUPT, type KDPC,
-  CreateFile, CloseHandle, DeviceIoControl, GetLastError, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, INVALID_HANDLE_VALUE,
+  CreateFile, DeviceIoControl, GetLastError, GENERIC_READ, OPEN_EXISTING, INVALID_HANDLE_VALUE,
   ERROR_SUCCESS, ERROR_INVALID_PARAMETER, ERROR_INVALID_FUNCTION, ERROR_INSUFFICIENT_BUFFER, ERROR_FILE_NOT_FOUND,
   CTL_CODE, METHOD_BUFFERED, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, DISPATCH_LEVEL, PASSIVE_LEVEL, PNP,
   KE, KeGetCurrentIrql, KeSynchronizeExecution, MmGetPhysicalAddress, readBytes, DO_BUFFERED_IO, DO_DEVICE_INITIALIZING,
@@ -13,11 +13,11 @@ import type { PKMESSAGE_SERVICE_ROUTINE } from "../../src/ke/interrupt.js";
 import { PNP_DEVNODE_STATE, type DEVICE_NODE } from "../../src/pnp/devnode.js";
 import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
 import {
-  EDU_DMA_BUFFER_SIZE, EDU_USER_DEVICE_NAME, eduDmaRequest, IOCTL_EDU_CHECK_LIVENESS, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE,
+  EDU_DMA_BUFFER_SIZE, eduDmaRequest, IOCTL_EDU_CHECK_LIVENESS, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE,
   IOCTL_EDU_DMA_TO_DEVICE, IOCTL_EDU_GET_IDENTIFICATION,
 } from "../../src/drivers/edu/public.js";
 import { runEduWorkload } from "../../src/workloads/edu.js";
-import { bootDefault, kernelOf, eduExtension } from "../support/kernel-harness.js";
+import { bootDefault, kernelOf, eduExtension, withEdu } from "../support/kernel-harness.js";
 import { le32, pattern as bytes, u32 } from "../support/bytes.js";
 
 const EDU_HARDWARE_ID = "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10";
@@ -33,17 +33,6 @@ function factorialMod32(n: number): number {
 
 
 /** Opens the edu device, runs `body`, closes it. */
-async function withEdu<T>(machine: Machine, body: (h: number) => Promise<T>): Promise<T> {
-  return machine.runProgram("edu-test", async () => {
-    const h = await CreateFile(EDU_USER_DEVICE_NAME, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
-    if (h === INVALID_HANDLE_VALUE) throw new Error(`CreateFile failed: ${GetLastError()}`);
-    try {
-      return await body(h);
-    } finally {
-      await CloseHandle(h);
-    }
-  });
-}
 
 describe("edu driver end to end", () => {
   let machine: Machine;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Machine, type IRP, type DEVICE_OBJECT, type DRIVER_OBJECT, type NTSTATUS, type DriverPackage, type IO_STATUS_BLOCK,
-  boot, CreateFile, CloseHandle, DeviceIoControl, GetLastError, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, INVALID_HANDLE_VALUE,
+  boot, DeviceIoControl,
   IoAllocateIrp, IoCallDriver, IoCompleteRequest, IoCreateDevice, IoAttachDeviceToDeviceStack, IoGetCurrentIrpStackLocation, IoGetNextIrpStackLocation,
   IoSetCompletionRoutine, IoSkipCurrentIrpStackLocation, IoCopyCurrentIrpStackLocationToNext, IoFreeIrp, IO_NO_INCREMENT,
   IRP_MJ_POWER, IRP_MJ_DEVICE_CONTROL, IRP_MJ_MAXIMUM_FUNCTION, DO_BUFFERED_IO, DO_DEVICE_INITIALIZING, DO_POWER_PAGABLE, FILE_DEVICE_UNKNOWN,
@@ -26,9 +26,9 @@ import { FIRMWARE_DIR, loadMachine, type MachineDescription } from "../../src/ma
 import { IO } from "../../src/io/manager.js";
 import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
 import {
-  EDU_USER_DEVICE_NAME, eduDmaRequest, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE, IOCTL_EDU_DMA_TO_DEVICE, IOCTL_EDU_GET_IDENTIFICATION,
+  eduDmaRequest, IOCTL_EDU_COMPUTE_FACTORIAL, IOCTL_EDU_DMA_FROM_DEVICE, IOCTL_EDU_DMA_TO_DEVICE, IOCTL_EDU_GET_IDENTIFICATION,
 } from "../../src/drivers/edu/public.js";
-import { buildStack, createTestDevice, defaultDescription, eduExtension, kernelOf, notificationEvent, waitMs } from "../support/kernel-harness.js";
+import { buildStack, createTestDevice, defaultDescription, eduExtension, kernelOf, notificationEvent, waitMs, withEdu } from "../support/kernel-harness.js";
 import { le32, pattern, u32 } from "../support/bytes.js";
 
 const EDU_HARDWARE_ID = "PCI\\VEN_1234&DEV_11E8&SUBSYS_11001AF4&REV_10";
@@ -79,17 +79,6 @@ async function requestDevicePower(device: DEVICE_OBJECT, minor: number, state: D
 }
 
 /** Opens the edu device, runs `body`, closes it. */
-async function withEdu<T>(machine: Machine, body: (h: number) => Promise<T>): Promise<T> {
-  return machine.runProgram("power-test", async () => {
-    const h = await CreateFile(EDU_USER_DEVICE_NAME, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
-    if (h === INVALID_HANDLE_VALUE) throw new Error(`CreateFile failed: ${GetLastError()}`);
-    try {
-      return await body(h);
-    } finally {
-      await CloseHandle(h);
-    }
-  });
-}
 
 
 

@@ -15,6 +15,8 @@ import { BugCheck } from "../../src/ke/bugcheck.js";
 import { KE, type Kernel } from "../../src/ke/kernel.js";
 import { EVENT_TYPE, KEVENT, KeDelayExecutionThread, KeInitializeEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../src/ke/dispatcher.js";
 import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
+import { EDU_USER_DEVICE_NAME } from "../../src/drivers/edu/public.js";
+import { CloseHandle, CreateFile, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING } from "../../src/io/usermode.js";
 import type { KTHREAD } from "../../src/ke/scheduler.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "../../src/ke/ntstatus.js";
 import { IO } from "../../src/io/manager.js";
@@ -163,4 +165,17 @@ export function notificationEvent(): KEVENT {
 /** KeWaitForSingleObject on `e` with a relative timeout of `timeoutMs` milliseconds. */
 export function waitMs(e: KEVENT, timeoutMs: number): Promise<NTSTATUS> {
   return KeWaitForSingleObject(e, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, relativeMs(timeoutMs));
+}
+
+/** Runs `body` in a user program with \\.\Edu0 open (closed afterwards); `name` names the program. */
+export async function withEdu<T>(machine: Machine, body: (h: number) => Promise<T>, name = "edu-test"): Promise<T> {
+  return machine.runProgram(name, async () => {
+    const h = await CreateFile(EDU_USER_DEVICE_NAME, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+    if (h === INVALID_HANDLE_VALUE) throw new Error(`CreateFile failed: ${GetLastError()}`);
+    try {
+      return await body(h);
+    } finally {
+      await CloseHandle(h);
+    }
+  });
 }
