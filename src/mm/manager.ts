@@ -37,6 +37,9 @@ export const PAGED_POOL_START = SYSTEM_PTE_START + SYSTEM_PTE_SIZE;
 export const PAGED_POOL_SIZE = 0x40000000;
 /** Where synthetic code addresses of driver routines live (bug check "address that referenced memory"). */
 const CODE_START = 0x8F8000000000;
+/** Bytes between two routines' code addresses, and the slots there are (2^28: 1 TiB of address space). */
+const CODE_SLOT_BYTES = 0x1000;
+const CODE_SLOT_MASK = 0x0FFFFFFF;
 
 /** The memory manager. */
 export class MemoryManager {
@@ -57,6 +60,8 @@ export class MemoryManager {
   readonly trimming: boolean;
   private nextSpaceId = 1;
   private readonly codeAddresses = new Map<string, number>();
+  /** Code address slot to the routine in it. */
+  private readonly routineNames = new Map<number, string>();
 
   constructor(readonly k: Kernel, usableRam: { base: number; size: number }[]) {
     this.pfn = new PageFrameDatabase(usableRam);
@@ -111,21 +116,31 @@ export class MemoryManager {
     return true;
   }
 
-  /** A stable made-up code address for a driver routine (what bug checks report as the faulting instruction). */
+  /**
+   * A stable made-up code address for a driver routine (what bug checks report as the
+   * faulting instruction): a slot chosen by a hash of "driver!routine", so the address
+   * does not depend on which routines were named before (a bug check's parameters are the
+   * same whether or not anything was inspected first). Two names hashing to one slot take
+   * the next free slot.
+   */
   codeAddress(driver: string, routine: string): number {
     const name = `${driver}!${routine}`;
     let a = this.codeAddresses.get(name);
-    if (a === undefined) {
-      a = CODE_START + this.codeAddresses.size * 0x1000 + 0x10;
-      this.codeAddresses.set(name, a);
-    }
+    if (a !== undefined) return a;
+    let h = 0x811C9DC5;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+    let slot = h & CODE_SLOT_MASK;
+    while (this.routineNames.has(slot)) slot = (slot + 1) & CODE_SLOT_MASK;
+    a = CODE_START + slot * CODE_SLOT_BYTES + 0x10;
+    this.codeAddresses.set(name, a);
+    this.routineNames.set(slot, name);
     return a;
   }
 
   /** The routine a code address from codeAddress() stands for ("driver!routine"), or undefined. */
   routineAt(address: number): string | undefined {
-    for (const [name, a] of this.codeAddresses) if (a === address) return name;
-    return undefined;
+    const offset = address - CODE_START - 0x10;
+    return offset >= 0 && offset % CODE_SLOT_BYTES === 0 ? this.routineNames.get(offset / CODE_SLOT_BYTES) : undefined;
   }
 }
 
