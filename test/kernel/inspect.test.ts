@@ -284,3 +284,14 @@ describe("!irpfind and !irp on a pending IRP", () => {
     expect(out[0]).toContain("Irp is active with 2 stacks 1 is current");
   });
 });
+
+describe("inspection leaves bug check parameters alone", () => {
+  it("a routine's code address is the same whether or not other routines were shown first", async () => {
+    const [plain, inspected] = [await bootDefault(), await bootDefault()];
+    inspect(inspected, "!drvobj edu 2");
+    inspect(inspected, "!drvobj pci 2");
+    const at = (m: typeof plain) => MM(kernelOf(m)).codeAddress("edu", "SomeRoutineNotYetNamed");
+    expect(at(inspected)).toBe(at(plain));
+    expect(MM(kernelOf(plain)).routineAt(at(plain))).toBe("edu!SomeRoutineNotYetNamed");
+  });
+});
