@@ -18,7 +18,7 @@
  */
 import { DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
 import { NT_SUCCESS } from "../ke/ntstatus.js";
-import { VERIFIER_REMOVE_NOT_DELETED, VERIFIER_REMOVE_NOT_DETACHED } from "../io/irp.js";
+import { IRP_MJ_PNP, VERIFIER_REMOVE_NOT_DELETED, VERIFIER_REMOVE_NOT_DETACHED } from "../io/irp.js";
 import type { DEVICE_OBJECT, DRIVER_OBJECT } from "../io/objects.js";
 import { MM } from "../mm/manager.js";
 import { disableDeviceInterfaces } from "../io/interfaces.js";
@@ -89,11 +89,13 @@ export class DeviceRemoval {
     const irp = await pnp.sendPnp(pdo, IRP_MN_REMOVE_DEVICE);
     if (k.verifier) {
       for (const d of above) {
-        const driver = d.DriverObject;
-        const dispatch = MM(k).codeAddress(driver.serviceName, driver.MajorFunction[0x1B].name || "DispatchPnp");
         const attached = d.lowerDevice !== null && d.lowerDevice.AttachedDevice === d;
-        if (attached) k.invoke(driver.serviceName, "DispatchPnp", () => k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_REMOVE_NOT_DETACHED, dispatch, irp.address, d.address));
-        if (!d.deleted) k.invoke(driver.serviceName, "DispatchPnp", () => k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_REMOVE_NOT_DELETED, dispatch, irp.address, d.address));
+        const code = attached ? VERIFIER_REMOVE_NOT_DETACHED : !d.deleted ? VERIFIER_REMOVE_NOT_DELETED : 0;
+        if (code === 0) continue;
+        const driver = d.DriverObject;
+        const routine = driver.MajorFunction[IRP_MJ_PNP].name || "DispatchPnp";
+        const dispatch = MM(k).codeAddress(driver.serviceName, routine);
+        k.invoke(driver.serviceName, routine, () => k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, code, dispatch, irp.address, d.address));
       }
     }
     // Interfaces a driver left enabled go with the device.
