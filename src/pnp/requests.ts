@@ -26,7 +26,8 @@ function nodeOfPdo(pnp: PnpManager, device: DEVICE_OBJECT, routine: string): DEV
 
 /**
  * IoInvalidateDeviceRelations: the bus driver's children changed; the PnP manager asks
- * for BusRelations again (other relation types are recorded only).
+ * for BusRelations again. Other relation types do nothing here: this PnP manager keeps no
+ * ejection, removal or power relations.
  */
 export function IoInvalidateDeviceRelations(DeviceObject: DEVICE_OBJECT, Type: DEVICE_RELATION_TYPE): void {
   const pnp = PNP();
