@@ -64,7 +64,7 @@ export const SL_INVOKE_ON_ERROR = 0x80;
 /** IRP flag: the IRP was made by IoMakeAssociatedIrp (AssociatedIrp.MasterIrp is its master). */
 export const IRP_ASSOCIATED_IRP = 0x08;
 
-/** IO_NO_INCREMENT and friends (priority boosts; recorded only). */
+/** IO_NO_INCREMENT and friends (priority boosts; the scheduler does not use them). */
 export const IO_NO_INCREMENT = 0;
 export const IO_DISK_INCREMENT = 1;
 export const IO_SERIAL_INCREMENT = 2;

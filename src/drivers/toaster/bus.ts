@@ -280,7 +280,7 @@ function Bus_PDO_PnP(DeviceObject: DEVICE_OBJECT, Irp: IRP, pdoData: PDO_DEVICE_
       if (q.InterfaceType.toLowerCase() !== GUID_TOASTER_INTERFACE_STANDARD || q.Version !== 1 || !(q.Interface instanceof TOASTER_INTERFACE_STANDARD)) {
         return complete(Irp, Irp.IoStatus.Status, Irp.IoStatus.Information);
       }
-      q.Interface.fill(pdoData);
+      fillToasterInterface(q.Interface, pdoData);
       q.Interface.InterfaceReference(q.Interface.Context);
       return complete(Irp, STATUS_SUCCESS);
     }
@@ -288,6 +288,22 @@ function Bus_PDO_PnP(DeviceObject: DEVICE_OBJECT, Irp: IRP, pdoData: PDO_DEVICE_
       // Not handled: the status stays as it came.
       return complete(Irp, Irp.IoStatus.Status, Irp.IoStatus.Information);
   }
+}
+
+/** TOASTER_INTERFACE_STANDARD for one toaster: its Context is the PDO's extension. */
+function fillToasterInterface(i: TOASTER_INTERFACE_STANDARD, pdoData: PDO_DEVICE_DATA): void {
+  i.Size = TOASTER_INTERFACE_STANDARD.SIZE;
+  i.Version = 1;
+  i.Context = pdoData;
+  i.InterfaceReference = (c) => void (c as PDO_DEVICE_DATA).ToasterInterfaceRefCount++;
+  i.InterfaceDereference = (c) => void (c as PDO_DEVICE_DATA).ToasterInterfaceRefCount--;
+  i.GetCrispinessLevel = (c) => (c as PDO_DEVICE_DATA).CrispinessLevel;
+  i.SetCrispinessLevel = (c, level) => {
+    if (!Number.isInteger(level) || level < 0 || level > 9) return false;
+    (c as PDO_DEVICE_DATA).CrispinessLevel = level;
+    return true;
+  };
+  i.IsSafetyLockEnabled = () => true;
 }
 
 /** IRP_MJ_PNP: FDO and PDOs share the driver, so dispatch on the extension. */

@@ -4,12 +4,6 @@
  */
 import { INTERFACE } from "../../pnp/interface.js";
 
-/** What the bus keeps per toaster behind the interface's Context. */
-export interface ToasterInterfaceContext {
-  ToasterInterfaceRefCount: number;
-  CrispinessLevel: number;
-}
-
 /** TOASTER_INTERFACE_STANDARD. */
 export class TOASTER_INTERFACE_STANDARD extends INTERFACE {
   /** sizeof(TOASTER_INTERFACE_STANDARD) on x64. */
@@ -20,18 +14,4 @@ export class TOASTER_INTERFACE_STANDARD extends INTERFACE {
   SetCrispinessLevel: (Context: unknown, Level: number) => boolean = () => false;
   /** TRUE while the toaster's safety lock is on. */
   IsSafetyLockEnabled: (Context: unknown) => boolean = () => false;
-
-  /** The bus fills the routines for one toaster. */
-  fill(context: ToasterInterfaceContext): void {
-    this.Context = context;
-    this.InterfaceReference = (c) => void (c as ToasterInterfaceContext).ToasterInterfaceRefCount++;
-    this.InterfaceDereference = (c) => void (c as ToasterInterfaceContext).ToasterInterfaceRefCount--;
-    this.GetCrispinessLevel = (c) => (c as ToasterInterfaceContext).CrispinessLevel;
-    this.SetCrispinessLevel = (c, level) => {
-      if (!Number.isInteger(level) || level < 0 || level > 9) return false;
-      (c as ToasterInterfaceContext).CrispinessLevel = level;
-      return true;
-    };
-    this.IsSafetyLockEnabled = () => true;
-  }
 }
