@@ -166,6 +166,7 @@ const QueryDeviceTextView = unionView<{ DeviceTextType: number; LocaleId: number
 const QueryInterfaceView = unionView<QueryInterfaceParameters>({ InterfaceType: 0, Size: [1, 0, 16], Version: [1, 16, 16], Interface: 2, InterfaceSpecificData: 3 });
 const FilterResourceRequirementsView = unionView<{ IoResourceRequirementList: unknown }>({ IoResourceRequirementList: 0 });
 const PowerView = unionView<PowerParameters>({ SystemContext: 0, Type: 1, State: 2, ShutdownType: 3 });
+const ScsiView = unionView<{ Srb: unknown }>({ Srb: 0 });
 const OthersView = unionView<OtherParameters>({ Argument1: 0, Argument2: 1, Argument3: 2, Argument4: 3 });
 
 /**
@@ -193,6 +194,8 @@ export class IO_STACK_PARAMETERS {
   get QueryInterface(): QueryInterfaceParameters { return this.otherView(QueryInterfaceView); }
   get FilterResourceRequirements(): { IoResourceRequirementList: unknown } { return this.otherView(FilterResourceRequirementsView); }
   get Power(): PowerParameters { return this.otherView(PowerView); }
+  /** Parameters.Scsi.Srb (IRP_MJ_SCSI). */
+  get Scsi(): { Srb: unknown } { return this.otherView(ScsiView); }
   get Others(): OtherParameters { return this.otherView(OthersView); }
 
   /** The rarer members share one cache entry (a location is read through one of them at a time). */
