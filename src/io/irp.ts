@@ -448,6 +448,7 @@ export function IoCompleteRequest(Irp: IRP, PriorityBoost: number): void {
   const k = KE();
   k.charge("IoCompleteRequest");
   if (Irp.completed) k.bugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, Irp.address, 0, 0, 0);
+  k.recorder.stats.irpCompletions++;
   const status = Irp.IoStatus.Status;
   if (k.verifier) {
     if (status === STATUS_PENDING || status === -1) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_IO_COMPLETE_PENDING, status >>> 0, Irp.address, 0);

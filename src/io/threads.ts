@@ -1,6 +1,6 @@
 /**
  * Threads of a user process: CreateThread, GetCurrentThread, GetCurrentThreadId,
- * GetThreadId and GetExitCodeThread. A thread handle is waitable: it is signalled when the
+ * GetThreadId, GetExitCodeThread, SetThreadAffinityMask and GetThreadTimes. A thread handle is waitable: it is signalled when the
  * thread ends. When a thread ends, the I/O manager cancels the requests it still has
  * outstanding (IoCancelThreadIo); ones that complete afterwards are finished in its
  * process by a system worker thread.
@@ -12,7 +12,7 @@ import { NtStatusException, STATUS_UNHANDLED_EXCEPTION, type NTSTATUS } from "..
 import { IoCancelIrp } from "./cancel.js";
 import { deliverKernelApcs } from "./apc.js";
 import { ETHREAD, ethreadOf, type EPROCESS } from "./process.js";
-import { callingThread, ERROR_INVALID_HANDLE, service, setLastError, type HANDLE } from "./win32.js";
+import { callingThread, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, service, setLastError, type HANDLE } from "./win32.js";
 
 /** GetExitCodeThread's answer for a thread that is still running. */
 export const STILL_ACTIVE = 259;
@@ -98,3 +98,82 @@ export function GetExitCodeThread(hThread: HANDLE): { ok: boolean; ExitCode: num
   });
 }
 
+
+/**
+ * SetThreadAffinityMask: the processors the thread may run on, one bit per processor.
+ * Returns the previous mask, or 0 with ERROR_INVALID_PARAMETER when the mask names no
+ * processor of the machine (or ERROR_INVALID_HANDLE for a bad handle). A thread that is
+ * ready runs next only on a processor in its mask; a thread running now on a processor
+ * outside it moves there when it next waits (the model does not preempt a running thread).
+ */
+export function SetThreadAffinityMask(hThread: HANDLE, dwThreadAffinityMask: number): number {
+  return service((c) => {
+    const t = threadOfHandle(c.process, c.thread, hThread);
+    if (!t) {
+      setLastError(c.thread, ERROR_INVALID_HANDLE);
+      return 0;
+    }
+    const all = c.k.processors.length >= 32 ? -1 : (1 << c.k.processors.length) - 1;
+    const mask = dwThreadAffinityMask & all;
+    if (mask === 0) {
+      setLastError(c.thread, ERROR_INVALID_PARAMETER);
+      return 0;
+    }
+    const previous = t.Tcb.AffinityMask & all;
+    t.Tcb.AffinityMask = mask;
+    return previous >>> 0;
+  });
+}
+
+/** What GetThreadTimes returns: the BOOL and the four FILETIMEs as counts of 100 ns. */
+export interface ThreadTimes {
+  ok: boolean;
+  /** When the thread was created, 100 ns units of simulated time since power-on. */
+  CreationTime: number;
+  /** When it ended (0 while it runs), 100 ns units since power-on. */
+  ExitTime: number;
+  /** Processor time it spent in kernel mode, 100 ns units. */
+  KernelTime: number;
+  /** Processor time it spent in user mode, 100 ns units. */
+  UserTime: number;
+}
+
+/** Picoseconds per 100 ns (the FILETIME unit). */
+const PS_PER_FILETIME_UNIT = 100_000;
+
+/**
+ * GetThreadTimes: creation and exit time, and the processor time the thread used in
+ * kernel and user mode (exact, not sampled at clock ticks; ISRs and DPCs that interrupted
+ * it are not counted). User time is what the program charged with chargeUserTime; the rest
+ * of its processor time is kernel time.
+ */
+export function GetThreadTimes(hThread: HANDLE): ThreadTimes {
+  return service((c) => {
+    const t = threadOfHandle(c.process, c.thread, hThread);
+    if (!t) {
+      setLastError(c.thread, ERROR_INVALID_HANDLE);
+      return { ok: false, CreationTime: 0, ExitTime: 0, KernelTime: 0, UserTime: 0 };
+    }
+    const k = t.Tcb;
+    const unit = (ps: number) => Math.floor(ps / PS_PER_FILETIME_UNIT);
+    return {
+      ok: true,
+      CreationTime: unit(k.createdAtPs),
+      ExitTime: Number.isNaN(k.exitedAtPs) ? 0 : unit(k.exitedAtPs),
+      KernelTime: unit(k.runPs - k.userPs),
+      UserTime: unit(k.userPs),
+    };
+  });
+}
+
+/**
+ * Charges `ps` picoseconds of user-mode computation to the calling thread: what a
+ * program's own code costs (the model runs host code for free). The processor's clock
+ * advances, and the time counts as the thread's user time. No system call.
+ */
+export function chargeUserTime(ps: number): void {
+  const k = KE();
+  const thread = callingThread(k);
+  k.chargePs(ps);
+  thread.Tcb.userPs += ps;
+}

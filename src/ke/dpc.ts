@@ -34,6 +34,10 @@ export class KDPC {
   interruptArrivalPs = NaN;
   /** Trace flow from that interrupt. */
   flow = 0;
+  /** Vector of the interrupt whose ISR queued it, or -1 if none did. */
+  interruptVector = -1;
+  /** Processor that took that interrupt. */
+  interruptProcessor = 0;
   /** Driver that initialised it. */
   owner = "nt";
 }
@@ -80,9 +84,12 @@ export function KeInsertQueueDpc(Dpc: KDPC, SystemArgument1: unknown, SystemArgu
     const i = active[active.length - 1];
     Dpc.interruptArrivalPs = i.arrivalPs;
     Dpc.flow = i.flow;
+    Dpc.interruptVector = i.vector;
+    Dpc.interruptProcessor = k.cpu.Number;
   } else {
     Dpc.interruptArrivalPs = NaN;
     Dpc.flow = 0;
+    Dpc.interruptVector = -1;
   }
   if (Dpc.Importance === KDPC_IMPORTANCE.HighImportance) target.DpcQueue.unshift(Dpc);
   else target.DpcQueue.push(Dpc);
@@ -112,16 +119,32 @@ export function drainDpcs(k: Kernel, cpu: KPRCB): void {
       const dpc = cpu.DpcQueue.shift()!;
       dpc.DpcData = null;
       cpu.time = Math.max(cpu.time, dpc.queuedAtPs);
+      const dispatched = cpu.time;
+      const stats = k.recorder.stats;
+      const busy = stats.processor(cpu.Number);
+      const isrBefore = busy.isrPs;
+      const completionsBefore = stats.irpCompletions;
       k.charge("DpcDispatch");
       const start = cpu.time;
-      const stats = k.recorder.stats;
       if (!Number.isNaN(dpc.interruptArrivalPs)) stats.interruptToDpc.add(start - dpc.interruptArrivalPs);
       if (dpc.flow) k.recorder.flowEnd(dpc.flow, "interrupt to DPC", TRACK_CPU, cpu.Number, start);
       const routine = dpc.DeferredRoutine.name || "DeferredRoutine";
       k.recorder.note(start, "DPC", dpc.owner, routine, cpu.Number);
       k.watchdog(cpu, () => k.invoke(dpc.owner, routine, () => dpc.DeferredRoutine(dpc, dpc.DeferredContext, dpc.SystemArgument1, dpc.SystemArgument2)));
+      const duration = cpu.time - start;
       stats.dpcs++;
-      stats.dpcDuration.add(cpu.time - start);
+      stats.dpcDuration.add(duration);
+      busy.dpc.add(duration);
+      busy.dpcPs += cpu.time - dispatched - (busy.isrPs - isrBefore);
+      stats.driver(dpc.owner).dpc.add(duration);
+      const completed = stats.irpCompletions - completionsBefore;
+      if (dpc.interruptVector >= 0) {
+        const activity = stats.vector(dpc.interruptProcessor, dpc.interruptVector);
+        activity.dpcs++;
+        activity.completions += completed;
+      } else {
+        stats.completionsOutsideInterrupts += completed;
+      }
       if (k.recorder.enabled) k.recorder.slice(TRACK_CPU, cpu.Number, `DPC ${dpc.owner}!${routine}`, "dpc", start, cpu.time);
     }
   } finally {

@@ -98,11 +98,15 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
       const old = cpu.irql;
       cpu.irql = v >> 4;
       cpu.time = Math.max(cpu.time, arrival);
+      const accepted = cpu.time;
+      const stats = k.recorder.stats;
+      const busy = stats.processor(cpu.Number);
+      const isrBefore = busy.isrPs;
       const flow = k.flowId();
       cpu.activeInterrupts.push({ vector: v, arrivalPs: arrival, flow });
       k.charge("InterruptDispatch");
       const start = cpu.time;
-      const stats = k.recorder.stats;
+      const completionsBefore = stats.irpCompletions;
       stats.interruptToIsr.add(start - arrival);
       let claimedBy: KINTERRUPT | undefined;
       for (const i of cpu.InterruptTable.get(v) ?? []) {
@@ -123,9 +127,21 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
           break;
         }
       }
+      const duration = cpu.time - start;
       stats.isrs++;
-      stats.isrDuration.add(cpu.time - start);
-      if (!claimedBy) stats.unclaimedInterrupts++;
+      stats.isrDuration.add(duration);
+      busy.isr.add(duration);
+      const activity = stats.vector(cpu.Number, v);
+      activity.interrupts++;
+      activity.isr.add(duration);
+      activity.completions += stats.irpCompletions - completionsBefore;
+      if (claimedBy) {
+        activity.driver = claimedBy.owner;
+        stats.driver(claimedBy.owner).isr.add(duration);
+      } else {
+        activity.unclaimed++;
+        stats.unclaimedInterrupts++;
+      }
       if (k.recorder.enabled) {
         const label = claimedBy ? `ISR ${claimedBy.owner}!${(claimedBy.MessageServiceRoutine ?? claimedBy.ServiceRoutine)!.name}` : `unclaimed vector 0x${v.toString(16)}`;
         k.recorder.slice(TRACK_CPU, cpu.Number, label, "isr", start, cpu.time, { vector: v, irql: v >> 4 });
@@ -134,6 +150,8 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
       cpu.activeInterrupts.pop();
       k.charge("InterruptEoi");
       k.x.apicEoi(cpu.Number, v);
+      // Busy time from acceptance to EOI; ISRs nested inside count once.
+      busy.isrPs = isrBefore + (cpu.time - accepted);
       watchForStorm(k, cpu, v);
       lowerTo(k, cpu, old);
     }

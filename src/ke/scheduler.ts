@@ -48,6 +48,22 @@ export class KTHREAD {
   readonly attribution: Attribution[] = [];
   /** Cleanup for the current wait (removes wait blocks and its timer). */
   cancelWait?: () => void;
+  /**
+   * Processors the thread may run on, one bit per processor (SetThreadAffinityMask);
+   * all ones by default. The scheduler picks a ready thread for a processor only if its
+   * bit is set (and `affinity`, when not -1, names that processor).
+   */
+  AffinityMask = -1;
+  /** Times the thread was switched to a processor. */
+  ContextSwitches = 0;
+  /** Processor time the thread used, ps: its slices, less the ISRs and DPCs that interrupted them. */
+  runPs = 0;
+  /** The part of runPs spent in user-mode work that programs charge themselves, ps. */
+  userPs = 0;
+  /** When the thread was created, ps. */
+  createdAtPs = 0;
+  /** When the thread ended, ps (NaN while it runs). */
+  exitedAtPs = NaN;
   result: unknown;
   error: unknown;
   private wake?: (status: NTSTATUS) => void;
@@ -86,6 +102,7 @@ export class KTHREAD {
   }
 
   private finish(value: unknown, error: unknown): void {
+    this.exitedAtPs = KE().cpu.time;
     this.result = value;
     this.error = error;
     this.State = "terminated";
@@ -128,6 +145,7 @@ export class Scheduler {
   /** Creates a thread (system process unless given) and makes it ready now. */
   createThread(name: string, body: () => unknown, options: { process?: KPROCESS; affinity?: number; readyAtPs?: number } = {}): KTHREAD {
     const t = new KTHREAD(name, options.process ?? this.systemProcess, body, this.k.newId(), options.affinity ?? -1);
+    t.createdAtPs = options.readyAtPs ?? this.k.cpu.time;
     this.threads.push(t);
     this.makeReady(t, options.readyAtPs ?? this.k.cpu.time);
     return t;
@@ -165,7 +183,10 @@ export class Scheduler {
   }
 
   private firstReady(cpu: KPRCB): KTHREAD | undefined {
-    for (const t of this.ready) if (t.affinity < 0 || t.affinity === cpu.Number) return t;
+    const bit = 1 << cpu.Number;
+    for (const t of this.ready) {
+      if ((t.affinity < 0 || t.affinity === cpu.Number) && (t.AffinityMask & bit) !== 0) return t;
+    }
     return undefined;
   }
 
@@ -263,6 +284,10 @@ export class Scheduler {
     const t = thread!;
     this.ready.splice(this.ready.indexOf(t), 1);
     cpu.CurrentThread = t;
+    t.ContextSwitches++;
+    const busy = k.recorder.stats.processor(cpu.Number);
+    const sliceStart = cpu.time;
+    const interruptsBefore = busy.isrPs + busy.dpcPs;
     k.charge("ContextSwitch");
     const space = currentProcessOf(t).DirectoryTableBase;
     if (cpu.cr3 !== space) {
@@ -275,6 +300,9 @@ export class Scheduler {
     k.activate();
     k.cpu = cpu;
     cpu.CurrentThread = null;
+    const ran = cpu.time - sliceStart - (busy.isrPs + busy.dpcPs - interruptsBefore);
+    busy.threadPs += ran;
+    t.runPs += ran;
     // A thread may wait at APC_LEVEL; the level is its own, not the processor's.
     t.WaitIrql = cpu.irql;
     if (t.State !== "terminated") cpu.irql = PASSIVE_LEVEL;

@@ -52,11 +52,144 @@ export class Samples {
   }
 }
 
+/**
+ * Buckets of a DPC/ISR duration histogram, as xperf's `-a dpcisr` summary prints them:
+ * bucket 0 holds durations in (0, 1] µs (and zero), bucket i > 0 holds (2^(i-1), 2^i] µs;
+ * the last bucket also holds everything longer.
+ */
+export const DURATION_BUCKETS = 24;
+
+/** Picoseconds per microsecond. */
+const PS_PER_US = 1e6;
+
+/** A bounded duration histogram in xperf's power-of-two microsecond buckets (constant memory). */
+export class DurationHistogram {
+  /** Count per bucket (see DURATION_BUCKETS). */
+  readonly counts = new Float64Array(DURATION_BUCKETS);
+  /** Durations added. */
+  count = 0;
+  /** Sum of the durations, ps. */
+  totalPs = 0;
+  /** Longest duration, ps. */
+  maxPs = 0;
+
+  /** Adds one duration of `ps` picoseconds. */
+  add(ps: number): void {
+    let i = 0;
+    let upperPs = PS_PER_US;
+    while (ps > upperPs && i < DURATION_BUCKETS - 1) {
+      i++;
+      upperPs *= 2;
+    }
+    this.counts[i]++;
+    this.count++;
+    this.totalPs += ps;
+    if (ps > this.maxPs) this.maxPs = ps;
+  }
+
+  /** Makes this histogram a copy of `other`. */
+  copyFrom(other: DurationHistogram): void {
+    this.counts.set(other.counts);
+    this.count = other.count;
+    this.totalPs = other.totalPs;
+    this.maxPs = other.maxPs;
+  }
+}
+
+/** The bounds of histogram bucket `i`, µs: (lower, upper]; the last bucket is open (upper Infinity). */
+export function durationBucketBoundsUs(i: number): [number, number] {
+  const lower = i === 0 ? 0 : 2 ** (i - 1);
+  return [lower, i === DURATION_BUCKETS - 1 ? Infinity : 2 ** i];
+}
+
+/** What one processor spent its time on, ps, and its ISR and DPC duration histograms. */
+export class ProcessorTime {
+  /** Time running threads (user and kernel mode), excluding the ISRs and DPCs that interrupted them, ps. */
+  threadPs = 0;
+  /** Time in ISRs, ps (an ISR nested in another counts once). */
+  isrPs = 0;
+  /** Time in DPCs, excluding ISRs that interrupted them, ps. */
+  dpcPs = 0;
+  readonly isr = new DurationHistogram();
+  readonly dpc = new DurationHistogram();
+
+  constructor(readonly cpu: number) {}
+
+  /** A copy. */
+  clone(): ProcessorTime {
+    const p = new ProcessorTime(this.cpu);
+    p.threadPs = this.threadPs;
+    p.isrPs = this.isrPs;
+    p.dpcPs = this.dpcPs;
+    p.isr.copyFrom(this.isr);
+    p.dpc.copyFrom(this.dpc);
+    return p;
+  }
+}
+
+/** One interrupt vector on one processor: deliveries, the DPCs its ISRs queued, the IRPs those completed. */
+export class VectorActivity {
+  /** Interrupts delivered. */
+  interrupts = 0;
+  /** Deliveries no ISR claimed. */
+  unclaimed = 0;
+  /** DPCs queued by its ISRs that ran. */
+  dpcs = 0;
+  /** IoCompleteRequest calls made by its ISRs and by the DPCs they queued. */
+  completions = 0;
+  /** The driver whose ISR claimed it last ("" if none did). */
+  driver = "";
+  readonly isr = new DurationHistogram();
+
+  constructor(readonly cpu: number, readonly vector: number) {}
+
+  /** A copy. */
+  clone(): VectorActivity {
+    const v = new VectorActivity(this.cpu, this.vector);
+    Object.assign(v, { interrupts: this.interrupts, unclaimed: this.unclaimed, dpcs: this.dpcs, completions: this.completions, driver: this.driver });
+    v.isr.copyFrom(this.isr);
+    return v;
+  }
+}
+
+/** One driver's ISRs and DPCs (xperf's per-module histograms). */
+export class DriverActivity {
+  readonly isr = new DurationHistogram();
+  readonly dpc = new DurationHistogram();
+
+  constructor(readonly driver: string) {}
+
+  /** A copy. */
+  clone(): DriverActivity {
+    const d = new DriverActivity(this.driver);
+    d.isr.copyFrom(this.isr);
+    d.dpc.copyFrom(this.dpc);
+    return d;
+  }
+}
+
+/** The interrupt and DPC accounting at one moment (copies), for the difference over a run. */
+export interface InterruptActivity {
+  /** Simulated time of the snapshot, ps. */
+  atPs: number;
+  processors: ProcessorTime[];
+  vectors: VectorActivity[];
+  drivers: DriverActivity[];
+  /** IoCompleteRequest calls in all. */
+  completions: number;
+  /** IoCompleteRequest calls from DPCs no interrupt queued (timer DPCs, DPCs queued by threads). */
+  completionsOutsideInterrupts: number;
+}
+
 /** Kernel-side counts and timing samples, kept whether or not tracing is on. */
 export class KernelStats {
   irps = 0;
   isrs = 0;
   dpcs = 0;
+  /** IoCompleteRequest calls. */
+  irpCompletions = 0;
+  /** IoCompleteRequest calls from DPCs that no interrupt queued. */
+  completionsOutsideInterrupts = 0;
   /** Interrupts that no connected ISR claimed. */
   unclaimedInterrupts = 0;
   readonly isrDuration = new Samples();
@@ -65,6 +198,47 @@ export class KernelStats {
   readonly interruptToDpc = new Samples();
   /** Interrupt arrival at the local APIC to the start of its ISR. */
   readonly interruptToIsr = new Samples();
+  /** Per processor: thread, ISR and DPC time and duration histograms (index: processor number). */
+  readonly processors: ProcessorTime[] = [];
+  private readonly vectorMap = new Map<number, VectorActivity>();
+  private readonly driverMap = new Map<string, DriverActivity>();
+
+  /** The accounting of processor `cpu` (created on first use). */
+  processor(cpu: number): ProcessorTime {
+    let p = this.processors[cpu];
+    if (!p) {
+      for (let i = this.processors.length; i <= cpu; i++) this.processors[i] = new ProcessorTime(i);
+      p = this.processors[cpu];
+    }
+    return p;
+  }
+
+  /** The accounting of `vector` on processor `cpu` (created on first use). */
+  vector(cpu: number, vector: number): VectorActivity {
+    const key = cpu * 256 + vector;
+    let v = this.vectorMap.get(key);
+    if (!v) this.vectorMap.set(key, (v = new VectorActivity(cpu, vector)));
+    return v;
+  }
+
+  /** The accounting of a driver's ISRs and DPCs (created on first use). */
+  driver(name: string): DriverActivity {
+    let d = this.driverMap.get(name);
+    if (!d) this.driverMap.set(name, (d = new DriverActivity(name)));
+    return d;
+  }
+
+  /** Copies of the interrupt and DPC accounting as of now (vectors by processor then vector, drivers by name). */
+  interruptActivity(atPs: number): InterruptActivity {
+    return {
+      atPs,
+      processors: this.processors.map((p) => p.clone()),
+      vectors: [...this.vectorMap.values()].sort((a, b) => a.cpu - b.cpu || a.vector - b.vector).map((v) => v.clone()),
+      drivers: [...this.driverMap.values()].sort((a, b) => (a.driver < b.driver ? -1 : a.driver > b.driver ? 1 : 0)).map((d) => d.clone()),
+      completions: this.irpCompletions,
+      completionsOutsideInterrupts: this.completionsOutsideInterrupts,
+    };
+  }
 }
 
 const LAST_EVENTS = 16;
