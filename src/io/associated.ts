@@ -13,6 +13,7 @@
  * master itself.
  */
 import { KE } from "../ke/kernel.js";
+import { NT_SUCCESS, STATUS_SUCCESS, STATUS_VERIFY_REQUIRED, type NTSTATUS } from "../ke/ntstatus.js";
 import { IoAllocateIrp, IoCompleteRequest, IoFreeIrp, IO_NO_INCREMENT, IRP_ASSOCIATED_IRP, type IRP } from "./irp.js";
 import { releaseIrpMdls } from "./build-irp.js";
 
@@ -40,4 +41,23 @@ function IopCompleteAssociatedIrp(Irp: IRP): void {
   if (!master) return;
   master.AssociatedIrp.IrpCount--;
   if (master.AssociatedIrp.IrpCount === 0) IoCompleteRequest(master, IO_NO_INCREMENT);
+}
+
+/** STATUS_FT_READ_FROM_COPY: a read satisfied from a specific copy of mirrored data (never recorded in a master IRP). */
+export const STATUS_FT_READ_FROM_COPY: NTSTATUS = 0x40000224;
+
+/**
+ * IoSetMasterIrpStatus: records a piece's `Status` in the master IRP a driver split a
+ * request into, keeping the most severe one: STATUS_VERIFY_REQUIRED always wins, an error
+ * replaces success, and of two errors the higher NTSTATUS (compared as signed LONGs) is
+ * kept; STATUS_FT_READ_FROM_COPY is ignored. Any IRQL.
+ */
+export function IoSetMasterIrpStatus(MasterIrp: IRP, Status: NTSTATUS): void {
+  const master = MasterIrp.IoStatus.Status;
+  if (Status >>> 0 === STATUS_FT_READ_FROM_COPY) return;
+  if ((Status >>> 0) === STATUS_VERIFY_REQUIRED
+    || (master === STATUS_SUCCESS && !NT_SUCCESS(Status))
+    || (!NT_SUCCESS(master) && !NT_SUCCESS(Status) && (Status | 0) > (master | 0))) {
+    MasterIrp.IoStatus.Status = Status;
+  }
 }

@@ -61,6 +61,12 @@ export const SL_INVOKE_ON_CANCEL = 0x20;
 export const SL_INVOKE_ON_SUCCESS = 0x40;
 export const SL_INVOKE_ON_ERROR = 0x80;
 
+// Stack location Flags of read and write requests (wdm.h).
+/** The request is sent even though the volume needs verification (DO_VERIFY_VOLUME). */
+export const SL_OVERRIDE_VERIFY_VOLUME = 0x02;
+/** The data must reach the medium before the request completes (a write-through file). */
+export const SL_WRITE_THROUGH = 0x04;
+
 /** IRP flag: the IRP was made by IoMakeAssociatedIrp (AssociatedIrp.MasterIrp is its master). */
 export const IRP_ASSOCIATED_IRP = 0x08;
 

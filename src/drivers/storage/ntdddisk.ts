@@ -43,3 +43,22 @@ export enum PARTITION_STYLE {
   PARTITION_STYLE_GPT = 1,
   PARTITION_STYLE_RAW = 2,
 }
+
+/** IOCTL_DISK_CHECK_VERIFY: the disk form of IOCTL_STORAGE_CHECK_VERIFY (classpnp maps IOCTL_DISK_BASE codes to IOCTL_STORAGE_BASE). */
+export const IOCTL_DISK_CHECK_VERIFY = CTL_CODE(IOCTL_DISK_BASE, 0x0200, METHOD_BUFFERED, FILE_READ_ACCESS);
+
+/** VERIFY_INFORMATION (IOCTL_DISK_VERIFY input): StartingOffset (8, bytes), Length (4, bytes); 16 bytes with padding. */
+export const VERIFY_INFORMATION = { StartingOffset: 0, Length: 8, SIZE: 16 } as const;
+
+/** DISK_PARTITION_INFO: SizeOfPartitionInfo (4), PartitionStyle (4), then Mbr { Signature (4), CheckSum (4) } or Gpt { DiskId (16) }. */
+export const DISK_PARTITION_INFO = { SizeOfPartitionInfo: 0, PartitionStyle: 4, MbrSignature: 8, MbrCheckSum: 12, GptDiskId: 8, SIZE: 24 } as const;
+
+/** DISK_DETECTION_INFO: SizeOfDetectInfo (4), DetectionType (4), then the Int13 / ExInt13 union (40). */
+export const DISK_DETECTION_INFO = { SizeOfDetectInfo: 0, DetectionType: 4, SIZE: 48 } as const;
+
+/** DETECTION_TYPE. */
+export enum DETECTION_TYPE {
+  DetectNone = 0,
+  DetectInt13 = 1,
+  DetectExInt13 = 2,
+}

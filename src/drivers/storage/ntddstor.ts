@@ -148,3 +148,32 @@ export const GUID_DEVINTERFACE_DISK = "{53f56307-b6bf-11d0-94f2-00a0c91efb8b}";
 export const GUID_DEVCLASS_DISKDRIVE = "{4d36e967-e325-11ce-bfc1-08002be10318}";
 /** GUID_DEVCLASS_SCSIADAPTER: the SCSIAdapter setup class (storage controllers). */
 export const GUID_DEVCLASS_SCSIADAPTER = "{4d36e97b-e325-11ce-bfc1-08002be10318}";
+
+/** IOCTL_STORAGE_CHECK_VERIFY2: CHECK_VERIFY that must not spin the device up (FILE_ANY_ACCESS). */
+export const IOCTL_STORAGE_CHECK_VERIFY2 = CTL_CODE(IOCTL_STORAGE_BASE, 0x0200, METHOD_BUFFERED, FILE_ANY_ACCESS);
+/** IOCTL_STORAGE_READ_CAPACITY: output STORAGE_READ_CAPACITY. */
+export const IOCTL_STORAGE_READ_CAPACITY = CTL_CODE(IOCTL_STORAGE_BASE, 0x0450, METHOD_BUFFERED, FILE_READ_ACCESS);
+
+/** STORAGE_READ_CAPACITY: Version (4), Size (4), BlockLength (4, bytes), NumberOfBlocks (8 at 16), DiskLength (8 at 24, bytes). */
+export const STORAGE_READ_CAPACITY = { Version: 0, Size: 4, BlockLength: 8, NumberOfBlocks: 16, DiskLength: 24, SIZE: 32 } as const;
+
+/** STORAGE_PORT_CODE_SET: which port driver answers StorageMiniportProperty. */
+export enum STORAGE_PORT_CODE_SET {
+  StoragePortCodeSetReserved = 0,
+  StoragePortCodeSetStorport = 1,
+  StoragePortCodeSetSCSIport = 2,
+  StoragePortCodeSetSpaceport = 3,
+  StoragePortCodeSetATAport = 4,
+  StoragePortCodeSetUSBport = 5,
+  StoragePortCodeSetSBP2port = 6,
+  StoragePortCodeSetSDport = 7,
+}
+
+/**
+ * STORAGE_MINIPORT_DESCRIPTOR field offsets and size: Portdriver (STORAGE_PORT_CODE_SET),
+ * LUN and target reset support, IoTimeoutValue (USHORT, seconds), ExtraIoInfoSupported, Flags.
+ */
+export const STORAGE_MINIPORT_DESCRIPTOR = {
+  Version: 0, Size: 4, Portdriver: 8, LUNResetSupported: 12, TargetResetSupported: 13, IoTimeoutValue: 14, ExtraIoInfoSupported: 16, Flags: 17,
+  SIZE: 24,
+} as const;

@@ -216,3 +216,81 @@ export function buildReadWriteCdb(cdb: Uint8Array, write: boolean, lba: number, 
 export function inquiryAllocationLength(cdb: Uint8Array): number {
   return readBE(cdb, 3, 2);
 }
+
+// More sense keys, additional sense codes and qualifiers (scsi.h).
+export const SCSI_SENSE_BLANK_CHECK = 0x08;
+export const SCSI_SENSE_UNIQUE = 0x09;
+export const SCSI_SENSE_COPY_ABORTED = 0x0A;
+export const SCSI_SENSE_EQUAL = 0x0C;
+export const SCSI_SENSE_VOL_OVERFLOW = 0x0D;
+export const SCSI_ADSENSE_SEEK_ERROR = 0x15;
+export const SCSI_ADSENSE_REC_DATA_NOECC = 0x17;
+export const SCSI_ADSENSE_REC_DATA_ECC = 0x18;
+export const SCSI_ADSENSE_MEDIUM_CHANGED = 0x28;
+export const SCSI_ADSENSE_PARAMETERS_CHANGED = 0x2A;
+export const SCSI_ADSENSE_INVALID_MEDIA = 0x30;
+export const SCSI_ADSENSE_OPERATING_CONDITIONS_CHANGED = 0x3F;
+export const SCSI_ADSENSE_FAILURE_PREDICTION_THRESHOLD_EXCEEDED = 0x5D;
+export const SCSI_SENSEQ_INIT_COMMAND_REQUIRED = 0x02;
+export const SCSI_SENSEQ_MANUAL_INTERVENTION_REQUIRED = 0x03;
+export const SCSI_SENSEQ_OPERATION_IN_PROGRESS = 0x07;
+export const SCSI_SENSEQ_LONG_WRITE_IN_PROGRESS = 0x08;
+/** With SCSI_ADSENSE_LUN_COMMUNICATION: a communication CRC error (scsi.h spells it SESNEQ). */
+export const SCSI_SESNEQ_COMM_CRC_ERROR = 0x03;
+/** With SCSI_ADSENSE_PARAMETERS_CHANGED: CAPACITY DATA HAS CHANGED. */
+export const SCSI_SENSEQ_CAPACITY_DATA_CHANGED = 0x09;
+/** With SCSI_ADSENSE_INVALID_MEDIA: cannot read medium, unknown format. */
+export const SCSI_SENSEQ_UNKNOWN_FORMAT = 0x01;
+export const SCSI_SENSEQ_CLEANING_CARTRIDGE_INSTALLED = 0x03;
+
+/** MAX_SENSE_BUFFER_SIZE: the most sense bytes a request can carry. */
+export const MAX_SENSE_BUFFER_SIZE = 255;
+/** SENSE_BUFFER_SIZE_EX: sizeof(SENSE_DATA_EX), the sense buffer classpnp gives every request, bytes. */
+export const SENSE_BUFFER_SIZE_EX = 255;
+/** Fixed-format sense: bit 5 of byte 2 is ILI (incorrect length), bytes 3..6 the INFORMATION field. */
+export const SENSE_DATA_INCORRECT_LENGTH = 0x20;
+/** Descriptor-format sense data, current errors. */
+export const SCSI_SENSE_ERRORCODE_DESCRIPTOR_CURRENT = 0x72;
+
+// Mode pages (MODE SENSE / MODE SELECT).
+/** The caching mode page (WCE in byte 2 bit 2, RCD in byte 2 bit 0). */
+export const MODE_PAGE_CACHING = 0x08;
+/** Page code 0x3F: every page. */
+export const MODE_SENSE_RETURN_ALL = 0x3F;
+/** MODE_PARAMETER_HEADER (6-byte MODE SENSE): ModeDataLength, MediumType, DeviceSpecificParameter, BlockDescriptorLength. */
+export const MODE_PARAMETER_HEADER = { ModeDataLength: 0, MediumType: 1, DeviceSpecificParameter: 2, BlockDescriptorLength: 3, SIZE: 4 } as const;
+/** MODE_PARAMETER_HEADER.DeviceSpecificParameter: the medium is write protected. */
+export const MODE_DSP_WRITE_PROTECT = 0x80;
+/** MODE_CACHING_PAGE byte 2 (Flags): write cache enable, read cache disable. */
+export const MODE_CACHING_WCE = 0x04;
+export const MODE_CACHING_RCD = 0x01;
+/** Bytes of a MODE_CACHING_PAGE (header 2 + 18). */
+export const MODE_CACHING_PAGE_SIZE = 20;
+
+/** START STOP UNIT CDB: IMMED (byte 1 bit 0), START (byte 4 bit 0), LOEJ (byte 4 bit 1). */
+export const START_STOP_IMMEDIATE = 0x01;
+export const START_STOP_START = 0x01;
+export const START_STOP_LOAD_EJECT = 0x02;
+
+/**
+ * READ_CAPACITY16_DATA (READ CAPACITY (16) parameter data, big-endian): LogicalBlockAddress
+ * (8), BytesPerBlock (4), byte 12 PROT_EN (bit 0) and P_TYPE (bits 3:1), byte 13
+ * LogicalPerPhysicalExponent (bits 3:0), bytes 14..15 LBPME (bit 7 of 14), LBPRZ (bit 6 of
+ * 14) and the LOWEST ALIGNED LOGICAL BLOCK ADDRESS (14 bits).
+ */
+export const READ_CAPACITY16_DATA = { LogicalBlockAddress: 0, BytesPerBlock: 8, Protection: 12, Exponents: 13, LowestAligned: 14, SIZE: 32 } as const;
+
+/** VERIFY (10) and VERIFY (16): the LBA and block count fields are those of READ (10) / READ (16). */
+export function buildVerifyCdb(cdb: Uint8Array, lba: number, blocks: number, use16: boolean): number {
+  cdb.fill(0);
+  if (!use16) {
+    cdb[0] = SCSIOP_VERIFY;
+    writeBE(cdb, 2, 4, lba);
+    writeBE(cdb, 7, 2, blocks);
+    return 10;
+  }
+  cdb[0] = SCSIOP_VERIFY16;
+  writeBE(cdb, 2, 8, lba);
+  writeBE(cdb, 10, 4, blocks);
+  return 16;
+}

@@ -437,3 +437,87 @@ export function SrbSetCdb(Srb: SRB, cdb: Uint8Array, length: number): void {
   d.Cdb.set(cdb.subarray(0, length));
   d.CdbLength = length;
 }
+
+/** SP_UNTAGGED: QueueTag / RequestTag of a request that is not tagged (the port assigns tags to tagged ones). */
+export const SP_UNTAGGED = 0xFF;
+
+/** SrbSetDataBuffer: the data's virtual address (inside the IRP's MDL). */
+export function SrbSetDataBuffer(Srb: SRB, DataBuffer: PVOID): void {
+  Srb.DataBuffer = DataBuffer;
+}
+
+/** SrbAssignSrbFlags: replaces every SRB flag with `Flags`. */
+export function SrbAssignSrbFlags(Srb: SRB, Flags: number): void {
+  Srb.SrbFlags = Flags >>> 0;
+}
+
+/** SrbSetSrbFlags: sets the flags in `Flags` (ORs them in). */
+export function SrbSetSrbFlags(Srb: SRB, Flags: number): void {
+  Srb.SrbFlags = (Srb.SrbFlags | Flags) >>> 0;
+}
+
+/** SrbClearSrbFlags: clears the flags in `Flags`. */
+export function SrbClearSrbFlags(Srb: SRB, Flags: number): void {
+  Srb.SrbFlags = (Srb.SrbFlags & ~Flags) >>> 0;
+}
+
+/** SrbSetTimeOutValue: seconds before the port times the request out. */
+export function SrbSetTimeOutValue(Srb: SRB, TimeOutValue: number): void {
+  Srb.TimeOutValue = TimeOutValue;
+}
+
+/** SrbSetOriginalRequest: the IRP the SRB travels in. */
+export function SrbSetOriginalRequest(Srb: SRB, OriginalRequest: unknown): void {
+  Srb.OriginalRequest = OriginalRequest;
+}
+
+/** SrbSetNextSrb: the next SRB of a chain (null for none). */
+export function SrbSetNextSrb(Srb: SRB, NextSrb: SRB | null): void {
+  Srb.NextSrb = NextSrb as never;
+}
+
+/** SrbGetRequestAttribute: the queue action (SRB_SIMPLE_TAG_REQUEST, ...): QueueAction or RequestAttribute. */
+export function SrbGetRequestAttribute(Srb: SRB): number {
+  return isExtended(Srb) ? Srb.RequestAttribute : Srb.QueueAction;
+}
+
+/** SrbSetRequestAttribute: the queue action (QueueAction or RequestAttribute). */
+export function SrbSetRequestAttribute(Srb: SRB, RequestAttribute: number): void {
+  if (isExtended(Srb)) Srb.RequestAttribute = RequestAttribute;
+  else Srb.QueueAction = RequestAttribute;
+}
+
+/** SrbSetRequestTag: the queue tag (QueueTag or RequestTag; SP_UNTAGGED for none). */
+export function SrbSetRequestTag(Srb: SRB, RequestTag: number): void {
+  if (isExtended(Srb)) Srb.RequestTag = RequestTag;
+  else Srb.QueueTag = RequestTag;
+}
+
+/** SrbSetQueueSortKey: the starting block of a read or write (the legacy SRB's QueueSortKey; extended SRBs have none). */
+export function SrbSetQueueSortKey(Srb: SRB, QueueSortKey: number): void {
+  if (!isExtended(Srb)) Srb.QueueSortKey = QueueSortKey >>> 0;
+}
+
+/** SrbGetSystemStatus: the NTSTATUS the port reports with SRB_STATUS_INTERNAL_ERROR (extended SRBs; 0 for legacy ones). */
+export function SrbGetSystemStatus(Srb: SRB): number {
+  return isExtended(Srb) ? Srb.SystemStatus : 0;
+}
+
+/** SrbSetPathTargetLun: the unit's address (path, target, LUN) in either kind of SRB. */
+export function SrbSetPathTargetLun(Srb: SRB, PathId: number, TargetId: number, Lun: number): void {
+  if (isExtended(Srb)) {
+    Srb.Address.Path = PathId;
+    Srb.Address.Target = TargetId;
+    Srb.Address.Lun = Lun;
+  } else {
+    Srb.PathId = PathId;
+    Srb.TargetId = TargetId;
+    Srb.Lun = Lun;
+  }
+}
+
+/** SrbSetSrbFunction: the request's function (Function of a legacy SRB, SrbFunction of an extended one). */
+export function SrbSetSrbFunction(Srb: SRB, SrbFunction: number): void {
+  if (isExtended(Srb)) Srb.SrbFunction = SrbFunction;
+  else Srb.Function = SrbFunction;
+}
