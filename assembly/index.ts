@@ -21,6 +21,8 @@ import { powerOn as corePowerOn, addDevice as coreAddDevice } from "./platform/p
 import { writeFirmwareTables } from "./platform/firmware";
 import { ioapicEoi } from "./irq/ioapic";
 import { SCRATCH_BASE, SCRATCH_SIZE } from "./memmap";
+import { deviceInjectFault } from "./devices/index";
+import { INJECT_ERROR_FUNCTION } from "./devices/faults";
 
 export * from "./layout";
 
@@ -183,6 +185,16 @@ export function functionIsRemoved(fn: u32): u32 {
 /** 1 while function `fn` signals its INTx line. */
 export function intxState(fn: u32): u32 {
   return intxSignalled(fn) ? 1 : 0;
+}
+
+/**
+ * Injects fault `kind` into the device model of function `fn` at the current core time
+ * (NVMe: NVME_INJECT_DROP / _STATUS for the next `count` I/O commands, `value` the status
+ * field; NVME_INJECT_FATAL now). INJECT_OK, or an INJECT_ERROR_* saying what is wrong.
+ */
+export function injectFault(fn: u32, kind: u32, count: u32, value: u32): i32 {
+  if (fn >= coreFunctionCount() || functionRemoved(fn)) return INJECT_ERROR_FUNCTION;
+  return deviceInjectFault(fn, kind, count, value);
 }
 
 /** The core's first internal fault code (FAULT_*), 0 if none. */

@@ -5,7 +5,8 @@
 import { pciFunction } from "../pci/function";
 import { deviceHeapAlloc } from "./heap";
 import { eduInit, eduRead, eduWrite, eduEvent, EDU_STATE_BYTES } from "./edu";
-import { nvmeCreate, nvmeRead, nvmeWrite, nvmeEvent } from "./nvme";
+import { nvmeCreate, nvmeRead, nvmeWrite, nvmeEvent, nvmeInjectFault } from "./nvme";
+import { INJECT_ERROR_MODEL } from "./faults";
 
 /** Model number of QEMU's edu device. */
 export const DEVICE_MODEL_EDU: u32 = 1;
@@ -50,4 +51,10 @@ export function deviceEvent(fn: u32, code: u32, arg: u64): void {
   const model = pciFunction(fn).model;
   if (model == DEVICE_MODEL_EDU) eduEvent(fn, code, arg);
   else if (model == DEVICE_MODEL_NVME) nvmeEvent(fn, code, arg);
+}
+
+/** Injects fault `kind` (the model's own kinds) with `count` and `value` into function `fn`; INJECT_OK or an INJECT_ERROR_*. */
+export function deviceInjectFault(fn: u32, kind: u32, count: u32, value: u32): i32 {
+  if (pciFunction(fn).model == DEVICE_MODEL_NVME) return nvmeInjectFault(fn, kind, count, value);
+  return INJECT_ERROR_MODEL;
 }

@@ -1,10 +1,16 @@
 // NVMe admin command set (shared/specs/nvme.md): I/O queue creation and deletion with
-// their command-specific errors, identify (controller, namespace, active namespace list),
+// their command-specific errors, identify (controller, namespace, active namespace list,
+// namespace identification descriptors),
 // set/get features, abort, get log page and asynchronous event requests. Anything else
 // completes with "invalid opcode".
 //
 // Choices the specification leaves open, as implemented:
-// - Abort never aborts: it completes successfully with DW0 bit 0 set ("not aborted").
+// - Abort aborts only a command the controller holds without progress (one dropped by an
+//   injected fault): that command completes with "command abort requested" and the Abort
+//   with DW0 bit 0 clear. Any other command is not aborted (DW0 bit 0 set).
+// - Every namespace 1..NN is active and alike (namespaceBlocks blocks of one LBA format);
+//   an NSID outside them is "invalid namespace or format". Each namespace has an NGUID:
+//   "WDMSIM", the function's bus/device/function and the NSID.
 // - Number of queues (0x07) may be set at any time; creation checks queue ids against it.
 // - Create I/O queues require physically contiguous queues (CAP.CQR = 1); a page offset
 //   in PRP1 or CC.IOSQES/IOCQES other than 6/4 is an invalid field.
@@ -12,7 +18,8 @@
 //   pages at offset 0; other pages are "invalid log page".
 // - Set Features with SV (save) is "feature identifier not saveable".
 // - Delete I/O SQ stops fetching from the queue and completes once the commands already
-//   fetched from it have completed.
+//   fetched from it have completed; commands dropped by an injected fault complete at once
+//   with "command aborted due to SQ deletion".
 
 import { configPeek } from "../pci/config";
 import { CFG_VENDOR_ID, CFG_SUBSYSTEM_VENDOR_ID } from "../pci/header";
@@ -20,7 +27,8 @@ import { pciFunction } from "../pci/function";
 import {
   NvmeState, sqAt, cqAt, slotAt, slotStaging, vectorAt, cdw, regs, genericError, commandError, NVME_AER_LIMIT,
   SC_SUCCESS, SC_INVALID_OPCODE, SC_INVALID_FIELD, SC_INVALID_NAMESPACE, SC_CQ_INVALID, SC_INVALID_QID, SC_INVALID_QSIZE,
-  SC_AER_LIMIT, SC_INVALID_VECTOR, SC_INVALID_LOG_PAGE, SC_INVALID_DELETION, SC_NOT_SAVEABLE, SLOT_DRAIN, NEXT_COMPLETE,
+  SC_AER_LIMIT, SC_INVALID_VECTOR, SC_INVALID_LOG_PAGE, SC_INVALID_DELETION, SC_NOT_SAVEABLE, SC_ABORT_REQUESTED,
+  SC_ABORTED_SQ_DELETION, SLOT_DRAIN, SLOT_HUNG, NEXT_COMPLETE,
 } from "./nvme-state";
 import { complete, aerPark, legacyConsumed } from "./nvme-queues";
 import { transferStart } from "./nvme-prp";
@@ -47,7 +55,7 @@ export function adminExecute(fn: u32, s: NvmeState, i: u32): void {
   else if (opcode == 0x04) deleteCq(fn, s, i);
   else if (opcode == 0x05) createCq(fn, s, i);
   else if (opcode == 0x06) identify(fn, s, i);
-  else if (opcode == 0x08) ok(fn, s, i, 1);
+  else if (opcode == 0x08) abort(fn, s, i);
   else if (opcode == 0x09) setFeatures(fn, s, i);
   else if (opcode == 0x0A) getFeatures(fn, s, i);
   else if (opcode == 0x0C) { if (!aerPark(fn, s, i)) complete(fn, s, i, commandError(SC_AER_LIMIT), 0); }
@@ -120,6 +128,27 @@ function deleteSq(fn: u32, s: NvmeState, i: u32): void {
   }
   sq.drainSlot = i + 1;
   slotAt(s, i).state = SLOT_DRAIN;
+  // Dropped commands would never drain: they are aborted (the last one completes the deletion).
+  for (let k: u32 = 0; k < s.slotCount; k++) {
+    const held = slotAt(s, k);
+    if (held.state == SLOT_HUNG && held.sqid == qid) complete(fn, s, k, SC_ABORTED_SQ_DELETION, 0);
+  }
+}
+
+/** Abort (CDW10 SQID 15:0, CID 31:16): only a dropped command can be aborted. */
+function abort(fn: u32, s: NvmeState, i: u32): void {
+  const c10 = cdw(s, i, 10);
+  const sqid = c10 & 0xFFFF;
+  const cid = c10 >> 16;
+  for (let k: u32 = 0; k < s.slotCount; k++) {
+    const held = slotAt(s, k);
+    if (held.state == SLOT_HUNG && held.sqid == sqid && held.cid == cid) {
+      complete(fn, s, k, SC_ABORT_REQUESTED, 0);
+      ok(fn, s, i, 0);
+      return;
+    }
+  }
+  ok(fn, s, i, 1);
 }
 
 function deleteCq(fn: u32, s: NvmeState, i: u32): void {
@@ -165,20 +194,36 @@ function identifyController(fn: u32, s: NvmeState, d: usize): void {
   store<u8>(d + 260, 0x02);         // FRMW: one firmware slot
   store<u8>(d + 512, 0x66);         // SQES: 64-byte entries
   store<u8>(d + 513, 0x44);         // CQES: 16-byte entries
-  store<u32>(d + 516, 1);           // NN: one namespace
+  store<u32>(d + 516, s.namespaceCount); // NN
   ascii(d + 768, "nqn.2024-01.org.wdmsim:nvme:", 256);
   for (let k: u32 = 0; k < 4; k++) store<u8>(d + 796 + k, hexDigit((bdf >> ((3 - k) << 2)) & 0xF));
   for (let k: u32 = 800; k < 1024; k++) store<u8>(d + k, 0);
   store<u16>(d + 2048, 2500);       // power state 0: 25.00 W
 }
 
-function identifyNamespace(s: NvmeState, d: usize): void {
+/** Writes namespace `nsid`'s 16-byte NGUID at `d`: "WDMSIM", 0, 0, bus/device/function, 0, 0, NSID (big-endian). */
+function nguid(fn: u32, nsid: u32, d: usize): void {
+  ascii(d, "WDMSIM", 6);
+  store<u16>(d + 6, 0);
+  store<u16>(d + 8, bswap<u16>(<u16>pciFunction(fn).bdf));
+  store<u16>(d + 10, 0);
+  store<u32>(d + 12, bswap<u32>(nsid));
+}
+
+function identifyNamespace(fn: u32, s: NvmeState, nsid: u32, d: usize): void {
   store<u64>(d, s.namespaceBlocks);       // NSZE
   store<u64>(d + 8, s.namespaceBlocks);   // NCAP
   store<u64>(d + 16, s.namespaceBlocks);  // NUSE
   store<u8>(d + 25, 0);                   // NLBAF: one format
   store<u8>(d + 26, 0);                   // FLBAS: format 0
+  nguid(fn, nsid, d + 104);               // NGUID
   store<u32>(d + 128, s.blockShift << 16); // LBAF0: no metadata, LBADS
+}
+
+/** True when `nsid` names an active namespace. */
+// @ts-ignore: decorator
+@inline function activeNamespace(s: NvmeState, nsid: u32): bool {
+  return nsid != 0 && nsid <= s.namespaceCount;
 }
 
 function identify(fn: u32, s: NvmeState, i: u32): void {
@@ -186,16 +231,25 @@ function identify(fn: u32, s: NvmeState, i: u32): void {
   const nsid = cdw(s, i, 1);
   const d = slotStaging(s, i);
   if (cns == 0x00) {
-    if (nsid != 1) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
+    if (!activeNamespace(s, nsid)) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
     memory.fill(d, 0, 4096);
-    identifyNamespace(s, d);
+    identifyNamespace(fn, s, nsid, d);
   } else if (cns == 0x01) {
     memory.fill(d, 0, 4096);
     identifyController(fn, s, d);
   } else if (cns == 0x02) {
+    // Active NSIDs above CDW1.NSID, ascending, at most 1024 of them.
     if (nsid >= 0xFFFFFFFE) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
     memory.fill(d, 0, 4096);
-    if (nsid < 1) store<u32>(d, 1);
+    let at: u32 = 0;
+    for (let n = nsid + 1; n <= s.namespaceCount && at < 1024; n++) store<u32>(d + (at++ << 2), n);
+  } else if (cns == 0x03) {
+    // Namespace identification descriptor list: the NGUID (type 2, 16 bytes), then zeroes.
+    if (!activeNamespace(s, nsid)) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
+    memory.fill(d, 0, 4096);
+    store<u8>(d, 0x02);                   // NIDT: NGUID
+    store<u8>(d + 1, 16);                 // NIDL
+    nguid(fn, nsid, d + 4);
   } else {
     complete(fn, s, i, genericError(SC_INVALID_FIELD), 0);
     return;

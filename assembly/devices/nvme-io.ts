@@ -1,9 +1,14 @@
-// NVMe I/O commands on namespace 1 (shared/specs/nvme.md): flush, write and read on the
-// RAM-backed namespace. A write first pulls its data into the slot's staging buffer by
+// NVMe I/O commands (shared/specs/nvme.md): flush, write and read on the RAM-backed
+// namespaces (NSIDs 1..namespaceCount; a flush may also name 0xFFFFFFFF, every
+// namespace, and takes the same time). A write first pulls its data into the slot's staging buffer by
 // DMA, then spends the media write latency and stores it; a read spends the media read
 // latency, copies the blocks to staging and pushes them to the host by DMA; a flush takes
 // the flush latency (there is no volatile cache). Latencies get optional uniform jitter
 // from the machine's seeded generator. FUA needs nothing extra.
+//
+// A command taken with an injected status (nvme.ts, "status") skips every check: it spends
+// the media time of its kind (read, write or flush latency with jitter; none for other
+// opcodes), moves no data, and completes with that status.
 
 import { core } from "../sim/core";
 import { randomBelow } from "../sim/random";
@@ -36,15 +41,23 @@ export function ioExecute(fn: u32, s: NvmeState, i: u32): void {
   const cdw0 = cdw(s, i, 0);
   const opcode = cdw0 & 0xFF;
   const nsid = cdw(s, i, 1);
+  const injected = slotAt(s, i).injected;
+  if (injected != 0) {
+    if (opcode == OP_READ) mediaStart(fn, s, i, mediaTime(s.readLatencyPs, s.readJitterNs));
+    else if (opcode == OP_WRITE) mediaStart(fn, s, i, mediaTime(s.writeLatencyPs, s.writeJitterNs));
+    else if (opcode == OP_FLUSH) mediaStart(fn, s, i, s.flushLatencyPs);
+    else complete(fn, s, i, injected, 0);
+    return;
+  }
   if (opcode != OP_FLUSH && opcode != OP_WRITE && opcode != OP_READ) { complete(fn, s, i, genericError(SC_INVALID_OPCODE), 0); return; }
   // Fused operations and SGLs are not supported.
   if ((cdw0 & 0xC300) != 0) { complete(fn, s, i, genericError(SC_INVALID_FIELD), 0); return; }
   if (opcode == OP_FLUSH) {
-    if (nsid != 1 && nsid != 0xFFFFFFFF) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
+    if ((nsid == 0 || nsid > s.namespaceCount) && nsid != 0xFFFFFFFF) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
     mediaStart(fn, s, i, s.flushLatencyPs);
     return;
   }
-  if (nsid != 1) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
+  if (nsid == 0 || nsid > s.namespaceCount) { complete(fn, s, i, genericError(SC_INVALID_NAMESPACE), 0); return; }
   const lba = (<u64>cdw(s, i, 11) << 32) | <u64>cdw(s, i, 10);
   const blocks = (cdw(s, i, 12) & 0xFFFF) + 1;
   if (lba >= s.namespaceBlocks || <u64>blocks > s.namespaceBlocks - lba) { complete(fn, s, i, genericError(SC_LBA_RANGE), 0); return; }
@@ -53,6 +66,7 @@ export function ioExecute(fn: u32, s: NvmeState, i: u32): void {
   const slot = slotAt(s, i);
   slot.lba = lba;
   slot.blocks = blocks;
+  slot.nsid = nsid;
   if (opcode == OP_WRITE) transferStart(fn, s, i, <u32>bytes, 0, NEXT_MEDIA_WRITE);
   else mediaStart(fn, s, i, mediaTime(s.readLatencyPs, s.readJitterNs));
 }
@@ -65,9 +79,10 @@ export function ioWriteDataArrived(fn: u32, s: NvmeState, i: u32): void {
 /** Media (or flush) time of slot `i` is over. */
 export function ioMediaDone(fn: u32, s: NvmeState, i: u32): void {
   const slot = slotAt(s, i);
+  if (slot.injected != 0) { complete(fn, s, i, slot.injected, 0); return; }
   const opcode = cdw(s, i, 0) & 0xFF;
   if (opcode == OP_FLUSH) { complete(fn, s, i, SC_SUCCESS, 0); return; }
-  const at = <usize>s.namespace + <usize>(slot.lba << s.blockShift);
+  const at = <usize>s.namespace + <usize>(<u64>(slot.nsid - 1) * s.namespaceBytes + (slot.lba << s.blockShift));
   const bytes = slot.blocks << s.blockShift;
   if (opcode == OP_WRITE) {
     memory.copy(at, slotStaging(s, i), bytes);

@@ -26,7 +26,7 @@ import { intxSetLevel } from "../irq/intx";
 import { dmaRead, dmaWrite } from "../dma/port";
 import {
   NvmeState, NvmeCq, sqAt, cqAt, slotAt, slotSqe, vectorAt, nvmeSchedule, eventCode, slotTake, slotFree, SLOT_CQE,
-  SLOT_FETCH, SLOT_WAIT_CQ, SLOT_CQE_WRITE, EV_FETCH, EV_SQE, EV_CQE, EV_COALESCE, SC_SUCCESS, NVME_AER_LIMIT,
+  SLOT_FETCH, SLOT_WAIT_CQ, SLOT_CQE_WRITE, SLOT_STALLED, EV_FETCH, EV_SQE, EV_CQE, EV_COALESCE, SC_SUCCESS, NVME_AER_LIMIT,
 } from "./nvme-state";
 
 /** Picoseconds per unit of the coalescing aggregation time (100 us). */
@@ -59,7 +59,7 @@ function nextSq(s: NvmeState): i32 {
 /** Fetch event: one entry per non-empty queue per round, while slots are free. */
 export function fetchRun(fn: u32, s: NvmeState): void {
   s.fetchScheduled = 0;
-  if (s.ready == 0 || s.shutdown != 0) return;
+  if (s.ready == 0 || s.shutdown != 0 || s.fatal != 0) return;
   while (s.freeCount > 0) {
     const found = nextSq(s);
     if (found < 0) break;
@@ -96,6 +96,8 @@ export function complete(fn: u32, s: NvmeState, i: u32, status: u32, dw0: u32): 
 /** Writes slot `i`'s completion entry if its CQ has room, else queues it behind the others waiting. */
 function post(fn: u32, s: NvmeState, i: u32): void {
   const slot = slotAt(s, i);
+  // After an injected fatal error nothing completes: the command waits for the reset.
+  if (s.fatal != 0) { slot.state = SLOT_STALLED; return; }
   const sq = sqAt(s, slot.sqid);
   const cqid = sq.cqid;
   const cq = cqAt(s, cqid);
@@ -253,7 +255,7 @@ export function aenRaise(fn: u32, s: NvmeState, info: u32): void {
 
 /** Completes outstanding Asynchronous Event Requests for pending events while slots are free. */
 export function aenTryPost(fn: u32, s: NvmeState): void {
-  while (s.aenPending != 0 && s.aerCount > 0 && s.freeCount > 0 && s.ready != 0) {
+  while (s.aenPending != 0 && s.aerCount > 0 && s.freeCount > 0 && s.ready != 0 && s.fatal == 0) {
     const info = <u32>ctz<u32>(s.aenPending);
     s.aenPending &= ~(<u32>1 << info);
     const cids = changetype<usize>(s) + offsetof<NvmeState>("aerCid0");

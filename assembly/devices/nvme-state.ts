@@ -12,7 +12,8 @@
 //         slotTable      NvmeSlot x slotCount     (slotBytes each: record, SQE, CQE, PRP entries)
 //         freeStack      u32 x slotCount          free slot indices
 //         waitRing       u32 x slotCount          slots waiting for room in their CQ, FIFO
-//   backing: namespace   namespaceBlocks << blockShift bytes
+//   backing: namespaces  namespaceCount x namespaceBytes (namespaceBlocks << blockShift each),
+//                        namespace n (nsid n) at namespace + (n - 1) * namespaceBytes
 //            staging     maxTransfer bytes per slot
 
 import { core, count, C_DEVICE_ERRORS } from "../sim/core";
@@ -33,8 +34,12 @@ export class NvmeState {
   maxQueueEntries: u32;
   /** I/O submission/completion queue pairs supported. */
   ioQueuePairs: u32;
-  /** Namespace 1 size, logical blocks. */
+  /** Size of every namespace, logical blocks. */
   namespaceBlocks: u64;
+  /** Bytes of one namespace's data (namespaceBlocks << blockShift). */
+  namespaceBytes: u64;
+  /** Namespaces, all active: NSIDs 1..namespaceCount (Identify Controller NN). */
+  namespaceCount: u32;
   /** log2 of the logical block size (9 or 12). */
   blockShift: u32;
   /** Command slots: commands in flight at once (internal parallelism). */
@@ -121,13 +126,22 @@ export class NvmeState {
   waitHead: u32;
   /** Entries in waitRing. */
   waitCount: u32;
+  // Injected faults (nvmeInjectFault).
+  /** 1 from an injected fatal error until reset: CSTS.CFS set, nothing fetched, executed or completed. */
+  fatal: u32;
+  /** I/O commands still to drop (fetched, then held without completion). */
+  dropPending: u32;
+  /** I/O commands still to fail with statusInjected. */
+  statusPending: u32;
+  /** Status field those commands complete with (code | type << 8 | more, do-not-retry bits). */
+  statusInjected: u32;
   sqTable: u32;
   cqTable: u32;
   vectorTable: u32;
   slotTable: u32;
   freeStack: u32;
   waitRing: u32;
-  /** Linear address of namespace 1's data (backing storage). */
+  /** Linear address of namespace 1's data (backing storage); the others follow it. */
   namespace: u32;
   /** Linear address of slot 0's staging buffer (backing storage). */
   staging: u32;
@@ -232,6 +246,10 @@ export class NvmeSlot {
   toHost: u32;
   /** Namespace block count of a read or write. */
   blocks: u32;
+  /** Namespace of a read or write (1-based). */
+  nsid: u32;
+  /** Injected status field to complete with instead of executing; 0 when none. */
+  injected: u32;
   /** Starting LBA. */
   lba: u64;
 }
@@ -262,6 +280,10 @@ export const SLOT_WAIT_CQ: u32 = 6;
 export const SLOT_DRAIN: u32 = 7;
 /** Completion entry being written (DMA). */
 export const SLOT_CQE_WRITE: u32 = 8;
+/** Dropped by an injected fault: held without progress until aborted, its SQ deleted, or a reset. */
+export const SLOT_HUNG: u32 = 9;
+/** Stopped by an injected fatal error: held until a reset. */
+export const SLOT_STALLED: u32 = 10;
 
 // What follows a slot's data transfer.
 /** Post the completion. */
@@ -306,6 +328,10 @@ export const SC_INVALID_OPCODE: u32 = 0x01;
 export const SC_INVALID_FIELD: u32 = 0x02;
 /** Generic: data transfer error. */
 export const SC_DATA_TRANSFER: u32 = 0x04;
+/** Generic: command abort requested. */
+export const SC_ABORT_REQUESTED: u32 = 0x07;
+/** Generic: command aborted due to SQ deletion. */
+export const SC_ABORTED_SQ_DELETION: u32 = 0x08;
 /** Generic: invalid namespace or format. */
 export const SC_INVALID_NAMESPACE: u32 = 0x0B;
 /** Generic: invalid PRP offset. */
@@ -357,6 +383,12 @@ export const NVME_ERROR_FETCH: u32 = 5;
 export const NVME_ERROR_DATA: u32 = 6;
 /** Device error: a completion entry could not be written (bus mastering off); CSTS.CFS set (b = DMA status). */
 export const NVME_ERROR_COMPLETION: u32 = 7;
+/** Injected fault: an I/O command was fetched and dropped; it never completes (b = sqid << 16 | cid). */
+export const NVME_ERROR_INJECTED_DROP: u32 = 8;
+/** Injected fault: CSTS.CFS set; fetching and completing stop until reset (b = 0). */
+export const NVME_ERROR_INJECTED_FATAL: u32 = 9;
+/** Injected fault: an I/O command was taken to fail with an injected status (b = status << 32 | sqid << 16 | cid). */
+export const NVME_ERROR_INJECTED_STATUS: u32 = 10;
 
 /** The controller record of function `fn`. */
 // @ts-ignore: decorator
@@ -446,6 +478,7 @@ export function slotTake(s: NvmeState): u32 {
   slot.status = 0;
   slot.dw0 = 0;
   slot.next = NEXT_COMPLETE;
+  slot.injected = 0;
   return i;
 }
 

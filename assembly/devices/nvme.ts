@@ -16,6 +16,16 @@
 // fields (CSS, MPS or AMS not 0, an admin queue of fewer than 2 entries) sets CSTS.CFS, and
 // so does a completion entry the controller cannot write (bus mastering off or D3hot).
 //
+// Injected faults (nvmeInjectFault, for recovery tests): "drop" holds the next I/O
+// commands fetched without ever completing them (no completion entry, no interrupt); a
+// dropped command keeps its command slot until an Abort names it (it completes with
+// "command abort requested"), a Delete I/O SQ of its queue (it completes with "aborted due
+// to SQ deletion"), or a reset; once every slot holds one, nothing more is fetched. "fatal"
+// sets CSTS.CFS at once: from then on nothing is fetched, executed, completed or signalled
+// until CC.EN is cleared. "status" makes the next I/O commands fail with a given status
+// after the media time of their kind, moving no data. Armed counts outlive a reset (they
+// count commands, whatever the driver does between); each effect is a device error.
+//
 // Timing: CC.EN 0 -> 1 sets CSTS.RDY after readyDelayNs; CC.EN 1 -> 0 clears RDY at once
 // (in-flight work is dropped: events of the old generation are ignored, and a slot stays
 // busy only until its DMAs are done). CC.SHN sets SHST to "in progress", then "complete"
@@ -28,14 +38,16 @@ import { intxSetLevel } from "../irq/intx";
 import { DMA_OK } from "../dma/port";
 import { deviceParam, deviceConfig } from "../platform/config";
 import { deviceHeapAlloc } from "./heap";
+import { INJECT_OK, INJECT_ERROR_KIND, INJECT_ERROR_ARGUMENT, INJECT_ERROR_STATE } from "./faults";
 import { backingAlloc } from "./backing";
 import { registerFind, registerRead, registerReset, registerSet, registerValue, registerWrite, SIZE_4, SIZE_8 } from "./registers";
 import {
   NvmeState, NVME_STATE_BYTES, NVME_REGISTER_COUNT, NVME_QUEUE_BYTES, NVME_VECTOR_BYTES, SLOT_PRP, SLOT_FREE, SLOT_WAIT_CQ,
-  SLOT_DRAIN, SLOT_EXEC, nvmeState, regs, sqAt, cqAt, slotAt, slotSqe, vectorAt, nvmeSchedule, nvmeError, slotFree,
+  SLOT_DRAIN, SLOT_EXEC, SLOT_HUNG, SLOT_STALLED, nvmeState, regs, sqAt, cqAt, slotAt, slotSqe, vectorAt, nvmeSchedule, nvmeError, slotFree,
   EV_READY, EV_SHUTDOWN, EV_FETCH, EV_SQE, EV_EXEC, EV_PRP, EV_DATA, EV_MEDIA, EV_CQE, EV_COALESCE, NEXT_MEDIA_WRITE,
   SC_SUCCESS, SC_DATA_TRANSFER, AEN_INVALID_DOORBELL, AEN_INVALID_DOORBELL_VALUE, NVME_ERROR_DOORBELL_QUEUE,
   NVME_ERROR_DOORBELL_VALUE, NVME_ERROR_NOT_READY, NVME_ERROR_ENABLE, NVME_ERROR_FETCH, NVME_ERROR_COMPLETION,
+  NVME_ERROR_INJECTED_DROP, NVME_ERROR_INJECTED_FATAL, NVME_ERROR_INJECTED_STATUS,
 } from "./nvme-state";
 import {
   fetchKick, fetchDelayPs, fetchRun, complete, cqeSent, waitRetry, coalesceTimeout, legacyUpdate, legacyConsumed, aenRaise,
@@ -108,7 +120,7 @@ const R_ACQ: u32 = 8;
 export const NVME_PARAM_MAX_QUEUE_ENTRIES: u32 = 0;
 /** Parameter: I/O queue pairs supported, 1..1023; 0 means 16. */
 export const NVME_PARAM_IO_QUEUE_PAIRS: u32 = 1;
-/** Parameter: namespace 1 size in logical blocks; 0 means 65536. */
+/** Parameter: size of every namespace in logical blocks; 0 means 65536. */
 export const NVME_PARAM_NAMESPACE_BLOCKS: u32 = 2;
 /** Parameter: logical block size in bytes, 512 or 4096 (anything else means 512). */
 export const NVME_PARAM_BLOCK_SIZE: u32 = 3;
@@ -138,6 +150,19 @@ export const NVME_PARAM_MDTS: u32 = 14;
 export const NVME_PARAM_DOORBELL_STRIDE: u32 = 15;
 /** Parameter: extra processing time of an admin command, ns. */
 export const NVME_PARAM_ADMIN_LATENCY_NS: u32 = 16;
+/** Parameter: namespaces (NSIDs 1..n, all active, each namespaceBlocks blocks), 1..1024; 0 means 1. */
+export const NVME_PARAM_NAMESPACE_COUNT: u32 = 17;
+
+/** Most namespaces (the active namespace list holds 1024 NSIDs). */
+const MAX_NAMESPACES: u32 = 1024;
+
+// Fault kinds of nvmeInjectFault.
+/** Injected fault: the next `count` I/O commands fetched are dropped (never completed). */
+export const NVME_INJECT_DROP: u32 = 1;
+/** Injected fault: controller fatal status now (CSTS.CFS); fetching and completing stop until CC.EN is cleared. */
+export const NVME_INJECT_FATAL: u32 = 2;
+/** Injected fault: the next `count` I/O commands fetched fail with status field `value`. */
+export const NVME_INJECT_STATUS: u32 = 3;
 
 /** 500 ms, the unit of CAP.TO, in ns. */
 const TIMEOUT_UNIT_NS: u64 = 500000000;
@@ -157,6 +182,7 @@ export function nvmeCreate(fn: u32): bool {
   const ioQueuePairs = clampU32(paramOr(NVME_PARAM_IO_QUEUE_PAIRS, 16), 1, 1023);
   const blocks = <u64>paramOr(NVME_PARAM_NAMESPACE_BLOCKS, 65536);
   const blockShift: u32 = deviceParam(NVME_PARAM_BLOCK_SIZE) == 4096 ? 12 : 9;
+  const namespaces = clampU32(paramOr(NVME_PARAM_NAMESPACE_COUNT, 1), 1, MAX_NAMESPACES);
   const slots = clampU32(paramOr(NVME_PARAM_PARALLELISM, 32), 1, 255);
   const mdts = clampU32(paramOr(NVME_PARAM_MDTS, 5), 1, 8);
   const dstrd = clampU32(deviceParam(NVME_PARAM_DOORBELL_STRIDE), 0, 4);
@@ -178,7 +204,11 @@ export function nvmeCreate(fn: u32): bool {
   const total = waitRing + slots * 4;
   const base = deviceHeapAlloc(total);
   if (base == 0) return false;
-  const dataBytes = blocks << blockShift;
+  const namespaceBytes = blocks << blockShift;
+  // Each product is checked before the next can overflow: the core holds under 4 GiB.
+  if (namespaceBytes >= <u64>0x100000000) return false;
+  const dataBytes = namespaceBytes * namespaces;
+  if (dataBytes >= <u64>0x100000000) return false;
   const backing = backingAlloc(dataBytes + <u64>slots * maxTransfer);
   if (backing == 0) return false;
   f.state = <u32>base;
@@ -187,6 +217,8 @@ export function nvmeCreate(fn: u32): bool {
   s.maxQueueEntries = maxQueueEntries;
   s.ioQueuePairs = ioQueuePairs;
   s.namespaceBlocks = blocks;
+  s.namespaceBytes = namespaceBytes;
+  s.namespaceCount = namespaces;
   s.blockShift = blockShift;
   s.slotCount = slots;
   s.readyDelayPs = <u64>deviceParam(NVME_PARAM_READY_DELAY_NS) * 1000;
@@ -356,13 +388,15 @@ function controllerReset(fn: u32, s: NvmeState): void {
   s.aenPending = 0;
   s.waitHead = 0;
   s.waitCount = 0;
+  s.fatal = 0;
   featuresReset(s);
-  // Slots waiting on nothing in flight are free now; the others free themselves when
-  // their DMA or timer event of the old generation arrives.
+  // Slots waiting on nothing in flight are free now (dropped and stalled commands are
+  // forgotten); the others free themselves when their DMA or timer event of the old
+  // generation arrives.
   s.freeCount = 0;
   for (let i: u32 = 0; i < s.slotCount; i++) {
     const state = slotAt(s, i).state;
-    if (state == SLOT_FREE || state == SLOT_WAIT_CQ || state == SLOT_DRAIN) slotFree(s, i);
+    if (state == SLOT_FREE || state == SLOT_WAIT_CQ || state == SLOT_DRAIN || state == SLOT_HUNG || state == SLOT_STALLED) slotFree(s, i);
   }
   registerSet(regs(s), R_CSTS, 0);
 }
@@ -416,6 +450,20 @@ function sqeArrived(fn: u32, s: NvmeState, i: u32, status: u32): void {
     return;
   }
   slot.cid = load<u32>(sqe) >> 16;
+  if (slot.sqid != 0) {
+    const who = (<u64>slot.sqid << 16) | <u64>slot.cid;
+    if (s.dropPending > 0) {
+      s.dropPending--;
+      slot.state = SLOT_HUNG;
+      nvmeError(fn, NVME_ERROR_INJECTED_DROP, who);
+      return;
+    }
+    if (s.statusPending > 0) {
+      s.statusPending--;
+      slot.injected = s.statusInjected;
+      nvmeError(fn, NVME_ERROR_INJECTED_STATUS, (<u64>s.statusInjected << 32) | who);
+    }
+  }
   slot.state = SLOT_EXEC;
   let delay = cyclesToPs(functionClock(fn), s.commandCycles);
   if (slot.sqid == 0) delay += s.adminLatencyPs;
@@ -428,10 +476,10 @@ export function nvmeEvent(fn: u32, code: u32, arg: u64): void {
   const kind = code & 0xFF;
   const i = (code >> 8) & 0xFF;
   const current = (code >> 16) == (s.epoch & 0xFFFF);
-  if (kind == EV_READY) { if (current) becomeReady(s); return; }
+  if (kind == EV_READY) { if (current && s.fatal == 0) becomeReady(s); return; }
   if (kind == EV_SHUTDOWN) { if (current) cstsSet(s, CSTS_SHST, SHST_COMPLETE); return; }
   if (kind == EV_FETCH) { if (current) fetchRun(fn, s); return; }
-  if (kind == EV_COALESCE) { if (current) coalesceTimeout(fn, s, <u32>arg); return; }
+  if (kind == EV_COALESCE) { if (current && s.fatal == 0) coalesceTimeout(fn, s, <u32>arg); return; }
   if (i >= s.slotCount) return;
   const slot = slotAt(s, i);
   if (!current) {
@@ -445,7 +493,11 @@ export function nvmeEvent(fn: u32, code: u32, arg: u64): void {
   }
   const status = <u32>arg;
   if (kind == EV_SQE) sqeArrived(fn, s, i, status);
-  else if (kind == EV_EXEC) { if (slot.sqid == 0) adminExecute(fn, s, i); else ioExecute(fn, s, i); }
+  else if (kind == EV_EXEC) {
+    if (s.fatal != 0) slot.state = SLOT_STALLED;
+    else if (slot.sqid == 0) adminExecute(fn, s, i);
+    else ioExecute(fn, s, i);
+  }
   else if (kind == EV_PRP) listArrived(fn, s, i, status);
   else if (kind == EV_DATA) {
     if (transferDone(fn, s, i, status)) {
@@ -459,4 +511,35 @@ export function nvmeEvent(fn: u32, code: u32, arg: u64): void {
     if (status != DMA_OK) { nvmeError(fn, NVME_ERROR_COMPLETION, status); cstsSet(s, 0, CSTS_CFS); }
     cqeSent(fn, s, i);
   }
+}
+
+// ---- injected faults --------------------------------------------------------------------
+
+/**
+ * Arms or raises fault `kind` (NVME_INJECT_*) on controller `fn` at the current core time:
+ * DROP and STATUS apply to the next `count` I/O commands fetched (0 disarms), STATUS with
+ * status field `value` (code 7:0, type 10:8, more 13, do-not-retry 14; not success); FATAL
+ * needs CC.EN = 1. INJECT_OK or an INJECT_ERROR_*.
+ */
+export function nvmeInjectFault(fn: u32, kind: u32, count: u32, value: u32): i32 {
+  const s = nvmeState(fn);
+  if (kind == NVME_INJECT_DROP) {
+    s.dropPending = count;
+    return INJECT_OK;
+  }
+  if (kind == NVME_INJECT_STATUS) {
+    if (count != 0 && (value > 0x7FFF || (value & 0x7FF) == 0)) return INJECT_ERROR_ARGUMENT;
+    s.statusPending = count;
+    s.statusInjected = count != 0 ? value : 0;
+    return INJECT_OK;
+  }
+  if (kind == NVME_INJECT_FATAL) {
+    if ((<u32>registerValue(regs(s), R_CC) & CC_EN) == 0) return INJECT_ERROR_STATE;
+    if (s.fatal != 0) return INJECT_OK;
+    s.fatal = 1;
+    cstsSet(s, 0, CSTS_CFS);
+    nvmeError(fn, NVME_ERROR_INJECTED_FATAL, 0);
+    return INJECT_OK;
+  }
+  return INJECT_ERROR_KIND;
 }

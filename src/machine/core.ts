@@ -37,6 +37,7 @@ export interface CoreExports {
   intxState(fn: number): number;
   removeFunction(fn: number): void;
   functionIsRemoved(fn: number): number;
+  injectFault(fn: number, kind: number, count: number, value: number): number;
   fault(): number;
 }
 

@@ -46,6 +46,45 @@ const DEVICE_ERRORS: Record<number, [string, string]> = {
   [L.DEVICE_ERROR_FULL]: ["address", "the machine already has the most PCI functions it can hold"],
 };
 
+/**
+ * A fault to inject into an NVMe controller (Machine.injectFault), for tests of a driver's
+ * error and recovery paths:
+ * - "drop": the next `count` I/O commands the controller fetches are accepted and never
+ *   completed (no completion entry, no interrupt), as hung commands. Each keeps a command
+ *   slot until an Abort names it (completes with status 0x07, command abort requested),
+ *   its submission queue is deleted (status 0x08, aborted due to SQ deletion), or the
+ *   controller is reset (CC.EN 1 -> 0), which forgets it.
+ * - "fatal": CSTS.CFS is set now; nothing more is fetched, executed, completed or
+ *   signalled until the driver clears CC.EN. Needs CC.EN = 1.
+ * - "status": the next `count` I/O commands complete with `status` instead of executing,
+ *   after the media time of their kind and without moving data. `status` is the 15-bit
+ *   status field: code 7:0, code type 10:8 (0 generic, 1 command specific, 2 media and
+ *   data integrity, 3 path, 7 vendor), more 13, do-not-retry 14; 0x0281 is SCT 2 / SC 0x81,
+ *   unrecovered read error.
+ * `count` defaults to 1; 0 disarms what is still armed. Armed counts outlive a controller
+ * reset. Every effect is a device error in the core's trace and counters.
+ */
+export type NvmeFault =
+  | { kind: "drop"; count?: number }
+  | { kind: "fatal" }
+  | { kind: "status"; status: number; count?: number };
+
+const NVME_FAULT_KINDS: Record<NvmeFault["kind"], number> = {
+  drop: L.NVME_INJECT_DROP,
+  fatal: L.NVME_INJECT_FATAL,
+  status: L.NVME_INJECT_STATUS,
+};
+
+/** "bb:dd.f" (hex) of a function. */
+function locationOf(f: MachineFunction): string {
+  return `${f.bus.toString(16).padStart(2, "0")}:${f.device.toString(16).padStart(2, "0")}.${f.function}`;
+}
+
+/** `bytes` in MiB for messages. */
+function mib(bytes: number): string {
+  return `${+(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
 /** What a kernel attached to a machine provides to it. */
 export interface MachineKernel {
   /** Runs until `untilPs` (simulated picoseconds). */
@@ -207,10 +246,26 @@ export class Machine {
     // A device may grow linear memory for its backing storage (the NVMe namespace).
     this.core.refresh();
     if (fn < 0) {
-      const [field, rule] = DEVICE_ERRORS[fn] ?? ["", `cannot add device (${fn})`];
+      let [field, rule] = DEVICE_ERRORS[fn] ?? ["", `cannot add device (${fn})`];
+      if (fn === L.DEVICE_ERROR_MODEL && s.model === "nvme") {
+        const p = s.params;
+        const bytes = (p.namespaceCount || 1) * (p.namespaceBlocks || 65536) * (p.blockSize === 4096 ? 4096 : 512);
+        const ram = this.description.memory.reduce((a, r) => a + r.size, 0);
+        rule = `the NVMe namespaces (namespaceCount x namespaceBlocks x blockSize = ${mib(bytes)}) do not fit in the core's linear memory after guest RAM (${mib(ram)}) and the devices before them: the core holds about 3.9 GiB in all; make namespaceBlocks or namespaceCount smaller`;
+      }
       throw new FirmwareError(this.description.file || this.description.name, `/pci/slots/${i}${field === "device" ? "/device" : field === "link" ? "/link" : "/address"}`, rule);
     }
     this.functions.push({ index: fn, bus: slot.bus, device: slot.device, function: slot.function, deviceFile: slot.deviceFile });
+  }
+
+  /** The function at `location` ("bb:dd.f", hex, as firmware numbered it); a clear error when there is none. */
+  private functionAt(location: string): MachineFunction {
+    const m = /^([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$/i.exec(location.trim());
+    if (!m) throw new Error(`"${location}" is not a PCI location (bb:dd.f, hex)`);
+    const [bus, device, fn] = [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)];
+    const f = this.functions.find((x) => x.bus === bus && x.device === device && x.function === fn);
+    if (!f) throw new Error(`no PCI function at ${location} (the machine has ${this.functions.map(locationOf).join(", ")})`);
+    return f;
   }
 
   private requireKernel(): MachineKernel {
@@ -248,14 +303,48 @@ export class Machine {
    * also tells the kernel).
    */
   pullFunction(location: string): number {
-    const m = /^([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$/i.exec(location.trim());
-    if (!m) throw new Error(`"${location}" is not a PCI location (bb:dd.f, hex)`);
-    const [bus, device, fn] = [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)];
-    const f = this.functions.find((x) => x.bus === bus && x.device === device && x.function === fn);
-    if (!f) throw new Error(`no PCI function at ${location} (the machine has ${this.functions.map((x) => `${x.bus.toString(16).padStart(2, "0")}:${x.device.toString(16).padStart(2, "0")}.${x.function}`).join(", ")})`);
+    const f = this.functionAt(location);
     if (this.core.x.functionIsRemoved(f.index)) throw new Error(`the PCI function at ${location} was already removed`);
     this.core.x.removeFunction(f.index);
-    return bus;
+    return f.bus;
+  }
+
+  /**
+   * Injects `fault` into the NVMe controller at `location` ("bb:dd.f", hex) at the
+   * machine's current time (nowPs); see NvmeFault for the kinds. Throws, naming what is
+   * wrong, for a bad location, a function that is not an NVMe controller or was removed,
+   * an unknown kind, a bad count or status, or "fatal" while CC.EN is 0.
+   */
+  injectFault(location: string, fault: NvmeFault): void {
+    const f = this.functionAt(location);
+    const model = this.description.slots.find((x) => x.bus === f.bus && x.device === f.device && x.function === f.function)?.spec.model;
+    if (model !== "nvme") throw new Error(`the PCI function at ${location} is not an NVMe controller (its device file is "${f.deviceFile}", model "${model}"): only NVMe controllers take injected faults`);
+    if (this.core.x.functionIsRemoved(f.index)) throw new Error(`the PCI function at ${location} was removed from the machine`);
+    const given = (fault ?? {}) as { kind?: unknown; count?: unknown; status?: unknown };
+    const kinds = Object.keys(NVME_FAULT_KINDS);
+    if (typeof given.kind !== "string" || !kinds.includes(given.kind)) {
+      throw new Error(`unknown fault kind ${JSON.stringify(given.kind)} for ${location} (kinds: ${kinds.join(", ")})`);
+    }
+    const kind = given.kind as NvmeFault["kind"];
+    const count = given.count ?? 1;
+    if (kind !== "fatal" && (typeof count !== "number" || !Number.isInteger(count) || count < 0 || count > 0xFFFFFFFF)) {
+      throw new Error(`fault "${kind}" for ${location}: count must be an integer from 0 (disarm) to 4294967295, not ${JSON.stringify(given.count)}`);
+    }
+    let status = 0;
+    if (kind === "status") {
+      const v = given.status;
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x7FFF) {
+        throw new Error(`fault "status" for ${location}: status must be the 15-bit NVMe status field (code 7:0, code type 10:8, e.g. 0x0281), not ${JSON.stringify(v)}`);
+      }
+      if ((v & 0x7FF) === 0) throw new Error(`fault "status" for ${location}: status 0x${v.toString(16)} is success; give an error (code 7:0, code type 10:8, e.g. 0x0281)`);
+      const type = (v >> 8) & 7;
+      if (type >= 4 && type <= 6) throw new Error(`fault "status" for ${location}: status code type ${type} (bits 10:8 of 0x${v.toString(16)}) is reserved; use 0-3 or 7`);
+      status = v;
+    }
+    const r = this.core.x.injectFault(f.index, NVME_FAULT_KINDS[kind], kind === "fatal" ? 0 : (count as number), status);
+    if (r === L.INJECT_OK) return;
+    if (r === L.INJECT_ERROR_STATE) throw new Error(`fault "fatal" for ${location}: the controller is not enabled (CC.EN = 0), so there is nothing to fail`);
+    throw new Error(`fault "${kind}" for ${location} was refused by the core (${r})`);
   }
 
   /**

@@ -24,14 +24,16 @@ export const DEVICE_MODELS: Record<string, DeviceModel> = {
   },
   /**
    * NVMe controller (assembly/devices/nvme.ts). Delays in ns or device cycles as named;
-   * a 0 for maxQueueEntries, ioQueuePairs, namespaceBlocks, parallelism or mdts means the
-   * core's default (1024, 16, 65536, 32, 5).
+   * a 0 for maxQueueEntries, ioQueuePairs, namespaceBlocks, parallelism, mdts or
+   * namespaceCount means the core's default (1024, 16, 65536, 32, 5, 1). namespaceCount
+   * namespaces (NSIDs 1..n) of namespaceBlocks blocks of blockSize bytes each.
    */
   nvme: {
     number: L.DEVICE_MODEL_NVME,
     params: {
       maxQueueEntries: L.NVME_PARAM_MAX_QUEUE_ENTRIES,
       ioQueuePairs: L.NVME_PARAM_IO_QUEUE_PAIRS,
+      namespaceCount: L.NVME_PARAM_NAMESPACE_COUNT,
       namespaceBlocks: L.NVME_PARAM_NAMESPACE_BLOCKS,
       blockSize: L.NVME_PARAM_BLOCK_SIZE,
       readyDelayNs: L.NVME_PARAM_READY_DELAY_NS,

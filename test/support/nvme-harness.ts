@@ -2,9 +2,10 @@
  * NVMe test harness: a machine whose only PCI device is the NVMe controller (00:03.0),
  * with BAR0 mapped and helpers to enable the controller, build submission entries and
  * PRP lists in guest RAM, ring doorbells and read completion entries by phase tag. Built
- * on CoreHarness; it only uses the core's public boundary.
+ * on CoreHarness; it only uses the core's public boundary. nvmePair() builds a machine
+ * with two controllers (00:03.0 and 00:04.0), each with its own BAR and guest RAM area.
  */
-import { CoreHarness, DATA_BASE, LAPIC_BASE, PAGE, L, type HarnessOptions } from "./core-harness.js";
+import { BAR0_BASE, CFG, CMD, CoreHarness, DATA_BASE, LAPIC_BASE, PAGE, L, type HarnessOptions } from "./core-harness.js";
 import { loadDevice, type DeviceDescription } from "../../src/machine/firmwareFiles.js";
 
 export { L };
@@ -33,8 +34,8 @@ export const ADMIN = {
 export const IO = { FLUSH: 0x00, WRITE: 0x01, READ: 0x02 } as const;
 /** Generic status codes (type 0). */
 export const SC = {
-  SUCCESS: 0x00, INVALID_OPCODE: 0x01, INVALID_FIELD: 0x02, DATA_TRANSFER: 0x04, INVALID_NAMESPACE: 0x0B,
-  INVALID_PRP_OFFSET: 0x13, LBA_RANGE: 0x80,
+  SUCCESS: 0x00, INVALID_OPCODE: 0x01, INVALID_FIELD: 0x02, DATA_TRANSFER: 0x04, ABORT_REQUESTED: 0x07,
+  ABORTED_SQ_DELETION: 0x08, INVALID_NAMESPACE: 0x0B, INVALID_PRP_OFFSET: 0x13, LBA_RANGE: 0x80,
 } as const;
 /** Command-specific status codes (type 1). */
 export const SC_CMD = {
@@ -108,29 +109,73 @@ export interface NvmeOptions extends HarnessOptions {
 interface SqState { base: number; size: number; tail: number; cqid: number }
 interface CqState { base: number; size: number; head: number; phase: number }
 
+/** The guest RAM layout of MEM moved up by `offset` bytes. */
+function memAt(offset: number): typeof MEM {
+  return Object.fromEntries(Object.entries(MEM).map(([k, v]) => [k, v + offset])) as unknown as typeof MEM;
+}
+
+/** Where a controller sits when it shares a machine with another (nvmePair). */
+interface Placement {
+  h: CoreHarness;
+  spec: DeviceDescription;
+  /** Index in the machine's function list. */
+  index: number;
+  /** BAR0 address. */
+  bar: number;
+  /** Offset of its MEM layout in guest RAM. */
+  ramOffset: number;
+}
+
 /** The controller under test. */
 export class Nvme {
   readonly h: CoreHarness;
   readonly spec: DeviceDescription;
+  /** The core's function index. */
+  readonly fn: number;
+  /** Bus/device/function. */
+  readonly bdf: { bus: number; dev: number; fn: number };
+  /** BAR0 address. */
+  readonly bar: number;
+  /** The guest RAM this controller's helpers use (MEM, moved for a second controller). */
+  readonly mem: typeof MEM;
   readonly sqs = new Map<number, SqState>();
   readonly cqs = new Map<number, CqState>();
   private nextCid = 1;
-  private listTop: number = MEM.LIST_BASE;
+  private listTop: number;
 
-  constructor(options: NvmeOptions = {}) {
-    const spec = nvmeDevice();
-    spec.params = { ...spec.params, ...(options.params ?? {}) };
-    spec.link = { ...spec.link, ...(options.link ?? {}) };
-    options.device?.(spec);
-    this.spec = spec;
-    this.h = new CoreHarness({
-      ...options,
-      edit: (d) => {
-        d.slots = [{ bus: 0, device: 3, function: 0, deviceFile: "nvme", spec, parent: null, secondaryBus: 0, subordinateBus: 0 }];
-        options.edit?.(d);
-      },
-    });
-    this.h.setupDevice();
+  constructor(options: NvmeOptions = {}, placement?: Placement) {
+    if (placement) {
+      this.h = placement.h;
+      this.spec = placement.spec;
+      const f = this.h.machine.functions[placement.index];
+      this.fn = f.index;
+      this.bdf = { bus: f.bus, dev: f.device, fn: f.function };
+      this.bar = placement.bar;
+      this.mem = memAt(placement.ramOffset);
+      this.h.identityMap(this.bar, 16 * 1024);
+      this.h.cfgWrite(CFG.BAR0, 4, this.bar, this.bdf);
+      this.h.cfgWrite(CFG.COMMAND, 2, CMD.MEMORY | CMD.BUS_MASTER, this.bdf);
+      this.h.cfgRead(CFG.COMMAND, 2, this.bdf);
+    } else {
+      const spec = nvmeDevice();
+      spec.params = { ...spec.params, ...(options.params ?? {}) };
+      spec.link = { ...spec.link, ...(options.link ?? {}) };
+      options.device?.(spec);
+      this.spec = spec;
+      this.h = new CoreHarness({
+        ...options,
+        edit: (d) => {
+          d.slots = [{ bus: 0, device: 3, function: 0, deviceFile: "nvme", spec, parent: null, secondaryBus: 0, subordinateBus: 0 }];
+          options.edit?.(d);
+        },
+      });
+      this.h.setupDevice();
+      this.fn = this.h.fn;
+      this.bdf = this.h.bdf;
+      this.bar = this.h.barBase;
+      this.mem = MEM;
+    }
+    this.listTop = this.mem.LIST_BASE;
   }
 
   /** Model parameter `name` as configured. */
@@ -150,19 +195,19 @@ export class Nvme {
   // ---- registers --------------------------------------------------------------------
 
   read32(offset: number): number {
-    return this.h.mmioRead(offset, 4) >>> 0;
+    return Number(this.h.read(this.bar + offset, 4).value) >>> 0;
   }
 
   read64(offset: number): bigint {
-    return this.h.mmioRead64(offset);
+    return this.h.read(this.bar + offset, 8).value;
   }
 
   write32(offset: number, value: number): void {
-    this.h.mmioWrite(offset, value >>> 0, 4);
+    this.h.write(this.bar + offset, 4, value >>> 0);
   }
 
   write64(offset: number, value: number | bigint): void {
-    this.h.mmioWrite(offset, BigInt(value), 8);
+    this.h.write(this.bar + offset, 8, BigInt(value));
   }
 
   /** Offset of SQ `q`'s tail doorbell. */
@@ -177,14 +222,17 @@ export class Nvme {
 
   /** Programs the admin queues and sets CC.EN; runs until CSTS.RDY (throws if it never comes). */
   enable(asqEntries = 32, acqEntries = 32, ccExtra = 0): void {
-    this.h.core.writePhysical(MEM.ASQ, new Uint8Array(asqEntries * 64));
-    this.h.core.writePhysical(MEM.ACQ, new Uint8Array(acqEntries * 16));
+    const mem = this.mem;
+    this.h.core.writePhysical(mem.ASQ, new Uint8Array(asqEntries * 64));
+    this.h.core.writePhysical(mem.ACQ, new Uint8Array(acqEntries * 16));
     this.write32(REG.AQA, ((acqEntries - 1) << 16) | (asqEntries - 1));
-    this.write64(REG.ASQ, MEM.ASQ);
-    this.write64(REG.ACQ, MEM.ACQ);
+    this.write64(REG.ASQ, mem.ASQ);
+    this.write64(REG.ACQ, mem.ACQ);
     this.write32(REG.CC, CC.EN | CC.IOSQES | CC.IOCQES | ccExtra);
-    this.sqs.set(0, { base: MEM.ASQ, size: asqEntries, tail: 0, cqid: 0 });
-    this.cqs.set(0, { base: MEM.ACQ, size: acqEntries, head: 0, phase: 1 });
+    this.sqs.clear();
+    this.cqs.clear();
+    this.sqs.set(0, { base: mem.ASQ, size: asqEntries, tail: 0, cqid: 0 });
+    this.cqs.set(0, { base: mem.ACQ, size: acqEntries, head: 0, phase: 1 });
     this.h.advance(this.param("readyDelayNs") * 1000 + 5e6);
     if ((this.read32(REG.CSTS) & CSTS.RDY) === 0) throw new Error("controller did not become ready");
   }
@@ -258,7 +306,7 @@ export class Nvme {
   // ---- admin helpers ----------------------------------------------------------------
 
   /** Create I/O CQ `qid` with `entries` entries on vector `iv` (zeroes its memory). */
-  createCq(qid: number, entries: number, iv = qid, ien = true, base = MEM.CQ_BASE + qid * MEM.CQ_STRIDE): Completion {
+  createCq(qid: number, entries: number, iv = qid, ien = true, base = this.mem.CQ_BASE + qid * MEM.CQ_STRIDE): Completion {
     this.h.core.writePhysical(base, new Uint8Array(entries * 16));
     const c = this.exec(0, {
       opcode: ADMIN.CREATE_CQ, prp1: base, cdw10: ((entries - 1) << 16) | qid, cdw11: (iv << 16) | (ien ? 2 : 0) | 1,
@@ -268,7 +316,7 @@ export class Nvme {
   }
 
   /** Create I/O SQ `qid` with `entries` entries bound to CQ `cqid`. */
-  createSq(qid: number, entries: number, cqid = qid, base = MEM.SQ_BASE + qid * MEM.SQ_STRIDE): Completion {
+  createSq(qid: number, entries: number, cqid = qid, base = this.mem.SQ_BASE + qid * MEM.SQ_STRIDE): Completion {
     const c = this.exec(0, { opcode: ADMIN.CREATE_SQ, prp1: base, cdw10: ((entries - 1) << 16) | qid, cdw11: (cqid << 16) | 1 });
     if (c.sc === 0 && c.sct === 0) this.sqs.set(qid, { base, size: entries, tail: 0, cqid });
     return c;
@@ -283,7 +331,7 @@ export class Nvme {
   }
 
   /** Identify into MEM.ID_BUFFER (4 KiB); returns the completion and the data. */
-  identify(cns: number, nsid = 0, buffer: number = MEM.ID_BUFFER): { c: Completion; data: DataView } {
+  identify(cns: number, nsid = 0, buffer: number = this.mem.ID_BUFFER): { c: Completion; data: DataView } {
     this.h.core.writePhysical(buffer, new Uint8Array(4096).fill(0xEE));
     const c = this.exec(0, { opcode: ADMIN.IDENTIFY, nsid, prp1: buffer, prp2: (buffer & ~0xFFF) + 4096, cdw10: cns });
     const bytes = this.h.core.readPhysical(buffer, 4096);
@@ -294,7 +342,7 @@ export class Nvme {
 
   /** A fresh zeroed PRP list page. */
   listPage(): number {
-    if (this.listTop >= MEM.LIST_END) this.listTop = MEM.LIST_BASE;
+    if (this.listTop >= this.mem.LIST_END) this.listTop = this.mem.LIST_BASE;
     const p = this.listTop;
     this.listTop += PAGE;
     this.h.core.writePhysical(p, new Uint8Array(PAGE));
@@ -360,8 +408,8 @@ export class Nvme {
 
   /** Sets the MSI-X enable bit (and the function mask when `functionMask`). */
   enableMsix(functionMask = false): void {
-    const control = this.h.cfgRead(CAP_OFFSETS.MSIX + 2, 2);
-    this.h.cfgWrite(CAP_OFFSETS.MSIX + 2, 2, (control & 0x07FF) | 0x8000 | (functionMask ? 0x4000 : 0));
+    const control = this.h.cfgRead(CAP_OFFSETS.MSIX + 2, 2, this.bdf);
+    this.h.cfgWrite(CAP_OFFSETS.MSIX + 2, 2, (control & 0x07FF) | 0x8000 | (functionMask ? 0x4000 : 0), this.bdf);
   }
 
   /** Vectors pending at CPU `cpu` (accepting each), with their arrival times (ps). */
@@ -376,7 +424,13 @@ export class Nvme {
 
   /** Device errors recorded in the trace (drains it). */
   deviceErrors(): { code: number; arg: bigint; time: number }[] {
-    return this.h.drainTrace().filter((r) => r.kind === L.TR_DEVICE_ERROR && r.fn === this.h.fn).map((r) => ({ code: r.a, arg: r.b, time: r.time }));
+    return this.h.drainTrace().filter((r) => r.kind === L.TR_DEVICE_ERROR && r.fn === this.fn).map((r) => ({ code: r.a, arg: r.b, time: r.time }));
+  }
+
+  /** PCI location "bb:dd.f" (what Machine.injectFault takes). */
+  get location(): string {
+    const hex = (v: number) => v.toString(16).padStart(2, "0");
+    return `${hex(this.bdf.bus)}:${hex(this.bdf.dev)}.${this.bdf.fn}`;
   }
 }
 
@@ -390,4 +444,26 @@ export function readyNvme(options: NvmeOptions = {}): Nvme {
   const n = new Nvme(options);
   n.enable();
   return n;
+}
+
+/**
+ * A machine with two controllers: 00:03.0 (BAR0 at 0xC0000000, MEM) and 00:04.0 (BAR0 at
+ * 0xC0100000, MEM moved up 32 MiB), 64 MiB of RAM. `second` overrides the second
+ * controller's parameters on top of `options.params`. Neither is enabled.
+ */
+export function nvmePair(options: NvmeOptions = {}, second: Record<string, number> = {}): [Nvme, Nvme] {
+  const spec = nvmeDevice();
+  spec.params = { ...spec.params, ...(options.params ?? {}), ...second };
+  spec.link = { ...spec.link, ...(options.link ?? {}) };
+  options.device?.(spec);
+  const a = new Nvme({
+    ramBytes: 64 << 20,
+    ...options,
+    edit: (d) => {
+      d.slots.push({ bus: 0, device: 4, function: 0, deviceFile: "nvme", spec, parent: null, secondaryBus: 0, subordinateBus: 0 });
+      options.edit?.(d);
+    },
+  });
+  const b = new Nvme({}, { h: a.h, spec, index: 1, bar: BAR0_BASE + 0x100000, ramOffset: 32 << 20 });
+  return [a, b];
 }
