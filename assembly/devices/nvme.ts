@@ -22,7 +22,8 @@
 // "command abort requested"), a Delete I/O SQ of its queue (it completes with "aborted due
 // to SQ deletion"), or a reset; once every slot holds one, nothing more is fetched. "fatal"
 // sets CSTS.CFS at once: from then on nothing is fetched, executed, completed or signalled
-// until CC.EN is cleared. "status" makes the next I/O commands fail with a given status
+// until CC.EN is cleared (commands in flight stop at their next step; DMAs already issued
+// finish). "status" makes the next I/O commands fail with a given status
 // after the media time of their kind, moving no data. Armed counts outlive a reset (they
 // count commands, whatever the driver does between); each effect is a device error.
 //
@@ -492,12 +493,14 @@ export function nvmeEvent(fn: u32, code: u32, arg: u64): void {
     return;
   }
   const status = <u32>arg;
-  if (kind == EV_SQE) sqeArrived(fn, s, i, status);
-  else if (kind == EV_EXEC) {
-    if (s.fatal != 0) slot.state = SLOT_STALLED;
-    else if (slot.sqid == 0) adminExecute(fn, s, i);
-    else ioExecute(fn, s, i);
+  if (s.fatal != 0 && (kind == EV_SQE || kind == EV_EXEC || kind == EV_MEDIA)) {
+    // After an injected fatal error a command goes no further: it waits for the reset.
+    slot.outstanding = 0;
+    slot.state = SLOT_STALLED;
+    return;
   }
+  if (kind == EV_SQE) sqeArrived(fn, s, i, status);
+  else if (kind == EV_EXEC) { if (slot.sqid == 0) adminExecute(fn, s, i); else ioExecute(fn, s, i); }
   else if (kind == EV_PRP) listArrived(fn, s, i, status);
   else if (kind == EV_DATA) {
     if (transferDone(fn, s, i, status)) {

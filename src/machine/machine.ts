@@ -80,6 +80,15 @@ function locationOf(f: MachineFunction): string {
   return `${f.bus.toString(16).padStart(2, "0")}:${f.device.toString(16).padStart(2, "0")}.${f.function}`;
 }
 
+/** Bytes of backing storage an NVMe controller with `params` takes: its namespaces and a staging buffer per command slot (as assembly/devices/nvme.ts sizes them). */
+function nvmeBackingBytes(params: Record<string, number>): number {
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  const namespaces = clamp(params.namespaceCount || 1, 1, 1024) * (params.namespaceBlocks || 65536) * (params.blockSize === 4096 ? 4096 : 512);
+  const slots = clamp(params.parallelism || 32, 1, 255);
+  const mdts = clamp(params.mdts || 5, 1, 8);
+  return namespaces + slots * (4096 << mdts);
+}
+
 /** `bytes` in MiB for messages. */
 function mib(bytes: number): string {
   return `${+(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -246,12 +255,17 @@ export class Machine {
     // A device may grow linear memory for its backing storage (the NVMe namespace).
     this.core.refresh();
     if (fn < 0) {
-      let [field, rule] = DEVICE_ERRORS[fn] ?? ["", `cannot add device (${fn})`];
+      const [field, generic] = DEVICE_ERRORS[fn] ?? ["", `cannot add device (${fn})`];
+      let rule = generic;
       if (fn === L.DEVICE_ERROR_MODEL && s.model === "nvme") {
-        const p = s.params;
-        const bytes = (p.namespaceCount || 1) * (p.namespaceBlocks || 65536) * (p.blockSize === 4096 ? 4096 : 512);
+        // Backing storage after guest RAM: every NVMe controller's namespaces and staging buffers up to this one.
         const ram = this.description.memory.reduce((a, r) => a + r.size, 0);
-        rule = `the NVMe namespaces (namespaceCount x namespaceBlocks x blockSize = ${mib(bytes)}) do not fit in the core's linear memory after guest RAM (${mib(ram)}) and the devices before them: the core holds about 3.9 GiB in all; make namespaceBlocks or namespaceCount smaller`;
+        const backing = this.description.slots.slice(0, i + 1).filter((x) => x.spec.model === "nvme").reduce((a, x) => a + nvmeBackingBytes(x.spec.params), 0);
+        const p = s.params;
+        const bytes = Math.min(p.namespaceCount || 1, 1024) * (p.namespaceBlocks || 65536) * (p.blockSize === 4096 ? 4096 : 512);
+        if (ram + backing > L.GUEST_RAM_MAX || bytes >= 2 ** 32) {
+          rule = `the NVMe namespaces (namespaceCount x namespaceBlocks x blockSize = ${mib(bytes)}) do not fit in the core's linear memory after guest RAM (${mib(ram)}) and the devices before them: the core holds about 3.9 GiB in all; make namespaceBlocks or namespaceCount smaller`;
+        }
       }
       throw new FirmwareError(this.description.file || this.description.name, `/pci/slots/${i}${field === "device" ? "/device" : field === "link" ? "/link" : "/address"}`, rule);
     }

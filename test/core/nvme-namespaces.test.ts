@@ -218,6 +218,9 @@ describe("I/O on several namespaces", () => {
     const make = () => readyNvme({ params: { namespaceCount: 8, namespaceBlocks: 2 ** 20 } }); // 8 x 512 MiB
     expect(make).toThrow(FirmwareError);
     expect(make).toThrow(/namespaceCount x namespaceBlocks x blockSize = 4096 MiB/);
+    // Two controllers of 2 GiB each: the first fits, the second does not.
+    const pair = () => nvmePair({ params: { namespaceCount: 2, namespaceBlocks: 2 ** 21 } });
+    expect(pair).toThrow(/\/pci\/slots\/1\/device: the NVMe namespaces \(namespaceCount x namespaceBlocks x blockSize = 2048 MiB\) do not fit/);
   });
 });
 
