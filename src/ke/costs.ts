@@ -22,6 +22,7 @@ export const COST_NAMES = [
   "IoReuseIrp", "IopCompleteRequest", "IoMakeAssociatedIrp", "IoCsqInsertIrp", "IoCsqRemoveIrp", "IoAcquireRemoveLock", "IoReleaseRemoveLock",
   "KeInitializeQueue", "KeInsertQueue", "KeRemoveQueue", "KeInsertQueueApc", "IoCompletionApc",
   "IoRegisterDeviceInterface", "IoSetDeviceInterfaceState", "IoGetDeviceInterfaces", "IoRegisterPlugPlayNotification",
+  "StorPortRequest", "StorPortCompletion",
 ] as const;
 
 /** A cost's name. */

@@ -70,6 +70,10 @@ export const STATUS_INVALID_BLOCK_LENGTH: NTSTATUS = 0xC0000109;
 export const STATUS_DEVICE_PROTOCOL_ERROR: NTSTATUS = 0xC0000186;
 export const STATUS_VERIFY_REQUIRED: NTSTATUS = 0x80000016;
 export const STATUS_DEVICE_HARDWARE_ERROR: NTSTATUS = 0xC0000483;
+/** The structure's revision (size) is not one the routine knows. */
+export const STATUS_REVISION_MISMATCH: NTSTATUS = 0xC0000059;
+/** The adapter hardware failed (a storage miniport's HwFindAdapter returned SP_RETURN_ERROR). */
+export const STATUS_ADAPTER_HARDWARE_ERROR: NTSTATUS = 0xC00000C2;
 /** The disk's partition table (or its signature sector) is corrupt (IoReadDiskSignature). */
 export const STATUS_DISK_CORRUPT_ERROR: NTSTATUS = 0xC0000032;
 /** The medium's format is not recognised (MEDIUM ERROR / INCOMPATIBLE MEDIUM, UNKNOWN FORMAT). */
