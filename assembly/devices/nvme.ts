@@ -23,9 +23,9 @@
 // to SQ deletion"), or a reset; once every slot holds one, nothing more is fetched. "fatal"
 // sets CSTS.CFS at once: from then on nothing is fetched, executed, completed or signalled
 // until CC.EN is cleared (commands in flight stop at their next step; DMAs already issued
-// finish). "status" makes the next I/O commands fail with a given status
-// after the media time of their kind, moving no data. Armed counts outlive a reset (they
-// count commands, whatever the driver does between); each effect is a device error.
+// finish). "status" makes the next I/O commands fail with a given status after the media
+// time of their kind, moving no data. Armed counts outlive a reset (they count commands,
+// whatever the driver does between); each effect is a device error.
 //
 // Timing: CC.EN 0 -> 1 sets CSTS.RDY after readyDelayNs; CC.EN 1 -> 0 clears RDY at once
 // (in-flight work is dropped: events of the old generation are ignored, and a slot stays

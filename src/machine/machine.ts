@@ -325,9 +325,11 @@ export class Machine {
 
   /**
    * Injects `fault` into the NVMe controller at `location` ("bb:dd.f", hex) at the
-   * machine's current time (nowPs); see NvmeFault for the kinds. Throws, naming what is
-   * wrong, for a bad location, a function that is not an NVMe controller or was removed,
-   * an unknown kind, a bad count or status, or "fatal" while CC.EN is 0.
+   * machine's current time (nowPs, the devices' time: a CPU's posted register writes that
+   * have not reached the controller yet come after it); see NvmeFault for the kinds.
+   * Throws, naming what is wrong, for a bad location, a function that is not an NVMe
+   * controller or was removed, an unknown kind, a bad count or status, or "fatal" while
+   * CC.EN is 0.
    */
   injectFault(location: string, fault: NvmeFault): void {
     const f = this.functionAt(location);
