@@ -8,7 +8,11 @@
 import { describe, expect, test } from "vitest";
 import { ADMIN, CSTS, IO, L, MEM, Nvme, REG, SC, nvmePair, readyNvme, type Completion } from "../support/nvme-harness.js";
 import { CFG, PAGE, pattern } from "../support/core-harness.js";
-import { FirmwareError } from "../../src/machine/firmwareFiles.js";
+import { FIRMWARE_DIR, FirmwareError, loadMachine } from "../../src/machine/firmwareFiles.js";
+import { Machine } from "../../src/machine/machine.js";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
 
 const NS = 1e3;
 
@@ -294,5 +298,27 @@ describe("two controllers in one machine", () => {
     expect(b.takeInterrupts().map((i) => i.vector)).toEqual([0x71]);
     expect(a.reap(1)).toEqual([]);
     expect(b.reap(1).map(status)).toEqual([[0, 0]]);
+  });
+
+  test("a machine file with two controllers behind two root ports, each slot with its own parameters, powers on", () => {
+    const m = JSON.parse(readFileSync(join(FIRMWARE_DIR, "machines", "storage.json"), "utf8"));
+    m.pci.slots = [
+      { address: "00:1c.0", device: "pcie-root-port" },
+      { address: "00:1d.0", device: "pcie-root-port" },
+      { address: "01:00.0", device: "nvme", behind: "00:1c.0", params: { namespaceCount: 2, namespaceBlocks: 8192 } },
+      { address: "02:00.0", device: "nvme", behind: "00:1d.0", params: { namespaceBlocks: 16384, blockSize: 4096 } },
+    ];
+    const file = join(mkdtempSync(join(tmpdir(), "wdmsim-nvme-")), "two.json");
+    writeFileSync(file, JSON.stringify(m));
+    const d = loadMachine(file);
+    const nvmes = d.slots.filter((x) => x.spec.model === "nvme");
+    expect(nvmes.map((x) => [x.bus, x.spec.params.namespaceCount ?? 1, x.spec.params.namespaceBlocks, x.spec.params.blockSize])).toEqual([
+      [1, 2, 8192, 512], [2, 1, 16384, 4096],
+    ]);
+    const machine = Machine.fromDescription(d);
+    const fns = machine.functions.filter((f) => f.deviceFile === "nvme");
+    expect(fns.map((f) => `${f.bus}:${f.device}.${f.function}`)).toEqual(["1:0.0", "2:0.0"]);
+    for (const f of fns) expect(machine.core.x.configRead(f.index, 0x08, 4) >>> 8).toBe(0x010802);
+    machine.injectFault("02:00.0", { kind: "drop", count: 1 });
   });
 });
