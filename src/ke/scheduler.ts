@@ -64,6 +64,8 @@ export class KTHREAD {
   createdAtPs = 0;
   /** When the thread ended, ps (NaN while it runs). */
   exitedAtPs = NaN;
+  /** When the thread last gave up its processor, ps. */
+  stoppedAtPs = 0;
   result: unknown;
   error: unknown;
   private wake?: (status: NTSTATUS) => void;
@@ -151,10 +153,14 @@ export class Scheduler {
     return t;
   }
 
-  /** Puts a thread on the ready queue as of `atPs`. */
+  /**
+   * Puts a thread on the ready queue as of `atPs`, or as of when it last gave up its
+   * processor if that is later: a wait satisfied by work another processor did at an
+   * earlier simulated time cannot end before the thread began waiting.
+   */
   makeReady(t: KTHREAD, atPs: number): void {
     t.State = "ready";
-    t.readyAtPs = atPs;
+    t.readyAtPs = Math.max(atPs, t.stoppedAtPs);
     t.waitingOn = "";
     this.ready.push(t);
   }
@@ -303,6 +309,7 @@ export class Scheduler {
     const ran = cpu.time - sliceStart - (busy.isrPs + busy.dpcPs - interruptsBefore);
     busy.threadPs += ran;
     t.runPs += ran;
+    t.stoppedAtPs = cpu.time;
     // A thread may wait at APC_LEVEL; the level is its own, not the processor's.
     t.WaitIrql = cpu.irql;
     if (t.State !== "terminated") cpu.irql = PASSIVE_LEVEL;
