@@ -18,7 +18,9 @@ import type { BootedKernel } from "../pnp/boot.js";
 import { deviceTree, formatDeviceTree, type DeviceTreeNode } from "../pnp/tree.js";
 import { runReport, formatNs, type RunReport, type Spread } from "../trace/report.js";
 import { toChromeTrace } from "../trace/chrome.js";
-import { EDU_WORKLOAD_DEFAULTS, WORKLOADS, type WorkloadOutcome } from "../workloads/index.js";
+import { EDU_WORKLOAD_DEFAULTS, WORKLOADS, type WorkloadOptions, type WorkloadOutcome } from "../workloads/index.js";
+import { loadFioJobFile } from "../workloads/fio/fio.js";
+import { FioJobFileError } from "../workloads/fio/jobfile.js";
 import { INSPECT_COMMANDS, InspectError, parseInspectCommand, type InspectCommand } from "../debug/inspect.js";
 
 const USAGE = `Usage: wdmsim <command> [options]
@@ -40,6 +42,10 @@ Options for run and inspect:
   --dma N               DMA round trips (to the device and back, verified)      [${EDU_WORKLOAD_DEFAULTS.dmaRoundTrips}]
   --liveness N          Liveness checks                                         [${EDU_WORKLOAD_DEFAULTS.livenessChecks}]
   --files N             WriteFile/ReadFile round trips of the device buffer    [${EDU_WORKLOAD_DEFAULTS.fileRoundTrips}]
+  (fio workload)
+  --job FILE            fio job file to run (required), e.g. firmware/jobs/randread.fio
+  --output-format FMT   normal: fio's report and the interrupt view in the summary;
+                        json: fio's JSON document only                          [normal]
   --json                Print the summary as one JSON object
   --trace FILE          Write a Chrome Trace Event JSON file (open it in Perfetto)
   --inspect "COMMAND"   After the run (or a bug check) print a WinDbg-style inspection; repeatable.
@@ -158,12 +164,14 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
       dma: { type: "string" },
       liveness: { type: "string" },
       files: { type: "string" },
+      job: { type: "string" },
+      "output-format": { type: "string" },
       json: { type: "boolean", default: false },
       trace: { type: "string" },
       inspect: { type: "string", multiple: true },
     },
   });
-  const options = {
+  const options: WorkloadOptions = {
     factorials: count("factorials", values.factorials, EDU_WORKLOAD_DEFAULTS.factorials, 100000),
     dmaRoundTrips: count("dma", values.dma, EDU_WORKLOAD_DEFAULTS.dmaRoundTrips, 100000),
     livenessChecks: count("liveness", values.liveness, EDU_WORKLOAD_DEFAULTS.livenessChecks, 100000),
@@ -180,6 +188,14 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   if (!workload) throw new UsageError(`--workload takes one of ${Object.keys(WORKLOADS).join(", ")}, not "${values.workload}"`);
   const lacking = workload.check(description);
   if (lacking) throw new UsageError(lacking);
+  const outputFormat = values["output-format"] ?? "normal";
+  if (outputFormat !== "normal" && outputFormat !== "json") throw new UsageError(`--output-format takes normal or json, not "${outputFormat}"`);
+  if (workload.name === "fio") {
+    if (values.job === undefined || values.job === "") throw new UsageError("the fio workload needs a job file: --job FILE (e.g. --job firmware/jobs/randread.fio)");
+    options.fio = { jobs: loadFioJobFile(values.job, description.cpu.count), outputFormat };
+  } else if (values.job !== undefined || values["output-format"] !== undefined) {
+    throw new UsageError("--job and --output-format are options of the fio workload (--workload fio)");
+  }
 
   const started = performance.now();
   // The machine is kept outside the run so it can be inspected after a bug check or a hang.
@@ -224,7 +240,8 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
       summary.trace = values.trace;
     }
     if (commands.length > 0) summary.inspect = inspections;
-    if (values.json) console.log(JSON.stringify(summary, null, 2));
+    if (outcome.workload.document !== undefined) process.stdout.write(outcome.workload.document);
+    else if (values.json) console.log(JSON.stringify(summary, null, 2));
     else {
       printSummary(summary);
       if (commands.length > 0) {
@@ -272,6 +289,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof FirmwareError) {
       console.error(`wdmsim: bad machine file: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof FioJobFileError) {
+      console.error(e.message);
       return 2;
     }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -7,6 +7,7 @@ import type { Machine } from "../machine/machine.js";
 import type { BootOptions } from "../pnp/boot.js";
 import { EDU_WORKLOAD_DEFAULTS, formatEduResult, runEduWorkload, type EduWorkloadOptions } from "./edu.js";
 import { formatToasterResult, runToasterWorkload, TOASTER_BOOT_OPTIONS } from "./toaster.js";
+import { runFioWorkload, type FioWorkloadOptions } from "./fio/workload.js";
 
 /** What a workload did: its result as data, whether it was all correct, and its summary section. */
 export interface WorkloadOutcome {
@@ -14,7 +15,12 @@ export interface WorkloadOutcome {
   result: unknown;
   /** Lines of the summary's workload section. */
   lines: string[];
+  /** A document that replaces the whole summary when asked for (fio's --output-format=json). */
+  document?: string;
 }
+
+/** What a run asks of its workload: the edu counts, and for fio its job file and output format. */
+export type WorkloadOptions = EduWorkloadOptions & { fio?: FioWorkloadOptions };
 
 /** A workload. */
 export interface Workload {
@@ -27,7 +33,7 @@ export interface Workload {
   check(description: MachineDescription): string | null;
   /** Packages and devices to boot with. */
   boot: BootOptions;
-  run(machine: Machine, options: EduWorkloadOptions): Promise<WorkloadOutcome>;
+  run(machine: Machine, options: WorkloadOptions): Promise<WorkloadOutcome>;
 }
 
 /** Every workload, by name. */
@@ -52,6 +58,25 @@ export const WORKLOADS: Record<string, Workload> = {
     async run(machine) {
       const result = await runToasterWorkload(machine);
       return { ok: result.ok, result, lines: formatToasterResult(result) };
+    },
+  },
+  fio: {
+    name: "fio",
+    summary: "fio's load generator on the machine's disks: --job FILE (a fio job file), --output-format normal|json",
+    title: "Workload fio (fio job file on \\\\.\\PhysicalDriveN)",
+    check: (d) => (d.slots.some((s) => s.spec.model === "nvme")
+      ? null
+      : `machine "${d.name}" has no disk: the fio workload needs a machine with an NVMe controller (see firmware/machines/storage.json)`),
+    boot: {},
+    async run(machine, options) {
+      if (!options.fio) throw new Error("the fio workload needs a job file");
+      const r = await runFioWorkload(machine, options.fio);
+      return {
+        ok: r.ok,
+        result: JSON.parse(r.json),
+        lines: r.normal.replace(/\n$/, "").split("\n"),
+        document: options.fio.outputFormat === "json" ? r.json : undefined,
+      };
     },
   },
 };
