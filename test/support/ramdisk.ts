@@ -59,6 +59,11 @@ export interface RamDiskOptions {
   latencyUs?: number;
   /** Keep a log of every read and write (RamDisk.log). Default false. */
   keepLog?: boolean;
+  /**
+   * Extra latency that depends on where the request goes, µs: a hash of its offset picks
+   * 0..jitterUs (as media whose access time varies by place). Default 0.
+   */
+  jitterUs?: number;
 }
 
 /** One request as the disk saw it. */
@@ -93,7 +98,10 @@ export class RamDisk {
   readonly sizeBytes: number;
   readonly sectorSize: number;
   latencyUs: number;
+  jitterUs: number;
   readonly keepLog: boolean;
+  /** Byte offsets to corrupt right after a write stores them (silent corruption on the media). */
+  readonly corruptOnWrite = new Set<number>();
   /** The contents. */
   readonly data: Uint8Array;
   device: DEVICE_OBJECT | null = null;
@@ -119,6 +127,7 @@ export class RamDisk {
     this.sizeBytes = options.sizeBytes ?? 4 * 2 ** 20;
     if (this.sizeBytes <= 0 || this.sizeBytes % this.sectorSize !== 0) throw new RangeError(`ramdisk: ${this.sizeBytes} bytes is not a whole number of sectors`);
     this.latencyUs = options.latencyUs ?? 20;
+    this.jitterUs = options.jitterUs ?? 0;
     this.keepLog = options.keepLog ?? false;
     this.data = new Uint8Array(this.sizeBytes);
   }
@@ -126,6 +135,16 @@ export class RamDisk {
   /** Flips every bit of the byte at `offset` (silent data corruption, for verify tests). */
   corrupt(offset: number): void {
     this.data[offset] ^= 0xFF;
+  }
+
+  /** The latency of a request at `offset`, µs. */
+  latencyAt(offset: number): number {
+    if (this.jitterUs <= 0) return this.latencyUs;
+    let x = Math.floor(offset / this.sectorSize) >>> 0;
+    x = Math.imul(x ^ (x >>> 16), 0x7FEB352D) >>> 0;
+    x = Math.imul(x ^ (x >>> 15), 0x846CA68B) >>> 0;
+    x = (x ^ (x >>> 16)) >>> 0;
+    return this.latencyUs + (x % (this.jitterUs * 10 + 1)) / 10;
   }
 }
 
@@ -141,7 +160,15 @@ function ramDiskDriver(disk: RamDisk) {
   function RamDiskTimerDpc(_dpc: KDPC, context: unknown): void {
     const h = context as Held;
     const irp = h.irp!;
-    if (h.write) disk.data.set(readBytes(h.systemAddress, h.length), h.offset);
+    if (h.write) {
+      disk.data.set(readBytes(h.systemAddress, h.length), h.offset);
+      for (const at of disk.corruptOnWrite) {
+        if (at >= h.offset && at < h.offset + h.length) {
+          disk.corrupt(at);
+          disk.corruptOnWrite.delete(at);
+        }
+      }
+    }
     else writeBytes(h.systemAddress, disk.data.subarray(h.offset, h.offset + h.length));
     disk.inFlight--;
     if (h.entry) {
@@ -192,7 +219,7 @@ function ramDiskDriver(disk: RamDisk) {
     }
     IoMarkIrpPending(irp);
     // Relative due time in 100 ns units (at least one).
-    KeSetTimer(h.timer, -Math.max(1, Math.round(disk.latencyUs * 10)), h.dpc);
+    KeSetTimer(h.timer, -Math.max(1, Math.round(disk.latencyAt(ByteOffset) * 10)), h.dpc);
     return STATUS_PENDING;
   }
 

@@ -35,6 +35,12 @@ export interface FioGroupStats {
   ioBytes: number[];
 }
 
+/** How to run: extras for tests and tools. */
+export interface FioRunOptions {
+  /** Keep every measured I/O's times in FioJob.trace (one record per I/O: for checking the report, not for long runs). */
+  traceIos?: boolean;
+}
+
 /** What a fio run produced. */
 export interface FioRunResult {
   set: FioJobSet;
@@ -127,7 +133,7 @@ export function groupStats(reports: ThreadStats[]): FioGroupStats[] {
  * "fio"; a job with cpus_allowed gets SetThreadAffinityMask before it first runs.
  * Resolves when every job has finished.
  */
-export async function runFio(machine: Machine, set: FioJobSet): Promise<FioRunResult> {
+export async function runFio(machine: Machine, set: FioJobSet, options: FioRunOptions = {}): Promise<FioRunResult> {
   const k = (machine.kernel as BootedKernel).k;
   const seed = machine.description.seed;
   const psPerCycle = 1e9 / machine.description.cpu.kHz;
@@ -135,15 +141,19 @@ export async function runFio(machine: Machine, set: FioJobSet): Promise<FioRunRe
   const jobs: FioJob[] = [];
   const waves: FioJob[][] = [];
   let groupid = 0;
+  const runOptions = options;
   set.jobs.forEach((options, i) => {
     if (i > 0 && (options.stonewall || options.newGroup)) groupid++;
     if (i === 0 || options.stonewall) waves.push([]);
     for (let c = 0; c < options.numjobs; c++) {
       const job = new FioJob(options, jobs.length + 1, groupid, seed, psPerCycle);
+      if (runOptions.traceIos) job.trace = [];
       jobs.push(job);
       waves[waves.length - 1].push(job);
     }
   });
+  // Every processor appears in the view, busy or not.
+  k.recorder.stats.processor(k.processors.length - 1);
   const before = k.recorder.stats.interruptActivity(Math.max(...k.processors.map((p) => p.time)));
   let startPs = 0;
   let endPs = 0;

@@ -39,12 +39,28 @@ export interface FioJobOutcome {
   verifyFailures: number;
 }
 
+/** One measured I/O as the job saw it (FioJob.trace): direction, place, and its times in ps. */
+export interface FioIoRecord {
+  ddir: number;
+  offset: number;
+  length: number;
+  bytes: number;
+  /** fio's start_time, issue_time, and the time its completion was reaped. */
+  startPs: number;
+  issuePs: number;
+  reapPs: number;
+  /** A read of the verify phase. */
+  verifyRead: boolean;
+}
+
 /** A job clone, ready to run in its thread. */
 export class FioJob {
   readonly stats: ThreadStats;
   readonly outcome: FioJobOutcome = { log: [], verified: 0, verifyFailures: 0 };
   /** Thread id of the job's thread (fio's pid), once it runs. */
   threadId = 0;
+  /** Every measured I/O, when the run asked for it (FioRunOptions.traceIos); null otherwise. */
+  trace: FioIoRecord[] | null = null;
   /** Processors the job's thread was seen running on, one bit each (checked when it issues and reaps). */
   cpusSeen = 0;
   /** When the job started and ended, ps. */
@@ -201,6 +217,7 @@ export class FioJob {
         const clat = Math.round((reapPs - slot.issuePs) / PS_PER_NS);
         const lat = Math.round((reapPs - slot.startPs) / PS_PER_NS);
         stats.addCompletion(slot.ddir, slot.bytes, slat, clat, lat, slot.length);
+        this.trace?.push({ ddir: slot.ddir, offset: slot.offset, length: slot.length, bytes: slot.bytes, startPs: slot.startPs, issuePs: slot.issuePs, reapPs, verifyRead: slot.verifyRead });
         bw.record(slot.ddir, slot.bytes);
         iops.record(slot.ddir, slot.bytes);
         usedDirs[slot.ddir] = true;
