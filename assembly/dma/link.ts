@@ -1,7 +1,8 @@
 // A PCIe link between a function and the root complex: serialisation time per byte from
 // the generation and width, per-TLP header/framing overhead, one-way latency, and a
 // busy-until time per direction. TLPs in one direction leave in the order they were
-// sent, so a posted write (an MSI) never passes the writes sent before it.
+// sent, and posted writes land in that order (the IOMMU translating one holds up those
+// behind it), so a posted write (an MSI) never passes the writes sent before it.
 //
 //   Link (LINK_SIZE = 64 bytes)
 //   +0  downBusyUntil u64   ps, root complex -> function
@@ -12,6 +13,8 @@
 //   +40 overhead      u32   bytes of header, sequence number, LCRC and framing per TLP
 //   +44 maxPayload    u32   Max Payload Size, bytes
 //   +48 maxReadRequest u32  Max Read Request Size, bytes
+//   +56 postedLandsAt u64   ps, when the function's latest posted write lands in memory (after any IOMMU
+//                           translation); its later posted writes and messages land no earlier
 
 import { count, C_TLPS } from "../sim/core";
 
@@ -25,6 +28,7 @@ export class Link {
   overhead: u32;
   maxPayload: u32;
   maxReadRequest: u32;
+  postedLandsAt: u64;
 }
 
 /** Bytes of one Link record. */
@@ -50,6 +54,7 @@ export function linkConfigure(l: Link, generation: u32, width: u32, latencyNs: u
   l.maxReadRequest = mrrs;
   l.downBusyUntil = 0;
   l.upBusyUntil = 0;
+  l.postedLandsAt = 0;
   return true;
 }
 

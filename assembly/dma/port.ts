@@ -135,16 +135,24 @@ export function dmaWrite(fn: u32, address: u64, src: usize, length: u32, doneCod
     }
     a += piece; remaining -= piece;
   }
+  // Posted writes from one requester land in order: one held up by its translation holds up those after it.
+  let lands = arrival + translation;
+  if (lands < link.postedLandsAt) lands = link.postedLandsAt;
+  link.postedLandsAt = lands;
   count(C_DMA_TRANSFERS);
-  trace(now, TR_DMA_WRITE, fn, length, address, arrival + translation);
-  schedule(arrival + translation, EV_MEM_WRITE, fn, address, (<u64>length << 32) | <u64>src);
+  trace(now, TR_DMA_WRITE, fn, length, address, lands);
+  schedule(lands, EV_MEM_WRITE, fn, address, (<u64>length << 32) | <u64>src);
   schedule(link.upBusyUntil, EV_DEVICE, fn, doneCode, status);
 }
 
 /** Device `fn` sends an interrupt message (posted 4-byte write of `data` to `address`). */
 export function postMessage(fn: u32, address: u64, data: u32): void {
   if (!mayMaster(fn, address)) return;
-  const arrival = sendUpPath(fn, core.nowPs, 4);
+  // A message is a posted write: it never lands before the data the function wrote before it.
+  const link = functionLink(fn);
+  let arrival = sendUpPath(fn, core.nowPs, 4);
+  if (arrival < link.postedLandsAt) arrival = link.postedLandsAt;
+  link.postedLandsAt = arrival;
   count(C_MSI_SENT);
   trace(core.nowPs, TR_MSI, fn, data, address, arrival);
   schedule(arrival, EV_MESSAGE, fn, address, data);

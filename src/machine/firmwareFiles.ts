@@ -117,6 +117,8 @@ export interface MachineDescription {
   slots: SlotDescription[];
   /** Driver package files installed at boot (names in firmware/drivers, or paths relative to the machine file). */
   drivers: string[];
+  /** Values under each driver service's Parameters key, by service name. */
+  driverParameters: Record<string, Record<string, number | string>>;
   kernel: {
     verifier: boolean;
     /** Longest one DPC or ISR may run, us. */
@@ -385,6 +387,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
     iommu: doc.iommu ? { iotlbEntries: doc.iommu.iotlbEntries ?? 64, missLatencyNs: doc.iommu.missLatencyNs ?? 250 } : null,
     slots,
     drivers: ((doc.drivers ?? []) as string[]).map((d) => (existsSync(resolve(dirname(file), d)) ? resolve(dirname(file), d) : d)),
+    driverParameters: doc.driverParameters ?? {},
     kernel: {
       verifier: doc.kernel?.verifier ?? true,
       dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000,

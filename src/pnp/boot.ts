@@ -20,9 +20,11 @@ import type { DriverPackage } from "./packages.js";
 import { loadDriverPackageFile } from "./inf.js";
 import { pciPackage } from "../drivers/pci/package.js";
 import { eduPackage } from "../drivers/edu/package.js";
+import { diskPackage } from "../drivers/disk/package.js";
+import { stornvmePackage } from "../drivers/stornvme/package.js";
 
 /** Packages every machine's driver store starts with. */
-export const BUILT_IN_PACKAGES: DriverPackage[] = [pciPackage, eduPackage];
+export const BUILT_IN_PACKAGES: DriverPackage[] = [pciPackage, eduPackage, stornvmePackage, diskPackage];
 
 /** Options for boot. */
 export interface BootOptions extends KernelOptions {
