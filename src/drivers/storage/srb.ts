@@ -521,3 +521,12 @@ export function SrbSetSrbFunction(Srb: SRB, SrbFunction: number): void {
   if (isExtended(Srb)) Srb.SrbFunction = SrbFunction;
   else Srb.Function = SrbFunction;
 }
+
+/** SrbSetCdbLength: how many bytes of the CDB count (either kind). */
+export function SrbSetCdbLength(Srb: SRB, CdbLength: number): void {
+  if (!isExtended(Srb)) Srb.CdbLength = CdbLength;
+  else {
+    const d = SrbGetScsiData(Srb);
+    if (d) d.CdbLength = CdbLength;
+  }
+}
