@@ -13,7 +13,7 @@
  * contiguous.
  */
 import type { Kernel } from "../ke/kernel.js";
-import { MDL, MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_IO_SPACE, MmGetMdlVirtualAddress, mdlAddress } from "../mm/mdl.js";
+import { MDL, MDL_PAGES_LOCKED, MDL_PARTIAL, MDL_SOURCE_IS_NONPAGED_POOL, MDL_IO_SPACE, MmGetMdlVirtualAddress, mdlAddress } from "../mm/mdl.js";
 import { MM } from "../mm/manager.js";
 import { PAGE_SIZE } from "../mm/pfn.js";
 import type { HalIommu, IommuDomain } from "./iommu.js";
@@ -192,9 +192,12 @@ function copyPhysical(k: Kernel, from: number, to: number, length: number): void
   k.chargePs(k.cost.CopyPer64Bytes * Math.ceil(length / 64));
 }
 
-/** True when an MDL's page frame numbers may be used for DMA (locked, nonpaged or I/O space). */
+/**
+ * True when an MDL's page frame numbers may be used for DMA: locked, nonpaged or I/O space,
+ * or a partial MDL (IoBuildPartialMdl), whose pages are its locked source's.
+ */
 function usableForDma(m: MDL): boolean {
-  return (m.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_IO_SPACE)) !== 0;
+  return (m.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_IO_SPACE | MDL_PARTIAL)) !== 0;
 }
 
 /**

@@ -1,0 +1,154 @@
+/**
+ * Test harness for the storage stack: boots the storage machine (with a smaller namespace,
+ * or other NVMe parameters, when a test asks), opens \\.\PhysicalDriveN from a user-mode
+ * program, reads and writes at byte offsets, sends SCSI pass-through CDBs, and reaches the
+ * port's adapter and the miniport's extension for assertions.
+ */
+import { boot, type BootOptions } from "../../src/pnp/boot.js";
+import { Machine } from "../../src/machine/machine.js";
+import { loadMachine, type MachineDescription } from "../../src/machine/firmwareFiles.js";
+import {
+  CloseHandle, CreateFile, DeviceIoControl, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE,
+  OPEN_EXISTING, OVERLAPPED, ReadFile, WriteFile, FILE_SHARE_READ, FILE_SHARE_WRITE,
+} from "../../src/io/usermode.js";
+import { STORPORT, type RAID_ADAPTER_EXTENSION } from "../../src/drivers/storport/adapter.js";
+import type { NVME_DEVICE_EXTENSION } from "../../src/drivers/stornvme/extension.js";
+import { IOCTL_SCSI_PASS_THROUGH, SCSI_IOCTL_DATA_IN, SCSI_IOCTL_DATA_OUT, SCSI_IOCTL_DATA_UNSPECIFIED, SCSI_PASS_THROUGH } from "../../src/drivers/storage/ntddscsi.js";
+import { kernelOf } from "./kernel-harness.js";
+
+/** What to change in the storage machine before booting. */
+export interface StorageTweaks {
+  /** NVMe parameters of the controller at 01:00.0 (namespaceBlocks, blockSize, latencies...). */
+  nvme?: Record<string, number>;
+  /** Drop the IOMMU. */
+  noIommu?: boolean;
+  seed?: number;
+  cpus?: number;
+  driverParameters?: MachineDescription["driverParameters"];
+}
+
+/** Namespace blocks of the tests' default controller (4 KiB blocks: 32 MiB). */
+export const TEST_NAMESPACE_BLOCKS = 8192;
+
+/** The storage machine's description with tweaks (a 32 MiB namespace unless told otherwise). */
+export function storageDescription(t: StorageTweaks = {}): MachineDescription {
+  const d = loadMachine("storage");
+  const slot = d.slots.find((s) => s.spec.model === "nvme")!;
+  slot.spec.params = { ...slot.spec.params, namespaceBlocks: TEST_NAMESPACE_BLOCKS, ...(t.nvme ?? {}) };
+  if (t.noIommu) d.iommu = null;
+  if (t.seed !== undefined) d.seed = t.seed;
+  if (t.cpus !== undefined) d.cpu = { ...d.cpu, count: t.cpus };
+  if (t.driverParameters) d.driverParameters = t.driverParameters;
+  return d;
+}
+
+/** Boots the storage machine with tweaks. */
+export function bootStorage(t: StorageTweaks = {}, options: BootOptions = {}): Promise<Machine> {
+  return boot(Machine.fromDescription(storageDescription(t)), options);
+}
+
+/** The port's adapter of the first NVMe controller. */
+export function adapterOf(machine: Machine): RAID_ADAPTER_EXTENSION {
+  const a = [...STORPORT(kernelOf(machine)).adapters.values()][0];
+  if (!a) throw new Error("no storport adapter");
+  return a;
+}
+
+/** The NVMe miniport's device extension of the first controller. */
+export function nvmeOf(machine: Machine): NVME_DEVICE_EXTENSION {
+  return adapterOf(machine).HwDeviceExtension as NVME_DEVICE_EXTENSION;
+}
+
+/** Opens \\.\PhysicalDriveN (overlapped when asked); throws with the Win32 error when it fails. */
+export async function openDisk(n = 0, overlapped = false): Promise<number> {
+  const h = await CreateFile(`\\\\.\\PhysicalDrive${n}`, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_EXISTING, overlapped ? FILE_FLAG_OVERLAPPED : 0, null);
+  if (h === INVALID_HANDLE_VALUE) throw new Error(`CreateFile(\\\\.\\PhysicalDrive${n}) failed: error ${GetLastError()}`);
+  return h;
+}
+
+/** A synchronous read at a byte offset: the bytes and the Win32 outcome. */
+export async function readAt(h: number, offset: number, length: number): Promise<{ ok: boolean; bytes: number; error: number; data: Uint8Array }> {
+  const data = new Uint8Array(length);
+  const r = await ReadFile(h, data, length, new OVERLAPPED({ Offset: offset % 2 ** 32, OffsetHigh: Math.floor(offset / 2 ** 32) }));
+  return { ok: r.ok, bytes: r.bytes, error: r.ok ? 0 : GetLastError(), data };
+}
+
+/** A synchronous write at a byte offset: the Win32 outcome. */
+export async function writeAt(h: number, offset: number, data: Uint8Array): Promise<{ ok: boolean; bytes: number; error: number }> {
+  const r = await WriteFile(h, data, data.length, new OVERLAPPED({ Offset: offset % 2 ** 32, OffsetHigh: Math.floor(offset / 2 ** 32) }));
+  return { ok: r.ok, bytes: r.bytes, error: r.ok ? 0 : GetLastError() };
+}
+
+/** Runs `body` in a user program with \\.\PhysicalDrive0 open (closed afterwards). */
+export function withDisk<T>(machine: Machine, body: (h: number) => Promise<T>, options: { disk?: number; overlapped?: boolean } = {}): Promise<T> {
+  return machine.runProgram("disk-test", async () => {
+    const h = await openDisk(options.disk ?? 0, options.overlapped ?? false);
+    try {
+      return await body(h);
+    } finally {
+      await CloseHandle(h);
+    }
+  });
+}
+
+/** A deterministic pattern of `length` bytes (xorshift32 from `seed`). */
+export function pattern(seed: number, length: number): Uint8Array {
+  let x = seed >>> 0 || 0x9E3779B9;
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    out[i] = x & 0xFF;
+  }
+  return out;
+}
+
+/** What a pass-through request came back with. */
+export interface PassThroughResult {
+  /** DeviceIoControl's BOOL and Win32 error. */
+  ok: boolean;
+  error: number;
+  scsiStatus: number;
+  /** Sense bytes returned (SenseInfoLength of them). */
+  sense: Uint8Array;
+  /** Data returned (DataTransferLength bytes, for data-in). */
+  data: Uint8Array;
+  transferLength: number;
+}
+
+/** Offset of the sense buffer and of the data in the pass-through buffer this harness builds. */
+const SENSE_AT = SCSI_PASS_THROUGH.SIZE;
+const SENSE_LENGTH = 32;
+const DATA_AT = SENSE_AT + SENSE_LENGTH;
+
+/**
+ * IOCTL_SCSI_PASS_THROUGH (buffered) with `cdb`: reads `dataIn` bytes, or writes `dataOut`,
+ * or moves nothing.
+ */
+export async function passThrough(h: number, cdb: number[], options: { dataIn?: number; dataOut?: Uint8Array; timeout?: number } = {}): Promise<PassThroughResult> {
+  const length = options.dataIn ?? options.dataOut?.length ?? 0;
+  const buffer = new Uint8Array(DATA_AT + length);
+  const v = new DataView(buffer.buffer);
+  const p = SCSI_PASS_THROUGH;
+  v.setUint16(p.Length, p.SIZE, true);
+  buffer[p.CdbLength] = cdb.length;
+  buffer[p.SenseInfoLength] = SENSE_LENGTH;
+  buffer[p.DataIn] = options.dataIn !== undefined ? SCSI_IOCTL_DATA_IN : options.dataOut ? SCSI_IOCTL_DATA_OUT : SCSI_IOCTL_DATA_UNSPECIFIED;
+  v.setUint32(p.DataTransferLength, length, true);
+  v.setUint32(p.TimeOutValue, options.timeout ?? 10, true);
+  v.setUint32(p.DataBufferOffset, DATA_AT, true);
+  v.setUint32(p.SenseInfoOffset, SENSE_AT, true);
+  buffer.set(cdb, p.Cdb);
+  if (options.dataOut) buffer.set(options.dataOut, DATA_AT);
+  const r = await DeviceIoControl(h, IOCTL_SCSI_PASS_THROUGH, buffer, buffer.length, buffer, buffer.length);
+  const transferLength = v.getUint32(p.DataTransferLength, true);
+  return {
+    ok: r.ok,
+    error: r.ok ? 0 : GetLastError(),
+    scsiStatus: buffer[p.ScsiStatus],
+    sense: buffer.slice(SENSE_AT, SENSE_AT + buffer[p.SenseInfoLength]),
+    data: options.dataIn !== undefined ? buffer.slice(DATA_AT, DATA_AT + transferLength) : new Uint8Array(0),
+    transferLength,
+  };
+}
