@@ -104,7 +104,6 @@ export class KTHREAD {
   }
 
   private finish(value: unknown, error: unknown): void {
-    this.exitedAtPs = KE().cpu.time;
     this.result = value;
     this.error = error;
     this.State = "terminated";
@@ -310,6 +309,7 @@ export class Scheduler {
     busy.threadPs += ran;
     t.runPs += ran;
     t.stoppedAtPs = cpu.time;
+    if (t.State === "terminated") t.exitedAtPs = cpu.time;
     // A thread may wait at APC_LEVEL; the level is its own, not the processor's.
     t.WaitIrql = cpu.irql;
     if (t.State !== "terminated") cpu.irql = PASSIVE_LEVEL;
