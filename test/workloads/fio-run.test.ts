@@ -16,9 +16,11 @@ import { DEFAULT_PERCENTILES } from "../../src/workloads/fio/options.js";
 
 const GLOBAL = "[global]\nfilename=\\\\.\\PhysicalDrive0\nioengine=windowsaio\ndirect=1\nthread\n";
 
-/** Boots the storage machine (4 CPUs) with a RAM disk and runs a job file on it. */
+/** Boots the storage machine's processors and memory with a RAM disk and runs a job file on it. */
 async function run(jobText: string, disk: RamDiskOptions = {}, seed = 1, traceIos = false): Promise<{ result: FioRunResult; disk: RamDisk; machine: Machine }> {
+  // The storage machine's four processors, without its NVMe controller: the RAM disk is PhysicalDrive0.
   const description = loadMachine("storage");
+  description.slots = description.slots.filter((s) => s.spec.model !== "nvme");
   description.seed = seed;
   const r = ramDisk({ sizeBytes: 4 << 20, ...disk });
   const machine = await boot(Machine.fromDescription(description), r.boot);
@@ -169,7 +171,9 @@ describe("fio on the RAM disk", () => {
 
     const r = ramDisk({ sizeBytes: 4 << 20 });
     r.disk.corruptOnWrite.add(40 * 4096 + 1000);
-    const machine = await boot("storage", r.boot);
+    const description = loadMachine("storage");
+    description.slots = description.slots.filter((s) => s.spec.model !== "nvme");
+    const machine = await boot(Machine.fromDescription(description), r.boot);
     const bad = await runFio(machine, resolveJobFile(job, "v.fio"));
     expect(bad.ok).toBe(false);
     const j = bad.jobs[0];
