@@ -33,7 +33,7 @@ Commands:
   help        Show this help
 
 Options for run and inspect:
-  --machine NAME|PATH   Machine file (a name in firmware/machines, or a path)   [default]
+  --machine NAME|PATH   Machine file (a name in firmware/machines, or a path)   [default; storage for fio]
   --seed N              Seed for the machine's generator (0..4294967295)       [from the machine file]
   --workload NAME       ${Object.values(WORKLOADS).map((w) => `${w.name}: ${w.summary}`).join("\n                        ")}
                                                                                 [edu]
@@ -157,7 +157,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
     strict: true,
     allowPositionals: mode === "inspect",
     options: {
-      machine: { type: "string", default: "default" },
+      machine: { type: "string" },
       seed: { type: "string" },
       workload: { type: "string", default: "edu" },
       factorials: { type: "string" },
@@ -182,10 +182,10 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   if (mode === "inspect" && commands.length === 0) {
     throw new UsageError(`inspect needs at least one command, e.g. wdmsim inspect "!devnode 0 1" (commands: ${INSPECT_COMMANDS.join(" ")})`);
   }
-  const description = loadMachine(values.machine!);
-  if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
   const workload = WORKLOADS[values.workload!];
   if (!workload) throw new UsageError(`--workload takes one of ${Object.keys(WORKLOADS).join(", ")}, not "${values.workload}"`);
+  const description = loadMachine(values.machine ?? workload.machine ?? "default");
+  if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
   const lacking = workload.check(description);
   if (lacking) throw new UsageError(lacking);
   const outputFormat = values["output-format"] ?? "normal";

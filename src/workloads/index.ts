@@ -29,6 +29,8 @@ export interface Workload {
   summary: string;
   /** Title of the summary's workload section. */
   title: string;
+  /** The machine file it runs on when --machine is not given ("default" if unset). */
+  machine?: string;
   /** What the machine lacks for this workload, or null. */
   check(description: MachineDescription): string | null;
   /** Packages and devices to boot with. */
@@ -64,6 +66,7 @@ export const WORKLOADS: Record<string, Workload> = {
     name: "fio",
     summary: "fio's load generator on the machine's disks: --job FILE (a fio job file), --output-format normal|json",
     title: "Workload fio (fio job file on \\\\.\\PhysicalDriveN)",
+    machine: "storage",
     check: (d) => (d.slots.some((s) => s.spec.model === "nvme")
       ? null
       : `machine "${d.name}" has no disk: the fio workload needs a machine with an NVMe controller (see firmware/machines/storage.json)`),

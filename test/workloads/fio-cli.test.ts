@@ -31,7 +31,7 @@ describe("wdmsim run --workload fio", () => {
     const missing = wdmsim("run", "--machine", "storage", "--workload", "fio", "--job", join(tmp, "nope.fio"));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`fio: unable to open '${join(tmp, "nope.fio")}' job file`);
-    const noDisk = wdmsim("run", "--workload", "fio", "--job", "firmware/jobs/randread.fio");
+    const noDisk = wdmsim("run", "--machine", "default", "--workload", "fio", "--job", "firmware/jobs/randread.fio");
     expect(noDisk.code).toBe(2);
     expect(noDisk.stderr).toContain('machine "default" has no disk');
     const format = wdmsim("run", "--machine", "storage", "--workload", "fio", "--job", "firmware/jobs/randread.fio", "--output-format", "terse");
@@ -40,6 +40,26 @@ describe("wdmsim run --workload fio", () => {
     const notFio = wdmsim("run", "--job", "firmware/jobs/randread.fio");
     expect(notFio.code).toBe(2);
     expect(notFio.stderr).toContain("--job and --output-format are options of the fio workload");
+  });
+
+  it("runs a job on the storage machine's NVMe disk: fio's report and the interrupt view, or fio's JSON only, the same bytes for the same seed", () => {
+    const file = join(tmp, "short.fio");
+    writeFileSync(file, "[global]\nfilename=\\\\.\\PhysicalDrive0\nioengine=windowsaio\ndirect=1\nthread\ntime_based\nruntime=2ms\n\n[rr]\nrw=randread\nbs=4k\niodepth=8\n");
+    const normal = wdmsim("run", "--workload", "fio", "--job", file, "--seed", "3");
+    expect(normal.code).toBe(0);
+    for (const text of ["rr: (g=0): rw=randread, bs=(R) 4096B-4096B", "fio-3.36", "Starting 1 thread", "rr: (groupid=0, jobs=1): err= 0:", "  read: IOPS=",
+      "    clat percentiles (", "  IO depths    :", "Run status group 0 (all jobs):", "Interrupts (", "stornvme", "Simulated time"]) {
+      expect(normal.stdout).toContain(text);
+    }
+    const a = wdmsim("run", "--workload", "fio", "--job", file, "--seed", "3", "--output-format", "json");
+    const b = wdmsim("run", "--workload", "fio", "--job", file, "--seed", "3", "--output-format", "json");
+    expect(a.code).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+    const doc = JSON.parse(a.stdout);
+    expect(doc["fio version"]).toBe("fio-3.36");
+    expect(doc.jobs[0].read.total_ios).toBeGreaterThan(0);
+    expect(doc.jobs[0].read.clat_ns.percentile["99.000000"]).toBeGreaterThan(0);
+    expect(doc.interrupts.interrupts).toBeGreaterThan(0);
   });
 
   it("every sample job file parses", async () => {
