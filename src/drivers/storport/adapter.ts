@@ -81,6 +81,8 @@ export class RAID_ADAPTER_EXTENSION {
   /** Device-reachable memory handed out (uncached extension, contiguous memory, SRB extension pages). */
   readonly DmaRegions: DmaRegion[] = [];
   UncachedExtension: DmaRegion | null = null;
+  /** Interrupt descriptors in the translated resources (0: nothing to connect, the miniport polls). */
+  InterruptResources = 0;
   /** Interrupts: the message table, or the line's object. */
   InterruptConnection = 0;
   MessageTable: IO_INTERRUPT_MESSAGE_INFO | null = null;

@@ -101,7 +101,9 @@ function configure(a: RAID_ADAPTER_EXTENSION, translated: CM_RESOURCE_LIST): voi
   c.SlotNumber = where ? ((where.Address >>> 16) & 0x1F) | ((where.Address & 0x7) << 5) : 0;
   c.AdapterInterfaceType = hw.AdapterInterfaceType;
   c.AccessRanges = [];
-  for (const d of translated.List[0]?.PartialResourceList.PartialDescriptors ?? []) {
+  a.InterruptResources = 0;
+  for (const d of translated?.List[0]?.PartialResourceList.PartialDescriptors ?? []) {
+    if (d.Type === CmResourceTypeInterrupt) a.InterruptResources++;
     if (d.Type === CmResourceTypeMemory && d.u.Memory) {
       const r = new ACCESS_RANGE();
       r.RangeStart = d.u.Memory.Start;
@@ -141,8 +143,9 @@ function RaidpAdapterInterruptRoutine(_Interrupt: KINTERRUPT, ServiceContext: un
   return callMiniport(KE(), miniportCalls(a).Interrupt, a.Hw.HwInterrupt, a.HwDeviceExtension, undefined);
 }
 
-/** Connects the messages (with HwMSInterruptRoutine) or the line. */
+/** Connects the messages (with HwMSInterruptRoutine) or the line; an adapter given no interrupt has nothing to connect. */
 function connectInterrupts(a: RAID_ADAPTER_EXTENSION): NTSTATUS {
+  if (a.InterruptResources === 0) return STATUS_SUCCESS;
   const c = a.ConfigInfo;
   const shared = c.InterruptSynchronizationMode !== INTERRUPT_SYNCHRONIZATION_MODE.InterruptSynchronizePerMessage;
   const p: IO_CONNECT_INTERRUPT_PARAMETERS = c.HwMSInterruptRoutine
