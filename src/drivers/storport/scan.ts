@@ -129,7 +129,9 @@ async function reportLuns(unit: RAID_UNIT_EXTENSION, most: number): Promise<numb
   cdb[0] = SCSIOP_REPORT_LUNS;
   writeBE(cdb, 6, 4, length);
   const r = await raidSendCdb(unit, cdb, 12, length);
-  if (SRB_STATUS(r.SrbStatus) !== SRB_STATUS_SUCCESS || r.data.length < 8) return null;
+  // A list shorter than the allocation length comes back as an underrun (SRB_STATUS_DATA_OVERRUN).
+  const status = SRB_STATUS(r.SrbStatus);
+  if ((status !== SRB_STATUS_SUCCESS && status !== SRB_STATUS_DATA_OVERRUN) || r.data.length < 8) return null;
   const listed = readBE(r.data, 0, 4) / 8;
   const luns: number[] = [];
   for (let i = 0; i < listed && 8 + i * 8 + 8 <= r.data.length; i++) {
@@ -180,6 +182,11 @@ async function identify(u: RAID_UNIT_EXTENSION): Promise<boolean> {
   return true;
 }
 
+/** LUN 0 to `most` - 1: what the scan tries when REPORT LUNS fails. */
+function sequentialLuns(most: number): number[] {
+  return Array.from({ length: Math.max(most, 1) }, (_, lun) => lun);
+}
+
 /** Scans the bus; afterwards every unit's Present says whether the scan found it. */
 export async function raidScanBus(a: RAID_ADAPTER_EXTENSION): Promise<void> {
   if (a.State !== AdapterState.Running) return;
@@ -188,7 +195,7 @@ export async function raidScanBus(a: RAID_ADAPTER_EXTENSION): Promise<void> {
   for (let path = 0; path < c.NumberOfBuses; path++) {
     for (let target = 0; target < c.MaximumNumberOfTargets; target++) {
       const lun0 = unitFor(a, path, target, 0);
-      const luns = (await identify(lun0)) ? ((await reportLuns(lun0, c.MaximumNumberOfLogicalUnits)) ?? [0]) : [];
+      const luns = (await identify(lun0)) ? ((await reportLuns(lun0, c.MaximumNumberOfLogicalUnits)) ?? sequentialLuns(c.MaximumNumberOfLogicalUnits)) : [];
       if (luns.includes(0)) found.add(lun0);
       for (const lun of luns) {
         if (lun === 0 || lun >= c.MaximumNumberOfLogicalUnits) continue;
