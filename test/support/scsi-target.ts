@@ -171,6 +171,8 @@ export interface SrbLogEntry {
   senseInfoBufferLength: number;
   /** The SRB status it was completed with (filled in at completion). */
   srbStatus: number;
+  /** Simulated time it completed, ps (-1 while in progress). */
+  doneTime: number;
   /** Power IRP entries: "D0".."D3" set on the PDO. */
   power?: string;
 }
@@ -530,6 +532,7 @@ function finish(u: SCSI_TARGET_UNIT, Irp: IRP, Srb: SRB, entry: SrbLogEntry, o: 
   }
   Srb.SrbStatus = status;
   entry.srbStatus = status;
+  entry.doneTime = now(KE());
   Irp.IoStatus.Status = o.srbStatus === SRB_STATUS_SUCCESS ? STATUS_SUCCESS : o.srbStatus === SRB_STATUS_NO_DEVICE ? STATUS_NO_SUCH_DEVICE : STATUS_IO_DEVICE_ERROR;
   Irp.IoStatus.Information = o.transferred;
   IoCompleteRequest(Irp, IO_NO_INCREMENT);
@@ -590,7 +593,7 @@ function ScsiTargetDispatchScsi(u: SCSI_TARGET_UNIT, Irp: IRP): NTSTATUS {
     pages: Srb.DataBuffer !== 0 && Srb.DataTransferLength > 0 ? ADDRESS_AND_SIZE_TO_SPAN_PAGES(Srb.DataBuffer, Srb.DataTransferLength) : 0,
     mdlOffset: mdl ? Srb.DataBuffer - MmGetMdlVirtualAddress(mdl) : 0, mdlByteCount: mdl ? mdl.ByteCount : 0,
     srbFlags: Srb.SrbFlags, queueTag: SrbGetQueueTag(Srb), queueAction: SrbGetRequestAttribute(Srb), timeOutValue: Srb.TimeOutValue,
-    senseInfoBufferLength: SrbGetSenseInfoBufferLength(Srb), srbStatus: 0,
+    senseInfoBufferLength: SrbGetSenseInfoBufferLength(Srb), srbStatus: 0, doneTime: -1,
   };
   u.log.push(entry);
   if (entry.opcode >= 0) u.counts.set(entry.opcode, (u.counts.get(entry.opcode) ?? 0) + 1);
@@ -790,7 +793,7 @@ function ScsiTargetPdoPower(u: SCSI_TARGET_UNIT, DeviceObject: DEVICE_OBJECT, Ir
     PoSetPowerState(DeviceObject, POWER_STATE_TYPE.DevicePowerState, new POWER_STATE(state));
     u.log.push({
       time: now(KE()), function: -1, extended: false, opcode: -1, cdb: [], lba: -1, blocks: 0, dataTransferLength: 0, pages: 0, mdlOffset: 0, mdlByteCount: 0,
-      srbFlags: 0, queueTag: 0, queueAction: 0, timeOutValue: 0, senseInfoBufferLength: 0, srbStatus: 0, power: `D${state - 1}`,
+      srbFlags: 0, queueTag: 0, queueAction: 0, timeOutValue: 0, senseInfoBufferLength: 0, srbStatus: 0, doneTime: now(KE()), power: `D${state - 1}`,
     });
   }
   if (s.MinorFunction === IRP_MN_SET_POWER || s.MinorFunction === IRP_MN_QUERY_POWER) Irp.IoStatus.Status = STATUS_SUCCESS;
@@ -1040,8 +1043,10 @@ export function propertyQuery(id: STORAGE_PROPERTY_ID, type: STORAGE_QUERY_TYPE 
 
 /** What is left of the disk class driver's resources and of the machine's I/O (for leak checks). */
 export interface DiskResources {
-  /** IRPs allocated and not freed. */
+  /** IRPs allocated and not freed (each transfer packet keeps one of its own). */
   irps: number;
+  /** Transfer packets of the disk FDOs (classpnp's packet pool). */
+  packets: number;
   /** Bytes of pool outstanding under the disk driver's tags (and MDLs), by tag. */
   pool: Record<string, number>;
   /** Device objects of the disk driver. */
@@ -1071,6 +1076,7 @@ export function diskResources(dm: DiskMachine): DiskResources {
   const config = k.services.get("io.configuration") as { DiskCount: number } | undefined;
   return {
     irps: io.irps.size,
+    packets: [...diskFdos(k).values()].reduce((n, e) => n + e.PrivateFdoData.NumTotalTransferPackets, 0),
     pool,
     diskDevices: io.devices.filter((d) => d.DriverObject?.serviceName === "disk").length,
     links,
