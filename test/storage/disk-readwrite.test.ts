@@ -17,7 +17,7 @@ import {
 } from "../../src/drivers/storage/srb.js";
 import { SRB_TYPE_STORAGE_REQUEST_BLOCK } from "../../src/drivers/storage/ntddstor.js";
 import {
-  at, bootDisk, diskFdo, diskResources, openDisk, pattern, readAt, readWriteLog, withDisk, writeAt, type DiskMachine, type SrbLogEntry,
+  at, bootDisk, diskFdo, diskResources, firstDifference, openDisk, pattern, readAt, readWriteLog, withDisk, writeAt, type DiskMachine, type SrbLogEntry,
 } from "../support/scsi-target.js";
 
 const KiB = 1024;
@@ -29,9 +29,7 @@ function ioLog(dm: DiskMachine, from: number): SrbLogEntry[] {
 
 /** Byte-for-byte equality (a fast compare; the first difference is reported). */
 function expectBytes(actual: Uint8Array, expected: Uint8Array): void {
-  expect(actual.length).toBe(expected.length);
-  const i = actual.findIndex((x, j) => x !== expected[j]);
-  expect(i, `first difference at byte ${i}`).toBe(-1);
+  expect(firstDifference(actual, expected), "first difference at byte").toBe(-1);
 }
 
 /** Every piece arrived at the device before the first one completed. */

@@ -30,9 +30,9 @@ import {
 } from "../../src/io/objects.js";
 import {
   IoCallDriver, IoCompleteRequest, IoGetCurrentIrpStackLocation, IoMarkIrpPending, IoSkipCurrentIrpStackLocation, IO_NO_INCREMENT, IRP_MJ_CLEANUP,
-  IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_PNP, IRP_MJ_POWER, IRP_MJ_SYSTEM_CONTROL, IO_STATUS_BLOCK, type IRP,
+  IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_PNP, IRP_MJ_POWER, IRP_MJ_READ, IRP_MJ_SYSTEM_CONTROL, IRP_MJ_WRITE, IO_STATUS_BLOCK, type IRP,
 } from "../../src/io/irp.js";
-import { IoBuildDeviceIoControlRequest } from "../../src/io/build-irp.js";
+import { IoBuildDeviceIoControlRequest, IoBuildSynchronousFsdRequest } from "../../src/io/build-irp.js";
 import { deviceInterfaceInstances } from "../../src/io/interfaces.js";
 import {
   CloseHandle, CreateFile, FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE,
@@ -178,18 +178,21 @@ export interface SrbLogEntry {
 }
 
 /** An injected CHECK CONDITION. */
-interface SenseInjection {
+export interface SenseInjection {
   remaining: number;
   sense: Uint8Array;
   /** Only these operation codes (empty: any). */
   opcodes: number[];
+  /** Only READ/WRITE/VERIFY commands whose blocks include this LBA (-1: any command). */
+  lba: number;
 }
 
 /** An injected SRB status. */
-interface StatusInjection {
+export interface StatusInjection {
   remaining: number;
   srbStatus: number;
   opcodes: number[];
+  lba: number;
 }
 
 /** A command the fixture is working on (its latency timer and DPC). */
@@ -227,14 +230,17 @@ export class SCSI_TARGET_UNIT {
 
   constructor(readonly bus: SCSI_TARGET_BUS, readonly config: ScsiUnitConfig, readonly PathId: number, readonly TargetId: number, readonly Lun: number) {}
 
-  /** The next N commands (of `opcodes`, if given) fail with CHECK CONDITION and this sense. */
-  injectCheckCondition(count: number, senseKey: number, asc: number, ascq: number, opcodes: number[] = []): void {
-    this.senseInjections.push({ remaining: count, sense: fixedSense(senseKey, asc, ascq), opcodes });
+  /**
+   * The next N commands (of `opcodes`, if given; touching block `lba`, if given) fail
+   * with CHECK CONDITION and this sense.
+   */
+  injectCheckCondition(count: number, senseKey: number, asc: number, ascq: number, opcodes: number[] = [], lba = -1): void {
+    this.senseInjections.push({ remaining: count, sense: fixedSense(senseKey, asc, ascq), opcodes, lba });
   }
 
-  /** The next N commands (of `opcodes`, if given) complete with `srbStatus` and no sense data. */
-  injectSrbStatus(count: number, srbStatus: number, opcodes: number[] = []): void {
-    this.statusInjections.push({ remaining: count, srbStatus, opcodes });
+  /** The next N commands (of `opcodes`, if given; touching block `lba`, if given) complete with `srbStatus` and no sense data. */
+  injectSrbStatus(count: number, srbStatus: number, opcodes: number[] = [], lba = -1): void {
+    this.statusInjections.push({ remaining: count, srbStatus, opcodes, lba });
   }
 
   /** The next N commands never complete (until the unit is unplugged or completeHung is called). */
@@ -500,10 +506,10 @@ function execute(u: SCSI_TARGET_UNIT, Irp: IRP, Srb: SRB): Outcome {
   }
 }
 
-/** The first injection that applies to `op`, consumed. */
-function takeInjection<T extends { remaining: number; opcodes: number[] }>(list: T[], op: number): T | null {
+/** The first injection that applies to a command (`op`, blocks [lba, lba + blocks)), consumed. */
+function takeInjection<T extends { remaining: number; opcodes: number[]; lba: number }>(list: T[], op: number, lba: number, blocks: number): T | null {
   for (const i of list) {
-    if (i.remaining > 0 && (i.opcodes.length === 0 || i.opcodes.includes(op))) {
+    if (i.remaining > 0 && (i.opcodes.length === 0 || i.opcodes.includes(op)) && (i.lba < 0 || (lba >= 0 && i.lba >= lba && i.lba < lba + blocks))) {
       i.remaining--;
       return i;
     }
@@ -539,7 +545,7 @@ function finish(u: SCSI_TARGET_UNIT, Irp: IRP, Srb: SRB, entry: SrbLogEntry, o: 
 }
 
 /** What a command yields, injections first. */
-function outcomeOf(u: SCSI_TARGET_UNIT, Irp: IRP, Srb: SRB): Outcome {
+function outcomeOf(u: SCSI_TARGET_UNIT, Irp: IRP, Srb: SRB, entry: SrbLogEntry): Outcome {
   if (!u.Present) return { srbStatus: SRB_STATUS_NO_DEVICE, scsiStatus: 0, sense: null, dataIn: null, transferred: 0 };
   const fn = SrbGetSrbFunction(Srb);
   if (fn !== SRB_FUNCTION_EXECUTE_SCSI) {
@@ -549,9 +555,9 @@ function outcomeOf(u: SCSI_TARGET_UNIT, Irp: IRP, Srb: SRB): Outcome {
     return ok ? GOOD(null, 0) : { srbStatus: SRB_STATUS_INVALID_REQUEST, scsiStatus: 0, sense: null, dataIn: null, transferred: 0 };
   }
   const op = (SrbGetCdb(Srb) ?? new Uint8Array(1))[0];
-  const injectedStatus = takeInjection(u.statusInjections, op);
+  const injectedStatus = takeInjection(u.statusInjections, op, entry.lba, entry.blocks);
   if (injectedStatus) return { srbStatus: injectedStatus.srbStatus, scsiStatus: 0, sense: null, dataIn: null, transferred: 0 };
-  const injectedSense = takeInjection(u.senseInjections, op);
+  const injectedSense = takeInjection(u.senseInjections, op, entry.lba, entry.blocks);
   if (injectedSense) return { srbStatus: SRB_STATUS_ERROR, scsiStatus: SCSISTAT_CHECK_CONDITION, sense: injectedSense.sense, dataIn: null, transferred: 0 };
   return execute(u, Irp, Srb);
 }
@@ -559,7 +565,7 @@ function outcomeOf(u: SCSI_TARGET_UNIT, Irp: IRP, Srb: SRB): Outcome {
 /** Completes a pending command with `srbStatus` when given (an unplug, a hang released), else with what it yields. */
 function completeCommand(c: PendingCommand, srbStatus?: number): void {
   if (!c.unit.pending.delete(c)) return;
-  const o = srbStatus === undefined ? outcomeOf(c.unit, c.Irp, c.Srb)
+  const o = srbStatus === undefined ? outcomeOf(c.unit, c.Irp, c.Srb, c.entry)
     : { srbStatus, scsiStatus: 0, sense: null, dataIn: null, transferred: 0 };
   finish(c.unit, c.Irp, c.Srb, c.entry, o);
 }
@@ -605,7 +611,7 @@ function ScsiTargetDispatchScsi(u: SCSI_TARGET_UNIT, Irp: IRP): NTSTATUS {
   const hang = u.Present && fn === SRB_FUNCTION_EXECUTE_SCSI && u.hangRemaining > 0;
   if (hang) u.hangRemaining--;
   if (latency === 0 && !hang) {
-    finish(u, Irp, Srb, entry, outcomeOf(u, Irp, Srb));
+    finish(u, Irp, Srb, entry, outcomeOf(u, Irp, Srb, entry));
     return Irp.IoStatus.Status;
   }
   IoMarkIrpPending(Irp);
@@ -1153,4 +1159,46 @@ export function readWriteLog(u: SCSI_TARGET_UNIT): SrbLogEntry[] {
 /** Simulated time now on the machine (the latest processor clock), ps. */
 export function machineTime(dm: DiskMachine): number {
   return Math.max(...dm.k.processors.map((p) => p.time));
+}
+
+/** What a kernel-mode read or write came back with. */
+export interface KernelTransferResult {
+  status: NTSTATUS;
+  /** IoStatus.Information: bytes the driver reports moved. */
+  information: number;
+  /** A read's buffer after completion. */
+  data: Uint8Array;
+}
+
+/**
+ * IRP_MJ_READ or IRP_MJ_WRITE of `length` bytes at byte `offset` to disk N from kernel
+ * mode (IoBuildSynchronousFsdRequest on a nonpaged buffer; a write sends `data`), so
+ * tests see the status and IoStatus.Information as the driver set them.
+ */
+export function kernelTransfer(dm: DiskMachine, write: boolean, offset: number, length: number, data: Uint8Array | null = null, n = 0): Promise<KernelTransferResult> {
+  return dm.machine.exec(async () => {
+    const device = diskFdo(dm.k, n).DeviceObject;
+    const va = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, Math.max(length, 1), "tXfr");
+    writeBytes(va, data ?? new Uint8Array(length));
+    const event = new KEVENT();
+    KeInitializeEvent(event, EVENT_TYPE.NotificationEvent, false);
+    const iosb = new IO_STATUS_BLOCK();
+    const top = IoGetAttachedDeviceReference(device);
+    const irp = IoBuildSynchronousFsdRequest(write ? IRP_MJ_WRITE : IRP_MJ_READ, top, va, length, offset, event, iosb);
+    ObDereferenceObject(top);
+    if (!irp) throw new Error("IoBuildSynchronousFsdRequest failed");
+    if ((await IoCallDriver(top, irp)) === STATUS_PENDING) {
+      await KeWaitForSingleObject(event, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, null);
+    }
+    const out = readBytes(va, length);
+    ExFreePoolWithTag(va, "tXfr");
+    return { status: iosb.Status, information: Number(iosb.Information ?? 0), data: out };
+  });
+}
+
+/** The index of the first byte where `a` and `b` differ (-1 when they are equal, including in length). */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
 }
