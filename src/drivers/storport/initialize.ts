@@ -21,7 +21,7 @@ import { KDPC, KeInitializeDpc, KeSetTargetProcessorDpc } from "../../ke/dpc.js"
 import { KeInitializeTimer } from "../../ke/timer.js";
 import { KeInitializeSpinLock } from "../../ke/spinlock.js";
 import { IRP_MJ_SCSI } from "../storage/srb.js";
-import { SRB_TYPE_FLAG_SCSI_REQUEST_BLOCK, SRB_TYPE_FLAG_STORAGE_REQUEST_BLOCK, type HW_INITIALIZATION_DATA } from "./storport.js";
+import { SRB_TYPE_FLAG_SCSI_REQUEST_BLOCK, SRB_TYPE_FLAG_STORAGE_REQUEST_BLOCK, STOR_FEATURE_VIRTUAL_MINIPORT, type HW_INITIALIZATION_DATA } from "./storport.js";
 import { RAID_ADAPTER_EXTENSION, RAID_DRIVER_EXTENSION, STORPORT } from "./adapter.js";
 import type { RAID_UNIT_EXTENSION } from "./unit.js";
 import { RaidpAdapterCompletionDpcRoutine } from "./request.js";
@@ -42,16 +42,21 @@ export function miniportOf(DriverObject: DRIVER_OBJECT): RAID_DRIVER_EXTENSION |
 
 /**
  * StorPortInitialize(Argument1 = DriverObject, Argument2 = RegistryPath, HwInitializationData,
- * HwContext): registers the miniport. STATUS_REVISION_MISMATCH for a structure of the wrong
- * size, STATUS_INVALID_PARAMETER when a required routine is missing or the SRB types are
- * unknown; otherwise STATUS_SUCCESS and the driver object is the port's.
+ * HwContext): registers the miniport. STATUS_INVALID_PARAMETER for a missing argument,
+ * STATUS_REVISION_MISMATCH for a structure of the wrong size, STATUS_INVALID_PARAMETER when a
+ * routine every miniport must supply is missing (HwFindAdapter, HwInitialize, HwStartIo,
+ * HwResetBus, HwAdapterControl, and HwInterrupt unless the miniport is virtual) or the SRB
+ * types are unknown (0 means standard SRBs); otherwise STATUS_SUCCESS and the driver object
+ * is the port's.
  */
-export function StorPortInitialize(Argument1: DRIVER_OBJECT, _Argument2: string, HwInitializationData: HW_INITIALIZATION_DATA, _HwContext: unknown): NTSTATUS {
+export function StorPortInitialize(Argument1: DRIVER_OBJECT, Argument2: string, HwInitializationData: HW_INITIALIZATION_DATA, _HwContext: unknown): NTSTATUS {
   const hw = HwInitializationData;
-  if (!hw || hw.HwInitializationDataSize < 0xB8) return STATUS_REVISION_MISMATCH;
-  if (!hw.HwFindAdapter || !hw.HwInitialize || !hw.HwStartIo) return STATUS_INVALID_PARAMETER;
+  if (!Argument1 || Argument2 === null || Argument2 === undefined || !hw) return STATUS_INVALID_PARAMETER;
+  if (hw.HwInitializationDataSize < 0xB8) return STATUS_REVISION_MISMATCH;
+  if (!hw.HwFindAdapter || !hw.HwInitialize || !hw.HwStartIo || !hw.HwResetBus || !hw.HwAdapterControl) return STATUS_INVALID_PARAMETER;
+  if (!hw.HwInterrupt && (hw.FeatureSupport & STOR_FEATURE_VIRTUAL_MINIPORT) === 0) return STATUS_INVALID_PARAMETER;
   const known = SRB_TYPE_FLAG_SCSI_REQUEST_BLOCK | SRB_TYPE_FLAG_STORAGE_REQUEST_BLOCK;
-  if ((hw.SrbTypeFlags & known) === 0 || (hw.SrbTypeFlags & ~known) !== 0) return STATUS_INVALID_PARAMETER;
+  if ((hw.SrbTypeFlags & ~known) !== 0) return STATUS_INVALID_PARAMETER;
   registrations.set(Argument1, new RAID_DRIVER_EXTENSION(Argument1.serviceName, hw));
   Argument1.DriverExtension.AddDevice = RaDriverAddDevice;
   Argument1.DriverUnload = RaDriverUnload;
