@@ -95,6 +95,8 @@ export class RAID_ADAPTER_EXTENSION {
   readonly Units = new Map<number, RAID_UNIT_EXTENSION>();
   /** Performance optimisations the miniport turned on (StorPortInitializePerfOpts), or null. */
   PerfOpts: PERF_CONFIGURATION_DATA | null = null;
+  /** True while HwFindAdapter runs (the uncached extension may be allocated then). */
+  FindingAdapter = false;
   /** True while HwInitialize or the passive initialization routine runs (perf opts may be set then). */
   Initializing = false;
   PassiveInitialize: HW_PASSIVE_INITIALIZE_ROUTINE | null = null;

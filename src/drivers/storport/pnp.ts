@@ -226,7 +226,13 @@ async function startAdapter(a: RAID_ADAPTER_EXTENSION, translated: CM_RESOURCE_L
   }
   const again = { value: false };
   const find = a.Hw.HwFindAdapter!;
-  const found = await k.invoke(a.Service, find.name || "HwFindAdapter", () => find(a.HwDeviceExtension, null, null, "", a.ConfigInfo, again));
+  a.FindingAdapter = true;
+  let found: number;
+  try {
+    found = await k.invoke(a.Service, find.name || "HwFindAdapter", () => find(a.HwDeviceExtension, null, null, "", a.ConfigInfo, again));
+  } finally {
+    a.FindingAdapter = false;
+  }
   if (found !== SP_RETURN_FOUND) {
     a.State = AdapterState.Added;
     return found === SP_RETURN_NOT_FOUND ? STATUS_NO_SUCH_DEVICE : found === SP_RETURN_BAD_CONFIG ? STATUS_DEVICE_CONFIGURATION_ERROR : STATUS_ADAPTER_HARDWARE_ERROR;

@@ -341,13 +341,15 @@ export function StorPortGetStartIoPerfParams(HwDeviceExtension: PVOID_EXTENSION,
 // ---- memory and addresses -----------------------------------------------------------------
 
 /**
- * StorPortGetUncachedExtension: from HwFindAdapter only, `NumberOfBytes` of memory the
- * adapter's DMA reaches (a common buffer); its logical address comes from
- * StorPortGetPhysicalAddress. One per adapter; 0 when it cannot be had.
+ * StorPortGetUncachedExtension: `NumberOfBytes` of memory the adapter's DMA reaches (a common
+ * buffer), allocated from HwFindAdapter only; its logical address comes from
+ * StorPortGetPhysicalAddress. One per adapter: once allocated, every call returns it. 0 when
+ * it cannot be had.
  */
 export function StorPortGetUncachedExtension(HwDeviceExtension: PVOID_EXTENSION, ConfigInfo: PORT_CONFIGURATION_INFORMATION, NumberOfBytes: number): PVOID {
   const a = adapterOf(HwDeviceExtension);
-  if (a.State !== AdapterState.Starting || a.UncachedExtension || ConfigInfo !== a.ConfigInfo || NumberOfBytes <= 0) return 0;
+  if (a.UncachedExtension) return a.UncachedExtension.va;
+  if (!a.FindingAdapter || ConfigInfo !== a.ConfigInfo || NumberOfBytes <= 0) return 0;
   const region = allocateDmaMemory(a, NumberOfBytes);
   if (!region) return 0;
   a.UncachedExtension = region;
