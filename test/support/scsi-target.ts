@@ -30,7 +30,7 @@ import {
 } from "../../src/io/objects.js";
 import {
   IoCallDriver, IoCompleteRequest, IoGetCurrentIrpStackLocation, IoMarkIrpPending, IoSkipCurrentIrpStackLocation, IO_NO_INCREMENT, IRP_MJ_CLEANUP,
-  IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_PNP, IRP_MJ_POWER, IRP_MJ_READ, IRP_MJ_SYSTEM_CONTROL, IRP_MJ_WRITE, IO_STATUS_BLOCK, type IRP,
+  IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_FLUSH_BUFFERS, IRP_MJ_PNP, IRP_MJ_POWER, IRP_MJ_READ, IRP_MJ_SYSTEM_CONTROL, IRP_MJ_WRITE, IO_STATUS_BLOCK, type IRP,
 } from "../../src/io/irp.js";
 import { IoBuildDeviceIoControlRequest, IoBuildSynchronousFsdRequest } from "../../src/io/build-irp.js";
 import { deviceInterfaceInstances } from "../../src/io/interfaces.js";
@@ -38,7 +38,7 @@ import {
   CloseHandle, CreateFile, FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE,
   OPEN_EXISTING, OVERLAPPED, ReadFile, WriteFile, type HANDLE,
 } from "../../src/io/usermode.js";
-import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../src/ke/dispatcher.js";
+import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../src/ke/dispatcher.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../../src/mm/pool.js";
 import { MM } from "../../src/mm/manager.js";
 import { FUNCTIONAL_DEVICE_EXTENSION } from "../../src/drivers/disk/extension.js";
@@ -1201,4 +1201,39 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
+}
+
+/**
+ * `count` IRP_MJ_FLUSH_BUFFERS requests to disk N at once, each from a system thread of
+ * its own (IoBuildSynchronousFsdRequest, then a wait); resolves to their statuses in the
+ * order the threads were started.
+ */
+export function kernelFlushes(dm: DiskMachine, count: number, n = 0): Promise<NTSTATUS[]> {
+  return dm.machine.exec(async () => {
+    const k = KE();
+    const device = diskFdo(dm.k, n).DeviceObject;
+    const statuses: NTSTATUS[] = new Array<NTSTATUS>(count).fill(STATUS_PENDING);
+    const done = Array.from({ length: count }, () => {
+      const e = new KEVENT();
+      KeInitializeEvent(e, EVENT_TYPE.NotificationEvent, false);
+      return e;
+    });
+    for (let i = 0; i < count; i++) {
+      k.scheduler.createThread(`flush-${i}`, async () => {
+        const event = new KEVENT();
+        KeInitializeEvent(event, EVENT_TYPE.NotificationEvent, false);
+        const iosb = new IO_STATUS_BLOCK();
+        const top = IoGetAttachedDeviceReference(device);
+        const irp = IoBuildSynchronousFsdRequest(IRP_MJ_FLUSH_BUFFERS, top, 0, 0, null, event, iosb)!;
+        ObDereferenceObject(top);
+        if ((await IoCallDriver(top, irp)) === STATUS_PENDING) {
+          await KeWaitForSingleObject(event, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, null);
+        }
+        statuses[i] = iosb.Status;
+        KeSetEvent(done[i], 0, false);
+      }, { affinity: -1 });
+    }
+    for (const e of done) await KeWaitForSingleObject(e, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, null);
+    return statuses;
+  });
 }
