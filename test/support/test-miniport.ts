@@ -79,6 +79,8 @@ export type CompletionMode = "immediate" | "timer" | "dpc" | "never";
 export interface TestMiniportOptions {
   /** Service name (default "sptest"). */
   service?: string;
+  /** Root-enumerated adapters of this miniport (default 1). */
+  adapters?: number;
   /** LUN numbers on target 0 (default [0]). */
   luns?: number[];
   /** Targets the adapter reports (MaximumNumberOfTargets; default 1, only target 0 has units). */
@@ -213,7 +215,9 @@ export class TestMiniport {
   /** StorPortInitialize's result in DriverEntry. */
   initializeStatus: NTSTATUS | null = null;
   readonly package: DriverPackage;
+  /** The first adapter's root device (the others differ in their instance ID). */
   readonly rootDevice: RootChild;
+  readonly rootDevices: RootChild[];
 
   constructor(options: TestMiniportOptions) {
     this.config = { luns: [0], blocks: 256, blockSize: 512, ...options };
@@ -227,7 +231,10 @@ export class TestMiniport {
       setupClass: { name: "SCSIAdapter", guid: GUID_DEVCLASS_SCSIADAPTER },
       module: { DriverEntry: (DriverObject: DRIVER_OBJECT, RegistryPath: string) => TmDriverEntry(miniport, DriverObject, RegistryPath) },
     };
-    this.rootDevice = { deviceId: `ROOT\\${service.toUpperCase()}`, hardwareIds: [`ROOT\\${service.toUpperCase()}`], compatibleIds: [], instanceId: "0000" };
+    this.rootDevices = Array.from({ length: options.adapters ?? 1 }, (_, i) => ({
+      deviceId: `ROOT\\${service.toUpperCase()}`, hardwareIds: [`ROOT\\${service.toUpperCase()}`], compatibleIds: [], instanceId: i.toString().padStart(4, "0"),
+    }));
+    this.rootDevice = this.rootDevices[0];
   }
 
   /** Calls of one routine. */
@@ -248,7 +255,7 @@ export class TestMiniport {
     const cls = this.config.classDriver ?? "test";
     if (cls !== "disk") packages.push(inertDiskPackage);
     if (cls === "test") packages.push(testClassPackage);
-    return { packages, rootDevices: [this.rootDevice] };
+    return { packages, rootDevices: this.rootDevices };
   }
 }
 
@@ -695,11 +702,14 @@ class SPT_CLASS_EXTENSION {
   Number = 0;
 }
 
-let classDevices = 0;
+/** Class FDOs made on each machine, for their names. */
+const classDevices = new WeakMap<Kernel, number>();
 
 function SptAddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE_OBJECT): NTSTATUS {
   const e = new SPT_CLASS_EXTENSION();
-  e.Number = classDevices++;
+  const k = KE();
+  e.Number = classDevices.get(k) ?? 0;
+  classDevices.set(k, e.Number + 1);
   const { status, DeviceObject } = IoCreateDevice(DriverObject, e, `\\Device\\SpTestUnit${e.Number}`, FILE_DEVICE_DISK, 0, false);
   if (status !== STATUS_SUCCESS || !DeviceObject) return status;
   e.Pdo = PhysicalDeviceObject;
@@ -777,6 +787,13 @@ export function unitOf(adapter: RAID_ADAPTER_EXTENSION, lun: number, target = 0)
   const u = [...adapter.Units.values()].find((x) => x.PathId === 0 && x.TargetId === target && x.Lun === lun);
   if (!u || !u.DeviceObject) throw new Error(`no unit PDO at 0:${target}:${lun}`);
   return u;
+}
+
+/** The Win32 name of the test class driver's device on `unit` ("\\\\.\\SpTestUnitN"). */
+export function unitPath(unit: RAID_UNIT_EXTENSION): string {
+  const fdo = unit.DeviceObject?.AttachedDevice;
+  if (!fdo || !(fdo.DeviceExtension instanceof SPT_CLASS_EXTENSION)) throw new Error("the unit has no test class driver on it");
+  return `\\\\.\\SpTestUnit${fdo.DeviceExtension.Number}`;
 }
 
 /** The device node of the adapter. */
