@@ -38,7 +38,7 @@ import {
   CloseHandle, CreateFile, FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE,
   OPEN_EXISTING, OVERLAPPED, ReadFile, WriteFile, type HANDLE,
 } from "../../src/io/usermode.js";
-import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../src/ke/dispatcher.js";
+import { EVENT_TYPE, KEVENT, KeDelayExecutionThread, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../src/ke/dispatcher.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../../src/mm/pool.js";
 import { MM } from "../../src/mm/manager.js";
 import { FUNCTIONAL_DEVICE_EXTENSION } from "../../src/drivers/disk/extension.js";
@@ -60,7 +60,8 @@ import {
 } from "../../src/pnp/minor.js";
 import { IoInvalidateDeviceRelations } from "../../src/pnp/requests.js";
 import type { DriverPackage } from "../../src/pnp/packages.js";
-import type { RootChild } from "../../src/pnp/manager.js";
+import { PNP, type RootChild } from "../../src/pnp/manager.js";
+import type { DEVICE_NODE } from "../../src/pnp/devnode.js";
 import { DEVICE_POWER_STATE, IRP_MN_QUERY_POWER, IRP_MN_SET_POWER, POWER_STATE, POWER_STATE_TYPE, SYSTEM_POWER_STATE } from "../../src/po/power.js";
 import { PoSetPowerState, PoStartNextPowerIrp } from "../../src/po/routines.js";
 import { INTERFACE_TYPE } from "../../src/hal/dma.js";
@@ -227,6 +228,8 @@ export class SCSI_TARGET_UNIT {
   readonly counts = new Map<number, number>();
   /** Opens on the PDO (IRP_MJ_CREATE minus IRP_MJ_CLOSE). */
   opens = 0;
+  /** PnP IRPs the PDO received: simulated time (ps) and minor code. */
+  readonly pnpLog: { time: number; minor: number }[] = [];
 
   constructor(readonly bus: SCSI_TARGET_BUS, readonly config: ScsiUnitConfig, readonly PathId: number, readonly TargetId: number, readonly Lun: number) {}
 
@@ -723,6 +726,7 @@ function ScsiTargetDeviceControl(u: SCSI_TARGET_UNIT, Irp: IRP): NTSTATUS {
 function ScsiTargetPdoPnp(u: SCSI_TARGET_UNIT, DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
   const s = IoGetCurrentIrpStackLocation(Irp);
   const c = u.config;
+  u.pnpLog.push({ time: now(KE()), minor: s.MinorFunction });
   switch (s.MinorFunction) {
     case IRP_MN_START_DEVICE:
       u.DevicePowerState = DEVICE_POWER_STATE.PowerDeviceD0;
@@ -1055,6 +1059,11 @@ export interface DiskResources {
   packets: number;
   /** Bytes of pool outstanding under the disk driver's tags (and MDLs), by tag. */
   pool: Record<string, number>;
+  /** Pool blocks the disk driver allocated and has not freed (any tag), and their bytes. */
+  diskOwnedBlocks: number;
+  diskOwnedBytes: number;
+  /** The disk driver is loaded. */
+  driverLoaded: boolean;
   /** Device objects of the disk driver. */
   diskDevices: number;
   /** Symbolic links to disk devices (\DosDevices\PhysicalDriveN, \Device\HarddiskN\Partition0). */
@@ -1075,8 +1084,14 @@ export function diskResources(dm: DiskMachine): DiskResources {
   const k = dm.k;
   const io = IO(k);
   const pool: Record<string, number> = {};
+  let diskOwnedBlocks = 0;
+  let diskOwnedBytes = 0;
   for (const b of MM(k).pool.outstanding()) {
     if (DISK_POOL_TAGS.includes(b.tag)) pool[b.tag] = (pool[b.tag] ?? 0) + b.bytes;
+    if (b.owner === "disk") {
+      diskOwnedBlocks++;
+      diskOwnedBytes += b.bytes;
+    }
   }
   const links = [...io.symbolicLinks.keys()].filter((l) => /physicaldrive|\\harddisk\d+\\/i.test(l)).sort();
   const config = k.services.get("io.configuration") as { DiskCount: number } | undefined;
@@ -1084,6 +1099,9 @@ export function diskResources(dm: DiskMachine): DiskResources {
     irps: io.irps.size,
     packets: [...diskFdos(k).values()].reduce((n, e) => n + e.PrivateFdoData.NumTotalTransferPackets, 0),
     pool,
+    diskOwnedBlocks,
+    diskOwnedBytes,
+    driverLoaded: io.drivers.has("disk"),
     diskDevices: io.devices.filter((d) => d.DriverObject?.serviceName === "disk").length,
     links,
     enabledInterfaces: deviceInterfaceInstances(k).filter((i) => i.InterfaceClassGuid === GUID_DEVINTERFACE_DISK && i.enabled).length,
@@ -1236,4 +1254,31 @@ export function kernelFlushes(dm: DiskMachine, count: number, n = 0): Promise<NT
     for (const e of done) await KeWaitForSingleObject(e, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, null);
     return statuses;
   });
+}
+
+/**
+ * Runs `action` on a system thread of its own once `when()` is true (checked every
+ * `pollUs` microseconds of simulated time), while whatever the test does next runs (a
+ * user program waiting on I/O, say); returns at once. For PnP and fixture actions that
+ * need kernel context in the middle of a program.
+ */
+export async function whenReady(dm: DiskMachine, when: () => boolean, action: () => unknown, pollUs = 10): Promise<void> {
+  await dm.machine.exec(() => {
+    KE().scheduler.createThread("test-action", async () => {
+      while (!when()) await KeDelayExecutionThread(KPROCESSOR_MODE.KernelMode, false, -pollUs * 10);
+      await action();
+    }, { affinity: -1 });
+  });
+}
+
+/** The device node of a unit's PDO (throws when there is none). */
+export function unitNode(dm: DiskMachine, u: SCSI_TARGET_UNIT): DEVICE_NODE {
+  const node = [...PNP(dm.k).allNodes()].find((n) => n.PhysicalDeviceObject === u.Self);
+  if (!node) throw new Error("no device node for the unit");
+  return node;
+}
+
+/** Waits until the PnP manager has finished what it was asked to do (kernel context). */
+export function pnpSettled(dm: DiskMachine): Promise<void> {
+  return dm.machine.exec(() => PNP(dm.k).perform("PiSync", async () => {}));
 }
