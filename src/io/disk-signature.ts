@@ -16,8 +16,9 @@ import { IO_STATUS_BLOCK, IoCallDriver, IoGetNextIrpStackLocation, IRP_MJ_READ, 
 import { IoBuildSynchronousFsdRequest } from "./build-irp.js";
 import type { DEVICE_OBJECT } from "./objects.js";
 
-/** PARTITION_STYLE values DISK_SIGNATURE.PartitionStyle takes. */
+/** DISK_SIGNATURE.PartitionStyle of an MBR disk (PARTITION_STYLE_MBR). */
 export const PARTITION_STYLE_MBR = 0;
+/** DISK_SIGNATURE.PartitionStyle of a GPT disk (PARTITION_STYLE_GPT). */
 export const PARTITION_STYLE_GPT = 1;
 
 /** DISK_SIGNATURE: the partition style and the MBR signature and checksum, or the GPT disk GUID. */

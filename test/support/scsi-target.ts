@@ -134,11 +134,12 @@ export interface ScsiTargetConfig {
   answerAccessAlignment: boolean;
 }
 
-/** Defaults: an 8 MiB disk of 512-byte blocks behind an adapter taking 128 KiB / 33 pages per request. */
+/** A unit's defaults: an 8 MiB disk of 512-byte blocks with a write cache and command queuing. */
 export const DEFAULT_UNIT: ScsiUnitConfig = {
   vendor: "NVMe    ", product: "wdmsim NVMe cont", revision: "1.0 ", serial: "WDMSIM0001", sectorSize: 512, sectorCount: 16384,
   physicalExponent: 0, lowestAlignedLba: 0, writeCache: true, writeProtected: false, commandQueueing: true,
 };
+/** The fixture's defaults: one unit behind an adapter taking 128 KiB / 33 pages per request, 20 us latency, SCSI_REQUEST_BLOCKs. */
 export const DEFAULT_TARGET: ScsiTargetConfig = {
   units: [{}], latencyUs: 20, maximumTransferLength: 128 * 1024, maximumPhysicalPages: 33, alignmentMask: 3,
   srbType: SRB_TYPE_SCSI_REQUEST_BLOCK, busType: STORAGE_BUS_TYPE.BusTypeNvme, answerAccessAlignment: false,

@@ -33,8 +33,9 @@ export enum REMOVE_STATE {
   REMOVE_COMPLETE = 2,
 }
 
-/** Why new requests are held instead of started (bit flags). */
+/** HoldReasons bit: the device is going to or is in a low-power state (held until it is back in D0). */
 export const HOLD_POWER = 0x1;
+/** HoldReasons bit: the device is stopped (QUERY_STOP / STOP; held until START_DEVICE or CANCEL_STOP). */
 export const HOLD_STOPPED = 0x2;
 
 /** DISK_GEOMETRY as the FDO keeps it. */
