@@ -73,7 +73,8 @@ function gptSectors(guidBytes: Uint8Array): Uint8Array {
 describe("disk start: names, links, interface, device object", () => {
   let dm: DiskMachine;
   beforeAll(async () => {
-    dm = await bootDisk({ alignmentMask: 7 });
+    // The PDO asks for no alignment: the FDO's comes from the adapter descriptor.
+    dm = await bootDisk({ alignmentMask: 7, pdoAlignmentRequirement: 0 });
   });
 
   it("creates \\Device\\Harddisk0\\DR0 with \\DosDevices\\PhysicalDrive0 and \\Device\\Harddisk0\\Partition0", () => {
