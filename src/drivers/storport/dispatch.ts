@@ -55,6 +55,8 @@ export function RaidUnitScsi(unit: RAID_UNIT_EXTENSION, Irp: IRP): NTSTATUS {
   address(unit, srb, Irp);
   const fn = SrbGetSrbFunction(srb);
   if (unit.Removed || unit.Adapter.State === AdapterState.Removed) return done(Irp, srb, SRB_STATUS_NO_DEVICE);
+  // Flush and shutdown go to a miniport only when it said its adapter caches data.
+  if ((fn === SRB_FUNCTION_FLUSH || fn === SRB_FUNCTION_SHUTDOWN) && !unit.Adapter.ConfigInfo.CachesData) return done(Irp, srb, SRB_STATUS_SUCCESS);
   if (MINIPORT_FUNCTIONS.has(fn)) return raidQueueRequest(unit, Irp);
   switch (fn) {
     case SRB_FUNCTION_RELEASE_QUEUE:
