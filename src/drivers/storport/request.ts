@@ -34,14 +34,14 @@ import {
 import { MmGetMdlVirtualAddress, MmGetSystemAddressForMdlSafe, MM_PAGE_PRIORITY, type MDL } from "../../mm/mdl.js";
 import type { SCATTER_GATHER_LIST } from "../../hal/scatter-gather.js";
 import type { DEVICE_OBJECT } from "../../io/objects.js";
-import { IS_SCSIOP_READWRITE } from "../storage/scsi.js";
+import { IS_SCSIOP_READWRITE, SCSISTAT_BUSY } from "../storage/scsi.js";
 import {
   SRB_FLAGS_BYPASS_FROZEN_QUEUE, SRB_FLAGS_BYPASS_LOCKED_QUEUE, SRB_FLAGS_DATA_IN, SRB_FLAGS_DATA_OUT, SRB_FLAGS_NO_QUEUE_FREEZE,
   SRB_FUNCTION_EXECUTE_SCSI, SRB_STATUS, SRB_STATUS_ABORTED, SRB_STATUS_BAD_FUNCTION, SRB_STATUS_BAD_SRB_BLOCK_LENGTH, SRB_STATUS_BUSY,
   SRB_STATUS_COMMAND_TIMEOUT, SRB_STATUS_DATA_OVERRUN, SRB_STATUS_INSUFFICIENT_RESOURCES, SRB_STATUS_INVALID_LUN, SRB_STATUS_INVALID_REQUEST,
   SRB_STATUS_INVALID_TARGET_ID, SRB_STATUS_NO_DEVICE, SRB_STATUS_NO_HBA, SRB_STATUS_NOT_POWERED, SRB_STATUS_PENDING, SRB_STATUS_QUEUE_FROZEN,
-  SRB_STATUS_REQUEST_FLUSHED, SRB_STATUS_SELECTION_TIMEOUT, SRB_STATUS_SUCCESS, SRB_STATUS_TIMEOUT, SrbGetCdb, SrbGetSrbFunction,
-  SrbSetMiniportContext, type SRB,
+  SRB_STATUS_REQUEST_FLUSHED, SRB_STATUS_SELECTION_TIMEOUT, SRB_STATUS_SUCCESS, SRB_STATUS_TIMEOUT, SRB_FUNCTION_IO_CONTROL, SRB_FUNCTION_WMI,
+  SRB_STATUS_ERROR, SrbGetCdb, SrbGetScsiStatus, SrbGetSrbFunction, SrbSetMiniportContext, SrbSetScsiStatus, type SRB,
 } from "../storage/srb.js";
 import {
   STOR_MAP_ALL_BUFFERS, STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE, STOR_MAP_NON_READ_WRITE_BUFFERS,
@@ -51,6 +51,7 @@ import {
 import { AdapterState, type RAID_ADAPTER_EXTENSION } from "./adapter.js";
 import type { RAID_UNIT_EXTENSION } from "./unit.js";
 import { armTimeoutTimer } from "./timeout.js";
+import { scheduleRestart } from "./services.js";
 
 /** The port's default number of requests an adapter takes at once (MaxNumberOfIO). */
 export const DEFAULT_MAX_NUMBER_OF_IO = 1000;
@@ -58,6 +59,8 @@ export const DEFAULT_MAX_NUMBER_OF_IO = 1000;
 export const DEFAULT_LUN_QUEUE_DEPTH = 20;
 /** Ticks of Storport's one-second timeout timer, ps. */
 export const ONE_SECOND_PS = 1e12;
+/** How long a unit waits before a request the miniport found busy is tried again, when the unit has nothing else outstanding, ps (10 ms). */
+export const BUSY_RETRY_DELAY_PS = 10e9;
 
 /** Where a request is. */
 export const enum RequestState {
@@ -280,12 +283,17 @@ function startRequest(k: Kernel, r: RAID_REQUEST, unit: RAID_UNIT_EXTENSION, irp
   if (status !== STATUS_SUCCESS) raidCompleteByPort(r, SRB_STATUS_INSUFFICIENT_RESOURCES);
 }
 
-/** Whether the miniport wants this request's buffer mapped into system space (HW_INITIALIZATION_DATA.MapBuffers). */
+/**
+ * Whether the miniport gets this request's buffer mapped into system space
+ * (HW_INITIALIZATION_DATA.MapBuffers): SRB_FUNCTION_IO_CONTROL and SRB_FUNCTION_WMI buffers
+ * always are, even with STOR_MAP_NO_BUFFERS.
+ */
 function needsMapping(a: RAID_ADAPTER_EXTENSION, srb: SRB): boolean {
   const mode = a.Hw.MapBuffers;
-  if (mode === STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE) return true;
+  const fn = SrbGetSrbFunction(srb);
+  if (mode === STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE || fn === SRB_FUNCTION_IO_CONTROL || fn === SRB_FUNCTION_WMI) return true;
   if (mode !== STOR_MAP_NON_READ_WRITE_BUFFERS && mode !== STOR_MAP_ALL_BUFFERS) return false;
-  const cdb = SrbGetSrbFunction(srb) === SRB_FUNCTION_EXECUTE_SCSI ? SrbGetCdb(srb) : null;
+  const cdb = fn === SRB_FUNCTION_EXECUTE_SCSI ? SrbGetCdb(srb) : null;
   return !cdb || !IS_SCSIOP_READWRITE(cdb[0]);
 }
 
@@ -389,12 +397,29 @@ export function RaidpAdapterCompletionDpcRoutine(Dpc: KDPC, DeferredContext: unk
   raidStartAdapter(a);
 }
 
-/** Puts the list back, restores the buffer, maps the status, completes the IRP, returns the request to the pool. */
+/**
+ * Whether a completed request is to be tried again: the miniport or the target was busy
+ * (SRB_STATUS_BUSY, or SCSISTAT_BUSY), and the port retries such requests until they
+ * complete otherwise.
+ */
+function retryBusy(r: RAID_REQUEST, srb: SRB): boolean {
+  const status = SRB_STATUS(srb.SrbStatus);
+  const busy = status === SRB_STATUS_BUSY || (status === SRB_STATUS_ERROR && SrbGetScsiStatus(srb) === SCSISTAT_BUSY);
+  return busy && r.Unit !== null && !r.Unit.Removed && r.Adapter.State === AdapterState.Running;
+}
+
+/**
+ * Puts the list back, restores the buffer, maps the status, completes the IRP, returns the
+ * request to the pool. A request the miniport found busy goes back to the head of its unit's
+ * queue instead (with a new request and SRB extension, as HW_STARTIO describes): the unit
+ * waits for one of its other requests to complete, or BUSY_RETRY_DELAY_PS when it has none.
+ */
 function finishRequest(k: Kernel, r: RAID_REQUEST): void {
   const a = r.Adapter;
   const unit = r.Unit!;
   const srb = r.Srb!;
   const irp = r.Irp!;
+  const retry = retryBusy(r, srb);
   if (r.HalSgList && a.DmaAdapter && !r.HalSgList.released) {
     const old = k.cpu.irql < DISPATCH_LEVEL ? raiseTo(k, DISPATCH_LEVEL) : -1;
     a.DmaAdapter.DmaOperations.PutScatterGatherList(a.DmaAdapter, r.HalSgList, r.WriteToDevice);
@@ -408,16 +433,34 @@ function finishRequest(k: Kernel, r: RAID_REQUEST): void {
   r.Prev = r.Next = null;
   unit.Outstanding--;
   a.Outstanding--;
-  unit.Completed++;
-  if (a.BusyRequestsToComplete > 0) a.BusyRequestsToComplete--;
-  if (unit.BusyRequestsToComplete > 0) unit.BusyRequestsToComplete--;
+  if (!retry) {
+    unit.Completed++;
+    if (a.BusyRequestsToComplete > 0) a.BusyRequestsToComplete--;
+    if (unit.BusyRequestsToComplete > 0) unit.BusyRequestsToComplete--;
+  }
+  // StorPortBusy / StorPortDeviceBusy asked for more completions than are left: all of them are enough.
+  a.BusyRequestsToComplete = Math.min(a.BusyRequestsToComplete, a.Outstanding);
+  unit.BusyRequestsToComplete = Math.min(unit.BusyRequestsToComplete, unit.Outstanding);
   irp.Tail.Overlay.DriverContext[REQUEST_SLOT] = null;
   r.State = RequestState.Free;
   r.Srb = null;
   r.Irp = null;
   r.Unit = null;
   const underrun = srb.DataTransferLength < r.RequestedLength;
+  const requested = r.RequestedLength;
   a.FreeRequests.push(r);
+  if (retry) {
+    srb.SrbStatus = SRB_STATUS_PENDING;
+    SrbSetScsiStatus(srb, 0);
+    srb.DataTransferLength = requested;
+    unit.Pending.unshift(irp);
+    if (unit.Outstanding > 0) unit.BusyRequestsToComplete = Math.max(unit.BusyRequestsToComplete, 1);
+    else {
+      unit.PausedUntilPs = Math.max(unit.PausedUntilPs, k.cpu.time + BUSY_RETRY_DELAY_PS);
+      scheduleRestart(a, unit.PausedUntilPs);
+    }
+    return;
+  }
   raidCompleteIrp(irp, srb, srb.SrbStatus, underrun);
 }
 
@@ -430,8 +473,9 @@ export function raidCompleteIrp(irp: IRP, srb: SRB, srbStatus: number, underrun 
   srb.SrbStatus = srbStatus;
   const status = SRB_STATUS(srbStatus);
   const unit = irpUnit(irp);
-  if (status !== SRB_STATUS_SUCCESS && status !== SRB_STATUS_PENDING && unit && SrbGetSrbFunction(srb) === SRB_FUNCTION_EXECUTE_SCSI
-    && (srb.SrbFlags & SRB_FLAGS_NO_QUEUE_FREEZE) === 0) {
+  // An underrun (SRB_STATUS_DATA_OVERRUN with less data than asked for) is a success, not an error that freezes.
+  const failed = status !== SRB_STATUS_SUCCESS && status !== SRB_STATUS_PENDING && !(status === SRB_STATUS_DATA_OVERRUN && underrun);
+  if (failed && unit && SrbGetSrbFunction(srb) === SRB_FUNCTION_EXECUTE_SCSI && (srb.SrbFlags & SRB_FLAGS_NO_QUEUE_FREEZE) === 0) {
     unit.Frozen = true;
     srb.SrbStatus |= SRB_STATUS_QUEUE_FROZEN;
   }

@@ -578,10 +578,13 @@ export function StorPortResume(HwDeviceExtension: PVOID_EXTENSION): boolean {
   return true;
 }
 
-/** StorPortBusy: the adapter takes no new request until `RequestsToComplete` more complete (or StorPortReady). */
+/**
+ * StorPortBusy: the adapter takes no new request until `RequestsToComplete` of its outstanding
+ * requests complete (all of them when it has fewer), or StorPortReady.
+ */
 export function StorPortBusy(HwDeviceExtension: PVOID_EXTENSION, RequestsToComplete: number): boolean {
   const a = adapterOf(HwDeviceExtension);
-  a.BusyRequestsToComplete = Math.max(1, RequestsToComplete);
+  a.BusyRequestsToComplete = Math.min(Math.max(1, RequestsToComplete), a.Outstanding);
   return true;
 }
 
@@ -617,11 +620,14 @@ export function StorPortResumeDevice(HwDeviceExtension: PVOID_EXTENSION, PathId:
   return true;
 }
 
-/** StorPortDeviceBusy: the unit takes no new request until `RequestsToComplete` of its requests complete. */
+/**
+ * StorPortDeviceBusy: the unit takes no new request until `RequestsToComplete` of its
+ * outstanding requests complete (all of them when it has fewer), or StorPortDeviceReady.
+ */
 export function StorPortDeviceBusy(HwDeviceExtension: PVOID_EXTENSION, PathId: number, TargetId: number, Lun: number, RequestsToComplete: number): boolean {
   const u = unitAt(adapterOf(HwDeviceExtension), PathId, TargetId, Lun);
   if (!u) return false;
-  u.BusyRequestsToComplete = Math.max(1, RequestsToComplete);
+  u.BusyRequestsToComplete = Math.min(Math.max(1, RequestsToComplete), u.Outstanding);
   return true;
 }
 
