@@ -24,15 +24,16 @@ import {
 } from "../../src/io/objects.js";
 import {
   IoAllocateIrp, IoCallDriver, IoCompleteRequest, IoFreeIrp, IoGetCurrentIrpStackLocation, IoGetNextIrpStackLocation, IoSetCompletionRoutine,
-  IoSkipCurrentIrpStackLocation, IO_NO_INCREMENT, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_PNP, IRP_MJ_POWER,
+  IoSkipCurrentIrpStackLocation, IO_NO_INCREMENT, IO_STATUS_BLOCK, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_PNP, IRP_MJ_POWER,
   type IRP,
 } from "../../src/io/irp.js";
 import { IoAllocateMdl, IoFreeMdl } from "../../src/io/mdl.js";
+import { IoBuildDeviceIoControlRequest } from "../../src/io/build-irp.js";
 import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../src/ke/dispatcher.js";
 import { KE, KeGetCurrentProcessorNumber, type Kernel } from "../../src/ke/kernel.js";
 import { KeGetCurrentIrql } from "../../src/ke/level.js";
 import { STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../../src/ke/ntstatus.js";
-import { MmBuildMdlForNonPagedPool, type MDL } from "../../src/mm/mdl.js";
+import { LOCK_OPERATION, MmBuildMdlForNonPagedPool, MmProbeAndLockPages, MmUnlockPages, type MDL } from "../../src/mm/mdl.js";
 import { readBytes, writeBytes, RtlZeroMemory, type PVOID } from "../../src/mm/memory.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../../src/mm/pool.js";
 import { IRP_MN_REMOVE_DEVICE } from "../../src/pnp/minor.js";
@@ -808,16 +809,22 @@ export function adapterNode(machine: Machine, miniport: TestMiniport): DEVICE_NO
 export class SrbBuffer {
   readonly va: PVOID;
   readonly mdl: MDL;
-  constructor(readonly length: number, readonly tag = "SpTb") {
+  /**
+   * `locked`: the MDL's pages are probed and locked (as for a caller's buffer) rather than
+   * described as nonpaged pool, so a system address for it is a new mapping, not `va`.
+   */
+  constructor(readonly length: number, readonly tag = "SpTb", readonly locked = false) {
     this.va = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPoolNx, Math.max(length, 1), tag);
     RtlZeroMemory(this.va, Math.max(length, 1));
     this.mdl = IoAllocateMdl(this.va, length, false, false, null)!;
-    MmBuildMdlForNonPagedPool(this.mdl);
+    if (locked) MmProbeAndLockPages(this.mdl, KPROCESSOR_MODE.KernelMode, LOCK_OPERATION.IoModifyAccess);
+    else MmBuildMdlForNonPagedPool(this.mdl);
   }
   bytes(n = this.length): Uint8Array {
     return readBytes(this.va, n);
   }
   free(): void {
+    if (this.locked) MmUnlockPages(this.mdl);
     IoFreeMdl(this.mdl);
     ExFreePoolWithTag(this.va, this.tag);
   }
@@ -879,6 +886,8 @@ export function submitSrb(device: DEVICE_OBJECT, srb: SRB, buffer: SrbBuffer | n
 
 /** What a CDB is sent with. */
 export interface CdbOptions {
+  /** Describe the data buffer with a locked MDL (see SrbBuffer). */
+  lockedBuffer?: boolean;
   /** Data-in bytes (a buffer of that size is made). */
   dataIn?: number;
   /** Data-out bytes. */
@@ -900,7 +909,7 @@ export function cdbSrb(unit: RAID_UNIT_EXTENSION, cdb: number[], o: CdbOptions =
   SrbSetCdb(srb, bytes, cdb.length);
   srb.TimeOutValue = o.timeout ?? 10;
   const length = o.dataIn ?? o.dataOut?.length ?? 0;
-  const buffer = length > 0 ? new SrbBuffer(length) : null;
+  const buffer = length > 0 ? new SrbBuffer(length, "SpTb", o.lockedBuffer ?? false) : null;
   if (buffer && o.dataOut) writeBytes(buffer.va, o.dataOut);
   srb.SrbFlags = (o.flags ?? 0) | (o.dataIn ? 0x40 : o.dataOut ? 0x80 : 0);
   srb.DataTransferLength = length;
@@ -940,6 +949,40 @@ export async function sendFunction(unit: RAID_UNIT_EXTENSION, fn: number, flags 
   srb.SrbFlags = flags;
   const r = submitSrb(unit.DeviceObject!, srb, null);
   return { status: await r.wait(), srb };
+}
+
+/**
+ * Completes the first `n` requests the miniport holds ("never" mode) with the status their
+ * execution gave them, as the miniport's own completion would (DISPATCH_LEVEL).
+ */
+export function completeHeld(ext: TEST_DEVICE_EXTENSION, n = ext.Held.length): SRB[] {
+  const done = ext.Held.splice(0, n);
+  for (const srb of done) completeRequest(ext, srb);
+  return done;
+}
+
+/**
+ * An I/O control request from kernel code (IoBuildDeviceIoControlRequest, METHOD_BUFFERED):
+ * the status, Information and the first `outLength` bytes of output (PASSIVE_LEVEL).
+ */
+export async function kernelIoctl(device: DEVICE_OBJECT, code: number, input: Uint8Array, outLength: number): Promise<{ status: NTSTATUS; information: number; output: Uint8Array }> {
+  const inVa = input.length > 0 ? ExAllocatePoolWithTag(POOL_TYPE.NonPagedPoolNx, input.length, "SpTi") : 0;
+  if (inVa) writeBytes(inVa, input);
+  const outVa = outLength > 0 ? ExAllocatePoolWithTag(POOL_TYPE.NonPagedPoolNx, outLength, "SpTi") : 0;
+  if (outVa) RtlZeroMemory(outVa, outLength);
+  const event = new KEVENT();
+  KeInitializeEvent(event, EVENT_TYPE.NotificationEvent, false);
+  const iosb = new IO_STATUS_BLOCK();
+  const irp = IoBuildDeviceIoControlRequest(code, device, inVa || null, input.length, outVa || null, outLength, false, event, iosb)!;
+  let status = await IoCallDriver(device, irp);
+  if (status === STATUS_PENDING) {
+    await KeWaitForSingleObject(event, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, null);
+    status = iosb.Status;
+  }
+  const output = outVa ? readBytes(outVa, outLength) : new Uint8Array(0);
+  if (inVa) ExFreePoolWithTag(inVa, "SpTi");
+  if (outVa) ExFreePoolWithTag(outVa, "SpTi");
+  return { status, information: iosb.Information as number, output };
 }
 
 /** The kernel of a machine (re-exported for tests that use only this module). */
