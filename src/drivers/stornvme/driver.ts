@@ -371,7 +371,7 @@ function NVMeAdapterControl(ext: NVME_DEVICE_EXTENSION, ControlType: SCSI_ADAPTE
       const forgotten: SRB[] = [];
       for (const q of [ext.Admin!, ...ext.IoQueues]) forgetOutstanding(q, forgotten);
       failProtocolRequests(ext, []);
-      if (!ext.Removed) shutdownController(ext);
+      ext.ShutdownComplete = !ext.Removed && shutdownController(ext);
       return SCSI_ADAPTER_CONTROL_STATUS.ScsiAdapterControlSuccess;
     }
     case SCSI_ADAPTER_CONTROL_TYPE.ScsiRestartAdapter: {

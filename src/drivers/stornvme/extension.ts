@@ -145,6 +145,8 @@ export class NVME_DEVICE_EXTENSION {
   Removed = false;
   /** Stopped by ScsiStopAdapter (shut down). */
   Stopped = false;
+  /** The last shutdown (CC.SHN) reached CSTS.SHST = complete. */
+  ShutdownComplete = false;
   /** Requests started while a reset ran, submitted once it is over. */
   readonly Held: SRB[] = [];
   /** Admin commands for pass-through callers, waiting for the admin queue's one slot. */
