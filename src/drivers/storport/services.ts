@@ -33,7 +33,7 @@ import {
   STOR_LOCK_HANDLE, STOR_PERF_ADV_CONFIG_LOCALITY, STOR_PERF_CONCURRENT_CHANNELS, STOR_PERF_DPC_REDIRECTION, STOR_PERF_DPC_REDIRECTION_CURRENT_CPU,
   STOR_PERF_INTERRUPT_MESSAGE_RANGES, STOR_PERF_NO_SGL, STOR_PERF_OPTIMIZE_FOR_COMPLETION_DURING_STARTIO, STOR_PERF_VERSION_2,
   STOR_PERF_VERSION_3, STOR_PERF_VERSION_4, STOR_PERF_VERSION_5, STOR_SPINLOCK, STOR_STATUS_INSUFFICIENT_RESOURCES,
-  STOR_STATUS_INVALID_DEVICE_STATE, STOR_STATUS_INVALID_PARAMETER, STOR_STATUS_SUCCESS, STOR_STATUS_UNSUCCESSFUL, STOR_STATUS_UNSUPPORTED_VERSION,
+  STOR_STATUS_INVALID_PARAMETER, STOR_STATUS_SUCCESS, STOR_STATUS_UNSUCCESSFUL, STOR_STATUS_UNSUPPORTED_VERSION,
   type HW_DPC_ROUTINE, type HW_PASSIVE_INITIALIZE_ROUTINE, type HW_TIMER, type HW_TIMER_EX, type PORT_CONFIGURATION_INFORMATION,
   type PROCESSOR_NUMBER, type PVOID_EXTENSION, type STOR_SCATTER_GATHER_LIST, type STOR_SYNCHRONIZED_ACCESS, type GROUP_AFFINITY,
 } from "./storport.js";
@@ -291,6 +291,8 @@ export function StorPortInitializePerfOpts(HwDeviceExtension: PVOID_EXTENSION, Q
   if ((f & ~supported) !== 0) return STOR_STATUS_UNSUCCESSFUL;
   const needsRedirection = STOR_PERF_INTERRUPT_MESSAGE_RANGES | STOR_PERF_ADV_CONFIG_LOCALITY | STOR_PERF_OPTIMIZE_FOR_COMPLETION_DURING_STARTIO | STOR_PERF_DPC_REDIRECTION_CURRENT_CPU;
   if ((f & needsRedirection) !== 0 && (f & STOR_PERF_DPC_REDIRECTION) === 0) return STOR_STATUS_UNSUCCESSFUL;
+  // Locality is reported per redirection message: it needs the message ranges as well.
+  if ((f & STOR_PERF_ADV_CONFIG_LOCALITY) !== 0 && (f & STOR_PERF_INTERRUPT_MESSAGE_RANGES) === 0) return STOR_STATUS_UNSUCCESSFUL;
   const messages = a.MessageTable?.MessageCount ?? 0;
   if ((f & STOR_PERF_INTERRUPT_MESSAGE_RANGES) !== 0
     && (PerfConfigData.FirstRedirectionMessageNumber > PerfConfigData.LastRedirectionMessageNumber || PerfConfigData.LastRedirectionMessageNumber >= Math.max(messages, 1))) {
@@ -309,17 +311,28 @@ export function StorPortInitializePerfOpts(HwDeviceExtension: PVOID_EXTENSION, Q
   return STOR_STATUS_SUCCESS;
 }
 
+/** Bytes of STARTIO_PERFORMANCE_PARAMETERS: Version, Size, MessageNumber, ChannelNumber. */
+const STARTIO_PERFORMANCE_PARAMETERS_SIZE = 16;
+
 /**
  * StorPortGetStartIoPerfParams: for a request in HwStartIo, the message its completion should
- * use (the redirection-range message delivered to the processor that issued it) and its
- * channel (the processor's number modulo ConcurrentChannels).
+ * use (the redirection-range message delivered to the processor that issued it; 0 without
+ * message ranges) and its channel (the processor's number modulo ConcurrentChannels; 0 without
+ * concurrent channels). STOR_STATUS_INVALID_PARAMETER for an SRB the port did not send or a
+ * structure too small for the answer.
  */
 export function StorPortGetStartIoPerfParams(HwDeviceExtension: PVOID_EXTENSION, Srb: SRB, StartIoPerfParams: STARTIO_PERFORMANCE_PARAMETERS): number {
   const a = adapterOf(HwDeviceExtension);
-  const p = a.PerfOpts;
-  if (!p) return STOR_STATUS_INVALID_DEVICE_STATE;
+  if (!Srb || !StartIoPerfParams || StartIoPerfParams.Size < STARTIO_PERFORMANCE_PARAMETERS_SIZE) return STOR_STATUS_INVALID_PARAMETER;
   const r = requestOf(Srb);
-  const cpu = r ? r.Cpu : KE().cpu.Number;
+  if (!r || r.Adapter !== a) return STOR_STATUS_INVALID_PARAMETER;
+  const p = a.PerfOpts;
+  if (!p) {
+    StartIoPerfParams.MessageNumber = 0;
+    StartIoPerfParams.ChannelNumber = 0;
+    return STOR_STATUS_SUCCESS;
+  }
+  const cpu = r.Cpu;
   let message = 0;
   if ((p.Flags & STOR_PERF_INTERRUPT_MESSAGE_RANGES) !== 0 && a.MessageTable) {
     const first = p.FirstRedirectionMessageNumber;
