@@ -33,7 +33,7 @@ import {
   STOR_LOCK_HANDLE, STOR_PERF_ADV_CONFIG_LOCALITY, STOR_PERF_CONCURRENT_CHANNELS, STOR_PERF_DPC_REDIRECTION, STOR_PERF_DPC_REDIRECTION_CURRENT_CPU,
   STOR_PERF_INTERRUPT_MESSAGE_RANGES, STOR_PERF_NO_SGL, STOR_PERF_OPTIMIZE_FOR_COMPLETION_DURING_STARTIO, STOR_PERF_VERSION_2,
   STOR_PERF_VERSION_3, STOR_PERF_VERSION_4, STOR_PERF_VERSION_5, STOR_SPINLOCK, STOR_STATUS_INSUFFICIENT_RESOURCES,
-  STOR_STATUS_INVALID_PARAMETER, STOR_STATUS_SUCCESS, STOR_STATUS_UNSUCCESSFUL, STOR_STATUS_UNSUPPORTED_VERSION,
+  STOR_STATUS_BUSY, STOR_STATUS_INVALID_IRQL, STOR_STATUS_INVALID_PARAMETER, STOR_STATUS_SUCCESS, STOR_STATUS_UNSUCCESSFUL, STOR_STATUS_UNSUPPORTED_VERSION,
   type HW_DPC_ROUTINE, type HW_PASSIVE_INITIALIZE_ROUTINE, type HW_TIMER, type HW_TIMER_EX, type PORT_CONFIGURATION_INFORMATION,
   type PROCESSOR_NUMBER, type PVOID_EXTENSION, type STOR_SCATTER_GATHER_LIST, type STOR_SYNCHRONIZED_ACCESS, type GROUP_AFFINITY,
 } from "./storport.js";
@@ -530,9 +530,10 @@ export function StorPortGetCurrentProcessorNumber(HwDeviceExtension: PVOID_EXTEN
   return { status: STOR_STATUS_SUCCESS, ProcNumber: { Group: 0, Number: KE().cpu.Number } };
 }
 
-/** StorPortInitializeTimer: a timer for StorPortRequestTimer; STOR_STATUS and its handle. */
+/** StorPortInitializeTimer: a timer for StorPortRequestTimer; STOR_STATUS (STOR_STATUS_INVALID_IRQL above DISPATCH_LEVEL) and its handle. */
 export function StorPortInitializeTimer(HwDeviceExtension: PVOID_EXTENSION): { status: number; TimerHandle: RAID_TIMER | null } {
   const a = adapterOf(HwDeviceExtension);
+  if (KE().cpu.irql > DISPATCH_LEVEL) return { status: STOR_STATUS_INVALID_IRQL, TimerHandle: null };
   const t = new RAID_TIMER();
   KeInitializeTimer(t.Timer);
   KeInitializeDpc(t.Dpc, function RaidpTimerDpcRoutine() {
@@ -547,26 +548,30 @@ export function StorPortInitializeTimer(HwDeviceExtension: PVOID_EXTENSION): { s
 
 /**
  * StorPortRequestTimer: calls `TimerCallback(ext, CallbackContext)` at DISPATCH_LEVEL after
- * `TimerValue` microseconds (replacing a pending request); 0 cancels it.
+ * `TimerValue` microseconds; 0 cancels a pending request. STOR_STATUS_BUSY while an earlier
+ * request has not fired yet, STOR_STATUS_INVALID_PARAMETER for no callback or an invalid
+ * (freed) timer.
  */
 export function StorPortRequestTimer(HwDeviceExtension: PVOID_EXTENSION, TimerHandle: RAID_TIMER, TimerCallback: HW_TIMER_EX | null, CallbackContext: unknown, TimerValue: number, _TolerableDelay: number): number {
   adapterOf(HwDeviceExtension);
-  if (!TimerHandle || TimerHandle.freed) return STOR_STATUS_INVALID_PARAMETER;
-  KeCancelTimer(TimerHandle.Timer);
-  TimerHandle.callback = TimerCallback;
-  TimerHandle.context = CallbackContext;
-  if (!TimerCallback || TimerValue <= 0) {
+  if (!TimerHandle || TimerHandle.freed || !TimerCallback) return STOR_STATUS_INVALID_PARAMETER;
+  if (TimerValue <= 0) {
+    KeCancelTimer(TimerHandle.Timer);
     TimerHandle.callback = null;
     return STOR_STATUS_SUCCESS;
   }
+  if (TimerHandle.callback) return STOR_STATUS_BUSY;
+  TimerHandle.callback = TimerCallback;
+  TimerHandle.context = CallbackContext;
   KeSetTimer(TimerHandle.Timer, -Math.max(1, Math.ceil(TimerValue * 10)), TimerHandle.Dpc);
   return STOR_STATUS_SUCCESS;
 }
 
-/** StorPortFreeTimer. */
+/** StorPortFreeTimer: STOR_STATUS_UNSUCCESSFUL when the timer is already free; a pending callback never runs. */
 export function StorPortFreeTimer(HwDeviceExtension: PVOID_EXTENSION, TimerHandle: RAID_TIMER): number {
   const a = adapterOf(HwDeviceExtension);
-  if (!TimerHandle || TimerHandle.freed) return STOR_STATUS_INVALID_PARAMETER;
+  if (!TimerHandle) return STOR_STATUS_INVALID_PARAMETER;
+  if (TimerHandle.freed) return STOR_STATUS_UNSUCCESSFUL;
   KeCancelTimer(TimerHandle.Timer);
   TimerHandle.freed = true;
   a.Timers.splice(a.Timers.indexOf(TimerHandle), 1);
