@@ -14,6 +14,11 @@ import {
 import { STORPORT, type RAID_ADAPTER_EXTENSION } from "../../src/drivers/storport/adapter.js";
 import type { NVME_DEVICE_EXTENSION } from "../../src/drivers/stornvme/extension.js";
 import { IOCTL_SCSI_PASS_THROUGH, SCSI_IOCTL_DATA_IN, SCSI_IOCTL_DATA_OUT, SCSI_IOCTL_DATA_UNSPECIFIED, SCSI_PASS_THROUGH } from "../../src/drivers/storage/ntddscsi.js";
+import {
+  IOCTL_STORAGE_PROTOCOL_COMMAND, IOCTL_STORAGE_QUERY_PROPERTY, STORAGE_PROPERTY_ID, STORAGE_PROTOCOL_COMMAND, STORAGE_PROTOCOL_COMMAND_FLAG_ADAPTER_REQUEST,
+  STORAGE_PROTOCOL_COMMAND_LENGTH_NVME, STORAGE_PROTOCOL_SPECIFIC_DATA, STORAGE_PROTOCOL_SPECIFIC_NVME_ADMIN_COMMAND, STORAGE_PROTOCOL_STRUCTURE_VERSION,
+  STORAGE_PROTOCOL_TYPE, STORAGE_QUERY_TYPE,
+} from "../../src/drivers/storage/ntddstor.js";
 import { kernelOf } from "./kernel-harness.js";
 
 /** What to change in the storage machine before booting. */
@@ -151,4 +156,79 @@ export async function passThrough(h: number, cdb: number[], options: { dataIn?: 
     data: options.dataIn !== undefined ? buffer.slice(DATA_AT, DATA_AT + transferLength) : new Uint8Array(0),
     transferLength,
   };
+}
+
+/** What an NVMe protocol request came back with. */
+export interface ProtocolResult {
+  ok: boolean;
+  error: number;
+  /** Bytes DeviceIoControl returned. */
+  returned: number;
+  /** The request's DW0 (FixedProtocolReturnData). */
+  dw0: number;
+  /** The data area (ProtocolDataLength bytes, or DataFromDeviceTransferLength). */
+  data: Uint8Array;
+  /** The whole output buffer, for layout checks. */
+  buffer: Uint8Array;
+  /** STORAGE_PROTOCOL_COMMAND's ReturnStatus and ErrorCode (protocolCommand only). */
+  returnStatus: number;
+  errorCode: number;
+}
+
+/**
+ * IOCTL_STORAGE_QUERY_PROPERTY for NVMe protocol-specific data (the layout Windows' NVMe
+ * pass-through documentation gives: STORAGE_PROPERTY_QUERY whose AdditionalParameters are a
+ * STORAGE_PROTOCOL_SPECIFIC_DATA, the data right after it).
+ */
+export async function protocolQuery(h: number, q: { device?: boolean; dataType: number; value: number; subValue?: number; length?: number }): Promise<ProtocolResult> {
+  const s = STORAGE_PROTOCOL_SPECIFIC_DATA;
+  const length = q.length ?? 4096;
+  const buffer = new Uint8Array(8 + s.SIZE + length);
+  const v = new DataView(buffer.buffer);
+  v.setUint32(0, q.device ? STORAGE_PROPERTY_ID.StorageDeviceProtocolSpecificProperty : STORAGE_PROPERTY_ID.StorageAdapterProtocolSpecificProperty, true);
+  v.setUint32(4, STORAGE_QUERY_TYPE.PropertyStandardQuery, true);
+  v.setUint32(8 + s.ProtocolType, STORAGE_PROTOCOL_TYPE.ProtocolTypeNvme, true);
+  v.setUint32(8 + s.DataType, q.dataType, true);
+  v.setUint32(8 + s.ProtocolDataRequestValue, q.value, true);
+  v.setUint32(8 + s.ProtocolDataRequestSubValue, q.subValue ?? 0, true);
+  v.setUint32(8 + s.ProtocolDataOffset, s.SIZE, true);
+  v.setUint32(8 + s.ProtocolDataLength, length, true);
+  const r = await DeviceIoControl(h, IOCTL_STORAGE_QUERY_PROPERTY, buffer, buffer.length, buffer, buffer.length);
+  return {
+    ok: r.ok, error: r.ok ? 0 : GetLastError(), returned: r.bytes, dw0: v.getUint32(8 + s.FixedProtocolReturnData, true),
+    data: buffer.slice(8 + s.SIZE), buffer, returnStatus: 0, errorCode: 0,
+  };
+}
+
+/** IOCTL_STORAGE_PROTOCOL_COMMAND with a 64-byte NVMe admin command reading up to `dataIn` bytes (Version as given, 1 by default). */
+export async function protocolCommand(h: number, command: Uint8Array, dataIn = 0, options: { version?: number } = {}): Promise<ProtocolResult> {
+  const c = STORAGE_PROTOCOL_COMMAND;
+  const dataAt = c.Command + STORAGE_PROTOCOL_COMMAND_LENGTH_NVME;
+  const buffer = new Uint8Array(dataAt + dataIn);
+  const v = new DataView(buffer.buffer);
+  v.setUint32(c.Version, options.version ?? STORAGE_PROTOCOL_STRUCTURE_VERSION, true);
+  v.setUint32(c.Length, c.SIZE, true);
+  v.setUint32(c.ProtocolType, STORAGE_PROTOCOL_TYPE.ProtocolTypeNvme, true);
+  v.setUint32(c.Flags, STORAGE_PROTOCOL_COMMAND_FLAG_ADAPTER_REQUEST, true);
+  v.setUint32(c.CommandLength, STORAGE_PROTOCOL_COMMAND_LENGTH_NVME, true);
+  v.setUint32(c.DataFromDeviceTransferLength, dataIn, true);
+  v.setUint32(c.DataFromDeviceBufferOffset, dataIn > 0 ? dataAt : 0, true);
+  v.setUint32(c.TimeOutValue, 10, true);
+  v.setUint32(c.CommandSpecific, STORAGE_PROTOCOL_SPECIFIC_NVME_ADMIN_COMMAND, true);
+  buffer.set(command, c.Command);
+  const r = await DeviceIoControl(h, IOCTL_STORAGE_PROTOCOL_COMMAND, buffer, buffer.length, buffer, buffer.length);
+  return {
+    ok: r.ok, error: r.ok ? 0 : GetLastError(), returned: r.bytes, dw0: v.getUint32(c.FixedProtocolReturnData, true),
+    data: buffer.slice(dataAt), buffer, returnStatus: v.getUint32(c.ReturnStatus, true), errorCode: v.getUint32(c.ErrorCode, true),
+  };
+}
+
+/** A 64-byte NVMe command: opcode, NSID and CDW10..15. */
+export function nvmeCommand(opcode: number, nsid: number, cdw: { 10?: number; 11?: number; 12?: number; 13?: number; 14?: number; 15?: number } = {}): Uint8Array {
+  const b = new Uint8Array(64);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, opcode, true);
+  v.setUint32(4, nsid, true);
+  for (const k of [10, 11, 12, 13, 14, 15] as const) v.setUint32(k * 4, (cdw[k] ?? 0) >>> 0, true);
+  return b;
 }
