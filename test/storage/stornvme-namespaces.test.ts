@@ -11,6 +11,15 @@ import { resolveJobFile } from "../../src/workloads/fio/options.js";
 import { formatFioJson } from "../../src/workloads/fio/report-json.js";
 import { IOCTL_DISK_GET_LENGTH_INFO } from "../../src/drivers/storage/ntdddisk.js";
 import { CloseHandle, DeviceIoControl } from "../../src/io/usermode.js";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { boot } from "../../src/pnp/boot.js";
+import { Machine as MachineClass } from "../../src/machine/machine.js";
+import { loadMachine, resolveMachineFile } from "../../src/machine/firmwareFiles.js";
+import { STORPORT } from "../../src/drivers/storport/adapter.js";
+import { kernelOf } from "../support/kernel-harness.js";
+import { IO } from "../../src/io/manager.js";
 import { adapterOf, bootStorage, openDisk, pattern, readAt, writeAt, type StorageTweaks } from "../support/storage-harness.js";
 
 const BLOCK = 4096;
@@ -43,6 +52,44 @@ describe("several namespaces", () => {
     expect(r.wa.ok && r.wb.ok).toBe(true);
     expect(Buffer.from(r.ra.data).equals(Buffer.from(pattern(1, 2 * BLOCK)))).toBe(true);
     expect(Buffer.from(r.rb.data).equals(Buffer.from(pattern(2, 2 * BLOCK)))).toBe(true);
+  });
+});
+
+describe("two controllers", () => {
+  it("each is an adapter of its own (RaidPort0, RaidPort1) with a disk of its own", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wdmsim-two-nvme-"));
+    const file = join(dir, "two-nvme.json");
+    const doc = JSON.parse(readFileSync(resolveMachineFile("storage"), "utf8"));
+    const nvme = doc.pci.slots.find((s: { device: string }) => s.device === "nvme");
+    nvme.params = { ...nvme.params, namespaceBlocks: 2048 };
+    doc.pci.slots.push({ address: "00:1c.1", device: "pcie-root-port" }, { ...nvme, address: "02:00.0", behind: "00:1c.1" });
+    doc.cpu.count = 2;
+    delete doc.$schema;
+    writeFileSync(file, JSON.stringify(doc));
+    const machine = await boot(MachineClass.fromDescription(loadMachine(file)));
+    rmSync(dir, { recursive: true });
+    const adapters = [...STORPORT(kernelOf(machine)).adapters.values()];
+    expect(adapters.length).toBe(2);
+    const r = await machine.runProgram("two-controllers", async () => {
+      const out = [];
+      for (const n of [0, 1]) {
+        const h = await openDisk(n);
+        out.push({ w: await writeAt(h, 0, pattern(10 + n, BLOCK)), length: await lengthOf(h) });
+        await CloseHandle(h);
+      }
+      for (const n of [0, 1]) {
+        const h = await openDisk(n);
+        out.push({ r: await readAt(h, 0, BLOCK) });
+        await CloseHandle(h);
+      }
+      return out;
+    });
+    expect(r[0].length).toBe(2048 * BLOCK);
+    expect(Buffer.from(r[2].r!.data).equals(Buffer.from(pattern(10, BLOCK)))).toBe(true);
+    expect(Buffer.from(r[3].r!.data).equals(Buffer.from(pattern(11, BLOCK)))).toBe(true);
+    expect(adapters.map((a) => a.DeviceObject.name).sort()).toEqual(["\\Device\\RaidPort0", "\\Device\\RaidPort1"]);
+    const links = IO(kernelOf(machine)).symbolicLinks;
+    expect([links.get("\\dosdevices\\physicaldrive0"), links.get("\\dosdevices\\physicaldrive1")]).toEqual(["\\device\\harddisk0\\dr0", "\\device\\harddisk1\\dr1"]);
   });
 });
 
