@@ -367,10 +367,12 @@ export function raidRequestComplete(a: RAID_ADAPTER_EXTENSION, srb: SRB): boolea
 
 /** The port completes a request the miniport never saw (or gave up on) with `srbStatus`. */
 export function raidCompleteByPort(r: RAID_REQUEST, srbStatus: number): void {
+  // finishRequest gives the request back to the pool: keep its unit to restart.
+  const unit = r.Unit!;
   r.Srb!.SrbStatus = srbStatus;
   r.State = RequestState.Completing;
   finishRequest(KE(), r);
-  raidStartUnit(r.Unit!);
+  raidStartUnit(unit);
 }
 
 /** The completion DPC of one processor: finishes its list (oldest first) and starts what waited. */
