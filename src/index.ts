@@ -2,7 +2,7 @@
  * wdmsim's public API: boot a machine, run kernel code and user-mode programs on it, and
  * the Windows Driver Model routines drivers call, under their WDK names.
  */
-export { Machine, type MachineFunction } from "./machine/machine.js";
+export { Machine, type MachineFunction, type NvmeFault } from "./machine/machine.js";
 export { FirmwareError, loadMachine, type MachineDescription } from "./machine/firmwareFiles.js";
 export { boot, BUILT_IN_PACKAGES, type BootOptions, type ExecOptions } from "./pnp/boot.js";
 
@@ -88,3 +88,10 @@ export * from "./io/associated.js";
 export * from "./io/csq.js";
 export * from "./io/start-io.js";
 export * from "./io/remove-lock.js";
+
+/** The storage headers and the Storport miniport surface (also `wdmsim/storage` and `wdmsim/storport`). */
+export * as storage from "./drivers/storage/index.js";
+export * as storport from "./drivers/storport/index.js";
+export { runFio, loadFioJobFile, type FioRunResult } from "./workloads/fio/fio.js";
+export { formatFioNormal } from "./workloads/fio/report-normal.js";
+export { formatFioJson } from "./workloads/fio/report-json.js";
