@@ -34,10 +34,6 @@ import {
 } from "../../src/io/irp.js";
 import { IoBuildDeviceIoControlRequest, IoBuildSynchronousFsdRequest } from "../../src/io/build-irp.js";
 import { deviceInterfaceInstances } from "../../src/io/interfaces.js";
-import {
-  CloseHandle, CreateFile, FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE,
-  OPEN_EXISTING, OVERLAPPED, ReadFile, WriteFile, type HANDLE,
-} from "../../src/io/usermode.js";
 import { EVENT_TYPE, KEVENT, KeDelayExecutionThread, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../src/ke/dispatcher.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../../src/mm/pool.js";
 import { MM } from "../../src/mm/manager.js";
@@ -1113,63 +1109,7 @@ export function diskResources(dm: DiskMachine): DiskResources {
   };
 }
 
-/** Opens \\.\PhysicalDriveN in a user program (overlapped when asked); throws with the Win32 error when it fails. */
-export async function openDisk(n = 0, overlapped = false): Promise<HANDLE> {
-  const h = await CreateFile(`\\\\.\\PhysicalDrive${n}`, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_EXISTING, overlapped ? FILE_FLAG_OVERLAPPED : 0, null);
-  if (h === INVALID_HANDLE_VALUE) throw new Error(`CreateFile(\\\\.\\PhysicalDrive${n}) failed: error ${GetLastError()}`);
-  return h;
-}
-
-/** An OVERLAPPED for byte `offset` (and event `hEvent`). */
-export function at(offset: number, hEvent: HANDLE = 0): OVERLAPPED {
-  return new OVERLAPPED({ Offset: offset % 2 ** 32, OffsetHigh: Math.floor(offset / 2 ** 32), hEvent });
-}
-
-/** What a user-mode read or write came back with. */
-export interface UserIo {
-  ok: boolean;
-  bytes: number;
-  /** GetLastError() when it failed, else 0. */
-  error: number;
-}
-
-/** ReadFile of `length` bytes at byte `offset` (synchronous handle): the outcome and the bytes. */
-export async function readAt(h: HANDLE, offset: number, length: number): Promise<UserIo & { data: Uint8Array }> {
-  const data = new Uint8Array(length);
-  const r = await ReadFile(h, data, length, at(offset));
-  return { ok: r.ok, bytes: r.bytes, error: r.ok ? 0 : GetLastError(), data };
-}
-
-/** WriteFile of `data` at byte `offset` (synchronous handle). */
-export async function writeAt(h: HANDLE, offset: number, data: Uint8Array): Promise<UserIo> {
-  const r = await WriteFile(h, data, data.length, at(offset));
-  return { ok: r.ok, bytes: r.bytes, error: r.ok ? 0 : GetLastError() };
-}
-
-/** Runs `body` in a user program with \\.\PhysicalDriveN open (closed afterwards). */
-export function withDisk<T>(dm: DiskMachine, body: (h: HANDLE) => Promise<T>, options: { disk?: number; overlapped?: boolean } = {}): Promise<T> {
-  return dm.machine.runProgram("disk-test", async () => {
-    const h = await openDisk(options.disk ?? 0, options.overlapped ?? false);
-    try {
-      return await body(h);
-    } finally {
-      await CloseHandle(h);
-    }
-  });
-}
-
-/** A deterministic pattern of `length` bytes (xorshift32 from `seed`). */
-export function pattern(seed: number, length: number): Uint8Array {
-  let x = seed >>> 0 || 0x9E3779B9;
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xFF;
-  }
-  return out;
-}
+export { at, openDisk, pattern, readAt, withDisk, writeAt, type UserIo } from "./disk-user.js";
 
 /** READ and WRITE commands (any CDB size) in a unit's log. */
 export function readWriteLog(u: SCSI_TARGET_UNIT): SrbLogEntry[] {

@@ -7,10 +7,7 @@
 import { boot, type BootOptions } from "../../src/pnp/boot.js";
 import { Machine } from "../../src/machine/machine.js";
 import { loadMachine, type MachineDescription } from "../../src/machine/firmwareFiles.js";
-import {
-  CloseHandle, CreateFile, DeviceIoControl, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE,
-  OPEN_EXISTING, OVERLAPPED, ReadFile, WriteFile, FILE_SHARE_READ, FILE_SHARE_WRITE,
-} from "../../src/io/usermode.js";
+import { DeviceIoControl, GetLastError } from "../../src/io/usermode.js";
 import { STORPORT, type RAID_ADAPTER_EXTENSION } from "../../src/drivers/storport/adapter.js";
 import type { NVME_DEVICE_EXTENSION } from "../../src/drivers/stornvme/extension.js";
 import { IOCTL_SCSI_PASS_THROUGH, SCSI_IOCTL_DATA_IN, SCSI_IOCTL_DATA_OUT, SCSI_IOCTL_DATA_UNSPECIFIED, SCSI_PASS_THROUGH } from "../../src/drivers/storage/ntddscsi.js";
@@ -64,50 +61,7 @@ export function nvmeOf(machine: Machine): NVME_DEVICE_EXTENSION {
   return adapterOf(machine).HwDeviceExtension as NVME_DEVICE_EXTENSION;
 }
 
-/** Opens \\.\PhysicalDriveN (overlapped when asked); throws with the Win32 error when it fails. */
-export async function openDisk(n = 0, overlapped = false): Promise<number> {
-  const h = await CreateFile(`\\\\.\\PhysicalDrive${n}`, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_EXISTING, overlapped ? FILE_FLAG_OVERLAPPED : 0, null);
-  if (h === INVALID_HANDLE_VALUE) throw new Error(`CreateFile(\\\\.\\PhysicalDrive${n}) failed: error ${GetLastError()}`);
-  return h;
-}
-
-/** A synchronous read at a byte offset: the bytes and the Win32 outcome. */
-export async function readAt(h: number, offset: number, length: number): Promise<{ ok: boolean; bytes: number; error: number; data: Uint8Array }> {
-  const data = new Uint8Array(length);
-  const r = await ReadFile(h, data, length, new OVERLAPPED({ Offset: offset % 2 ** 32, OffsetHigh: Math.floor(offset / 2 ** 32) }));
-  return { ok: r.ok, bytes: r.bytes, error: r.ok ? 0 : GetLastError(), data };
-}
-
-/** A synchronous write at a byte offset: the Win32 outcome. */
-export async function writeAt(h: number, offset: number, data: Uint8Array): Promise<{ ok: boolean; bytes: number; error: number }> {
-  const r = await WriteFile(h, data, data.length, new OVERLAPPED({ Offset: offset % 2 ** 32, OffsetHigh: Math.floor(offset / 2 ** 32) }));
-  return { ok: r.ok, bytes: r.bytes, error: r.ok ? 0 : GetLastError() };
-}
-
-/** Runs `body` in a user program with \\.\PhysicalDrive0 open (closed afterwards). */
-export function withDisk<T>(machine: Machine, body: (h: number) => Promise<T>, options: { disk?: number; overlapped?: boolean } = {}): Promise<T> {
-  return machine.runProgram("disk-test", async () => {
-    const h = await openDisk(options.disk ?? 0, options.overlapped ?? false);
-    try {
-      return await body(h);
-    } finally {
-      await CloseHandle(h);
-    }
-  });
-}
-
-/** A deterministic pattern of `length` bytes (xorshift32 from `seed`). */
-export function pattern(seed: number, length: number): Uint8Array {
-  let x = seed >>> 0 || 0x9E3779B9;
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xFF;
-  }
-  return out;
-}
+export { at, openDisk, pattern, readAt, withDisk, writeAt } from "./disk-user.js";
 
 /** What a pass-through request came back with. */
 export interface PassThroughResult {

@@ -106,7 +106,7 @@ async function DiskFlushDispatch(fdoExtension: FUNCTIONAL_DEVICE_EXTENSION): Pro
  * retried), or the SYNCHRONIZE CACHE's when that failed; the group's members complete
  * with it, and the next group may go.
  */
-function DiskFlushComplete(Fdo: DEVICE_OBJECT | null, Irp: IRP, Context: unknown): NTSTATUS {
+function DiskFlushComplete(_Fdo: DEVICE_OBJECT | null, Irp: IRP, Context: unknown): NTSTATUS {
   const fdoExtension = Context as FUNCTIONAL_DEVICE_EXTENSION;
   const flush = fdoExtension.DiskData.FlushContext;
   const srb = flush.Srb!;
@@ -127,6 +127,5 @@ function DiskFlushComplete(Fdo: DEVICE_OBJECT | null, Irp: IRP, Context: unknown
   ClasspIoDone(fdoExtension);
   // The next group's representative may go now.
   KeSetEvent(flush.Event, 0, false);
-  void Fdo;
   return status;
 }

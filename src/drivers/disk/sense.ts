@@ -114,9 +114,7 @@ function ClassSendStartUnit(Fdo: DEVICE_OBJECT): void {
  * `Srb`. `MajorFunctionCode` and `RetryCount` (retries done so far) are as classpnp takes
  * them. The disk's ClassError routine (DiskFdoProcessError) has the last word.
  */
-export function ClassInterpretSenseInfo(Fdo: DEVICE_OBJECT, Srb: SRB, MajorFunctionCode: number, IoDeviceCode: number, RetryCount: number): SENSE_INTERPRETATION {
-  void MajorFunctionCode;
-  void IoDeviceCode;
+export function ClassInterpretSenseInfo(Fdo: DEVICE_OBJECT, Srb: SRB, _MajorFunctionCode: number, _IoDeviceCode: number, RetryCount: number): SENSE_INTERPRETATION {
   const fdoExtension = fdoExtensionOf(Fdo);
   const fdoData = fdoExtension.PrivateFdoData;
   const cdb = SrbGetCdb(Srb);
