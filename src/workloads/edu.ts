@@ -46,8 +46,8 @@ export function factorial32(n: number): number {
   return n >= 34 ? 0 : r;
 }
 
-/** A small deterministic byte generator (xorshift32) for DMA patterns, seeded by the machine. */
-function pattern(seed: number, length: number): Uint8Array {
+/** A small deterministic byte generator (xorshift32) for DMA patterns, seeded by the machine: `length` bytes from `seed`. */
+export function pattern(seed: number, length: number): Uint8Array {
   let x = seed >>> 0 || 0x9E3779B9;
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) {

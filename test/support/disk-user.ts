@@ -1,13 +1,15 @@
 /**
  * A user-mode program's view of a disk, shared by the storage test fixtures: open
  * \\.\PhysicalDriveN, read and write at byte offsets, run a body with the disk open, and
- * deterministic data patterns.
+ * deterministic data patterns (the edu workload's xorshift32 generator).
  */
 import type { Machine } from "../../src/machine/machine.js";
 import {
   CloseHandle, CreateFile, FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE,
   OPEN_EXISTING, OVERLAPPED, ReadFile, WriteFile,
 } from "../../src/io/usermode.js";
+
+export { pattern } from "../../src/workloads/edu.js";
 
 type HANDLE = number;
 
@@ -55,17 +57,4 @@ export function withDisk<T>(on: Machine | { machine: Machine }, body: (h: HANDLE
       await CloseHandle(h);
     }
   });
-}
-
-/** A deterministic pattern of `length` bytes (xorshift32 from `seed`). */
-export function pattern(seed: number, length: number): Uint8Array {
-  let x = seed >>> 0 || 0x9E3779B9;
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xFF;
-  }
-  return out;
 }

@@ -14,7 +14,6 @@
  * port does not answer it: the physical sector size (logical blocks per physical block
  * exponent) and the offset of the first aligned block; its result is cached.
  */
-import { IRP } from "../../io/irp.js";
 import { IoAllocateMdl, IoFreeMdl } from "../../io/mdl.js";
 import { FILE_REMOVABLE_MEDIA } from "../../io/objects.js";
 import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../ke/dispatcher.js";
@@ -36,7 +35,7 @@ import type { FUNCTIONAL_DEVICE_EXTENSION } from "./extension.js";
 import { fdoExtensionOf } from "./queue.js";
 import { ClasspAllocateSrb, ClasspInitializeSrb } from "./request-block.js";
 import { ClassSendSrbSynchronous } from "./sync-srb.js";
-import { DequeueFreeTransferPacket, SetupDriveCapacityTransferPacket, SubmitTransferPacket } from "./xferpkt.js";
+import { DequeueFreeTransferPacket, newPseudoIrp, SetupDriveCapacityTransferPacket, SubmitTransferPacket } from "./xferpkt.js";
 
 /** ClasspCalculateLogicalSectorSize: 0 means 512; anything not a power of two is rounded down to one. */
 export function ClasspCalculateLogicalSectorSize(BytesPerBlock: number): number {
@@ -82,13 +81,7 @@ async function readCapacityOnce(Fdo: DEVICE_OBJECT, buffer: number, length: numb
   try {
     const pkt = DequeueFreeTransferPacket(Fdo, true);
     if (!pkt) return { status: STATUS_INSUFFICIENT_RESOURCES, information: 0 };
-    // The packet engine writes the result into an "original IRP" and counts its pieces down:
-    // a pseudo IRP that never goes anywhere (a stack variable in classpnp).
-    const pseudoIrp = new IRP(1, 0, 0);
-    pseudoIrp.Tail.Overlay.DriverContext[0] = 1;
-    pseudoIrp.IoStatus.Status = STATUS_SUCCESS;
-    pseudoIrp.IoStatus.Information = 0;
-    pseudoIrp.MdlAddress = mdl;
+    const pseudoIrp = newPseudoIrp(mdl);
     const event = new KEVENT();
     KeInitializeEvent(event, EVENT_TYPE.SynchronizationEvent, false);
     SetupDriveCapacityTransferPacket(pkt, buffer, length, event, pseudoIrp, use16);

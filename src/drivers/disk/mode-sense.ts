@@ -5,7 +5,6 @@
  * carry FUA.
  */
 import type { DEVICE_OBJECT } from "../../io/objects.js";
-import { IRP } from "../../io/irp.js";
 import { IoAllocateMdl, IoFreeMdl } from "../../io/mdl.js";
 import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../../ke/dispatcher.js";
 import { NT_SUCCESS, STATUS_INSUFFICIENT_RESOURCES, STATUS_IO_DEVICE_ERROR, STATUS_NOT_SUPPORTED, STATUS_SUCCESS, type NTSTATUS } from "../../ke/ntstatus.js";
@@ -16,7 +15,7 @@ import { MODE_CACHING_RCD, MODE_CACHING_WCE, MODE_PAGE_CACHING, MODE_PARAMETER_H
 import { CLASS_SPECIAL_FUA_NOT_SUPPORTED, DEV_POWER_PROTECTED, DEV_WRITE_CACHE, DISK_TAG_DISABLE_CACHE, MODE_DATA_SIZE } from "./constants.js";
 import type { FUNCTIONAL_DEVICE_EXTENSION } from "./extension.js";
 import { fdoExtensionOf } from "./queue.js";
-import { DequeueFreeTransferPacket, SetupModeSenseTransferPacket, SubmitTransferPacket } from "./xferpkt.js";
+import { DequeueFreeTransferPacket, newPseudoIrp, SetupModeSenseTransferPacket, SubmitTransferPacket } from "./xferpkt.js";
 
 /** MODE_SENSE_CURRENT_VALUES: the page control of current values. */
 export const MODE_SENSE_CURRENT_VALUES = 0;
@@ -33,12 +32,7 @@ export async function ClassModeSense(Fdo: DEVICE_OBJECT, ModeSenseBuffer: PVOID,
   try {
     const pkt = DequeueFreeTransferPacket(Fdo, true);
     if (!pkt) return 0;
-    // The packet engine's "original IRP": a pseudo IRP that never goes anywhere.
-    const pseudoIrp = new IRP(1, 0, 0);
-    pseudoIrp.Tail.Overlay.DriverContext[0] = 1;
-    pseudoIrp.IoStatus.Status = STATUS_SUCCESS;
-    pseudoIrp.IoStatus.Information = 0;
-    pseudoIrp.MdlAddress = mdl;
+    const pseudoIrp = newPseudoIrp(mdl);
     const event = new KEVENT();
     KeInitializeEvent(event, EVENT_TYPE.SynchronizationEvent, false);
     SetupModeSenseTransferPacket(pkt, event, ModeSenseBuffer, Math.min(Length, 0xFF), PageMode, 0, pseudoIrp, MODE_SENSE_CURRENT_VALUES);

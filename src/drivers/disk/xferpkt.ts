@@ -420,3 +420,17 @@ export function TransferPktComplete(_NullFdo: DEVICE_OBJECT | null, Irp: IRP, Co
   }
   return STATUS_MORE_PROCESSING_REQUIRED;
 }
+
+/**
+ * The packet engine's "original IRP" for a request the driver makes itself (capacity, mode
+ * sense): a pseudo IRP over `mdl` that never goes anywhere (a stack variable in classpnp),
+ * with one piece outstanding.
+ */
+export function newPseudoIrp(mdl: MDL): IRP {
+  const pseudoIrp = new IRP(1, 0, 0);
+  pseudoIrp.Tail.Overlay.DriverContext[0] = 1;
+  pseudoIrp.IoStatus.Status = STATUS_SUCCESS;
+  pseudoIrp.IoStatus.Information = 0;
+  pseudoIrp.MdlAddress = mdl;
+  return pseudoIrp;
+}
