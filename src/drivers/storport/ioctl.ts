@@ -4,7 +4,8 @@
  * descriptors, protocol-specific property queries and IOCTL_STORAGE_PROTOCOL_COMMAND (sent
  * to the miniport as SRB_FUNCTION_IO_CONTROL with an SRB_IO_CONTROL header signed
  * "PROTOCOL"), IOCTL_SCSI_GET_ADDRESS, and SCSI pass-through (buffered and direct), which
- * builds an SRB from SCSI_PASS_THROUGH and sends it through the unit's queue. A property
+ * builds an SRB from SCSI_PASS_THROUGH and sends it through the unit's queue. Pass-through
+ * sent to the adapter goes to the unit the structure addresses. A property
  * query with an output buffer only large enough for a STORAGE_DESCRIPTOR_HEADER gets the
  * descriptor's Version and Size, as callers use to size their buffer.
  */
@@ -15,7 +16,7 @@ import { IoAllocateMdl, IoFreeMdl } from "../../io/mdl.js";
 import { KPROCESSOR_MODE } from "../../ke/dispatcher.js";
 import {
   NtStatusException, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_INSUFFICIENT_RESOURCES,
-  STATUS_NOT_SUPPORTED, STATUS_REVISION_MISMATCH, STATUS_SUCCESS, STATUS_NO_SUCH_DEVICE, type NTSTATUS,
+  STATUS_NOT_SUPPORTED, STATUS_SUCCESS, STATUS_NO_SUCH_DEVICE, type NTSTATUS,
 } from "../../ke/ntstatus.js";
 import { LOCK_OPERATION, MmBuildMdlForNonPagedPool, MmProbeAndLockPages, MmUnlockPages, type MDL } from "../../mm/mdl.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../../mm/pool.js";
@@ -39,7 +40,7 @@ import {
   SCSI_IOCTL_DATA_OUT, SCSI_IOCTL_DATA_UNSPECIFIED, SCSI_PASS_THROUGH, SRB_IO_CONTROL,
 } from "../storage/ntddscsi.js";
 import { STOR_MAP_NO_BUFFERS } from "./storport.js";
-import { AdapterState, type RAID_ADAPTER_EXTENSION } from "./adapter.js";
+import { AdapterState, unitKey, type RAID_ADAPTER_EXTENSION } from "./adapter.js";
 import type { RAID_UNIT_EXTENSION } from "./unit.js";
 import { srbStatusToNtStatus } from "./request.js";
 import { raidSendSrbSynchronous } from "./scan.js";
@@ -167,10 +168,29 @@ export function RaidAdapterDeviceControl(a: RAID_ADAPTER_EXTENSION, Irp: IRP): N
     case IOCTL_SCSI_RESCAN_BUS:
       if (a.State === AdapterState.Running) IoInvalidateDeviceRelations(a.PhysicalDeviceObject, DEVICE_RELATION_TYPE.BusRelations);
       return complete(Irp, STATUS_SUCCESS);
+    case IOCTL_SCSI_PASS_THROUGH:
+    case IOCTL_SCSI_PASS_THROUGH_DIRECT:
+      return adapterPassThrough(a, Irp, code === IOCTL_SCSI_PASS_THROUGH_DIRECT);
     default:
       IoSkipCurrentIrpStackLocation(Irp);
       return IoCallDriver(a.LowerDeviceObject!, Irp);
   }
+}
+
+/**
+ * Pass-through sent to the adapter: the unit is the one SCSI_PASS_THROUGH's PathId, TargetId
+ * and Lun name. A request from user mode for a unit a class driver has claimed fails with
+ * STATUS_INVALID_DEVICE_REQUEST (it must go to the class driver).
+ */
+function adapterPassThrough(a: RAID_ADAPTER_EXTENSION, Irp: IRP, direct: boolean): NTSTATUS | Promise<NTSTATUS> {
+  const p = IoGetCurrentIrpStackLocation(Irp).Parameters.DeviceIoControl;
+  const sys = Irp.AssociatedIrp.SystemBuffer;
+  const h = SCSI_PASS_THROUGH;
+  if (p.InputBufferLength < h.SIZE) return complete(Irp, STATUS_INVALID_PARAMETER);
+  const u = a.Units.get(unitKey(readU8(sys + h.PathId), readU8(sys + h.TargetId), readU8(sys + h.Lun)));
+  if (!u || !u.DeviceObject || !u.Present || u.Removed || a.State === AdapterState.Removed) return complete(Irp, STATUS_INVALID_PARAMETER);
+  if (Irp.RequestorMode === KPROCESSOR_MODE.UserMode && u.ClaimedBy) return complete(Irp, STATUS_INVALID_DEVICE_REQUEST);
+  return passThrough(u, Irp, direct);
 }
 
 /** IRP_MJ_DEVICE_CONTROL on a unit. */
@@ -262,7 +282,8 @@ async function passThrough(u: RAID_UNIT_EXTENSION, Irp: IRP, direct: boolean): P
   const sys = Irp.AssociatedIrp.SystemBuffer;
   const h = SCSI_PASS_THROUGH;
   if (p.InputBufferLength < h.SIZE) return complete(Irp, STATUS_INVALID_PARAMETER);
-  if ((readU32(sys) & 0xFFFF) !== h.SIZE) return complete(Irp, STATUS_REVISION_MISMATCH);
+  // A Length other than sizeof(SCSI_PASS_THROUGH) is an improperly set structure: STATUS_INVALID_PARAMETER.
+  if ((readU32(sys) & 0xFFFF) !== h.SIZE) return complete(Irp, STATUS_INVALID_PARAMETER);
   const cdbLength = readU8(sys + h.CdbLength);
   const senseLength = readU8(sys + h.SenseInfoLength);
   const dataIn = readU8(sys + h.DataIn);
