@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Machine } from "../../src/machine/machine.js";
 import { deviceTree, type DeviceTreeNode } from "../../src/pnp/tree.js";
 import { IO } from "../../src/io/manager.js";
+import { inspect } from "../../src/debug/inspect.js";
 import { ERROR_CRC, ERROR_INVALID_PARAMETER, ERROR_SECTOR_NOT_FOUND } from "../../src/io/win32.js";
 import {
   SCSIOP_INQUIRY, SCSIOP_MODE_SENSE, SCSIOP_READ, SCSIOP_READ16, SCSIOP_READ_CAPACITY, SCSIOP_REPORT_LUNS, SCSIOP_SERVICE_ACTION_IN16,
@@ -65,6 +66,14 @@ describe("the storage stack on the storage machine", () => {
     expect(io.namespace.has("\\device\\raidport0")).toBe(true);
     expect(io.symbolicLinks.get("\\dosdevices\\scsi0:")).toBe("\\device\\raidport0");
     expect(io.symbolicLinks.get("\\dosdevices\\physicaldrive0")).toBe("\\device\\harddisk0\\dr0");
+  });
+
+  it("shows the disk in !devnode (under the controller, service disk) and !devstack (disk's FDO over stornvme's unit PDO)", () => {
+    const tree = inspect(machine, "!devnode 0 1");
+    expect(tree).toMatch(/InstancePath is "PCI\\VEN_1234&DEV_4E56[^"]*"\n\s+ServiceName is "stornvme"[\s\S]*InstancePath is "SCSI\\Disk&Ven_NVMe&Prod_wdmsim_NVMe_cont\\[^"]*"\n\s+ServiceName is "disk"/);
+    const stack = inspect(machine, "!devstack \\Device\\Harddisk0\\DR0").split("\n");
+    expect(stack[1]).toMatch(/^> \S+\s+\\Driver\\disk\s+\S+\s+Harddisk0\\DR0$/);
+    expect(stack[2]).toMatch(/^  \S+\s+\\Driver\\stornvme\s/);
   });
 
   it("writes and reads back byte for byte: one block, many blocks, more than one transfer, a buffer at an odd offset", async () => {
