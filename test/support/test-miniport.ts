@@ -56,7 +56,7 @@ import {
   IRP_MJ_SCSI, SRB_FLAGS_DISABLE_AUTOSENSE, SRB_FUNCTION_ABORT_COMMAND, SRB_FUNCTION_EXECUTE_SCSI, SRB_FUNCTION_FLUSH, SRB_FUNCTION_PNP,
   SRB_FUNCTION_POWER, SRB_FUNCTION_RESET_DEVICE, SRB_FUNCTION_RESET_LOGICAL_UNIT, SRB_FUNCTION_SHUTDOWN, SRB_STATUS_AUTOSENSE_VALID,
   SRB_STATUS_BUS_RESET, SRB_STATUS_DATA_OVERRUN, SRB_STATUS_ERROR, SRB_STATUS_INVALID_REQUEST, SRB_STATUS_SELECTION_TIMEOUT,
-  SRB_STATUS_SUCCESS, SrbGetCdb, SrbGetCdbLength, SrbGetPathTargetLun, SrbGetSenseInfoBuffer, SrbGetSenseInfoBufferLength, SrbGetSrbFunction,
+  SRB_STATUS_SUCCESS, SrbGetCdb, SrbGetPathTargetLun, SrbGetSenseInfoBuffer, SrbGetSenseInfoBufferLength, SrbGetSrbFunction,
   SrbSetScsiStatus, SrbSetSenseInfoBufferLength, newScsiSrb, SrbSetCdb, type SRB, STORAGE_REQUEST_BLOCK,
 } from "../../src/drivers/storage/srb.js";
 import {
@@ -261,13 +261,12 @@ export class TestMiniport {
 }
 
 /** Records a call the port made into the miniport. */
-function record(ext: TEST_DEVICE_EXTENSION | TestMiniport, routine: string, srb: SRB | null, detail = 0): void {
-  const miniport = ext instanceof TestMiniport ? ext : ext.Miniport;
+function record(ext: TEST_DEVICE_EXTENSION, routine: string, srb: SRB | null, detail = 0): void {
   const k = KE();
   const cdb = srb && SrbGetSrbFunction(srb) === SRB_FUNCTION_EXECUTE_SCSI ? SrbGetCdb(srb) : null;
   // Test instrumentation: the port's own lock object, to tell whether it is held.
-  const adapter = ext instanceof TestMiniport ? undefined : STORPORT(k).adapters.get(ext);
-  miniport.calls.push({
+  const adapter = STORPORT(k).adapters.get(ext);
+  ext.Miniport.calls.push({
     routine, irql: KeGetCurrentIrql(), cpu: KeGetCurrentProcessorNumber(), timePs: k.cpu.time, srb,
     function: srb ? SrbGetSrbFunction(srb) : -1, opcode: cdb ? cdb[0] : -1, lun: srb ? SrbGetPathTargetLun(srb).Lun : -1,
     dataBuffer: srb ? srb.DataBuffer : 0, startIoLock: adapter ? adapter.StartIoLock.owner === k.cpu.Number : false, detail,
@@ -538,7 +537,7 @@ function good(srb: SRB): void {
 }
 
 /** Standard INQUIRY data of a LUN, or of an address with no unit (qualifier 011b, type 1Fh). */
-function inquiryData(c: TEST_DEVICE_EXTENSION["Config"], lun: number, present: boolean): Uint8Array {
+function inquiryData(c: TEST_DEVICE_EXTENSION["Config"], present: boolean): Uint8Array {
   const d = new Uint8Array(36);
   if (!present) {
     d[0] = 0x7F;
@@ -553,7 +552,6 @@ function inquiryData(c: TEST_DEVICE_EXTENSION["Config"], lun: number, present: b
   d.set(asciiField(c.vendor ?? "WDMSIM", 8), INQUIRY_VENDOR_ID);
   d.set(asciiField(c.product ?? "Storport Test", 16), INQUIRY_PRODUCT_ID);
   d.set(asciiField(c.revision ?? "1.0", 4), INQUIRY_PRODUCT_REVISION);
-  void lun;
   return d;
 }
 
@@ -615,7 +613,7 @@ function execute(ext: TEST_DEVICE_EXTENSION, srb: SRB): void {
   }
   if (op === SCSIOP_INQUIRY) {
     const length = readBE(cdb, 3, 2);
-    if ((cdb[1] & 0x01) === 0) return returnData(ext, srb, inquiryData(c, Lun, media !== undefined).subarray(0, length));
+    if ((cdb[1] & 0x01) === 0) return returnData(ext, srb, inquiryData(c, media !== undefined).subarray(0, length));
     const page = media ? vpdPage(c, Lun, cdb[2]) : null;
     if (!page) return checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB);
     return returnData(ext, srb, page.subarray(0, length));
@@ -683,7 +681,6 @@ function execute(ext: TEST_DEVICE_EXTENSION, srb: SRB): void {
       return;
     }
     default:
-      void SrbGetCdbLength;
       return checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_ILLEGAL_COMMAND);
   }
 }
@@ -983,11 +980,6 @@ export async function kernelIoctl(device: DEVICE_OBJECT, code: number, input: Ui
   if (inVa) ExFreePoolWithTag(inVa, "SpTi");
   if (outVa) ExFreePoolWithTag(outVa, "SpTi");
   return { status, information: iosb.Information as number, output };
-}
-
-/** The kernel of a machine (re-exported for tests that use only this module). */
-export function kernel(machine: Machine): Kernel {
-  return kernelOf(machine);
 }
 
 /** Runs `fn` in the machine's PnP manager (removals, stops) and waits for it. */
