@@ -66,9 +66,10 @@ async function drain(a: RAID_ADAPTER_EXTENSION): Promise<void> {
 async function powerDown(a: RAID_ADAPTER_EXTENSION, state: DEVICE_POWER_STATE): Promise<void> {
   a.DevicePowerState = state;
   await drain(a);
+  // ScsiSetBootConfig runs at PASSIVE_LEVEL with no lock held; ScsiStopAdapter under the StartIo lock.
+  adapterControl(a, SCSI_ADAPTER_CONTROL_TYPE.ScsiSetBootConfig, null);
   const irql = KeAcquireSpinLock(a.StartIoLock);
   try {
-    adapterControl(a, SCSI_ADAPTER_CONTROL_TYPE.ScsiSetBootConfig, null);
     adapterControl(a, SCSI_ADAPTER_CONTROL_TYPE.ScsiStopAdapter, null);
   } finally {
     KeReleaseSpinLock(a.StartIoLock, irql);
