@@ -26,9 +26,10 @@ import { mdl } from "./mdl.js";
 import { sglist } from "./sglist.js";
 import { irpStack } from "./irp-stack.js";
 import { iocp } from "./iocp.js";
+import { storage } from "./storage.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist, irpStack, iocp];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist, irpStack, iocp, storage];
 
 interface Args {
   only: string[] | null;
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
 
   console.log(markdownTable(rows));
   console.log();
-  console.log(`Values: medians of ${args.repeats} timed repeats after a warm-up, value and baseline interleaved. ratio: median of the per-repeat value / baseline (higher favours the value side).`);
+  console.log(`Values: medians of ${args.repeats} timed repeats after a warm-up, value and baseline interleaved. ratio: median of the per-repeat value / baseline (higher favours the value side; where the unit is a time, ns or µs, lower does).`);
   console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? "unknown CPU"} x${os.cpus().length}, ${totalSeconds.toFixed(1)} s.`);
   if (rows.some((r) => r.simulated)) {
     console.log();
