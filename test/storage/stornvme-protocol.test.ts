@@ -15,7 +15,10 @@ import {
   STORAGE_PROTOCOL_DATA_DESCRIPTOR, STORAGE_PROTOCOL_NVME_DATA_TYPE, STORAGE_PROTOCOL_SPECIFIC_DATA, STORAGE_PROTOCOL_STATUS_ERROR,
   STORAGE_PROTOCOL_STATUS_INVALID_REQUEST, STORAGE_PROTOCOL_STATUS_NOT_SUPPORTED, STORAGE_PROTOCOL_STATUS_SUCCESS, STORAGE_PROTOCOL_TYPE,
 } from "../../src/drivers/storage/ntddstor.js";
-import { NVME_ADMIN_GET_FEATURES, NVME_ADMIN_GET_LOG_PAGE, NVME_ADMIN_IDENTIFY } from "../../src/drivers/storage/nvme.js";
+import {
+  NVME_ADMIN_GET_FEATURES, NVME_ADMIN_GET_LOG_PAGE, NVME_ADMIN_IDENTIFY, NVME_FEATURE_INTERRUPT_COALESCING, NVME_FEATURE_NUMBER_OF_QUEUES,
+  NVME_LOG_PAGE_FIRMWARE_SLOT_INFO, NVME_LOG_PAGE_HEALTH_INFO,
+} from "../../src/drivers/storage/nvme.js";
 import { bootStorage, nvmeCommand, protocolCommand, protocolQuery, TEST_NAMESPACE_BLOCKS, withDisk } from "../support/storage-harness.js";
 
 const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b.slice(at, at + n)).trimEnd();
@@ -23,11 +26,6 @@ const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).
 const u16 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint16(at, true);
 const u64 = (b: Uint8Array, at: number) => Number(new DataView(b.buffer, b.byteOffset).getBigUint64(at, true));
 
-/** Feature identifiers and log page identifiers (NVMe base specification). */
-const FID_NUMBER_OF_QUEUES = 0x07;
-const FID_INTERRUPT_COALESCING = 0x08;
-const LID_SMART = 0x02;
-const LID_FIRMWARE_SLOT = 0x03;
 
 describe("IOCTL_STORAGE_QUERY_PROPERTY, protocol-specific", () => {
   let machine: Machine;
@@ -60,17 +58,17 @@ describe("IOCTL_STORAGE_QUERY_PROPERTY, protocol-specific", () => {
   });
 
   it("the SMART / health log (page 02h) and the firmware slot log (page 03h), from the device's property too", async () => {
-    const smart = await withDisk(machine, (h) => protocolQuery(h, { device: true, dataType: STORAGE_PROTOCOL_NVME_DATA_TYPE.NVMeDataTypeLogPage, value: LID_SMART, length: 512 }));
+    const smart = await withDisk(machine, (h) => protocolQuery(h, { device: true, dataType: STORAGE_PROTOCOL_NVME_DATA_TYPE.NVMeDataTypeLogPage, value: NVME_LOG_PAGE_HEALTH_INFO, length: 512 }));
     expect(smart.ok).toBe(true);
     expect(u16(smart.data, 1)).toBeGreaterThan(273); // composite temperature, kelvin
     expect(smart.data[3]).toBeGreaterThanOrEqual(smart.data[4]); // available spare above its threshold
-    const slots = await withDisk(machine, (h) => protocolQuery(h, { dataType: STORAGE_PROTOCOL_NVME_DATA_TYPE.NVMeDataTypeLogPage, value: LID_FIRMWARE_SLOT, length: 512 }));
+    const slots = await withDisk(machine, (h) => protocolQuery(h, { dataType: STORAGE_PROTOCOL_NVME_DATA_TYPE.NVMeDataTypeLogPage, value: NVME_LOG_PAGE_FIRMWARE_SLOT_INFO, length: 512 }));
     expect(slots.data[0] & 0x7).toBe(1);
     expect(ascii(slots.data, 8, 8)).toBe("1.0");
   });
 
   it("Get Features: DW0 in FixedProtocolReturnData (coalescing as the service parameters set it: time 2 in 15:08, 8 entries as 7 in 07:00)", async () => {
-    const r = await withDisk(machine, (h) => protocolQuery(h, { dataType: STORAGE_PROTOCOL_NVME_DATA_TYPE.NVMeDataTypeFeature, value: FID_INTERRUPT_COALESCING, length: 0 }));
+    const r = await withDisk(machine, (h) => protocolQuery(h, { dataType: STORAGE_PROTOCOL_NVME_DATA_TYPE.NVMeDataTypeFeature, value: NVME_FEATURE_INTERRUPT_COALESCING, length: 0 }));
     expect(r.ok).toBe(true);
     expect(r.dw0).toBe((2 << 8) | 7);
   });
@@ -97,7 +95,7 @@ describe("IOCTL_STORAGE_PROTOCOL_COMMAND", () => {
   });
 
   it("Get Features, Number of Queues: the queue pairs allocated (0's based) in DW0 — one per processor", async () => {
-    const r = await withDisk(machine, (h) => protocolCommand(h, nvmeCommand(NVME_ADMIN_GET_FEATURES, 0, { 10: FID_NUMBER_OF_QUEUES })));
+    const r = await withDisk(machine, (h) => protocolCommand(h, nvmeCommand(NVME_ADMIN_GET_FEATURES, 0, { 10: NVME_FEATURE_NUMBER_OF_QUEUES })));
     expect(r.returnStatus).toBe(STORAGE_PROTOCOL_STATUS_SUCCESS);
     expect(r.dw0).toBe((1 << 16) | 1);
   });

@@ -490,7 +490,8 @@ function execute(u: SCSI_TARGET_UNIT, Irp: IRP, Srb: SRB): Outcome {
     case SCSIOP_WRITE:
     case SCSIOP_WRITE12:
     case SCSIOP_WRITE16: {
-      const rw = parseReadWriteCdb(cdb)!;
+      const rw = { lba: 0, blocks: 0, fua: false };
+      parseReadWriteCdb(cdb, rw);
       const write = op === SCSIOP_WRITE || op === SCSIOP_WRITE12 || op === SCSIOP_WRITE16;
       if (rw.lba + rw.blocks > c.sectorCount) return CHECK(SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_ILLEGAL_BLOCK, 0);
       const bytes = rw.blocks * c.sectorSize;
@@ -589,7 +590,8 @@ function ScsiTargetDispatchScsi(u: SCSI_TARGET_UNIT, Irp: IRP): NTSTATUS {
   const Srb = IoGetCurrentIrpStackLocation(Irp).Parameters.Scsi.Srb as SRB;
   const cdb = SrbGetCdb(Srb);
   const fn = SrbGetSrbFunction(Srb);
-  const rw = cdb && fn === SRB_FUNCTION_EXECUTE_SCSI ? parseReadWriteCdb(cdb) : null;
+  const parsed = { lba: 0, blocks: 0, fua: false };
+  const rw = cdb && fn === SRB_FUNCTION_EXECUTE_SCSI && parseReadWriteCdb(cdb, parsed) ? parsed : null;
   const verify = cdb && (cdb[0] === SCSIOP_VERIFY || cdb[0] === SCSIOP_VERIFY16);
   const mdl = Irp.MdlAddress as MDL | null;
   const entry: SrbLogEntry = {

@@ -664,7 +664,8 @@ function execute(ext: TEST_DEVICE_EXTENSION, srb: SRB): void {
     case SCSIOP_WRITE:
     case SCSIOP_WRITE12:
     case SCSIOP_WRITE16: {
-      const rw = parseReadWriteCdb(cdb)!;
+      const rw = { lba: 0, blocks: 0, fua: false };
+      parseReadWriteCdb(cdb, rw);
       const bytes = rw.blocks * c.blockSize;
       if (rw.lba + rw.blocks > c.blocks) return checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_ILLEGAL_BLOCK);
       if (bytes !== srb.DataTransferLength) {

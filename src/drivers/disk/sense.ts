@@ -33,7 +33,7 @@ import {
   SrbGetScsiStatus, SrbGetSenseInfoBuffer, SrbGetSenseInfoBufferLength, SrbGetSystemStatus, SrbSetCdbLength, SrbSetOriginalRequest, SrbSetSrbFunction, STORAGE_REQUEST_BLOCK, type SRB,
 } from "../storage/srb.js";
 import {
-  IS_SCSIOP_READWRITE, MAX_SENSE_BUFFER_SIZE, parseReadWriteCdb, readBE, SCSI_ADSENSE_BUS_RESET, SCSI_ADSENSE_ILLEGAL_BLOCK, SCSI_ADSENSE_ILLEGAL_COMMAND,
+  IS_SCSIOP_READWRITE, MAX_SENSE_BUFFER_SIZE, parseReadWriteCdb, readBE, type ReadWriteCdb, SCSI_ADSENSE_BUS_RESET, SCSI_ADSENSE_ILLEGAL_BLOCK, SCSI_ADSENSE_ILLEGAL_COMMAND,
   SCSI_ADSENSE_INVALID_CDB, SCSI_ADSENSE_INVALID_LUN, SCSI_ADSENSE_INVALID_MEDIA, SCSI_ADSENSE_LUN_COMMUNICATION, SCSI_ADSENSE_LUN_NOT_READY,
   SCSI_ADSENSE_MEDIUM_CHANGED, SCSI_ADSENSE_NO_MEDIA_IN_DEVICE, SCSI_ADSENSE_PARAMETERS_CHANGED, SCSI_ADSENSE_WRITE_PROTECT, SCSI_SENSE_ABORTED_COMMAND,
   SCSI_SENSE_BLANK_CHECK, SCSI_SENSE_DATA_PROTECT, SCSI_SENSE_HARDWARE_ERROR, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_SENSE_MEDIUM_ERROR, SCSI_SENSE_NO_SENSE,
@@ -210,8 +210,8 @@ export function ClassInterpretSenseInfo(Fdo: DEVICE_OBJECT, Srb: SRB, _MajorFunc
               break;
             case SCSI_ADSENSE_ILLEGAL_BLOCK: {
               status = STATUS_NONEXISTENT_SECTOR;
-              const rw = cdb && IS_SCSIOP_READWRITE(cdbOpcode) ? parseReadWriteCdb(cdb) : null;
-              if (Fdo.DeviceType === FILE_DEVICE_DISK && rw) {
+              const rw: ReadWriteCdb = { lba: 0, blocks: 0, fua: false };
+              if (Fdo.DeviceType === FILE_DEVICE_DISK && cdb && IS_SCSIOP_READWRITE(cdbOpcode) && parseReadWriteCdb(cdb, rw)) {
                 const lastLBA = fdoData.LastKnownDriveCapacityData.LogicalBlockAddress;
                 if (!(rw.lba > lastLBA || rw.lba + rw.blocks - 1 > lastLBA)) {
                   // Inside the capacity: some drives report this transiently for a legal LBA.

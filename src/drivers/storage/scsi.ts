@@ -177,21 +177,29 @@ export interface ReadWriteCdb {
   fua: boolean;
 }
 
-/** Decodes READ/WRITE (10, 12, 16); null for other operation codes. */
-export function parseReadWriteCdb(cdb: Uint8Array): ReadWriteCdb | null {
+/** Decodes READ/WRITE (10, 12, 16) into `into` (no allocation); false for other operation codes. */
+export function parseReadWriteCdb(cdb: Uint8Array, into: ReadWriteCdb): boolean {
   switch (cdb[0]) {
     case SCSIOP_READ:
     case SCSIOP_WRITE:
-      return { lba: readBE(cdb, 2, 4), blocks: readBE(cdb, 7, 2), fua: (cdb[1] & 0x08) !== 0 };
+      into.lba = readBE(cdb, 2, 4);
+      into.blocks = readBE(cdb, 7, 2);
+      break;
     case SCSIOP_READ12:
     case SCSIOP_WRITE12:
-      return { lba: readBE(cdb, 2, 4), blocks: readBE(cdb, 6, 4), fua: (cdb[1] & 0x08) !== 0 };
+      into.lba = readBE(cdb, 2, 4);
+      into.blocks = readBE(cdb, 6, 4);
+      break;
     case SCSIOP_READ16:
     case SCSIOP_WRITE16:
-      return { lba: readBE(cdb, 2, 8), blocks: readBE(cdb, 10, 4), fua: (cdb[1] & 0x08) !== 0 };
+      into.lba = readBE(cdb, 2, 8);
+      into.blocks = readBE(cdb, 10, 4);
+      break;
     default:
-      return null;
+      return false;
   }
+  into.fua = (cdb[1] & 0x08) !== 0;
+  return true;
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   SCSI_ADSENSE_INVALID_LUN, SCSI_ADSENSE_LUN_NOT_READY, SCSI_ADSENSE_NO_SENSE, SCSI_ADSENSE_UNRECOVERED_ERROR, SCSI_ADSENSE_WRITE_ERROR,
   SCSI_SENSE_ABORTED_COMMAND, SCSI_SENSE_DATA_PROTECT, SCSI_SENSE_HARDWARE_ERROR, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_SENSE_MEDIUM_ERROR,
   SCSI_SENSE_NOT_READY, SENSE_BUFFER_SIZE, SERVICE_ACTION_READ_CAPACITY16, VPD_BLOCK_DEVICE_CHARACTERISTICS, VPD_BLOCK_LIMITS,
-  VPD_DEVICE_IDENTIFIERS, VPD_SERIAL_NUMBER, VPD_SUPPORTED_PAGES, fixedSense, inquiryAllocationLength, parseReadWriteCdb, readBE, writeBE,
+  VPD_DEVICE_IDENTIFIERS, VPD_SERIAL_NUMBER, VPD_SUPPORTED_PAGES, fixedSense, inquiryAllocationLength, parseReadWriteCdb, readBE, writeBE, type ReadWriteCdb,
 } from "../storage/scsi.js";
 import {
   SRB_FLAGS_DISABLE_AUTOSENSE, SRB_STATUS_AUTOSENSE_VALID, SRB_STATUS_ERROR, SRB_STATUS_INVALID_LUN, SRB_STATUS_SUCCESS, SrbGetCdb,
@@ -257,6 +257,9 @@ function newEntry(x: NVME_SRB_EXTENSION, opcode: number, nsid: number): void {
   x.QueueId = -1;
 }
 
+/** The decoded READ/WRITE CDB of the request being translated (translation is synchronous: one scratch serves all). */
+const readWrite: ReadWriteCdb = { lba: 0, blocks: 0, fua: false };
+
 /**
  * Translates an EXECUTE_SCSI request: builds its NVMe command in the SRB extension
  * (Build.Submit) or answers it here (Build.Done, status set).
@@ -290,7 +293,8 @@ export function translateScsi(ext: NVME_DEVICE_EXTENSION, srb: SRB, x: NVME_SRB_
     case SCSIOP_WRITE12:
     case SCSIOP_READ16:
     case SCSIOP_WRITE16: {
-      const rw = parseReadWriteCdb(cdb)!;
+      const rw = readWrite;
+      parseReadWriteCdb(cdb, rw);
       if (rw.blocks === 0) return done(() => good(srb, null));
       const bytes = rw.blocks * 2 ** ns.BlockShift;
       if (rw.blocks > 0x10000 || bytes > srb.DataTransferLength) return done(() => checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0));
