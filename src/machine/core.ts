@@ -3,9 +3,10 @@
  * of linear memory. This is the only module that touches the core's exports.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { instantiateSync } from "@assemblyscript/loader";
 import * as L from "./generated/layout.js";
+import { PACKAGE_ROOT } from "./paths.js";
 
 /** The core's exported functions (assembly/index.ts). Addresses and times are f64. */
 export interface CoreExports {
@@ -58,7 +59,7 @@ const CORE_FILE = process.env.WDMSIM_CORE === "debug" ? "core.debug.wasm" : "cor
 
 function compile(): WebAssembly.Module {
   if (!compiled) {
-    const path = fileURLToPath(new URL(`../../build/${CORE_FILE}`, import.meta.url));
+    const path = join(PACKAGE_ROOT, "build", CORE_FILE);
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);

@@ -4,13 +4,13 @@
  * the JSON path and the rule broken.
  */
 import { readFileSync, existsSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { DEVICE_MODELS } from "./models.js";
+import { PACKAGE_ROOT } from "./paths.js";
 
 /** The firmware/ folder that ships with wdmsim. */
-export const FIRMWARE_DIR = fileURLToPath(new URL("../../firmware/", import.meta.url));
+export const FIRMWARE_DIR = join(PACKAGE_ROOT, "firmware") + sep;
 
 /** A machine or device file that cannot be used, with where and why. */
 export class FirmwareError extends Error {

@@ -7,8 +7,8 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { FIRMWARE_DIR, FirmwareError, readJson } from "../machine/firmwareFiles.js";
+import { importModule } from "../machine/module-loader.js";
 import type { DriverModule } from "../io/manager.js";
 import type { RootChild } from "./manager.js";
 import type { DriverPackage, SetupClass } from "./packages.js";
@@ -54,7 +54,7 @@ export async function loadDriverPackageFile(nameOrPath: string): Promise<DriverP
     if (!existsSync(path)) throw new FirmwareError(shown, `${at}/module`, `no module at ${relative(process.cwd(), path)}`);
     let module = modules.get(path);
     if (!module) {
-      const loaded = (await import(pathToFileURL(path).href)) as Partial<DriverModule>;
+      const loaded = (await importModule(path)) as Partial<DriverModule>;
       if (typeof loaded.DriverEntry !== "function") throw new FirmwareError(shown, `${at}/module`, "the module does not export DriverEntry");
       module = loaded as DriverModule;
       modules.set(path, module);
