@@ -123,11 +123,12 @@ function ratioText(r: number): string {
   return r >= 10 ? `${r.toFixed(1)}×` : r >= 0.1 ? `${r.toFixed(2)}×` : `${r.toPrecision(2)}×`;
 }
 
-/** The results as a markdown table. */
-export function markdownTable(rows: readonly Row[]): string {
-  const header = ["benchmark", "value", "unit", "baseline", "baseline value", "ratio"];
-  const body = rows.map((r) => [r.benchmark, formatNumber(r.value), r.unit, r.baseline, formatNumber(r.baselineValue), ratioText(r.ratio)]);
-  return table(header, body, [false, true, false, false, true, true]);
+/** The results as a markdown table; rows measured over several processes show the lowest and highest process ratio. */
+export function markdownTable(rows: readonly (Row & { ratioLow?: number; ratioHigh?: number })[]): string {
+  const header = ["benchmark", "value", "unit", "baseline", "baseline value", "ratio", "ratio range"];
+  const body = rows.map((r) => [r.benchmark, formatNumber(r.value), r.unit, r.baseline, formatNumber(r.baselineValue), ratioText(r.ratio),
+    r.ratioLow === undefined || r.ratioHigh === undefined ? "" : `${ratioText(r.ratioLow)}–${ratioText(r.ratioHigh)}`]);
+  return table(header, body, [false, true, false, false, true, true, true]);
 }
 
 /** Host time per operation for a row with simulated time. */
@@ -148,7 +149,8 @@ export function simulatedTable(rows: readonly Row[]): string {
   return table(header, body, [false, false, true, true, true]);
 }
 
-function table(header: string[], body: string[][], numeric: boolean[]): string {
+/** A markdown table; `numeric` columns are right-aligned. */
+export function table(header: string[], body: string[][], numeric: boolean[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
   const rule = `|${widths.map((w, i) => (numeric[i] ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
