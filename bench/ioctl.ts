@@ -9,6 +9,10 @@
  *   causes (the thread waits, the processor idles until the interrupt). Baseline: the
  *   synchronous identification IOCTL, measured alongside it.
  *
+ * - IOCTL_EDU_GET_IDENTIFICATION against the ideal (bench/ideal.ts): the same call, staging,
+ *   IRP, register read through the core and copy back in plain TypeScript, awaited from the
+ *   same kind of program.
+ *
  * Host time covers the loop only (not process creation or CreateFile). Simulated time
  * per IOCTL is CPU 0's clock across the loop.
  */
@@ -18,6 +22,7 @@ import { READ_REGISTER_ULONG } from "../src/hal/registers.js";
 import { compare, now, row, type Benchmark, type Sample, SimClock } from "./lib.js";
 import { bootDefault, cpuTimePs, type BootedMachine } from "./kernel-machine.js";
 import { EDU } from "./core-machine.js";
+import { IdealIoctl } from "./ideal.js";
 
 const EDU_ID_VALUE = 0x010000ED;
 
@@ -66,6 +71,29 @@ function ioctlLoop(m: BootedMachine, kind: Kind, count: number, sim: SimClock): 
   };
 }
 
+/** A sample: a program on CPU 0 issuing `count` identification IOCTLs through the ideal path. */
+function idealIoctlLoop(m: BootedMachine, count: number): Sample {
+  const ideal = new IdealIoctl();
+  const id = m.registers + EDU.ID;
+  return async () => {
+    const r = await m.machine.runProgram("bench-ideal", async () => {
+      const h = ideal.open(id);
+      const out = new Uint8Array(4);
+      const outView = new DataView(out.buffer);
+      let bad = 0;
+      const t0 = now();
+      for (let i = 0; i < count; i++) {
+        const res = await ideal.deviceIoControl(h, IOCTL_EDU_GET_IDENTIFICATION, null, 0, out, 4);
+        if (!res.ok || outView.getUint32(0, true) !== EDU_ID_VALUE) bad++;
+      }
+      const ms = now() - t0;
+      if (bad) throw new Error(`${bad} of ${count} ideal IOCTLs returned a wrong value`);
+      return { ms };
+    }, { cpu: 0 });
+    return { units: count, ms: r.ms };
+  };
+}
+
 /** A sample: a kernel thread on CPU 0 reading the identification register `count` times. */
 function registerLoop(m: BootedMachine, count: number, sim: SimClock): Sample {
   const id = m.registers + EDU.ID;
@@ -109,6 +137,9 @@ export const ioctl: Benchmark = {
       baselineSimulatedNsPerIoctl: idSim2.nsPerOp,
       factorialInputs: "1..12",
     }, { op: "IOCTL", ns: factSim.nsPerOp, unitsPerOp: 1 });
-    return [syncRow, factRow];
+    const ideal = await compare(options.repeats, ioctlLoop(m, "identification", count, new SimClock()), idealIoctlLoop(m, count * 4));
+    const idealRow = row("IOCTL_EDU_GET_IDENTIFICATION (synchronous), against the ideal", "IOCTLs/s",
+      "the ideal: call, staging, IRP, the register read through the core, copy back, in plain TypeScript", ideal, { ioctlsPerRepeat: count, idealIoctlsPerRepeat: count * 4 });
+    return [idealRow, syncRow, factRow];
   },
 };

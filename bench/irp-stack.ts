@@ -11,9 +11,12 @@
  *   at PASSIVE_LEVEL on the same processor, so it runs at DISPATCH_LEVEL before the
  *   dispatch routine returns, and completion routines run at DISPATCH_LEVEL).
  *
- * Baseline for each: the same IRP, completed the same way, sent to a single device object
- * (what the three upper layers add). Measured in the same run. Host time covers the loop
- * only; simulated time per IRP is CPU 0's clock across it.
+ * Baselines for each, measured in the same run: the same IRP, completed the same way, sent
+ * to a single device object (what the three upper layers add); and the ideal (bench/
+ * ideal.ts): the same four-layer stack in plain TypeScript doing the same work (dispatch,
+ * skip and copy, completion routines with PendingReturned propagated, the DPC queue
+ * drained), with no simulation around it. Host time covers the loop only; simulated time
+ * per IRP is CPU 0's clock across it.
  */
 import { IO } from "../src/io/manager.js";
 import {
@@ -26,6 +29,7 @@ import { KDPC, KeInitializeDpc, KeInsertQueueDpc } from "../src/ke/dpc.js";
 import { STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../src/ke/ntstatus.js";
 import { compare, now, row, type Benchmark, type Sample, SimClock } from "./lib.js";
 import { bootDefault, cpuTimePs, type BootedMachine } from "./kernel-machine.js";
+import { IdealDpcQueue, idealIrpLoop, idealStack } from "./ideal.js";
 
 const IOCTL_BENCH = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x9A0, METHOD_NEITHER, FILE_ANY_ACCESS);
 
@@ -126,6 +130,19 @@ function irpLoop(m: BootedMachine, top: DEVICE_OBJECT, expected: NTSTATUS, count
   };
 }
 
+/** A sample: the ideal stack doing the same `count` IRPs. */
+function idealLoop(pend: boolean, count: number): Sample {
+  const dpcs = new IdealDpcQueue();
+  const top = idealStack(pend, dpcs);
+  return () => {
+    const t0 = now();
+    const bad = idealIrpLoop(top, dpcs, pend ? STATUS_PENDING : STATUS_SUCCESS, IOCTL_BENCH, count);
+    const ms = now() - t0;
+    if (bad) throw new Error(`${bad} of ${count} IRPs through the ideal stack did not complete as expected`);
+    return { units: count, ms };
+  };
+}
+
 export const irpStack: Benchmark = {
   name: "irp-stack",
   description: "IRPs through a 4-device WDM stack (filters, FDO, PDO), completed synchronously and from a DPC",
@@ -149,7 +166,13 @@ export const irpStack: Benchmark = {
     const dpc = await compare(options.repeats,
       irpLoop(m, tops.dpcStack, STATUS_PENDING, count, dpcSim),
       irpLoop(m, tops.dpcSingle, STATUS_PENDING, count, dpcBase));
+    const syncIdeal = await compare(options.repeats, irpLoop(m, tops.syncStack, STATUS_SUCCESS, count, new SimClock()), idealLoop(false, count * 10));
+    const dpcIdeal = await compare(options.repeats, irpLoop(m, tops.dpcStack, STATUS_PENDING, count, new SimClock()), idealLoop(true, count * 10));
     return [
+      row("IRP through 4 device objects, completed synchronously, against the ideal", "IRPs/s",
+        "the ideal: the same 4-layer stack in plain TypeScript, same work", syncIdeal, { irpsPerRepeat: count, idealIrpsPerRepeat: count * 10 }),
+      row("IRP through 4 device objects, completed from the PDO's DPC, against the ideal", "IRPs/s",
+        "the ideal: the same pending 4-layer stack in plain TypeScript, DPC queue drained", dpcIdeal, { irpsPerRepeat: count, idealIrpsPerRepeat: count * 10 }),
       row("IRP through 4 device objects (skip, completion routine, skip), PDO completes synchronously", "IRPs/s",
         "the same IRP to a single device object, completed synchronously", sync, {
           irpsPerRepeat: count, simulatedNsPerIrp: syncSim.nsPerOp, baselineSimulatedNsPerIrp: syncBase.nsPerOp,
