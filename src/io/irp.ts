@@ -229,6 +229,8 @@ export class IO_STACK_LOCATION {
   Context: unknown = null;
   /** Driver that set CompletionRoutine (attribution). */
   completionOwner = "nt";
+  /** The verifier's pending audit of the dispatch routine called at this location (only with the verifier on). */
+  audit: PendingAudit | null = null;
 
   /** Clears the location (as the I/O manager does once a driver is done with it). */
   clear(): void {
@@ -251,9 +253,9 @@ export type PDRIVER_CANCEL = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => void;
 export class IRP {
   readonly Type = 6;
   /** Kernel-space address of the IRP (for bug check parameters and inspection). */
-  readonly address: number;
+  address: number;
   /** Serial number, for trace async slices. */
-  readonly serial: number;
+  serial: number;
   MdlAddress: unknown = null;
   Flags = 0;
   readonly AssociatedIrp = { SystemBuffer: 0 as PVOID, MasterIrp: null as IRP | null, IrpCount: 0 };
@@ -296,9 +298,64 @@ export class IRP {
     this.StackCount = stackSize;
     this.CurrentLocation = stackSize + 1;
     this.address = address;
-    this.Stack = Array.from({ length: stackSize }, () => new IO_STACK_LOCATION());
+    const stack: IO_STACK_LOCATION[] = [];
+    for (let i = 0; i < stackSize; i++) stack.push(new IO_STACK_LOCATION());
+    this.Stack = stack;
+  }
+
+  /** Makes a freed IRP as IoAllocateIrp returns a new one, at a new address and serial. */
+  reset(address: number, serial: number): void {
+    this.address = address;
+    this.serial = serial;
+    this.MdlAddress = null;
+    this.Flags = 0;
+    const a = this.AssociatedIrp;
+    a.SystemBuffer = 0;
+    a.MasterIrp = null;
+    a.IrpCount = 0;
+    this.IoStatus.Status = STATUS_SUCCESS;
+    this.IoStatus.Information = 0;
+    this.RequestorMode = KPROCESSOR_MODE.KernelMode;
+    this.PendingReturned = false;
+    this.CurrentLocation = this.StackCount + 1;
+    this.Cancel = false;
+    this.CancelIrql = 0;
+    this.CancelRoutine = null;
+    this.cancelOwner = "nt";
+    this.UserBuffer = 0;
+    this.UserEvent = null;
+    this.UserIosb = null;
+    const o = this.Tail.Overlay;
+    o.Thread = null;
+    o.ListEntry = null;
+    o.DriverContext.fill(null);
+    o.DeviceQueueEntry.SortKey = 0;
+    o.DeviceQueueEntry.Inserted = false;
+    for (const location of this.Stack) resetLocation(location);
+    resetLocation(this.beyondStack);
+    this.dispatched = false;
+    this.completed = false;
+    this.traced = "";
+    this.onCompleted = null;
   }
 }
+
+function resetLocation(location: IO_STACK_LOCATION): void {
+  location.clear();
+  location.completionOwner = "nt";
+  location.audit = null;
+}
+
+/**
+ * Freed IRPs kept for reuse, by stack size. An IRP is reused only once FREED_IRP_QUARANTINE
+ * others of its size have been freed after it (first in, first out), so a driver still
+ * holding a freed IRP for a short while finds it as it left it.
+ */
+const freeIrps = new Map<number, IRP[]>();
+/** Freed IRPs of a size that wait before one is reused. */
+const FREED_IRP_QUARANTINE = 64;
+/** Most freed IRPs of one size kept. */
+const FREED_IRP_LIMIT = 1024;
 
 /** Bytes of an IRP with `n` stack locations (IoSizeOfIrp). */
 export function IoSizeOfIrp(StackSize: number): number {
@@ -310,7 +367,16 @@ export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP {
   const k = KE();
   k.charge("IoAllocateIrp");
   k.recorder.stats.irps++;
-  const irp = new IRP(StackSize, k.objectAddress(IoSizeOfIrp(StackSize)), k.nextIrpSerial++);
+  const address = k.objectAddress(IoSizeOfIrp(StackSize));
+  const serial = k.nextIrpSerial++;
+  const free = freeIrps.get(StackSize);
+  let irp: IRP;
+  if (free && free.length > FREED_IRP_QUARANTINE) {
+    irp = free.shift()!;
+    irp.reset(address, serial);
+  } else {
+    irp = new IRP(StackSize, address, serial);
+  }
   IO(k).irps.add(irp);
   return irp;
 }
@@ -323,6 +389,9 @@ export function IoFreeIrp(Irp: IRP): void {
   Irp.Tail.Overlay.Thread = null;
   if (Irp.traced) k.recorder.asyncEnd(Irp.serial, Irp.traced, "irp", k.cpu.time, { status: statusName(Irp.IoStatus.Status) });
   Irp.traced = "";
+  let free = freeIrps.get(Irp.StackCount);
+  if (!free) freeIrps.set(Irp.StackCount, (free = []));
+  if (free.length < FREED_IRP_LIMIT && Irp.StackCount > 0) free.push(Irp);
 }
 
 /** IoGetCurrentIrpStackLocation. */
@@ -381,24 +450,33 @@ export function IoMarkIrpPending(Irp: IRP): void {
  * The pending rule, checked once both halves are known: what the dispatch routine
  * returned, and whether its location was marked pending when completion passed it
  * (by IoMarkIrpPending in the dispatch routine, or by a completion routine propagating
- * PendingReturned for an IRP it passed down).
+ * PendingReturned for an IRP it passed down). Kept only while the verifier is on.
  */
 interface PendingAudit {
   irp: IRP;
   device: DEVICE_OBJECT;
+  irqlBefore: KIRQL;
+  location: IO_STACK_LOCATION;
   returned?: NTSTATUS;
   marked?: boolean;
 }
 
-const audits = new WeakMap<IO_STACK_LOCATION, PendingAudit>();
-
-function auditPending(location: IO_STACK_LOCATION, a: PendingAudit): void {
+function auditPending(a: PendingAudit): void {
   if (a.returned === undefined || a.marked === undefined) return;
-  audits.delete(location);
+  if (a.location.audit === a) a.location.audit = null;
   const k = KE();
-  if (!k.verifier) return;
   if (a.returned === STATUS_PENDING && !a.marked) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_PENDING_NOT_MARKED, a.device.address, a.irp.address, a.returned);
   if (a.returned !== STATUS_PENDING && a.marked) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_MARKED_NOT_PENDING, a.device.address, a.irp.address, a.returned >>> 0);
+}
+
+/** The verifier's checks once a dispatch routine has returned `status`: same IRQL as it was called at, and the pending rule. */
+function dispatchReturned(audit: PendingAudit, status: NTSTATUS): NTSTATUS {
+  const k = KE();
+  // A dispatch routine returns at the IRQL it was called at.
+  if (k.cpu.irql !== audit.irqlBefore) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_IRQL_CHANGED_IN_DISPATCH, audit.device.address, audit.irqlBefore, k.cpu.irql);
+  audit.returned = status;
+  auditPending(audit);
+  return status;
 }
 
 /**
@@ -431,17 +509,11 @@ export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | 
     k.recorder.asyncBegin(Irp.serial, Irp.traced, "irp", k.cpu.time, { irp: formatPointer(Irp.address), device: DeviceObject.name || driver.DriverName });
   }
   const dispatch = driver.MajorFunction[location.MajorFunction];
-  const audit: PendingAudit = { irp: Irp, device: DeviceObject };
-  audits.set(location, audit);
-  const returned = (status: NTSTATUS): NTSTATUS => {
-    // A dispatch routine returns at the IRQL it was called at.
-    if (k.verifier && KE().cpu.irql !== irqlBefore) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_IRQL_CHANGED_IN_DISPATCH, DeviceObject.address, irqlBefore, KE().cpu.irql);
-    audit.returned = status;
-    auditPending(location, audit);
-    return status;
-  };
-  const result = k.invoke(driver.serviceName, dispatch.name || "DispatchRoutine", () => dispatch(DeviceObject, Irp));
-  return result instanceof Promise ? result.then(returned) : returned(result);
+  if (!k.verifier) return k.invokeRoutine(driver.serviceName, dispatch, "DispatchRoutine", DeviceObject, Irp);
+  const audit: PendingAudit = { irp: Irp, device: DeviceObject, irqlBefore, location };
+  location.audit = audit;
+  const result = k.invokeRoutine(driver.serviceName, dispatch, "DispatchRoutine", DeviceObject, Irp);
+  return result instanceof Promise ? result.then((status) => dispatchReturned(audit, status)) : dispatchReturned(audit, result);
 }
 
 /**
@@ -463,10 +535,10 @@ export function IoCompleteRequest(Irp: IRP, PriorityBoost: number): void {
   while (Irp.CurrentLocation <= Irp.StackCount) {
     const location = IoGetCurrentIrpStackLocation(Irp);
     Irp.PendingReturned = (location.Control & SL_PENDING_RETURNED) !== 0;
-    const audit = audits.get(location);
+    const audit = location.audit;
     if (audit) {
       audit.marked = Irp.PendingReturned;
-      auditPending(location, audit);
+      auditPending(audit);
     }
     const routine = location.CompletionRoutine;
     const context = location.Context;
@@ -487,7 +559,7 @@ export function IoCompleteRequest(Irp: IRP, PriorityBoost: number): void {
       }
       const device = Irp.CurrentLocation <= Irp.StackCount ? IoGetCurrentIrpStackLocation(Irp).DeviceObject : null;
       const pendingBelow = Irp.PendingReturned;
-      const r = k.invoke(owner, routine!.name || "CompletionRoutine", () => routine!(device, Irp, context));
+      const r = k.invokeRoutine(owner, routine!, "CompletionRoutine", device, Irp, context);
       if (r === STATUS_MORE_PROCESSING_REQUIRED) return;
       // The routine owns pending propagation: with PendingReturned set, its own location must now be marked.
       if (k.verifier && pendingBelow && device && (IoGetCurrentIrpStackLocation(Irp).Control & SL_PENDING_RETURNED) === 0) {

@@ -128,6 +128,18 @@ export class KernelHang extends Error {
 
 let current: Kernel | undefined;
 
+/** One attribution per routine function (and driver), made on its first call. */
+const routineAttributions = new WeakMap<object, Attribution>();
+
+/** The attribution of `driver`'s routine `fn`: named by the function (`fallback` when it has no name). */
+function attributionOf(driver: string, fn: object, fallback: string): Attribution {
+  const known = routineAttributions.get(fn);
+  if (known && known.driver === driver) return known;
+  const made = { driver, routine: (fn as { name?: string }).name || fallback };
+  routineAttributions.set(fn, made);
+  return made;
+}
+
 /** The kernel executing now; throws when kernel routines are called outside a machine. */
 export function KE(): Kernel {
   if (!current) throw new Error("No machine is running: kernel routines can only be called from code a machine runs (Machine.exec, a driver, a workload).");
@@ -346,6 +358,31 @@ export class Kernel {
         (v) => { stack.pop(); return v; },
         (e) => { const bc = this.asBugCheck(e); stack.pop(); throw bc; },
       ) as T;
+    }
+    stack.pop();
+    return result;
+  }
+
+  /**
+   * Calls a driver's routine `fn(a, b, c)` with attribution, as `invoke` does, without a
+   * closure: the routine is named by its function's name (`fallback` when it has none).
+   */
+  invokeRoutine<A, B, C, R>(driver: string, fn: (a: A, b: B, c: C) => R, fallback: string, a: A, b: B, c?: C): R {
+    const stack = this.cpu.stack;
+    stack.push(attributionOf(driver, fn, fallback));
+    let result: R;
+    try {
+      result = fn(a, b, c as C);
+    } catch (e) {
+      const bc = this.asBugCheck(e);
+      stack.pop();
+      throw bc;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (v) => { stack.pop(); return v; },
+        (e) => { const bc = this.asBugCheck(e); stack.pop(); throw bc; },
+      ) as R;
     }
     stack.pop();
     return result;
