@@ -4,7 +4,7 @@
  */
 import { TRACK_CPU } from "../trace/recorder.js";
 import { DISPATCH_LEVEL } from "./irql.js";
-import { KE, type Kernel, type KPRCB } from "./kernel.js";
+import { KE, routineAttribution, type Kernel, type KPRCB } from "./kernel.js";
 
 /** KDPC importance. */
 export enum KDPC_IMPORTANCE {
@@ -128,9 +128,9 @@ export function drainDpcs(k: Kernel, cpu: KPRCB): void {
       const start = cpu.time;
       if (!Number.isNaN(dpc.interruptArrivalPs)) stats.interruptToDpc.add(start - dpc.interruptArrivalPs);
       if (dpc.flow) k.recorder.flowEnd(dpc.flow, "interrupt to DPC", TRACK_CPU, cpu.Number, start);
-      const routine = dpc.DeferredRoutine.name || "DeferredRoutine";
+      const routine = routineAttribution(dpc.owner, dpc.DeferredRoutine, "DeferredRoutine").routine;
       k.recorder.note(start, "DPC", dpc.owner, routine, cpu.Number);
-      k.watchdog(cpu, () => k.invoke(dpc.owner, routine, () => dpc.DeferredRoutine(dpc, dpc.DeferredContext, dpc.SystemArgument1, dpc.SystemArgument2)));
+      k.watchdogRoutine(cpu, dpc.owner, dpc.DeferredRoutine, "DeferredRoutine", dpc, dpc.DeferredContext, dpc.SystemArgument1, dpc.SystemArgument2);
       const duration = cpu.time - start;
       stats.dpcs++;
       stats.dpcDuration.add(duration);

@@ -7,7 +7,7 @@
  * times in a row, is an interrupt storm: bug check 0xF2 HARDWARE_INTERRUPT_STORM.
  */
 import { TRACK_CPU } from "../trace/recorder.js";
-import { KE, type Kernel, type KPRCB } from "./kernel.js";
+import { KE, routineAttribution, type Kernel, type KPRCB } from "./kernel.js";
 import { lowerTo } from "./level.js";
 import type { KIRQL } from "./irql.js";
 import { KSPIN_LOCK } from "./spinlock.js";
@@ -111,14 +111,13 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
       let claimedBy: KINTERRUPT | undefined;
       for (const i of cpu.InterruptTable.get(v) ?? []) {
         const routine = (i.MessageServiceRoutine ?? i.ServiceRoutine)!;
-        const name = routine.name || "InterruptService";
-        k.recorder.note(start, "ISR", i.owner, name, cpu.Number, v);
+        k.recorder.note(start, "ISR", i.owner, routineAttribution(i.owner, routine, "InterruptService").routine, cpu.Number, v);
         i.ActualLock.owner = cpu.Number;
         let claimed: boolean;
         try {
-          claimed = k.watchdog(cpu, () => k.invoke(i.owner, name, () => (i.MessageServiceRoutine
-            ? i.MessageServiceRoutine(i, i.ServiceContext, i.MessageIndex)
-            : i.ServiceRoutine!(i, i.ServiceContext))));
+          // A message-signaled ISR also gets its message number; a line-based one gets two arguments.
+          claimed = k.watchdogRoutine(cpu, i.owner, routine as (a: KINTERRUPT, b: unknown, c?: number) => boolean, "InterruptService", i, i.ServiceContext,
+            i.MessageServiceRoutine ? i.MessageIndex : undefined);
         } finally {
           i.ActualLock.owner = -1;
         }

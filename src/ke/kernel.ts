@@ -128,15 +128,16 @@ export class KernelHang extends Error {
 
 let current: Kernel | undefined;
 
-/** One attribution per routine function (and driver), made on its first call. */
-const routineAttributions = new WeakMap<object, Attribution>();
+/** Where a routine function keeps its attribution, made on its first call. */
+const ATTRIBUTION = Symbol("wdmsim.attribution");
 
-/** The attribution of `driver`'s routine `fn`: named by the function (`fallback` when it has no name). */
-function attributionOf(driver: string, fn: object, fallback: string): Attribution {
-  const known = routineAttributions.get(fn);
-  if (known && known.driver === driver) return known;
-  const made = { driver, routine: (fn as { name?: string }).name || fallback };
-  routineAttributions.set(fn, made);
+/** The attribution of `driver`'s routine `fn`: named by the function (`fallback` when it has no name); made once per function. */
+export function routineAttribution(driver: string, fn: object, fallback: string): Attribution {
+  const f = fn as { [ATTRIBUTION]?: Attribution; name?: string };
+  const known = f[ATTRIBUTION];
+  if (known !== undefined && known.driver === driver) return known;
+  const made = { driver, routine: f.name || fallback };
+  if (Object.isExtensible(fn)) f[ATTRIBUTION] = made;
   return made;
 }
 
@@ -270,17 +271,18 @@ export class Kernel {
   }
 
   /**
-   * Runs `routine` (a DPC or ISR) under the DPC watchdog: past its allotment it is 0x133
-   * DPC_WATCHDOG_VIOLATION (P1 0: a single routine), at the next point the model allows
-   * or when it returns. Nested routines get their own allotment.
+   * Runs a DPC or ISR, `fn(a, b, c, d)` of `driver` with attribution (see invokeRoutine),
+   * under the DPC watchdog: past its allotment it is 0x133 DPC_WATCHDOG_VIOLATION (P1 0: a
+   * single routine), at the next point the model allows or when it returns. Nested
+   * routines get their own allotment.
    */
-  watchdog<T>(cpu: KPRCB, routine: () => T): T {
+  watchdogRoutine<A, B, C, D, R>(cpu: KPRCB, driver: string, fn: (a: A, b: B, c: C, d: D) => R, fallback: string, a: A, b: B, c: C, d?: D): R {
     const start = cpu.watchdogStartPs;
     const deadline = cpu.watchdogDeadlinePs;
     cpu.watchdogStartPs = cpu.time;
     cpu.watchdogDeadlinePs = cpu.time + this.watchdogAllotmentPs;
     try {
-      const result = routine();
+      const result = this.invokeRoutine(driver, fn, fallback, a, b, c, d);
       if (cpu.time > cpu.watchdogDeadlinePs) this.watchdogExpired(cpu);
       return result;
     } finally {
@@ -367,12 +369,12 @@ export class Kernel {
    * Calls a driver's routine `fn(a, b, c)` with attribution, as `invoke` does, without a
    * closure: the routine is named by its function's name (`fallback` when it has none).
    */
-  invokeRoutine<A, B, C, R>(driver: string, fn: (a: A, b: B, c: C) => R, fallback: string, a: A, b: B, c?: C): R {
+  invokeRoutine<A, B, C, D, R>(driver: string, fn: (a: A, b: B, c: C, d: D) => R, fallback: string, a: A, b: B, c?: C, d?: D): R {
     const stack = this.cpu.stack;
-    stack.push(attributionOf(driver, fn, fallback));
+    stack.push(routineAttribution(driver, fn, fallback));
     let result: R;
     try {
-      result = fn(a, b, c as C);
+      result = fn(a, b, c as C, d as D);
     } catch (e) {
       const bc = this.asBugCheck(e);
       stack.pop();
