@@ -238,7 +238,11 @@ export class IO_STACK_LOCATION {
     this.MinorFunction = 0;
     this.Flags = 0;
     this.Control = 0;
-    this.Parameters.slots.fill(0);
+    const slots = this.Parameters.slots;
+    slots[0] = 0;
+    slots[1] = 0;
+    slots[2] = 0;
+    slots[3] = 0;
     this.DeviceObject = null;
     this.FileObject = null;
     this.CompletionRoutine = null;
@@ -347,15 +351,39 @@ function resetLocation(location: IO_STACK_LOCATION): void {
 }
 
 /**
- * Freed IRPs kept for reuse, by stack size. An IRP is reused only once FREED_IRP_QUARANTINE
- * others of its size have been freed after it (first in, first out), so a driver still
+ * Freed IRPs of one stack size kept for reuse, first in, first out. An IRP is reused only
+ * once FREED_IRP_QUARANTINE others of its size have been freed after it, so a driver still
  * holding a freed IRP for a short while finds it as it left it.
  */
-const freeIrps = new Map<number, IRP[]>();
-/** Freed IRPs of a size that wait before one is reused. */
+class FreedIrps {
+  private readonly ring: (IRP | null)[] = new Array<IRP | null>(FREED_IRP_LIMIT).fill(null);
+  private head = 0;
+  private count = 0;
+
+  /** Keeps `irp` (dropped when the ring is full). */
+  put(irp: IRP): void {
+    if (this.count === FREED_IRP_LIMIT) return;
+    this.ring[(this.head + this.count) % FREED_IRP_LIMIT] = irp;
+    this.count++;
+  }
+
+  /** The oldest freed IRP once more than the quarantine wait, else null. */
+  take(): IRP | null {
+    if (this.count <= FREED_IRP_QUARANTINE) return null;
+    const irp = this.ring[this.head];
+    this.ring[this.head] = null;
+    this.head = (this.head + 1) % FREED_IRP_LIMIT;
+    this.count--;
+    return irp;
+  }
+}
+
+/** Freed IRPs that wait before one of their size is reused. */
 const FREED_IRP_QUARANTINE = 64;
 /** Most freed IRPs of one size kept. */
 const FREED_IRP_LIMIT = 1024;
+/** Freed IRPs by stack size (index). */
+const freedIrps: FreedIrps[] = [];
 
 /** Bytes of an IRP with `n` stack locations (IoSizeOfIrp). */
 export function IoSizeOfIrp(StackSize: number): number {
@@ -369,14 +397,9 @@ export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP {
   k.recorder.stats.irps++;
   const address = k.objectAddress(IoSizeOfIrp(StackSize));
   const serial = k.nextIrpSerial++;
-  const free = freeIrps.get(StackSize);
-  let irp: IRP;
-  if (free && free.length > FREED_IRP_QUARANTINE) {
-    irp = free.shift()!;
-    irp.reset(address, serial);
-  } else {
-    irp = new IRP(StackSize, address, serial);
-  }
+  let irp = freedIrps[StackSize]?.take() ?? null;
+  if (irp) irp.reset(address, serial);
+  else irp = new IRP(StackSize, address, serial);
   IO(k).irps.add(irp);
   return irp;
 }
@@ -389,9 +412,7 @@ export function IoFreeIrp(Irp: IRP): void {
   Irp.Tail.Overlay.Thread = null;
   if (Irp.traced) k.recorder.asyncEnd(Irp.serial, Irp.traced, "irp", k.cpu.time, { status: statusName(Irp.IoStatus.Status) });
   Irp.traced = "";
-  let free = freeIrps.get(Irp.StackCount);
-  if (!free) freeIrps.set(Irp.StackCount, (free = []));
-  if (free.length < FREED_IRP_LIMIT && Irp.StackCount > 0) free.push(Irp);
+  if (Irp.StackCount > 0) (freedIrps[Irp.StackCount] ??= new FreedIrps()).put(Irp);
 }
 
 /** IoGetCurrentIrpStackLocation. */

@@ -122,7 +122,14 @@ export class IoManager {
 
 /** The executing machine's I/O manager. */
 export function IO(k: Kernel = KE()): IoManager {
+  if (k === lastIOKernel) return lastIO!;
   const io = k.services.get("io");
   if (!io) throw new Error("the I/O manager is not initialised");
-  return io as IoManager;
+  lastIOKernel = k;
+  lastIO = io as IoManager;
+  return lastIO;
 }
+
+// The last kernel asked about and its I/O manager (machines rarely change between calls).
+let lastIOKernel: Kernel | undefined;
+let lastIO: IoManager | undefined;

@@ -146,7 +146,14 @@ export class MemoryManager {
 
 /** The executing machine's memory manager. */
 export function MM(k: Kernel = KE()): MemoryManager {
+  if (k === lastMMKernel) return lastMM!;
   const mm = k.services.get("mm");
   if (!mm) throw new Error("the memory manager is not initialised");
-  return mm as MemoryManager;
+  lastMMKernel = k;
+  lastMM = mm as MemoryManager;
+  return lastMM;
 }
+
+// The last kernel asked about and its memory manager (machines rarely change between calls).
+let lastMMKernel: Kernel | undefined;
+let lastMM: MemoryManager | undefined;
