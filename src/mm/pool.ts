@@ -112,6 +112,18 @@ export interface PoolDriverUsage {
 
 const counts = (): PoolCounts => ({ allocations: 0, frees: 0, bytes: 0 });
 
+function addCounts(c: PoolCounts, allocations: number, frees: number, bytes: number): void {
+  c.allocations += allocations;
+  c.frees += frees;
+  c.bytes += bytes;
+}
+
+/** How pool pages are mapped: [nonpaged, paged]. */
+const COMMIT_OPTIONS = [
+  { writable: true, global: true, noExecute: true, pageable: false },
+  { writable: true, global: true, noExecute: true, pageable: true },
+] as const;
+
 /** One pool region (nonpaged or paged): virtual space and the pages committed in it. */
 class PoolRegion {
   readonly space: RangeAllocator;
@@ -136,23 +148,21 @@ export class Pool {
 
   /** Maps the pages of [va, va + bytes) that are not committed yet; false when out of memory. */
   private commit(region: PoolRegion, va: number, bytes: number): boolean {
-    const done: number[] = [];
-    for (let page = Math.floor(va / PAGE_SIZE) * PAGE_SIZE; page < va + bytes; page += PAGE_SIZE) {
+    const first = Math.floor(va / PAGE_SIZE) * PAGE_SIZE;
+    for (let page = first; page < va + bytes; page += PAGE_SIZE) {
       const users = region.pages.get(page);
       if (users !== undefined) {
         region.pages.set(page, users + 1);
-        done.push(page);
         continue;
       }
       const frame = this.mm.pfn.allocatePage();
       if (frame < 0) {
-        for (const p of done) this.release(region, p);
+        for (let p = first; p < page; p += PAGE_SIZE) this.release(region, p);
         return false;
       }
       this.mm.k.x.physFill(frame * PAGE_SIZE, PAGE_SIZE, 0);
-      this.mm.system.map(page, frame * PAGE_SIZE, { writable: true, global: true, noExecute: true, pageable: region.pageable });
+      this.mm.system.map(page, frame * PAGE_SIZE, COMMIT_OPTIONS[region.pageable ? 1 : 0]);
       region.pages.set(page, 1);
-      done.push(page);
     }
     return true;
   }
@@ -196,20 +206,20 @@ export class Pool {
     }
     this.blocks.set(va, { reserved, bytes: reserve, requested: bytes, tag, type, owner });
     this.freed.delete(va);
-    for (const c of this.countsOf(tag, type, owner)) {
-      c.allocations++;
-      c.bytes += bytes;
-    }
+    this.account(tag, type, owner, 1, 0, bytes);
     return va;
   }
 
-  private countsOf(tag: number, type: POOL_TYPE, owner: string): [PoolCounts, PoolCounts] {
+  /** Adds to the figures of `tag` and of `owner` in the pool of `type`. */
+  private account(tag: number, type: POOL_TYPE, owner: string, allocations: number, frees: number, bytes: number): void {
     let t = this.byTag.get(tag);
     if (!t) this.byTag.set(tag, (t = { nonPaged: counts(), paged: counts(), drivers: new Set() }));
     t.drivers.add(owner);
     let d = this.byDriver.get(owner);
     if (!d) this.byDriver.set(owner, (d = { nonPaged: counts(), paged: counts() }));
-    return isPagedPoolType(type) ? [t.paged, d.paged] : [t.nonPaged, d.nonPaged];
+    const paged = isPagedPoolType(type);
+    addCounts(paged ? t.paged : t.nonPaged, allocations, frees, bytes);
+    addCounts(paged ? d.paged : d.nonPaged, allocations, frees, bytes);
   }
 
   /** The block at `va`, if allocated. */
@@ -230,10 +240,7 @@ export class Pool {
     this.freed.add(va);
     for (let page = Math.floor(b.reserved / PAGE_SIZE) * PAGE_SIZE; page < b.reserved + b.bytes; page += PAGE_SIZE) this.release(region, page);
     region.space.release(b.reserved, b.bytes);
-    for (const c of this.countsOf(b.tag, b.type, b.owner)) {
-      c.frees++;
-      c.bytes -= b.requested;
-    }
+    this.account(b.tag, b.type, b.owner, 0, 1, -b.requested);
   }
 
   /** True if `va` lies in paged pool. */

@@ -1,26 +1,43 @@
 /**
  * A first-fit allocator of address ranges with a fixed alignment, used for system
- * virtual address regions (pool, I/O space, contiguous mappings). Frees coalesce.
+ * virtual address regions (pool, I/O space, contiguous mappings). Frees coalesce. The
+ * free ranges are kept sorted in two parallel arrays, edited in place, so allocating and
+ * freeing create no objects.
  */
 export class RangeAllocator {
-  /** Free ranges [start, end), sorted. */
-  private readonly free: [number, number][];
+  /** Starts and ends of the free ranges [start, end), sorted by start. */
+  private readonly starts: number[];
+  private readonly ends: number[];
 
   constructor(readonly start: number, readonly end: number, readonly alignment: number) {
-    this.free = [[start, end]];
+    this.starts = [start];
+    this.ends = [end];
   }
 
   /** Allocates `size` bytes aligned to `align` (a multiple of the base alignment); -1 if none fit. */
   allocate(size: number, align = this.alignment): number {
     const bytes = Math.ceil(size / this.alignment) * this.alignment;
-    for (let i = 0; i < this.free.length; i++) {
-      const [s, e] = this.free[i];
+    const starts = this.starts;
+    const ends = this.ends;
+    for (let i = 0; i < starts.length; i++) {
+      const s = starts[i];
+      const e = ends[i];
       const a = Math.ceil(s / align) * align;
       if (a + bytes > e) continue;
-      const pieces: [number, number][] = [];
-      if (a > s) pieces.push([s, a]);
-      if (a + bytes < e) pieces.push([a + bytes, e]);
-      this.free.splice(i, 1, ...pieces);
+      const before = a > s;
+      const after = a + bytes < e;
+      if (before && after) {
+        ends[i] = a;
+        starts.splice(i + 1, 0, a + bytes);
+        ends.splice(i + 1, 0, e);
+      } else if (before) {
+        ends[i] = a;
+      } else if (after) {
+        starts[i] = a + bytes;
+      } else {
+        starts.splice(i, 1);
+        ends.splice(i, 1);
+      }
       return a;
     }
     return -1;
@@ -29,22 +46,32 @@ export class RangeAllocator {
   /** Returns [address, address + size) to the free list. */
   release(address: number, size: number): void {
     const bytes = Math.ceil(size / this.alignment) * this.alignment;
+    const starts = this.starts;
+    const ends = this.ends;
+    const n = starts.length;
     let i = 0;
-    while (i < this.free.length && this.free[i][0] < address) i++;
-    this.free.splice(i, 0, [address, address + bytes]);
-    // Coalesce with neighbours.
-    if (i + 1 < this.free.length && this.free[i][1] === this.free[i + 1][0]) {
-      this.free[i][1] = this.free[i + 1][1];
-      this.free.splice(i + 1, 1);
-    }
-    if (i > 0 && this.free[i - 1][1] === this.free[i][0]) {
-      this.free[i - 1][1] = this.free[i][1];
-      this.free.splice(i, 1);
+    while (i < n && starts[i] < address) i++;
+    const end = address + bytes;
+    const joinsBefore = i > 0 && ends[i - 1] === address;
+    const joinsAfter = i < n && starts[i] === end;
+    if (joinsBefore && joinsAfter) {
+      ends[i - 1] = ends[i];
+      starts.splice(i, 1);
+      ends.splice(i, 1);
+    } else if (joinsBefore) {
+      ends[i - 1] = end;
+    } else if (joinsAfter) {
+      starts[i] = address;
+    } else {
+      starts.splice(i, 0, address);
+      ends.splice(i, 0, end);
     }
   }
 
   /** Bytes in use. */
   get used(): number {
-    return this.end - this.start - this.free.reduce((n, [s, e]) => n + e - s, 0);
+    let free = 0;
+    for (let i = 0; i < this.starts.length; i++) free += this.ends[i] - this.starts[i];
+    return this.end - this.start - free;
   }
 }
