@@ -35,7 +35,7 @@ import { loadMachine } from "../src/machine/firmwareFiles.js";
 import { runFio, type FioRunResult } from "../src/workloads/fio/fio.js";
 import { resolveJobFile } from "../src/workloads/fio/options.js";
 import { DDIR_READ } from "../src/workloads/fio/stats.js";
-import { IO, L, MEM, readyNvme, type Nvme } from "../test/support/nvme-harness.js";
+import { IO, L, MEM, readyNvme, type Command, type Nvme } from "../test/support/nvme-harness.js";
 import { nvmeOf } from "../test/support/storage-harness.js";
 import { compare, median, now, row, type Benchmark, type Row, type RunOptions, type Sample } from "./lib.js";
 
@@ -164,42 +164,70 @@ class Controller {
     return (x % region) * this.blocksPerRead;
   }
 
-  /** `count` reads with `depth` in flight; returns simulated ps taken and the sum of doorbell-to-interrupt latencies, ps. */
+  /** `count` reads with `depth` in flight; returns simulated ps taken and the sum of doorbell-to-interrupt latencies, ps. Allocates nothing per read. */
   run(depth: number, count: number, region: number): { ps: number; latencyPs: number } {
     const n = this.n;
     const h = n.h;
+    const read = this.read;
     const start = h.now;
     let issued = 0;
     let done = 0;
     let latencyPs = 0;
-    const fresh: number[] = [];
-    const issue = () => {
-      fresh.push(n.submit(1, n.rw(IO.READ, this.lba(region), this.blocksPerRead, { prp1: MEM.DATA + (issued % depth) * READ_BYTES, prp2: 0 }), false));
+    let pending = 0;
+    while (issued < depth && issued < count) {
+      pending = this.issue(read, region, issued, depth, pending);
       issued++;
-    };
-    const ring = () => {
-      n.ring(1);
-      const t = h.cpuTime();
-      for (const cid of fresh) this.issuedAt[cid] = t;
-      fresh.length = 0;
-    };
-    while (issued < depth && issued < count) issue();
-    ring();
+    }
+    this.ring(pending);
+    pending = 0;
     while (done < count) {
       const r = h.x.run(Infinity);
       if ((r & L.RUN_INTERRUPT) === 0) throw new Error(`controller: core stopped (${r}) with ${count - done} reads outstanding`);
       h.syncCpu();
       while (h.core.highestPending(0) !== 0) h.x.apicAccept(0);
       const seen = h.now;
-      for (const c of n.reap(1)) {
+      let reaped = 0;
+      while (n.nextCompletion(1)) {
+        const c = n.completion;
         if (c.sc !== 0 || c.sct !== 0) throw new Error(`controller: read failed (sct ${c.sct}, sc ${c.sc})`);
         latencyPs += seen - this.issuedAt[c.cid];
         done++;
-        if (issued < count) issue();
+        reaped++;
+        if (issued < count) {
+          pending = this.issue(read, region, issued, depth, pending);
+          issued++;
+        }
       }
-      if (fresh.length > 0) ring();
+      if (reaped > 0) n.ringCq(1);
+      if (pending > 0) {
+        this.ring(pending);
+        pending = 0;
+      }
     }
     return { ps: h.now - start, latencyPs };
+  }
+
+  /** The read command, reused (LBA and PRP set per read). */
+  private readonly read: Command = { opcode: IO.READ, nsid: 1, prp1: 0, prp2: 0, cdw10: 0, cdw11: 0, cdw12: 0 };
+  /** Command identifiers submitted since the last doorbell. */
+  private readonly fresh = new Uint16Array(65536);
+
+  /** Writes the next read at the SQ tail (no doorbell); returns the count submitted since the last doorbell. */
+  private issue(read: Command, region: number, issued: number, depth: number, pending: number): number {
+    const lba = this.lba(region);
+    read.cdw10 = lba >>> 0;
+    read.cdw11 = Math.floor(lba / 2 ** 32);
+    read.cdw12 = this.blocksPerRead - 1;
+    read.prp1 = MEM.DATA + (issued % depth) * READ_BYTES;
+    this.fresh[pending] = this.n.submit(1, read, false);
+    return pending + 1;
+  }
+
+  /** Rings the SQ doorbell for the `pending` reads submitted since the last one and notes when they were issued. */
+  private ring(pending: number): void {
+    this.n.ring(1);
+    const t = this.n.h.cpuTime();
+    for (let i = 0; i < pending; i++) this.issuedAt[this.fresh[i]] = t;
   }
 
   sampler(depth: number, reads: number, region: number, sims: SimRepeat[]): Sample {

@@ -8,7 +8,15 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-execFileSync(process.execPath, [join(root, "scripts/build-core.mjs")], { cwd: root, stdio: "inherit" });
-const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+/** Runs a build step; a failing step has printed its errors, so only its exit status is passed on. */
+function step(args) {
+  try {
+    execFileSync(process.execPath, args, { cwd: root, stdio: "inherit" });
+  } catch (e) {
+    process.exit(typeof e.status === "number" ? e.status : 1);
+  }
+}
+
+step([join(root, "scripts/build-core.mjs")]);
+step([createRequire(import.meta.url).resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"]);
 writeFileSync(join(root, "dist/.built"), "");

@@ -201,6 +201,11 @@ export class Core {
 
   /** Writes guest-physical bytes (RAM only); throws when unbacked. */
   writePhysical(pa: number, bytes: Uint8Array): void {
+    if (bytes.length <= L.SCRATCH_SIZE) {
+      this.u8.set(bytes, L.SCRATCH_BASE);
+      if (!this.x.physBlock(pa, 0, bytes.length, 0)) throw new RangeError(`physical 0x${pa.toString(16)} is not RAM`);
+      return;
+    }
     for (let done = 0; done < bytes.length; ) {
       const n = Math.min(L.SCRATCH_SIZE, bytes.length - done);
       this.u8.set(bytes.subarray(done, done + n), L.SCRATCH_BASE);

@@ -114,7 +114,7 @@ export async function runEduWorkload(machine: Machine, options: EduWorkloadOptio
       const r = await DeviceIoControl(h, IOCTL_EDU_DMA_FROM_DEVICE, eduDmaRequest(offset, length), 8, back, length);
       ioctls += 2;
       bytes += 2 * length;
-      if (w.ok && r.ok && r.bytes === length && back.every((b, j) => b === data[j])) verified++;
+      if (w.ok && r.ok && r.bytes === length && sameBytes(back, data)) verified++;
       else mismatches++;
     }
     let fileBytes = 0;
@@ -126,7 +126,7 @@ export async function runEduWorkload(machine: Machine, options: EduWorkloadOptio
       const back = new Uint8Array(length);
       const r = await ReadFile(h, back, length);
       fileBytes += w.bytes + r.bytes;
-      if (w.ok && r.ok && w.bytes === length && r.bytes === length && back.every((b, j) => b === data[j])) fileVerified++;
+      if (w.ok && r.ok && w.bytes === length && r.bytes === length && sameBytes(back, data)) fileVerified++;
     }
     await CloseHandle(h);
     const ok = identification === 0x010000ED && liveCorrect === options.livenessChecks && factCorrect === options.factorials
@@ -153,4 +153,9 @@ export function formatEduResult(w: EduWorkloadResult): string[] {
     `  WriteFile/ReadFile         ${w.files.verified}/${w.files.roundTrips} verified byte for byte (${w.files.bytes} bytes moved)`,
     `  result                     ${w.ok ? "OK" : "FAILED"}`,
   ];
+}
+
+/** True when `a` and `b` hold the same bytes (compared as whole buffers, not byte by byte in script). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }

@@ -273,9 +273,16 @@ export class CoreHarness {
 
   /** CPU write of `size` bytes; returns the access status. `hiGarbage` is passed as the high half for sizes below 8. */
   write(va: number, size: number, value: number | bigint, access = 0, cpu = this.cpu, hiGarbage = 0): number {
-    const v = BigInt(value);
-    const lo = Number(v & 0xFFFFFFFFn);
-    const hi = size === 8 ? Number((v >> 32n) & 0xFFFFFFFFn) : hiGarbage;
+    let lo: number;
+    let hi: number;
+    if (typeof value === "number" && value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
+      lo = value >>> 0;
+      hi = size === 8 ? Math.floor(value / 2 ** 32) >>> 0 : hiGarbage;
+    } else {
+      const v = BigInt(value);
+      lo = Number(v & 0xFFFFFFFFn);
+      hi = size === 8 ? Number((v >> 32n) & 0xFFFFFFFFn) : hiGarbage;
+    }
     this.x.cpuWrite(cpu, va, size, lo, hi, access);
     return this.core.accessStatus(cpu);
   }

@@ -141,6 +141,11 @@ export class Nvme {
   readonly sqs = new Map<number, SqState>();
   readonly cqs = new Map<number, CqState>();
   private nextCid = 1;
+  /** The submission entry being built (reused: submitting allocates nothing). */
+  private readonly entry = new Uint8Array(64);
+  private readonly entryView = new DataView(this.entry.buffer);
+  /** The completion nextCompletion consumed last (reused). */
+  readonly completion: Completion = { dw0: 0, sqhd: 0, sqid: 0, cid: 0, phase: 0, sc: 0, sct: 0, dnr: 0, index: 0 };
   private listTop: number;
 
   constructor(options: NvmeOptions = {}, placement?: Placement) {
@@ -244,13 +249,19 @@ export class Nvme {
     const sq = this.sqs.get(q);
     if (!sq) throw new Error(`no SQ ${q} in the harness`);
     const cid = c.cid ?? (this.nextCid++ & 0xFFFF);
-    const e = new DataView(new ArrayBuffer(64));
+    const e = this.entryView;
+    this.entry.fill(0);
     e.setUint32(0, (c.opcode & 0xFF) | ((c.flags ?? 0) << 8) | (cid << 16), true);
     e.setUint32(4, (c.nsid ?? 0) >>> 0, true);
-    e.setBigUint64(24, BigInt(c.prp1 ?? 0), true);
-    e.setBigUint64(32, BigInt(c.prp2 ?? 0), true);
-    [c.cdw10, c.cdw11, c.cdw12, c.cdw13, c.cdw14, c.cdw15].forEach((v, k) => e.setUint32(40 + 4 * k, (v ?? 0) >>> 0, true));
-    this.h.core.writePhysical(sq.base + sq.tail * 64, new Uint8Array(e.buffer));
+    setU64(e, 24, c.prp1 ?? 0);
+    setU64(e, 32, c.prp2 ?? 0);
+    e.setUint32(40, (c.cdw10 ?? 0) >>> 0, true);
+    e.setUint32(44, (c.cdw11 ?? 0) >>> 0, true);
+    e.setUint32(48, (c.cdw12 ?? 0) >>> 0, true);
+    e.setUint32(52, (c.cdw13 ?? 0) >>> 0, true);
+    e.setUint32(56, (c.cdw14 ?? 0) >>> 0, true);
+    e.setUint32(60, (c.cdw15 ?? 0) >>> 0, true);
+    this.h.core.writePhysical(sq.base + sq.tail * 64, this.entry);
     sq.tail = (sq.tail + 1) % sq.size;
     if (ring) this.ring(q);
     return cid;
@@ -273,6 +284,38 @@ export class Nvme {
       dw0: v.getUint32(0, true), sqhd: dw2 & 0xFFFF, sqid: dw2 >>> 16, cid: dw3 & 0xFFFF, phase: (dw3 >>> 16) & 1,
       sc: (dw3 >>> 17) & 0xFF, sct: (dw3 >>> 25) & 7, dnr: dw3 >>> 31, index: cq.head,
     };
+  }
+
+  /**
+   * Consumes the completion at CQ `q`'s head into `this.completion` and returns true, or
+   * returns false when its phase tag says it is not new. Allocates nothing; the head
+   * doorbell is left to ringCq.
+   */
+  nextCompletion(q: number): boolean {
+    const cq = this.cqs.get(q)!;
+    const at = cq.base + cq.head * 16;
+    const x = this.h.x;
+    const dw3 = x.physRead32(at + 12) >>> 0;
+    if (((dw3 >>> 16) & 1) !== cq.phase) return false;
+    const dw2 = x.physRead32(at + 8) >>> 0;
+    const c = this.completion;
+    c.dw0 = x.physRead32(at) >>> 0;
+    c.sqhd = dw2 & 0xFFFF;
+    c.sqid = dw2 >>> 16;
+    c.cid = dw3 & 0xFFFF;
+    c.phase = (dw3 >>> 16) & 1;
+    c.sc = (dw3 >>> 17) & 0xFF;
+    c.sct = (dw3 >>> 25) & 7;
+    c.dnr = dw3 >>> 31;
+    c.index = cq.head;
+    cq.head = (cq.head + 1) % cq.size;
+    if (cq.head === 0) cq.phase ^= 1;
+    return true;
+  }
+
+  /** Writes CQ `q`'s head doorbell with the harness's head. */
+  ringCq(q: number): void {
+    this.write32(this.cqDoorbell(q), this.cqs.get(q)!.head);
   }
 
   /** Consumes every new completion of CQ `q`; writes the head doorbell when any was found and `ring`. */
@@ -466,4 +509,10 @@ export function nvmePair(options: NvmeOptions = {}, second: Record<string, numbe
   });
   const b = new Nvme({}, { h: a.h, spec, index: 1, bar: BAR0_BASE + 0x100000, ramOffset: 32 << 20 });
   return [a, b];
+}
+
+/** Stores a 64-bit value (an exact integer below 2^53) little-endian at `at`. */
+function setU64(v: DataView, at: number, value: number): void {
+  v.setUint32(at, value >>> 0, true);
+  v.setUint32(at + 4, Math.floor(value / 2 ** 32) >>> 0, true);
 }
