@@ -20,6 +20,9 @@
  *   moment ReadFile returned to the moment GetQueuedCompletionStatusEx handed the read back).
  *   Controller alone: reads over the simulated time of the repeat, and doorbell write to
  *   the CPU seeing the MSI-X interrupt;
+ * - host ns per simulated device event (the core's event count over the repeat), and
+ *   simulated time per host time (above 1 the machine runs faster than real time), each
+ *   against the controller alone;
  * - a host-time split of the full-stack run, measured with V8's sampling profiler
  *   (node:inspector, in this process, on extra repeats that are not in the timed rows):
  *   each sample goes to the source file on top of the JavaScript stack (builtins count for
@@ -70,6 +73,10 @@ interface SimRepeat {
   /** Full stack only: fio's mean submission and total latency, µs. */
   slatUs?: number;
   latUs?: number;
+  /** Host ns per simulated device event (the core's event count over the repeat). */
+  hostNsPerEvent: number;
+  /** Simulated time over host time. */
+  simPerHost: number;
 }
 
 const storageFile = loadMachine("storage");
@@ -111,10 +118,15 @@ async function fio(machine: Machine, depth: number, reads: number): Promise<{ r:
 /** Samples of the full stack: host time of whole runFio calls; simulated figures into `sims`. */
 function stackSampler(machine: Machine, depth: number, reads: number, sims: SimRepeat[]): Sample {
   return async () => {
+    const events = machine.core.counters().events;
     const { r, ms } = await fio(machine, depth, reads);
     const job = r.jobs[0];
     const d = r.reports[0].dirs[DDIR_READ];
-    sims.push({ iops: (reads * 1e12) / (job.endPs - job.startPs), clatUs: d.clat.mean / 1000, slatUs: d.slat.mean / 1000, latUs: d.lat.mean / 1000 });
+    const simPs = job.endPs - job.startPs;
+    sims.push({
+      iops: (reads * 1e12) / simPs, clatUs: d.clat.mean / 1000, slatUs: d.slat.mean / 1000, latUs: d.lat.mean / 1000,
+      hostNsPerEvent: (ms * 1e6) / (machine.core.counters().events - events), simPerHost: simPs / 1e3 / (ms * 1e6),
+    });
     return { units: reads, ms };
   };
 }
@@ -232,10 +244,14 @@ class Controller {
 
   sampler(depth: number, reads: number, region: number, sims: SimRepeat[]): Sample {
     return () => {
+      const events = this.n.h.core.counters().events;
       const t0 = now();
       const r = this.run(depth, reads, region);
       const ms = now() - t0;
-      sims.push({ iops: (reads * 1e12) / r.ps, clatUs: r.latencyPs / reads / 1e6 });
+      sims.push({
+        iops: (reads * 1e12) / r.ps, clatUs: r.latencyPs / reads / 1e6,
+        hostNsPerEvent: (ms * 1e6) / (this.n.h.core.counters().events - events), simPerHost: r.ps / 1e3 / (ms * 1e6),
+      });
       return { units: reads, ms };
     };
   }
@@ -382,7 +398,12 @@ async function measure(config: Config, machine: Machine, controller: Controller,
       fioSlatUs: round(median(stack.map((s) => s.slatUs!))), fioLatUs: round(median(stack.map((s) => s.latUs!))),
       overheadUs: round(median(stack.map((s) => s.clatUs)) - median(alone.map((s) => s.clatUs))),
     });
-  return { rows: [hostRow, iopsRow, latencyRow], hostNs: hostRow.value };
+  const eventRow = row(`${name}: host time per simulated device event`, "host ns/event",
+    "the controller alone (host ns/event; ratio: times its cost, lower is better)",
+    { value: stack.map((s) => s.hostNsPerEvent), baseline: alone.map((s) => s.hostNsPerEvent) }, { cpus, depth });
+  const speedRow = row(`${name}: simulated time per host time (above 1: faster than real time)`, "sim s/host s",
+    "the controller alone (sim s/host s)", { value: stack.map((s) => s.simPerHost), baseline: alone.map((s) => s.simPerHost) }, { cpus, depth });
+  return { rows: [hostRow, iopsRow, latencyRow, eventRow, speedRow], hostNs: hostRow.value };
 }
 
 async function splitRows(session: Session, config: Config, machine: Machine, unprofiledNs: number): Promise<Row[]> {
@@ -431,7 +452,7 @@ export const storage: Benchmark = {
           const config = { cpus, depth, reads: depth === 1 ? qd1 : qd32 };
           const m = await measure(config, machine, controller, options);
           hostRows.push(m.rows[0]);
-          simRows.push(m.rows[1], m.rows[2]);
+          simRows.push(...m.rows.slice(1));
           if ((cpus === 1 && depth === 1) || (cpus === 4 && depth === 32)) splits.push(...(await splitRows(session, config, machine, m.hostNs)));
         }
       }
