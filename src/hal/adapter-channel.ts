@@ -8,12 +8,12 @@
  * request that was waiting. One adapter has one channel: a second request waits for it
  * (under the verifier, holding two at once is 0xE6 0x0B).
  */
-import { KE } from "../ke/kernel.js";
+import { KE, type Kernel } from "../ke/kernel.js";
 import { DISPATCH_LEVEL } from "../ke/irql.js";
 import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { mdlAddress, type MDL } from "../mm/mdl.js";
 import type { PVOID } from "../mm/memory.js";
-import { liveAdapter, type DMA_ADAPTER, type DmaDeviceObject } from "./dma.js";
+import { liveAdapter, type DMA_ADAPTER, type DmaDeviceObject, type DmaWaiter } from "./dma.js";
 import { TransferMapping, pagePieces } from "./map-registers.js";
 import { atDispatch } from "./scatter-gather.js";
 import {
@@ -62,13 +62,25 @@ export function AllocateAdapterChannel<D extends DmaDeviceObject>(
   verify(k, NumberOfMapRegisters <= a.mapRegisterLimit, DMA_TOO_MANY_MAP_REGISTERS, NumberOfMapRegisters, a.mapRegisterLimit);
   if (NumberOfMapRegisters > a.mapRegisterLimit) return STATUS_INSUFFICIENT_RESOURCES;
   verify(k, a.channel === null, DMA_TOO_MANY_ADAPTER_CHANNELS, 1);
-  const owner = k.attribution().driver;
   const base = new MAP_REGISTER_BASE(a, NumberOfMapRegisters, k.objectAddress(0x40));
-  const attempt = (): boolean => {
-    if (a.channel || !base.mapping.reserve(NumberOfMapRegisters)) return false;
+  const request = new ChannelRequest(k, a, base, NumberOfMapRegisters, k.attribution().driver, DeviceObject, ExecutionRoutine, Context);
+  if (a.waiting.length > 0 || !request.attempt()) a.waiting.push(request);
+  return STATUS_SUCCESS;
+}
+
+/** A request for the adapter channel and its map registers: the execution routine runs once both are free. */
+class ChannelRequest<D extends DmaDeviceObject> implements DmaWaiter {
+  constructor(
+    private readonly k: Kernel, private readonly a: DMA_ADAPTER, private readonly base: MAP_REGISTER_BASE, private readonly registers: number,
+    private readonly owner: string, private readonly device: D, private readonly routine: PDRIVER_CONTROL<D>, private readonly context: unknown,
+  ) {}
+
+  attempt(): boolean {
+    const { a, base } = this;
+    if (a.channel || !base.mapping.reserve(this.registers)) return false;
     a.channel = base;
     a.mapRegisterBases++;
-    const action = atDispatch(k, owner, ExecutionRoutine.name || "ExecutionRoutine", () => ExecutionRoutine(DeviceObject, DeviceObject.CurrentIrp, base, Context));
+    const action = atDispatch(this.k, this.owner, this.routine, "ExecutionRoutine", this.device, this.device.CurrentIrp, base, this.context);
     if (action === IO_ALLOCATION_ACTION.DeallocateObject) {
       releaseRegisters(a, base);
       a.channel = null;
@@ -76,9 +88,7 @@ export function AllocateAdapterChannel<D extends DmaDeviceObject>(
       a.channel = null;
     }
     return true;
-  };
-  if (a.waiting.length > 0 || !attempt()) a.waiting.push(attempt);
-  return STATUS_SUCCESS;
+  }
 }
 
 function releaseRegisters(a: DMA_ADAPTER, base: MAP_REGISTER_BASE): void {

@@ -112,7 +112,7 @@ export class DMA_ADAPTER implements MappingTarget {
   mapRegisterBases = 0;
   channel: MAP_REGISTER_BASE | null = null;
   /** Requests waiting for map registers or the channel, retried in order as they free up. */
-  readonly waiting: (() => boolean)[] = [];
+  readonly waiting: DmaWaiter[] = [];
 
   constructor(k: Kernel, readonly description: DEVICE_DESCRIPTION, readonly device: DmaDeviceObject, mapRegisters: number, requester: number) {
     this.address = k.objectAddress(0x100);
@@ -130,8 +130,13 @@ export class DMA_ADAPTER implements MappingTarget {
 
   /** Runs waiting requests, in order, while they can proceed. */
   retryWaiting(): void {
-    while (this.waiting.length > 0 && this.waiting[0]()) this.waiting.shift();
+    while (this.waiting.length > 0 && this.waiting[0].attempt()) this.waiting.shift();
   }
+}
+
+/** A request for map registers or the adapter channel: `attempt` starts it and returns true, or returns false while it must wait. */
+export interface DmaWaiter {
+  attempt(): boolean;
 }
 
 /** 0xE6 0x18 when a driver uses an adapter it has put back. */

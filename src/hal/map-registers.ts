@@ -237,12 +237,12 @@ export function pagePieces(k: Kernel, mdl: MDL, currentVa: number, length: numbe
 }
 
 /** Logically contiguous runs of mapped pieces, as (address, length) pairs. */
-export function logicalRuns(pieces: readonly MappedPiece[]): { Address: number; Length: number }[] {
-  const runs: { Address: number; Length: number }[] = [];
+export function logicalRuns(pieces: readonly MappedPiece[]): { Address: number; Length: number; Reserved: number }[] {
+  const runs: { Address: number; Length: number; Reserved: number }[] = [];
   for (const p of pieces) {
     const last = runs[runs.length - 1];
     if (last && last.Address + last.Length === p.logical) last.Length += p.length;
-    else runs.push({ Address: p.logical, Length: p.length });
+    else runs.push({ Address: p.logical, Length: p.length, Reserved: 0 });
   }
   return runs;
 }

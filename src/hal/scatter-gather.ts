@@ -14,8 +14,8 @@ import { STATUS_BUFFER_TOO_SMALL, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS,
 import type { MDL } from "../mm/mdl.js";
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from "../mm/mdl.js";
 import { writeU32, writeU64, type PVOID } from "../mm/memory.js";
-import { liveAdapter, type DMA_ADAPTER, type DmaDeviceObject } from "./dma.js";
-import { TransferMapping, logicalRuns, pagePieces } from "./map-registers.js";
+import { liveAdapter, type DMA_ADAPTER, type DmaDeviceObject, type DmaWaiter } from "./dma.js";
+import { TransferMapping, logicalRuns, pagePieces, type PagePiece } from "./map-registers.js";
 import { DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, verify, verifyIrqlAtMost, verifyIrqlIs } from "./dma-verifier.js";
 
 /** sizeof(SCATTER_GATHER_LIST) on x64 before its elements: NumberOfElements, Reserved. */
@@ -50,14 +50,35 @@ export class SCATTER_GATHER_LIST {
 /** DRIVER_LIST_CONTROL: the execution routine of (Get|Build)ScatterGatherList, called at DISPATCH_LEVEL. */
 export type PDRIVER_LIST_CONTROL<D extends DmaDeviceObject = DmaDeviceObject> = (DeviceObject: D, Irp: D["CurrentIrp"], ScatterGather: SCATTER_GATHER_LIST, Context: unknown) => void;
 
-/** Calls a driver routine at DISPATCH_LEVEL (raising from below if need be) on behalf of `owner`. */
-export function atDispatch<T>(k: Kernel, owner: string, name: string, fn: () => T): T {
+/** Calls `owner`'s routine `fn(a, b, c, d)` at DISPATCH_LEVEL (raising from below if need be), as invokeRoutine does. */
+export function atDispatch<A, B, C, D, R>(k: Kernel, owner: string, fn: (a: A, b: B, c: C, d: D) => R, fallback: string, a: A, b: B, c: C, d: D): R {
   const cpu = k.cpu;
   const old = cpu.irql < DISPATCH_LEVEL ? raiseTo(k, DISPATCH_LEVEL) : -1;
   try {
-    return k.invoke(owner, name, fn);
+    return k.invokeRoutine(owner, fn, fallback, a, b, c, d);
   } finally {
     if (old >= 0) lowerTo(k, cpu, old);
+  }
+}
+
+/** A scatter/gather list being built: mapped and handed to the execution routine once map registers are free. */
+class ListRequest<D extends DmaDeviceObject> implements DmaWaiter {
+  constructor(
+    private readonly k: Kernel, private readonly a: DMA_ADAPTER, private readonly list: SCATTER_GATHER_LIST, private readonly pieces: PagePiece[],
+    private readonly owner: string, private readonly device: D, private readonly routine: PDRIVER_LIST_CONTROL<D>, private readonly context: unknown,
+    private readonly writeToDevice: boolean, private readonly buffer: PVOID,
+  ) {}
+
+  attempt(): boolean {
+    const { k, a, list, pieces } = this;
+    if (!list.mapping.reserve(pieces.length)) return false;
+    list.mapping.map(k, pieces, this.writeToDevice);
+    list.Elements = logicalRuns(list.mapping.pieces);
+    list.NumberOfElements = list.Elements.length;
+    if (this.buffer !== 0) writeList(list, this.buffer);
+    a.listsAllocated++;
+    atDispatch(k, this.owner, this.routine, "ExecutionRoutine", this.device, this.device.CurrentIrp, list, this.context);
+    return true;
   }
 }
 
@@ -73,20 +94,10 @@ function startList<D extends DmaDeviceObject>(
   const pieces = pagePieces(k, Mdl, CurrentVa, Length);
   if (pieces.length > a.mapRegisterLimit) return STATUS_INSUFFICIENT_RESOURCES;
   if (buffer !== 0 && bufferLength < SCATTER_GATHER_LIST_HEADER_SIZE + pieces.length * SCATTER_GATHER_ELEMENT_SIZE) return STATUS_BUFFER_TOO_SMALL;
-  const owner = k.attribution().driver;
   const list = new SCATTER_GATHER_LIST(a);
   list.buffer = buffer;
-  const attempt = (): boolean => {
-    if (!list.mapping.reserve(pieces.length)) return false;
-    list.mapping.map(k, pieces, WriteToDevice);
-    list.Elements = logicalRuns(list.mapping.pieces).map((r) => ({ ...r, Reserved: 0 }));
-    list.NumberOfElements = list.Elements.length;
-    if (buffer !== 0) writeList(list, buffer);
-    a.listsAllocated++;
-    atDispatch(k, owner, ExecutionRoutine.name || "ExecutionRoutine", () => ExecutionRoutine(DeviceObject, DeviceObject.CurrentIrp, list, Context));
-    return true;
-  };
-  if (a.waiting.length > 0 || !attempt()) a.waiting.push(attempt);
+  const request = new ListRequest(k, a, list, pieces, k.attribution().driver, DeviceObject, ExecutionRoutine, Context, WriteToDevice, buffer);
+  if (a.waiting.length > 0 || !request.attempt()) a.waiting.push(request);
   return STATUS_SUCCESS;
 }
 
