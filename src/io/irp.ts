@@ -293,6 +293,8 @@ export class IRP {
   traced = "";
   /** Called when completion reaches the top of the stack (the I/O manager's own requests). */
   onCompleted: ((irp: IRP) => void) | null = null;
+  /** What onCompleted works on (the I/O manager's request for the IRP), so no closure is made per IRP. */
+  onCompletedContext: unknown = null;
 
   /** Where writes to a next location that does not exist land (C would scribble before the IRP). */
   readonly beyondStack = new IO_STACK_LOCATION();
@@ -341,6 +343,7 @@ export class IRP {
     this.completed = false;
     this.traced = "";
     this.onCompleted = null;
+    this.onCompletedContext = null;
   }
 }
 

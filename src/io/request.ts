@@ -189,6 +189,11 @@ function irpCompleted(req: IoRequest): void {
   queueKernelApc(req.thread, req);
 }
 
+/** onCompleted of a request's IRP (its request is the IRP's onCompletedContext). */
+function requestIrpCompleted(irp: IRP): void {
+  irpCompleted(irp.onCompletedContext as IoRequest);
+}
+
 /** The transfer of a request that has no buffers (IRP_MJ_CREATE). */
 const NOTHING_TO_FINISH = { finish(): void {} };
 
@@ -232,9 +237,11 @@ export async function issueRequest(thread: ETHREAD, file: FILE_OBJECT, options: 
   thread.IrpList.set(irp, req);
   file.outstandingIrps.add(irp);
   file.PointerCount++;
-  irp.onCompleted = () => irpCompleted(req);
+  irp.onCompleted = requestIrpCompleted;
+  irp.onCompletedContext = req;
   try {
-    req.returned = await IoCallDriver(device, irp);
+    const returned = IoCallDriver(device, irp);
+    req.returned = returned instanceof Promise ? await returned : returned;
     if (irp.completed && !req.completionQueued) completeInline(req);
     // Without an OVERLAPPED the caller waits for the request (kernel32 waits on the file
     // handle; the request's own event stands in, so another request's completion cannot end it).
