@@ -105,16 +105,23 @@ export function idealMarkPending(irp: IdealIrp): void {
 
 /** A DPC queue: deferred routines with an argument, drained in order. */
 export class IdealDpcQueue {
-  private readonly routines: ((argument: IdealIrp) => void)[] = [];
-  private readonly arguments: IdealIrp[] = [];
+  private readonly routines: (((argument: IdealIrp) => void) | null)[] = [];
+  private readonly arguments: (IdealIrp | null)[] = [];
+  private count = 0;
   insert(routine: (argument: IdealIrp) => void, argument: IdealIrp): void {
-    this.routines.push(routine);
-    this.arguments.push(argument);
+    this.routines[this.count] = routine;
+    this.arguments[this.count] = argument;
+    this.count++;
   }
   drain(): void {
-    for (let i = 0; i < this.routines.length; i++) this.routines[i](this.arguments[i]);
-    this.routines.length = 0;
-    this.arguments.length = 0;
+    for (let i = 0; i < this.count; i++) {
+      const routine = this.routines[i]!;
+      const argument = this.arguments[i]!;
+      this.routines[i] = null;
+      this.arguments[i] = null;
+      routine(argument);
+    }
+    this.count = 0;
   }
 }
 
