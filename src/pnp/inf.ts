@@ -54,7 +54,12 @@ export async function loadDriverPackageFile(nameOrPath: string): Promise<DriverP
     if (!existsSync(path)) throw new FirmwareError(shown, `${at}/module`, `no module at ${relative(process.cwd(), path)}`);
     let module = modules.get(path);
     if (!module) {
-      const loaded = (await importModule(path)) as Partial<DriverModule>;
+      let loaded: Partial<DriverModule>;
+      try {
+        loaded = (await importModule(path)) as Partial<DriverModule>;
+      } catch (e) {
+        throw new FirmwareError(shown, `${at}/module`, `${relative(process.cwd(), path) || path} cannot be imported: ${e instanceof Error ? e.message : String(e)}`);
+      }
       if (typeof loaded.DriverEntry !== "function") throw new FirmwareError(shown, `${at}/module`, "the module does not export DriverEntry");
       module = loaded as DriverModule;
       modules.set(path, module);
