@@ -40,6 +40,16 @@ describe("memory that does not grow with the run", () => {
     expect(long.objects).toBe(short.objects);
   });
 
+  it("threads that ended leave the scheduler: a machine that ran 2 or 50 kernel routines lists as many threads as after boot", async () => {
+    const machine = await boot("default");
+    const threads = kernelOf(machine).scheduler.threads;
+    const booted = threads.length;
+    for (let i = 0; i < 2; i++) await machine.exec(() => i);
+    expect(threads.length).toBe(booted);
+    for (let i = 0; i < 48; i++) await machine.exec(() => i);
+    expect(threads.length).toBe(booted);
+  });
+
   it("fio: the kernel's statistics and the job's figures are the same size after 64 and after 256 reads", async () => {
     const short = await fio(256);
     const long = await fio(1024);
