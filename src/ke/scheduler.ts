@@ -137,6 +137,7 @@ const WORK_THREAD = 3;
 /** The dispatcher: ready threads, timers, and the loop. */
 export class Scheduler {
   readonly ready: KTHREAD[] = [];
+  /** Threads that have not ended, in creation order (a thread leaves when it ends, so the list does not grow with a run). */
   readonly threads: KTHREAD[] = [];
   private readonly timers: TimerEntry[] = [];
   private timerSeq = 0;
@@ -309,7 +310,10 @@ export class Scheduler {
     busy.threadPs += ran;
     t.runPs += ran;
     t.stoppedAtPs = cpu.time;
-    if (t.State === "terminated") t.exitedAtPs = cpu.time;
+    if (t.State === "terminated") {
+      t.exitedAtPs = cpu.time;
+      this.threads.splice(this.threads.indexOf(t), 1);
+    }
     // A thread may wait at APC_LEVEL; the level is its own, not the processor's.
     t.WaitIrql = cpu.irql;
     if (t.State !== "terminated") cpu.irql = PASSIVE_LEVEL;

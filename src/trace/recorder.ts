@@ -1,9 +1,11 @@
 /**
  * The recorder: one place that collects what happened, from the kernel (ISRs, DPCs,
- * IRPs) and from the core's trace ring (MMIO, DMA, MSI). Statistics are always kept;
- * full events only while tracing is on, so with tracing off a hot path pays one branch.
- * Times are picoseconds of simulated time.
+ * IRPs) and from the core's trace ring (MMIO, DMA, MSI). Statistics are always kept, in
+ * memory that does not grow with the run (counters and histograms); full events only
+ * while tracing is on, so with tracing off a hot path pays one branch. Times are
+ * picoseconds of simulated time.
  */
+import { LogLinearHistogram } from "./histogram.js";
 
 /** Chrome Trace Event phases the recorder emits. */
 export type Phase = "X" | "i" | "b" | "e" | "s" | "f" | "M" | "C";
@@ -29,28 +31,6 @@ export const TRACK_CPU = 1;
 export const TRACK_PCI = 2;
 /** I/O requests as async slices. */
 export const TRACK_IO = 3;
-
-/** Samples with min / median / max in picoseconds. */
-export class Samples {
-  readonly values: number[] = [];
-  add(ps: number): void {
-    this.values.push(ps);
-  }
-  get count(): number {
-    return this.values.length;
-  }
-  /** The p-th percentile (0..100), nearest rank; NaN when empty. */
-  percentile(p: number): number {
-    if (this.values.length === 0) return NaN;
-    const sorted = [...this.values].sort((a, b) => a - b);
-    const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-    return sorted[rank];
-  }
-  /** { count, min, median, max } in ps. */
-  summary(): { count: number; min: number; median: number; max: number } {
-    return { count: this.count, min: this.percentile(0), median: this.percentile(50), max: this.percentile(100) };
-  }
-}
 
 /**
  * Buckets of a DPC/ISR duration histogram, as xperf's `-a dpcisr` summary prints them:
@@ -181,7 +161,7 @@ export interface InterruptActivity {
   completionsOutsideInterrupts: number;
 }
 
-/** Kernel-side counts and timing samples, kept whether or not tracing is on. */
+/** Kernel-side counts and timing statistics, kept whether or not tracing is on, in constant memory. */
 export class KernelStats {
   irps = 0;
   isrs = 0;
@@ -192,12 +172,14 @@ export class KernelStats {
   completionsOutsideInterrupts = 0;
   /** Interrupts that no connected ISR claimed. */
   unclaimedInterrupts = 0;
-  readonly isrDuration = new Samples();
-  readonly dpcDuration = new Samples();
-  /** Interrupt arrival at the local APIC to the start of the DPC its ISR queued. */
-  readonly interruptToDpc = new Samples();
-  /** Interrupt arrival at the local APIC to the start of its ISR. */
-  readonly interruptToIsr = new Samples();
+  /** ISR durations, ps. */
+  readonly isrDuration = new LogLinearHistogram();
+  /** DPC durations, ps. */
+  readonly dpcDuration = new LogLinearHistogram();
+  /** Interrupt arrival at the local APIC to the start of the DPC its ISR queued, ps. */
+  readonly interruptToDpc = new LogLinearHistogram();
+  /** Interrupt arrival at the local APIC to the start of its ISR, ps. */
+  readonly interruptToIsr = new LogLinearHistogram();
   /** Per processor: thread, ISR and DPC time and duration histograms (index: processor number). */
   readonly processors: ProcessorTime[] = [];
   private readonly vectorMap = new Map<number, VectorActivity>();

@@ -1,12 +1,17 @@
 /** The numbers a run summary reports, gathered from the core's counters and the recorder. */
 import type { CoreCounters } from "../machine/core.js";
-import type { KernelStats, Samples } from "./recorder.js";
+import type { KernelStats } from "./recorder.js";
+import type { LogLinearHistogram } from "./histogram.js";
 
-/** min / median / max of a sample set, nanoseconds. */
+/**
+ * A series of durations, nanoseconds: count, min, mean and max exact (to the picosecond);
+ * the median from the kernel's histogram, within HISTOGRAM_RELATIVE_ERROR of the exact one.
+ */
 export interface Spread {
   count: number;
   minNs: number;
   medianNs: number;
+  meanNs: number;
   maxNs: number;
 }
 
@@ -38,10 +43,9 @@ export interface RunReport {
   simulatedNs: number;
 }
 
-function spread(s: Samples): Spread {
-  const { count, min, median, max } = s.summary();
-  const ns = (ps: number) => (Number.isNaN(ps) ? 0 : Math.round(ps) / 1000);
-  return { count, minNs: ns(min), medianNs: ns(median), maxNs: ns(max) };
+function spread(h: LogLinearHistogram): Spread {
+  const ns = (ps: number) => (h.count === 0 ? 0 : Math.round(ps) / 1000);
+  return { count: h.count, minNs: ns(h.min), medianNs: ns(h.percentile(50)), meanNs: ns(h.mean), maxNs: ns(h.max) };
 }
 
 /** Builds the report. */

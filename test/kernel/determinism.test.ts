@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { toChromeTrace, type Machine } from "../../src/index.js";
 import { EDU_WORKLOAD_DEFAULTS, runEduWorkload, type EduWorkloadOptions, type EduWorkloadResult } from "../../src/workloads/edu.js";
 import type { KernelStats } from "../../src/trace/recorder.js";
+import type { LogLinearHistogram } from "../../src/trace/histogram.js";
 import { bootDefault, kernelOf } from "../support/kernel-harness.js";
 
 /** A shorter edu job than the default, still covering every IOCTL kind. */
@@ -21,11 +22,16 @@ interface RunOutcome {
   stats: Record<string, unknown>;
 }
 
+/** Everything a histogram keeps: exact count, min, max and total, and every bucket's count. */
+function histogramSnapshot(h: LogLinearHistogram): Record<string, unknown> {
+  return { count: h.count, min: h.min, max: h.max, total: h.total, counts: Array.from(h.counts) };
+}
+
 function statsSnapshot(s: KernelStats): Record<string, unknown> {
   return {
     irps: s.irps, isrs: s.isrs, dpcs: s.dpcs, unclaimed: s.unclaimedInterrupts,
-    isrDuration: [...s.isrDuration.values], dpcDuration: [...s.dpcDuration.values],
-    interruptToDpc: [...s.interruptToDpc.values], interruptToIsr: [...s.interruptToIsr.values],
+    isrDuration: histogramSnapshot(s.isrDuration), dpcDuration: histogramSnapshot(s.dpcDuration),
+    interruptToDpc: histogramSnapshot(s.interruptToDpc), interruptToIsr: histogramSnapshot(s.interruptToIsr),
   };
 }
 

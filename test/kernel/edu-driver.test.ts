@@ -247,7 +247,7 @@ describe("edu driver end to end", () => {
     expect(stats.dpcs - before.dpcs).toBeGreaterThan(0);
     expect(stats.interruptToDpc.count - before.samples).toBeGreaterThan(0);
     // An interrupt's DPC can only start after the interrupt arrived.
-    for (const v of stats.interruptToDpc.values) expect(v).toBeGreaterThan(0);
+    expect(stats.interruptToDpc.min).toBeGreaterThan(0);
     expect(stats.unclaimedInterrupts).toBe(0);
   });
 

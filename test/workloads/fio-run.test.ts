@@ -13,6 +13,7 @@ import { formatFioJson } from "../../src/workloads/fio/report-json.js";
 import { formatFioNormal } from "../../src/workloads/fio/report-normal.js";
 import { platIndex, platValue, PLAT_NR } from "../../src/workloads/fio/histogram.js";
 import { DEFAULT_PERCENTILES } from "../../src/workloads/fio/options.js";
+import { FIO_VERIFY_FAILURES_LOGGED } from "../../src/workloads/fio/job.js";
 
 const GLOBAL = "[global]\nfilename=\\\\.\\PhysicalDrive0\nioengine=windowsaio\ndirect=1\nthread\n";
 
@@ -192,6 +193,17 @@ describe("fio on the RAM disk", () => {
     expect(result.ok).toBe(false);
     expect(result.jobs[0].outcome.verifyFailures).toBe(4);
     expect(result.jobs[0].outcome.log[0]).toBe("verify: bad magic header 0, wanted acca at file \\\\.\\PhysicalDrive0 offset 0, length 4096 (requested block: offset=0, length=4096)");
+  });
+
+  it("a job keeps the messages of its first FIO_VERIFY_FAILURES_LOGGED verify failures and counts the rest", async () => {
+    const blocks = FIO_VERIFY_FAILURES_LOGGED + 28;
+    const { result } = await run(`${GLOBAL}[v]\nrw=read\nbs=4k\nsize=${blocks * 4}k\nverify=crc32c\n`);
+    const { outcome, threadId } = result.jobs[0];
+    expect(outcome.verifyFailures).toBe(blocks);
+    // One line per bad magic header (as above), then the count of the rest, then the job's error.
+    expect(outcome.log).toHaveLength(FIO_VERIFY_FAILURES_LOGGED + 2);
+    expect(outcome.log[FIO_VERIFY_FAILURES_LOGGED - 1]).toContain(`offset ${(FIO_VERIFY_FAILURES_LOGGED - 1) * 4096}, length 4096`);
+    expect(outcome.log.slice(-2)).toEqual(["fio: 28 more verify failures not shown", `fio: pid=${threadId}, err=84/func=io_u_queued_complete, error=Invalid or incomplete multibyte or wide character`]);
   });
 
   it("the sync engine does one blocking I/O at a time and has no slat", async () => {

@@ -21,6 +21,20 @@ import {
 } from "./storport.js";
 import type { RAID_UNIT_EXTENSION } from "./unit.js";
 import type { RAID_REQUEST } from "./request.js";
+import { BoundedLog } from "../../trace/bounded-log.js";
+
+/** Errors an adapter's log keeps (the latest; older ones are counted as dropped). */
+export const STORPORT_ERROR_LOG_ENTRIES = 256;
+
+/** One StorPortLogError call: the unit, the miniport's code and id, and when (ps of simulated time). */
+export interface StorPortErrorLogEntry {
+  PathId: number;
+  TargetId: number;
+  Lun: number;
+  ErrorCode: number;
+  UniqueId: number;
+  timePs: number;
+}
 
 /** The miniport driver's registration (StorPortInitialize), kept in its driver extension. */
 export class RAID_DRIVER_EXTENSION {
@@ -129,8 +143,8 @@ export class RAID_ADAPTER_EXTENSION {
   readonly Timers: RAID_TIMER[] = [];
   /** Device power state the adapter is in (1 = D0). */
   DevicePowerState = 1;
-  /** Errors the miniport logged (StorPortLogError), newest last. */
-  readonly ErrorLog: { PathId: number; TargetId: number; Lun: number; ErrorCode: number; UniqueId: number; timePs: number }[] = [];
+  /** Errors the miniport logged (StorPortLogError): the latest STORPORT_ERROR_LOG_ENTRIES, and how many older ones were dropped. */
+  readonly ErrorLog = new BoundedLog<StorPortErrorLogEntry>(STORPORT_ERROR_LOG_ENTRIES, "latest");
   /** Bus resets the port asked the miniport for after timeouts. */
   Resets = 0;
   /** Timeouts seen. */

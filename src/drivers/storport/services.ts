@@ -703,7 +703,7 @@ export function StorPortGetSrb(_DeviceExtension: PVOID_EXTENSION, _PathId: numbe
 export function StorPortLogError(HwDeviceExtension: PVOID_EXTENSION, _Srb: SRB | null, PathId: number, TargetId: number, Lun: number, ErrorCode: number, UniqueId: number): void {
   const a = adapterOf(HwDeviceExtension);
   const k = KE();
-  a.ErrorLog.push({ PathId, TargetId, Lun, ErrorCode, UniqueId, timePs: k.cpu.time });
+  a.ErrorLog.add({ PathId, TargetId, Lun, ErrorCode, UniqueId, timePs: k.cpu.time });
   k.recorder.note(k.cpu.time, `StorPortLogError 0x${ErrorCode.toString(16)} (${UniqueId})`, a.Service, k.attribution().routine, k.cpu.Number);
 }
 

@@ -30,9 +30,12 @@ function now(): number {
   return KE().cpu.time;
 }
 
+/** Verify failures whose messages a job keeps; later ones are counted, and one line at the end says how many. */
+export const FIO_VERIFY_FAILURES_LOGGED = 100;
+
 /** What a job did, besides its statistics. */
 export interface FioJobOutcome {
-  /** Messages fio prints while the job runs (I/O errors, verify failures). */
+  /** Messages fio prints while the job runs (I/O errors, the first FIO_VERIFY_FAILURES_LOGGED verify failures). */
   log: string[];
   /** Blocks checked by verify, and how many failed. */
   verified: number;
@@ -309,6 +312,8 @@ export class FioJob {
         stats.dirs[DDIR_READ].runtimeMs += Math.ceil(us / 1000);
       }
     }
+    const unlogged = this.outcome.verifyFailures - FIO_VERIFY_FAILURES_LOGGED;
+    if (unlogged > 0) this.outcome.log.push(`fio: ${unlogged} more verify failure${unlogged > 1 ? "s" : ""} not shown`);
     if (this.outcome.verifyFailures > 0) this.outcome.log.push(`fio: pid=${this.threadId}, err=${EILSEQ}/${stats.verror}`);
   }
 
@@ -318,8 +323,7 @@ export class FioJob {
     this.outcome.verified++;
     const problem = checkVerifyBlock(bytes, slot.length, slot.offset, this.options.filename);
     if (!problem) return;
-    this.outcome.verifyFailures++;
-    this.outcome.log.push(...problem);
+    if (++this.outcome.verifyFailures <= FIO_VERIFY_FAILURES_LOGGED) this.outcome.log.push(...problem);
     this.fail(EILSEQ, `func=io_u_queued_complete, error=${EILSEQ_TEXT}`);
   }
 }
