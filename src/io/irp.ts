@@ -210,6 +210,14 @@ export class IO_STACK_PARAMETERS {
     return this.other as T;
   }
 
+  /** Forgets the member views made so far (a recycled IRP's locations look as new ones do). */
+  forgetViews(): void {
+    this.create = undefined;
+    this.readWrite = undefined;
+    this.ioctl = undefined;
+    this.other = undefined;
+  }
+
   /** Copies another location's parameters. */
   copyFrom(other: IO_STACK_PARAMETERS): void {
     for (let i = 0; i < 4; i++) this.slots[i] = other.slots[i];
@@ -349,6 +357,7 @@ export class IRP {
 
 function resetLocation(location: IO_STACK_LOCATION): void {
   location.clear();
+  location.Parameters.forgetViews();
   location.completionOwner = "nt";
   location.audit = null;
 }
