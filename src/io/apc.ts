@@ -73,6 +73,9 @@ export function queueKernelApc(thread: ETHREAD, apc: KernelApc): void {
     t.cancelWait = undefined;
     t.WaitStatus = STATUS_KERNEL_APC;
     k.scheduler.makeReady(t, k.cpu.time);
+  } else if (thread.inUserWait) {
+    // Queued while the thread runs into its wait (an interrupt taken on the way): the wait returns at once.
+    t.KernelApcPending = true;
   }
 }
 
@@ -83,4 +86,5 @@ export function queueKernelApc(thread: ETHREAD, apc: KernelApc): void {
 export function deliverKernelApcs(thread: ETHREAD): void {
   const k = KE();
   while (thread.kernelApcs.length > 0 && k.cpu.irql < APC_LEVEL) runAtApcLevel(thread.kernelApcs.shift()!);
+  if (thread.kernelApcs.length === 0) thread.Tcb.KernelApcPending = false;
 }

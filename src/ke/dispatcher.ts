@@ -7,7 +7,7 @@
 import { DRIVER_VERIFIER_DETECTED_VIOLATION, IRQL_NOT_LESS_OR_EQUAL } from "./bugcheck.js";
 import { DISPATCH_LEVEL } from "./irql.js";
 import { KE, type Kernel } from "./kernel.js";
-import { STATUS_INVALID_PARAMETER, STATUS_SUCCESS, STATUS_TIMEOUT, STATUS_WAIT_0, type NTSTATUS } from "./ntstatus.js";
+import { STATUS_INVALID_PARAMETER, STATUS_KERNEL_APC, STATUS_SUCCESS, STATUS_TIMEOUT, STATUS_WAIT_0, type NTSTATUS } from "./ntstatus.js";
 import type { KTHREAD } from "./scheduler.js";
 
 /** EVENT_TYPE. */
@@ -168,6 +168,7 @@ function waitCommon(k: Kernel, objects: DispatcherObject[], waitType: WAIT_TYPE,
   if (!thread) {
     k.bugCheck(IRQL_NOT_LESS_OR_EQUAL, 0, cpu.irql, 0, 0);
   }
+  if (thread.KernelApcPending) return Promise.resolve(STATUS_KERNEL_APC);
   const blocks = headers.map((h, index) => {
     const b: WaitBlock = { thread, index, all: waitType === WAIT_TYPE.WaitAll ? headers : undefined };
     h.WaitListHead.push(b);

@@ -17,7 +17,7 @@ import { DISPATCH_LEVEL } from "./irql.js";
 import { KE, type Kernel } from "./kernel.js";
 import { DRIVER_VERIFIER_DETECTED_VIOLATION, IRQL_NOT_LESS_OR_EQUAL } from "./bugcheck.js";
 import { DISPATCHER_HEADER, KPROCESSOR_MODE, signal, timeoutToDuePs, VERIFIER_WAIT_AT_DISPATCH, type DispatcherObject, type LARGE_INTEGER } from "./dispatcher.js";
-import { STATUS_ABANDONED, STATUS_SUCCESS, STATUS_TIMEOUT, type NTSTATUS } from "./ntstatus.js";
+import { STATUS_ABANDONED, STATUS_KERNEL_APC, STATUS_SUCCESS, STATUS_TIMEOUT, type NTSTATUS } from "./ntstatus.js";
 import type { KTHREAD } from "./scheduler.js";
 
 /** The dispatcher header type of a queue (QueueObject in KOBJECTS). */
@@ -176,9 +176,9 @@ export async function KeRemoveQueueEx<T>(Queue: KQUEUE<T>, WaitMode: KPROCESSOR_
     Queue.CurrentCount++;
     return entries;
   }
-  if (zero) {
+  if (zero || thread.KernelApcPending) {
     Queue.CurrentCount++;
-    return STATUS_TIMEOUT;
+    return zero ? STATUS_TIMEOUT : STATUS_KERNEL_APC;
   }
   // Leaving the running set may let another waiter take what this thread may not.
   activateWaiters(k, Queue);

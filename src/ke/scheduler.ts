@@ -49,6 +49,12 @@ export class KTHREAD {
   /** Cleanup for the current wait (removes wait blocks and its timer). */
   cancelWait?: () => void;
   /**
+   * A kernel APC (an I/O completion) was queued to the thread while it ran on its way into
+   * a user-mode wait (ApcState.KernelApcPending): the wait it enters returns
+   * STATUS_KERNEL_APC at once instead of blocking, so the APC is delivered.
+   */
+  KernelApcPending = false;
+  /**
    * Processors the thread may run on, one bit per processor (SetThreadAffinityMask);
    * all ones by default. The scheduler picks a ready thread for a processor only if its
    * bit is set (and `affinity`, when not -1, names that processor).

@@ -11,7 +11,10 @@ import {
   ERROR_NOT_SUPPORTED, ERROR_INVALID_PARAMETER, ERROR_ABANDONED_WAIT_0, ERROR_SUCCESS, ERROR_IO_PENDING, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS,
   STATUS_NOT_SUPPORTED, STATUS_SUCCESS, STATUS_TIMEOUT, type HANDLE,
 } from "../../src/index.js";
-import { bootDefault } from "../support/kernel-harness.js";
+import { bootDefault, defaultDescription } from "../support/kernel-harness.js";
+import { boot } from "../../src/pnp/boot.js";
+import { Machine as MachineClass } from "../../src/machine/machine.js";
+import { EDU_USER_DEVICE_NAME, IOCTL_EDU_COMPUTE_FACTORIAL } from "../../src/drivers/edu/public.js";
 import { FOREVER, IOCTL_PEND, loadPendingDriver, PEND_DEVICE, pendInput } from "../support/pending-driver.js";
 
 const PS_PER_US = 1_000_000;
@@ -285,5 +288,31 @@ describe("kernel queue objects", () => {
       return { prev, state, first, second, none, max: q.MaximumCount };
     });
     expect(r).toEqual({ prev: [0, 1], state: 2, first: "a", second: "b", none: STATUS_TIMEOUT, max: 2 });
+  });
+});
+
+describe("an I/O completion that arrives while the thread is on its way into the wait", () => {
+  it("is delivered: the wait on the port returns the packet instead of blocking with the completion pending", async () => {
+    // KeRemoveQueue made to cost about a millisecond: the device's interrupt, and with it the
+    // request's completion (a kernel APC to the thread), lands while the thread still runs
+    // into its wait, as an interrupt taken on the way into KeRemoveQueueEx does.
+    const d = defaultDescription();
+    d.kernel = { ...d.kernel, costs: { ...d.kernel.costs, KeRemoveQueue: 2_000_000 } };
+    const machine = await boot(MachineClass.fromDescription(d));
+    const r = await machine.runProgram("into-the-wait", async () => {
+      const h = await CreateFile(EDU_USER_DEVICE_NAME, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, null);
+      const port = CreateIoCompletionPort(h, null, 7, 0);
+      const out = new Uint8Array(4);
+      const issued = await DeviceIoControl(h, IOCTL_EDU_COMPUTE_FACTORIAL, new Uint8Array([5, 0, 0, 0]), 4, out, 4, new OVERLAPPED());
+      const error = GetLastError();
+      const got = await GetQueuedCompletionStatus(port, INFINITE);
+      await CloseHandle(h);
+      await CloseHandle(port);
+      return { issued: issued.ok, error, got: { ok: got.ok, key: got.key, bytes: got.bytes }, factorial: new DataView(out.buffer).getUint32(0, true) };
+    }, { cpu: 0 });
+    expect(r.issued).toBe(false);
+    expect(r.error).toBe(ERROR_IO_PENDING);
+    expect(r.got).toEqual({ ok: true, key: 7, bytes: 4 });
+    expect(r.factorial).toBe(120);
   });
 });
