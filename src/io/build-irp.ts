@@ -304,35 +304,6 @@ export function IoReuseIrp(Irp: IRP, Iostatus: NTSTATUS): void {
   k.charge("IoReuseIrp");
   if (Irp.traced) k.recorder.asyncEnd(Irp.serial, Irp.traced, "irp", k.cpu.time, { reused: true });
   Irp.traced = "";
-  Irp.MdlAddress = null;
-  Irp.Flags = 0;
-  Irp.AssociatedIrp.SystemBuffer = 0;
-  Irp.AssociatedIrp.MasterIrp = null;
-  Irp.AssociatedIrp.IrpCount = 0;
-  Irp.IoStatus.Status = Iostatus;
-  Irp.IoStatus.Information = 0;
-  Irp.RequestorMode = KPROCESSOR_MODE.KernelMode;
-  Irp.PendingReturned = false;
-  Irp.CurrentLocation = Irp.StackCount + 1;
-  Irp.Cancel = false;
-  Irp.CancelIrql = PASSIVE_LEVEL;
-  Irp.CancelRoutine = null;
-  Irp.cancelOwner = "nt";
-  Irp.UserBuffer = 0;
-  Irp.UserEvent = null;
-  Irp.UserIosb = null;
-  const overlay = Irp.Tail.Overlay;
-  overlay.Thread = null;
-  overlay.ListEntry = null;
-  overlay.DriverContext.fill(null);
-  overlay.DeviceQueueEntry.SortKey = 0;
-  overlay.DeviceQueueEntry.Inserted = false;
-  for (const location of Irp.Stack) {
-    location.clear();
-    location.completionOwner = "nt";
-  }
-  Irp.beyondStack.clear();
-  Irp.completed = false;
-  Irp.onCompleted = null;
+  Irp.reinitialize(Iostatus);
   outputLengths.delete(Irp);
 }

@@ -321,13 +321,22 @@ export class IRP {
   reset(address: number, serial: number): void {
     this.address = address;
     this.serial = serial;
+    this.reinitialize(STATUS_SUCCESS);
+    for (const location of this.Stack) forgetAudit(location);
+    forgetAudit(this.beyondStack);
+    this.dispatched = false;
+    this.traced = "";
+  }
+
+  /** What IoReuseIrp resets: the IRP as IoInitializeIrp left it, IoStatus.Status set to `status`, every location cleared. */
+  reinitialize(status: NTSTATUS): void {
     this.MdlAddress = null;
     this.Flags = 0;
     const a = this.AssociatedIrp;
     a.SystemBuffer = 0;
     a.MasterIrp = null;
     a.IrpCount = 0;
-    this.IoStatus.Status = STATUS_SUCCESS;
+    this.IoStatus.Status = status;
     this.IoStatus.Information = 0;
     this.RequestorMode = KPROCESSOR_MODE.KernelMode;
     this.PendingReturned = false;
@@ -345,21 +354,21 @@ export class IRP {
     o.DriverContext.fill(null);
     o.DeviceQueueEntry.SortKey = 0;
     o.DeviceQueueEntry.Inserted = false;
-    for (const location of this.Stack) resetLocation(location);
-    resetLocation(this.beyondStack);
-    this.dispatched = false;
+    for (const location of this.Stack) {
+      location.clear();
+      location.completionOwner = "nt";
+    }
+    this.beyondStack.clear();
     this.completed = false;
-    this.traced = "";
     this.onCompleted = null;
     this.onCompletedContext = null;
   }
 }
 
-function resetLocation(location: IO_STACK_LOCATION): void {
-  location.clear();
-  location.Parameters.forgetViews();
-  location.completionOwner = "nt";
+/** A recycled location: no pending audit, no parameter views made for its last IRP. */
+function forgetAudit(location: IO_STACK_LOCATION): void {
   location.audit = null;
+  location.Parameters.forgetViews();
 }
 
 /**

@@ -345,36 +345,24 @@ export class Kernel {
    * becomes 0x1E KMODE_EXCEPTION_NOT_HANDLED; async routines are followed to the end.
    */
   invoke<T>(driver: string, routine: string, fn: () => T): T {
-    const stack = this.cpu.stack;
-    stack.push({ driver, routine });
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      const bc = this.asBugCheck(e);
-      stack.pop();
-      throw bc;
-    }
-    if (result instanceof Promise) {
-      return result.then(
-        (v) => { stack.pop(); return v; },
-        (e) => { const bc = this.asBugCheck(e); stack.pop(); throw bc; },
-      ) as T;
-    }
-    stack.pop();
-    return result;
+    return this.callAttributed({ driver, routine }, fn);
   }
 
   /**
-   * Calls a driver's routine `fn(a, b, c)` with attribution, as `invoke` does, without a
+   * Calls a driver's routine `fn(a, b, c, d)` with attribution, as `invoke` does, without a
    * closure: the routine is named by its function's name (`fallback` when it has none).
    */
   invokeRoutine<A, B, C, D, R>(driver: string, fn: (a: A, b: B, c: C, d: D) => R, fallback: string, a: A, b: B, c?: C, d?: D): R {
+    return this.callAttributed(routineAttribution(driver, fn, fallback), fn, a, b, c, d);
+  }
+
+  /** Calls `fn(a, b, c, d)` with `who` on the attribution stack until it (or the promise it returns) finishes. */
+  private callAttributed<A, B, C, D, R>(who: Attribution, fn: (a: A, b: B, c: C, d: D) => R, a?: A, b?: B, c?: C, d?: D): R {
     const stack = this.cpu.stack;
-    stack.push(routineAttribution(driver, fn, fallback));
+    stack.push(who);
     let result: R;
     try {
-      result = fn(a, b, c as C, d as D);
+      result = fn(a as A, b as B, c as C, d as D);
     } catch (e) {
       const bc = this.asBugCheck(e);
       stack.pop();
