@@ -6,7 +6,7 @@ import { core, count, C_TLB_HITS, C_TLB_MISSES, C_PAGE_FAULTS } from "../sim/cor
 import { cpuState, CpuState } from "../sim/cpu";
 import { cyclesToPsCpu } from "../platform/cpuclock";
 import { platform } from "../platform/platform";
-import { physToLinear } from "./ram";
+import { ramReadAt } from "./ram";
 import { tlbInsert, tlbLookup } from "./tlb";
 import {
   ACCESS_EXECUTE, ACCESS_USER, ACCESS_WRITE, PF_FETCH, PF_PRESENT, PF_RESERVED, PF_USER, PF_WRITE,
@@ -57,7 +57,9 @@ export function translate(cpu: u32, va: u64, access: u32): u64 {
   let entry: u64 = 0;
   for (let level: i32 = 3; level >= 0; level--) {
     const index = (va >> (12 + 9 * <u64>level)) & 511;
-    entryAddr = physToLinear(table + index * 8, 8);
+    // A read lookup: the Accessed and Dirty stores below only go to a present entry, which
+    // is never in RAM nothing wrote (that reads as zeros), so the page has its backing.
+    entryAddr = ramReadAt(table + index * 8);
     // A table outside RAM reads as all ones: present with reserved bits set.
     if (entryAddr == 0) return fault(s, va, PF_PRESENT | PF_RESERVED, access);
     entry = load<u64>(entryAddr);

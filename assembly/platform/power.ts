@@ -8,7 +8,8 @@ import { cpuBase, cpuState, CPU_ARRIVAL_OFFSET } from "../sim/cpu";
 import { queueClear } from "../sim/queue";
 import { randomSeed } from "../sim/random";
 import { clockSetKHz } from "../sim/clock";
-import { ramReset, ramAddRegion, RAM_ERROR_TOO_LARGE } from "../mem/ram";
+import { ramReset, ramAddRegion, ramMap, ramCovers, RAM_ERROR_TOO_LARGE } from "../mem/ram";
+import { poolReset } from "../mem/pool";
 import { tlbFlush } from "../mem/tlb";
 import { apicReset } from "../irq/apic";
 import { ioapicReset } from "../irq/ioapic";
@@ -24,7 +25,6 @@ import { deviceHeapReset } from "../devices/heap";
 import { platform } from "./platform";
 import { cpuClockSetKHz } from "./cpuclock";
 import { machineConfig, deviceConfig, RAM_REGION_STRIDE, BAR_FLAG_64BIT, BAR_FLAG_IO, DeviceConfig, MachineConfig } from "./config";
-import { physToLinear } from "../mem/ram";
 import { FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE } from "./platform";
 
 /** powerOn result: the machine is built. */
@@ -33,7 +33,7 @@ export const POWER_OK: i32 = 0;
 export const POWER_ERROR_CPUS: i32 = -1;
 /** powerOn error: RAM regions overlap, are not 4 KiB aligned, or are too many. */
 export const POWER_ERROR_RAM_LAYOUT: i32 = -2;
-/** powerOn error: RAM does not fit in the core's 32-bit linear memory. */
+/** powerOn error: a RAM region reaches past RAM_PHYS_LIMIT, or linear memory cannot hold the RAM directory. */
 export const POWER_ERROR_RAM_TOO_LARGE: i32 = -3;
 /** powerOn error: TLB size not a power of two in 1..TLB_MAX_ENTRIES. */
 export const POWER_ERROR_TLB: i32 = -4;
@@ -95,6 +95,7 @@ export function powerOn(): i32 {
   if (mc.iommuPresent != 0 && (!isPowerOfTwo(mc.iotlbEntries) || mc.iotlbEntries > IOTLB_MAX_ENTRIES)) return POWER_ERROR_IOMMU;
   iommuReset(mc.iommuPresent != 0, mc.iommuPresent != 0 ? mc.iotlbEntries : 1, <u64>mc.iotlbMissNs * 1000);
 
+  poolReset();
   ramReset();
   for (let i: u32 = 0; i < mc.ramRegionCount; i++) {
     const b = load<f64>(changetype<usize>(mc) + offsetof<MachineConfig>("ramBase0") + i * RAM_REGION_STRIDE);
@@ -103,12 +104,13 @@ export function powerOn(): i32 {
     if (err == RAM_ERROR_TOO_LARGE) return POWER_ERROR_RAM_TOO_LARGE;
     if (err != 0) return POWER_ERROR_RAM_LAYOUT;
   }
+  if (ramMap() != 0) return POWER_ERROR_RAM_TOO_LARGE;
 
   setFunctionCount(0);
   decodeReset();
   intxReset();
   deviceHeapReset();
-  if (physToLinear(FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE) == 0) return POWER_ERROR_NO_LOW_RAM;
+  if (!ramCovers(FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE)) return POWER_ERROR_NO_LOW_RAM;
   return POWER_OK;
 }
 
