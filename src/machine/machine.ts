@@ -30,6 +30,7 @@ const POWER_ERRORS: Record<number, [string, string]> = {
   [L.POWER_ERROR_CPUS]: ["/cpu", "CPU count or clock out of range"],
   [L.POWER_ERROR_RAM_LAYOUT]: ["/memory", "RAM regions overlap, are not 4 KiB aligned, or are too many"],
   [L.POWER_ERROR_RAM_TOO_LARGE]: ["/memory", `RAM must end below ${L.RAM_PHYS_LIMIT / 2 ** 30} GiB (0x${L.RAM_PHYS_LIMIT.toString(16)}), the most guest-physical address space the core maps`],
+  [L.POWER_ERROR_RAM_OVERLAPS_MMIO]: ["/memory", "a RAM region overlaps ECAM, the PCI memory window, or the I/O APIC's, IOMMU's or local APIC's registers"],
   [L.POWER_ERROR_TLB]: ["/cpu/tlbEntries", "TLB size must be a power of two up to 1024"],
   [L.POWER_ERROR_NO_LOW_RAM]: ["/memory", "RAM must cover 0xE0000..0xFFFFF, where firmware places its tables"],
   [L.POWER_ERROR_ECAM]: ["/pci/ecam/buses", "ECAM must cover 1..256 buses"],
