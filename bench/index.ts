@@ -29,7 +29,7 @@ import { iocp } from "./iocp.js";
 import { storage } from "./storage.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist, irpStack, iocp, storage];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist, irpStack, iocp, storage, (await import("./memory.js")).memory];
 
 interface Args {
   only: string[] | null;
