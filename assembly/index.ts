@@ -8,7 +8,7 @@ import { core } from "./sim/core";
 import { cpuState } from "./sim/cpu";
 import { randomNext } from "./sim/random";
 import { runUntil, NO_LIMIT } from "./sim/run";
-import { ramReadAt, ramCopyIn, ramFill, ramLoadSpan, ramStoreSpan, ramSpanIsRam, ramReset } from "./mem/ram";
+import { ramReadAt, ramCopyIn, ramCopyInEntry, ramPageEntry, ramFill, ramLoadSpan, ramStoreSpan, ramSpanIsRam, ramReset } from "./mem/ram";
 import { poolUsed } from "./mem/pool";
 import { translate, TRANSLATE_FAULT } from "./mem/mmu";
 import { tlbFlush, tlbFlushPage } from "./mem/tlb";
@@ -130,7 +130,15 @@ export function physWrite32(pa: f64, value: u32): bool {
 export function physBlock(pa: f64, offset: u32, length: u32, toScratch: u32): bool {
   if (<u64>offset + length > SCRATCH_SIZE) return false;
   const start = <u64>pa;
-  if (!ramSpanIsRam(start, length == 0 ? 1 : length)) return false;
+  if ((start & (RAM_PAGE_BYTES - 1)) + length <= RAM_PAGE_BYTES) {
+    // Within one page: one lookup.
+    const entry = ramPageEntry(start);
+    if (entry == 0) return false;
+    if (toScratch != 0) memory.copy(SCRATCH_BASE + offset, <usize>entry + <usize>(start & (RAM_PAGE_BYTES - 1)), length);
+    else return ramCopyInEntry(start, entry, SCRATCH_BASE + offset, length);
+    return true;
+  }
+  if (!ramSpanIsRam(start, length)) return false;
   let done: u32 = 0;
   while (done < length) {
     const at = start + done;

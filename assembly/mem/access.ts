@@ -5,7 +5,7 @@
 import { SCRATCH_BASE, SCRATCH_SIZE } from "../memmap";
 import { cpuState, CpuState, ACCESS_OK, ACCESS_PAGE_FAULT, ACCESS_MASTER_ABORT, ACCESS_BAD_SIZE, ACCESS_TOO_LARGE } from "../sim/cpu";
 import { busCpuRead, busCpuWrite } from "../pci/bus";
-import { ramReadAt, ramStore, ramPageEntry, ramCopyIn, ramFill } from "./ram";
+import { ramReadAt, ramStore, ramPageEntry, ramCopyInEntry, ramFillEntry } from "./ram";
 import { translate, TRANSLATE_FAULT } from "./mmu";
 import { ACCESS_WRITE } from "./paging";
 
@@ -67,16 +67,29 @@ export function cpuWrite(cpu: u32, va: u64, size: u32, value: u64, access: u32):
   }
 }
 
-/** Guest-physical address of `va` for a RAM block access within one page, or NOT_RAM with the status set. */
+/** The RAM directory's leaf entry of the page ramAt translated last (see ramPageEntry). */
+let atEntry: u32 = 0;
+
+/**
+ * Guest-physical address of `va` for a RAM block access within one page, its leaf entry
+ * in atEntry; or NOT_RAM with the status set.
+ */
 function ramAt(cpu: u32, s: CpuState, va: u64, access: u32): u64 {
   const pa = translate(cpu, va, access);
   if (pa == TRANSLATE_FAULT) { s.status = ACCESS_PAGE_FAULT; return NOT_RAM; }
-  if (ramPageEntry(pa) == 0) { s.status = ACCESS_MASTER_ABORT; return NOT_RAM; }
+  atEntry = ramPageEntry(pa);
+  if (atEntry == 0) { s.status = ACCESS_MASTER_ABORT; return NOT_RAM; }
   return pa;
 }
 
 /** ramAt's answer when the access cannot go on. */
 const NOT_RAM: u64 = 0xFFFFFFFFFFFFFFFF;
+
+/** Linear address of guest-physical `pa` for reading, from its leaf entry `entry` (backed or the zero page). */
+// @ts-ignore: decorator
+@inline function readPointer(entry: u32, pa: u64): usize {
+  return <usize>entry + <usize>(pa & 0xFFF);
+}
 
 // @ts-ignore: decorator
 @inline function inPage(va: u64, remaining: u64): u32 {
@@ -113,24 +126,24 @@ export function cpuBlock(cpu: u32, op: u32, dst: u64, src: u64, length: u64, acc
     if (op == BLOCK_COPY || op == BLOCK_COMPARE) n = min(n, inPage(src + done, length - done));
     const d = ramAt(cpu, s, dst + done, dstAccess);
     if (d == NOT_RAM) return done;
+    const dEntry = atEntry;
+    let ok = true;
     if (op == BLOCK_COPY || op == BLOCK_COMPARE) {
       const ps = ramAt(cpu, s, src + done, access);
       if (ps == NOT_RAM) return done;
-      const p = ramReadAt(ps);
-      if (op == BLOCK_COPY) {
-        if (!ramCopyIn(d, p, n)) { s.status = ACCESS_MASTER_ABORT; return done; }
-      } else {
-        const q = ramReadAt(d);
+      const p = readPointer(atEntry, ps);
+      if (op == BLOCK_COPY) ok = ramCopyInEntry(d, dEntry, p, n);
+      else {
+        const q = readPointer(dEntry, d);
         for (let i: u32 = 0; i < n; i++) {
           if (load<u8>(q + i) != load<u8>(p + i)) return done + i;
         }
       }
-    } else if (op == BLOCK_TO_SCRATCH) memory.copy(SCRATCH_BASE + <usize>(src + done), ramReadAt(d), n);
-    else if (!(op == BLOCK_FILL ? ramFill(d, <u8>src, n) : ramCopyIn(d, SCRATCH_BASE + <usize>(src + done), n))) {
-      // Only when linear memory cannot back the page (a core fault is raised).
-      s.status = ACCESS_MASTER_ABORT;
-      return done;
-    }
+    } else if (op == BLOCK_FILL) ok = ramFillEntry(d, dEntry, <u8>src, n);
+    else if (op == BLOCK_TO_SCRATCH) memory.copy(SCRATCH_BASE + <usize>(src + done), readPointer(dEntry, d), n);
+    else ok = ramCopyInEntry(d, dEntry, SCRATCH_BASE + <usize>(src + done), n);
+    // Not ok only when linear memory cannot back the page (a core fault is raised).
+    if (!ok) { s.status = ACCESS_MASTER_ABORT; return done; }
     done += n;
   }
   return done;

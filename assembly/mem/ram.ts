@@ -8,21 +8,24 @@
 //   +0  base    u64   guest-physical base
 //   +8  size    u64   bytes (multiple of 4 KiB)
 //
-//   Directory: core.ramDirEntries u32 entries at core.ramDirectory, one per 4 MiB of
-//   guest-physical space from 0 up to the end of the highest region. Entry: 0 (no RAM
-//   in that span), RAM_ZERO_LEAF (all RAM, nothing written), or a leaf table's address.
+//   Directory: RAM_DIR_LAST + 1 u32 entries at RAM_DIRECTORY_BASE, one per 4 MiB of
+//   guest-physical space up to RAM_PHYS_LIMIT; every address from there up uses the last,
+//   which never holds RAM. An entry holds the address of the span's leaf table less
+//   RAM_ZERO_PAGE, so a fresh (zero) entry is the zero page read as a leaf table: all
+//   "not RAM". Other leaves: RAM_ZERO_LEAF (all RAM, nothing written) or a table of its
+//   own. Only the entries over RAM are ever written.
 //   Leaf table: RAM_LEAF_BYTES, one u32 per 4 KiB page. Entry: 0 (not RAM),
 //   RAM_ZERO_PAGE (RAM never written), or the linear address of the page's backing.
 //
-// Lookups are two loads and never allocate; the page pointers they return are valid up to
-// the end of that page only (callers split at 4 KiB boundaries). Anything that stores
+// Lookups are two loads without a branch and never allocate; the page pointers they
+// return are valid up to the end of that page only (callers split at 4 KiB boundaries). Anything that stores
 // through a pointer gets it from a write lookup (ramBack, ramStore, ramCopyIn, ramFill),
 // which backs the page first; the one exception, the MMU's Accessed and Dirty updates,
 // stores only into an entry it read as present, which a zero page never holds.
 
 import {
   RAM_TABLE_BASE, RAM_PAGE_BYTES, RAM_PAGE_SHIFT, RAM_LEAF_PAGES_SHIFT, RAM_LEAF_SPAN_SHIFT, RAM_LEAF_BYTES,
-  RAM_PHYS_LIMIT, RAM_ZERO_PAGE, RAM_ZERO_LEAF,
+  RAM_PHYS_LIMIT, RAM_ZERO_PAGE, RAM_ZERO_LEAF, RAM_DIRECTORY_BASE, RAM_DIR_LAST,
 } from "../memmap";
 import { core, count, raiseFault, C_RAM_PAGES_BACKED, FAULT_RAM_BACKING_FULL } from "../sim/core";
 import { MAX_RAM_REGIONS } from "../platform/config";
@@ -61,11 +64,11 @@ export const RAM_ERROR_LAYOUT: u32 = 1;
 /** Error: a region reaches past RAM_PHYS_LIMIT, or linear memory cannot hold the directory. */
 export const RAM_ERROR_TOO_LARGE: u32 = 2;
 
-/** Clears the table and the directory; refills the zero leaf. */
+/** Clears the table and the directory entries ramMap wrote (every address is then not RAM); refills the zero leaf. */
 export function ramReset(): void {
+  memory.fill(RAM_DIRECTORY_BASE, 0, <usize>core.ramDirUsed << 2);
+  core.ramDirUsed = 0;
   core.ramRegionCount = 0;
-  core.ramDirectory = 0;
-  core.ramDirEntries = 0;
   for (let i: u32 = 0; i < (1 << RAM_LEAF_PAGES_SHIFT); i++) store<u32>(RAM_ZERO_LEAF + (i << 2), RAM_ZERO_PAGE);
 }
 
@@ -110,9 +113,9 @@ function pageIsRam(page: u64): bool {
 }
 
 /**
- * Builds the directory for the regions added, from the backing pool: one entry per 4 MiB
- * up to the end of the highest region; a span that is all RAM points at the zero leaf,
- * one that is partly RAM gets its own leaf at once. Returns 0 or RAM_ERROR_TOO_LARGE.
+ * Fills the directory for the regions added: a 4 MiB span that is all RAM points at the
+ * zero leaf, one that is partly RAM gets its own leaf from the backing pool at once, one
+ * without RAM keeps its zero entry. Returns 0 or RAM_ERROR_TOO_LARGE.
  */
 export function ramMap(): u32 {
   let end: u64 = 0;
@@ -120,38 +123,37 @@ export function ramMap(): u32 {
     const r = region(i);
     if (r.base + r.size > end) end = r.base + r.size;
   }
-  const entries = <u32>((end + LEAF_SPAN - 1) >> RAM_LEAF_SPAN_SHIFT);
-  const dir = poolAlloc(<u64>entries << 2);
-  if (dir == 0) return RAM_ERROR_TOO_LARGE;
-  memory.fill(dir, 0, <usize>entries << 2);
-  for (let g: u32 = 0; g < entries; g++) {
+  const used = <u32>((end + LEAF_SPAN - 1) >> RAM_LEAF_SPAN_SHIFT);
+  core.ramDirUsed = used;
+  for (let g: u32 = 0; g < used; g++) {
     const span = <u64>g << RAM_LEAF_SPAN_SHIFT;
-    if (ramCovers(span, LEAF_SPAN)) { store<u32>(dir + (<usize>g << 2), RAM_ZERO_LEAF); continue; }
-    if (!ramOverlaps(span, LEAF_SPAN)) continue;
-    let leaf: usize = 0;
-    for (let p: u32 = 0; p <= LEAF_INDEX_MASK; p++) {
-      if (!pageIsRam(span + (<u64>p << RAM_PAGE_SHIFT))) continue;
-      if (leaf == 0) {
-        leaf = poolAlloc(RAM_LEAF_BYTES);
-        if (leaf == 0) return RAM_ERROR_TOO_LARGE;
-        memory.fill(leaf, 0, RAM_LEAF_BYTES);
+    let leaf: u32 = RAM_ZERO_PAGE;
+    if (ramCovers(span, LEAF_SPAN)) leaf = RAM_ZERO_LEAF;
+    else if (ramOverlaps(span, LEAF_SPAN)) {
+      const fresh = poolAlloc(RAM_LEAF_BYTES);
+      if (fresh == 0) return RAM_ERROR_TOO_LARGE;
+      memory.fill(fresh, 0, RAM_LEAF_BYTES);
+      for (let p: u32 = 0; p <= LEAF_INDEX_MASK; p++) {
+        if (pageIsRam(span + (<u64>p << RAM_PAGE_SHIFT))) store<u32>(fresh + (p << 2), RAM_ZERO_PAGE);
       }
-      store<u32>(leaf + (p << 2), RAM_ZERO_PAGE);
+      leaf = <u32>fresh;
     }
-    store<u32>(dir + (<usize>g << 2), <u32>leaf);
+    store<u32>(RAM_DIRECTORY_BASE + (g << 2), leaf - RAM_ZERO_PAGE);
   }
-  core.ramDirectory = <u32>dir;
-  core.ramDirEntries = entries;
   return 0;
 }
 
-/** Address of the leaf entry of guest-physical `gpa`, or 0 when no RAM is in its 4 MiB span. */
+/** Address of the directory entry of the 4 MiB span holding guest-physical `gpa` (the last one from RAM_PHYS_LIMIT up). */
 // @ts-ignore: decorator
-@inline function leafSlot(gpa: u64): usize {
+@inline function dirSlot(gpa: u64): usize {
   const g = gpa >> RAM_LEAF_SPAN_SHIFT;
-  if (g >= <u64>core.ramDirEntries) return 0;
-  const leaf = load<u32>(<usize>core.ramDirectory + (<usize>g << 2));
-  return leaf == 0 ? 0 : <usize>leaf + ((<usize>(gpa >> RAM_PAGE_SHIFT) & LEAF_INDEX_MASK) << 2);
+  return RAM_DIRECTORY_BASE + (<usize>(g < <u64>RAM_DIR_LAST ? g : <u64>RAM_DIR_LAST) << 2);
+}
+
+/** The leaf table a directory entry at `slot` stands for. */
+// @ts-ignore: decorator
+@inline function leafAt(slot: usize): u32 {
+  return load<u32>(slot) + RAM_ZERO_PAGE;
 }
 
 /**
@@ -160,8 +162,8 @@ export function ramMap(): u32 {
  */
 // @ts-ignore: decorator
 @inline export function ramPageEntry(gpa: u64): u32 {
-  const slot = leafSlot(gpa);
-  return slot == 0 ? 0 : load<u32>(slot);
+  const leaf = leafAt(dirSlot(gpa));
+  return load<u32>(<usize>leaf + ((<usize>(gpa >> RAM_PAGE_SHIFT) & LEAF_INDEX_MASK) << 2));
 }
 
 /**
@@ -180,25 +182,23 @@ export function ramMap(): u32 {
  * when `gpa` is not RAM or linear memory is full (then FAULT_RAM_BACKING_FULL).
  */
 function backPage(gpa: u64): u32 {
-  const g = gpa >> RAM_LEAF_SPAN_SHIFT;
-  if (g >= <u64>core.ramDirEntries) return 0;
-  const dirSlot = <usize>core.ramDirectory + (<usize>g << 2);
-  let leaf = load<u32>(dirSlot);
-  if (leaf == 0) return 0;
+  const at = dirSlot(gpa);
+  let leaf = leafAt(at);
+  const slot = <usize>leaf + ((<usize>(gpa >> RAM_PAGE_SHIFT) & LEAF_INDEX_MASK) << 2);
+  const page = load<u32>(slot);
+  if (page != RAM_ZERO_PAGE) return page;
   if (leaf == RAM_ZERO_LEAF) {
     const fresh = poolAlloc(RAM_LEAF_BYTES);
     if (fresh == 0) { raiseFault(FAULT_RAM_BACKING_FULL); return 0; }
     memory.copy(fresh, RAM_ZERO_LEAF, RAM_LEAF_BYTES);
-    store<u32>(dirSlot, <u32>fresh);
+    store<u32>(at, <u32>fresh - RAM_ZERO_PAGE);
     leaf = <u32>fresh;
   }
-  const slot = <usize>leaf + ((<usize>(gpa >> RAM_PAGE_SHIFT) & LEAF_INDEX_MASK) << 2);
-  const page = load<u32>(slot);
-  if (page != RAM_ZERO_PAGE) return page;
+  const leafSlot = <usize>leaf + ((<usize>(gpa >> RAM_PAGE_SHIFT) & LEAF_INDEX_MASK) << 2);
   const fresh = poolAlloc(RAM_PAGE_BYTES);
   if (fresh == 0) { raiseFault(FAULT_RAM_BACKING_FULL); return 0; }
   memory.fill(fresh, 0, RAM_PAGE_BYTES);
-  store<u32>(slot, <u32>fresh);
+  store<u32>(leafSlot, <u32>fresh);
   count(C_RAM_PAGES_BACKED);
   return <u32>fresh;
 }
@@ -249,7 +249,12 @@ function allZero(p: usize, n: u32): bool {
  * no RAM is there. Zeros into a page nothing wrote leave it unbacked.
  */
 export function ramCopyIn(gpa: u64, src: usize, n: u32): bool {
-  let page = ramPageEntry(gpa);
+  return ramCopyInEntry(gpa, ramPageEntry(gpa), src, n);
+}
+
+/** ramCopyIn with the leaf entry of `gpa` (ramPageEntry) already looked up. */
+export function ramCopyInEntry(gpa: u64, entry: u32, src: usize, n: u32): bool {
+  let page = entry;
   if (page <= RAM_ZERO_PAGE) {
     if (page == 0) return false;
     if (allZero(src, n)) return true;
@@ -262,7 +267,12 @@ export function ramCopyIn(gpa: u64, src: usize, n: u32): bool {
 
 /** Fills `n` bytes at guest-physical `gpa` (within one page) with `byte`. False when no RAM is there. */
 export function ramFill(gpa: u64, byte: u8, n: u32): bool {
-  let page = ramPageEntry(gpa);
+  return ramFillEntry(gpa, ramPageEntry(gpa), byte, n);
+}
+
+/** ramFill with the leaf entry of `gpa` (ramPageEntry) already looked up. */
+export function ramFillEntry(gpa: u64, entry: u32, byte: u8, n: u32): bool {
+  let page = entry;
   if (page <= RAM_ZERO_PAGE) {
     if (page == 0) return false;
     if (byte == 0) return true;

@@ -90,9 +90,12 @@ export function powerOn(): i32 {
   if (!isPowerOfTwo(mc.tlbEntries) || mc.tlbEntries > TLB_MAX_ENTRIES) return POWER_ERROR_TLB;
   if (mc.ecamBusCount == 0 || mc.ecamBusCount > 256) return POWER_ERROR_ECAM;
 
+  // No RAM until the regions are added and mapped below (before the core state, which records what to clear).
+  ramReset();
   const traceEnabled = core.traceEnabled;
   memory.fill(CORE_STATE_BASE, 0, CORE_STATE_SIZE);
   core.traceEnabled = traceEnabled;
+  poolReset();
   queueClear();
   randomSeed((<u64>mc.seedHi << 32) | mc.seedLo);
   core.cpuCount = mc.cpuCount;
@@ -115,8 +118,6 @@ export function powerOn(): i32 {
   if (mc.iommuPresent != 0 && (!isPowerOfTwo(mc.iotlbEntries) || mc.iotlbEntries > IOTLB_MAX_ENTRIES)) return POWER_ERROR_IOMMU;
   iommuReset(mc.iommuPresent != 0, mc.iommuPresent != 0 ? mc.iotlbEntries : 1, <u64>mc.iotlbMissNs * 1000);
 
-  poolReset();
-  ramReset();
   for (let i: u32 = 0; i < mc.ramRegionCount; i++) {
     const b = load<f64>(changetype<usize>(mc) + offsetof<MachineConfig>("ramBase0") + i * RAM_REGION_STRIDE);
     const s = load<f64>(changetype<usize>(mc) + offsetof<MachineConfig>("ramSize0") + i * RAM_REGION_STRIDE);

@@ -18,8 +18,8 @@
 //   +104 deviceHeapTop   u32   next free byte of the device heap
 //   +108 ramRegionCount  u32
 //   +112 poolTop         f64   next free byte of the backing pool (mem/pool.ts)
-//   +120 ramDirectory    u32   linear address of the RAM directory (mem/ram.ts)
-//   +124 ramDirEntries   u32   leaf tables the directory indexes (4 MiB of guest-physical space each)
+//   +120 ramDirUsed      u32   RAM directory entries ramMap wrote (mem/ram.ts), from 0
+//   +124 reserved        u32
 //   +128 counters        f64 x COUNTER_COUNT
 
 import { CORE_RECORD_BASE } from "../memmap";
@@ -46,8 +46,8 @@ export class CoreState {
   deviceHeapTop: u32;
   ramRegionCount: u32;
   poolTop: f64;
-  ramDirectory: u32;
-  ramDirEntries: u32;
+  ramDirUsed: u32;
+  reserved: u32;
 }
 
 /** The one CoreState record. */
