@@ -168,7 +168,7 @@ export function physFill(pa: f64, length: f64, byte: u32): bool {
   return true;
 }
 
-/** Bytes of linear memory the backing pool has handed out: the RAM directory, backed RAM pages and device backing storage. */
+/** Bytes of linear memory the backing pool has handed out: RAM leaf tables, backed RAM pages and device backing storage. */
 export function poolBytes(): f64 {
   return poolUsed();
 }

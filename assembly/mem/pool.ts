@@ -1,5 +1,5 @@
 // The backing pool: linear memory from POOL_BASE up, handed out by a bump allocator in
-// 4 KiB-aligned pieces to the RAM directory and its leaf tables, guest RAM pages as they
+// 4 KiB-aligned pieces to the RAM directory's leaf tables, guest RAM pages as they
 // are first written (mem/ram.ts), and device backing storage (devices/backing.ts).
 // Nothing is freed while the machine lives. Linear memory grows only when the pool needs
 // it, by at least POOL_GROW_BYTES, so the core holds what the machine has used.
@@ -35,7 +35,7 @@ export function poolAlloc(bytes: u64): usize {
   return <usize>top;
 }
 
-/** Bytes of the pool in use (the RAM directory, backed RAM pages, device backing storage). */
+/** Bytes of the pool in use (RAM leaf tables, backed RAM pages, device backing storage). */
 export function poolUsed(): f64 {
   return core.poolTop < <f64>POOL_BASE ? 0 : core.poolTop - <f64>POOL_BASE;
 }

@@ -18,10 +18,11 @@
 //   RAM_ZERO_PAGE (RAM never written), or the linear address of the page's backing.
 //
 // Lookups are two loads without a branch and never allocate; the page pointers they
-// return are valid up to the end of that page only (callers split at 4 KiB boundaries). Anything that stores
-// through a pointer gets it from a write lookup (ramBack, ramStore, ramCopyIn, ramFill),
-// which backs the page first; the one exception, the MMU's Accessed and Dirty updates,
-// stores only into an entry it read as present, which a zero page never holds.
+// return are valid up to the end of that page only (callers split at 4 KiB boundaries).
+// Anything that stores into RAM goes through a write (ramStore, ramCopyIn, ramFill,
+// ramStoreSpan), which backs the page first; the one exception, the MMU's
+// Accessed and Dirty updates, stores only into an entry it read as present, which a zero
+// page never holds. Backing is never taken back, so a page's address never changes.
 
 import {
   RAM_TABLE_BASE, RAM_PAGE_BYTES, RAM_PAGE_SHIFT, RAM_LEAF_PAGES_SHIFT, RAM_LEAF_SPAN_SHIFT, RAM_LEAF_BYTES,
@@ -61,7 +62,7 @@ export function ramRegionSize(i: u32): u64 { return region(i).size; }
 
 /** Error: too many regions, a region is not 4 KiB aligned, or they overlap. */
 export const RAM_ERROR_LAYOUT: u32 = 1;
-/** Error: a region reaches past RAM_PHYS_LIMIT, or linear memory cannot hold the directory. */
+/** Error: a region reaches past RAM_PHYS_LIMIT, or linear memory cannot hold its leaf tables. */
 export const RAM_ERROR_TOO_LARGE: u32 = 2;
 
 /** Clears the table and the directory entries ramMap wrote (every address is then not RAM); refills the zero leaf. */
@@ -177,8 +178,8 @@ export function ramMap(): u32 {
 }
 
 /**
- * Gives the page holding guest-physical `gpa` its backing (the slow path of every write
- * lookup). Returns the page's linear address (the existing one if it has backing), or 0
+ * Gives the page holding guest-physical `gpa` its backing (the slow path of every
+ * write). Returns the page's linear address (the existing one if it has backing), or 0
  * when `gpa` is not RAM or linear memory is full (then FAULT_RAM_BACKING_FULL).
  */
 function backPage(gpa: u64): u32 {
@@ -201,18 +202,6 @@ function backPage(gpa: u64): u32 {
   store<u32>(leafSlot, <u32>fresh);
   count(C_RAM_PAGES_BACKED);
   return <u32>fresh;
-}
-
-/**
- * Linear address of the byte at guest-physical `gpa` for writing (valid to the end of its
- * 4 KiB page), backing the page if it has none; 0 when no RAM is there (or, with a
- * fault raised, when linear memory is full).
- */
-// @ts-ignore: decorator
-@inline export function ramWriteAt(gpa: u64): usize {
-  let page = ramPageEntry(gpa);
-  if (page <= RAM_ZERO_PAGE) page = page == 0 ? 0 : backPage(gpa);
-  return page == 0 ? 0 : <usize>page + <usize>(gpa & PAGE_MASK);
 }
 
 /**

@@ -33,7 +33,7 @@ export const POWER_OK: i32 = 0;
 export const POWER_ERROR_CPUS: i32 = -1;
 /** powerOn error: RAM regions overlap, are not 4 KiB aligned, or are too many. */
 export const POWER_ERROR_RAM_LAYOUT: i32 = -2;
-/** powerOn error: a RAM region reaches past RAM_PHYS_LIMIT, or linear memory cannot hold the RAM directory. */
+/** powerOn error: a RAM region reaches past RAM_PHYS_LIMIT, or linear memory cannot hold the RAM directory's leaf tables. */
 export const POWER_ERROR_RAM_TOO_LARGE: i32 = -3;
 /** powerOn error: TLB size not a power of two in 1..TLB_MAX_ENTRIES. */
 export const POWER_ERROR_TLB: i32 = -4;
