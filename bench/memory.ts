@@ -8,9 +8,10 @@
  * Each measurement is a fresh child process (RSS is the whole process's): it boots the
  * machine and reports process.memoryUsage().rss after boot and after a short fio job
  * (4 KiB random writes with crc32c verify through disk, Storport and stornvme), each after
- * a full garbage collection. Value and baseline children alternate. Extras: the core's
- * linear memory (what a snapshot copies), the guest RAM pages it backs, and the kernel's
- * page frame database.
+ * a full garbage collection. Value and baseline children alternate. Extras: RSS before
+ * the machine is built (Node, the modules and the compiled core), the core's linear
+ * memory (what a snapshot copies), the guest RAM pages it backs, and the kernel's page
+ * frame database.
  *
  * Rows: RSS after boot, RSS after the job (MiB; ratio 64 GiB / default, lower is better).
  */
@@ -23,6 +24,8 @@ const MiB = 2 ** 20;
 
 /** What one child process measured. */
 interface Measurement {
+  /** RSS with every module loaded, before the machine is built, MiB. */
+  startRssMiB: number;
   /** RSS after boot and after the job, MiB. */
   bootRssMiB: number;
   workRssMiB: number;
@@ -62,6 +65,7 @@ async function measureInChild(big: boolean, jobBytes: number): Promise<void> {
     gc?.();
     return process.memoryUsage().rss / MiB;
   };
+  const startRssMiB = rss();
   const d = loadMachine("storage");
   if (big) d.memory = [{ base: 0, size: 3 * GiB }, { base: 4 * GiB, size: 61 * GiB }];
   let t = now();
@@ -77,7 +81,7 @@ async function measureInChild(big: boolean, jobBytes: number): Promise<void> {
     throw new Error(`fio: ok=${r.ok}, ${job.outcome.verified} blocks verified, ${job.outcome.verifyFailures} failures`);
   }
   const m: Measurement = {
-    bootRssMiB, workRssMiB: rss(), coreMiB: machine.core.memoryBytes / MiB, bootPages,
+    startRssMiB, bootRssMiB, workRssMiB: rss(), coreMiB: machine.core.memoryBytes / MiB, bootPages,
     workPages: machine.core.counters().ramPagesBacked, pfnKiB: MM(kernelOf(machine)).pfn.hostBytes / 1024,
     ramGiB: d.memory.reduce((a, x) => a + x.size, 0) / GiB, bootMs, jobMs,
   };
@@ -110,6 +114,7 @@ export const memory: Benchmark = {
     const med = (xs: Measurement[], f: (m: Measurement) => number) => round(median(xs.map(f)));
     const extra = (which: "boot" | "work"): Row["extra"] => ({
       ramGiB: big[0].ramGiB, baselineRamGiB: base[0].ramGiB, fioBytes: jobBytes,
+      rssBeforeMachineMiB: med(big, (m) => m.startRssMiB), baselineRssBeforeMachineMiB: med(base, (m) => m.startRssMiB),
       ramPagesBacked: med(big, (m) => (which === "boot" ? m.bootPages : m.workPages)),
       baselineRamPagesBacked: med(base, (m) => (which === "boot" ? m.bootPages : m.workPages)),
       coreLinearMiB: med(big, (m) => m.coreMiB), baselineCoreLinearMiB: med(base, (m) => m.coreMiB),
