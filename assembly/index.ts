@@ -3,12 +3,13 @@
 // integers below 2^53); 64-bit register values cross as two u32 halves.
 
 import { functionRemove, functionRemoved } from "./pci/hotplug";
-import { RUNTIME_SIZE, GUEST_RAM_BASE, WASM_PAGE } from "./memmap";
+import { RUNTIME_SIZE, POOL_BASE, RAM_PAGE_BYTES, WASM_PAGE } from "./memmap";
 import { core } from "./sim/core";
 import { cpuState } from "./sim/cpu";
 import { randomNext } from "./sim/random";
 import { runUntil, NO_LIMIT } from "./sim/run";
-import { physToLinear } from "./mem/ram";
+import { ramReadAt, ramCopyIn, ramCopyInEntry, ramPageEntry, ramFill, ramLoadSpan, ramStoreSpan, ramSpanIsRam, ramReset } from "./mem/ram";
+import { poolUsed } from "./mem/pool";
 import { translate, TRANSLATE_FAULT } from "./mem/mmu";
 import { tlbFlush, tlbFlushPage } from "./mem/tlb";
 import { cpuRead as coreCpuRead, cpuWrite as coreCpuWrite, cpuBlock as coreCpuBlock } from "./mem/access";
@@ -32,8 +33,9 @@ export * from "./layout";
  */
 export function init(): u32 {
   if (__heap_base > RUNTIME_SIZE) return <u32>(__heap_base - RUNTIME_SIZE);
-  const pages = <i32>(GUEST_RAM_BASE / WASM_PAGE) - memory.size();
+  const pages = <i32>(POOL_BASE / WASM_PAGE) - memory.size();
   if (pages > 0) memory.grow(pages);
+  ramReset();
   return 0;
 }
 
@@ -110,36 +112,65 @@ export function invalidatePage(cpu: u32, va: f64): void {
   else tlbFlushPage(cpu, <u64>va >> 12);
 }
 
-/** Reads a u32 of guest RAM at physical `pa`; all ones when unbacked. */
+/** Reads a u32 of guest RAM at physical `pa` (bytes); all ones when not RAM. Never backs a page. */
 export function physRead32(pa: f64): u32 {
-  const p = physToLinear(<u64>pa, 4);
-  return p == 0 ? 0xFFFFFFFF : load<u32>(p);
+  return <u32>ramLoadSpan(<u64>pa, 4);
 }
 
-/** Writes a u32 of guest RAM at physical `pa`; returns false when unbacked. */
+/** Writes a u32 of guest RAM at physical `pa` (bytes); returns false when not RAM. */
 export function physWrite32(pa: f64, value: u32): bool {
-  const p = physToLinear(<u64>pa, 4);
-  if (p == 0) return false;
-  store<u32>(p, value);
-  return true;
+  return ramStoreSpan(<u64>pa, 4, value);
 }
 
-/** Copies `length` bytes between guest RAM at `pa` and the scratch buffer at `offset` (toScratch 1: RAM to scratch). */
+/**
+ * Copies `length` bytes between guest RAM at physical `pa` and the scratch buffer at
+ * `offset` (bytes; toScratch 1: RAM to scratch), page by page. False, with nothing
+ * copied, when any of it is not RAM.
+ */
 export function physBlock(pa: f64, offset: u32, length: u32, toScratch: u32): bool {
   if (<u64>offset + length > SCRATCH_SIZE) return false;
-  const p = physToLinear(<u64>pa, length == 0 ? 1 : length);
-  if (p == 0) return false;
-  if (toScratch != 0) memory.copy(SCRATCH_BASE + offset, p, length);
-  else memory.copy(p, SCRATCH_BASE + offset, length);
+  const start = <u64>pa;
+  if ((start & (RAM_PAGE_BYTES - 1)) + length <= RAM_PAGE_BYTES) {
+    // Within one page: one lookup.
+    const entry = ramPageEntry(start);
+    if (entry == 0) return false;
+    if (toScratch != 0) memory.copy(SCRATCH_BASE + offset, <usize>entry + <usize>(start & (RAM_PAGE_BYTES - 1)), length);
+    else return ramCopyInEntry(start, entry, SCRATCH_BASE + offset, length);
+    return true;
+  }
+  if (!ramSpanIsRam(start, length)) return false;
+  let done: u32 = 0;
+  while (done < length) {
+    const at = start + done;
+    const room = RAM_PAGE_BYTES - <u32>(at & (RAM_PAGE_BYTES - 1));
+    const n = length - done < room ? length - done : room;
+    const scratch = SCRATCH_BASE + offset + done;
+    if (toScratch != 0) memory.copy(scratch, ramReadAt(at), n);
+    else if (!ramCopyIn(at, scratch, n)) return false;
+    done += n;
+  }
   return true;
 }
 
-/** Fills `length` bytes of guest RAM at physical `pa` with `byte`; false when unbacked. */
+/** Fills `length` bytes of guest RAM at physical `pa` with `byte`, page by page; false, with nothing written, when any of it is not RAM. */
 export function physFill(pa: f64, length: f64, byte: u32): bool {
-  const p = physToLinear(<u64>pa, <u64>length);
-  if (p == 0) return false;
-  memory.fill(p, <u8>byte, <usize>length);
+  const start = <u64>pa;
+  const total = <u64>length;
+  if (!ramSpanIsRam(start, total == 0 ? 1 : total)) return false;
+  let done: u64 = 0;
+  while (done < total) {
+    const at = start + done;
+    const room = <u64>RAM_PAGE_BYTES - (at & (RAM_PAGE_BYTES - 1));
+    const n = total - done < room ? total - done : room;
+    if (!ramFill(at, <u8>byte, <u32>n)) return false;
+    done += n;
+  }
   return true;
+}
+
+/** Bytes of linear memory the backing pool has handed out: RAM leaf tables, backed RAM pages and device backing storage. */
+export function poolBytes(): f64 {
+  return poolUsed();
 }
 
 /** `cpu` accepts its highest pending interrupt vector (0 if none). */

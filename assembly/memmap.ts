@@ -23,9 +23,20 @@
 //               | trace records             |  TraceRecord x TRACE_CAPACITY (sim/trace.ts)
 //   IOTLB       +---------------------------+
 //               | IOMMU translation cache   |  IotlbEntry x IOTLB_MAX_ENTRIES (dma/iommu.ts)
-//   GUEST_RAM   +---------------------------+
-//               | guest RAM regions         |  sized by the machine file at power-on
-//               +---------------------------+
+//   RAM_ZERO    +---------------------------+
+//               | zero page, zero leaf      |  what unwritten guest RAM reads as (mem/ram.ts)
+//   RAM_DIRECTORY --------------------------+
+//               | RAM directory             |  a u32 per 4 MiB up to RAM_PHYS_LIMIT (mem/ram.ts);
+//               |                           |  only the entries over RAM are ever written
+//   POOL        +---------------------------+
+//               | backing pool              |  grows on demand (mem/pool.ts): RAM leaf tables,
+//               |                           |  guest RAM pages as first written, device backing
+//               +---------------------------+  storage, in the order they are asked for
+//
+// Guest RAM is backed sparsely: a two-level directory maps each 4 KiB guest page to a page
+// of the pool, taken when the page is first written (mem/ram.ts). A machine may describe
+// RAM up to RAM_PHYS_LIMIT; linear memory holds what the guest has written. The directory
+// sits at a fixed address so a lookup uses constants; a fresh (zero) entry means no RAM.
 
 /** Size of one WebAssembly page, bytes. */
 export const WASM_PAGE: u32 = 65536;
@@ -149,7 +160,36 @@ export const IOTLB_ENTRY_SIZE: u32 = 16;
 /** Bytes of the IOTLB. */
 export const IOTLB_SIZE: u32 = IOTLB_MAX_ENTRIES * IOTLB_ENTRY_SIZE;
 
-/** Guest RAM: regions are laid out back to back from here, each rounded to 4 KiB. */
-export const GUEST_RAM_BASE: u32 = (IOTLB_BASE + IOTLB_SIZE + WASM_PAGE - 1) & ~(WASM_PAGE - 1);
-/** Most bytes of guest RAM (all regions together) that fit in 32-bit linear memory. */
-export const GUEST_RAM_MAX: f64 = 4294967296.0 - <f64>GUEST_RAM_BASE - <f64>WASM_PAGE;
+/** Guest RAM page: bytes (the unit of backing, as of the MMU). */
+export const RAM_PAGE_BYTES: u32 = 4096;
+/** log2(RAM_PAGE_BYTES). */
+export const RAM_PAGE_SHIFT: u32 = 12;
+/** log2 of the guest pages one leaf table of the RAM directory maps (1024 pages: 4 MiB). */
+export const RAM_LEAF_PAGES_SHIFT: u32 = 10;
+/** Guest-physical bytes one leaf table maps, as a shift (22: 4 MiB). */
+export const RAM_LEAF_SPAN_SHIFT: u32 = RAM_PAGE_SHIFT + RAM_LEAF_PAGES_SHIFT;
+/** Bytes of one leaf table: a u32 linear address per guest page. */
+export const RAM_LEAF_BYTES: u32 = 4 << RAM_LEAF_PAGES_SHIFT;
+/** log2 of the guest-physical bytes below which RAM may lie (40: 1 TiB). */
+export const RAM_PHYS_LIMIT_SHIFT: u32 = 40;
+/** Guest-physical bytes below which RAM may lie (1 TiB). */
+export const RAM_PHYS_LIMIT: f64 = <f64>(<u64>1 << RAM_PHYS_LIMIT_SHIFT);
+/** Index of the RAM directory's last entry: the one every address from RAM_PHYS_LIMIT up shares (never RAM). */
+export const RAM_DIR_LAST: u32 = 1 << (RAM_PHYS_LIMIT_SHIFT - RAM_LEAF_SPAN_SHIFT);
+
+/** The zero page: 4 KiB of zeros, never written, that unwritten guest RAM reads from. */
+export const RAM_ZERO_PAGE: u32 = (IOTLB_BASE + IOTLB_SIZE + RAM_PAGE_BYTES - 1) & ~(RAM_PAGE_BYTES - 1);
+/** The zero leaf: a leaf table whose every entry is RAM_ZERO_PAGE (a 4 MiB span of RAM nothing wrote). */
+export const RAM_ZERO_LEAF: u32 = RAM_ZERO_PAGE + RAM_PAGE_BYTES;
+
+/** The RAM directory: RAM_DIR_LAST + 1 u32 entries, one per 4 MiB of guest-physical space (mem/ram.ts). */
+export const RAM_DIRECTORY_BASE: u32 = RAM_ZERO_LEAF + RAM_LEAF_BYTES;
+/** Bytes of the RAM directory (whole pages; linear memory holds only the part over RAM, the rest is never touched). */
+export const RAM_DIRECTORY_SIZE: u32 = ((RAM_DIR_LAST + 1) * 4 + RAM_PAGE_BYTES - 1) & ~(RAM_PAGE_BYTES - 1);
+
+/** Backing pool: linear memory from here up is allocated on demand (mem/pool.ts). */
+export const POOL_BASE: u32 = (RAM_DIRECTORY_BASE + RAM_DIRECTORY_SIZE + WASM_PAGE - 1) & ~(WASM_PAGE - 1);
+/** End of the backing pool: the most linear memory the core uses, bytes (4 GiB less one WebAssembly page). */
+export const POOL_LIMIT: f64 = 4294967296.0 - <f64>WASM_PAGE;
+/** Linear memory grows by at least this many bytes at a time when the pool runs out (16 MiB). */
+export const POOL_GROW_BYTES: u32 = 16 << 20;

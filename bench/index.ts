@@ -38,9 +38,10 @@ import { irpStack } from "./irp-stack.js";
 import { iocp } from "./iocp.js";
 import { storage } from "./storage.js";
 import { longRun } from "./long-run.js";
+import { memory } from "./memory.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist, irpStack, iocp, storage, longRun];
+export const BENCHMARKS: Benchmark[] = [events, scaling, dma, iommu, nvme, mmio, ioctl, kernel, mdl, sglist, irpStack, iocp, storage, longRun, memory];
 
 /** Processes each benchmark runs in, by default. */
 const DEFAULT_PROCESSES = 3;

@@ -17,7 +17,7 @@
 import { IOMMU_BASE, IOTLB_BASE, IOTLB_ENTRY_SIZE } from "../memmap";
 import { core, count, C_DEVICE_ERRORS } from "../sim/core";
 import { trace, TR_IOMMU_FAULT } from "../sim/trace";
-import { physToLinear } from "../mem/ram";
+import { ramReadAt } from "../mem/ram";
 
 @unmanaged
 class IommuState {
@@ -128,8 +128,9 @@ function fault(source: u32, address: u64, write: bool, reason: u32, record: bool
   return IOMMU_FAULTED;
 }
 
+/** The 8-byte table entry at guest-physical `pa` (8-byte aligned), or IOMMU_FAULTED outside RAM. */
 function readEntry(pa: u64): u64 {
-  const p = physToLinear(pa, 8);
+  const p = ramReadAt(pa);
   return p == 0 ? IOMMU_FAULTED : load<u64>(p);
 }
 

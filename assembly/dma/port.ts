@@ -1,8 +1,8 @@
 // The bus-master port: the only way a device reaches memory. A transfer is checked
 // against the function's bus-master enable, split into TLPs (writes of at most Max
 // Payload Size, read requests of at most Max Read Request Size, neither crossing a 4 KiB
-// boundary), timed on the function's link, and checked page by page against the RAM
-// table: a device can only ever touch guest RAM.
+// boundary), timed on the function's link, and looked up page by page in the RAM
+// directory (pages that are apart in linear memory): a device can only ever touch guest RAM.
 //
 // Reads: the data is copied when the requests are issued; the device hears about the
 // transfer at the arrival of the last completion. Writes: the data lands at the arrival
@@ -16,7 +16,7 @@ import { trace, TR_DMA_READ, TR_DMA_WRITE, TR_MASTER_ABORT, TR_MSI, TR_WRITE_LAN
 import { functionLink, functionTopology, pciFunction } from "../pci/function";
 import { configPeek, configSetBits } from "../pci/config";
 import { CFG_COMMAND, CFG_STATUS, CMD_BUS_MASTER, STS_RECEIVED_MASTER_ABORT } from "../pci/header";
-import { physToLinear } from "../mem/ram";
+import { ramReadAt, ramCopyIn, ramStoreSpan } from "../mem/ram";
 import { platform, LAPIC_WINDOW_BASE, LAPIC_WINDOW_SIZE } from "../platform/platform";
 import { apicReceive } from "../irq/apic";
 import { poweredDown } from "../pci/capabilities";
@@ -87,7 +87,8 @@ export function dmaRead(fn: u32, address: u64, dst: usize, length: u32, doneCode
     const request = chunkLength(a, remaining, link.maxReadRequest);
     const pa = iommuTranslate(source, a, false, true);
     const translation = lastTranslationPs();
-    const src = pa == IOMMU_FAULTED ? 0 : physToLinear(pa, request);
+    // A request never crosses 4 KiB, so one page backs all of it.
+    const src = pa == IOMMU_FAULTED ? 0 : ramReadAt(pa);
     if (src != 0) memory.copy(out, src, request);
     else {
       memory.fill(out, 0xFF, request);
@@ -172,9 +173,11 @@ export function landWrite(fn: u32, address: u64, src: usize, length: u32): void 
   while (remaining > 0) {
     const piece = chunkLength(a, remaining, <u32>PAGE);
     const pa = iommuTranslate(source, a, true, true);
-    const dst = pa == IOMMU_FAULTED ? 0 : physToLinear(pa, piece);
-    if (dst != 0) { memory.copy(dst, s, piece); moved += piece; }
-    else if (pa != IOMMU_FAULTED) unsupported(fn, pa, true);
+    // A piece never crosses 4 KiB; a piece the IOMMU refused lands nowhere.
+    if (pa != IOMMU_FAULTED) {
+      if (ramCopyIn(pa, s, piece)) moved += piece;
+      else unsupported(fn, pa, true);
+    }
     a += piece; s += piece; remaining -= piece;
   }
   count(C_DMA_WRITE_BYTES, <f64>moved);
@@ -190,7 +193,5 @@ export function landMessage(fn: u32, address: u64, data: u32): void {
   // A message aimed elsewhere is an ordinary 4-byte memory write, translated like DMA.
   const pa = iommuTranslate(requester(fn), address, true, true);
   if (pa == IOMMU_FAULTED) return;
-  const dst = physToLinear(pa, 4);
-  if (dst != 0) store<u32>(dst, data);
-  else unsupported(fn, pa, true);
+  if (!ramStoreSpan(pa, 4, data)) unsupported(fn, pa, true);
 }

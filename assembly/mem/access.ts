@@ -5,7 +5,7 @@
 import { SCRATCH_BASE, SCRATCH_SIZE } from "../memmap";
 import { cpuState, CpuState, ACCESS_OK, ACCESS_PAGE_FAULT, ACCESS_MASTER_ABORT, ACCESS_BAD_SIZE, ACCESS_TOO_LARGE } from "../sim/cpu";
 import { busCpuRead, busCpuWrite } from "../pci/bus";
-import { physToLinear } from "./ram";
+import { ramReadAt, ramStore, ramPageEntry, ramCopyInEntry, ramFillEntry } from "./ram";
 import { translate, TRANSLATE_FAULT } from "./mmu";
 import { ACCESS_WRITE } from "./paging";
 
@@ -21,19 +21,12 @@ function loadSized(p: usize, size: u32): u64 {
   return load<u64>(p);
 }
 
-function storeSized(p: usize, size: u32, v: u64): void {
-  if (size == 1) store<u8>(p, <u8>v);
-  else if (size == 2) store<u16>(p, <u16>v);
-  else if (size == 4) store<u32>(p, <u32>v);
-  else store<u64>(p, v);
-}
-
 /** Reads `size` bytes at `va` (within one page) as CPU `cpu`; RAM or the bus. */
 function readInPage(cpu: u32, s: CpuState, va: u64, size: u32, access: u32): u64 {
   const pa = translate(cpu, va, access);
   if (pa == TRANSLATE_FAULT) { s.status = ACCESS_PAGE_FAULT; return 0; }
   s.physAddr = <f64>pa;
-  const p = physToLinear(pa, size);
+  const p = ramReadAt(pa);
   if (p != 0) { s.status = ACCESS_OK; return loadSized(p, size); }
   return busCpuRead(s, pa, size);
 }
@@ -59,8 +52,7 @@ function writeInPage(cpu: u32, s: CpuState, va: u64, size: u32, value: u64, acce
   const pa = translate(cpu, va, access | ACCESS_WRITE);
   if (pa == TRANSLATE_FAULT) { s.status = ACCESS_PAGE_FAULT; return; }
   s.physAddr = <f64>pa;
-  const p = physToLinear(pa, size);
-  if (p != 0) { s.status = ACCESS_OK; storeSized(p, size, value); return; }
+  if (ramStore(pa, size, value)) { s.status = ACCESS_OK; return; }
   busCpuWrite(s, pa, size, value);
 }
 
@@ -75,13 +67,28 @@ export function cpuWrite(cpu: u32, va: u64, size: u32, value: u64, access: u32):
   }
 }
 
-/** Linear address of `va` for a RAM block access within one page, or 0 with the status set. */
-function ramAt(cpu: u32, s: CpuState, va: u64, n: u32, access: u32): usize {
+/** The RAM directory's leaf entry of the page ramAt translated last (see ramPageEntry). */
+let atEntry: u32 = 0;
+
+/**
+ * Guest-physical address of `va` for a RAM block access within one page, its leaf entry
+ * in atEntry; or NOT_RAM with the status set.
+ */
+function ramAt(cpu: u32, s: CpuState, va: u64, access: u32): u64 {
   const pa = translate(cpu, va, access);
-  if (pa == TRANSLATE_FAULT) { s.status = ACCESS_PAGE_FAULT; return 0; }
-  const p = physToLinear(pa, n);
-  if (p == 0) { s.status = ACCESS_MASTER_ABORT; return 0; }
-  return p;
+  if (pa == TRANSLATE_FAULT) { s.status = ACCESS_PAGE_FAULT; return NOT_RAM; }
+  atEntry = ramPageEntry(pa);
+  if (atEntry == 0) { s.status = ACCESS_MASTER_ABORT; return NOT_RAM; }
+  return pa;
+}
+
+/** ramAt's answer when the access cannot go on. */
+const NOT_RAM: u64 = 0xFFFFFFFFFFFFFFFF;
+
+/** Linear address of guest-physical `pa` for reading, from its leaf entry `entry` (backed or the zero page). */
+// @ts-ignore: decorator
+@inline function readPointer(entry: u32, pa: u64): usize {
+  return <usize>entry + <usize>(pa & 0xFFF);
 }
 
 // @ts-ignore: decorator
@@ -117,20 +124,26 @@ export function cpuBlock(cpu: u32, op: u32, dst: u64, src: u64, length: u64, acc
   while (done < length) {
     let n = inPage(dst + done, length - done);
     if (op == BLOCK_COPY || op == BLOCK_COMPARE) n = min(n, inPage(src + done, length - done));
-    const d = ramAt(cpu, s, dst + done, n, dstAccess);
-    if (d == 0) return done;
+    const d = ramAt(cpu, s, dst + done, dstAccess);
+    if (d == NOT_RAM) return done;
+    const dEntry = atEntry;
+    let ok = true;
     if (op == BLOCK_COPY || op == BLOCK_COMPARE) {
-      const p = ramAt(cpu, s, src + done, n, access);
-      if (p == 0) return done;
-      if (op == BLOCK_COPY) memory.copy(d, p, n);
+      const ps = ramAt(cpu, s, src + done, access);
+      if (ps == NOT_RAM) return done;
+      const p = readPointer(atEntry, ps);
+      if (op == BLOCK_COPY) ok = ramCopyInEntry(d, dEntry, p, n);
       else {
+        const q = readPointer(dEntry, d);
         for (let i: u32 = 0; i < n; i++) {
-          if (load<u8>(d + i) != load<u8>(p + i)) return done + i;
+          if (load<u8>(q + i) != load<u8>(p + i)) return done + i;
         }
       }
-    } else if (op == BLOCK_FILL) memory.fill(d, <u8>src, n);
-    else if (op == BLOCK_TO_SCRATCH) memory.copy(SCRATCH_BASE + <usize>(src + done), d, n);
-    else memory.copy(d, SCRATCH_BASE + <usize>(src + done), n);
+    } else if (op == BLOCK_FILL) ok = ramFillEntry(d, dEntry, <u8>src, n);
+    else if (op == BLOCK_TO_SCRATCH) memory.copy(SCRATCH_BASE + <usize>(src + done), readPointer(dEntry, d), n);
+    else ok = ramCopyInEntry(d, dEntry, SCRATCH_BASE + <usize>(src + done), n);
+    // Not ok only when linear memory cannot back the page (a core fault is raised).
+    if (!ok) { s.status = ACCESS_MASTER_ABORT; return done; }
     done += n;
   }
   return done;

@@ -1,12 +1,19 @@
 // The MMU: walks the 4-level page tables in guest RAM for a CPU's CR3, with a TLB in
 // front. It sets Accessed on every level and Dirty on the leaf for writes, and reports
 // page faults as results (error code and address), never as traps.
+//
+// A walk finds each table's page in the RAM directory (mem/ram.ts); a per-CPU cache
+// remembers, per level, the last table page and where its backing is, which saves the
+// directory's two dependent loads when consecutive walks share tables. It holds only
+// pages with backing, which never move, so it never goes stale; it changes nothing a
+// guest can see (no timing, no state).
 
 import { core, count, C_TLB_HITS, C_TLB_MISSES, C_PAGE_FAULTS } from "../sim/core";
-import { cpuState, CpuState } from "../sim/cpu";
+import { cpuBase, cpuState, CpuState, CPU_WALK_TAG_OFFSET, CPU_WALK_PAGE_OFFSET } from "../sim/cpu";
 import { cyclesToPsCpu } from "../platform/cpuclock";
 import { platform } from "../platform/platform";
-import { physToLinear } from "./ram";
+import { ramPageEntry } from "./ram";
+import { RAM_ZERO_PAGE } from "../memmap";
 import { tlbInsert, tlbLookup } from "./tlb";
 import {
   ACCESS_EXECUTE, ACCESS_USER, ACCESS_WRITE, PF_FETCH, PF_PRESENT, PF_RESERVED, PF_USER, PF_WRITE,
@@ -55,11 +62,24 @@ export function translate(cpu: u32, va: u64, access: u32): u64 {
   let nx: u64 = 0;
   let entryAddr: usize = 0;
   let entry: u64 = 0;
+  const walkTags = cpuBase(cpu) + CPU_WALK_TAG_OFFSET;
+  const walkPages = cpuBase(cpu) + CPU_WALK_PAGE_OFFSET;
   for (let level: i32 = 3; level >= 0; level--) {
     const index = (va >> (12 + 9 * <u64>level)) & 511;
-    entryAddr = physToLinear(table + index * 8, 8);
+    // A read lookup: the Accessed and Dirty stores below only go to a present entry, which
+    // is never in RAM nothing wrote (that reads as zeros), so the page has its backing.
+    let page: u32;
+    if (load<u64>(walkTags + (level << 3)) == (table | 1)) page = load<u32>(walkPages + (level << 2));
+    else {
+      page = ramPageEntry(table);
+      if (page > RAM_ZERO_PAGE) {
+        store<u64>(walkTags + (level << 3), table | 1);
+        store<u32>(walkPages + (level << 2), page);
+      }
+    }
     // A table outside RAM reads as all ones: present with reserved bits set.
-    if (entryAddr == 0) return fault(s, va, PF_PRESENT | PF_RESERVED, access);
+    if (page == 0) return fault(s, va, PF_PRESENT | PF_RESERVED, access);
+    entryAddr = <usize>page + <usize>(index << 3);
     entry = load<u64>(entryAddr);
     if ((entry & PTE_P) == 0) return fault(s, va, 0, access);
     if (level > 0 && level < 3 && (entry & PTE_PS) != 0) return fault(s, va, PF_PRESENT | PF_RESERVED, access);

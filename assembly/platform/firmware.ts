@@ -20,7 +20,8 @@ import { intxGsi } from "../irq/intx";
 import { IOAPIC_INPUTS, IOAPIC_MMIO_BASE } from "../irq/ioapic";
 import { iommuPresent, IOMMU_MMIO_BASE } from "../dma/iommu";
 import { cpuState } from "../sim/cpu";
-import { physToLinear, ramRegionCount, ramRegionBase, ramRegionSize } from "../mem/ram";
+import { ramCovers, ramCopyIn, ramRegionCount, ramRegionBase, ramRegionSize } from "../mem/ram";
+import { RAM_PAGE_BYTES, SCRATCH_BASE } from "../memmap";
 import { platform, FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE, LAPIC_WINDOW_BASE } from "./platform";
 import { machineConfig } from "./config";
 
@@ -67,10 +68,14 @@ function seal(p: usize, length: u32): void {
   store<u8>(p + 9, checksum(p, length));
 }
 
-/** Writes the tables; false when RAM does not back the BIOS area. */
+/**
+ * Writes the tables; false when RAM does not back the BIOS area. They are built in the
+ * scratch buffer (free during power-on) and copied into guest RAM page by page, so the
+ * pages of the area they leave zero stay unbacked.
+ */
 export function writeFirmwareTables(): bool {
-  const base = physToLinear(FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE);
-  if (base == 0) return false;
+  if (!ramCovers(FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE)) return false;
+  const base: usize = SCRATCH_BASE;
   memory.fill(base, 0, FIRMWARE_TABLES_SIZE);
   const rsdp = base;
   const xsdt = base + 0x40;
@@ -181,5 +186,9 @@ export function writeFirmwareTables(): bool {
   store<u64>(rsdp, FIRMWARE_TABLES_BASE + <u64>(xsdt - base), 24);
   store<u8>(rsdp + 8, checksum(rsdp, 20));
   store<u8>(rsdp + 32, checksum(rsdp, 36));
+
+  for (let at: u32 = 0; at < FIRMWARE_TABLES_SIZE; at += RAM_PAGE_BYTES) {
+    ramCopyIn(FIRMWARE_TABLES_BASE + at, base + at, RAM_PAGE_BYTES);
+  }
   return true;
 }

@@ -36,7 +36,7 @@ export const LAPIC_WINDOW_BASE: u64 = 0xFEE00000;
 export const LAPIC_WINDOW_SIZE: u64 = 0x100000;
 /** Physical address where firmware places its tables (the BIOS area searched for the RSDP). */
 export const FIRMWARE_TABLES_BASE: u64 = 0xE0000;
-/** Bytes of the firmware table area. */
+/** Bytes of the firmware table area (whole pages, at most SCRATCH_SIZE: the firmware stage builds it in the scratch buffer). */
 export const FIRMWARE_TABLES_SIZE: u32 = 0x20000;
 /** Latency of a CPU access to a register of the root complex itself (the IOAPIC), ps. */
 export const ROOT_COMPLEX_REGISTER_LATENCY_PS: u64 = 100000;

@@ -8,11 +8,12 @@ import { cpuBase, cpuState, CPU_ARRIVAL_OFFSET } from "../sim/cpu";
 import { queueClear } from "../sim/queue";
 import { randomSeed } from "../sim/random";
 import { clockSetKHz } from "../sim/clock";
-import { ramReset, ramAddRegion, RAM_ERROR_TOO_LARGE } from "../mem/ram";
+import { ramReset, ramAddRegion, ramMap, ramCovers, ramRegionCount, ramRegionBase, ramRegionSize, RAM_ERROR_TOO_LARGE } from "../mem/ram";
+import { poolReset } from "../mem/pool";
 import { tlbFlush } from "../mem/tlb";
 import { apicReset } from "../irq/apic";
-import { ioapicReset } from "../irq/ioapic";
-import { iommuReset } from "../dma/iommu";
+import { ioapicReset, IOAPIC_MMIO_BASE, IOAPIC_MMIO_SIZE } from "../irq/ioapic";
+import { iommuReset, IOMMU_MMIO_BASE, IOMMU_MMIO_SIZE } from "../dma/iommu";
 import { intxReset } from "../irq/intx";
 import { decodeReset } from "../pci/decode";
 import { PciFunction, functionCount, setFunctionCount, pciFunction, findFunction, functionClock, functionLink, functionTopology, NO_PARENT } from "../pci/function";
@@ -24,8 +25,7 @@ import { deviceHeapReset } from "../devices/heap";
 import { platform } from "./platform";
 import { cpuClockSetKHz } from "./cpuclock";
 import { machineConfig, deviceConfig, RAM_REGION_STRIDE, BAR_FLAG_64BIT, BAR_FLAG_IO, DeviceConfig, MachineConfig } from "./config";
-import { physToLinear } from "../mem/ram";
-import { FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE } from "./platform";
+import { FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE, LAPIC_WINDOW_BASE, LAPIC_WINDOW_SIZE } from "./platform";
 
 /** powerOn result: the machine is built. */
 export const POWER_OK: i32 = 0;
@@ -33,7 +33,7 @@ export const POWER_OK: i32 = 0;
 export const POWER_ERROR_CPUS: i32 = -1;
 /** powerOn error: RAM regions overlap, are not 4 KiB aligned, or are too many. */
 export const POWER_ERROR_RAM_LAYOUT: i32 = -2;
-/** powerOn error: RAM does not fit in the core's 32-bit linear memory. */
+/** powerOn error: a RAM region reaches past RAM_PHYS_LIMIT, or linear memory cannot hold the RAM directory's leaf tables. */
 export const POWER_ERROR_RAM_TOO_LARGE: i32 = -3;
 /** powerOn error: TLB size not a power of two in 1..TLB_MAX_ENTRIES. */
 export const POWER_ERROR_TLB: i32 = -4;
@@ -43,6 +43,8 @@ export const POWER_ERROR_NO_LOW_RAM: i32 = -5;
 export const POWER_ERROR_ECAM: i32 = -6;
 /** powerOn error: IOTLB size not a power of two up to IOTLB_MAX_ENTRIES. */
 export const POWER_ERROR_IOMMU: i32 = -7;
+/** powerOn error: a RAM region overlaps ECAM, the PCI memory window, or the interrupt controllers' or IOMMU's registers. */
+export const POWER_ERROR_RAM_OVERLAPS_MMIO: i32 = -8;
 
 /** addDevice error: bus, device or function number out of range or outside ECAM, a parent that is not a bridge added earlier, or bad bridge bus numbers. */
 export const DEVICE_ERROR_ADDRESS: i32 = -1;
@@ -63,6 +65,24 @@ function isPowerOfTwo(x: u64): bool {
   return x != 0 && (x & (x - 1)) == 0;
 }
 
+/** True if some RAM region overlaps [base, base + size) (bytes). */
+function ramOverlaps(base: u64, size: u64): bool {
+  for (let i: u32 = 0; i < ramRegionCount(); i++) {
+    const b = ramRegionBase(i);
+    if (base < b + ramRegionSize(i) && b < base + size) return true;
+  }
+  return false;
+}
+
+/** True if RAM stays clear of every window that decodes to registers (RAM would shadow them). */
+function ramClearOfMmio(mc: MachineConfig): bool {
+  return !ramOverlaps(platform.ecamBase, <u64>platform.ecamBusCount << 20)
+    && !ramOverlaps(<u64>mc.mmioWindowBase, <u64>mc.mmioWindowSize)
+    && !ramOverlaps(IOAPIC_MMIO_BASE, IOAPIC_MMIO_SIZE)
+    && !ramOverlaps(IOMMU_MMIO_BASE, IOMMU_MMIO_SIZE)
+    && !ramOverlaps(LAPIC_WINDOW_BASE, LAPIC_WINDOW_SIZE);
+}
+
 /** Builds the platform from MachineConfig. Returns POWER_OK or a POWER_ERROR_*. */
 export function powerOn(): i32 {
   const mc = machineConfig;
@@ -70,9 +90,12 @@ export function powerOn(): i32 {
   if (!isPowerOfTwo(mc.tlbEntries) || mc.tlbEntries > TLB_MAX_ENTRIES) return POWER_ERROR_TLB;
   if (mc.ecamBusCount == 0 || mc.ecamBusCount > 256) return POWER_ERROR_ECAM;
 
+  // No RAM until the regions are added and mapped below (before the core state, which records what to clear).
+  ramReset();
   const traceEnabled = core.traceEnabled;
   memory.fill(CORE_STATE_BASE, 0, CORE_STATE_SIZE);
   core.traceEnabled = traceEnabled;
+  poolReset();
   queueClear();
   randomSeed((<u64>mc.seedHi << 32) | mc.seedLo);
   core.cpuCount = mc.cpuCount;
@@ -95,7 +118,6 @@ export function powerOn(): i32 {
   if (mc.iommuPresent != 0 && (!isPowerOfTwo(mc.iotlbEntries) || mc.iotlbEntries > IOTLB_MAX_ENTRIES)) return POWER_ERROR_IOMMU;
   iommuReset(mc.iommuPresent != 0, mc.iommuPresent != 0 ? mc.iotlbEntries : 1, <u64>mc.iotlbMissNs * 1000);
 
-  ramReset();
   for (let i: u32 = 0; i < mc.ramRegionCount; i++) {
     const b = load<f64>(changetype<usize>(mc) + offsetof<MachineConfig>("ramBase0") + i * RAM_REGION_STRIDE);
     const s = load<f64>(changetype<usize>(mc) + offsetof<MachineConfig>("ramSize0") + i * RAM_REGION_STRIDE);
@@ -103,12 +125,14 @@ export function powerOn(): i32 {
     if (err == RAM_ERROR_TOO_LARGE) return POWER_ERROR_RAM_TOO_LARGE;
     if (err != 0) return POWER_ERROR_RAM_LAYOUT;
   }
+  if (!ramClearOfMmio(mc)) return POWER_ERROR_RAM_OVERLAPS_MMIO;
+  if (ramMap() != 0) return POWER_ERROR_RAM_TOO_LARGE;
 
   setFunctionCount(0);
   decodeReset();
   intxReset();
   deviceHeapReset();
-  if (physToLinear(FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE) == 0) return POWER_ERROR_NO_LOW_RAM;
+  if (!ramCovers(FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE)) return POWER_ERROR_NO_LOW_RAM;
   return POWER_OK;
 }
 

@@ -17,7 +17,9 @@
 //   +100 decodeCount     u32   BAR windows decoding
 //   +104 deviceHeapTop   u32   next free byte of the device heap
 //   +108 ramRegionCount  u32
-//   +112 backingTop      f64   next free byte of device backing storage (after guest RAM)
+//   +112 poolTop         f64   next free byte of the backing pool (mem/pool.ts)
+//   +120 ramDirUsed      u32   RAM directory entries ramMap wrote (mem/ram.ts), from 0
+//   +124 reserved        u32
 //   +128 counters        f64 x COUNTER_COUNT
 
 import { CORE_RECORD_BASE } from "../memmap";
@@ -43,7 +45,9 @@ export class CoreState {
   decodeCount: u32;
   deviceHeapTop: u32;
   ramRegionCount: u32;
-  backingTop: f64;
+  poolTop: f64;
+  ramDirUsed: u32;
+  reserved: u32;
 }
 
 /** The one CoreState record. */
@@ -60,6 +64,8 @@ export const STOP_FAULT: u32 = 4;
 export const FAULT_EVENT_QUEUE_FULL: u32 = 1;
 /** Internal fault: the device heap is exhausted. */
 export const FAULT_DEVICE_HEAP_FULL: u32 = 2;
+/** Internal fault: linear memory cannot back another guest RAM page (the write was dropped). */
+export const FAULT_RAM_BACKING_FULL: u32 = 3;
 
 /** Offset of the counters (f64 each) from CORE_STATE_BASE. */
 export const COUNTERS_OFFSET: u32 = 128;
@@ -101,8 +107,10 @@ export const C_TRACE_DROPPED: u32 = 15;
 export const C_TLPS: u32 = 16;
 /** Interrupts accepted by CPUs. */
 export const C_INTERRUPTS_ACCEPTED: u32 = 17;
+/** Guest RAM pages (4 KiB) with backing in linear memory: pages written at least once. */
+export const C_RAM_PAGES_BACKED: u32 = 18;
 /** Number of counters. */
-export const COUNTER_COUNT: u32 = 18;
+export const COUNTER_COUNT: u32 = 19;
 
 /** Adds `n` to counter `index`. */
 @inline

@@ -15,6 +15,9 @@
 //   +40   faultVa       f64   faulting virtual address
 //   +48   physAddr      f64   physical address of the last translation
 //   +64   irr           u32 x 8   pending vectors (256 bits)
+//   +128  walkTag       u64 x 4   page-walk cache (mem/mmu.ts): guest-physical page of the
+//                                  table last read at each level, | 1 (0: empty)
+//   +160  walkPage      u32 x 4   linear address of that table page's backing
 //   +2048 arrivalPs     f64 x 256 time each pending vector arrived
 
 import { CPU_RECORD_SIZE, CPU_TABLE_BASE } from "../memmap";
@@ -35,6 +38,10 @@ export class CpuState {
 
 /** Offset of the pending-vector bitmap in a CpuState record. */
 export const CPU_IRR_OFFSET: u32 = 64;
+/** Offset of the page-walk cache's tags (u64 x 4, one per paging level) in a CpuState record. */
+export const CPU_WALK_TAG_OFFSET: u32 = 128;
+/** Offset of the page-walk cache's linear page addresses (u32 x 4) in a CpuState record. */
+export const CPU_WALK_PAGE_OFFSET: u32 = 160;
 /** Offset of the per-vector arrival times (f64 x 256) in a CpuState record. */
 export const CPU_ARRIVAL_OFFSET: u32 = 2048;
 

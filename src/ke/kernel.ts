@@ -329,7 +329,10 @@ export class Kernel {
   afterCoreRun(reason: number): void {
     if (reason & L.RUN_FAULT) {
       const code = this.x.fault();
-      throw new Error(`machine core fault ${code}: ${code === L.FAULT_EVENT_QUEUE_FULL ? "the event queue is full" : "the device heap is full"}`);
+      const what = code === L.FAULT_EVENT_QUEUE_FULL ? "the event queue is full"
+        : code === L.FAULT_RAM_BACKING_FULL ? "the guest has written more RAM than the core's linear memory can back (about 4 GiB, less device backing storage)"
+        : "the device heap is full";
+      throw new Error(`machine core fault ${code}: ${what}`);
     }
     if (this.recorder.enabled) drainCoreTrace(this.core, this.recorder);
   }

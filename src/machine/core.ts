@@ -29,6 +29,7 @@ export interface CoreExports {
   physWrite32(pa: number, value: number): number;
   physBlock(pa: number, offset: number, length: number, toScratch: number): number;
   physFill(pa: number, length: number, byte: number): number;
+  poolBytes(): number;
   apicAccept(cpu: number): number;
   random(): number;
   functionCount(): number;
@@ -46,7 +47,7 @@ export interface CoreExports {
 export const COUNTER_NAMES = [
   "events", "mmioReads", "mmioWrites", "configReads", "configWrites", "dmaReadBytes", "dmaWriteBytes",
   "dmaTransfers", "msiSent", "intxAsserts", "masterAborts", "deviceErrors", "tlbHits", "tlbMisses",
-  "pageFaults", "traceDropped", "tlps", "interruptsAccepted",
+  "pageFaults", "traceDropped", "tlps", "interruptsAccepted", "ramPagesBacked",
 ] as const;
 
 /** Counter name to value. */
@@ -71,18 +72,19 @@ function compile(): WebAssembly.Module {
   return compiled;
 }
 
-/** One instance of the machine core with views over its memory. */
+/**
+ * One instance of the machine core with views over its memory. Linear memory grows while
+ * the machine runs (guest RAM is backed as it is first written), which detaches the old
+ * buffer: every view getter checks for that and recreates the views, so read a view
+ * afresh after any call into the core rather than keeping one across calls.
+ */
 export class Core {
   readonly x: CoreExports;
   private buffer!: ArrayBuffer;
-  /** Byte view of linear memory (refreshed after growth). */
-  u8!: Uint8Array;
-  /** 32-bit view of linear memory. */
-  u32!: Uint32Array;
-  /** f64 view of linear memory. */
-  f64!: Float64Array;
-  /** DataView of linear memory. */
-  dv!: DataView;
+  private u8_!: Uint8Array;
+  private u32_!: Uint32Array;
+  private f64_!: Float64Array;
+  private dv_!: DataView;
 
   constructor() {
     const instance = instantiateSync<Record<string, unknown>>(compile(), {});
@@ -92,7 +94,7 @@ export class Core {
     this.refresh();
   }
 
-  /** A copy of all of linear memory: every byte of core, device and guest state. */
+  /** A copy of all of linear memory: every byte of core, device and guest state (guest RAM: the pages written so far). */
   snapshot(): Uint8Array {
     return new Uint8Array(this.x.memory.buffer.slice(0));
   }
@@ -112,10 +114,40 @@ export class Core {
     const b = this.x.memory.buffer;
     if (b === this.buffer) return;
     this.buffer = b;
-    this.u8 = new Uint8Array(b);
-    this.u32 = new Uint32Array(b);
-    this.f64 = new Float64Array(b);
-    this.dv = new DataView(b);
+    this.u8_ = new Uint8Array(b);
+    this.u32_ = new Uint32Array(b);
+    this.f64_ = new Float64Array(b);
+    this.dv_ = new DataView(b);
+  }
+
+  /** Byte view of linear memory (a growth of memory detaches the old one; this is always current). */
+  get u8(): Uint8Array {
+    if (this.u8_.length === 0) this.refresh();
+    return this.u8_;
+  }
+
+  /** 32-bit view of linear memory (always current). */
+  get u32(): Uint32Array {
+    if (this.u32_.length === 0) this.refresh();
+    return this.u32_;
+  }
+
+  /** f64 view of linear memory (always current). */
+  get f64(): Float64Array {
+    if (this.f64_.length === 0) this.refresh();
+    return this.f64_;
+  }
+
+  /** DataView of linear memory (always current). */
+  get dv(): DataView {
+    // A DataView of a detached buffer throws on byteLength; the byte view reads 0.
+    if (this.u8_.length === 0) this.refresh();
+    return this.dv_;
+  }
+
+  /** Bytes of linear memory the core holds now. */
+  get memoryBytes(): number {
+    return this.x.memory.buffer.byteLength;
   }
 
   /** Core time, picoseconds. */

@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { DEVICE_MODELS } from "./models.js";
 import { PACKAGE_ROOT } from "./paths.js";
+import * as L from "./generated/layout.js";
 
 /** The firmware/ folder that ships with wdmsim. */
 export const FIRMWARE_DIR = join(PACKAGE_ROOT, "firmware") + sep;
@@ -335,6 +336,27 @@ export function loadMachine(nameOrPath: string): MachineDescription {
   if (!memory.some((r) => r.base <= 0xE0000 && r.base + r.size >= 0x100000)) {
     throw new FirmwareError(shown, "/memory", "RAM must cover 0xE0000..0xFFFFF, where firmware places its tables");
   }
+  const hex = (x: number) => `0x${x.toString(16).toUpperCase()}`;
+  // Windows that decode to registers: RAM there would hide them from the processors.
+  const ecamBase = parseNumber(doc.pci.ecam.base);
+  const mmio = { base: parseNumber(doc.pci.mmioWindow.base), size: parseNumber(doc.pci.mmioWindow.size) };
+  const windows: [string, number, number][] = [
+    ["the ECAM window (/pci/ecam)", ecamBase, (doc.pci.ecam.buses ?? 1) * 2 ** 20],
+    ["the PCI memory window (/pci/mmioWindow)", mmio.base, mmio.size],
+    ["the I/O APIC's registers", L.IOAPIC_MMIO_BASE, L.IOAPIC_MMIO_SIZE],
+    ["the IOMMU's registers", L.IOMMU_MMIO_BASE, L.IOMMU_MMIO_SIZE],
+    ["the local APIC message window", L.LAPIC_WINDOW_BASE, L.LAPIC_WINDOW_SIZE],
+  ];
+  memory.forEach((r, i) => {
+    if (r.base + r.size > L.RAM_PHYS_LIMIT) {
+      throw new FirmwareError(shown, `/memory/${i}`, `RAM must end at or below ${hex(L.RAM_PHYS_LIMIT)} (${L.RAM_PHYS_LIMIT / 2 ** 30} GiB), the guest-physical space the core maps; this region ends at ${hex(r.base + r.size)}`);
+    }
+    for (const [name, base, size] of windows) {
+      if (r.base < base + size && base < r.base + r.size) {
+        throw new FirmwareError(shown, `/memory/${i}`, `RAM ${hex(r.base)}..${hex(r.base + r.size - 1)} overlaps ${name} at ${hex(base)}..${hex(base + size - 1)}; put RAM above 4 GiB for more than fits below the PCI hole`);
+      }
+    }
+  });
 
   const defaults = loadDefaultCosts();
   const costs = { ...defaults, ...(doc.kernel?.costs ?? {}) };

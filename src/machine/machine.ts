@@ -29,7 +29,8 @@ const PCIE_TYPES = {
 const POWER_ERRORS: Record<number, [string, string]> = {
   [L.POWER_ERROR_CPUS]: ["/cpu", "CPU count or clock out of range"],
   [L.POWER_ERROR_RAM_LAYOUT]: ["/memory", "RAM regions overlap, are not 4 KiB aligned, or are too many"],
-  [L.POWER_ERROR_RAM_TOO_LARGE]: ["/memory", "RAM regions together exceed what the core can hold (about 3.9 GiB)"],
+  [L.POWER_ERROR_RAM_TOO_LARGE]: ["/memory", `RAM must end below ${L.RAM_PHYS_LIMIT / 2 ** 30} GiB (0x${L.RAM_PHYS_LIMIT.toString(16)}), the most guest-physical address space the core maps`],
+  [L.POWER_ERROR_RAM_OVERLAPS_MMIO]: ["/memory", "a RAM region overlaps ECAM, the PCI memory window, or the I/O APIC's, IOMMU's or local APIC's registers"],
   [L.POWER_ERROR_TLB]: ["/cpu/tlbEntries", "TLB size must be a power of two up to 1024"],
   [L.POWER_ERROR_NO_LOW_RAM]: ["/memory", "RAM must cover 0xE0000..0xFFFFF, where firmware places its tables"],
   [L.POWER_ERROR_ECAM]: ["/pci/ecam/buses", "ECAM must cover 1..256 buses"],
@@ -42,7 +43,7 @@ const DEVICE_ERRORS: Record<number, [string, string]> = {
   [L.DEVICE_ERROR_BAR]: ["device", "a BAR size is not a power of two, is too small or too large, or a 64-bit BAR lacks its upper slot"],
   [L.DEVICE_ERROR_MSI]: ["device", "a capability (MSI, MSI-X, power management, PCI Express) has a bad offset, size or vector count, or two overlap"],
   [L.DEVICE_ERROR_LINK]: ["link", "link generation, width, max payload or max read request size is invalid"],
-  [L.DEVICE_ERROR_MODEL]: ["device", "unknown device model, or the device heap (MSI-X tables and model state) or backing storage (namespace data after guest RAM) is full"],
+  [L.DEVICE_ERROR_MODEL]: ["device", "unknown device model, or the device heap (MSI-X tables and model state) or backing storage (namespace data, in the core's linear memory) is full"],
   [L.DEVICE_ERROR_FULL]: ["address", "the machine already has the most PCI functions it can hold"],
 };
 
@@ -258,13 +259,12 @@ export class Machine {
       const [field, generic] = DEVICE_ERRORS[fn] ?? ["", `cannot add device (${fn})`];
       let rule = generic;
       if (fn === L.DEVICE_ERROR_MODEL && s.model === "nvme") {
-        // Backing storage after guest RAM: every NVMe controller's namespaces and staging buffers up to this one.
-        const ram = this.description.memory.reduce((a, r) => a + r.size, 0);
+        // Backing storage in the core's linear memory: every NVMe controller's namespaces and staging buffers up to this one.
         const backing = this.description.slots.slice(0, i + 1).filter((x) => x.spec.model === "nvme").reduce((a, x) => a + nvmeBackingBytes(x.spec.params), 0);
         const p = s.params;
         const bytes = Math.min(p.namespaceCount || 1, 1024) * (p.namespaceBlocks || 65536) * (p.blockSize === 4096 ? 4096 : 512);
-        if (ram + backing > L.GUEST_RAM_MAX || bytes >= 2 ** 32) {
-          rule = `the NVMe namespaces (namespaceCount x namespaceBlocks x blockSize = ${mib(bytes)}) do not fit in the core's linear memory after guest RAM (${mib(ram)}) and the devices before them: the core holds about 3.9 GiB in all; make namespaceBlocks or namespaceCount smaller`;
+        if (backing > L.POOL_LIMIT - L.POOL_BASE || bytes >= 2 ** 32) {
+          rule = `the NVMe namespaces (namespaceCount x namespaceBlocks x blockSize = ${mib(bytes)}) do not fit in the core's linear memory with the devices before them (and the guest RAM written so far): the core holds about ${(L.POOL_LIMIT / 2 ** 30).toFixed(1)} GiB in all; make namespaceBlocks or namespaceCount smaller`;
         }
       }
       throw new FirmwareError(this.description.file || this.description.name, `/pci/slots/${i}${field === "device" ? "/device" : field === "link" ? "/link" : "/address"}`, rule);

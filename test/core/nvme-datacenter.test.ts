@@ -64,10 +64,9 @@ describe("the storage machine's NVMe controller", () => {
     expect(4096 << params.mdts).toBeGreaterThanOrEqual(128 * 1024);
     expect(params.ioQueuePairs).toBeGreaterThanOrEqual(storage.cpu.count + 4);
     expect([slot.spec.link.generation, slot.spec.link.width]).toEqual([3, 4]);
-    // The machine powers on with its RAM and the namespace in the core's linear memory.
+    // The machine powers on with the namespace in the core's linear memory (guest RAM is backed as it is written).
     const m = Machine.fromDescription(storage);
-    const ram = storage.memory.reduce((a, r) => a + r.size, 0);
-    expect(m.core.x.memory.buffer.byteLength).toBeGreaterThan(ram + bytes);
+    expect(m.core.x.memory.buffer.byteLength).toBeGreaterThan(bytes);
   });
 
   test("Identify: MDTS 5 (128 KiB), one namespace of namespaceBlocks 4 KiB blocks (LBADS 12); 128 KiB reads, one block more is an invalid field", () => {
