@@ -5,6 +5,7 @@
  * queued to it, and its Win32 last error. A FILE_OBJECT is an open instance of a device,
  * counted by handles and by references (each outstanding IRP holds one).
  */
+import type { ServiceContext } from "./win32.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { KPROCESS, type KTHREAD } from "../ke/scheduler.js";
 import { DISPATCHER_HEADER, EVENT_TYPE, KEVENT, type DispatcherObject } from "../ke/dispatcher.js";
@@ -108,6 +109,8 @@ export class ETHREAD implements DispatcherObject {
   ExitStatus: NTSTATUS = STATUS_PENDING;
   /** What the thread's start routine threw, if it threw. */
   exception: unknown = undefined;
+  /** The thread's context for system services (made on its first call). */
+  serviceContext: ServiceContext | null = null;
 
   constructor(readonly Tcb: KTHREAD, readonly process: EPROCESS) {}
 

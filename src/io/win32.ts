@@ -119,6 +119,11 @@ export interface ServiceContext {
   process: EPROCESS;
 }
 
+/** `thread`'s context for system services (one per thread: the kernel, the thread and its process do not change). */
+function contextOf(k: Kernel, thread: ETHREAD): ServiceContext {
+  return (thread.serviceContext ??= { k, thread, process: thread.process });
+}
+
 /** The executing thread of a user process; throws when called from anywhere else. */
 export function callingThread(k: Kernel = KE()): ETHREAD {
   const t = k.cpu.CurrentThread;
@@ -152,7 +157,7 @@ export function service<T>(body: (c: ServiceContext) => T): T {
   k.charge("SystemCall");
   deliverKernelApcs(thread);
   try {
-    return body({ k, thread, process: thread.process });
+    return body(contextOf(k, thread));
   } finally {
     deliverKernelApcs(thread);
   }
@@ -171,7 +176,7 @@ export async function systemService<T>(failure: T, body: (c: ServiceContext) => 
   deliverKernelApcs(thread);
   let outcome: ServiceOutcome<T>;
   try {
-    outcome = await body({ k, thread, process: thread.process });
+    outcome = await body(contextOf(k, thread));
   } catch (e) {
     if (!(e instanceof NtStatusException)) throw e;
     outcome = { status: e.status, value: failure };
