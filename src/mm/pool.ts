@@ -118,6 +118,9 @@ function addCounts(c: PoolCounts, allocations: number, frees: number, bytes: num
   c.bytes += bytes;
 }
 
+/** Freed block records the pool keeps for reuse. */
+const SPARE_BLOCKS = 256;
+
 /** How pool pages are mapped: [nonpaged, paged]. */
 const COMMIT_OPTIONS = [
   { writable: true, global: true, noExecute: true, pageable: false },
@@ -140,6 +143,8 @@ export class Pool {
   readonly nonPaged = new PoolRegion(POOL_START, POOL_SIZE, false);
   readonly paged = new PoolRegion(PAGED_POOL_START, PAGED_POOL_SIZE, true);
   private readonly blocks = new Map<number, Block>();
+  /** Records of freed blocks, reused for later allocations (at most SPARE_BLOCKS). */
+  private readonly spareBlocks: Block[] = [];
   private readonly freed = new Set<number>();
   private readonly byTag = new Map<number, { nonPaged: PoolCounts; paged: PoolCounts; drivers: Set<string> }>();
   private readonly byDriver = new Map<string, { nonPaged: PoolCounts; paged: PoolCounts }>();
@@ -204,7 +209,18 @@ export class Pool {
       k.x.physWrite32(pa, (((Math.ceil(reserve / 16) & 0xFF) << 16) | (((type & 0x7F) + 1) << 24)) >>> 0);
       k.x.physWrite32(pa + 4, tag);
     }
-    this.blocks.set(va, { reserved, bytes: reserve, requested: bytes, tag, type, owner });
+    const block = this.spareBlocks.pop();
+    if (block) {
+      block.reserved = reserved;
+      block.bytes = reserve;
+      block.requested = bytes;
+      block.tag = tag;
+      block.type = type;
+      block.owner = owner;
+      this.blocks.set(va, block);
+    } else {
+      this.blocks.set(va, { reserved, bytes: reserve, requested: bytes, tag, type, owner });
+    }
     this.freed.delete(va);
     this.account(tag, type, owner, 1, 0, bytes);
     return va;
@@ -241,6 +257,7 @@ export class Pool {
     for (let page = Math.floor(b.reserved / PAGE_SIZE) * PAGE_SIZE; page < b.reserved + b.bytes; page += PAGE_SIZE) this.release(region, page);
     region.space.release(b.reserved, b.bytes);
     this.account(b.tag, b.type, b.owner, 0, 1, -b.requested);
+    if (this.spareBlocks.length < SPARE_BLOCKS) this.spareBlocks.push(b);
   }
 
   /** True if `va` lies in paged pool. */
