@@ -14,7 +14,7 @@ import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "..
 import { mdlAddress, type MDL } from "../mm/mdl.js";
 import type { PVOID } from "../mm/memory.js";
 import { liveAdapter, type DMA_ADAPTER, type DmaDeviceObject, type DmaWaiter } from "./dma.js";
-import { TransferMapping, pagePieces } from "./map-registers.js";
+import { PagePieces, TransferMapping, pagePieces } from "./map-registers.js";
 import { atDispatch } from "./scatter-gather.js";
 import {
   DMA_FLUSH_UNMAPPED, DMA_FREED_TOO_MANY_ADAPTER_CHANNELS, DMA_FREED_TOO_MANY_MAP_REGISTERS, DMA_MAP_REGISTERS_STILL_MAPPED,
@@ -97,6 +97,9 @@ function releaseRegisters(a: DMA_ADAPTER, base: MAP_REGISTER_BASE): void {
   a.mapRegisterBases--;
 }
 
+/** MapTransfer's page pieces (it maps them before it returns, so one set serves every call). */
+const transferPieces = new PagePieces();
+
 /**
  * MapTransfer (IRQL <= DISPATCH_LEVEL): maps the logically contiguous start of
  * [CurrentVa, CurrentVa + Length) through the map registers and returns its logical
@@ -109,15 +112,16 @@ export function MapTransfer(
   liveAdapter(k, DmaAdapter);
   verifyIrqlAtMost(k, DISPATCH_LEVEL);
   k.charge("MapTransfer");
-  const pieces = pagePieces(k, Mdl, CurrentVa, Length);
-  if (pieces.length === 0) return { LogicalAddress: 0, Length: 0 };
+  const pieces = pagePieces(k, Mdl, CurrentVa, Length, transferPieces);
+  if (pieces.count === 0) return { LogicalAddress: 0, Length: 0 };
   const m = MapRegisterBase.mapping;
-  const before = m.pieces.length;
+  const before = m.count;
   if (m.map(k, pieces, WriteToDevice, true) === 0) {
-    dmaViolation(k, DMA_MISCELLANEOUS, DMA_OUT_OF_CONTIGUOUS_MAP_REGISTERS, pieces.length, m.registers - m.next);
+    dmaViolation(k, DMA_MISCELLANEOUS, DMA_OUT_OF_CONTIGUOUS_MAP_REGISTERS, pieces.count, m.registers - m.next);
   }
-  const mapped = m.pieces.slice(before);
-  return { LogicalAddress: mapped[0].logical, Length: mapped.reduce((n, p) => n + p.length, 0) };
+  let bytes = 0;
+  for (let i = before; i < m.count; i++) bytes += m.length[i];
+  return { LogicalAddress: m.logical[before], Length: bytes };
 }
 
 /**
@@ -148,7 +152,7 @@ export function FreeMapRegisters(DmaAdapter: DMA_ADAPTER, MapRegisterBase: MAP_R
   verifyIrqlIs(k, DISPATCH_LEVEL);
   verify(k, !MapRegisterBase.freed, DMA_FREED_TOO_MANY_MAP_REGISTERS, NumberOfMapRegisters);
   if (MapRegisterBase.freed) return;
-  verify(k, MapRegisterBase.mapping.pieces.length === 0, DMA_MAP_REGISTERS_STILL_MAPPED, MapRegisterBase.mapping.pieces.length);
+  verify(k, MapRegisterBase.mapping.count === 0, DMA_MAP_REGISTERS_STILL_MAPPED, MapRegisterBase.mapping.count);
   releaseRegisters(DmaAdapter, MapRegisterBase);
   DmaAdapter.retryWaiting();
 }
@@ -164,7 +168,7 @@ export function FreeAdapterChannel(DmaAdapter: DMA_ADAPTER): void {
   verifyIrqlIs(k, DISPATCH_LEVEL);
   verify(k, a.channel !== null, DMA_FREED_TOO_MANY_ADAPTER_CHANNELS, 1);
   if (!a.channel) return;
-  verify(k, a.channel.mapping.pieces.length === 0, DMA_MAP_REGISTERS_STILL_MAPPED, a.channel.mapping.pieces.length);
+  verify(k, a.channel.mapping.count === 0, DMA_MAP_REGISTERS_STILL_MAPPED, a.channel.mapping.count);
   releaseRegisters(a, a.channel);
   a.channel = null;
   a.retryWaiting();

@@ -25,7 +25,7 @@ import {
   DMA_OUTSTANDING_MAP_REGISTERS, DMA_OUTSTANDING_SCATTER_GATHER_LISTS, dmaViolation, verify, verifyIrqlIs,
 } from "./dma-verifier.js";
 import {
-  BuildScatterGatherList, CalculateScatterGatherList, GetScatterGatherList, PutScatterGatherList,
+  BuildScatterGatherList, CalculateScatterGatherList, FreedLists, GetScatterGatherList, PutScatterGatherList,
   type PDRIVER_LIST_CONTROL, type SCATTER_GATHER_LIST,
 } from "./scatter-gather.js";
 import {
@@ -113,6 +113,8 @@ export class DMA_ADAPTER implements MappingTarget {
   channel: MAP_REGISTER_BASE | null = null;
   /** Requests waiting for map registers or the channel, retried in order as they free up. */
   readonly waiting: DmaWaiter[] = [];
+  /** Scatter/gather lists put back, kept for reuse. */
+  readonly freedLists = new FreedLists();
 
   constructor(k: Kernel, readonly description: DEVICE_DESCRIPTION, readonly device: DmaDeviceObject, mapRegisters: number, requester: number) {
     this.address = k.objectAddress(0x100);

@@ -43,6 +43,9 @@ export class IommuDomain {
   readonly iova = new RangeAllocator(PAGE_SIZE, 2 ** DOMAIN_ADDRESS_BITS, PAGE_SIZE);
   /** Last-level tables by 2 MiB region of IOVA space (tables are never freed while the domain lives). */
   readonly leafTables = new Map<number, number>();
+  /** The 2 MiB region looked up last and its last-level table (transfers land in few regions). */
+  lastRegion = -1;
+  lastTable = 0;
   constructor(readonly source: number, readonly domainId: number, readonly rootTable: number) {}
 }
 
@@ -114,8 +117,13 @@ export class HalIommu {
   /** The leaf entry's physical address for `iova`, creating tables on the way when `create`. */
   private leaf(d: IommuDomain, iova: number, create: boolean): number {
     const region = Math.floor(iova / 2 ** 21);
+    if (region === d.lastRegion) return d.lastTable + (Math.floor(iova / PAGE_SIZE) % 512) * 8;
     const cached = d.leafTables.get(region);
-    if (cached !== undefined) return cached + (Math.floor(iova / PAGE_SIZE) % 512) * 8;
+    if (cached !== undefined) {
+      d.lastRegion = region;
+      d.lastTable = cached;
+      return cached + (Math.floor(iova / PAGE_SIZE) % 512) * 8;
+    }
     let table = d.rootTable;
     for (let level = 3; level > 0; level--) {
       const at = table + (Math.floor(iova / 2 ** (12 + 9 * level)) % 512) * 8;

@@ -70,22 +70,42 @@ export interface MappingTarget {
   readonly domain: IommuDomain | null;
 }
 
-/** A piece of a transfer within one page: its virtual and physical address, and its length. */
-export interface PagePiece {
-  va: number;
-  pa: number;
-  length: number;
+/**
+ * The page pieces of a transfer, each within one page: entry i (below `count`) is
+ * `length[i]` bytes at virtual address `va[i]`, physical address `pa[i]`. The arrays are
+ * kept and refilled for the next transfer, so a warm list allocates nothing.
+ */
+export class PagePieces {
+  readonly va: number[] = [];
+  readonly pa: number[] = [];
+  /** Bytes. */
+  readonly length: number[] = [];
+  count = 0;
+
+  /** Appends a piece. */
+  push(va: number, pa: number, length: number): void {
+    const i = this.count++;
+    this.va[i] = va;
+    this.pa[i] = pa;
+    this.length[i] = length;
+  }
 }
 
-/** A mapped piece: its logical address, and the bounce page address it goes through (or -1). */
-export interface MappedPiece extends PagePiece {
-  logical: number;
-  bounce: number;
-}
-
-/** Map registers reserved for one transfer and the pieces mapped through them. */
+/**
+ * Map registers reserved for one transfer and the pieces mapped through them: piece i
+ * (below `count`) is `length[i]` bytes at `va[i]` / `pa[i]`, at logical address
+ * `logical[i]` for the device, through the bounce page at `bounce[i]` (or -1). The
+ * arrays are reused from one transfer to the next.
+ */
 export class TransferMapping {
-  readonly pieces: MappedPiece[] = [];
+  readonly va: number[] = [];
+  readonly pa: number[] = [];
+  /** Bytes. */
+  readonly length: number[] = [];
+  readonly logical: number[] = [];
+  readonly bounce: number[] = [];
+  /** Pieces mapped and not yet flushed. */
+  count = 0;
   /** Registers reserved (pages), and the next one to use. */
   registers = 0;
   next = 0;
@@ -130,31 +150,38 @@ export class TransferMapping {
    * not continue the logical range (packet DMA maps one contiguous range per call). Data
    * for the device is copied into bounce pages now.
    */
-  map(k: Kernel, pieces: readonly PagePiece[], writeToDevice: boolean, contiguous = false): number {
+  map(k: Kernel, pieces: PagePieces, writeToDevice: boolean, contiguous = false): number {
     const t = this.target;
+    const remapped = t.domain !== null && t.iommu !== null;
     let n = 0;
     let end = -1;
-    for (const p of pieces) {
-      const offset = p.pa % PAGE_SIZE;
-      const remapped = t.domain !== null && t.iommu !== null;
-      const direct = !remapped && (p.pa + p.length - 1 <= t.maximumAddress || !t.bounce);
+    for (let i = 0; i < pieces.count; i++) {
+      const pa = pieces.pa[i];
+      const length = pieces.length[i];
+      const offset = pa % PAGE_SIZE;
+      const direct = !remapped && (pa + length - 1 <= t.maximumAddress || !t.bounce);
       if (!direct && this.next >= this.registers) break;
       const logical = remapped ? this.start + this.next * PAGE_SIZE + offset
-        : direct ? p.pa
+        : direct ? pa
         : t.bounce!.base + (this.start + this.next) * PAGE_SIZE + offset;
       if (contiguous && n > 0 && logical !== end) break;
       k.charge("DmaMapPage");
       let bounce = -1;
       if (remapped) {
-        t.iommu!.map(t.domain!, logical - offset, p.pa, writeToDevice ? IOMMU_READ : IOMMU_WRITE);
+        t.iommu!.map(t.domain!, logical - offset, pa, writeToDevice ? IOMMU_READ : IOMMU_WRITE);
         this.next++;
       } else if (!direct) {
         bounce = logical;
-        if (writeToDevice) copyPhysical(k, p.pa, bounce, p.length);
+        if (writeToDevice) copyPhysical(k, pa, bounce, length);
         this.next++;
       }
-      this.pieces.push({ va: p.va, pa: p.pa, length: p.length, logical, bounce });
-      end = logical + p.length;
+      const j = this.count++;
+      this.va[j] = pieces.va[i];
+      this.pa[j] = pa;
+      this.length[j] = length;
+      this.logical[j] = logical;
+      this.bounce[j] = bounce;
+      end = logical + length;
       n++;
     }
     return n;
@@ -167,20 +194,29 @@ export class TransferMapping {
    */
   flush(k: Kernel, writeToDevice: boolean, va?: number, length = 0): number {
     const t = this.target;
-    const kept: MappedPiece[] = [];
-    for (const p of this.pieces) {
-      if (va !== undefined && (p.va + p.length <= va || p.va >= va + length)) {
-        kept.push(p);
+    const remapped = t.domain !== null && t.iommu !== null;
+    let kept = 0;
+    for (let i = 0; i < this.count; i++) {
+      const pva = this.va[i];
+      const plength = this.length[i];
+      if (va !== undefined && (pva + plength <= va || pva >= va + length)) {
+        if (kept !== i) {
+          this.va[kept] = pva;
+          this.pa[kept] = this.pa[i];
+          this.length[kept] = plength;
+          this.logical[kept] = this.logical[i];
+          this.bounce[kept] = this.bounce[i];
+        }
+        kept++;
         continue;
       }
-      if (p.bounce >= 0 && !writeToDevice) copyPhysical(k, p.bounce, p.pa, p.length);
-      if (t.domain && t.iommu) t.iommu.clear(t.domain, p.logical - (p.logical % PAGE_SIZE));
+      if (this.bounce[i] >= 0 && !writeToDevice) copyPhysical(k, this.bounce[i], this.pa[i], plength);
+      if (remapped) t.iommu!.clear(t.domain!, this.logical[i] - (this.logical[i] % PAGE_SIZE));
     }
-    const finished = this.pieces.length - kept.length;
-    if (finished > 0 && t.domain && t.iommu) t.iommu.invalidate();
-    this.pieces.length = 0;
-    this.pieces.push(...kept);
-    if (this.pieces.length === 0) this.next = 0;
+    const finished = this.count - kept;
+    if (finished > 0 && remapped) t.iommu!.invalidate();
+    this.count = kept;
+    if (kept === 0) this.next = 0;
     return finished;
   }
 }
@@ -205,9 +241,10 @@ function usableForDma(m: MDL): boolean {
  * transfer longer than the rest of that MDL continues at the start of the next MDL of the
  * chain. Misuse is 0xE6: an address outside the MDL (0x1B), an MDL whose pages are not
  * locked (0x0E), a chain too short (0x24), and under the verifier a zero length (0x21).
+ * The pieces go into `pieces` (emptied first), which is returned.
  */
-export function pagePieces(k: Kernel, mdl: MDL, currentVa: number, length: number): PagePiece[] {
-  const pieces: PagePiece[] = [];
+export function pagePieces(k: Kernel, mdl: MDL, currentVa: number, length: number, pieces: PagePieces): PagePieces {
+  pieces.count = 0;
   const first = MmGetMdlVirtualAddress(mdl);
   if (currentVa < first || currentVa > first + mdl.ByteCount || (length > 0 && currentVa === first + mdl.ByteCount)) {
     dmaViolation(k, DMA_ADDRESS_OUTSIDE_MDL, currentVa, mdlAddress(k, mdl), 0);
@@ -225,7 +262,7 @@ export function pagePieces(k: Kernel, mdl: MDL, currentVa: number, length: numbe
       if (pfn === undefined) dmaViolation(k, DMA_BUFFER_NOT_LOCKED, mdlAddress(k, m), 0, 0);
       const inPage = va % PAGE_SIZE;
       const n = Math.min(left, PAGE_SIZE - inPage, end - va);
-      pieces.push({ va, pa: pfn * PAGE_SIZE + inPage, length: n });
+      pieces.push(va, pfn * PAGE_SIZE + inPage, n);
       va += n;
       left -= n;
     }
@@ -236,13 +273,40 @@ export function pagePieces(k: Kernel, mdl: MDL, currentVa: number, length: numbe
   return pieces;
 }
 
-/** Logically contiguous runs of mapped pieces, as (address, length) pairs. */
-export function logicalRuns(pieces: readonly MappedPiece[]): { Address: number; Length: number; Reserved: number }[] {
-  const runs: { Address: number; Length: number; Reserved: number }[] = [];
-  for (const p of pieces) {
-    const last = runs[runs.length - 1];
-    if (last && last.Address + last.Length === p.logical) last.Length += p.length;
-    else runs.push({ Address: p.logical, Length: p.length, Reserved: 0 });
+/** An element of a scatter/gather list: a logically contiguous range. */
+export interface LogicalRun {
+  /** Logical address. */
+  Address: number;
+  /** Bytes. */
+  Length: number;
+  Reserved: number;
+}
+
+/**
+ * The logically contiguous runs of `m`'s mapped pieces, written into `runs` (its length set
+ * to the number of runs). Element objects in `spare` (at least as long as `runs`) are
+ * reused: `runs[i]` becomes `spare[i]`, made when missing.
+ */
+export function logicalRuns(m: TransferMapping, runs: LogicalRun[], spare: LogicalRun[]): void {
+  let n = 0;
+  let last: LogicalRun | null = null;
+  for (let i = 0; i < m.count; i++) {
+    const logical = m.logical[i];
+    if (last !== null && last.Address + last.Length === logical) {
+      last.Length += m.length[i];
+      continue;
+    }
+    let e = spare[n];
+    if (e === undefined) {
+      e = { Address: 0, Length: 0, Reserved: 0 };
+      spare[n] = e;
+    }
+    e.Address = logical;
+    e.Length = m.length[i];
+    e.Reserved = 0;
+    runs[n] = e;
+    last = e;
+    n++;
   }
-  return runs;
+  if (runs.length !== n) runs.length = n;
 }

@@ -15,7 +15,7 @@ import type { MDL } from "../mm/mdl.js";
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from "../mm/mdl.js";
 import { writeU32, writeU64, type PVOID } from "../mm/memory.js";
 import { liveAdapter, type DMA_ADAPTER, type DmaDeviceObject, type DmaWaiter } from "./dma.js";
-import { TransferMapping, logicalRuns, pagePieces, type PagePiece } from "./map-registers.js";
+import { PagePieces, TransferMapping, logicalRuns, pagePieces } from "./map-registers.js";
 import { DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, verify, verifyIrqlAtMost, verifyIrqlIs } from "./dma-verifier.js";
 
 /** sizeof(SCATTER_GATHER_LIST) on x64 before its elements: NumberOfElements, Reserved. */
@@ -32,7 +32,12 @@ export interface SCATTER_GATHER_ELEMENT {
   Reserved: number;
 }
 
-/** SCATTER_GATHER_LIST. */
+/**
+ * SCATTER_GATHER_LIST. The HAL reuses a list put back (with its element objects and its
+ * map register bookkeeping) for a later transfer of the same adapter, but only once
+ * SG_LIST_QUARANTINE other lists of the adapter have been put back after it: until then it
+ * stays as it was left, `released`, so putting it back again is still recognised.
+ */
 export class SCATTER_GATHER_LIST {
   NumberOfElements = 0;
   Reserved = 0;
@@ -42,8 +47,42 @@ export class SCATTER_GATHER_LIST {
   /** The caller's buffer (BuildScatterGatherList), 0 when the HAL allocated the list. */
   buffer: PVOID = 0;
   released = false;
+  /** The HAL's request that builds the list (reused with it). */
+  readonly request: ListRequest;
+  /** Element objects kept for reuse (Elements holds the first NumberOfElements of them). */
+  readonly spareElements: SCATTER_GATHER_ELEMENT[] = [];
   constructor(readonly adapter: DMA_ADAPTER) {
     this.mapping = new TransferMapping(adapter);
+    this.request = new ListRequest(this);
+  }
+}
+
+/** Lists put back that an adapter keeps: reused oldest first, each once SG_LIST_QUARANTINE others were put back after it. */
+export const SG_LIST_QUARANTINE = 64;
+/** Most lists put back that an adapter keeps (more are left to the garbage collector). */
+export const SG_LIST_LIMIT = 1024;
+
+/** An adapter's scatter/gather lists put back, first in, first out. */
+export class FreedLists {
+  private readonly ring: (SCATTER_GATHER_LIST | null)[] = new Array<SCATTER_GATHER_LIST | null>(SG_LIST_LIMIT).fill(null);
+  private head = 0;
+  private count = 0;
+
+  /** Keeps `list` (dropped when the ring is full). */
+  put(list: SCATTER_GATHER_LIST): void {
+    if (this.count === SG_LIST_LIMIT) return;
+    this.ring[(this.head + this.count) % SG_LIST_LIMIT] = list;
+    this.count++;
+  }
+
+  /** The oldest list put back once more than the quarantine wait, else null. */
+  take(): SCATTER_GATHER_LIST | null {
+    if (this.count <= SG_LIST_QUARANTINE) return null;
+    const list = this.ring[this.head];
+    this.ring[this.head] = null;
+    this.head = (this.head + 1) % SG_LIST_LIMIT;
+    this.count--;
+    return list;
   }
 }
 
@@ -61,23 +100,36 @@ export function atDispatch<A, B, C, D, R>(k: Kernel, owner: string, fn: (a: A, b
   }
 }
 
-/** A scatter/gather list being built: mapped and handed to the execution routine once map registers are free. */
-class ListRequest<D extends DmaDeviceObject> implements DmaWaiter {
-  constructor(
-    private readonly k: Kernel, private readonly a: DMA_ADAPTER, private readonly list: SCATTER_GATHER_LIST, private readonly pieces: PagePiece[],
-    private readonly owner: string, private readonly device: D, private readonly routine: PDRIVER_LIST_CONTROL<D>, private readonly context: unknown,
-    private readonly writeToDevice: boolean, private readonly buffer: PVOID,
-  ) {}
+/** A scatter/gather list being built: mapped and handed to the execution routine once map registers are free. One per list, reused with it. */
+class ListRequest implements DmaWaiter {
+  /** The transfer's page pieces. */
+  readonly pieces = new PagePieces();
+  k: Kernel | null = null;
+  owner = "";
+  device: DmaDeviceObject | null = null;
+  routine: PDRIVER_LIST_CONTROL<DmaDeviceObject> | null = null;
+  context: unknown = null;
+  writeToDevice = false;
+
+  constructor(private readonly list: SCATTER_GATHER_LIST) {}
 
   attempt(): boolean {
-    const { k, a, list, pieces } = this;
-    if (!list.mapping.reserve(pieces.length)) return false;
-    list.mapping.map(k, pieces, this.writeToDevice);
-    list.Elements = logicalRuns(list.mapping.pieces);
+    const { k, list, pieces } = this;
+    const a = list.adapter;
+    if (!list.mapping.reserve(pieces.count)) return false;
+    list.mapping.map(k!, pieces, this.writeToDevice);
+    logicalRuns(list.mapping, list.Elements, list.spareElements);
     list.NumberOfElements = list.Elements.length;
-    if (this.buffer !== 0) writeList(list, this.buffer);
+    if (list.buffer !== 0) writeList(list, list.buffer);
     a.listsAllocated++;
-    atDispatch(k, this.owner, this.routine, "ExecutionRoutine", this.device, this.device.CurrentIrp, list, this.context);
+    const device = this.device!;
+    const routine = this.routine!;
+    const context = this.context;
+    // The list is the driver's now: the request keeps nothing of its caller.
+    this.device = null;
+    this.routine = null;
+    this.context = null;
+    atDispatch(k!, this.owner, routine, "ExecutionRoutine", device, device.CurrentIrp, list, context);
     return true;
   }
 }
@@ -91,12 +143,27 @@ function startList<D extends DmaDeviceObject>(
   liveAdapter(k, a);
   verifyIrqlAtMost(k, DISPATCH_LEVEL);
   k.charge("GetScatterGatherList");
-  const pieces = pagePieces(k, Mdl, CurrentVa, Length);
-  if (pieces.length > a.mapRegisterLimit) return STATUS_INSUFFICIENT_RESOURCES;
-  if (buffer !== 0 && bufferLength < SCATTER_GATHER_LIST_HEADER_SIZE + pieces.length * SCATTER_GATHER_ELEMENT_SIZE) return STATUS_BUFFER_TOO_SMALL;
-  const list = new SCATTER_GATHER_LIST(a);
+  const list = a.freedLists.take() ?? new SCATTER_GATHER_LIST(a);
+  const request = list.request;
+  const pieces = pagePieces(k, Mdl, CurrentVa, Length, request.pieces);
+  if (pieces.count > a.mapRegisterLimit) {
+    a.freedLists.put(list);
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
+  if (buffer !== 0 && bufferLength < SCATTER_GATHER_LIST_HEADER_SIZE + pieces.count * SCATTER_GATHER_ELEMENT_SIZE) {
+    a.freedLists.put(list);
+    return STATUS_BUFFER_TOO_SMALL;
+  }
+  list.NumberOfElements = 0;
+  list.Reserved = 0;
   list.buffer = buffer;
-  const request = new ListRequest(k, a, list, pieces, k.attribution().driver, DeviceObject, ExecutionRoutine, Context, WriteToDevice, buffer);
+  list.released = false;
+  request.k = k;
+  request.owner = k.attribution().driver;
+  request.device = DeviceObject;
+  request.routine = ExecutionRoutine as PDRIVER_LIST_CONTROL<DmaDeviceObject>;
+  request.context = Context;
+  request.writeToDevice = WriteToDevice;
   if (a.waiting.length > 0 || !request.attempt()) a.waiting.push(request);
   return STATUS_SUCCESS;
 }
@@ -105,12 +172,13 @@ function startList<D extends DmaDeviceObject>(
 function writeList(list: SCATTER_GATHER_LIST, va: PVOID): void {
   writeU32(va, list.NumberOfElements);
   writeU64(va + 8, 0);
-  list.Elements.forEach((e, i) => {
+  for (let i = 0; i < list.NumberOfElements; i++) {
+    const e = list.Elements[i];
     const at = va + SCATTER_GATHER_LIST_HEADER_SIZE + i * SCATTER_GATHER_ELEMENT_SIZE;
     writeU64(at, e.Address);
     writeU32(at + 8, e.Length);
     writeU64(at + 16, 0);
-  });
+  }
 }
 
 /**
@@ -161,7 +229,8 @@ export function CalculateScatterGatherList(DmaAdapter: DMA_ADAPTER, Mdl: MDL | n
 
 /**
  * PutScatterGatherList (DISPATCH_LEVEL): finishes the transfer and frees the list's map
- * registers; putting a list twice is 0xE6 0x06 under the verifier.
+ * registers; putting a list twice is 0xE6 0x06 under the verifier. The list is kept for
+ * reuse after the quarantine (SG_LIST_QUARANTINE).
  */
 export function PutScatterGatherList(DmaAdapter: DMA_ADAPTER, ScatterGather: SCATTER_GATHER_LIST, WriteToDevice: boolean): void {
   const k = KE();
@@ -175,5 +244,6 @@ export function PutScatterGatherList(DmaAdapter: DMA_ADAPTER, ScatterGather: SCA
   ScatterGather.mapping.release();
   ScatterGather.released = true;
   a.listsFreed++;
+  a.freedLists.put(ScatterGather);
   a.retryWaiting();
 }

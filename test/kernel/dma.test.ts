@@ -17,6 +17,7 @@ import {
   DMA_TOO_MANY_ADAPTER_CHANNELS, DMA_ADDRESS_OUTSIDE_MDL, DMA_BUFFER_NOT_LOCKED, DMA_ADAPTER_RELEASED, loadMachine, Machine as MachineClass,
 } from "../../src/index.js";
 import { boot } from "../../src/pnp/boot.js";
+import { SG_LIST_QUARANTINE } from "../../src/hal/scatter-gather.js";
 import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
 import * as HW from "../../src/drivers/edu/hw.js";
 import { bugCheckOf, expectBugCheck, kernelOf, eduExtension } from "../support/kernel-harness.js";
@@ -311,6 +312,45 @@ describe("DMA verification (0xE6 DRIVER_VERIFIER_DMA_VIOLATION)", () => {
       putList(a, got.list!, true);
     });
     expectBugCheck(bc, DRIVER_VERIFIER_DMA_VIOLATION, DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, 1, 2);
+  });
+
+  it("a list put back is reused only after SG_LIST_QUARANTINE others: putting it again before that is still 0x06", async () => {
+    const bc = await violation((a, ext, buf) => {
+      const first = getList(a, ext, buf.mdl, buf.va, 0x1000, true).list!;
+      putList(a, first, true);
+      for (let i = 0; i < SG_LIST_QUARANTINE; i++) {
+        const got = getList(a, ext, buf.mdl, buf.va, 0x1000, true);
+        expect(got.list).not.toBe(first);
+        putList(a, got.list!, true);
+      }
+      putList(a, first, true);
+    });
+    expectBugCheck(bc, DRIVER_VERIFIER_DMA_VIOLATION, DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, 1 + SG_LIST_QUARANTINE, 2 + SG_LIST_QUARANTINE);
+  });
+
+  it("a list reused after the quarantine describes its new transfer only", async () => {
+    const m = await bootWith(256);
+    const ext = eduExtension(m);
+    const result = await m.exec(() => {
+      const a = IoGetDmaAdapter(ext.PhysicalDeviceObject, description(64)).DmaAdapter!;
+      const one = bufferIn(0, EDU_REACH - 1, 0x800, 0x2000);
+      const first = getList(a, ext, one.mdl, one.va, 0x2000, true).list!;
+      const firstElements = first.NumberOfElements;
+      putList(a, first, true);
+      let reused: SCATTER_GATHER_LIST | null = null;
+      for (let i = 0; i <= SG_LIST_QUARANTINE && !reused; i++) {
+        const got = getList(a, ext, one.mdl, one.va + 0x800, 0x100, false).list!;
+        if (got === first) reused = got;
+        else putList(a, got, false);
+      }
+      const after = reused ? { n: reused.NumberOfElements, elements: reused.Elements.length, length: reused.Elements[0].Length, released: reused.released } : null;
+      if (reused) putList(a, reused, false);
+      one.free();
+      a.DmaOperations.PutDmaAdapter(a);
+      return { firstElements, after };
+    });
+    expect(result.firstElements).toBeGreaterThan(0);
+    expect(result.after).toEqual({ n: 1, elements: 1, length: 0x100, released: false });
   });
 
   it("GetScatterGatherList above DISPATCH_LEVEL is 0x13 / 0x02 (P3 maximum, P4 current IRQL)", async () => {

@@ -143,6 +143,25 @@ export function ServiceTransferRequest(Fdo: DEVICE_OBJECT, Irp: IRP, PostToDpc: 
   if (bufPtr % PAGE_SIZE !== 0 || fdoData.HwMaxXferLen > 0xFFFFFFFF - PAGE_SIZE) hwMaxXferLen = fdoData.HwMaxXferLen;
   else hwMaxXferLen = Math.min(fdoData.HwMaxXferLen + PAGE_SIZE, adapter.MaximumTransferLength);
   const numPackets = Math.ceil(entireXferLen / hwMaxXferLen);
+  if (numPackets === 1) {
+    // The common case, one piece on one packet: no list of packets is needed.
+    const pkt = DequeueFreeTransferPacket(Fdo, true);
+    IoMarkIrpPending(Irp);
+    if (!pkt) {
+      EnqueueDeferredClientIrp(Fdo, Irp);
+      return STATUS_PENDING;
+    }
+    Irp.IoStatus.Information = 0;
+    Irp.Tail.Overlay.DriverContext[0] = 1;
+    SetupReadWriteTransferPacket(pkt, bufPtr, entireXferLen, targetLocation, Irp);
+    if (PostToDpc) {
+      pkt.RetryIn100nsUnits = 0;
+      TransferPacketQueueRetryDpc(pkt);
+    } else {
+      void SubmitTransferPacket(pkt);
+    }
+    return STATUS_PENDING;
+  }
   // Every packet the request needs, at once.
   const packets: TRANSFER_PACKET[] = [];
   for (let i = 0; i < numPackets; i++) {

@@ -271,17 +271,17 @@ export function translateScsi(ext: NVME_DEVICE_EXTENSION, srb: SRB, x: NVME_SRB_
   if (op === SCSIOP_INQUIRY) {
     const allocation = inquiryAllocationLength(cdb);
     if ((cdb[1] & 0x01) === 0) {
-      if (cdb[2] !== 0) return done(() => checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0));
+      if (cdb[2] !== 0) return done(checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0));
       const data = standardInquiry(ext);
       // A LUN with no namespace: peripheral qualifier 011b, no device.
       if (!ns) data[0] = LOGICAL_UNIT_NOT_PRESENT_DEVICE;
-      return done(() => good(srb, data, allocation));
+      return done(good(srb, data, allocation));
     }
-    if (!ns) return done(() => checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_LUN, 0));
+    if (!ns) return done(checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_LUN, 0));
     const page = vpdPage(ext, ns, cdb[2]);
-    return done(() => (page ? good(srb, page, allocation) : checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0)));
+    return done(page ? good(srb, page, allocation) : checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0));
   }
-  if (op === SCSIOP_REPORT_LUNS) return done(() => good(srb, reportLuns(ext), readBE(cdb, 6, 4)));
+  if (op === SCSIOP_REPORT_LUNS) return done(good(srb, reportLuns(ext), readBE(cdb, 6, 4)));
   if (!ns) {
     srb.SrbStatus = SRB_STATUS_INVALID_LUN;
     return Build.Done;
@@ -295,12 +295,12 @@ export function translateScsi(ext: NVME_DEVICE_EXTENSION, srb: SRB, x: NVME_SRB_
     case SCSIOP_WRITE16: {
       const rw = readWrite;
       parseReadWriteCdb(cdb, rw);
-      if (rw.blocks === 0) return done(() => good(srb, null));
+      if (rw.blocks === 0) return done(good(srb, null));
       const bytes = rw.blocks * 2 ** ns.BlockShift;
-      if (rw.blocks > 0x10000 || bytes > srb.DataTransferLength) return done(() => checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0));
+      if (rw.blocks > 0x10000 || bytes > srb.DataTransferLength) return done(checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0));
       const write = op === SCSIOP_WRITE || op === SCSIOP_WRITE12 || op === SCSIOP_WRITE16;
       newEntry(x, write ? NVME_NVM_WRITE : NVME_NVM_READ, ns.Nsid);
-      if (!buildPrps(ext, srb, x)) return done(() => checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0));
+      if (!buildPrps(ext, srb, x)) return done(checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0));
       setU64(x, NVME_SQE.PRP1, x.Prps[0]);
       setU64(x, NVME_SQE.CDW10, rw.lba);
       x.SqeView.setUint32(NVME_SQE.CDW12, ((rw.blocks - 1) | (rw.fua ? 1 << 30 : 0)) >>> 0, true);
@@ -313,31 +313,30 @@ export function translateScsi(ext: NVME_DEVICE_EXTENSION, srb: SRB, x: NVME_SRB_
       x.Bytes = 0;
       return Build.Submit;
     case SCSIOP_READ_CAPACITY:
-      return done(() => good(srb, readCapacity(ns, false)));
+      return done(good(srb, readCapacity(ns, false)));
     case SCSIOP_SERVICE_ACTION_IN16:
       if ((cdb[1] & 0x1F) !== SERVICE_ACTION_READ_CAPACITY16) break;
-      return done(() => good(srb, readCapacity(ns, true), readBE(cdb, 10, 4)));
+      return done(good(srb, readCapacity(ns, true), readBE(cdb, 10, 4)));
     case SCSIOP_TEST_UNIT_READY:
-      return done(() => (ext.Ready && !ext.Resetting ? good(srb, null) : checkCondition(srb, SCSI_SENSE_NOT_READY, SCSI_ADSENSE_LUN_NOT_READY, 0)));
+      return done(ext.Ready && !ext.Resetting ? good(srb, null) : checkCondition(srb, SCSI_SENSE_NOT_READY, SCSI_ADSENSE_LUN_NOT_READY, 0));
     case SCSIOP_REQUEST_SENSE:
-      return done(() => good(srb, fixedSense(0, SCSI_ADSENSE_NO_SENSE, 0), cdb[4]));
+      return done(good(srb, fixedSense(0, SCSI_ADSENSE_NO_SENSE, 0), cdb[4]));
     case SCSIOP_START_STOP_UNIT:
-      return done(() => good(srb, null));
+      return done(good(srb, null));
     case SCSIOP_MODE_SENSE:
     case SCSIOP_MODE_SENSE10: {
       const ten = op === SCSIOP_MODE_SENSE10;
       const data = modeSense(ext, cdb, ten);
-      return done(() => (data ? good(srb, data, ten ? readBE(cdb, 7, 2) : cdb[4]) : checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0)));
+      return done(data ? good(srb, data, ten ? readBE(cdb, 7, 2) : cdb[4]) : checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_INVALID_CDB, 0));
     }
     default:
       break;
   }
-  return done(() => checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_ILLEGAL_COMMAND, 0));
+  return done(checkCondition(srb, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ADSENSE_ILLEGAL_COMMAND, 0));
 }
 
-/** Runs an answer and says the request is done. */
-function done(answer: () => void): Build {
-  answer();
+/** Says the request is done; its argument is the answer, already given (an expression of type void), so no closure is made. */
+function done(_answered: void): Build {
   return Build.Done;
 }
 

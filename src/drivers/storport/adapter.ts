@@ -20,7 +20,7 @@ import {
   SCSI_SUPPORTED_CONTROL_TYPE_LIST, SCSI_UNIT_CONTROL_TYPE, type HW_PASSIVE_INITIALIZE_ROUTINE, type HW_TIMER, type PVOID_EXTENSION,
 } from "./storport.js";
 import type { RAID_UNIT_EXTENSION } from "./unit.js";
-import type { RAID_REQUEST } from "./request.js";
+import type { MiniportCalls, RAID_REQUEST } from "./request.js";
 import { BoundedLog } from "../../trace/bounded-log.js";
 
 /** Errors an adapter's log keeps (the latest; older ones are counted as dropped). */
@@ -155,6 +155,8 @@ export class RAID_ADAPTER_EXTENSION {
   ExtendedSrbs = false;
   /** STORAGE_BUS_TYPE the adapter reports (StorPortSetAdapterBusType; SCSI unless the miniport says). */
   BusType = 0x01;
+  /** The miniport routines' attributions (made on first use). */
+  Calls: MiniportCalls | null = null;
 
   constructor(readonly Driver: RAID_DRIVER_EXTENSION) {}
 
@@ -176,8 +178,38 @@ export function unitKey(PathId: number, TargetId: number, Lun: number): number {
 
 /** The machine's storport state: adapters by miniport extension, port numbers. */
 export class StorportState {
+  /** Adapters by miniport extension: change them through add and remove. */
   readonly adapters = new Map<unknown, RAID_ADAPTER_EXTENSION>();
   nextPortNumber = 0;
+  /** The extension looked up last and its adapter (a miniport calls the port many times in a row with one extension). */
+  private lastExtension: unknown = null;
+  private lastAdapter: RAID_ADAPTER_EXTENSION | null = null;
+
+  /** Records `a` as the adapter of miniport extension `ext`. */
+  add(ext: unknown, a: RAID_ADAPTER_EXTENSION): void {
+    this.adapters.set(ext, a);
+    if (ext === this.lastExtension) this.lastAdapter = a;
+  }
+
+  /** Forgets the adapter of `ext`. */
+  remove(ext: unknown): void {
+    this.adapters.delete(ext);
+    if (ext === this.lastExtension) {
+      this.lastExtension = null;
+      this.lastAdapter = null;
+    }
+  }
+
+  /** The adapter of `ext`, or undefined. */
+  find(ext: unknown): RAID_ADAPTER_EXTENSION | undefined {
+    if (ext === this.lastExtension && this.lastAdapter) return this.lastAdapter;
+    const a = this.adapters.get(ext);
+    if (a) {
+      this.lastExtension = ext;
+      this.lastAdapter = a;
+    }
+    return a;
+  }
 }
 
 /** The executing machine's storport state. */
@@ -192,7 +224,7 @@ export function STORPORT(k: Kernel = KE()): StorportState {
 
 /** The adapter a miniport's HwDeviceExtension belongs to; throws a clear error for anything else. */
 export function adapterOf(HwDeviceExtension: PVOID_EXTENSION): RAID_ADAPTER_EXTENSION {
-  const a = STORPORT().adapters.get(HwDeviceExtension);
+  const a = STORPORT().find(HwDeviceExtension);
   if (!a) throw new Error("StorPort service called with a HwDeviceExtension the port did not hand out");
   return a;
 }

@@ -222,7 +222,7 @@ async function startAdapter(a: RAID_ADAPTER_EXTENSION, translated: CM_RESOURCE_L
   if (a.HwDeviceExtension === null) {
     a.HwDeviceExtension = allocateExtension(a.Hw.DeviceExtensionSize, ADAPTER_EXTENSION_TAG);
     if (a.HwDeviceExtension === null) a.HwDeviceExtension = {};
-    STORPORT(k).adapters.set(a.HwDeviceExtension, a);
+    STORPORT(k).add(a.HwDeviceExtension, a);
   }
   const again = { value: false };
   const find = a.Hw.HwFindAdapter!;
@@ -355,7 +355,7 @@ export async function RaidAdapterPnp(a: RAID_ADAPTER_EXTENSION, Irp: IRP): Promi
       for (const u of [...a.Units.values()]) deleteUnit(u);
       if (a.InterfaceName) IoSetDeviceInterfaceState(a.InterfaceName, false);
       const k = KE();
-      STORPORT(k).adapters.delete(a.HwDeviceExtension);
+      STORPORT(k).remove(a.HwDeviceExtension);
       freeExtension(a.HwDeviceExtension, ADAPTER_EXTENSION_TAG);
       a.HwDeviceExtension = null;
       a.Driver.adapters.splice(a.Driver.adapters.indexOf(a), 1);

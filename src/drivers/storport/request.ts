@@ -146,16 +146,9 @@ export class MiniportCalls {
   }
 }
 
-const callsOf = new WeakMap<RAID_ADAPTER_EXTENSION, MiniportCalls>();
-
 /** The adapter's miniport-call attributions. */
 export function miniportCalls(adapter: RAID_ADAPTER_EXTENSION): MiniportCalls {
-  let c = callsOf.get(adapter);
-  if (!c) {
-    c = new MiniportCalls(adapter);
-    callsOf.set(adapter, c);
-  }
-  return c;
+  return (adapter.Calls ??= new MiniportCalls(adapter));
 }
 
 /** True when the SRB moves data (a direction flag and a length). */

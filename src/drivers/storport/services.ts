@@ -51,12 +51,13 @@ import { allocateDmaMemory, freeDmaMemory } from "./dma.js";
  * cancels), BusChangeDetected (PathId: the bus is scanned again), QueryTickCount (returns
  * the tick count), and the Storport forms of EnablePassiveInitialization, InitializeDpc,
  * IssueDpc, AcquireSpinLock and ReleaseSpinLock. Returns what the routine returns, if anything.
+ * The variable arguments are named (at most three are used), so a call makes no array.
  */
-export function StorPortNotification(NotificationType: SCSI_NOTIFICATION_TYPE, HwDeviceExtension: PVOID_EXTENSION, ...args: unknown[]): unknown {
+export function StorPortNotification(NotificationType: SCSI_NOTIFICATION_TYPE, HwDeviceExtension: PVOID_EXTENSION, Arg1?: unknown, Arg2?: unknown, Arg3?: unknown): unknown {
   const a = adapterOf(HwDeviceExtension);
   switch (NotificationType) {
     case SCSI_NOTIFICATION_TYPE.RequestComplete:
-      raidRequestComplete(a, args[0] as SRB);
+      raidRequestComplete(a, Arg1 as SRB);
       return undefined;
     case SCSI_NOTIFICATION_TYPE.NextRequest:
     case SCSI_NOTIFICATION_TYPE.NextLuRequest:
@@ -65,7 +66,7 @@ export function StorPortNotification(NotificationType: SCSI_NOTIFICATION_TYPE, H
       holdAfterReset(a);
       return undefined;
     case SCSI_NOTIFICATION_TYPE.RequestTimerCall:
-      requestTimerCall(a, args[0] as HW_TIMER | null, args[1] as number);
+      requestTimerCall(a, Arg1 as HW_TIMER | null, Arg2 as number);
       return undefined;
     case SCSI_NOTIFICATION_TYPE.BusChangeDetected:
       if (a.State === AdapterState.Running) IoInvalidateDeviceRelations(a.PhysicalDeviceObject, DEVICE_RELATION_TYPE.BusRelations);
@@ -73,17 +74,17 @@ export function StorPortNotification(NotificationType: SCSI_NOTIFICATION_TYPE, H
     case SCSI_NOTIFICATION_TYPE.QueryTickCount:
       return Math.floor(KE().cpu.time / CLOCK_TICK_PS);
     case SCSI_NOTIFICATION_TYPE.EnablePassiveInitialization:
-      return StorPortEnablePassiveInitialization(HwDeviceExtension, args[0] as HW_PASSIVE_INITIALIZE_ROUTINE);
+      return StorPortEnablePassiveInitialization(HwDeviceExtension, Arg1 as HW_PASSIVE_INITIALIZE_ROUTINE);
     case SCSI_NOTIFICATION_TYPE.InitializeDpc:
-      StorPortInitializeDpc(HwDeviceExtension, args[0] as STOR_DPC, args[1] as HW_DPC_ROUTINE);
+      StorPortInitializeDpc(HwDeviceExtension, Arg1 as STOR_DPC, Arg2 as HW_DPC_ROUTINE);
       return undefined;
     case SCSI_NOTIFICATION_TYPE.IssueDpc:
-      return StorPortIssueDpc(HwDeviceExtension, args[0] as STOR_DPC, args[1], args[2]);
+      return StorPortIssueDpc(HwDeviceExtension, Arg1 as STOR_DPC, Arg2, Arg3);
     case SCSI_NOTIFICATION_TYPE.AcquireSpinLock:
-      StorPortAcquireSpinLock(HwDeviceExtension, args[0] as STOR_SPINLOCK, args[1], args[2] as STOR_LOCK_HANDLE);
+      StorPortAcquireSpinLock(HwDeviceExtension, Arg1 as STOR_SPINLOCK, Arg2, Arg3 as STOR_LOCK_HANDLE);
       return undefined;
     case SCSI_NOTIFICATION_TYPE.ReleaseSpinLock:
-      StorPortReleaseSpinLock(HwDeviceExtension, args[0] as STOR_LOCK_HANDLE);
+      StorPortReleaseSpinLock(HwDeviceExtension, Arg1 as STOR_LOCK_HANDLE);
       return undefined;
     default:
       // WMI, link, trace and the extended-function table notifications are accepted and have no effect here.
