@@ -183,15 +183,16 @@ const OthersView = unionView<OtherParameters>({ Argument1: 0, Argument2: 1, Argu
 export class IO_STACK_PARAMETERS {
   /** The four slots (Others.Argument1..4). */
   readonly slots: unknown[] = [0, 0, 0, 0];
-  private create?: CreateParameters;
-  private readWrite?: ReadWriteParameters;
-  private ioctl?: DeviceIoControlParameters;
+  // The common members' views are made with the location (IRPs are recycled, so once per location).
+  private readonly create: CreateParameters = new CreateView(this.slots);
+  private readonly readWrite: ReadWriteParameters = new ReadWriteView(this.slots);
+  private readonly ioctl: DeviceIoControlParameters = new DeviceIoControlView(this.slots);
   private other?: object;
 
-  get Create(): CreateParameters { return (this.create ??= new CreateView(this.slots)); }
-  get Read(): ReadWriteParameters { return (this.readWrite ??= new ReadWriteView(this.slots)); }
-  get Write(): ReadWriteParameters { return (this.readWrite ??= new ReadWriteView(this.slots)); }
-  get DeviceIoControl(): DeviceIoControlParameters { return (this.ioctl ??= new DeviceIoControlView(this.slots)); }
+  get Create(): CreateParameters { return this.create; }
+  get Read(): ReadWriteParameters { return this.readWrite; }
+  get Write(): ReadWriteParameters { return this.readWrite; }
+  get DeviceIoControl(): DeviceIoControlParameters { return this.ioctl; }
   get QueryId(): { IdType: number } { return this.otherView(QueryIdView); }
   get QueryDeviceRelations(): { Type: number } { return this.otherView(QueryDeviceRelationsView); }
   get DeviceCapabilities(): { Capabilities: unknown } { return this.otherView(DeviceCapabilitiesView); }
@@ -210,11 +211,8 @@ export class IO_STACK_PARAMETERS {
     return this.other as T;
   }
 
-  /** Forgets the member views made so far (a recycled IRP's locations look as new ones do). */
+  /** Forgets the view of a rarer member made last (a recycled IRP's locations look as new ones do). */
   forgetViews(): void {
-    this.create = undefined;
-    this.readWrite = undefined;
-    this.ioctl = undefined;
     this.other = undefined;
   }
 
