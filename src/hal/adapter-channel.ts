@@ -58,7 +58,7 @@ export function AllocateAdapterChannel<D extends DmaDeviceObject>(
   const a = DmaAdapter;
   liveAdapter(k, a);
   verifyIrqlIs(k, DISPATCH_LEVEL);
-  k.charge("AllocateAdapterChannel");
+  k.chargePs(k.cost.AllocateAdapterChannel);
   verify(k, NumberOfMapRegisters <= a.mapRegisterLimit, DMA_TOO_MANY_MAP_REGISTERS, NumberOfMapRegisters, a.mapRegisterLimit);
   if (NumberOfMapRegisters > a.mapRegisterLimit) return STATUS_INSUFFICIENT_RESOURCES;
   verify(k, a.channel === null, DMA_TOO_MANY_ADAPTER_CHANNELS, 1);
@@ -111,7 +111,7 @@ export function MapTransfer(
   const k = KE();
   liveAdapter(k, DmaAdapter);
   verifyIrqlAtMost(k, DISPATCH_LEVEL);
-  k.charge("MapTransfer");
+  k.chargePs(k.cost.MapTransfer);
   const pieces = pagePieces(k, Mdl, CurrentVa, Length, transferPieces);
   if (pieces.count === 0) return { LogicalAddress: 0, Length: 0 };
   const m = MapRegisterBase.mapping;
@@ -135,7 +135,7 @@ export function FlushAdapterBuffers(
   const k = KE();
   liveAdapter(k, DmaAdapter);
   verifyIrqlAtMost(k, DISPATCH_LEVEL);
-  k.charge("FlushAdapterBuffers");
+  k.chargePs(k.cost.FlushAdapterBuffers);
   const finished = MapRegisterBase.mapping.flush(k, WriteToDevice, CurrentVa, Length);
   verify(k, finished > 0, DMA_FLUSH_UNMAPPED, MapRegisterBase.address, CurrentVa, mdlAddress(k, Mdl));
   return true;

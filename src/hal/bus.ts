@@ -34,14 +34,16 @@ function ecamAddress(bus: number, device: number, fn: number, offset: number): n
 
 /** Reads `size` (1, 2, 4) bytes of configuration space (aligned). */
 export function readConfig(bus: number, device: number, fn: number, offset: number, size: 1 | 2 | 4): number {
-  KE().charge("ConfigAccess");
+  const k = KE();
+  k.chargePs(k.cost.ConfigAccess);
   const a = ecamAddress(bus, device, fn, offset);
   return size === 1 ? READ_REGISTER_UCHAR(a) : size === 2 ? READ_REGISTER_USHORT(a) : READ_REGISTER_ULONG(a);
 }
 
 /** Writes `size` (1, 2, 4) bytes of configuration space (aligned). */
 export function writeConfig(bus: number, device: number, fn: number, offset: number, size: 1 | 2 | 4, value: number): void {
-  KE().charge("ConfigAccess");
+  const k = KE();
+  k.chargePs(k.cost.ConfigAccess);
   const a = ecamAddress(bus, device, fn, offset);
   if (size === 1) WRITE_REGISTER_UCHAR(a, value);
   else if (size === 2) WRITE_REGISTER_USHORT(a, value);

@@ -168,7 +168,7 @@ function AllocateCommonBuffer(a: DMA_ADAPTER, Length: number, CacheEnabled: bool
   const k = KE();
   liveAdapter(k, a);
   verifyIrqlIs(k, PASSIVE_LEVEL);
-  k.charge("AllocateCommonBuffer");
+  k.chargePs(k.cost.AllocateCommonBuffer);
   const none = { VirtualAddress: 0, LogicalAddress: 0 };
   const pages = Math.ceil(Length / PAGE_SIZE);
   const highest = a.domain ? Number.MAX_SAFE_INTEGER : a.maximumAddress;

@@ -76,7 +76,7 @@ export class HalIommu {
   }
 
   private write64(pa: number, value: number): void {
-    this.k.charge("MemoryAccess");
+    this.k.chargePs(this.k.cost.MemoryAccess);
     this.k.core.writePhysical64(pa, value % 2 ** 32, Math.floor(value / 2 ** 32));
   }
 

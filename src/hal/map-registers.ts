@@ -165,7 +165,7 @@ export class TransferMapping {
         : direct ? pa
         : t.bounce!.base + (this.start + this.next) * PAGE_SIZE + offset;
       if (contiguous && n > 0 && logical !== end) break;
-      k.charge("DmaMapPage");
+      k.chargePs(k.cost.DmaMapPage);
       let bounce = -1;
       if (remapped) {
         t.iommu!.map(t.domain!, logical - offset, pa, writeToDevice ? IOMMU_READ : IOMMU_WRITE);

@@ -25,7 +25,7 @@ function read(size: number, Register: number): number {
   if (cpu.time >= k.core.nextEventPs) k.advanceCore(cpu.time);
   const v = k.x.cpuRead(cpu.Number, Register, size, 0) >>> 0;
   faulted(k, false);
-  k.charge("READ_REGISTER");
+  k.chargePs(k.cost.READ_REGISTER);
   return v;
 }
 
@@ -35,7 +35,7 @@ function write(size: number, Register: number, lo: number, hi: number): void {
   if (cpu.time >= k.core.nextEventPs) k.advanceCore(cpu.time);
   k.x.cpuWrite(cpu.Number, Register, size, lo >>> 0, hi >>> 0, 0);
   faulted(k, true);
-  k.charge("WRITE_REGISTER");
+  k.chargePs(k.cost.WRITE_REGISTER);
 }
 
 /** READ_REGISTER_UCHAR. */

@@ -142,7 +142,7 @@ function startList<D extends DmaDeviceObject>(
   const k = KE();
   liveAdapter(k, a);
   verifyIrqlAtMost(k, DISPATCH_LEVEL);
-  k.charge("GetScatterGatherList");
+  k.chargePs(k.cost.GetScatterGatherList);
   const list = a.freedLists.take() ?? new SCATTER_GATHER_LIST(a);
   const request = list.request;
   const pieces = pagePieces(k, Mdl, CurrentVa, Length, request.pieces);
@@ -239,7 +239,7 @@ export function PutScatterGatherList(DmaAdapter: DMA_ADAPTER, ScatterGather: SCA
   verifyIrqlIs(k, DISPATCH_LEVEL);
   verify(k, !ScatterGather.released, DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, a.listsAllocated, a.listsFreed + 1);
   if (ScatterGather.released) return;
-  k.charge("PutScatterGatherList");
+  k.chargePs(k.cost.PutScatterGatherList);
   ScatterGather.mapping.flush(k, WriteToDevice);
   ScatterGather.mapping.release();
   ScatterGather.released = true;

@@ -9,7 +9,7 @@ const PS_PER_TICK = 1e12 / PERFORMANCE_FREQUENCY;
 export function KeStallExecutionProcessor(MicroSeconds: number): void {
   const k = KE();
   k.cpu.time += MicroSeconds * 1e6;
-  k.charge("KeStallExecutionProcessor");
+  k.chargePs(k.cost.KeStallExecutionProcessor);
 }
 
 /**
@@ -18,6 +18,6 @@ export function KeStallExecutionProcessor(MicroSeconds: number): void {
  */
 export function KeQueryPerformanceCounter(): { QuadPart: number; PerformanceFrequency: number } {
   const k = KE();
-  k.charge("KeQueryPerformanceCounter");
+  k.chargePs(k.cost.KeQueryPerformanceCounter);
   return { QuadPart: Math.floor(k.cpu.time / PS_PER_TICK), PerformanceFrequency: PERFORMANCE_FREQUENCY };
 }

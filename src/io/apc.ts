@@ -60,7 +60,7 @@ function runInWorker(k: Kernel, thread: ETHREAD, apc: KernelApc): void {
  */
 export function queueKernelApc(thread: ETHREAD, apc: KernelApc): void {
   const k = KE();
-  k.charge("KeInsertQueueApc");
+  k.chargePs(k.cost.KeInsertQueueApc);
   if (thread.terminated) {
     runInWorker(k, thread, apc);
     return;

@@ -25,7 +25,7 @@ import { releaseIrpMdls } from "./build-irp.js";
  */
 export function IoMakeAssociatedIrp(Irp: IRP, StackSize: number): IRP | null {
   const k = KE();
-  k.charge("IoMakeAssociatedIrp");
+  k.chargePs(k.cost.IoMakeAssociatedIrp);
   const associated = IoAllocateIrp(StackSize, false);
   associated.Flags |= IRP_ASSOCIATED_IRP;
   associated.AssociatedIrp.MasterIrp = Irp;

@@ -183,7 +183,7 @@ function setUpFsdRequest(Irp: IRP, MajorFunction: number, DeviceObject: DEVICE_O
  */
 export function IoBuildSynchronousFsdRequest(MajorFunction: number, DeviceObject: DEVICE_OBJECT, Buffer: PVOID, Length: number, StartingOffset: number | null, Event: KEVENT, IoStatusBlock: IO_STATUS_BLOCK): IRP | null {
   const k = KE();
-  k.charge("IoBuildSynchronousFsdRequest");
+  k.chargePs(k.cost.IoBuildSynchronousFsdRequest);
   const irp = newRequest(k, DeviceObject, MajorFunction, IoStatusBlock, Event);
   return setUpFsdRequest(irp, MajorFunction, DeviceObject, Buffer, Length, StartingOffset);
 }
@@ -197,7 +197,7 @@ export function IoBuildSynchronousFsdRequest(MajorFunction: number, DeviceObject
  */
 export function IoBuildAsynchronousFsdRequest(MajorFunction: number, DeviceObject: DEVICE_OBJECT, Buffer: PVOID, Length: number, StartingOffset: number | null, IoStatusBlock: IO_STATUS_BLOCK | null): IRP | null {
   const k = KE();
-  k.charge("IoBuildAsynchronousFsdRequest");
+  k.chargePs(k.cost.IoBuildAsynchronousFsdRequest);
   const irp = newRequest(k, DeviceObject, MajorFunction, IoStatusBlock, null);
   return setUpFsdRequest(irp, MajorFunction, DeviceObject, Buffer, Length, StartingOffset);
 }
@@ -220,7 +220,7 @@ export function IoBuildDeviceIoControlRequest(
   OutputBufferLength: number, InternalDeviceIoControl: boolean, Event: KEVENT | null, IoStatusBlock: IO_STATUS_BLOCK,
 ): IRP | null {
   const k = KE();
-  k.charge("IoBuildDeviceIoControlRequest");
+  k.chargePs(k.cost.IoBuildDeviceIoControlRequest);
   if (k.verifier && k.cpu.irql !== PASSIVE_LEVEL) k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, DDI_RULE_IRQL_IO_PASSIVE1, 0, 0, 0);
   const input = InputBuffer ?? 0;
   const output = OutputBuffer ?? 0;
@@ -270,7 +270,7 @@ function IopCompleteRequest(Irp: IRP): void {
 /** Completion's second stage, at APC_LEVEL: copy back, free the buffers, report the status, signal, free the IRP. */
 function finishRequest(k: Kernel, Irp: IRP): void {
   const old = raiseTo(k, APC_LEVEL);
-  k.charge("IopCompleteRequest");
+  k.chargePs(k.cost.IopCompleteRequest);
   const status: NTSTATUS = Irp.IoStatus.Status;
   const systemBuffer = Irp.AssociatedIrp.SystemBuffer;
   if ((Irp.Flags & (IRP_BUFFERED_IO | IRP_INPUT_OPERATION)) === (IRP_BUFFERED_IO | IRP_INPUT_OPERATION) && !NT_ERROR(status) && systemBuffer !== 0) {
@@ -301,7 +301,7 @@ function finishRequest(k: Kernel, Irp: IRP): void {
  */
 export function IoReuseIrp(Irp: IRP, Iostatus: NTSTATUS): void {
   const k = KE();
-  k.charge("IoReuseIrp");
+  k.chargePs(k.cost.IoReuseIrp);
   if (Irp.traced) k.recorder.asyncEnd(Irp.serial, Irp.traced, "irp", k.cpu.time, { reused: true });
   Irp.traced = "";
   Irp.reinitialize(Iostatus);

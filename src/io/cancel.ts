@@ -46,7 +46,7 @@ export function IoSetCancelRoutine(Irp: IRP, CancelRoutine: PDRIVER_CANCEL | nul
  */
 export function IoCancelIrp(Irp: IRP): boolean {
   const k = KE();
-  k.charge("IoCancelIrp");
+  k.chargePs(k.cost.IoCancelIrp);
   Irp.CancelIrql = IoAcquireCancelSpinLock();
   Irp.Cancel = true;
   const routine = IoSetCancelRoutine(Irp, null);

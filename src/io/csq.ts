@@ -147,7 +147,7 @@ function IopCsqCancelRoutine(_DeviceObject: DEVICE_OBJECT, Irp: IRP): void {
  */
 export function IoCsqInsertIrpEx(Csq: IO_CSQ, Irp: IRP, Context: IO_CSQ_IRP_CONTEXT | null, InsertContext: unknown): NTSTATUS {
   const k = KE();
-  k.charge("IoCsqInsertIrp");
+  k.chargePs(k.cost.IoCsqInsertIrp);
   const irql = acquire(Csq);
   let status: NTSTATUS = STATUS_SUCCESS;
   if (Csq.Type === IO_TYPE_CSQ_EX) {
@@ -193,7 +193,7 @@ export function IoCsqInsertIrp(Csq: IO_CSQ, Irp: IRP, Context: IO_CSQ_IRP_CONTEX
  */
 export function IoCsqRemoveIrp(Csq: IO_CSQ, Context: IO_CSQ_IRP_CONTEXT): IRP | null {
   const k = KE();
-  k.charge("IoCsqRemoveIrp");
+  k.chargePs(k.cost.IoCsqRemoveIrp);
   const irql = acquire(Csq);
   let irp = Context.Irp;
   if (irp !== null) {
@@ -211,7 +211,7 @@ export function IoCsqRemoveIrp(Csq: IO_CSQ, Context: IO_CSQ_IRP_CONTEXT): IRP | 
  */
 export function IoCsqRemoveNextIrp(Csq: IO_CSQ, PeekContext: unknown): IRP | null {
   const k = KE();
-  k.charge("IoCsqRemoveIrp");
+  k.chargePs(k.cost.IoCsqRemoveIrp);
   const irql = acquire(Csq);
   const peek = (after: IRP | null): IRP | null => call(Csq, Csq.CsqPeekNextIrp, "CsqPeekNextIrp", () => Csq.CsqPeekNextIrp!(Csq, after, PeekContext));
   let irp = peek(null);

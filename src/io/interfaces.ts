@@ -120,7 +120,7 @@ export function deviceInterfaceInstances(k: Kernel = KE()): DeviceInterfaceInsta
  */
 export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: GUID, ReferenceString: string | null): { status: NTSTATUS; SymbolicLinkName: string } {
   const k = KE();
-  k.charge("IoRegisterDeviceInterface");
+  k.chargePs(k.cost.IoRegisterDeviceInterface);
   const instancePath = (PhysicalDeviceObject.deviceNode as { InstancePath?: string } | null)?.InstancePath ?? "";
   const guid = canonicalGuid(InterfaceClassGuid);
   const ref = ReferenceString ?? "";
@@ -171,7 +171,7 @@ function callback(k: Kernel, entry: PNP_NOTIFICATION_ENTRY, notification: DEVICE
  */
 export function IoSetDeviceInterfaceState(SymbolicLinkName: string, Enable: boolean): NTSTATUS {
   const k = KE();
-  k.charge("IoSetDeviceInterfaceState");
+  k.chargePs(k.cost.IoSetDeviceInterfaceState);
   const r = registry(k);
   const instance = r.instances.get(SymbolicLinkName.toLowerCase());
   if (!instance) return STATUS_OBJECT_NAME_NOT_FOUND;
@@ -193,7 +193,7 @@ export function IoSetDeviceInterfaceState(SymbolicLinkName: string, Enable: bool
  */
 export function IoGetDeviceInterfaces(InterfaceClassGuid: GUID, PhysicalDeviceObject: DEVICE_OBJECT | null, Flags: number): { status: NTSTATUS; SymbolicLinkList: string[] } {
   const k = KE();
-  k.charge("IoGetDeviceInterfaces");
+  k.chargePs(k.cost.IoGetDeviceInterfaces);
   const guid = canonicalGuid(InterfaceClassGuid);
   if (!guid) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkList: [] };
   const all = (Flags & DEVICE_INTERFACE_INCLUDE_NONACTIVE) !== 0;
@@ -212,7 +212,7 @@ export function IoGetDeviceInterfaces(InterfaceClassGuid: GUID, PhysicalDeviceOb
  */
 export async function IoRegisterPlugPlayNotification(EventCategory: IO_NOTIFICATION_EVENT_CATEGORY, EventCategoryFlags: number, EventCategoryData: GUID, DriverObject: DRIVER_OBJECT, CallbackRoutine: PDRIVER_NOTIFICATION_CALLBACK_ROUTINE, Context: unknown): Promise<{ status: NTSTATUS; NotificationEntry: PNP_NOTIFICATION_ENTRY | null }> {
   const k = KE();
-  k.charge("IoRegisterPlugPlayNotification");
+  k.chargePs(k.cost.IoRegisterPlugPlayNotification);
   if (EventCategory !== IO_NOTIFICATION_EVENT_CATEGORY.EventCategoryDeviceInterfaceChange) return { status: STATUS_NOT_IMPLEMENTED, NotificationEntry: null };
   const guid = canonicalGuid(EventCategoryData);
   if (!guid) return { status: STATUS_INVALID_PARAMETER, NotificationEntry: null };

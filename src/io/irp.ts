@@ -412,7 +412,7 @@ export function IoSizeOfIrp(StackSize: number): number {
 /** IoAllocateIrp: an IRP with `StackSize` locations and no current location. */
 export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP {
   const k = KE();
-  k.charge("IoAllocateIrp");
+  k.chargePs(k.cost.IoAllocateIrp);
   k.recorder.stats.irps++;
   const address = k.objectAddress(IoSizeOfIrp(StackSize));
   const serial = k.nextIrpSerial++;
@@ -426,7 +426,7 @@ export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP {
 /** IoFreeIrp. */
 export function IoFreeIrp(Irp: IRP): void {
   const k = KE();
-  k.charge("IoFreeIrp");
+  k.chargePs(k.cost.IoFreeIrp);
   IO(k).irps.delete(Irp);
   Irp.Tail.Overlay.Thread = null;
   if (Irp.traced) k.recorder.asyncEnd(Irp.serial, Irp.traced, "irp", k.cpu.time, { status: statusName(Irp.IoStatus.Status) });
@@ -526,7 +526,7 @@ function dispatchReturned(audit: PendingAudit, status: NTSTATUS): NTSTATUS {
  */
 export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | Promise<NTSTATUS> {
   const k = KE();
-  k.charge("IoCallDriver");
+  k.chargePs(k.cost.IoCallDriver);
   const irqlBefore = k.cpu.irql;
   if (k.verifier && irqlBefore > DISPATCH_LEVEL) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_CALL_ABOVE_DISPATCH, irqlBefore, 0, 0);
   Irp.CurrentLocation--;
@@ -564,7 +564,7 @@ export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | 
  */
 export function IoCompleteRequest(Irp: IRP, PriorityBoost: number): void {
   const k = KE();
-  k.charge("IoCompleteRequest");
+  k.chargePs(k.cost.IoCompleteRequest);
   if (Irp.completed) k.bugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, Irp.address, 0, 0, 0);
   k.recorder.stats.irpCompletions++;
   const status = Irp.IoStatus.Status;

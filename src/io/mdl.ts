@@ -36,7 +36,7 @@ export const MAX_MDL_LENGTH = 2 ** 32 - PAGE_SIZE;
  */
 export function IoAllocateMdl(VirtualAddress: PVOID, Length: number, SecondaryBuffer: boolean, ChargeQuota: boolean, Irp: IRP | null): MDL | null {
   const k = KE();
-  k.charge("IoAllocateMdl");
+  k.chargePs(k.cost.IoAllocateMdl);
   void ChargeQuota;
   if (!(Length >= 0) || Length > MAX_MDL_LENGTH) return null;
   const pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(VirtualAddress, Length);
@@ -70,7 +70,7 @@ export function IoAllocateMdl(VirtualAddress: PVOID, Length: number, SecondaryBu
  */
 export function IoFreeMdl(Mdl: MDL): void {
   const k = KE();
-  k.charge("IoFreeMdl");
+  k.chargePs(k.cost.IoFreeMdl);
   const mm = MM(k);
   if (!releasePartialMapping(mm, Mdl) && (Mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) !== 0 && k.verifier) {
     k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VERIFIER_FREE_MAPPED_MDL, mdlAddress(k, Mdl), Mdl.MdlFlags, 0);
@@ -88,7 +88,7 @@ export function IoFreeMdl(Mdl: MDL): void {
  */
 export function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress: PVOID, Length: number): void {
   const k = KE();
-  k.charge("IoBuildPartialMdl");
+  k.chargePs(k.cost.IoBuildPartialMdl);
   const offset = VirtualAddress - MmGetMdlVirtualAddress(SourceMdl);
   const length = Length === 0 ? SourceMdl.ByteCount - offset : Length;
   if (offset < 0 || length < 0 || offset + length > SourceMdl.ByteCount) {

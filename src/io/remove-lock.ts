@@ -54,7 +54,8 @@ export function IoInitializeRemoveLock(Lock: IO_REMOVE_LOCK, AllocateTag: number
  * acquisition for debugging. IRQL <= DISPATCH_LEVEL.
  */
 export function IoAcquireRemoveLock(RemoveLock: IO_REMOVE_LOCK, Tag: unknown): NTSTATUS {
-  KE().charge("IoAcquireRemoveLock");
+  const k = KE();
+  k.chargePs(k.cost.IoAcquireRemoveLock);
   void Tag;
   const c = RemoveLock.Common;
   if (c.Removed) return STATUS_DELETE_PENDING;
@@ -68,7 +69,8 @@ export function IoAcquireRemoveLock(RemoveLock: IO_REMOVE_LOCK, Tag: unknown): N
  * waits on. IRQL <= DISPATCH_LEVEL.
  */
 export function IoReleaseRemoveLock(RemoveLock: IO_REMOVE_LOCK, Tag: unknown): void {
-  KE().charge("IoReleaseRemoveLock");
+  const k = KE();
+  k.chargePs(k.cost.IoReleaseRemoveLock);
   void Tag;
   const c = RemoveLock.Common;
   c.IoCount--;

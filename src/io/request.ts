@@ -138,7 +138,7 @@ export async function dereferenceFileObject(file: FILE_OBJECT): Promise<void> {
  */
 function completeRequest(req: IoRequest): void {
   const k = KE();
-  k.charge("IoCompletionApc");
+  k.chargePs(k.cost.IoCompletionApc);
   const { irp, file, thread } = req;
   // NTSTATUS values are kept as unsigned 32-bit numbers, as the status block holds them.
   const status = irp.IoStatus.Status >>> 0;

@@ -47,7 +47,7 @@ function startIo(k: Kernel, DeviceObject: DEVICE_OBJECT, Irp: IRP): void {
  */
 export function IoStartPacket(DeviceObject: DEVICE_OBJECT, Irp: IRP, Key: number | null, CancelFunction: PDRIVER_CANCEL | null): void {
   const k = KE();
-  k.charge("IoStartPacket");
+  k.chargePs(k.cost.IoStartPacket);
   const old = raiseTo(k, DISPATCH_LEVEL);
   let cancelIrql: KIRQL = DISPATCH_LEVEL;
   if (CancelFunction) {
@@ -84,7 +84,7 @@ function startNext(k: Kernel, DeviceObject: DEVICE_OBJECT, Cancelable: boolean, 
  */
 export function IoStartNextPacket(DeviceObject: DEVICE_OBJECT, Cancelable: boolean): void {
   const k = KE();
-  k.charge("IoStartNextPacket");
+  k.chargePs(k.cost.IoStartNextPacket);
   if (k.verifier && k.cpu.irql !== DISPATCH_LEVEL) k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, DDI_RULE_IRQL_DISPATCH, 0, 0, 0);
   startNext(k, DeviceObject, Cancelable, () => KeRemoveDeviceQueue(DeviceObject.DeviceQueue));
 }
@@ -96,7 +96,7 @@ export function IoStartNextPacket(DeviceObject: DEVICE_OBJECT, Cancelable: boole
  */
 export function IoStartNextPacketByKey(DeviceObject: DEVICE_OBJECT, Cancelable: boolean, Key: number): void {
   const k = KE();
-  k.charge("IoStartNextPacket");
+  k.chargePs(k.cost.IoStartNextPacket);
   const old = raiseTo(k, DISPATCH_LEVEL);
   startNext(k, DeviceObject, Cancelable, () => KeRemoveByKeyDeviceQueue(DeviceObject.DeviceQueue, Key));
   lowerTo(k, k.cpu, old);

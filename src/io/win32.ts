@@ -154,7 +154,7 @@ export function SetLastError(dwErrCode: number): void {
 export function service<T>(body: (c: ServiceContext) => T): T {
   const k = KE();
   const thread = callingThread(k);
-  k.charge("SystemCall");
+  k.chargePs(k.cost.SystemCall);
   deliverKernelApcs(thread);
   try {
     return body(contextOf(k, thread));
@@ -172,7 +172,7 @@ export function service<T>(body: (c: ServiceContext) => T): T {
 export async function systemService<T>(failure: T, body: (c: ServiceContext) => Promise<ServiceOutcome<T>>): Promise<T> {
   const k = KE();
   const thread = callingThread(k);
-  k.charge("SystemCall");
+  k.chargePs(k.cost.SystemCall);
   deliverKernelApcs(thread);
   let outcome: ServiceOutcome<T>;
   try {

@@ -54,7 +54,7 @@ export function IoFreeWorkItem(IoWorkItem: IO_WORKITEM): void {
 /** IoQueueWorkItem: runs `WorkerRoutine(DeviceObject, Context)` in a system worker thread at PASSIVE_LEVEL. */
 export function IoQueueWorkItem(IoWorkItem: IO_WORKITEM, WorkerRoutine: PIO_WORKITEM_ROUTINE, QueueType: WORK_QUEUE_TYPE, Context: unknown): void {
   const k = KE();
-  k.charge("KeInsertQueueDpc");
+  k.chargePs(k.cost.KeInsertQueueDpc);
   const device = IoWorkItem.DeviceObject!;
   IoWorkItem.queued = true;
   workers(k).queue(QueueType, {

@@ -83,7 +83,7 @@ export function KeStackAttachProcess(PROCESS: KPROCESS, ApcState: KAPC_STATE): v
     const attached = t ? attachedTo.get(t) ?? null : null;
     return k.bugCheck(INVALID_PROCESS_ATTACH_ATTEMPT, addressOf(k, attached ?? PROCESS), addressOf(k, attached), attached ? 1 : 0, cpu.DpcRoutineActive || !t ? 1 : 0);
   }
-  k.charge("KeStackAttachProcess");
+  k.chargePs(k.cost.KeStackAttachProcess);
   ApcState.Process = attachedTo.get(t) ?? null;
   ApcState.thread = t;
   let stack = attachStacks.get(t);
@@ -107,7 +107,7 @@ export function KeUnstackDetachProcess(ApcState: KAPC_STATE): void {
     const attached = t ? attachedTo.get(t) ?? null : null;
     return k.bugCheck(INVALID_PROCESS_ATTACH_ATTEMPT, addressOf(k, ApcState.Process ?? t?.process ?? null), addressOf(k, attached), attached ? 1 : 0, cpu.DpcRoutineActive ? 1 : 0);
   }
-  k.charge("KeUnstackDetachProcess");
+  k.chargePs(k.cost.KeUnstackDetachProcess);
   stack.pop();
   if (ApcState.Process) attachedTo.set(t, ApcState.Process);
   else attachedTo.delete(t);

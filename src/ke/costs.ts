@@ -40,5 +40,6 @@ export function costTableInPs(cycles: Record<string, number>, cpuKHz: number): C
     if (c === undefined) throw new Error(`firmware/costs.json has no cost "${name}"`);
     out[name] = Math.round(c * psPerCycle);
   }
-  return out;
+  // A copy made in one step has fast properties (the object built key by key is a dictionary): `cost.Name` is then a plain field load.
+  return { ...out };
 }

@@ -77,7 +77,7 @@ export function initializeDeviceQueue(k: Kernel, DeviceQueue: KDEVICE_QUEUE): vo
 export function KeInitializeDeviceQueue(DeviceQueue: KDEVICE_QUEUE): void {
   const k = KE();
   checkIrql(k, false);
-  k.charge("KeInitializeDeviceQueue");
+  k.chargePs(k.cost.KeInitializeDeviceQueue);
   initializeDeviceQueue(k, DeviceQueue);
 }
 
@@ -85,7 +85,7 @@ export function KeInitializeDeviceQueue(DeviceQueue: KDEVICE_QUEUE): void {
 function insert(DeviceQueue: KDEVICE_QUEUE, DeviceQueueEntry: KDEVICE_QUEUE_ENTRY, position: (list: KDEVICE_QUEUE_ENTRY[]) => number): boolean {
   const k = KE();
   checkIrql(k, true);
-  k.charge("KeInsertDeviceQueue");
+  k.chargePs(k.cost.KeInsertDeviceQueue);
   KeAcquireSpinLockAtDpcLevel(DeviceQueue.Lock);
   let inserted = false;
   if (!DeviceQueue.Busy) {
@@ -126,7 +126,7 @@ export function KeInsertByKeyDeviceQueue(DeviceQueue: KDEVICE_QUEUE, DeviceQueue
 function remove(DeviceQueue: KDEVICE_QUEUE, pick: (list: KDEVICE_QUEUE_ENTRY[]) => number): KDEVICE_QUEUE_ENTRY | null {
   const k = KE();
   checkIrql(k, true);
-  k.charge("KeRemoveDeviceQueue");
+  k.chargePs(k.cost.KeRemoveDeviceQueue);
   KeAcquireSpinLockAtDpcLevel(DeviceQueue.Lock);
   const list = DeviceQueue.DeviceListHead;
   let entry: KDEVICE_QUEUE_ENTRY | null = null;
@@ -165,7 +165,7 @@ export function KeRemoveByKeyDeviceQueue(DeviceQueue: KDEVICE_QUEUE, SortKey: nu
 export function KeRemoveEntryDeviceQueue(DeviceQueue: KDEVICE_QUEUE, DeviceQueueEntry: KDEVICE_QUEUE_ENTRY): boolean {
   const k = KE();
   checkIrql(k, false);
-  k.charge("KeRemoveDeviceQueue");
+  k.chargePs(k.cost.KeRemoveDeviceQueue);
   const old = raiseTo(k, DISPATCH_LEVEL);
   KeAcquireSpinLockAtDpcLevel(DeviceQueue.Lock);
   const wasInserted = DeviceQueueEntry.Inserted;

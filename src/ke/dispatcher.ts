@@ -70,7 +70,8 @@ export class KEVENT implements DispatcherObject {
 
 /** KeInitializeEvent: sets the type and the initial state (TRUE signalled). */
 export function KeInitializeEvent(Event: KEVENT, Type: EVENT_TYPE, State: boolean): void {
-  KE().charge("KeInitializeEvent");
+  const k = KE();
+  k.chargePs(k.cost.KeInitializeEvent);
   Event.Header.Type = Type;
   Event.Header.SignalState = State ? 1 : 0;
   Event.Header.WaitListHead.length = 0;
@@ -109,7 +110,7 @@ export function signal(k: Kernel, h: DISPATCHER_HEADER): void {
 /** KeSetEvent: signals the event, wakes waiters, returns the previous state. */
 export function KeSetEvent(Event: KEVENT, Increment: number, Wait: boolean): number {
   const k = KE();
-  k.charge("KeSetEvent");
+  k.chargePs(k.cost.KeSetEvent);
   const previous = Event.Header.SignalState;
   Event.Header.SignalState = 1;
   signal(k, Event.Header);
@@ -118,7 +119,8 @@ export function KeSetEvent(Event: KEVENT, Increment: number, Wait: boolean): num
 
 /** KeResetEvent: clears the event and returns the previous state. */
 export function KeResetEvent(Event: KEVENT): number {
-  KE().charge("KeResetEvent");
+  const k = KE();
+  k.chargePs(k.cost.KeResetEvent);
   const previous = Event.Header.SignalState;
   Event.Header.SignalState = 0;
   return previous;
@@ -126,7 +128,8 @@ export function KeResetEvent(Event: KEVENT): number {
 
 /** KeClearEvent: clears the event. */
 export function KeClearEvent(Event: KEVENT): void {
-  KE().charge("KeResetEvent");
+  const k = KE();
+  k.chargePs(k.cost.KeResetEvent);
   Event.Header.SignalState = 0;
 }
 
@@ -146,7 +149,7 @@ export function timeoutToDuePs(k: Kernel, Timeout: LARGE_INTEGER): number {
 }
 
 function waitCommon(k: Kernel, objects: DispatcherObject[], waitType: WAIT_TYPE, Timeout: LARGE_INTEGER, what: string): Promise<NTSTATUS> {
-  k.charge("KeWaitForSingleObject");
+  k.chargePs(k.cost.KeWaitForSingleObject);
   const cpu = k.cpu;
   const zero = Timeout !== null && Timeout !== undefined && Number(Timeout) === 0;
   if (cpu.irql >= DISPATCH_LEVEL && !zero) {

@@ -45,7 +45,7 @@ export class KDPC {
 /** KeInitializeDpc: sets the routine and context, Medium importance, no target processor. */
 export function KeInitializeDpc(Dpc: KDPC, DeferredRoutine: PKDEFERRED_ROUTINE, DeferredContext: unknown): void {
   const k = KE();
-  k.charge("KeInitializeDpc");
+  k.chargePs(k.cost.KeInitializeDpc);
   Dpc.DeferredRoutine = DeferredRoutine;
   Dpc.DeferredContext = DeferredContext;
   Dpc.Importance = KDPC_IMPORTANCE.MediumImportance;
@@ -71,7 +71,7 @@ export function KeSetTargetProcessorDpc(Dpc: KDPC, Number: number): void {
  */
 export function KeInsertQueueDpc(Dpc: KDPC, SystemArgument1: unknown, SystemArgument2: unknown): boolean {
   const k = KE();
-  k.charge("KeInsertQueueDpc");
+  k.chargePs(k.cost.KeInsertQueueDpc);
   if (Dpc.DpcData !== null) return false;
   const target = Dpc.Number === null ? k.cpu : k.processors[Dpc.Number];
   if (!target) return false;
@@ -124,7 +124,7 @@ export function drainDpcs(k: Kernel, cpu: KPRCB): void {
       const busy = stats.processor(cpu.Number);
       const isrBefore = busy.isrPs;
       const completionsBefore = stats.irpCompletions;
-      k.charge("DpcDispatch");
+      k.chargePs(k.cost.DpcDispatch);
       const start = cpu.time;
       if (!Number.isNaN(dpc.interruptArrivalPs)) stats.interruptToDpc.add(start - dpc.interruptArrivalPs);
       if (dpc.flow) k.recorder.flowEnd(dpc.flow, "interrupt to DPC", TRACK_CPU, cpu.Number, start);

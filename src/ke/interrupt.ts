@@ -104,7 +104,7 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
       const isrBefore = busy.isrPs;
       const flow = k.flowId();
       cpu.activeInterrupts.push({ vector: v, arrivalPs: arrival, flow });
-      k.charge("InterruptDispatch");
+      k.chargePs(k.cost.InterruptDispatch);
       const start = cpu.time;
       const completionsBefore = stats.irpCompletions;
       stats.interruptToIsr.add(start - arrival);
@@ -147,7 +147,7 @@ export function dispatchInterrupts(k: Kernel, cpu: KPRCB): void {
         k.recorder.flowStart(flow, "interrupt to DPC", TRACK_CPU, cpu.Number, start);
       }
       cpu.activeInterrupts.pop();
-      k.charge("InterruptEoi");
+      k.chargePs(k.cost.InterruptEoi);
       k.x.apicEoi(cpu.Number, v);
       // Busy time from acceptance to EOI; ISRs nested inside count once.
       busy.isrPs = isrBefore + (cpu.time - accepted);
@@ -194,7 +194,7 @@ export function KeAcquireInterruptSpinLock(Interrupt: KINTERRUPT): KIRQL {
   const k = KE();
   const old = k.cpu.irql;
   if (Interrupt.SynchronizeIrql > old) k.cpu.irql = Interrupt.SynchronizeIrql;
-  k.charge("KeAcquireSpinLock");
+  k.chargePs(k.cost.KeAcquireSpinLock);
   Interrupt.ActualLock.owner = k.cpu.Number;
   return old;
 }
@@ -203,6 +203,6 @@ export function KeAcquireInterruptSpinLock(Interrupt: KINTERRUPT): KIRQL {
 export function KeReleaseInterruptSpinLock(Interrupt: KINTERRUPT, OldIrql: KIRQL): void {
   const k = KE();
   Interrupt.ActualLock.owner = -1;
-  k.charge("KeReleaseSpinLock");
+  k.chargePs(k.cost.KeReleaseSpinLock);
   lowerTo(k, k.cpu, OldIrql);
 }

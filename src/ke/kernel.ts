@@ -20,7 +20,7 @@ export const CLOCK_TICK_PS = 15_625_000_000;
 function watchdogTicks(ps: number): number {
   return Math.ceil(ps / CLOCK_TICK_PS);
 }
-import { costTableInPs, type CostName, type CostTable } from "./costs.js";
+import { costTableInPs, type CostTable } from "./costs.js";
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, type KIRQL } from "./irql.js";
 import { NtStatusException, STATUS_ACCESS_VIOLATION, STATUS_UNHANDLED_EXCEPTION } from "./ntstatus.js";
 import type { KDPC } from "./dpc.js";
@@ -242,14 +242,7 @@ export class Kernel {
     return tick > 0 ? Math.ceil(ps / tick) * tick : ps;
   }
 
-  /** Charges `name`'s cost to the executing processor, then lets pending work preempt it. */
-  charge(name: CostName): void {
-    const cpu = this.cpu;
-    cpu.time += this.cost[name];
-    this.preemptionPoint(cpu);
-  }
-
-  /** Charges `ps` picoseconds to the executing processor. */
+  /** Charges `ps` picoseconds (usually an entry of `cost`) to the executing processor, then lets pending work preempt it. */
   chargePs(ps: number): void {
     const cpu = this.cpu;
     cpu.time += ps;

@@ -24,7 +24,7 @@ export function lowerTo(k: Kernel, cpu: KPRCB, level: KIRQL): void {
 /** KeGetCurrentIrql: the executing processor's IRQL. */
 export function KeGetCurrentIrql(): KIRQL {
   const k = KE();
-  k.charge("KeGetCurrentIrql");
+  k.chargePs(k.cost.KeGetCurrentIrql);
   return k.cpu.irql;
 }
 
@@ -35,7 +35,7 @@ export function KeGetCurrentIrql(): KIRQL {
 export function KeRaiseIrql(NewIrql: KIRQL): KIRQL {
   const k = KE();
   const old = raiseTo(k, NewIrql);
-  k.charge("KeRaiseIrql");
+  k.chargePs(k.cost.KeRaiseIrql);
   return old;
 }
 
@@ -60,6 +60,6 @@ export function KeLowerIrql(NewIrql: KIRQL): void {
   const k = KE();
   const cpu = k.cpu;
   if (NewIrql > cpu.irql && k.verifier) k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VERIFIER_LOWER_TO_HIGHER, cpu.irql, NewIrql, 0);
-  k.charge("KeLowerIrql");
+  k.chargePs(k.cost.KeLowerIrql);
   lowerTo(k, cpu, NewIrql);
 }

@@ -68,7 +68,7 @@ export function queueOfThread(thread: KTHREAD): KQUEUE<unknown> | undefined {
  */
 export function KeInitializeQueue<T>(Queue: KQUEUE<T>, Count: number): void {
   const k = KE();
-  k.charge("KeInitializeQueue");
+  k.chargePs(k.cost.KeInitializeQueue);
   Queue.EntryListHead.length = 0;
   Queue.Header.SignalState = 0;
   Queue.Header.WaitListHead.length = 0;
@@ -105,7 +105,7 @@ function activateWaiters<T>(k: Kernel, Queue: KQUEUE<T>): void {
 
 function insert<T>(Queue: KQUEUE<T>, Entry: T, head: boolean): number {
   const k = KE();
-  k.charge("KeInsertQueue");
+  k.chargePs(k.cost.KeInsertQueue);
   const previous = Queue.Header.SignalState;
   if (head) Queue.EntryListHead.unshift(Entry);
   else Queue.EntryListHead.push(Entry);
@@ -159,7 +159,7 @@ function associate<T>(k: Kernel, thread: KTHREAD, Queue: KQUEUE<T>): void {
  */
 export async function KeRemoveQueueEx<T>(Queue: KQUEUE<T>, WaitMode: KPROCESSOR_MODE, Alertable: boolean, Timeout: LARGE_INTEGER, Count: number): Promise<T[] | NTSTATUS> {
   const k = KE();
-  k.charge("KeRemoveQueue");
+  k.chargePs(k.cost.KeRemoveQueue);
   const cpu = k.cpu;
   const thread = cpu.CurrentThread;
   const zero = Timeout !== null && Timeout !== undefined && Number(Timeout) === 0;
@@ -212,7 +212,7 @@ export async function KeRemoveQueue<T>(Queue: KQUEUE<T>, WaitMode: KPROCESSOR_MO
  */
 export function KeRundownQueue<T>(Queue: KQUEUE<T>): T[] {
   const k = KE();
-  k.charge("KeRemoveQueue");
+  k.chargePs(k.cost.KeRemoveQueue);
   const entries = Queue.EntryListHead.splice(0);
   Queue.Header.SignalState = 0;
   Queue.rundown = true;

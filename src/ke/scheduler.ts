@@ -300,7 +300,7 @@ export class Scheduler {
     const busy = k.recorder.stats.processor(cpu.Number);
     const sliceStart = cpu.time;
     const interruptsBefore = busy.isrPs + busy.dpcPs;
-    k.charge("ContextSwitch");
+    k.chargePs(k.cost.ContextSwitch);
     const space = currentProcessOf(t).DirectoryTableBase;
     if (cpu.cr3 !== space) {
       cpu.cr3 = space;

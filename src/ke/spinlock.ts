@@ -69,7 +69,7 @@ function give(k: Kernel, lock: KSPIN_LOCK): void {
 export function KeAcquireSpinLock(SpinLock: KSPIN_LOCK): KIRQL {
   const k = KE();
   const old = raiseTo(k, DISPATCH_LEVEL);
-  k.charge("KeAcquireSpinLock");
+  k.chargePs(k.cost.KeAcquireSpinLock);
   take(k, SpinLock);
   return old;
 }
@@ -81,14 +81,14 @@ export const KeAcquireSpinLockRaiseToDpc = KeAcquireSpinLock;
 export function KeReleaseSpinLock(SpinLock: KSPIN_LOCK, NewIrql: KIRQL): void {
   const k = KE();
   give(k, SpinLock);
-  k.charge("KeReleaseSpinLock");
+  k.chargePs(k.cost.KeReleaseSpinLock);
   lowerTo(k, k.cpu, NewIrql);
 }
 
 /** KeAcquireSpinLockAtDpcLevel: takes the lock without changing IRQL (caller is at DISPATCH_LEVEL). */
 export function KeAcquireSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK): void {
   const k = KE();
-  k.charge("KeAcquireSpinLock");
+  k.chargePs(k.cost.KeAcquireSpinLock);
   take(k, SpinLock);
 }
 
@@ -96,7 +96,7 @@ export function KeAcquireSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK): void {
 export function KeReleaseSpinLockFromDpcLevel(SpinLock: KSPIN_LOCK): void {
   const k = KE();
   give(k, SpinLock);
-  k.charge("KeReleaseSpinLock");
+  k.chargePs(k.cost.KeReleaseSpinLock);
 }
 
 /**
@@ -105,7 +105,7 @@ export function KeReleaseSpinLockFromDpcLevel(SpinLock: KSPIN_LOCK): void {
  */
 export function KeTryToAcquireSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK): boolean {
   const k = KE();
-  k.charge("KeAcquireSpinLock");
+  k.chargePs(k.cost.KeAcquireSpinLock);
   const cpu = k.cpu;
   if (SpinLock.owner === cpu.Number) k.bugCheck(SPIN_LOCK_ALREADY_OWNED, SpinLock.address, 0, 0, 0);
   const busy = SpinLock.owner >= 0

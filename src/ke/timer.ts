@@ -39,7 +39,7 @@ export function KeInitializeTimer(Timer: KTIMER): void {
 /** KeInitializeTimerEx: a timer of the given type, not set, not signalled. */
 export function KeInitializeTimerEx(Timer: KTIMER, Type: TIMER_TYPE): void {
   const k = KE();
-  k.charge("KeInitializeTimer");
+  k.chargePs(k.cost.KeInitializeTimer);
   if (Timer.entry) k.scheduler.cancelTimer(Timer.entry);
   Timer.entry = null;
   Timer.Header.Type = Type;
@@ -73,7 +73,7 @@ function expire(k: Kernel, timer: KTIMER): void {
  */
 export function KeSetTimerEx(Timer: KTIMER, DueTime: LARGE_INTEGER, Period: number, Dpc: KDPC | null): boolean {
   const k = KE();
-  k.charge("KeSetTimer");
+  k.chargePs(k.cost.KeSetTimer);
   const wasSet = Timer.entry !== null && k.scheduler.cancelTimer(Timer.entry);
   Timer.entry = null;
   Timer.Header.SignalState = 0;
@@ -92,7 +92,7 @@ export function KeSetTimer(Timer: KTIMER, DueTime: LARGE_INTEGER, Dpc: KDPC | nu
 /** KeCancelTimer: returns whether the timer was set; a cancelled timer's DPC is not queued. */
 export function KeCancelTimer(Timer: KTIMER): boolean {
   const k = KE();
-  k.charge("KeCancelTimer");
+  k.chargePs(k.cost.KeCancelTimer);
   if (!Timer.entry) return false;
   const wasSet = k.scheduler.cancelTimer(Timer.entry);
   Timer.entry = null;
@@ -120,7 +120,7 @@ export function KeQueryInterruptTime(): number {
 /** KeQueryInterruptTimePrecise: 100 ns units since power-on, exact. */
 export function KeQueryInterruptTimePrecise(): number {
   const k = KE();
-  k.charge("KeQueryPerformanceCounter");
+  k.chargePs(k.cost.KeQueryPerformanceCounter);
   return Math.floor(k.cpu.time / PS_PER_100NS);
 }
 

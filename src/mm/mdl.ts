@@ -254,7 +254,7 @@ function isPageable(mm: MemoryManager, va: PVOID): boolean {
 export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, Operation: LOCK_OPERATION): void {
   const k = KE();
   const m = MemoryDescriptorList;
-  k.charge("MmProbeAndLockPages");
+  k.chargePs(k.cost.MmProbeAndLockPages);
   const irql = k.cpu.irql;
   verify(k, irql > DISPATCH_LEVEL, VERIFIER_PROBE_IRQL, irql, mdlAddress(k, m), AccessMode);
   const bad = m.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL);
@@ -311,7 +311,7 @@ function unmapSystemView(mm: MemoryManager, m: MDL): void {
 export function MmUnlockPages(MemoryDescriptorList: MDL): void {
   const k = KE();
   const m = MemoryDescriptorList;
-  k.charge("MmUnlockPages");
+  k.chargePs(k.cost.MmUnlockPages);
   const irql = k.cpu.irql;
   verify(k, irql > DISPATCH_LEVEL, VERIFIER_UNLOCK_IRQL, irql, mdlAddress(k, m), 0);
   verify(k, (m.MdlFlags & MDL_PARTIAL) !== 0, VERIFIER_UNLOCK_PARTIAL, mdlAddress(k, m), m.MdlFlags, MDL_PARTIAL);
@@ -336,7 +336,7 @@ export function MmUnlockPages(MemoryDescriptorList: MDL): void {
 export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
   const k = KE();
   const m = MemoryDescriptorList;
-  k.charge("MmBuildMdlForNonPagedPool");
+  k.chargePs(k.cost.MmBuildMdlForNonPagedPool);
   const mm = MM(k);
   const va = MmGetMdlVirtualAddress(m);
   verify(k, isPageable(mm, va), VERIFIER_BUILD_MDL_PAGED, k.cpu.irql, mdlAddress(k, m), m.MdlFlags);
@@ -372,7 +372,7 @@ export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
 export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, CacheType: MEMORY_CACHING_TYPE, RequestedAddress: PVOID | null, BugCheckOnFailure: boolean, Priority: number): PVOID {
   const k = KE();
   const m = MemoryDescriptorList;
-  k.charge("MmMapLockedPages");
+  k.chargePs(k.cost.MmMapLockedPages);
   const irql = k.cpu.irql;
   const user = AccessMode === KPROCESSOR_MODE.UserMode;
   verify(k, !user && irql > DISPATCH_LEVEL, VERIFIER_MAP_KERNEL_IRQL, irql, mdlAddress(k, m), AccessMode);
@@ -395,7 +395,7 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
     const base = space && space !== mm.system ? space.userViews.allocate(pages * PAGE_SIZE) : -1;
     if (!space || base < 0) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
     for (let i = 0; i < pages; i++) {
-      k.charge("MdlPage");
+      k.chargePs(k.cost.MdlPage);
       space.map(base + i * PAGE_SIZE, m.PfnArray[i] * PAGE_SIZE, { ...protection, user: true });
     }
     return base + m.ByteOffset;
@@ -406,7 +406,7 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
     return 0;
   }
   for (let i = 0; i < pages; i++) {
-    k.charge("MdlPage");
+    k.chargePs(k.cost.MdlPage);
     mm.system.map(base + i * PAGE_SIZE, m.PfnArray[i] * PAGE_SIZE, { ...protection, global: true });
   }
   m.MappedSystemVa = base + m.ByteOffset;
@@ -422,7 +422,7 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
 export function MmUnmapLockedPages(BaseAddress: PVOID, MemoryDescriptorList: MDL): void {
   const k = KE();
   const m = MemoryDescriptorList;
-  k.charge("MmUnmapLockedPages");
+  k.chargePs(k.cost.MmUnmapLockedPages);
   const irql = k.cpu.irql;
   const mm = MM(k);
   if (BaseAddress >= SYSTEM_SPACE_START) {

@@ -60,7 +60,7 @@ function recover(k: Kernel, status: number, write: boolean): void {
 
 function read(size: number, va: PVOID): number {
   const k = KE();
-  k.charge("MemoryAccess");
+  k.chargePs(k.cost.MemoryAccess);
   const cpu = k.cpu.Number;
   for (;;) {
     const v = k.x.cpuRead(cpu, va, size, 0) >>> 0;
@@ -72,7 +72,7 @@ function read(size: number, va: PVOID): number {
 
 function write(size: number, va: PVOID, value: number, hi = 0): void {
   const k = KE();
-  k.charge("MemoryAccess");
+  k.chargePs(k.cost.MemoryAccess);
   const cpu = k.cpu.Number;
   for (;;) {
     k.x.cpuWrite(cpu, va, size, value >>> 0, hi >>> 0, 0);
@@ -91,7 +91,7 @@ export const readU32 = (va: PVOID): number => read(4, va);
 /** Reads a ULONG64 at `va`. */
 export function readU64(va: PVOID): bigint {
   const k = KE();
-  k.charge("MemoryAccess");
+  k.chargePs(k.cost.MemoryAccess);
   const cpu = k.cpu.Number;
   for (;;) {
     const lo = k.x.cpuRead(cpu, va, 8, 0) >>> 0;
@@ -120,7 +120,7 @@ export function writeU64(va: PVOID, value: bigint | number): void {
 
 function chargeCopy(k: Kernel, length: number): void {
   k.cpu.time += k.cost.CopyPer64Bytes * Math.ceil(length / 64);
-  k.charge("MemoryAccess");
+  k.chargePs(k.cost.MemoryAccess);
 }
 
 /**

@@ -21,7 +21,7 @@ export enum MEMORY_CACHING_TYPE {
 /** MmGetPhysicalAddress: the physical address `BaseAddress` maps to, or 0 if it maps to nothing. */
 export function MmGetPhysicalAddress(BaseAddress: PVOID): PHYSICAL_ADDRESS {
   const k = KE();
-  k.charge("MmGetPhysicalAddress");
+  k.chargePs(k.cost.MmGetPhysicalAddress);
   const pa = k.x.cpuTranslate(k.cpu.Number, BaseAddress, 0);
   return pa < 0 ? 0 : pa;
 }
@@ -32,7 +32,7 @@ export function MmGetPhysicalAddress(BaseAddress: PVOID): PHYSICAL_ADDRESS {
  */
 export function MmMapIoSpace(PhysicalAddress: PHYSICAL_ADDRESS, NumberOfBytes: number, CacheType: MEMORY_CACHING_TYPE): PVOID {
   const k = KE();
-  k.charge("MmMapIoSpace");
+  k.chargePs(k.cost.MmMapIoSpace);
   const mm = MM(k);
   const offset = PhysicalAddress % PAGE_SIZE;
   const bytes = Math.ceil((offset + NumberOfBytes) / PAGE_SIZE) * PAGE_SIZE;

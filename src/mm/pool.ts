@@ -297,7 +297,7 @@ export class Pool {
  */
 export function ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: number, Tag: PoolTag): number {
   const k = KE();
-  k.charge("ExAllocatePoolWithTag");
+  k.chargePs(k.cost.ExAllocatePoolWithTag);
   const irql = k.cpu.irql;
   const paged = isPagedPoolType(PoolType);
   const limit = paged ? APC_LEVEL : DISPATCH_LEVEL;
@@ -319,7 +319,7 @@ export function ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: number
  */
 export function ExFreePoolWithTag(P: number, Tag: PoolTag): void {
   const k = KE();
-  k.charge("ExFreePoolWithTag");
+  k.chargePs(k.cost.ExFreePoolWithTag);
   const pool = MM(k).pool;
   const b = pool.block(P);
   if (!b) {

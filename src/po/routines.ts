@@ -33,7 +33,8 @@ export function PoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | 
  * for earlier versions call it and it is charged as a call.
  */
 export function PoStartNextPowerIrp(_Irp: IRP): void {
-  KE().charge("PoStartNextPowerIrp");
+  const k = KE();
+  k.chargePs(k.cost.PoStartNextPowerIrp);
 }
 
 /**
@@ -43,7 +44,7 @@ export function PoStartNextPowerIrp(_Irp: IRP): void {
  */
 export function PoSetPowerState(DeviceObject: DEVICE_OBJECT, Type: POWER_STATE_TYPE, State: POWER_STATE): POWER_STATE {
   const k = KE();
-  k.charge("PoSetPowerState");
+  k.chargePs(k.cost.PoSetPowerState);
   const previous = PO(k).record(DeviceObject, Type, State.value);
   k.recorder.note(k.cpu.time, `PoSetPowerState ${powerStateName(Type, State.value)}`, k.attribution().driver, k.attribution().routine, k.cpu.Number);
   return new POWER_STATE(previous);
@@ -62,7 +63,7 @@ export function PoSetPowerState(DeviceObject: DEVICE_OBJECT, Type: POWER_STATE_T
  */
 export function PoRequestPowerIrp(DeviceObject: DEVICE_OBJECT, MinorFunction: number, PowerState: POWER_STATE, CompletionFunction: PREQUEST_POWER_COMPLETE | null, Context: unknown): { status: NTSTATUS; Irp: IRP | null } {
   const k = KE();
-  k.charge("PoRequestPowerIrp");
+  k.chargePs(k.cost.PoRequestPowerIrp);
   if (MinorFunction !== IRP_MN_SET_POWER && MinorFunction !== IRP_MN_QUERY_POWER && MinorFunction !== IRP_MN_WAIT_WAKE) {
     return { status: STATUS_INVALID_PARAMETER_2, Irp: null };
   }

@@ -188,7 +188,7 @@ export function raidQueueRequest(unit: RAID_UNIT_EXTENSION, irp: IRP): NTSTATUS 
   srb.SrbStatus = SRB_STATUS_PENDING;
   IoMarkIrpPending(irp);
   const k = KE();
-  k.charge("StorPortRequest");
+  k.chargePs(k.cost.StorPortRequest);
   // A request that may bypass a frozen or locked queue goes ahead of the others.
   if ((srb.SrbFlags & (SRB_FLAGS_BYPASS_FROZEN_QUEUE | SRB_FLAGS_BYPASS_LOCKED_QUEUE)) !== 0) unit.Pending.unshift(irp);
   else unit.Pending.push(irp);
@@ -348,7 +348,7 @@ export function raidRequestComplete(a: RAID_ADAPTER_EXTENSION, srb: SRB): boolea
   const k = KE();
   const r = requestOf(srb);
   if (!r || r.Adapter !== a || r.State !== RequestState.Started) return false;
-  k.charge("StorPortCompletion");
+  k.chargePs(k.cost.StorPortCompletion);
   r.State = RequestState.Completing;
   const flags = a.PerfOpts?.Flags ?? 0;
   const cpu = (flags & STOR_PERF_DPC_REDIRECTION) !== 0 && (flags & STOR_PERF_DPC_REDIRECTION_CURRENT_CPU) === 0 ? r.Cpu : k.cpu.Number;
