@@ -1,16 +1,65 @@
-// The event queue: a binary min-heap of Event records ordered by (time, priority,
-// insertion sequence). Ties in time and priority run in insertion (FIFO) order, so the
-// order of a run depends only on what was scheduled, never on the heap's shape.
+// The event queue, ordered by (time, priority, insertion sequence). Ties in time and
+// priority run in insertion (FIFO) order, so the order of a run depends only on what was
+// scheduled, never on how the queue stores it. Scheduling and popping cost the same
+// whatever the number of pending events.
 //
-//   Event (EVENT_SIZE = 40 bytes)
+// Two parts, every event of the first before every event of the second in that order:
+//
+// - The front: at most EVENT_FRONT_CAPACITY records in a sorted doubly-linked list. A
+//   new event joins it when it comes before the front's last record, or when the front
+//   has room and the event is earlier than everything in the wheel; a front that grows
+//   past its capacity hands its last record to the wheel. A machine with a few events in
+//   flight never leaves the front.
+//
+// - The wheel: a hierarchical timing wheel over the bits of the time (a radix queue).
+//   Level 0 has EVENT_WHEEL_SLOTS buckets of 2^EVENT_BUCKET_BITS ps, each a list sorted
+//   by (time, order); each level above resolves the next EVENT_WHEEL_BITS bits of the
+//   time. The wheel is anchored at `cursor`, the time of the last event popped from it,
+//   and every event in it is at or after the cursor: an event goes to level 0 when its
+//   time agrees with the cursor's above the bits level 0 resolves, else to the level
+//   whose bits hold the highest bit where they differ, in the slot those bits give. So
+//   level 0 holds the earliest events, bucket by bucket, and a slot of level L a range of
+//   times later than anything below level L. Popping takes the head of the first
+//   non-empty bucket of level 0, or of the first slot of the lowest non-empty level when
+//   that slot has a single record; otherwise that slot (which holds the earliest time) is
+//   spread again relative to its earliest time, which becomes the cursor, and each record
+//   moves at least one level down. Events scheduled before the cursor (in the past of
+//   the last event popped from the wheel) wait in a list sorted by (time, order) that
+//   pops before the rest of the wheel.
+//
+// Sorted lists (the front, level-0 buckets, the early list) insert by walking back from
+// the tail: events mostly arrive in time order, so that is usually one comparison.
+// Slot lists above level 0 are unsorted (appended).
+//
+//   QueueState (EVENT_QUEUE_HEADER_SIZE bytes at EVENT_QUEUE_BASE)
+//   +0  cursor      u64   ps, time of the last event popped from the wheel
+//   +8  minTime     u64   ps, time of the earliest pending event (valid while any is pending)
+//   +16 wheelMin    u64   ps, time of the earliest event in the wheel (valid while it holds one)
+//   +24 freeHead    u32   first record of the free list (0: none)
+//   +28 poolTop     u32   highest record index handed out since the last clear
+//   +32 levelMask   u32   bit L set while wheel level L holds an event
+//   +36 earlyHead   u32   first record of the wheel's list of events before the cursor (0: none)
+//   +40 earlyTail   u32   its last record
+//   +44 frontHead   u32   first record of the front (0: empty)
+//   +48 frontTail   u32   last record of the front
+//   +52 frontCount  u32   records in the front
+//
+//   Event record (EVENT_RECORD_SIZE = 48 bytes, in the pool; pop() copies out the first
+//   EVENT_SIZE bytes)
 //   +0  time   u64   picoseconds
 //   +8  order  u64   priority << 48 | insertion sequence
-//   +16 kind   u32   EV_*
+//   +16 kind   u32   EV_* (0 while the record is free)
 //   +20 target u32   PCI function index (or other owner)
 //   +24 a      u64   kind-specific
 //   +32 b      u64   kind-specific
+//   +40 next   u32   next record in its list (0: none)
+//   +44 prev   u32   previous record (sorted lists; not kept for a list's head)
 
-import { EVENT_CAPACITY, EVENT_QUEUE_BASE, EVENT_SIZE } from "../memmap";
+import {
+  EVENT_BUCKET_BITS, EVENT_CAPACITY, EVENT_FRONT_CAPACITY, EVENT_POOL_BASE, EVENT_QUEUE_BASE, EVENT_RECORD_SIZE, EVENT_WHEEL_BITMAP_BASE,
+  EVENT_WHEEL_BITMAP_SIZE, EVENT_WHEEL_BITS, EVENT_WHEEL_LEVELS, EVENT_WHEEL_LIST_SIZE, EVENT_WHEEL_LISTS_BASE,
+  EVENT_WHEEL_LISTS_SIZE, EVENT_WHEEL_SLOTS, EVENT_WHEEL_SUMMARY_BASE, EVENT_WHEEL_SUMMARY_SIZE,
+} from "../memmap";
 import { core, raiseFault, FAULT_EVENT_QUEUE_FULL } from "./core";
 
 @unmanaged
@@ -23,31 +72,317 @@ export class Event {
   b: u64;
 }
 
+@unmanaged
+class QueueState {
+  cursor: u64;
+  minTime: u64;
+  wheelMin: u64;
+  freeHead: u32;
+  poolTop: u32;
+  levelMask: u32;
+  earlyHead: u32;
+  earlyTail: u32;
+  frontHead: u32;
+  frontTail: u32;
+  frontCount: u32;
+}
+
+/** The queue's header record. */
+const q = changetype<QueueState>(EVENT_QUEUE_BASE);
+
 /** Priority for ordinary events. Lower priorities run first at equal times. */
 export const PRIORITY_NORMAL: u32 = 8;
 
+/** Byte offset of a record's `next` link. */
+const NEXT: usize = 40;
+/** Byte offset of a record's `prev` link. */
+const PREV: usize = 44;
+/** log2 of the u64 bitmap words per level. */
+const WORDS_SHIFT: u32 = EVENT_WHEEL_BITS - 6;
+/** Bits of the order word below the priority. */
+const PRIORITY_SHIFT: u64 = 48;
+
+// A level's summary has one bit per bitmap word; the level mask one bit per level.
+if (EVENT_WHEEL_SLOTS >> 6 > 64 || EVENT_WHEEL_LEVELS > 32) ERROR("the wheel's summaries must fit their words");
+
+// ---- records -------------------------------------------------------------------------
+
 // @ts-ignore: decorator
-@inline function slot(i: u32): usize {
-  return EVENT_QUEUE_BASE + <usize>i * EVENT_SIZE;
+@inline function rec(i: u32): usize {
+  return EVENT_POOL_BASE + <usize>i * EVENT_RECORD_SIZE;
 }
 
 // @ts-ignore: decorator
-@inline function before(ta: u64, oa: u64, tb: u64, ob: u64): bool {
-  return ta < tb || (ta == tb && oa < ob);
+@inline function nextOf(i: u32): u32 {
+  return load<u32>(rec(i) + NEXT);
 }
 
-/** Copies one 40-byte record as five u64 words (cheaper than memory.copy at this size). */
 // @ts-ignore: decorator
-@inline function move(dst: usize, src: usize): void {
-  store<u64>(dst, load<u64>(src));
-  store<u64>(dst, load<u64>(src, 8), 8);
-  store<u64>(dst, load<u64>(src, 16), 16);
-  store<u64>(dst, load<u64>(src, 24), 24);
-  store<u64>(dst, load<u64>(src, 32), 32);
+@inline function setNext(i: u32, n: u32): void {
+  store<u32>(rec(i) + NEXT, n);
 }
+
+// @ts-ignore: decorator
+@inline function prevOf(i: u32): u32 {
+  return load<u32>(rec(i) + PREV);
+}
+
+// @ts-ignore: decorator
+@inline function setPrev(i: u32, p: u32): void {
+  store<u32>(rec(i) + PREV, p);
+}
+
+// @ts-ignore: decorator
+@inline function timeOf(i: u32): u64 {
+  return load<u64>(rec(i));
+}
+
+// @ts-ignore: decorator
+@inline function orderOf(i: u32): u64 {
+  return load<u64>(rec(i), 8);
+}
+
+/** (time, order) comes before record `b`'s. */
+// @ts-ignore: decorator
+@inline function before(time: u64, order: u64, b: u32): bool {
+  const t = timeOf(b);
+  return time < t || (time == t && order < orderOf(b));
+}
+
+// ---- the wheel -----------------------------------------------------------------------
+
+/** Address of the head (u32) and tail (u32, +4) of slot `s` of level `level`. */
+// @ts-ignore: decorator
+@inline function list(level: u32, s: u32): usize {
+  return EVENT_WHEEL_LISTS_BASE + <usize>((level << EVENT_WHEEL_BITS) | s) * EVENT_WHEEL_LIST_SIZE;
+}
+
+// @ts-ignore: decorator
+@inline function summaryAt(level: u32): usize {
+  return EVENT_WHEEL_SUMMARY_BASE + (<usize>level << 3);
+}
+
+/** Address of bitmap word `w` of level `level`. */
+// @ts-ignore: decorator
+@inline function wordAt(level: u32, w: u32): usize {
+  return EVENT_WHEEL_BITMAP_BASE + (<usize>((level << WORDS_SHIFT) | w) << 3);
+}
+
+/** The level for `time` relative to the cursor. */
+// @ts-ignore: decorator
+@inline function levelFor(time: u64, cursor: u64): u32 {
+  // The highest bit where they differ, counted from the first bit level 0 resolves.
+  const high = <u32>(63 - clz<u64>((time ^ cursor) | 1));
+  return high < EVENT_BUCKET_BITS + EVENT_WHEEL_BITS ? 0 : (high - EVENT_BUCKET_BITS) / EVENT_WHEEL_BITS;
+}
+
+/** Slot of `time` at `level`. */
+// @ts-ignore: decorator
+@inline function slotFor(time: u64, level: u32): u32 {
+  return <u32>(time >> <u64>(EVENT_BUCKET_BITS + level * EVENT_WHEEL_BITS)) & (EVENT_WHEEL_SLOTS - 1);
+}
+
+/** The first non-empty slot of `level`, which must hold an event. */
+// @ts-ignore: decorator
+@inline function firstSlot(level: u32): u32 {
+  const w = <u32>ctz<u64>(load<u64>(summaryAt(level)));
+  return (w << 6) | <u32>ctz<u64>(load<u64>(wordAt(level, w)));
+}
+
+/** Marks slot `s` of `level` non-empty. */
+// @ts-ignore: decorator
+@inline function markSlot(level: u32, s: u32): void {
+  const w = s >> 6;
+  const p = wordAt(level, w);
+  const bits = load<u64>(p);
+  store<u64>(p, bits | (<u64>1 << <u64>(s & 63)));
+  if (bits == 0) {
+    const m = summaryAt(level);
+    const summary = load<u64>(m);
+    store<u64>(m, summary | (<u64>1 << <u64>w));
+    if (summary == 0) q.levelMask |= 1 << level;
+  }
+}
+
+/** Marks slot `s` of `level` empty. */
+// @ts-ignore: decorator
+@inline function clearSlot(level: u32, s: u32): void {
+  const w = s >> 6;
+  const p = wordAt(level, w);
+  const bits = load<u64>(p) & ~(<u64>1 << <u64>(s & 63));
+  store<u64>(p, bits);
+  if (bits == 0) {
+    const m = summaryAt(level);
+    const summary = load<u64>(m) & ~(<u64>1 << <u64>w);
+    store<u64>(m, summary);
+    if (summary == 0) q.levelMask &= ~(1 << level);
+  }
+}
+
+/** Appends record `r` to slot `s` of `level` (r's next must be 0). */
+// @ts-ignore: decorator
+@inline function append(level: u32, s: u32, r: u32): void {
+  const l = list(level, s);
+  const tail = load<u32>(l, 4);
+  if (tail == 0) {
+    store<u32>(l, r);
+    markSlot(level, s);
+  } else {
+    setNext(tail, r);
+  }
+  store<u32>(l, r, 4);
+}
+
+/**
+ * Inserts record `r` into the sorted list whose head and tail (u32 each) are at `l`, in
+ * (time, order) order, walking back from the tail. Returns true when the list was empty.
+ * Only `prev` links of records other than the head are kept.
+ */
+function insertSorted(l: usize, r: u32, time: u64, order: u64): bool {
+  const tail = load<u32>(l, 4);
+  if (tail == 0) {
+    setNext(r, 0);
+    store<u32>(l, r);
+    store<u32>(l, r, 4);
+    return true;
+  }
+  if (!before(time, order, tail)) {
+    setNext(tail, r);
+    setNext(r, 0);
+    setPrev(r, tail);
+    store<u32>(l, r, 4);
+    return false;
+  }
+  const head = load<u32>(l);
+  let after = tail;
+  while (after != head) {
+    const prev = prevOf(after);
+    if (!before(time, order, prev)) {
+      setNext(prev, r);
+      setPrev(r, prev);
+      setNext(r, after);
+      setPrev(after, r);
+      return false;
+    }
+    after = prev;
+  }
+  setNext(r, head);
+  setPrev(head, r);
+  store<u32>(l, r);
+  return false;
+}
+
+/** Files record `r` (next 0) at `time`, at or after the cursor, in the wheel's levels. */
+// @ts-ignore: decorator
+@inline function file(r: u32, time: u64): void {
+  const level = levelFor(time, q.cursor);
+  const s = slotFor(time, level);
+  if (level == 0) {
+    if (insertSorted(list(0, s), r, time, orderOf(r))) markSlot(0, s);
+  } else {
+    append(level, s, r);
+  }
+}
+
+/** Address of the head and tail of the wheel's list of events before the cursor. */
+const EARLY: usize = EVENT_QUEUE_BASE + offsetof<QueueState>("earlyHead");
+
+// @ts-ignore: decorator
+@inline function wheelEmpty(): bool {
+  return q.levelMask == 0 && q.earlyHead == 0;
+}
+
+/** Puts record `r` (time `time`, order `order`) in the wheel. */
+function wheelAdd(r: u32, time: u64, order: u64): void {
+  if (wheelEmpty() || time < q.wheelMin) q.wheelMin = time;
+  setNext(r, 0);
+  if (time >= q.cursor) file(r, time);
+  else insertSorted(EARLY, r, time, order);
+}
+
+/**
+ * Empties slot `s` of `level` (> 0), which holds the wheel's earliest time, into the
+ * levels below relative to that time, which becomes the cursor.
+ */
+function spread(level: u32, s: u32): void {
+  const l = list(level, s);
+  let r = load<u32>(l);
+  store<u64>(l, 0);
+  clearSlot(level, s);
+  q.cursor = q.wheelMin;
+  while (r != 0) {
+    const n = nextOf(r);
+    setNext(r, 0);
+    file(r, timeOf(r));
+    r = n;
+  }
+}
+
+/** The earliest time in the wheel, which must hold an event. */
+function wheelEarliest(): u64 {
+  if (q.earlyHead != 0) return timeOf(q.earlyHead);
+  const level = <u32>ctz<u32>(q.levelMask);
+  const l = list(level, firstSlot(level));
+  let r = load<u32>(l);
+  let t = timeOf(r);
+  // A level-0 bucket is sorted; a slot above holds a range unless it has one record.
+  if (level == 0 || r == load<u32>(l, 4)) return t;
+  r = nextOf(r);
+  while (r != 0) {
+    const u = timeOf(r);
+    if (u < t) t = u;
+    r = nextOf(r);
+  }
+  return t;
+}
+
+/** Takes the wheel's earliest record out of it (the wheel must hold one) and returns it. */
+function wheelTake(): u32 {
+  let r = q.earlyHead;
+  if (r != 0) {
+    const n = nextOf(r);
+    q.earlyHead = n;
+    if (n == 0) q.earlyTail = 0;
+  } else {
+    let level = <u32>ctz<u32>(q.levelMask);
+    let s = firstSlot(level);
+    let l = list(level, s);
+    r = load<u32>(l);
+    if (level != 0 && r != load<u32>(l, 4)) {
+      // Several records over a range of times: spread them; the earliest heads level 0.
+      spread(level, s);
+      level = 0;
+      s = slotFor(q.wheelMin, 0);
+      l = list(0, s);
+      r = load<u32>(l);
+    }
+    const n = nextOf(r);
+    store<u32>(l, n);
+    if (n == 0) {
+      store<u32>(l, 0, 4);
+      clearSlot(level, s);
+    }
+    q.cursor = timeOf(r);
+  }
+  if (!wheelEmpty()) q.wheelMin = wheelEarliest();
+  return r;
+}
+
+// ---- the front -----------------------------------------------------------------------
+
+/** Address of the front's head and tail (a list like a wheel slot's). */
+const FRONT: usize = EVENT_QUEUE_BASE + offsetof<QueueState>("frontHead");
+
+// ---- the queue -----------------------------------------------------------------------
 
 function publishNext(): void {
-  core.nextEventPs = core.eventCount == 0 ? Infinity : <f64>load<u64>(slot(0));
+  if (core.eventCount == 0) {
+    core.nextEventPs = Infinity;
+    return;
+  }
+  const t = q.frontCount != 0 ? timeOf(q.frontHead) : q.wheelMin;
+  q.minTime = t;
+  core.nextEventPs = <f64>t;
 }
 
 /** Schedules an event at absolute time `time` (ps). Returns false (and faults) when full. */
@@ -56,67 +391,84 @@ export function schedule(time: u64, kind: u32, target: u32, a: u64, b: u64, prio
     raiseFault(FAULT_EVENT_QUEUE_FULL);
     return false;
   }
-  const order = (<u64>priority << 48) | core.seq++;
-  // Sift up: move parents down until the new record's place is found.
-  let i = core.eventCount++;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    const p = slot(parent);
-    if (!before(time, order, load<u64>(p), load<u64>(p, 8))) break;
-    move(slot(i), p);
-    i = parent;
-  }
-  const e = slot(i);
+  const order = (<u64>priority << PRIORITY_SHIFT) | core.seq++;
+  let r = q.freeHead;
+  if (r != 0) q.freeHead = nextOf(r);
+  else r = ++q.poolTop;
+  const e = rec(r);
   store<u64>(e, time);
   store<u64>(e, order, 8);
   store<u32>(e, kind, 16);
   store<u32>(e, target, 20);
   store<u64>(e, a, 24);
   store<u64>(e, b, 32);
-  if (i == 0) core.nextEventPs = <f64>time;
+  const tail = q.frontTail;
+  if (tail != 0 && before(time, order, tail)) {
+    insertSorted(FRONT, r, time, order);
+    if (q.frontCount == EVENT_FRONT_CAPACITY) {
+      // Full: the last record moves to the wheel, before everything there.
+      const last = q.frontTail;
+      const prev = prevOf(last);
+      setNext(prev, 0);
+      q.frontTail = prev;
+      wheelAdd(last, timeOf(last), orderOf(last));
+    } else {
+      q.frontCount++;
+    }
+  } else if (q.frontCount < EVENT_FRONT_CAPACITY && (wheelEmpty() || time < q.wheelMin)) {
+    insertSorted(FRONT, r, time, order);
+    q.frontCount++;
+  } else {
+    wheelAdd(r, time, order);
+  }
+  if (core.eventCount++ == 0 || time < q.minTime) {
+    q.minTime = time;
+    core.nextEventPs = <f64>time;
+  }
   return true;
 }
 
-/** Time of the earliest event; only meaningful when the queue is not empty. */
+/** Time (ps) of the earliest event; only meaningful when the queue is not empty. */
 @inline
 export function peekTime(): u64 {
-  return load<u64>(EVENT_QUEUE_BASE);
+  return q.minTime;
 }
 
-/** Removes the earliest event, copying it into `out`. The queue must not be empty. */
+/** Removes the earliest event, copying its EVENT_SIZE bytes into `out`. The queue must not be empty. */
 export function pop(out: Event): void {
-  move(changetype<usize>(out), slot(0));
-  const n = --core.eventCount;
-  if (n > 0) {
-    // Sift the last record down from the root.
-    const last = slot(n);
-    const lt = load<u64>(last);
-    const lo = load<u64>(last, 8);
-    let i: u32 = 0;
-    while (true) {
-      let child: u32 = 2 * i + 1;
-      if (child >= n) break;
-      let c = slot(child);
-      let ct = load<u64>(c);
-      let co = load<u64>(c, 8);
-      if (child + 1 < n) {
-        const r = slot(child + 1);
-        const rt = load<u64>(r);
-        const ro = load<u64>(r, 8);
-        if (before(rt, ro, ct, co)) { child++; c = r; ct = rt; co = ro; }
-      }
-      if (!before(ct, co, lt, lo)) break;
-      move(slot(i), c);
-      i = child;
-    }
-    if (i != n) move(slot(i), last);
+  let r = q.frontHead;
+  if (r != 0) {
+    const n = nextOf(r);
+    q.frontHead = n;
+    if (n == 0) q.frontTail = 0;
+    q.frontCount--;
+  } else {
+    r = wheelTake();
   }
+  const e = rec(r);
+  const o = changetype<usize>(out);
+  store<u64>(o, load<u64>(e));
+  store<u64>(o, load<u64>(e, 8), 8);
+  store<u64>(o, load<u64>(e, 16), 16);
+  store<u64>(o, load<u64>(e, 24), 24);
+  store<u64>(o, load<u64>(e, 32), 32);
+  store<u32>(e, 0, 16);
+  setNext(r, q.freeHead);
+  q.freeHead = r;
+  core.eventCount--;
   publishNext();
 }
 
-/** Empties the queue. */
+/** Empties the queue and restarts the insertion sequence. */
 export function queueClear(): void {
   core.eventCount = 0;
   core.seq = 0;
+  memory.fill(EVENT_QUEUE_BASE, 0, offsetof<QueueState>());
+  memory.fill(EVENT_WHEEL_SUMMARY_BASE, 0, EVENT_WHEEL_SUMMARY_SIZE);
+  memory.fill(EVENT_WHEEL_BITMAP_BASE, 0, EVENT_WHEEL_BITMAP_SIZE);
+  memory.fill(EVENT_WHEEL_LISTS_BASE, 0, EVENT_WHEEL_LISTS_SIZE);
   publishNext();
 }
+
+/** Byte offset of QueueState.poolTop from EVENT_QUEUE_BASE (records 1 .. poolTop may be live: kind != 0). */
+export const QUEUE_POOL_TOP: u32 = offsetof<QueueState>("poolTop");
