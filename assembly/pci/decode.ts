@@ -57,15 +57,35 @@ export function decodeRebuild(): void {
     }
   }
   core.decodeCount = n;
+  core.decodeLast = 0;
 }
 
 /** Clears the decode list. */
 export function decodeReset(): void {
   core.decodeCount = 0;
+  core.decodeLast = 0;
 }
 
-/** Index of the decode entry holding [pa, pa + size), or -1 (bisects the sorted list). */
+/**
+ * Index of the decode entry holding [pa, pa + size), or -1: the entry with the highest
+ * base at or below pa, if it holds the range. Accesses come in runs to one BAR, so the
+ * entry of the last hit is tried first; it is the answer when it holds the range and
+ * the next entry starts above pa, which is what bisecting the sorted list would find.
+ */
 export function decodeFind(pa: u64, size: u32): i32 {
+  const last = core.decodeLast;
+  const n = core.decodeCount;
+  if (last < n) {
+    const e = entry(last);
+    const off = pa - e.base;
+    if (pa >= e.base && off < e.size && <u64>size <= e.size - off && (last + 1 == n || entry(last + 1).base > pa)) return <i32>last;
+  }
+  const found = decodeBisect(pa, size);
+  if (found >= 0) core.decodeLast = <u32>found;
+  return found;
+}
+
+function decodeBisect(pa: u64, size: u32): i32 {
   // The last entry whose base is at or below pa.
   let lo: i32 = 0;
   let hi: i32 = <i32>core.decodeCount - 1;

@@ -18,6 +18,7 @@
 //   +104 deviceHeapTop   u32   next free byte of the device heap
 //   +108 ramRegionCount  u32
 //   +112 backingTop      f64   next free byte of device backing storage (after guest RAM)
+//   +120 decodeLast      u32   decode entry of the last BAR hit (pci/decode.ts)
 //   +128 counters        f64 x COUNTER_COUNT
 
 import { CORE_RECORD_BASE } from "../memmap";
@@ -44,6 +45,7 @@ export class CoreState {
   deviceHeapTop: u32;
   ramRegionCount: u32;
   backingTop: f64;
+  decodeLast: u32;
 }
 
 /** The one CoreState record. */
