@@ -8,7 +8,7 @@ import { core } from "./sim/core";
 import { cpuState } from "./sim/cpu";
 import { randomNext } from "./sim/random";
 import { runUntil, NO_LIMIT, currentEvent } from "./sim/run";
-import { schedule, pop, queueClear } from "./sim/queue";
+import { scheduleWithPriority, pop, queueClear } from "./sim/queue";
 import { physToLinear } from "./mem/ram";
 import { translate, TRANSLATE_FAULT } from "./mem/mmu";
 import { tlbFlush, tlbFlushPage } from "./mem/tlb";
@@ -205,7 +205,7 @@ export function injectFault(fn: u32, kind: u32, count: u32, value: u32): i32 {
  * times) and argument `a`. False (and the FAULT_EVENT_QUEUE_FULL fault) when full.
  */
 export function queueSchedule(timePs: f64, priority: u32, kind: u32, target: u32, a: f64): bool {
-  return schedule(<u64>timePs, kind, target, <u64>a, 0, priority);
+  return scheduleWithPriority(<u64>timePs, kind, target, <u64>a, 0, priority);
 }
 
 /**

@@ -35,7 +35,7 @@
 //   +0  cursor      u64   ps, time of the last event popped from the wheel
 //   +8  minTime     u64   ps, time of the earliest pending event (valid while any is pending)
 //   +16 wheelMin    u64   ps, time of the earliest event in the wheel (valid while it holds one)
-//   +24 freeHead    u32   first record of the free list (0: none)
+//   +24 freeCount   u32   records on the free stack (EVENT_FREE_BASE)
 //   +28 poolTop     u32   highest record index handed out since the last clear
 //   +32 levelMask   u32   bit L set while wheel level L holds an event
 //   +36 earlyHead   u32   first record of the wheel's list of events before the cursor (0: none)
@@ -43,6 +43,7 @@
 //   +44 frontHead   u32   first record of the front (0: empty)
 //   +48 frontTail   u32   last record of the front
 //   +52 frontCount  u32   records in the front
+//   +56 firstAt     u32   level << EVENT_WHEEL_BITS | slot of the wheel's first non-empty slot (NONE: empty)
 //
 //   Event record (EVENT_RECORD_SIZE = 48 bytes, in the pool; pop() copies out the first
 //   EVENT_SIZE bytes)
@@ -56,7 +57,7 @@
 //   +44 prev   u32   previous record (sorted lists; not kept for a list's head)
 
 import {
-  EVENT_BUCKET_BITS, EVENT_CAPACITY, EVENT_FRONT_CAPACITY, EVENT_POOL_BASE, EVENT_QUEUE_BASE, EVENT_RECORD_SIZE, EVENT_WHEEL_BITMAP_BASE,
+  EVENT_BUCKET_BITS, EVENT_CAPACITY, EVENT_FREE_BASE, EVENT_FRONT_CAPACITY, EVENT_POOL_BASE, EVENT_QUEUE_BASE, EVENT_RECORD_SIZE, EVENT_WHEEL_BITMAP_BASE,
   EVENT_WHEEL_BITMAP_SIZE, EVENT_WHEEL_BITS, EVENT_WHEEL_LEVELS, EVENT_WHEEL_LIST_SIZE, EVENT_WHEEL_LISTS_BASE,
   EVENT_WHEEL_LISTS_SIZE, EVENT_WHEEL_SLOTS, EVENT_WHEEL_SUMMARY_BASE, EVENT_WHEEL_SUMMARY_SIZE,
 } from "../memmap";
@@ -77,7 +78,7 @@ class QueueState {
   cursor: u64;
   minTime: u64;
   wheelMin: u64;
-  freeHead: u32;
+  freeCount: u32;
   poolTop: u32;
   levelMask: u32;
   earlyHead: u32;
@@ -85,6 +86,7 @@ class QueueState {
   frontHead: u32;
   frontTail: u32;
   frontCount: u32;
+  firstAt: u32;
 }
 
 /** The queue's header record. */
@@ -99,6 +101,8 @@ const NEXT: usize = 40;
 const PREV: usize = 44;
 /** log2 of the u64 bitmap words per level. */
 const WORDS_SHIFT: u32 = EVENT_WHEEL_BITS - 6;
+/** QueueState.firstAt when the wheel's levels are empty. */
+const NONE: u32 = 0xFFFFFFFF;
 /** Bits of the order word below the priority. */
 const PRIORITY_SHIFT: u64 = 48;
 
@@ -182,14 +186,16 @@ if (EVENT_WHEEL_SLOTS >> 6 > 64 || EVENT_WHEEL_LEVELS > 32) ERROR("the wheel's s
   return <u32>(time >> <u64>(EVENT_BUCKET_BITS + level * EVENT_WHEEL_BITS)) & (EVENT_WHEEL_SLOTS - 1);
 }
 
-/** The first non-empty slot of `level`, which must hold an event. */
-// @ts-ignore: decorator
-@inline function firstSlot(level: u32): u32 {
+/** Level << EVENT_WHEEL_BITS | slot of the first non-empty slot of the lowest non-empty level, or NONE. */
+function findFirst(): u32 {
+  const mask = q.levelMask;
+  if (mask == 0) return NONE;
+  const level = <u32>ctz<u32>(mask);
   const w = <u32>ctz<u64>(load<u64>(summaryAt(level)));
-  return (w << 6) | <u32>ctz<u64>(load<u64>(wordAt(level, w)));
+  return (level << EVENT_WHEEL_BITS) | (w << 6) | <u32>ctz<u64>(load<u64>(wordAt(level, w)));
 }
 
-/** Marks slot `s` of `level` non-empty. */
+/** Marks slot `s` of `level`, which was empty, non-empty. */
 // @ts-ignore: decorator
 @inline function markSlot(level: u32, s: u32): void {
   const w = s >> 6;
@@ -202,21 +208,27 @@ if (EVENT_WHEEL_SLOTS >> 6 > 64 || EVENT_WHEEL_LEVELS > 32) ERROR("the wheel's s
     store<u64>(m, summary | (<u64>1 << <u64>w));
     if (summary == 0) q.levelMask |= 1 << level;
   }
+  // Lower levels hold earlier times, and lower slots of a level earlier ones.
+  const at = (level << EVENT_WHEEL_BITS) | s;
+  if (at < q.firstAt) q.firstAt = at;
 }
 
-/** Marks slot `s` of `level` empty. */
-// @ts-ignore: decorator
-@inline function clearSlot(level: u32, s: u32): void {
+/** Marks the first non-empty slot, `s` of `level`, empty, and finds the next. */
+function clearFirst(level: u32, s: u32): void {
   const w = s >> 6;
   const p = wordAt(level, w);
   const bits = load<u64>(p) & ~(<u64>1 << <u64>(s & 63));
   store<u64>(p, bits);
-  if (bits == 0) {
-    const m = summaryAt(level);
-    const summary = load<u64>(m) & ~(<u64>1 << <u64>w);
-    store<u64>(m, summary);
-    if (summary == 0) q.levelMask &= ~(1 << level);
+  if (bits != 0) {
+    // The next slot is later in the same word (slots before `s` are empty).
+    q.firstAt = (level << EVENT_WHEEL_BITS) | (w << 6) | <u32>ctz<u64>(bits);
+    return;
   }
+  const m = summaryAt(level);
+  const summary = load<u64>(m) & ~(<u64>1 << <u64>w);
+  store<u64>(m, summary);
+  if (summary == 0) q.levelMask &= ~(1 << level);
+  q.firstAt = findFirst();
 }
 
 /** Appends record `r` to slot `s` of `level` (r's next must be 0). */
@@ -238,7 +250,8 @@ if (EVENT_WHEEL_SLOTS >> 6 > 64 || EVENT_WHEEL_LEVELS > 32) ERROR("the wheel's s
  * (time, order) order, walking back from the tail. Returns true when the list was empty.
  * Only `prev` links of records other than the head are kept.
  */
-function insertSorted(l: usize, r: u32, time: u64, order: u64): bool {
+// @ts-ignore: decorator
+@inline function insertSorted(l: usize, r: u32, time: u64, order: u64): bool {
   const tail = load<u32>(l, 4);
   if (tail == 0) {
     setNext(r, 0);
@@ -251,8 +264,14 @@ function insertSorted(l: usize, r: u32, time: u64, order: u64): bool {
     setNext(r, 0);
     setPrev(r, tail);
     store<u32>(l, r, 4);
-    return false;
+  } else {
+    insertBefore(l, r, time, order, tail);
   }
+  return false;
+}
+
+/** insertSorted for a record that comes before the list's tail `tail`. */
+function insertBefore(l: usize, r: u32, time: u64, order: u64, tail: u32): void {
   const head = load<u32>(l);
   let after = tail;
   while (after != head) {
@@ -262,14 +281,13 @@ function insertSorted(l: usize, r: u32, time: u64, order: u64): bool {
       setPrev(r, prev);
       setNext(r, after);
       setPrev(after, r);
-      return false;
+      return;
     }
     after = prev;
   }
   setNext(r, head);
   setPrev(head, r);
   store<u32>(l, r);
-  return false;
 }
 
 /** Files record `r` (next 0) at `time`, at or after the cursor, in the wheel's levels. */
@@ -308,7 +326,7 @@ function spread(level: u32, s: u32): void {
   const l = list(level, s);
   let r = load<u32>(l);
   store<u64>(l, 0);
-  clearSlot(level, s);
+  clearFirst(level, s);
   q.cursor = q.wheelMin;
   while (r != 0) {
     const n = nextOf(r);
@@ -321,8 +339,9 @@ function spread(level: u32, s: u32): void {
 /** The earliest time in the wheel, which must hold an event. */
 function wheelEarliest(): u64 {
   if (q.earlyHead != 0) return timeOf(q.earlyHead);
-  const level = <u32>ctz<u32>(q.levelMask);
-  const l = list(level, firstSlot(level));
+  const at = q.firstAt;
+  const level = at >> EVENT_WHEEL_BITS;
+  const l = list(level, at & (EVENT_WHEEL_SLOTS - 1));
   let r = load<u32>(l);
   let t = timeOf(r);
   // A level-0 bucket is sorted; a slot above holds a range unless it has one record.
@@ -344,8 +363,9 @@ function wheelTake(): u32 {
     q.earlyHead = n;
     if (n == 0) q.earlyTail = 0;
   } else {
-    let level = <u32>ctz<u32>(q.levelMask);
-    let s = firstSlot(level);
+    const at = q.firstAt;
+    let level = at >> EVENT_WHEEL_BITS;
+    let s = at & (EVENT_WHEEL_SLOTS - 1);
     let l = list(level, s);
     r = load<u32>(l);
     if (level != 0 && r != load<u32>(l, 4)) {
@@ -358,11 +378,14 @@ function wheelTake(): u32 {
     }
     const n = nextOf(r);
     store<u32>(l, n);
-    if (n == 0) {
-      store<u32>(l, 0, 4);
-      clearSlot(level, s);
-    }
     q.cursor = timeOf(r);
+    if (n != 0) {
+      // Still the first bucket (only a level-0 bucket has several records here), sorted.
+      q.wheelMin = timeOf(n);
+      return r;
+    }
+    store<u32>(l, 0, 4);
+    clearFirst(level, s);
   }
   if (!wheelEmpty()) q.wheelMin = wheelEarliest();
   return r;
@@ -385,16 +408,28 @@ function publishNext(): void {
   core.nextEventPs = <f64>t;
 }
 
-/** Schedules an event at absolute time `time` (ps). Returns false (and faults) when full. */
-export function schedule(time: u64, kind: u32, target: u32, a: u64, b: u64, priority: u32 = PRIORITY_NORMAL): bool {
+/** Schedules an event at absolute time `time` (ps) with PRIORITY_NORMAL. Returns false (and faults) when full. */
+// @ts-ignore: decorator
+@inline
+export function schedule(time: u64, kind: u32, target: u32, a: u64, b: u64): bool {
+  return scheduleWithPriority(time, kind, target, a, b, PRIORITY_NORMAL);
+}
+
+/** Schedules an event at absolute time `time` (ps); lower `priority` runs first at equal times. False (and faults) when full. */
+export function scheduleWithPriority(time: u64, kind: u32, target: u32, a: u64, b: u64, priority: u32): bool {
   if (core.eventCount >= EVENT_CAPACITY) {
     raiseFault(FAULT_EVENT_QUEUE_FULL);
     return false;
   }
   const order = (<u64>priority << PRIORITY_SHIFT) | core.seq++;
-  let r = q.freeHead;
-  if (r != 0) q.freeHead = nextOf(r);
-  else r = ++q.poolTop;
+  let r: u32;
+  const free = q.freeCount;
+  if (free != 0) {
+    r = load<u32>(EVENT_FREE_BASE + (<usize>(free - 1) << 2));
+    q.freeCount = free - 1;
+  } else {
+    r = ++q.poolTop;
+  }
   const e = rec(r);
   store<u64>(e, time);
   store<u64>(e, order, 8);
@@ -416,7 +451,12 @@ export function schedule(time: u64, kind: u32, target: u32, a: u64, b: u64, prio
       q.frontCount++;
     }
   } else if (q.frontCount < EVENT_FRONT_CAPACITY && (wheelEmpty() || time < q.wheelMin)) {
-    insertSorted(FRONT, r, time, order);
+    // After the front's tail and before the wheel: append.
+    setNext(r, 0);
+    setPrev(r, tail);
+    if (tail == 0) q.frontHead = r;
+    else setNext(tail, r);
+    q.frontTail = r;
     q.frontCount++;
   } else {
     wheelAdd(r, time, order);
@@ -453,8 +493,9 @@ export function pop(out: Event): void {
   store<u64>(o, load<u64>(e, 24), 24);
   store<u64>(o, load<u64>(e, 32), 32);
   store<u32>(e, 0, 16);
-  setNext(r, q.freeHead);
-  q.freeHead = r;
+  const free = q.freeCount;
+  store<u32>(EVENT_FREE_BASE + (<usize>free << 2), r);
+  q.freeCount = free + 1;
   core.eventCount--;
   publishNext();
 }
@@ -464,6 +505,7 @@ export function queueClear(): void {
   core.eventCount = 0;
   core.seq = 0;
   memory.fill(EVENT_QUEUE_BASE, 0, offsetof<QueueState>());
+  q.firstAt = NONE;
   memory.fill(EVENT_WHEEL_SUMMARY_BASE, 0, EVENT_WHEEL_SUMMARY_SIZE);
   memory.fill(EVENT_WHEEL_BITMAP_BASE, 0, EVENT_WHEEL_BITMAP_SIZE);
   memory.fill(EVENT_WHEEL_LISTS_BASE, 0, EVENT_WHEEL_LISTS_SIZE);
