@@ -86,19 +86,20 @@ export function decodeFind(pa: u64, size: u32): i32 {
 }
 
 function decodeBisect(pa: u64, size: u32): i32 {
-  // The last entry whose base is at or below pa.
-  let lo: i32 = 0;
-  let hi: i32 = <i32>core.decodeCount - 1;
-  let found: i32 = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (entry(<u32>mid).base <= pa) { found = mid; lo = mid + 1; }
-    else hi = mid - 1;
+  // The last entry whose base is at or below pa, without data-dependent branches: keep
+  // the upper half of [at, at + n) when its first entry is at or below pa.
+  let n = core.decodeCount;
+  if (n == 0) return -1;
+  let at: u32 = 0;
+  while (n > 1) {
+    const half = n >> 1;
+    at = select<u32>(at + half, at, entry(at + half).base <= pa);
+    n -= half;
   }
-  if (found < 0) return -1;
-  const e = entry(<u32>found);
+  const e = entry(at);
+  if (e.base > pa) return -1;
   const off = pa - e.base;
-  return off < e.size && <u64>size <= e.size - off ? found : -1;
+  return off < e.size && <u64>size <= e.size - off ? <i32>at : -1;
 }
 
 /** The decode entry `i` (from decodeFind). */
