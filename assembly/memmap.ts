@@ -118,10 +118,10 @@ export const EVENT_WHEEL_SUMMARY_SIZE: u32 = EVENT_WHEEL_LEVELS * 8;
 export const EVENT_WHEEL_BITMAP_BASE: u32 = EVENT_WHEEL_SUMMARY_BASE + EVENT_WHEEL_SUMMARY_SIZE;
 /** Bytes of the slot bitmaps. */
 export const EVENT_WHEEL_BITMAP_SIZE: u32 = EVENT_WHEEL_LEVELS * EVENT_WHEEL_SLOTS / 8;
-/** Per slot and level: head and tail record indices (u32 each) of its list. */
+/** Per slot and level: head and tail record indices (u32 each) of its list, and (level 0) the tail's time (u64, ps). */
 export const EVENT_WHEEL_LISTS_BASE: u32 = EVENT_WHEEL_BITMAP_BASE + EVENT_WHEEL_BITMAP_SIZE;
-/** Bytes of one slot's head and tail. */
-export const EVENT_WHEEL_LIST_SIZE: u32 = 8;
+/** Bytes of one slot's list entry. */
+export const EVENT_WHEEL_LIST_SIZE: u32 = 16;
 /** Bytes of the slot lists. */
 export const EVENT_WHEEL_LISTS_SIZE: u32 = EVENT_WHEEL_LEVELS * EVENT_WHEEL_SLOTS * EVENT_WHEEL_LIST_SIZE;
 /** Bytes of one pooled event record: the Event, then the indices of the next and previous records in its list. */

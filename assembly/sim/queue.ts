@@ -155,7 +155,7 @@ if (EVENT_WHEEL_SLOTS >> 6 > 64 || EVENT_WHEEL_LEVELS > 32) ERROR("the wheel's s
 
 // ---- the wheel -----------------------------------------------------------------------
 
-/** Address of the head (u32) and tail (u32, +4) of slot `s` of level `level`. */
+/** Address of the head (u32), tail (u32, +4) and, at level 0, the tail's time (u64, +8) of slot `s` of level `level`. */
 // @ts-ignore: decorator
 @inline function list(level: u32, s: u32): usize {
   return EVENT_WHEEL_LISTS_BASE + <usize>((level << EVENT_WHEEL_BITS) | s) * EVENT_WHEEL_LIST_SIZE;
@@ -270,6 +270,34 @@ function clearFirst(level: u32, s: u32): void {
   return false;
 }
 
+/**
+ * Inserts record `r` into level-0 bucket list `l` in (time, order) order, like
+ * insertSorted, comparing with the tail's time kept in the list entry. Returns true when
+ * the bucket was empty.
+ */
+// @ts-ignore: decorator
+@inline function insertBucket(l: usize, r: u32, time: u64, order: u64): bool {
+  const tail = load<u32>(l, 4);
+  if (tail == 0) {
+    setNext(r, 0);
+    store<u32>(l, r);
+    store<u32>(l, r, 4);
+    store<u64>(l, time, 8);
+    return true;
+  }
+  const tailTime = load<u64>(l, 8);
+  if (time > tailTime || (time == tailTime && order > orderOf(tail))) {
+    setNext(tail, r);
+    setNext(r, 0);
+    setPrev(r, tail);
+    store<u32>(l, r, 4);
+    store<u64>(l, time, 8);
+  } else {
+    insertBefore(l, r, time, order, tail);
+  }
+  return false;
+}
+
 /** insertSorted for a record that comes before the list's tail `tail`. */
 function insertBefore(l: usize, r: u32, time: u64, order: u64, tail: u32): void {
   const head = load<u32>(l);
@@ -296,7 +324,7 @@ function insertBefore(l: usize, r: u32, time: u64, order: u64, tail: u32): void 
   const level = levelFor(time, q.cursor);
   const s = slotFor(time, level);
   if (level == 0) {
-    if (insertSorted(list(0, s), r, time, orderOf(r))) markSlot(0, s);
+    if (insertBucket(list(0, s), r, time, orderOf(r))) markSlot(0, s);
   } else {
     append(level, s, r);
   }
