@@ -13,7 +13,7 @@
 //               | config staging            |  MachineConfig / DeviceConfig (platform/config.ts)
 //               | scratch                   |  bulk bytes between TypeScript and the core
 //   EVENT_QUEUE +---------------------------+
-//               | event queue               |  header, wheel bitmaps and lists, record pool (sim/queue.ts)
+//               | event queue               |  header, timing wheel, record pool, free stack (sim/queue.ts)
 //   DEVICE_STATE+---------------------------+
 //               | pci function table        |  PciFunction x MAX_FUNCTIONS (pci/function.ts)
 //               | config spaces             |  value, writable mask, w1c mask per function
@@ -92,7 +92,7 @@ export const SCRATCH_BASE: u32 = CONFIG_BASE + CONFIG_SIZE;
 /** Bytes of the scratch buffer: the largest block one boundary call moves. */
 export const SCRATCH_SIZE: u32 = 0x100000;
 
-/** Event queue: its QueueState header, then the wheel's summaries, slot bitmaps and lists, then the record pool (sim/queue.ts). */
+/** Event queue: its QueueState header, the wheel's summaries, slot bitmaps and lists, the record pool, the free stack (sim/queue.ts). */
 export const EVENT_QUEUE_BASE: u32 = SCRATCH_BASE + SCRATCH_SIZE;
 /** Bytes of one Event as the run loop dispatches it (time, order, kind, target, a, b). */
 export const EVENT_SIZE: u32 = 40;
@@ -118,13 +118,13 @@ export const EVENT_WHEEL_SUMMARY_SIZE: u32 = EVENT_WHEEL_LEVELS * 8;
 export const EVENT_WHEEL_BITMAP_BASE: u32 = EVENT_WHEEL_SUMMARY_BASE + EVENT_WHEEL_SUMMARY_SIZE;
 /** Bytes of the slot bitmaps. */
 export const EVENT_WHEEL_BITMAP_SIZE: u32 = EVENT_WHEEL_LEVELS * EVENT_WHEEL_SLOTS / 8;
-/** Per slot and level: head and tail record indices (u32 each) of its list, and (level 0) the tail's time (u64, ps). */
+/** Per slot and level: head and tail record indices (u32 each) of its list; at level 0 the tail word also holds the tail's time below the bucket. */
 export const EVENT_WHEEL_LISTS_BASE: u32 = EVENT_WHEEL_BITMAP_BASE + EVENT_WHEEL_BITMAP_SIZE;
 /** Bytes of one slot's list entry. */
-export const EVENT_WHEEL_LIST_SIZE: u32 = 16;
+export const EVENT_WHEEL_LIST_SIZE: u32 = 8;
 /** Bytes of the slot lists. */
 export const EVENT_WHEEL_LISTS_SIZE: u32 = EVENT_WHEEL_LEVELS * EVENT_WHEEL_SLOTS * EVENT_WHEEL_LIST_SIZE;
-/** Bytes of one pooled event record: the Event, then the indices of the next and previous records in its list. */
+/** Bytes of one pooled event record: the Event's fields and the indices of the next and previous records in its list. */
 export const EVENT_RECORD_SIZE: u32 = 48;
 /** Record pool; record i (1 .. EVENT_CAPACITY) at EVENT_POOL_BASE + i * EVENT_RECORD_SIZE (index 0 means none). */
 export const EVENT_POOL_BASE: u32 = EVENT_WHEEL_LISTS_BASE + EVENT_WHEEL_LISTS_SIZE;

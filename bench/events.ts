@@ -74,12 +74,14 @@ function heapRecordsFrom(h: CoreHarness, minSeq: number): HeapRecord[] {
   const out: HeapRecord[] = [];
   // The queue's records live in a pool; a free record has kind 0.
   for (let i = 1; i <= top; i++) {
-    const w = (L.EVENT_POOL_BASE + i * L.EVENT_RECORD_SIZE) >> 2;
-    if (u[w + 4] === 0) continue;
-    const orderHi = u[w + 3];
-    const seq = u[w + 2] + (orderHi & SEQ_HIGH_MASK) * TWO_32;
+    const base = L.EVENT_POOL_BASE + i * L.EVENT_RECORD_SIZE;
+    const kind = u[(base + L.EVENT_RECORD_KIND) >> 2];
+    if (kind === 0) continue;
+    const o = (base + L.EVENT_RECORD_ORDER) >> 2;
+    const orderHi = u[o + 1];
+    const seq = u[o] + (orderHi & SEQ_HIGH_MASK) * TWO_32;
     if (seq < minSeq) continue;
-    out.push({ time: u[w] + u[w + 1] * TWO_32, priority: orderHi >>> 16, seq, kind: u[w + 4], target: u[w + 5] });
+    out.push({ time: u[base >> 2] + u[(base >> 2) + 1] * TWO_32, priority: orderHi >>> 16, seq, kind, target: u[(base + L.EVENT_RECORD_TARGET) >> 2] });
   }
   return out.sort((a, b) => a.seq - b.seq);
 }

@@ -25,7 +25,9 @@
 //   spread again relative to its earliest time, which becomes the cursor, and each record
 //   moves at least one level down. Events scheduled before the cursor (in the past of
 //   the last event popped from the wheel) wait in a list sorted by (time, order) that
-//   pops before the rest of the wheel.
+//   pops before the rest of the wheel. The machine does not do that (the cursor is never
+//   past core time, and events are scheduled at or after it), so that list is for
+//   completeness and its insertion cost is linear.
 //
 // Sorted lists (the front, level-0 buckets, the early list) insert by walking back from
 // the tail: events mostly arrive in time order, so that is usually one comparison.
@@ -34,7 +36,7 @@
 //   QueueState (EVENT_QUEUE_HEADER_SIZE bytes at EVENT_QUEUE_BASE)
 //   +0  cursor      u64   ps, time of the last event popped from the wheel
 //   +8  minTime     u64   ps, time of the earliest pending event (valid while any is pending)
-//   +16 wheelMin    u64   ps, time of the earliest event in the wheel (valid while it holds one)
+//   +16 wheelMin    u64   ps, time of the earliest event in the wheel (EMPTY_WHEEL when it holds none)
 //   +24 freeCount   u32   records on the free stack (EVENT_FREE_BASE)
 //   +28 poolTop     u32   highest record index handed out since the last clear
 //   +32 levelMask   u32   bit L set while wheel level L holds an event
@@ -45,21 +47,22 @@
 //   +52 frontCount  u32   records in the front
 //   +56 firstAt     u32   level << EVENT_WHEEL_BITS | slot of the wheel's first non-empty slot (NONE: empty)
 //
-//   Event record (EVENT_RECORD_SIZE = 48 bytes, in the pool; pop() copies out the first
-//   EVENT_SIZE bytes)
+//   Event record (EVENT_RECORD_SIZE = 48 bytes, in the pool; pop() copies it out as an
+//   Event). Time and links share 16 bytes, so never two cache lines.
 //   +0  time   u64   picoseconds
-//   +8  order  u64   priority << 48 | insertion sequence
-//   +16 kind   u32   EV_* (0 while the record is free)
-//   +20 target u32   PCI function index (or other owner)
-//   +24 a      u64   kind-specific
-//   +32 b      u64   kind-specific
-//   +40 next   u32   next record in its list (0: none)
-//   +44 prev   u32   previous record (sorted lists; not kept for a list's head)
+//   +8  next   u32   next record in its list (0: none)
+//   +12 prev   u32   previous record (sorted lists; not kept for a list's head)
+//   +16 order  u64   priority << 48 | insertion sequence
+//   +24 kind   u32   EV_* (0 while the record is free)
+//   +28 target u32   PCI function index (or other owner)
+//   +32 a      u64   kind-specific
+//   +40 b      u64   kind-specific
 
 import {
-  EVENT_BUCKET_BITS, EVENT_CAPACITY, EVENT_FREE_BASE, EVENT_FRONT_CAPACITY, EVENT_POOL_BASE, EVENT_QUEUE_BASE, EVENT_RECORD_SIZE, EVENT_WHEEL_BITMAP_BASE,
-  EVENT_WHEEL_BITMAP_SIZE, EVENT_WHEEL_BITS, EVENT_WHEEL_LEVELS, EVENT_WHEEL_LIST_SIZE, EVENT_WHEEL_LISTS_BASE,
-  EVENT_WHEEL_LISTS_SIZE, EVENT_WHEEL_SLOTS, EVENT_WHEEL_SUMMARY_BASE, EVENT_WHEEL_SUMMARY_SIZE,
+  EVENT_BUCKET_BITS, EVENT_CAPACITY, EVENT_FREE_BASE, EVENT_FRONT_CAPACITY, EVENT_POOL_BASE, EVENT_QUEUE_BASE,
+  EVENT_RECORD_SIZE, EVENT_WHEEL_BITMAP_BASE, EVENT_WHEEL_BITMAP_SIZE, EVENT_WHEEL_BITS, EVENT_WHEEL_LEVELS,
+  EVENT_WHEEL_LIST_SIZE, EVENT_WHEEL_LISTS_BASE, EVENT_WHEEL_LISTS_SIZE, EVENT_WHEEL_SLOTS, EVENT_WHEEL_SUMMARY_BASE,
+  EVENT_WHEEL_SUMMARY_SIZE,
 } from "../memmap";
 import { core, raiseFault, FAULT_EVENT_QUEUE_FULL } from "./core";
 
@@ -96,18 +99,38 @@ const q = changetype<QueueState>(EVENT_QUEUE_BASE);
 export const PRIORITY_NORMAL: u32 = 8;
 
 /** Byte offset of a record's `next` link. */
-const NEXT: usize = 40;
+const NEXT: usize = 8;
 /** Byte offset of a record's `prev` link. */
-const PREV: usize = 44;
+const PREV: usize = 12;
+/** Byte offset of a record's order (u64). */
+export const EVENT_RECORD_ORDER: u32 = 16;
+/** Byte offset of a record's kind (u32; 0 while the record is free). */
+export const EVENT_RECORD_KIND: u32 = 24;
+/** Byte offset of a record's target (u32). */
+export const EVENT_RECORD_TARGET: u32 = 28;
+/** Byte offset of a record's a (u64). */
+const RECORD_A: usize = 32;
+/** Byte offset of a record's b (u64). */
+const RECORD_B: usize = 40;
 /** log2 of the u64 bitmap words per level. */
 const WORDS_SHIFT: u32 = EVENT_WHEEL_BITS - 6;
+/** QueueState.wheelMin of an empty wheel: no time is before it, and an event at it may go to the wheel. */
+const EMPTY_WHEEL: u64 = 0xFFFFFFFFFFFFFFFF;
+/** Bits of a level-0 tail word that hold the tail's index (enough for EVENT_CAPACITY). */
+const TAIL_BITS: u32 = 32 - clz<u32>(EVENT_CAPACITY);
+/** Mask of the index in a level-0 tail word. */
+const TAIL_MASK: u32 = (1 << TAIL_BITS) - 1;
+/** Mask of a time's bits below the bucket. */
+const BUCKET_LOW_MASK: u32 = (1 << EVENT_BUCKET_BITS) - 1;
 /** QueueState.firstAt when the wheel's levels are empty. */
 const NONE: u32 = 0xFFFFFFFF;
 /** Bits of the order word below the priority. */
 const PRIORITY_SHIFT: u64 = 48;
 
-// A level's summary has one bit per bitmap word; the level mask one bit per level.
+// A level's summary has one bit per bitmap word; the level mask one bit per level; a
+// level-0 tail word an index and the low bits of a time.
 if (EVENT_WHEEL_SLOTS >> 6 > 64 || EVENT_WHEEL_LEVELS > 32) ERROR("the wheel's summaries must fit their words");
+if (TAIL_BITS + EVENT_BUCKET_BITS > 32) ERROR("a level-0 tail word must hold a record index and a time within a bucket");
 
 // ---- records -------------------------------------------------------------------------
 
@@ -143,7 +166,7 @@ if (EVENT_WHEEL_SLOTS >> 6 > 64 || EVENT_WHEEL_LEVELS > 32) ERROR("the wheel's s
 
 // @ts-ignore: decorator
 @inline function orderOf(i: u32): u64 {
-  return load<u64>(rec(i), 8);
+  return load<u64>(rec(i) + EVENT_RECORD_ORDER);
 }
 
 /** (time, order) comes before record `b`'s. */
@@ -155,7 +178,11 @@ if (EVENT_WHEEL_SLOTS >> 6 > 64 || EVENT_WHEEL_LEVELS > 32) ERROR("the wheel's s
 
 // ---- the wheel -----------------------------------------------------------------------
 
-/** Address of the head (u32), tail (u32, +4) and, at level 0, the tail's time (u64, +8) of slot `s` of level `level`. */
+/**
+ * Address of the head (u32) and tail word (u32, +4) of slot `s` of level `level`. The tail
+ * word is the tail's index; at level 0 it also holds the tail's time below
+ * EVENT_BUCKET_BITS (the bits above are the bucket's) from bit TAIL_BITS up.
+ */
 // @ts-ignore: decorator
 @inline function list(level: u32, s: u32): usize {
   return EVENT_WHEEL_LISTS_BASE + <usize>((level << EVENT_WHEEL_BITS) | s) * EVENT_WHEEL_LIST_SIZE;
@@ -272,26 +299,26 @@ function clearFirst(level: u32, s: u32): void {
 
 /**
  * Inserts record `r` into level-0 bucket list `l` in (time, order) order, like
- * insertSorted, comparing with the tail's time kept in the list entry. Returns true when
+ * insertSorted, comparing with the tail's time kept in the tail word. Returns true when
  * the bucket was empty.
  */
 // @ts-ignore: decorator
 @inline function insertBucket(l: usize, r: u32, time: u64, order: u64): bool {
-  const tail = load<u32>(l, 4);
-  if (tail == 0) {
+  const word = load<u32>(l, 4);
+  const low = <u32>time & BUCKET_LOW_MASK;
+  if (word == 0) {
     setNext(r, 0);
     store<u32>(l, r);
-    store<u32>(l, r, 4);
-    store<u64>(l, time, 8);
+    store<u32>(l, r | (low << TAIL_BITS), 4);
     return true;
   }
-  const tailTime = load<u64>(l, 8);
-  if (time > tailTime || (time == tailTime && order > orderOf(tail))) {
+  const tail = word & TAIL_MASK;
+  const tailLow = word >> TAIL_BITS;
+  if (low > tailLow || (low == tailLow && order > orderOf(tail))) {
     setNext(tail, r);
     setNext(r, 0);
     setPrev(r, tail);
-    store<u32>(l, r, 4);
-    store<u64>(l, time, 8);
+    store<u32>(l, r | (low << TAIL_BITS), 4);
   } else {
     insertBefore(l, r, time, order, tail);
   }
@@ -340,7 +367,7 @@ const EARLY: usize = EVENT_QUEUE_BASE + offsetof<QueueState>("earlyHead");
 
 /** Puts record `r` (time `time`, order `order`) in the wheel. */
 function wheelAdd(r: u32, time: u64, order: u64): void {
-  if (wheelEmpty() || time < q.wheelMin) q.wheelMin = time;
+  if (time < q.wheelMin) q.wheelMin = time;
   setNext(r, 0);
   if (time >= q.cursor) file(r, time);
   else insertSorted(EARLY, r, time, order);
@@ -415,7 +442,7 @@ function wheelTake(): u32 {
     store<u32>(l, 0, 4);
     clearFirst(level, s);
   }
-  if (!wheelEmpty()) q.wheelMin = wheelEarliest();
+  q.wheelMin = wheelEmpty() ? EMPTY_WHEEL : wheelEarliest();
   return r;
 }
 
@@ -460,11 +487,11 @@ export function scheduleWithPriority(time: u64, kind: u32, target: u32, a: u64, 
   }
   const e = rec(r);
   store<u64>(e, time);
-  store<u64>(e, order, 8);
-  store<u32>(e, kind, 16);
-  store<u32>(e, target, 20);
-  store<u64>(e, a, 24);
-  store<u64>(e, b, 32);
+  store<u64>(e + EVENT_RECORD_ORDER, order);
+  store<u32>(e + EVENT_RECORD_KIND, kind);
+  store<u32>(e + EVENT_RECORD_TARGET, target);
+  store<u64>(e + RECORD_A, a);
+  store<u64>(e + RECORD_B, b);
   const tail = q.frontTail;
   if (tail != 0 && before(time, order, tail)) {
     insertSorted(FRONT, r, time, order);
@@ -478,7 +505,7 @@ export function scheduleWithPriority(time: u64, kind: u32, target: u32, a: u64, 
     } else {
       q.frontCount++;
     }
-  } else if (q.frontCount < EVENT_FRONT_CAPACITY && (wheelEmpty() || time < q.wheelMin)) {
+  } else if (q.frontCount < EVENT_FRONT_CAPACITY && time < q.wheelMin) {
     // After the front's tail and before the wheel: append.
     setNext(r, 0);
     setPrev(r, tail);
@@ -502,7 +529,9 @@ export function peekTime(): u64 {
   return q.minTime;
 }
 
-/** Removes the earliest event, copying its EVENT_SIZE bytes into `out`. The queue must not be empty. */
+/** Removes the earliest event, copying it into `out`. The queue must not be empty. */
+// @ts-ignore: decorator
+@inline
 export function pop(out: Event): void {
   let r = q.frontHead;
   if (r != 0) {
@@ -514,13 +543,13 @@ export function pop(out: Event): void {
     r = wheelTake();
   }
   const e = rec(r);
-  const o = changetype<usize>(out);
-  store<u64>(o, load<u64>(e));
-  store<u64>(o, load<u64>(e, 8), 8);
-  store<u64>(o, load<u64>(e, 16), 16);
-  store<u64>(o, load<u64>(e, 24), 24);
-  store<u64>(o, load<u64>(e, 32), 32);
-  store<u32>(e, 0, 16);
+  out.time = load<u64>(e);
+  out.order = load<u64>(e + EVENT_RECORD_ORDER);
+  // kind and target together.
+  store<u64>(changetype<usize>(out) + offsetof<Event>("kind"), load<u64>(e + EVENT_RECORD_KIND));
+  out.a = load<u64>(e + RECORD_A);
+  out.b = load<u64>(e + RECORD_B);
+  store<u32>(e + EVENT_RECORD_KIND, 0);
   const free = q.freeCount;
   store<u32>(EVENT_FREE_BASE + (<usize>free << 2), r);
   q.freeCount = free + 1;
@@ -533,6 +562,7 @@ export function queueClear(): void {
   core.eventCount = 0;
   core.seq = 0;
   memory.fill(EVENT_QUEUE_BASE, 0, offsetof<QueueState>());
+  q.wheelMin = EMPTY_WHEEL;
   q.firstAt = NONE;
   memory.fill(EVENT_WHEEL_SUMMARY_BASE, 0, EVENT_WHEEL_SUMMARY_SIZE);
   memory.fill(EVENT_WHEEL_BITMAP_BASE, 0, EVENT_WHEEL_BITMAP_SIZE);
