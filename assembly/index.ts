@@ -7,7 +7,8 @@ import { RUNTIME_SIZE, POOL_BASE, RAM_PAGE_BYTES, WASM_PAGE } from "./memmap";
 import { core } from "./sim/core";
 import { cpuState } from "./sim/cpu";
 import { randomNext } from "./sim/random";
-import { runUntil, NO_LIMIT } from "./sim/run";
+import { runUntil, NO_LIMIT, currentEvent } from "./sim/run";
+import { scheduleWithPriority, pop, queueClear } from "./sim/queue";
 import { ramReadAt, ramCopyIn, ramCopyInEntry, ramPageEntry, ramFill, ramLoadSpan, ramStoreSpan, ramSpanIsRam, ramReset } from "./mem/ram";
 import { poolUsed } from "./mem/pool";
 import { translate, TRANSLATE_FAULT } from "./mem/mmu";
@@ -226,6 +227,31 @@ export function intxState(fn: u32): u32 {
 export function injectFault(fn: u32, kind: u32, count: u32, value: u32): i32 {
   if (fn >= coreFunctionCount() || functionRemoved(fn)) return INJECT_ERROR_FUNCTION;
   return deviceInjectFault(fn, kind, count, value);
+}
+
+/**
+ * Queue access for tests and tools: schedules an event of `kind` (non-zero; a kind the
+ * run loop does not dispatch, above the EV_* of sim/events.ts, is never acted on) for
+ * `target` at `timePs` (ps, exact below 2^53) with `priority` (lower runs first at equal
+ * times) and argument `a`. False (and the FAULT_EVENT_QUEUE_FULL fault) when full.
+ */
+export function queueSchedule(timePs: f64, priority: u32, kind: u32, target: u32, a: f64): bool {
+  return scheduleWithPriority(<u64>timePs, kind, target, <u64>a, 0, priority);
+}
+
+/**
+ * Queue access for tests and tools: removes the earliest event without dispatching it and
+ * copies it to the current-event record (CURRENT_EVENT_BASE, an Event). False when empty.
+ */
+export function queuePop(): bool {
+  if (core.eventCount == 0) return false;
+  pop(currentEvent());
+  return true;
+}
+
+/** Queue access for tests and tools: drops every pending event and restarts the insertion sequence. */
+export function queueReset(): void {
+  queueClear();
 }
 
 /** The core's first internal fault code (FAULT_*), 0 if none. */

@@ -13,7 +13,7 @@
 //               | config staging            |  MachineConfig / DeviceConfig (platform/config.ts)
 //               | scratch                   |  bulk bytes between TypeScript and the core
 //   EVENT_QUEUE +---------------------------+
-//               | event heap                |  Event x EVENT_CAPACITY (sim/queue.ts)
+//               | event queue               |  header, timing wheel, record pool, free stack (sim/queue.ts)
 //   DEVICE_STATE+---------------------------+
 //               | pci function table        |  PciFunction x MAX_FUNCTIONS (pci/function.ts)
 //               | config spaces             |  value, writable mask, w1c mask per function
@@ -103,14 +103,47 @@ export const SCRATCH_BASE: u32 = CONFIG_BASE + CONFIG_SIZE;
 /** Bytes of the scratch buffer: the largest block one boundary call moves. */
 export const SCRATCH_SIZE: u32 = 0x100000;
 
-/** Event heap. */
+/** Event queue: its QueueState header, the wheel's summaries, slot bitmaps and lists, the record pool, the free stack (sim/queue.ts). */
 export const EVENT_QUEUE_BASE: u32 = SCRATCH_BASE + SCRATCH_SIZE;
-/** Bytes of one Event record. */
+/** Bytes of one Event as the run loop dispatches it (time, order, kind, target, a, b). */
 export const EVENT_SIZE: u32 = 40;
 /** Most events pending at once. */
 export const EVENT_CAPACITY: u32 = 65536;
-/** Bytes of the event heap. */
-export const EVENT_QUEUE_SIZE: u32 = EVENT_CAPACITY * EVENT_SIZE;
+/** Bytes of the QueueState header at EVENT_QUEUE_BASE. */
+export const EVENT_QUEUE_HEADER_SIZE: u32 = 64;
+/** Most events the queue keeps in its sorted front list before handing the latest to its timing wheel. */
+export const EVENT_FRONT_CAPACITY: u32 = 8;
+/** log2 of the width (ps) of a bucket of the queue's timing wheel: level 0 keeps each bucket's events sorted. */
+export const EVENT_BUCKET_BITS: u32 = 12;
+/** log2 of the slots per wheel level: level L sorts by time bits BUCKET + 12L .. BUCKET + 12L + 11 (ps). */
+export const EVENT_WHEEL_BITS: u32 = 12;
+/** Slots per wheel level. */
+export const EVENT_WHEEL_SLOTS: u32 = 1 << EVENT_WHEEL_BITS;
+/** Wheel levels: enough to cover every bit of a u64 time above the bucket. */
+export const EVENT_WHEEL_LEVELS: u32 = (64 - EVENT_BUCKET_BITS + EVENT_WHEEL_BITS - 1) / EVENT_WHEEL_BITS;
+/** Per level, a u64 with one bit per word of its slot bitmap (set while the word is not zero). */
+export const EVENT_WHEEL_SUMMARY_BASE: u32 = EVENT_QUEUE_BASE + EVENT_QUEUE_HEADER_SIZE;
+/** Bytes of the summaries. */
+export const EVENT_WHEEL_SUMMARY_SIZE: u32 = EVENT_WHEEL_LEVELS * 8;
+/** Per level, one bit per slot (u64 words), set while the slot's list is not empty. */
+export const EVENT_WHEEL_BITMAP_BASE: u32 = EVENT_WHEEL_SUMMARY_BASE + EVENT_WHEEL_SUMMARY_SIZE;
+/** Bytes of the slot bitmaps. */
+export const EVENT_WHEEL_BITMAP_SIZE: u32 = EVENT_WHEEL_LEVELS * EVENT_WHEEL_SLOTS / 8;
+/** Per slot and level: head and tail record indices (u32 each) of its list; at level 0 the tail word also holds the tail's time below the bucket. */
+export const EVENT_WHEEL_LISTS_BASE: u32 = EVENT_WHEEL_BITMAP_BASE + EVENT_WHEEL_BITMAP_SIZE;
+/** Bytes of one slot's list entry. */
+export const EVENT_WHEEL_LIST_SIZE: u32 = 8;
+/** Bytes of the slot lists. */
+export const EVENT_WHEEL_LISTS_SIZE: u32 = EVENT_WHEEL_LEVELS * EVENT_WHEEL_SLOTS * EVENT_WHEEL_LIST_SIZE;
+/** Bytes of one pooled event record: the Event's fields and the indices of the next and previous records in its list. */
+export const EVENT_RECORD_SIZE: u32 = 48;
+/** Record pool; record i (1 .. EVENT_CAPACITY) at EVENT_POOL_BASE + i * EVENT_RECORD_SIZE (index 0 means none). */
+export const EVENT_POOL_BASE: u32 = EVENT_WHEEL_LISTS_BASE + EVENT_WHEEL_LISTS_SIZE;
+/** Free records of the pool: a stack of u32 record indices. */
+export const EVENT_FREE_BASE: u32 = EVENT_POOL_BASE + (EVENT_CAPACITY + 1) * EVENT_RECORD_SIZE;
+/** Bytes of the event queue. */
+export const EVENT_QUEUE_SIZE: u32 = EVENT_QUEUE_HEADER_SIZE + EVENT_WHEEL_SUMMARY_SIZE + EVENT_WHEEL_BITMAP_SIZE
+  + EVENT_WHEEL_LISTS_SIZE + (EVENT_CAPACITY + 1) * EVENT_RECORD_SIZE + EVENT_CAPACITY * 4;
 
 /** PCI function table. */
 export const FUNCTION_TABLE_BASE: u32 = EVENT_QUEUE_BASE + EVENT_QUEUE_SIZE;

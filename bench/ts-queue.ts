@@ -1,10 +1,9 @@
 /**
- * The core's event queue algorithm (assembly/sim/queue.ts) written in plain TypeScript,
- * as the baseline for the event benchmark: a binary min-heap of 40-byte records in one
- * ArrayBuffer, ordered by (time, priority << 48 | insertion sequence), so equal times
- * and priorities pop in FIFO order. Same record layout, same sift-up on push, same
- * "move the last record down from the root" on pop, same copy of the popped record into
- * a fixed `current` slot.
+ * The binary heap the core's event queue (assembly/sim/queue.ts) used to be, in plain
+ * TypeScript, as the baseline for the event benchmark: a binary min-heap of 40-byte
+ * records in one ArrayBuffer, ordered by (time, priority << 48 | insertion sequence), so
+ * equal times and priorities pop in FIFO order. Sift-up on push, "move the last record
+ * down from the root" on pop, a copy of the popped record into a fixed `current` slot.
  *
  *   Event (40 bytes)
  *   +0  time   f64   picoseconds (exact below 2^53)

@@ -10,7 +10,6 @@
 
 import { core, count, C_TLB_HITS, C_TLB_MISSES, C_PAGE_FAULTS } from "../sim/core";
 import { cpuBase, cpuState, CpuState, CPU_WALK_TAG_OFFSET, CPU_WALK_PAGE_OFFSET } from "../sim/cpu";
-import { cyclesToPsCpu } from "../platform/cpuclock";
 import { platform } from "../platform/platform";
 import { ramPageEntry } from "./ram";
 import { RAM_ZERO_PAGE } from "../memmap";
@@ -55,7 +54,7 @@ export function translate(cpu: u32, va: u64, access: u32): u64 {
     return (cached & PTE_ADDRESS_MASK) | (va & 0xFFF);
   }
   count(C_TLB_MISSES);
-  s.localTimePs += <f64>cyclesToPsCpu(platform.tlbMissCycles);
+  s.localTimePs += <f64>platform.tlbMissPs;
 
   let table = s.cr3 & PTE_ADDRESS_MASK;
   let effective: u64 = PTE_RW | PTE_US;

@@ -57,28 +57,49 @@ export function decodeRebuild(): void {
     }
   }
   core.decodeCount = n;
+  core.decodeLast = 0;
 }
 
 /** Clears the decode list. */
 export function decodeReset(): void {
   core.decodeCount = 0;
+  core.decodeLast = 0;
 }
 
-/** Index of the decode entry holding [pa, pa + size), or -1 (bisects the sorted list). */
+/**
+ * Index of the decode entry holding [pa, pa + size), or -1: the entry with the highest
+ * base at or below pa, if it holds the range. Accesses come in runs to one BAR, so the
+ * entry of the last hit is tried first; it is the answer when it holds the range and
+ * the next entry starts above pa, which is what bisecting the sorted list would find.
+ */
 export function decodeFind(pa: u64, size: u32): i32 {
-  // The last entry whose base is at or below pa.
-  let lo: i32 = 0;
-  let hi: i32 = <i32>core.decodeCount - 1;
-  let found: i32 = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (entry(<u32>mid).base <= pa) { found = mid; lo = mid + 1; }
-    else hi = mid - 1;
+  const last = core.decodeLast;
+  const n = core.decodeCount;
+  if (last < n) {
+    const e = entry(last);
+    const off = pa - e.base;
+    if (pa >= e.base && off < e.size && <u64>size <= e.size - off && (last + 1 == n || entry(last + 1).base > pa)) return <i32>last;
   }
-  if (found < 0) return -1;
-  const e = entry(<u32>found);
+  const found = decodeBisect(pa, size);
+  if (found >= 0) core.decodeLast = <u32>found;
+  return found;
+}
+
+function decodeBisect(pa: u64, size: u32): i32 {
+  // The last entry whose base is at or below pa, without data-dependent branches: keep
+  // the upper half of [at, at + n) when its first entry is at or below pa.
+  let n = core.decodeCount;
+  if (n == 0) return -1;
+  let at: u32 = 0;
+  while (n > 1) {
+    const half = n >> 1;
+    at = select<u32>(at + half, at, entry(at + half).base <= pa);
+    n -= half;
+  }
+  const e = entry(at);
+  if (e.base > pa) return -1;
   const off = pa - e.base;
-  return off < e.size && <u64>size <= e.size - off ? found : -1;
+  return off < e.size && <u64>size <= e.size - off ? <i32>at : -1;
 }
 
 /** The decode entry `i` (from decodeFind). */

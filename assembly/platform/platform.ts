@@ -10,6 +10,7 @@
 //   +36 postedWriteCredits  u32  posted TLPs a CPU may have in flight per link before it stalls
 //   +40 tlbEntries          u32  per CPU, a power of two
 //   +44 tlbMissCycles       u32  CPU cycles per page walk
+//   +48 tlbMissPs           u64  the same in ps (set at power-on, after the CPU clock)
 
 import { PLATFORM_BASE } from "../memmap";
 export { PLATFORM_BASE };
@@ -24,6 +25,7 @@ export class Platform {
   postedWriteCredits: u32;
   tlbEntries: u32;
   tlbMissCycles: u32;
+  tlbMissPs: u64;
 }
 
 

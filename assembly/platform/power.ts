@@ -23,7 +23,7 @@ import { linkConfigure } from "../dma/link";
 import { deviceCreate } from "../devices/index";
 import { deviceHeapReset } from "../devices/heap";
 import { platform } from "./platform";
-import { cpuClockSetKHz } from "./cpuclock";
+import { cpuClockSetKHz, cyclesToPsCpu } from "./cpuclock";
 import { machineConfig, deviceConfig, RAM_REGION_STRIDE, BAR_FLAG_64BIT, BAR_FLAG_IO, DeviceConfig, MachineConfig } from "./config";
 import { FIRMWARE_TABLES_BASE, FIRMWARE_TABLES_SIZE, LAPIC_WINDOW_BASE, LAPIC_WINDOW_SIZE } from "./platform";
 
@@ -107,6 +107,7 @@ export function powerOn(): i32 {
   platform.tlbEntries = mc.tlbEntries;
   platform.tlbMissCycles = mc.tlbMissCycles;
   cpuClockSetKHz(mc.cpuKHz);
+  platform.tlbMissPs = cyclesToPsCpu(mc.tlbMissCycles);
 
   for (let i: u32 = 0; i < mc.cpuCount; i++) {
     memory.fill(cpuBase(i), 0, CPU_ARRIVAL_OFFSET + 256 * 8);

@@ -19,7 +19,7 @@
 //   +108 ramRegionCount  u32
 //   +112 poolTop         f64   next free byte of the backing pool (mem/pool.ts)
 //   +120 ramDirUsed      u32   RAM directory entries ramMap wrote (mem/ram.ts), from 0
-//   +124 reserved        u32
+//   +124 decodeLast      u32   decode entry of the last BAR hit (pci/decode.ts)
 //   +128 counters        f64 x COUNTER_COUNT
 
 import { CORE_RECORD_BASE } from "../memmap";
@@ -47,7 +47,7 @@ export class CoreState {
   ramRegionCount: u32;
   poolTop: f64;
   ramDirUsed: u32;
-  reserved: u32;
+  decodeLast: u32;
 }
 
 /** The one CoreState record. */

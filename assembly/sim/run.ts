@@ -23,6 +23,11 @@ export const RUN_FAULT: u32 = STOP_FAULT;
 /** Where the event being dispatched is copied. */
 const current = changetype<Event>(CURRENT_EVENT_BASE);
 
+/** The current-event record (CURRENT_EVENT_BASE): the event being dispatched, or the last one popped. */
+export function currentEvent(): Event {
+  return current;
+}
+
 /** Time value meaning "no limit". */
 export const NO_LIMIT: u64 = 0xFFFFFFFFFFFFFFFF;
 

@@ -41,6 +41,9 @@ export interface CoreExports {
   functionIsRemoved(fn: number): number;
   injectFault(fn: number, kind: number, count: number, value: number): number;
   fault(): number;
+  queueSchedule(timePs: number, priority: number, kind: number, target: number, a: number): number;
+  queuePop(): number;
+  queueReset(): void;
 }
 
 /** Names of the core's counters, in index order (C_* in assembly/sim/core.ts). */
