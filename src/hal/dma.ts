@@ -18,6 +18,7 @@ import type { NTSTATUS } from "../ke/ntstatus.js";
 import { HAL } from "./hal.js";
 import type { BusLocation } from "./bus.js";
 import type { HalIommu, IommuDomain } from "./iommu.js";
+import { QuarantineRing } from "../ke/quarantine.js";
 import { IOMMU_READ, IOMMU_WRITE } from "./iommu.js";
 import { BouncePages, type MappingTarget } from "./map-registers.js";
 import {
@@ -25,7 +26,7 @@ import {
   DMA_OUTSTANDING_MAP_REGISTERS, DMA_OUTSTANDING_SCATTER_GATHER_LISTS, dmaViolation, verify, verifyIrqlIs,
 } from "./dma-verifier.js";
 import {
-  BuildScatterGatherList, CalculateScatterGatherList, FreedLists, GetScatterGatherList, PutScatterGatherList,
+  BuildScatterGatherList, CalculateScatterGatherList, GetScatterGatherList, PutScatterGatherList, SG_LIST_LIMIT, SG_LIST_QUARANTINE,
   type PDRIVER_LIST_CONTROL, type SCATTER_GATHER_LIST,
 } from "./scatter-gather.js";
 import {
@@ -114,7 +115,7 @@ export class DMA_ADAPTER implements MappingTarget {
   /** Requests waiting for map registers or the channel, retried in order as they free up. */
   readonly waiting: DmaWaiter[] = [];
   /** Scatter/gather lists put back, kept for reuse. */
-  readonly freedLists = new FreedLists();
+  readonly freedLists = new QuarantineRing<SCATTER_GATHER_LIST>(SG_LIST_QUARANTINE, SG_LIST_LIMIT);
 
   constructor(k: Kernel, readonly description: DEVICE_DESCRIPTION, readonly device: DmaDeviceObject, mapRegisters: number, requester: number) {
     this.address = k.objectAddress(0x100);

@@ -62,30 +62,6 @@ export const SG_LIST_QUARANTINE = 64;
 /** Most lists put back that an adapter keeps (more are left to the garbage collector). */
 export const SG_LIST_LIMIT = 1024;
 
-/** An adapter's scatter/gather lists put back, first in, first out. */
-export class FreedLists {
-  private readonly ring: (SCATTER_GATHER_LIST | null)[] = new Array<SCATTER_GATHER_LIST | null>(SG_LIST_LIMIT).fill(null);
-  private head = 0;
-  private count = 0;
-
-  /** Keeps `list` (dropped when the ring is full). */
-  put(list: SCATTER_GATHER_LIST): void {
-    if (this.count === SG_LIST_LIMIT) return;
-    this.ring[(this.head + this.count) % SG_LIST_LIMIT] = list;
-    this.count++;
-  }
-
-  /** The oldest list put back once more than the quarantine wait, else null. */
-  take(): SCATTER_GATHER_LIST | null {
-    if (this.count <= SG_LIST_QUARANTINE) return null;
-    const list = this.ring[this.head];
-    this.ring[this.head] = null;
-    this.head = (this.head + 1) % SG_LIST_LIMIT;
-    this.count--;
-    return list;
-  }
-}
-
 /** DRIVER_LIST_CONTROL: the execution routine of (Get|Build)ScatterGatherList, called at DISPATCH_LEVEL. */
 export type PDRIVER_LIST_CONTROL<D extends DmaDeviceObject = DmaDeviceObject> = (DeviceObject: D, Irp: D["CurrentIrp"], ScatterGather: SCATTER_GATHER_LIST, Context: unknown) => void;
 

@@ -17,6 +17,7 @@ import { IRP_MN_POWER_NAMES } from "../po/power.js";
 import { IO } from "./manager.js";
 import { MM } from "../mm/manager.js";
 import { KDEVICE_QUEUE_ENTRY } from "../ke/device-queue.js";
+import { QuarantineRing } from "../ke/quarantine.js";
 
 // Major function codes.
 export const IRP_MJ_CREATE = 0x00;
@@ -369,40 +370,12 @@ function forgetAudit(location: IO_STACK_LOCATION): void {
   location.Parameters.forgetViews();
 }
 
-/**
- * Freed IRPs of one stack size kept for reuse, first in, first out. An IRP is reused only
- * once FREED_IRP_QUARANTINE others of its size have been freed after it, so a driver still
- * holding a freed IRP for a short while finds it as it left it.
- */
-class FreedIrps {
-  private readonly ring: (IRP | null)[] = new Array<IRP | null>(FREED_IRP_LIMIT).fill(null);
-  private head = 0;
-  private count = 0;
-
-  /** Keeps `irp` (dropped when the ring is full). */
-  put(irp: IRP): void {
-    if (this.count === FREED_IRP_LIMIT) return;
-    this.ring[(this.head + this.count) % FREED_IRP_LIMIT] = irp;
-    this.count++;
-  }
-
-  /** The oldest freed IRP once more than the quarantine wait, else null. */
-  take(): IRP | null {
-    if (this.count <= FREED_IRP_QUARANTINE) return null;
-    const irp = this.ring[this.head];
-    this.ring[this.head] = null;
-    this.head = (this.head + 1) % FREED_IRP_LIMIT;
-    this.count--;
-    return irp;
-  }
-}
-
 /** Freed IRPs that wait before one of their size is reused. */
 const FREED_IRP_QUARANTINE = 64;
 /** Most freed IRPs of one size kept. */
 const FREED_IRP_LIMIT = 1024;
 /** Freed IRPs by stack size (index). */
-const freedIrps: FreedIrps[] = [];
+const freedIrps: QuarantineRing<IRP>[] = [];
 
 /** Bytes of an IRP with `n` stack locations (IoSizeOfIrp). */
 export function IoSizeOfIrp(StackSize: number): number {
@@ -431,7 +404,7 @@ export function IoFreeIrp(Irp: IRP): void {
   Irp.Tail.Overlay.Thread = null;
   if (Irp.traced) k.recorder.asyncEnd(Irp.serial, Irp.traced, "irp", k.cpu.time, { status: statusName(Irp.IoStatus.Status) });
   Irp.traced = "";
-  if (Irp.StackCount > 0) (freedIrps[Irp.StackCount] ??= new FreedIrps()).put(Irp);
+  if (Irp.StackCount > 0) (freedIrps[Irp.StackCount] ??= new QuarantineRing<IRP>(FREED_IRP_QUARANTINE, FREED_IRP_LIMIT)).put(Irp);
 }
 
 /** IoGetCurrentIrpStackLocation. */
