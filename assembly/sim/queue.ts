@@ -47,8 +47,9 @@
 //   +52 frontCount  u32   records in the front
 //   +56 firstAt     u32   level << EVENT_WHEEL_BITS | slot of the wheel's first non-empty slot (NONE: empty)
 //
-//   Event record (EVENT_RECORD_SIZE = 48 bytes, in the pool; pop() copies it out as an
-//   Event). Time and links share 16 bytes, so never two cache lines.
+//   Event record (EVENT_RECORD_SIZE = 48 bytes, in the pool, fields at the EVENT_RECORD_*
+//   offsets of memmap.ts; pop() copies it out as an Event). Time and links share 16 bytes,
+//   so never two cache lines.
 //   +0  time   u64   picoseconds
 //   +8  next   u32   next record in its list (0: none)
 //   +12 prev   u32   previous record (sorted lists; not kept for a list's head)
@@ -62,7 +63,8 @@ import {
   EVENT_BUCKET_BITS, EVENT_CAPACITY, EVENT_FREE_BASE, EVENT_FRONT_CAPACITY, EVENT_POOL_BASE, EVENT_QUEUE_BASE,
   EVENT_RECORD_SIZE, EVENT_WHEEL_BITMAP_BASE, EVENT_WHEEL_BITMAP_SIZE, EVENT_WHEEL_BITS, EVENT_WHEEL_LEVELS,
   EVENT_WHEEL_LIST_SIZE, EVENT_WHEEL_LISTS_BASE, EVENT_WHEEL_LISTS_SIZE, EVENT_WHEEL_SLOTS, EVENT_WHEEL_SUMMARY_BASE,
-  EVENT_WHEEL_SUMMARY_SIZE,
+  EVENT_WHEEL_SUMMARY_SIZE, EVENT_RECORD_NEXT, EVENT_RECORD_PREV, EVENT_RECORD_ORDER, EVENT_RECORD_KIND,
+  EVENT_RECORD_TARGET, EVENT_RECORD_A, EVENT_RECORD_B,
 } from "../memmap";
 import { core, raiseFault, FAULT_EVENT_QUEUE_FULL } from "./core";
 
@@ -98,20 +100,9 @@ const q = changetype<QueueState>(EVENT_QUEUE_BASE);
 /** Priority for ordinary events. Lower priorities run first at equal times. */
 export const PRIORITY_NORMAL: u32 = 8;
 
-/** Byte offset of a record's `next` link. */
-const NEXT: usize = 8;
-/** Byte offset of a record's `prev` link. */
-const PREV: usize = 12;
-/** Byte offset of a record's order (u64). */
-export const EVENT_RECORD_ORDER: u32 = 16;
-/** Byte offset of a record's kind (u32; 0 while the record is free). */
-export const EVENT_RECORD_KIND: u32 = 24;
-/** Byte offset of a record's target (u32). */
-export const EVENT_RECORD_TARGET: u32 = 28;
-/** Byte offset of a record's a (u64). */
-const RECORD_A: usize = 32;
-/** Byte offset of a record's b (u64). */
-const RECORD_B: usize = 40;
+/** Byte offsets of a record's fields. */
+const NEXT: usize = EVENT_RECORD_NEXT;
+const PREV: usize = EVENT_RECORD_PREV;
 /** log2 of the u64 bitmap words per level. */
 const WORDS_SHIFT: u32 = EVENT_WHEEL_BITS - 6;
 /** QueueState.wheelMin of an empty wheel: no time is before it, and an event at it may go to the wheel. */
@@ -490,8 +481,8 @@ export function scheduleWithPriority(time: u64, kind: u32, target: u32, a: u64, 
   store<u64>(e + EVENT_RECORD_ORDER, order);
   store<u32>(e + EVENT_RECORD_KIND, kind);
   store<u32>(e + EVENT_RECORD_TARGET, target);
-  store<u64>(e + RECORD_A, a);
-  store<u64>(e + RECORD_B, b);
+  store<u64>(e + EVENT_RECORD_A, a);
+  store<u64>(e + EVENT_RECORD_B, b);
   const tail = q.frontTail;
   if (tail != 0 && before(time, order, tail)) {
     insertSorted(FRONT, r, time, order);
@@ -547,8 +538,8 @@ export function pop(out: Event): void {
   out.order = load<u64>(e + EVENT_RECORD_ORDER);
   // kind and target together.
   store<u64>(changetype<usize>(out) + offsetof<Event>("kind"), load<u64>(e + EVENT_RECORD_KIND));
-  out.a = load<u64>(e + RECORD_A);
-  out.b = load<u64>(e + RECORD_B);
+  out.a = load<u64>(e + EVENT_RECORD_A);
+  out.b = load<u64>(e + EVENT_RECORD_B);
   store<u32>(e + EVENT_RECORD_KIND, 0);
   const free = q.freeCount;
   store<u32>(EVENT_FREE_BASE + (<usize>free << 2), r);
