@@ -68,6 +68,11 @@ import {
 } from "../memmap";
 import { core, raiseFault, FAULT_EVENT_QUEUE_FULL } from "./core";
 
+/**
+ * An event as pop() hands it out (the run loop's current event at CURRENT_EVENT_BASE):
+ * time in ps, order = priority << 48 | insertion sequence, kind EV_*, target function,
+ * kind-specific a and b.
+ */
 @unmanaged
 export class Event {
   time: u64;
@@ -100,9 +105,6 @@ const q = changetype<QueueState>(EVENT_QUEUE_BASE);
 /** Priority for ordinary events. Lower priorities run first at equal times. */
 export const PRIORITY_NORMAL: u32 = 8;
 
-/** Byte offsets of a record's fields. */
-const NEXT: usize = EVENT_RECORD_NEXT;
-const PREV: usize = EVENT_RECORD_PREV;
 /** log2 of the u64 bitmap words per level. */
 const WORDS_SHIFT: u32 = EVENT_WHEEL_BITS - 6;
 /** QueueState.wheelMin of an empty wheel: no time is before it, and an event at it may go to the wheel. */
@@ -132,22 +134,22 @@ if (TAIL_BITS + EVENT_BUCKET_BITS > 32) ERROR("a level-0 tail word must hold a r
 
 // @ts-ignore: decorator
 @inline function nextOf(i: u32): u32 {
-  return load<u32>(rec(i) + NEXT);
+  return load<u32>(rec(i) + EVENT_RECORD_NEXT);
 }
 
 // @ts-ignore: decorator
 @inline function setNext(i: u32, n: u32): void {
-  store<u32>(rec(i) + NEXT, n);
+  store<u32>(rec(i) + EVENT_RECORD_NEXT, n);
 }
 
 // @ts-ignore: decorator
 @inline function prevOf(i: u32): u32 {
-  return load<u32>(rec(i) + PREV);
+  return load<u32>(rec(i) + EVENT_RECORD_PREV);
 }
 
 // @ts-ignore: decorator
 @inline function setPrev(i: u32, p: u32): void {
-  store<u32>(rec(i) + PREV, p);
+  store<u32>(rec(i) + EVENT_RECORD_PREV, p);
 }
 
 // @ts-ignore: decorator
