@@ -137,6 +137,21 @@ export const EVENT_WHEEL_LIST_SIZE: u32 = 8;
 export const EVENT_WHEEL_LISTS_SIZE: u32 = EVENT_WHEEL_LEVELS * EVENT_WHEEL_SLOTS * EVENT_WHEEL_LIST_SIZE;
 /** Bytes of one pooled event record: the Event's fields and the indices of the next and previous records in its list. */
 export const EVENT_RECORD_SIZE: u32 = 48;
+// Fields of an event record, byte offsets (the time, u64 ps, is at 0; see sim/queue.ts).
+/** Event record: index of the next record in its list (u32). */
+export const EVENT_RECORD_NEXT: u32 = 8;
+/** Event record: index of the previous record in its list (u32). */
+export const EVENT_RECORD_PREV: u32 = 12;
+/** Event record: priority << 48 | insertion sequence (u64). */
+export const EVENT_RECORD_ORDER: u32 = 16;
+/** Event record: EV_* kind (u32; 0 while the record is free). */
+export const EVENT_RECORD_KIND: u32 = 24;
+/** Event record: target, a PCI function index (u32). */
+export const EVENT_RECORD_TARGET: u32 = 28;
+/** Event record: kind-specific argument a (u64). */
+export const EVENT_RECORD_A: u32 = 32;
+/** Event record: kind-specific argument b (u64). */
+export const EVENT_RECORD_B: u32 = 40;
 /** Record pool; record i (1 .. EVENT_CAPACITY) at EVENT_POOL_BASE + i * EVENT_RECORD_SIZE (index 0 means none). */
 export const EVENT_POOL_BASE: u32 = EVENT_WHEEL_LISTS_BASE + EVENT_WHEEL_LISTS_SIZE;
 /** Free records of the pool: a stack of u32 record indices. */

@@ -4,7 +4,7 @@
 //   +0   nowPs           u64   current core time, picoseconds
 //   +8   nextEventPs     f64   time of the earliest pending event (Infinity if none), for TypeScript
 //   +16  seq             u64   insertion counter for FIFO tie order
-//   +24  eventCount      u32   events in the heap
+//   +24  eventCount      u32   events pending in the queue (sim/queue.ts)
 //   +28  stopFlags       u32   why the run loop should return (STOP_*)
 //   +32  rng             u64 x 4  xoshiro256** state
 //   +64  traceEnabled    u32
@@ -60,7 +60,7 @@ export const STOP_TRACE_FULL: u32 = 2;
 /** Run-loop stop flag: the core hit an internal fault (see CoreState.fault). */
 export const STOP_FAULT: u32 = 4;
 
-/** Internal fault: the event heap is full. */
+/** Internal fault: the event queue is full (EVENT_CAPACITY events pending). */
 export const FAULT_EVENT_QUEUE_FULL: u32 = 1;
 /** Internal fault: the device heap is exhausted. */
 export const FAULT_DEVICE_HEAP_FULL: u32 = 2;

@@ -47,8 +47,9 @@
 //   +52 frontCount  u32   records in the front
 //   +56 firstAt     u32   level << EVENT_WHEEL_BITS | slot of the wheel's first non-empty slot (NONE: empty)
 //
-//   Event record (EVENT_RECORD_SIZE = 48 bytes, in the pool; pop() copies it out as an
-//   Event). Time and links share 16 bytes, so never two cache lines.
+//   Event record (EVENT_RECORD_SIZE = 48 bytes, in the pool, fields at the EVENT_RECORD_*
+//   offsets of memmap.ts; pop() copies it out as an Event). Time and links share 16 bytes,
+//   so never two cache lines.
 //   +0  time   u64   picoseconds
 //   +8  next   u32   next record in its list (0: none)
 //   +12 prev   u32   previous record (sorted lists; not kept for a list's head)
@@ -62,10 +63,16 @@ import {
   EVENT_BUCKET_BITS, EVENT_CAPACITY, EVENT_FREE_BASE, EVENT_FRONT_CAPACITY, EVENT_POOL_BASE, EVENT_QUEUE_BASE,
   EVENT_RECORD_SIZE, EVENT_WHEEL_BITMAP_BASE, EVENT_WHEEL_BITMAP_SIZE, EVENT_WHEEL_BITS, EVENT_WHEEL_LEVELS,
   EVENT_WHEEL_LIST_SIZE, EVENT_WHEEL_LISTS_BASE, EVENT_WHEEL_LISTS_SIZE, EVENT_WHEEL_SLOTS, EVENT_WHEEL_SUMMARY_BASE,
-  EVENT_WHEEL_SUMMARY_SIZE,
+  EVENT_WHEEL_SUMMARY_SIZE, EVENT_RECORD_NEXT, EVENT_RECORD_PREV, EVENT_RECORD_ORDER, EVENT_RECORD_KIND,
+  EVENT_RECORD_TARGET, EVENT_RECORD_A, EVENT_RECORD_B,
 } from "../memmap";
 import { core, raiseFault, FAULT_EVENT_QUEUE_FULL } from "./core";
 
+/**
+ * An event as pop() hands it out (the run loop's current event at CURRENT_EVENT_BASE):
+ * time in ps, order = priority << 48 | insertion sequence, kind EV_*, target function,
+ * kind-specific a and b.
+ */
 @unmanaged
 export class Event {
   time: u64;
@@ -98,20 +105,6 @@ const q = changetype<QueueState>(EVENT_QUEUE_BASE);
 /** Priority for ordinary events. Lower priorities run first at equal times. */
 export const PRIORITY_NORMAL: u32 = 8;
 
-/** Byte offset of a record's `next` link. */
-const NEXT: usize = 8;
-/** Byte offset of a record's `prev` link. */
-const PREV: usize = 12;
-/** Byte offset of a record's order (u64). */
-export const EVENT_RECORD_ORDER: u32 = 16;
-/** Byte offset of a record's kind (u32; 0 while the record is free). */
-export const EVENT_RECORD_KIND: u32 = 24;
-/** Byte offset of a record's target (u32). */
-export const EVENT_RECORD_TARGET: u32 = 28;
-/** Byte offset of a record's a (u64). */
-const RECORD_A: usize = 32;
-/** Byte offset of a record's b (u64). */
-const RECORD_B: usize = 40;
 /** log2 of the u64 bitmap words per level. */
 const WORDS_SHIFT: u32 = EVENT_WHEEL_BITS - 6;
 /** QueueState.wheelMin of an empty wheel: no time is before it, and an event at it may go to the wheel. */
@@ -141,22 +134,22 @@ if (TAIL_BITS + EVENT_BUCKET_BITS > 32) ERROR("a level-0 tail word must hold a r
 
 // @ts-ignore: decorator
 @inline function nextOf(i: u32): u32 {
-  return load<u32>(rec(i) + NEXT);
+  return load<u32>(rec(i) + EVENT_RECORD_NEXT);
 }
 
 // @ts-ignore: decorator
 @inline function setNext(i: u32, n: u32): void {
-  store<u32>(rec(i) + NEXT, n);
+  store<u32>(rec(i) + EVENT_RECORD_NEXT, n);
 }
 
 // @ts-ignore: decorator
 @inline function prevOf(i: u32): u32 {
-  return load<u32>(rec(i) + PREV);
+  return load<u32>(rec(i) + EVENT_RECORD_PREV);
 }
 
 // @ts-ignore: decorator
 @inline function setPrev(i: u32, p: u32): void {
-  store<u32>(rec(i) + PREV, p);
+  store<u32>(rec(i) + EVENT_RECORD_PREV, p);
 }
 
 // @ts-ignore: decorator
@@ -490,8 +483,8 @@ export function scheduleWithPriority(time: u64, kind: u32, target: u32, a: u64, 
   store<u64>(e + EVENT_RECORD_ORDER, order);
   store<u32>(e + EVENT_RECORD_KIND, kind);
   store<u32>(e + EVENT_RECORD_TARGET, target);
-  store<u64>(e + RECORD_A, a);
-  store<u64>(e + RECORD_B, b);
+  store<u64>(e + EVENT_RECORD_A, a);
+  store<u64>(e + EVENT_RECORD_B, b);
   const tail = q.frontTail;
   if (tail != 0 && before(time, order, tail)) {
     insertSorted(FRONT, r, time, order);
@@ -547,8 +540,8 @@ export function pop(out: Event): void {
   out.order = load<u64>(e + EVENT_RECORD_ORDER);
   // kind and target together.
   store<u64>(changetype<usize>(out) + offsetof<Event>("kind"), load<u64>(e + EVENT_RECORD_KIND));
-  out.a = load<u64>(e + RECORD_A);
-  out.b = load<u64>(e + RECORD_B);
+  out.a = load<u64>(e + EVENT_RECORD_A);
+  out.b = load<u64>(e + EVENT_RECORD_B);
   store<u32>(e + EVENT_RECORD_KIND, 0);
   const free = q.freeCount;
   store<u32>(EVENT_FREE_BASE + (<usize>free << 2), r);
