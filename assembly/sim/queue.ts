@@ -64,7 +64,7 @@ import {
   EVENT_RECORD_SIZE, EVENT_WHEEL_BITMAP_BASE, EVENT_WHEEL_BITMAP_SIZE, EVENT_WHEEL_BITS, EVENT_WHEEL_LEVELS,
   EVENT_WHEEL_LIST_SIZE, EVENT_WHEEL_LISTS_BASE, EVENT_WHEEL_LISTS_SIZE, EVENT_WHEEL_SLOTS, EVENT_WHEEL_SUMMARY_BASE,
   EVENT_WHEEL_SUMMARY_SIZE, EVENT_RECORD_NEXT, EVENT_RECORD_PREV, EVENT_RECORD_ORDER, EVENT_RECORD_KIND,
-  EVENT_RECORD_TARGET, EVENT_RECORD_A, EVENT_RECORD_B,
+  EVENT_RECORD_TARGET, EVENT_RECORD_A, EVENT_RECORD_B, EVENT_QUEUE_HEADER_SIZE,
 } from "../memmap";
 import { core, raiseFault, FAULT_EVENT_QUEUE_FULL } from "./core";
 
@@ -124,6 +124,7 @@ const PRIORITY_SHIFT: u64 = 48;
 // level-0 tail word an index and the low bits of a time.
 if (EVENT_WHEEL_SLOTS >> 6 > 64 || EVENT_WHEEL_LEVELS > 32) ERROR("the wheel's summaries must fit their words");
 if (TAIL_BITS + EVENT_BUCKET_BITS > 32) ERROR("a level-0 tail word must hold a record index and a time within a bucket");
+if (offsetof<QueueState>() > EVENT_QUEUE_HEADER_SIZE) ERROR("QueueState must fit EVENT_QUEUE_HEADER_SIZE");
 
 // ---- records -------------------------------------------------------------------------
 
