@@ -81,6 +81,16 @@ export const STATUS_UNRECOGNIZED_MEDIA: NTSTATUS = 0xC0000014;
 /** A warning: no data was detected on the medium (BLANK CHECK). */
 export const STATUS_NO_DATA_DETECTED: NTSTATUS = 0x80000022;
 
+// The configuration manager (registry).
+/** The key was deleted (ZwDeleteKey) while a handle to it was open. */
+export const STATUS_KEY_DELETED: NTSTATUS = 0xC000017C;
+/** A key with subkeys cannot be deleted. */
+export const STATUS_CANNOT_DELETE: NTSTATUS = 0xC0000121;
+/** A non-volatile key cannot be created under a volatile one. */
+export const STATUS_CHILD_MUST_BE_VOLATILE: NTSTATUS = 0xC0000181;
+/** A buffer for an information class that must be 8-byte aligned is not. */
+export const STATUS_DATATYPE_MISALIGNMENT: NTSTATUS = 0x80000002;
+
 const NAMES = new Map<number, string>();
 for (const [name, value] of Object.entries({
   STATUS_SUCCESS, STATUS_WAIT_1, STATUS_ABANDONED, STATUS_USER_APC, STATUS_KERNEL_APC, STATUS_ALERTED,
@@ -98,6 +108,7 @@ for (const [name, value] of Object.entries({
   STATUS_NONEXISTENT_SECTOR, STATUS_NO_MEDIA_IN_DEVICE, STATUS_DATA_OVERRUN, STATUS_DATA_ERROR, STATUS_DEVICE_DATA_ERROR,
   STATUS_DEVICE_NOT_CONNECTED, STATUS_MEDIA_WRITE_PROTECTED, STATUS_IO_TIMEOUT, STATUS_INVALID_BLOCK_LENGTH, STATUS_DEVICE_PROTOCOL_ERROR,
   STATUS_VERIFY_REQUIRED, STATUS_DEVICE_HARDWARE_ERROR, STATUS_DISK_CORRUPT_ERROR, STATUS_UNRECOGNIZED_MEDIA, STATUS_NO_DATA_DETECTED,
+  STATUS_KEY_DELETED, STATUS_CANNOT_DELETE, STATUS_CHILD_MUST_BE_VOLATILE, STATUS_DATATYPE_MISALIGNMENT,
 })) NAMES.set(value, name);
 
 /** NT_SUCCESS: true for success and informational codes (severity 0 or 1). */
