@@ -120,6 +120,8 @@ export interface MachineDescription {
   drivers: string[];
   /** Values under each driver service's Parameters key, by service name. */
   driverParameters: Record<string, Record<string, number | string>>;
+  /** Registry keys to preset before boot, by full path, in the file's JSON form (src/cm/presets.ts reads it). */
+  registry: Record<string, Record<string, unknown>>;
   kernel: {
     verifier: boolean;
     /** Longest one DPC or ISR may run, us. */
@@ -150,7 +152,7 @@ const validators = new Map<string, ValidateFunction>();
 function validator(schema: string): ValidateFunction {
   if (!ajv) {
     ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
-    for (const name of ["machine", "device", "costs", "driver-package"]) {
+    for (const name of ["registry", "machine", "device", "costs", "driver-package"]) {
       ajv.addSchema(JSON.parse(readFileSync(join(FIRMWARE_DIR, "schema", `${name}.schema.json`), "utf8")));
     }
   }
@@ -410,6 +412,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
     slots,
     drivers: ((doc.drivers ?? []) as string[]).map((d) => (existsSync(resolve(dirname(file), d)) ? resolve(dirname(file), d) : d)),
     driverParameters: doc.driverParameters ?? {},
+    registry: doc.registry ?? {},
     kernel: {
       verifier: doc.kernel?.verifier ?? true,
       dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000,

@@ -5,6 +5,7 @@
  * from the driver store as it finds devices.
  */
 import { Machine, type MachineKernel } from "../machine/machine.js";
+import type { MachineDescription } from "../machine/firmwareFiles.js";
 import { Kernel, type KernelOptions } from "../ke/kernel.js";
 import { PASSIVE_LEVEL, type KIRQL } from "../ke/irql.js";
 import { KeRaiseIrql, KeLowerIrql } from "../ke/level.js";
@@ -18,6 +19,11 @@ import { PNP, PnpManager, type RootChild } from "./manager.js";
 import { PowerManager } from "../po/manager.js";
 import type { DriverPackage } from "./packages.js";
 import { loadDriverPackageFile } from "./inf.js";
+import { CM, type Registry } from "../cm/registry.js";
+import { applyPresetKeys, presetKeys, type PresetKey } from "../cm/presets.js";
+import { serviceKeyPath } from "../cm/service-key.js";
+import { REG_DWORD, REG_SZ } from "../cm/value-types.js";
+import { installServiceKey } from "./registry-keys.js";
 import { pciPackage } from "../drivers/pci/package.js";
 import { eduPackage } from "../drivers/edu/package.js";
 import { diskPackage } from "../drivers/disk/package.js";
@@ -112,6 +118,7 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
   const installed = await Promise.all([...machine.description.drivers, ...(options.driverFiles ?? [])].map((f) => loadDriverPackageFile(f)));
   const packages = [...BUILT_IN_PACKAGES, ...installed.flatMap((f) => f.packages), ...(options.packages ?? [])];
   const rootDevices = [...installed.flatMap((f) => f.rootDevices), ...(options.rootDevices ?? [])];
+  const presets = presetKeys(machine.description.registry, false, machine.description.file || `machine "${machine.description.name}"`, "/registry");
   const k = new Kernel(machine, options);
   k.activate();
   const platform = discoverPlatform(machine.core);
@@ -130,6 +137,7 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
     instanceId: "0",
   }, ...rootDevices]);
   for (const pkg of packages) pnp.store.add(pkg);
+  writeSetupRegistry(CM(k), packages, machine.description.driverParameters, presets);
   k.services.set("pnp", pnp);
   k.services.set("po", new PowerManager(k));
   const kernel = new BootedKernel(k);
@@ -139,4 +147,17 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
     return pnp.start();
   }, { name: "PnP manager" });
   return machine;
+}
+
+/**
+ * The registry setup leaves before the first boot: a service key per driver package, the
+ * machine file's "driverParameters" under each service's Parameters key (numbers as
+ * REG_DWORD, strings as REG_SZ), then the machine file's own presets, which win.
+ */
+function writeSetupRegistry(registry: Registry, packages: readonly DriverPackage[], driverParameters: MachineDescription["driverParameters"], presets: readonly PresetKey[]): void {
+  for (const pkg of packages) installServiceKey(registry, pkg);
+  for (const [service, values] of Object.entries(driverParameters ?? {})) {
+    for (const [name, value] of Object.entries(values)) registry.set(`${serviceKeyPath(service)}\\Parameters`, name, typeof value === "number" ? REG_DWORD : REG_SZ, value);
+  }
+  applyPresetKeys(registry, presets);
 }

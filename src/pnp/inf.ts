@@ -12,6 +12,7 @@ import { importModule } from "../machine/module-loader.js";
 import type { DriverModule } from "../io/manager.js";
 import type { RootChild } from "./manager.js";
 import type { DriverPackage, SetupClass } from "./packages.js";
+import { presetKeys } from "../cm/presets.js";
 
 /** What a package file installs. */
 export interface DriverPackageFile {
@@ -67,6 +68,13 @@ export async function loadDriverPackageFile(nameOrPath: string): Promise<DriverP
     packages.push({
       service: d.service, description: d.description ?? d.service, ids, role: d.role, module,
       ...(setupClass ? { setupClass } : {}), ...(filtered ? { classes: filtered } : {}), ...(d.msiSupported !== undefined ? { msiSupported: d.msiSupported } : {}),
+      ...(d.addReg ? {
+        addReg: {
+          service: presetKeys(d.addReg.service, true, shown, `${at}/addReg/service`),
+          hardware: presetKeys(d.addReg.hardware, true, shown, `${at}/addReg/hardware`),
+          software: presetKeys(d.addReg.software, true, shown, `${at}/addReg/software`),
+        },
+      } : {}),
     });
   }
   const rootDevices: RootChild[] = (doc.rootDevices ?? []).map((r: any) => ({ deviceId: r.deviceId, hardwareIds: r.hardwareIds, compatibleIds: r.compatibleIds ?? [], instanceId: r.instanceId }));

@@ -13,6 +13,8 @@
  * restart (removal.ts). Every PnP IRP it sends starts with IoStatus.Status =
  * STATUS_NOT_SUPPORTED.
  */
+import { CM } from "../cm/registry.js";
+import { writeDeviceKeys } from "./registry-keys.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON } from "../ke/dispatcher.js";
 import { DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
@@ -252,6 +254,7 @@ export class PnpManager {
     node.ServiceName = stack.function.service;
     node.ClassName = stack.function.setupClass?.name ?? "";
     node.ClassGuid = stack.function.setupClass?.guid ?? "";
+    writeDeviceKeys(CM(this.k), node, stack.function);
     for (const pkg of stack.order) {
       const { status, driver } = await this.io.loadDriver(pkg.service, pkg.module);
       if (!NT_SUCCESS(status)) return this.failAdd(node, CM_PROB_FAILED_DRIVER_ENTRY, status);

@@ -13,6 +13,7 @@
  * class upper filters.
  */
 import type { DriverModule } from "../io/manager.js";
+import type { PresetKey } from "../cm/presets.js";
 
 /** A driver's role in a device stack. */
 export type DriverRole = "function" | "upperFilter" | "lowerFilter";
@@ -39,6 +40,8 @@ export interface DriverPackage {
   classes?: string[];
   /** The driver handles message-signalled interrupts (an INF's MSISupported); default true. Without it the device gets its line interrupt. */
   msiSupported?: boolean;
+  /** Registry values the package installs (an INF's AddReg): below its service key, and below each device's hardware and software keys. */
+  addReg?: { service: PresetKey[]; hardware: PresetKey[]; software: PresetKey[] };
 }
 
 /** The drivers that make up one device's stack, bottom to top (excluding the bus driver). */
