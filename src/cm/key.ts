@@ -47,6 +47,8 @@ export class CM_KEY {
   deleted = false;
   /** Handles open to the key. */
   handleCount = 0;
+  /** Kernel-space address of the key node (for inspection). */
+  address = 0;
 
   constructor(
     /** Name as created. */

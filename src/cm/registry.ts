@@ -11,6 +11,7 @@
  * debugger) uses the path-based methods here.
  */
 import type { Kernel } from "../ke/kernel.js";
+import { REGISTRY_SPACE_START } from "../mm/manager.js";
 import {
   STATUS_CANNOT_DELETE, STATUS_CHILD_MUST_BE_VOLATILE, STATUS_KEY_DELETED, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND,
   STATUS_SUCCESS, type NTSTATUS,
@@ -38,6 +39,11 @@ export const REG_OPENED_EXISTING_KEY = 2;
 
 /** The value of a link key that holds its target path (REG_LINK). */
 export const SYMBOLIC_LINK_VALUE = "SymbolicLinkValue";
+
+/** Bytes of a key node (CM_KEY_NODE on x64), for its address. */
+const KEY_NODE_BYTES = 0x50;
+/** Bytes of a hive's header (HHIVE), for its address. */
+const HIVE_BYTES = 0x600;
 
 /** Most link keys followed while resolving one path (a loop of links fails). */
 const MAX_LINK_HOPS = 16;
@@ -75,15 +81,22 @@ export class Registry {
   /** `\REGISTRY`. */
   readonly root: CM_KEY;
 
-  /** `now()` gives system time (100 ns since 1601) for LastWriteTime. */
-  constructor(private readonly now: () => bigint) {
-    this.root = new CM_KEY("REGISTRY", null, "", false, false, now());
+  /** Kernel-space address of the machine's (one) hive, for inspection. */
+  readonly hiveAddress: number;
+
+  /**
+   * `now()` gives system time (100 ns since 1601) for LastWriteTime; `address(bytes)` a
+   * kernel-space address for a new object (the hive and each key node).
+   */
+  constructor(private readonly now: () => bigint, private readonly address: (bytes: number) => number = () => 0) {
+    this.hiveAddress = address(HIVE_BYTES);
+    this.root = this.newKey("REGISTRY", null, "", false, false);
     for (const path of [
       "\\REGISTRY\\MACHINE\\HARDWARE\\DESCRIPTION\\System", "\\REGISTRY\\MACHINE\\HARDWARE\\DEVICEMAP", "\\REGISTRY\\MACHINE\\SOFTWARE",
       `${CONTROL_SET}\\Services`, `${CONTROL_SET}\\Enum`, `${CONTROL_SET}\\Control\\Class`, "\\REGISTRY\\USER",
     ]) this.ensure(path);
     const system = this.find("\\REGISTRY\\MACHINE\\SYSTEM")!;
-    const link = new CM_KEY("CurrentControlSet", system, "", false, true, now());
+    const link = this.newKey("CurrentControlSet", system, "", false, true);
     system.addChild(link);
     link.values.set(nameKey(SYMBOLIC_LINK_VALUE), new CM_KEY_VALUE(SYMBOLIC_LINK_VALUE, REG_LINK, encodeValue(REG_LINK, CONTROL_SET)));
   }
@@ -133,10 +146,16 @@ export class Registry {
     if (!volatile && parent.key.volatile) {
       return { status: STATUS_CHILD_MUST_BE_VOLATILE, key: null, disposition: 0 };
     }
-    const key = new CM_KEY(last, parent.key, Class, volatile, (options & REG_OPTION_CREATE_LINK) !== 0, this.now());
+    const key = this.newKey(last, parent.key, Class, volatile, (options & REG_OPTION_CREATE_LINK) !== 0);
     parent.key.addChild(key);
     parent.key.LastWriteTime = key.LastWriteTime;
     return { status: STATUS_SUCCESS, key, disposition: REG_CREATED_NEW_KEY };
+  }
+
+  private newKey(name: string, parent: CM_KEY | null, Class: string, volatile: boolean, isLink: boolean): CM_KEY {
+    const key = new CM_KEY(name, parent, Class, volatile, isLink, this.now());
+    key.address = this.address(KEY_NODE_BYTES);
+    return key;
   }
 
   /** Deletes a key that has no subkeys (STATUS_CANNOT_DELETE otherwise); open handles see it deleted. */
@@ -211,7 +230,12 @@ export class Registry {
 export function CM(k: Kernel): Registry {
   let r = k.services.get("cm") as Registry | undefined;
   if (!r) {
-    r = new Registry(() => systemTimeOf(k));
+    let next = REGISTRY_SPACE_START;
+    r = new Registry(() => systemTimeOf(k), (bytes) => {
+      const a = next;
+      next += (bytes + 15) & ~15;
+      return a;
+    });
     k.services.set("cm", r);
   }
   return r;

@@ -15,6 +15,7 @@ import { irp, parseIrp } from "./irp.js";
 import { irpfind, parseIrpfind } from "./irpfind.js";
 import { parsePcitree, pcitree } from "./pcitree.js";
 import { parsePoolused, poolused } from "./poolused.js";
+import { parseReg, reg } from "./reg.js";
 
 /** A command: checks its words, then returns what prints its output for a machine. */
 type Command = (words: string[]) => (ctx: InspectContext) => string;
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, Command> = {
   "!pcitree": command(parsePcitree, pcitree),
   "!dpcs": command(parseDpcs, dpcs),
   "!poolused": command(parsePoolused, poolused),
+  "!reg": command(parseReg, reg),
 };
 
 /** The inspection commands, as typed. */

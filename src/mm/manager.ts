@@ -35,6 +35,8 @@ export const SYSTEM_PTE_SIZE = 0x40000000;
 export const PAGED_POOL_START = SYSTEM_PTE_START + SYSTEM_PTE_SIZE;
 /** Bytes of virtual space reserved for paged pool. */
 export const PAGED_POOL_SIZE = 0x40000000;
+/** Where the registry's hive and key nodes have their (inspection) addresses, up to CODE_START. */
+export const REGISTRY_SPACE_START = 0x8F0000000000;
 /** Where synthetic code addresses of driver routines live (bug check "address that referenced memory"). */
 const CODE_START = 0x8F8000000000;
 /** Bytes between two routines' code addresses, and the slots there are (2^28: 1 TiB of address space). */

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FirmwareError, Machine, PNP } from "../../src/index.js";
+import { FirmwareError, inspect, Machine, PNP } from "../../src/index.js";
 import { boot } from "../../src/pnp/boot.js";
 import { CM } from "../../src/cm/registry.js";
 import { loadDriverPackageFile } from "../../src/pnp/inf.js";
@@ -83,6 +83,19 @@ describe("the registry setup leaves", () => {
     expect(reg.get(`${CCS}\\Services\\busenum\\Parameters`, "DebugLevel")).toBe(3);
     expect(reg.get(`${CCS}\\Enum\\ROOT\\SYSTEM\\0000\\Device Parameters`, "Exclusive")).toBe(1);
     expect(reg.get(`${CCS}\\Control\\Class\\${SYSTEM_CLASS}\\0000\\Settings`, "Color")).toBe("red");
+  });
+});
+
+describe("!reg querykey", () => {
+  it("prints the key through CurrentControlSet, its subkeys and its values", async () => {
+    const { machine } = await bootToaster({ driverParameters: { busenum: { Level: 7 } } });
+    const out = inspect(machine, "!reg q \\Registry\\Machine\\System\\CurrentControlSet\\Services\\busenum");
+    expect(out).toMatch(/^Found KCB = ffff8f00[0-9a-f]{8} :: \\REGISTRY\\MACHINE\\SYSTEM\\CONTROLSET001\\SERVICES\\BUSENUM$/m);
+    expect(out).toMatch(/^\[SubKeyAddr\]\s+\[SubKeyName\]\n[0-9a-f]{16}\s+Parameters$/m);
+    expect(out).toMatch(/^REG_DWORD\s+Start\s+3$/m);
+    expect(out).toMatch(/^REG_EXPAND_SZ\s+ImagePath\s+\\SystemRoot\\System32\\drivers\\busenum\.sys$/m);
+    expect(inspect(machine, "!reg q \\REGISTRY\\MACHINE\\SOFTWARE\\Nope")).toContain("not found");
+    expect(() => inspect(machine, "!reg q HKLM\\SOFTWARE")).toThrow(/full key path starting with \\REGISTRY/);
   });
 });
 
