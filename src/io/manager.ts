@@ -9,6 +9,7 @@ import { DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
 import { MM } from "../mm/manager.js";
 import { DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
 import type { IRP } from "./irp.js";
+import { DRVO_UNLOAD_INVOKED } from "./driver-flags.js";
 
 /** Verifier 0xC4: a driver unloaded without freeing its pool allocations (P2 its name, P4 how many). */
 export const VERIFIER_POOL_LEAKED_AT_UNLOAD = 0x62;
@@ -62,12 +63,22 @@ export class IoManager {
   /** A file object on `device` was closed (IRP_MJ_CLOSE done). */
   dereferenceDevice(device: DEVICE_OBJECT): void {
     if (device.ReferenceCount === 0 || --device.ReferenceCount > 0) return;
-    if (device.deleted) freeDeviceObject(device);
+    if (device.deleted) {
+      freeDeviceObject(device);
+      this.zombies.delete(device);
+      this.finishUnloadIfUnused(device.DriverObject);
+    }
     this.onDeviceUnreferenced?.(device);
   }
 
   /** Services whose driver was unloaded and not loaded again (their code is gone). */
   readonly unloadedServices = new Set<string>();
+  /** Drivers whose DriverUnload ran and whose object waits for its devices' last references, by service. */
+  readonly unloading = new Map<string, DRIVER_OBJECT>();
+  /** Device objects deleted while a file object still held them open (freed at the last close). */
+  readonly zombies = new Set<DEVICE_OBJECT>();
+  /** Installed driver images by canonical image path ("\\SYSTEMROOT\\SYSTEM32\\DRIVERS\\X.SYS"), for ZwLoadDriver. */
+  readonly images = new Map<string, DriverModule>();
 
   /**
    * Unloads a driver that has no device objects left: its DriverUnload runs and the
@@ -75,14 +86,33 @@ export class IoManager {
    */
   async unloadDriver(driver: DRIVER_OBJECT): Promise<void> {
     if (this.drivers.get(driver.serviceName) !== driver) return;
+    await this.beginUnload(driver);
+  }
+
+  /**
+   * Calls the driver's DriverUnload and takes it out of the loaded drivers; the driver
+   * object goes now, or when the last device object it deleted is closed.
+   */
+  async beginUnload(driver: DRIVER_OBJECT): Promise<void> {
     const unload = driver.DriverUnload;
+    driver.Flags |= DRVO_UNLOAD_INVOKED;
+    this.drivers.delete(driver.serviceName);
+    this.unloading.set(driver.serviceName, driver);
     if (unload) await this.k.invoke(driver.serviceName, unload.name || "DriverUnload", () => unload(driver));
+    this.finishUnloadIfUnused(driver);
+  }
+
+  /** Ends an unload once the driver has no device objects and none it deleted is still open. */
+  private finishUnloadIfUnused(driver: DRIVER_OBJECT): void {
+    if (this.unloading.get(driver.serviceName) !== driver || driver.DeviceObject) return;
+    for (const z of this.zombies) if (z.DriverObject === driver) return;
+    this.unloading.delete(driver.serviceName);
     // Pool tracking: everything the driver allocated must be freed by now.
     const leaked = MM(this.k).pool.outstanding().filter((b) => b.owner === driver.serviceName).length;
     if (this.k.verifier && leaked > 0) {
-      this.k.invoke(driver.serviceName, unload?.name || "DriverUnload", () => this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VERIFIER_POOL_LEAKED_AT_UNLOAD, driver.address + DRIVER_OBJECT_NAME_OFFSET, 0, leaked));
+      const routine = driver.DriverUnload?.name || "DriverUnload";
+      this.k.invoke(driver.serviceName, routine, () => this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VERIFIER_POOL_LEAKED_AT_UNLOAD, driver.address + DRIVER_OBJECT_NAME_OFFSET, 0, leaked));
     }
-    this.drivers.delete(driver.serviceName);
     this.unloadedServices.add(driver.serviceName);
     this.k.recorder.note(this.k.cpu.time, `unloaded ${driver.DriverName}`, "", "", this.k.cpu.Number);
   }

@@ -180,6 +180,7 @@ export function IoDeleteDevice(DeviceObject: DEVICE_OBJECT): void {
   DeviceObject.deleted = true;
   // The object's memory goes with its last reference (an open file keeps it).
   if (DeviceObject.ReferenceCount === 0) freeDeviceObject(DeviceObject);
+  else io.zombies.add(DeviceObject);
 }
 
 /** Gives a deleted device object's memory back to the pool. */

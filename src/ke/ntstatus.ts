@@ -90,6 +90,11 @@ export const STATUS_CANNOT_DELETE: NTSTATUS = 0xC0000121;
 export const STATUS_CHILD_MUST_BE_VOLATILE: NTSTATUS = 0xC0000181;
 /** A buffer for an information class that must be 8-byte aligned is not. */
 export const STATUS_DATATYPE_MISALIGNMENT: NTSTATUS = 0x80000002;
+// Driver loading.
+/** ZwLoadDriver: the driver is already loaded. */
+export const STATUS_IMAGE_ALREADY_LOADED: NTSTATUS = 0xC000010E;
+/** ZwLoadDriver: the image is not a driver. */
+export const STATUS_INVALID_IMAGE_FORMAT: NTSTATUS = 0xC000007B;
 
 const NAMES = new Map<number, string>();
 for (const [name, value] of Object.entries({
@@ -109,6 +114,7 @@ for (const [name, value] of Object.entries({
   STATUS_DEVICE_NOT_CONNECTED, STATUS_MEDIA_WRITE_PROTECTED, STATUS_IO_TIMEOUT, STATUS_INVALID_BLOCK_LENGTH, STATUS_DEVICE_PROTOCOL_ERROR,
   STATUS_VERIFY_REQUIRED, STATUS_DEVICE_HARDWARE_ERROR, STATUS_DISK_CORRUPT_ERROR, STATUS_UNRECOGNIZED_MEDIA, STATUS_NO_DATA_DETECTED,
   STATUS_KEY_DELETED, STATUS_CANNOT_DELETE, STATUS_CHILD_MUST_BE_VOLATILE, STATUS_DATATYPE_MISALIGNMENT,
+  STATUS_IMAGE_ALREADY_LOADED, STATUS_INVALID_IMAGE_FORMAT,
 })) NAMES.set(value, name);
 
 /** NT_SUCCESS: true for success and informational codes (severity 0 or 1). */

@@ -13,15 +13,17 @@ import { Scheduler, type KTHREAD } from "../ke/scheduler.js";
 import { discoverPlatform } from "../hal/acpi.js";
 import { Hal, HAL } from "../hal/hal.js";
 import { MemoryManager } from "../mm/manager.js";
-import { IoManager } from "../io/manager.js";
+import { IO, IoManager } from "../io/manager.js";
 import { createProcess } from "../io/process.js";
 import { PNP, PnpManager, type RootChild } from "./manager.js";
 import { PowerManager } from "../po/manager.js";
 import type { DriverPackage } from "./packages.js";
 import { loadDriverPackageFile } from "./inf.js";
+import { NT_SUCCESS, statusName } from "../ke/ntstatus.js";
 import { CM, type Registry } from "../cm/registry.js";
 import { applyPresetKeys, presetKeys, type PresetKey } from "../cm/presets.js";
-import { serviceKeyPath } from "../cm/service-key.js";
+import { driverImagePath, serviceKeyPath, SERVICE_SYSTEM_START } from "../cm/service-key.js";
+import { canonicalImagePath, ZwLoadDriver } from "../io/driver-load.js";
 import { REG_DWORD, REG_SZ } from "../cm/value-types.js";
 import { installServiceKey } from "./registry-keys.js";
 import { pciPackage } from "../drivers/pci/package.js";
@@ -136,14 +138,18 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
     compatibleIds: ["*PNP0A03"],
     instanceId: "0",
   }, ...rootDevices]);
-  for (const pkg of packages) pnp.store.add(pkg);
+  for (const pkg of packages) {
+    pnp.store.add(pkg);
+    IO(k).images.set(canonicalImagePath(driverImagePath(pkg.service)), pkg.module);
+  }
   writeSetupRegistry(CM(k), packages, machine.description.driverParameters, presets);
   k.services.set("pnp", pnp);
   k.services.set("po", new PowerManager(k));
   const kernel = new BootedKernel(k);
   machine.kernel = kernel;
-  await kernel.exec(() => {
+  await kernel.exec(async () => {
     HAL(k).startDmaRemapping();
+    await loadStartDrivers(k, packages);
     return pnp.start();
   }, { name: "PnP manager" });
   return machine;
@@ -160,4 +166,17 @@ function writeSetupRegistry(registry: Registry, packages: readonly DriverPackage
     for (const [name, value] of Object.entries(values)) registry.set(`${serviceKeyPath(service)}\\Parameters`, name, typeof value === "number" ? REG_DWORD : REG_SZ, value);
   }
   applyPresetKeys(registry, presets);
+}
+
+/**
+ * Loads the legacy drivers whose service starts at boot or system start, boot-start ones
+ * first, as Windows does before it enumerates devices. A driver that fails to load is
+ * noted in the trace and boot goes on (ErrorControl SERVICE_ERROR_NORMAL).
+ */
+async function loadStartDrivers(k: Kernel, packages: readonly DriverPackage[]): Promise<void> {
+  const legacy = packages.filter((p) => p.role === "legacy" && p.start !== undefined && p.start <= SERVICE_SYSTEM_START);
+  for (const pkg of [...legacy].sort((a, b) => a.start! - b.start!)) {
+    const status = await ZwLoadDriver(serviceKeyPath(pkg.service));
+    if (!NT_SUCCESS(status)) k.recorder.note(k.cpu.time, `${pkg.service} failed to load: ${statusName(status)}`, "", "", k.cpu.Number);
+  }
 }

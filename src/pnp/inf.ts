@@ -13,6 +13,10 @@ import type { DriverModule } from "../io/manager.js";
 import type { RootChild } from "./manager.js";
 import type { DriverPackage, SetupClass } from "./packages.js";
 import { presetKeys } from "../cm/presets.js";
+import { SERVICE_BOOT_START, SERVICE_DEMAND_START, SERVICE_SYSTEM_START } from "../cm/service-key.js";
+
+/** A legacy driver's start type by its name in a package file. */
+const LEGACY_START: Record<string, number> = { boot: SERVICE_BOOT_START, system: SERVICE_SYSTEM_START, demand: SERVICE_DEMAND_START };
 
 /** What a package file installs. */
 export interface DriverPackageFile {
@@ -40,8 +44,10 @@ export async function loadDriverPackageFile(nameOrPath: string): Promise<DriverP
   for (const [i, d] of (doc.drivers as any[]).entries()) {
     const at = `/drivers/${i}`;
     const ids: string[] = d.ids ?? [];
+    if (d.role === "legacy" && (d.ids || d.classes || d.class)) throw new FirmwareError(shown, at, "a legacy driver binds to no device: no ids, class or classes");
+    if (d.role !== "legacy" && d.start !== undefined) throw new FirmwareError(shown, `${at}/start`, "only a legacy driver has a start type (a PnP driver starts with its device)");
     if (d.role === "function" && ids.length === 0) throw new FirmwareError(shown, `${at}/ids`, "a function driver needs the IDs it binds to");
-    if (d.role !== "function" && ids.length === 0 && !d.classes) throw new FirmwareError(shown, at, "a filter needs ids (a device filter) or classes (a class filter)");
+    if (d.role !== "function" && d.role !== "legacy" && ids.length === 0 && !d.classes) throw new FirmwareError(shown, at, "a filter needs ids (a device filter) or classes (a class filter)");
     if (d.role !== "function" && d.class !== undefined) throw new FirmwareError(shown, `${at}/class`, "only a function driver has a setup class (a class filter lists classes)");
     const setupClass = d.class === undefined ? undefined : classes.get(d.class);
     if (d.class !== undefined && !setupClass) throw new FirmwareError(shown, `${at}/class`, `no setup class "${d.class}" under /classes`);
@@ -67,6 +73,7 @@ export async function loadDriverPackageFile(nameOrPath: string): Promise<DriverP
     }
     packages.push({
       service: d.service, description: d.description ?? d.service, ids, role: d.role, module,
+      ...(d.role === "legacy" ? { start: LEGACY_START[d.start ?? "demand"] } : {}),
       ...(setupClass ? { setupClass } : {}), ...(filtered ? { classes: filtered } : {}), ...(d.msiSupported !== undefined ? { msiSupported: d.msiSupported } : {}),
       ...(d.addReg ? {
         addReg: {

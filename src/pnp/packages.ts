@@ -15,8 +15,8 @@
 import type { DriverModule } from "../io/manager.js";
 import type { PresetKey } from "../cm/presets.js";
 
-/** A driver's role in a device stack. */
-export type DriverRole = "function" | "upperFilter" | "lowerFilter";
+/** A driver's role in a device stack, or "legacy": a non-PnP driver loaded by its service. */
+export type DriverRole = "function" | "upperFilter" | "lowerFilter" | "legacy";
 
 /** A setup class: its name ("Toaster") and GUID ("{b85b7c50-...}"). */
 export interface SetupClass {
@@ -40,6 +40,8 @@ export interface DriverPackage {
   classes?: string[];
   /** The driver handles message-signalled interrupts (an INF's MSISupported); default true. Without it the device gets its line interrupt. */
   msiSupported?: boolean;
+  /** Legacy drivers: the service's start type (SERVICE_BOOT_START, SERVICE_SYSTEM_START or SERVICE_DEMAND_START). */
+  start?: number;
   /** Registry values the package installs (an INF's AddReg): below its service key, and below each device's hardware and software keys. */
   addReg?: { service: PresetKey[]; hardware: PresetKey[]; software: PresetKey[] };
 }

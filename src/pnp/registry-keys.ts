@@ -18,10 +18,10 @@ import type { DriverPackage } from "./packages.js";
 /** The subkey of a device's instance key that holds its hardware settings. */
 export const DEVICE_PARAMETERS = "Device Parameters";
 
-/** Writes a package's service key and its service AddReg. */
+/** Writes a package's service key (a PnP driver starts on demand, with its device) and its service AddReg. */
 export function installServiceKey(registry: Registry, pkg: DriverPackage): void {
   writeServiceKey(registry, pkg.service, {
-    type: SERVICE_KERNEL_DRIVER, start: SERVICE_DEMAND_START, errorControl: SERVICE_ERROR_NORMAL,
+    type: SERVICE_KERNEL_DRIVER, start: pkg.start ?? SERVICE_DEMAND_START, errorControl: SERVICE_ERROR_NORMAL,
     imagePath: driverImagePath(pkg.service), displayName: pkg.description,
   });
   if (pkg.addReg) applyPresetKeys(registry, pkg.addReg.service, serviceKeyPath(pkg.service));
