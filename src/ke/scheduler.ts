@@ -99,6 +99,8 @@ export class KTHREAD {
    * names no more objects than that and its caller passes no WaitBlockArray.
    */
   readonly WaitBlock: KWAIT_BLOCK[] = [new KWAIT_BLOCK(), new KWAIT_BLOCK(), new KWAIT_BLOCK()];
+  /** Kernel-space address of the thread object, for bug check parameters. */
+  Address = 0;
   /** Whether the thread waits for an executive lock exclusively (read by the lock that grants it). */
   lockWaitExclusive = false;
   result: unknown;
@@ -165,6 +167,9 @@ export interface TimerEntry {
   cancelled: boolean;
 }
 
+/** sizeof(KTHREAD) on x64 (Windows 10), bytes: the span of a thread's kernel-space address. */
+const KTHREAD_SIZE = 0x5F0;
+
 const WORK_INTERRUPT = 1;
 const WORK_DPC = 2;
 const WORK_THREAD = 3;
@@ -183,6 +188,7 @@ export class Scheduler {
   createThread(name: string, body: () => unknown, options: { process?: KPROCESS; affinity?: number; readyAtPs?: number } = {}): KTHREAD {
     const t = new KTHREAD(name, options.process ?? this.systemProcess, body, this.k.newId(), options.affinity ?? -1);
     t.createdAtPs = options.readyAtPs ?? this.k.cpu.time;
+    t.Address = this.k.objectAddress(KTHREAD_SIZE);
     this.threads.push(t);
     this.makeReady(t, options.readyAtPs ?? this.k.cpu.time);
     return t;
