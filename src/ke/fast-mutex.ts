@@ -12,7 +12,7 @@ import { KE, type Kernel } from "./kernel.js";
 import { lowerTo, raiseTo } from "./level.js";
 import { releaseOwnedLock, tryTakeOwnedLock, waitForLock, type OwnedLock } from "./lock-waiters.js";
 import type { KTHREAD } from "./scheduler.js";
-import { combinedApcDisable } from "./scheduler.js";
+import { combinedApcDisable, threadAddress } from "./scheduler.js";
 import {
   VERIFIER_FAST_MUTEX_ACQUIRE_IRQL, VERIFIER_FAST_MUTEX_RELEASE_IRQL, VERIFIER_RELEASE_UNACQUIRED, VERIFIER_SELF_DEADLOCK,
   VERIFIER_UNSAFE_MUTEX_ACQUIRE, VERIFIER_UNSAFE_MUTEX_RELEASE, VERIFIER_WRONG_THREAD_RELEASE, verifierViolation,
@@ -63,7 +63,7 @@ function checkOwner(k: Kernel, m: FAST_MUTEX): void {
   const thread = currentThread(k);
   if (m.Owner === thread) return;
   if (m.Owner === null) verifierViolation(k, VERIFIER_RELEASE_UNACQUIRED, m.address, 0, 0);
-  else verifierViolation(k, VERIFIER_WRONG_THREAD_RELEASE, m.address, m.Owner.Address, thread?.Address ?? 0);
+  else verifierViolation(k, VERIFIER_WRONG_THREAD_RELEASE, m.address, threadAddress(m.Owner), thread ? threadAddress(thread) : 0);
 }
 
 /**

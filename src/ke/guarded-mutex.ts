@@ -11,7 +11,7 @@
 import { APC_LEVEL } from "./irql.js";
 import { KE, type Kernel } from "./kernel.js";
 import { releaseOwnedLock, tryTakeOwnedLock, waitForLock, type OwnedLock } from "./lock-waiters.js";
-import { combinedApcDisable, type KTHREAD } from "./scheduler.js";
+import { combinedApcDisable, threadAddress, type KTHREAD } from "./scheduler.js";
 import {
   DDI_RULE_IRQL_KE_APC_LTE1, VERIFIER_RELEASE_UNACQUIRED, VERIFIER_SELF_DEADLOCK, VERIFIER_UNSAFE_MUTEX_ACQUIRE, VERIFIER_UNSAFE_MUTEX_RELEASE,
   VERIFIER_WRONG_THREAD_RELEASE, verifierViolation,
@@ -60,7 +60,7 @@ function checkOwner(k: Kernel, m: KGUARDED_MUTEX): void {
   const thread = k.cpu.CurrentThread;
   if (m.Owner === thread) return;
   if (m.Owner === null) verifierViolation(k, VERIFIER_RELEASE_UNACQUIRED, m.address, 0, 0);
-  else verifierViolation(k, VERIFIER_WRONG_THREAD_RELEASE, m.address, m.Owner.Address, thread?.Address ?? 0);
+  else verifierViolation(k, VERIFIER_WRONG_THREAD_RELEASE, m.address, threadAddress(m.Owner), thread ? threadAddress(thread) : 0);
 }
 
 /** Under the verifier, an Unsafe routine called below APC_LEVEL outside a guarded region: 0xC4 with `subcode`. */

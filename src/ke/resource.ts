@@ -15,7 +15,7 @@ import { RESOURCE_NOT_OWNED } from "./bugcheck.js";
 import { KE, type Kernel } from "./kernel.js";
 import { waitForLock, wakeLockWaiter } from "./lock-waiters.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "./ntstatus.js";
-import type { KTHREAD } from "./scheduler.js";
+import { threadAddress, type KTHREAD } from "./scheduler.js";
 import {
   requireApcsDisabled, VERIFIER_DELETE_OWNED_LOCK, VERIFIER_RESOURCE_ACQUIRE_APCS_ENABLED, VERIFIER_RESOURCE_DELETE_UNINITIALIZED,
   VERIFIER_RESOURCE_REINITIALIZED, VERIFIER_RESOURCE_RELEASE_APCS_ENABLED, VERIFIER_SELF_DEADLOCK, verifierViolation,
@@ -93,7 +93,7 @@ export function ExDeleteResourceLite(Resource: ERESOURCE): NTSTATUS {
   const k = KE();
   if (!Resource.initialized) verifierViolation(k, VERIFIER_RESOURCE_DELETE_UNINITIALIZED, Resource.address, 0, 0);
   const owner = Resource.OwnerTable.keys().next();
-  if (!owner.done) verifierViolation(k, VERIFIER_DELETE_OWNED_LOCK, Resource.address, owner.value.Address, 0);
+  if (!owner.done) verifierViolation(k, VERIFIER_DELETE_OWNED_LOCK, Resource.address, threadAddress(owner.value), 0);
   Resource.initialized = false;
   return STATUS_SUCCESS;
 }
@@ -227,7 +227,7 @@ export function ExReleaseResourceForThreadLite(Resource: ERESOURCE, ResourceThre
   requireApcsDisabled(k, k.cpu.CurrentThread, VERIFIER_RESOURCE_RELEASE_APCS_ENABLED, r.address);
   k.chargePs(k.cost.ExReleaseResourceLite);
   const held = r.OwnerTable.get(ResourceThreadId) ?? 0;
-  if (held === 0) k.bugCheck(RESOURCE_NOT_OWNED, r.address, ResourceThreadId?.Address ?? 0, 0, 0);
+  if (held === 0) k.bugCheck(RESOURCE_NOT_OWNED, r.address, ResourceThreadId ? threadAddress(ResourceThreadId) : 0, 0, 0);
   if (held === 1) r.OwnerTable.delete(ResourceThreadId);
   else r.OwnerTable.set(ResourceThreadId, held - 1);
   r.ActiveCount--;
@@ -252,7 +252,7 @@ export function ExConvertExclusiveToSharedLite(Resource: ERESOURCE): void {
   const r = Resource;
   const thread = k.cpu.CurrentThread!;
   k.chargePs(k.cost.ExReleaseResourceLite);
-  if ((r.Flag & ResourceOwnedExclusive) === 0 || !r.OwnerTable.has(thread)) k.bugCheck(RESOURCE_NOT_OWNED, r.address, thread?.Address ?? 0, 0, 0);
+  if ((r.Flag & ResourceOwnedExclusive) === 0 || !r.OwnerTable.has(thread)) k.bugCheck(RESOURCE_NOT_OWNED, r.address, thread ? threadAddress(thread) : 0, 0, 0);
   r.Flag &= ~ResourceOwnedExclusive;
   grantSharedWaiters(k, r);
 }

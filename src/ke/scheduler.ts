@@ -99,7 +99,7 @@ export class KTHREAD {
    * names no more objects than that and its caller passes no WaitBlockArray.
    */
   readonly WaitBlock: KWAIT_BLOCK[] = [new KWAIT_BLOCK(), new KWAIT_BLOCK(), new KWAIT_BLOCK()];
-  /** Kernel-space address of the thread object, for bug check parameters. */
+  /** Kernel-space address of the thread object, for bug check parameters (given on first use: threadAddress). */
   Address = 0;
   /** Whether the thread waits for an executive lock exclusively (read by the lock that grants it). */
   lockWaitExclusive = false;
@@ -188,7 +188,6 @@ export class Scheduler {
   createThread(name: string, body: () => unknown, options: { process?: KPROCESS; affinity?: number; readyAtPs?: number } = {}): KTHREAD {
     const t = new KTHREAD(name, options.process ?? this.systemProcess, body, this.k.newId(), options.affinity ?? -1);
     t.createdAtPs = options.readyAtPs ?? this.k.cpu.time;
-    t.Address = this.k.objectAddress(KTHREAD_SIZE);
     this.threads.push(t);
     this.makeReady(t, options.readyAtPs ?? this.k.cpu.time);
     return t;
@@ -404,6 +403,12 @@ export class Scheduler {
  */
 export function combinedApcDisable(t: KTHREAD): number {
   return (((t.SpecialApcDisable & 0xFFFF) << 16) | (t.KernelApcDisable & 0xFFFF)) >>> 0;
+}
+
+/** The kernel-space address of `t`'s thread object (bug check parameters), given the first time it is asked for. */
+export function threadAddress(t: KTHREAD): number {
+  if (t.Address === 0) t.Address = KE().objectAddress(KTHREAD_SIZE);
+  return t.Address;
 }
 
 /** The thread running on the executing processor (KeGetCurrentThread). */
