@@ -23,6 +23,17 @@ export {
 } from "./ke/interrupt.js";
 export { KeGetCurrentThread } from "./ke/scheduler.js";
 export * from "./ke/attach.js";
+// Dispatcher objects, executive locks and thread priorities.
+export * from "./ke/wait-block.js";
+export * from "./ke/semaphore.js";
+export * from "./ke/mutex.js";
+export * from "./ke/critical-region.js";
+export * from "./ke/fast-mutex.js";
+export * from "./ke/guarded-mutex.js";
+export * from "./ke/resource.js";
+export * from "./ke/push-lock.js";
+export * from "./ke/priority.js";
+export * from "./ke/sync-verifier.js";
 
 export * from "./mm/memory.js";
 export * from "./mm/pool.js";

@@ -81,10 +81,12 @@ export function queueKernelApc(thread: ETHREAD, apc: KernelApc): void {
 
 /**
  * Runs the kernel APCs queued to `thread`, the executing thread, oldest first (none while
- * the processor is at APC_LEVEL or above: they wait for it to drop, as on Windows).
+ * the processor is at APC_LEVEL or above, nor while the thread is in a guarded region: they
+ * wait for that to end, as on Windows; a critical region does not hold them back, since
+ * I/O completion APCs are special kernel APCs).
  */
 export function deliverKernelApcs(thread: ETHREAD): void {
   const k = KE();
-  while (thread.kernelApcs.length > 0 && k.cpu.irql < APC_LEVEL) runAtApcLevel(thread.kernelApcs.shift()!);
+  while (thread.kernelApcs.length > 0 && k.cpu.irql < APC_LEVEL && thread.Tcb.SpecialApcDisable === 0) runAtApcLevel(thread.kernelApcs.shift()!);
   if (thread.kernelApcs.length === 0) thread.Tcb.KernelApcPending = false;
 }

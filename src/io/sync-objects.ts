@@ -11,6 +11,7 @@ import { FILE_OBJECT, type EPROCESS, type ETHREAD } from "./process.js";
 import { ERROR_INVALID_HANDLE, service, setLastError, systemService, type HANDLE } from "./win32.js";
 import { INFINITE, userWait } from "./user-wait.js";
 import { threadOfHandle } from "./threads.js";
+import { MAXIMUM_WAIT_OBJECTS } from "../ke/wait-block.js";
 
 export { INFINITE };
 
@@ -20,8 +21,8 @@ export const WAIT_OBJECT_0 = 0;
 export const WAIT_TIMEOUT = 258;
 /** WaitForXxx: the wait failed (GetLastError says why). */
 export const WAIT_FAILED = 0xFFFFFFFF;
-/** The most handles WaitForMultipleObjects takes. */
-export const MAXIMUM_WAIT_OBJECTS = 64;
+/** The most handles WaitForMultipleObjects takes (the kernel's MAXIMUM_WAIT_OBJECTS). */
+export { MAXIMUM_WAIT_OBJECTS };
 
 /**
  * CreateEvent: a manual-reset (notification) or auto-reset (synchronization) event,

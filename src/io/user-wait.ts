@@ -12,6 +12,7 @@ import {
 } from "../ke/dispatcher.js";
 import { KeRemoveQueueEx, queueThreadBlocks, queueThreadResumes, type KQUEUE } from "../ke/queue.js";
 import { STATUS_KERNEL_APC, type NTSTATUS } from "../ke/ntstatus.js";
+import { KWAIT_BLOCK, THREAD_WAIT_OBJECTS } from "../ke/wait-block.js";
 import { deliverKernelApcs } from "./apc.js";
 import type { ETHREAD } from "./process.js";
 
@@ -50,6 +51,8 @@ export async function userWait(thread: ETHREAD, objects: DispatcherObject[], wai
   const due = deadline(k, ms);
   // A sleep is a wait on something that is never signalled.
   if (objects.length === 0) objects = [new KEVENT()];
+  // The wait blocks of a wait on more objects than a thread has of its own (NtWaitForMultipleObjects passes its own).
+  const waitBlocks = objects.length > THREAD_WAIT_OBJECTS ? objects.map(() => new KWAIT_BLOCK()) : null;
   for (;;) {
     deliverKernelApcs(thread);
     const timeout = remaining(k, due);
@@ -60,7 +63,7 @@ export async function userWait(thread: ETHREAD, objects: DispatcherObject[], wai
     try {
       status = objects.length === 1
           ? await KeWaitForSingleObject(objects[0], KWAIT_REASON.UserRequest, KPROCESSOR_MODE.UserMode, false, timeout)
-          : await KeWaitForMultipleObjects(objects.length, objects, waitType, KWAIT_REASON.UserRequest, KPROCESSOR_MODE.UserMode, false, timeout);
+          : await KeWaitForMultipleObjects(objects.length, objects, waitType, KWAIT_REASON.UserRequest, KPROCESSOR_MODE.UserMode, false, timeout, waitBlocks);
     } finally {
       thread.inUserWait = false;
       if (blocks) queueThreadResumes(thread.Tcb);

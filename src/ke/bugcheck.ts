@@ -15,9 +15,11 @@ export interface BugCheckInfo {
 export const INVALID_PROCESS_ATTACH_ATTEMPT = 0x5;
 export const IRQL_NOT_GREATER_OR_EQUAL = 0x9;
 export const IRQL_NOT_LESS_OR_EQUAL = 0xA;
+export const MAXIMUM_WAIT_OBJECTS_EXCEEDED = 0xC;
 export const SPIN_LOCK_ALREADY_OWNED = 0xF;
 export const SPIN_LOCK_NOT_OWNED = 0x10;
 export const KMODE_EXCEPTION_NOT_HANDLED = 0x1E;
+export const KERNEL_APC_PENDING_DURING_EXIT = 0x20;
 export const IRQL_GT_ZERO_AT_SYSTEM_SERVICE = 0x4A;
 export const NO_MORE_IRP_STACK_LOCATIONS = 0x35;
 export const MULTIPLE_IRP_COMPLETE_REQUESTS = 0x44;
@@ -36,6 +38,7 @@ export const DRIVER_IRQL_NOT_LESS_OR_EQUAL = 0xD1;
 export const DRIVER_VERIFIER_DMA_VIOLATION = 0xE6;
 export const WORKER_THREAD_RETURNED_AT_BAD_IRQL = 0xE1;
 export const HARDWARE_INTERRUPT_STORM = 0xF2;
+export const RESOURCE_NOT_OWNED = 0xE3;
 export const DPC_WATCHDOG_VIOLATION = 0x133;
 export const DRIVER_RETURNED_HOLDING_CANCEL_LOCK = 0x11B;
 
@@ -75,6 +78,21 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
     name: "IRQL_NOT_LESS_OR_EQUAL",
     meaning: "Kernel code accessed paged or invalid memory at an IRQL that was too high.",
     parameters: ["Memory referenced", "IRQL at time of reference", "0: read, 1: write, 8: execute", "Address that referenced memory"],
+  },
+  [MAXIMUM_WAIT_OBJECTS_EXCEEDED]: {
+    name: "MAXIMUM_WAIT_OBJECTS_EXCEEDED",
+    meaning: "A wait named more objects than allowed: more than THREAD_WAIT_OBJECTS without a WaitBlockArray, or more than MAXIMUM_WAIT_OBJECTS.",
+    parameters: ["None", "None", "None", "None"],
+  },
+  [KERNEL_APC_PENDING_DURING_EXIT]: {
+    name: "KERNEL_APC_PENDING_DURING_EXIT",
+    meaning: "A thread exited with its APC disable count not zero (a critical or guarded region not left, or a kernel mutex not released).",
+    parameters: ["Address of the APC found pending during exit", "The thread's APC disable count", "The current IRQL", "Reserved"],
+  },
+  [RESOURCE_NOT_OWNED]: {
+    name: "RESOURCE_NOT_OWNED",
+    meaning: "A thread tried to release a resource it did not own.",
+    parameters: ["Address of resource", "Address of thread", "Address of owner table (if it exists)", "Reserved"],
   },
   [SPIN_LOCK_ALREADY_OWNED]: {
     name: "SPIN_LOCK_ALREADY_OWNED",

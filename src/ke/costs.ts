@@ -23,6 +23,8 @@ export const COST_NAMES = [
   "KeInitializeQueue", "KeInsertQueue", "KeRemoveQueue", "KeInsertQueueApc", "IoCompletionApc",
   "IoRegisterDeviceInterface", "IoSetDeviceInterfaceState", "IoGetDeviceInterfaces", "IoRegisterPlugPlayNotification",
   "StorPortRequest", "StorPortCompletion",
+  "KeReleaseSemaphore", "KeReleaseMutex", "KeEnterCriticalRegion", "ExAcquireFastMutex", "ExReleaseFastMutex",
+  "ExAcquireResourceLite", "ExReleaseResourceLite", "ExAcquirePushLock", "ExReleasePushLock", "KeSetPriorityThread",
 ] as const;
 
 /** A cost's name. */

@@ -10,7 +10,7 @@
  * later), and the trace shows the overlap.
  */
 import { TRACK_CPU } from "../trace/recorder.js";
-import { IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from "./bugcheck.js";
+import { IRQL_GT_ZERO_AT_SYSTEM_SERVICE, KERNEL_APC_PENDING_DURING_EXIT } from "./bugcheck.js";
 import { PASSIVE_LEVEL, type KIRQL } from "./irql.js";
 import { KE, KernelHang, type Attribution, type Kernel, type KPRCB } from "./kernel.js";
 import type { NTSTATUS } from "./ntstatus.js";
@@ -18,6 +18,7 @@ import { STATUS_SUCCESS } from "./ntstatus.js";
 import { dispatchInterrupts } from "./interrupt.js";
 import { drainDpcs } from "./dpc.js";
 import { currentProcessOf } from "./attach.js";
+import { KWAIT_BLOCK } from "./wait-block.js";
 
 /** A process: its name and the physical address of its page-table root. */
 export class KPROCESS {
@@ -72,6 +73,36 @@ export class KTHREAD {
   exitedAtPs = NaN;
   /** When the thread last gave up its processor, ps. */
   stoppedAtPs = 0;
+  /**
+   * KernelApcDisable: 0, or minus the number of critical regions the thread is in (each
+   * KeEnterCriticalRegion and each kernel mutex it holds counts down by one). Normal kernel
+   * APCs are not delivered while it is non-zero.
+   */
+  KernelApcDisable = 0;
+  /**
+   * SpecialApcDisable: 0, or minus the number of guarded regions the thread is in
+   * (KeEnterGuardedRegion, each guarded mutex it holds). No kernel APC at all (special ones
+   * included) is delivered while it is non-zero.
+   */
+  SpecialApcDisable = 0;
+  /** Current priority, 0 (LOW_PRIORITY) to 31 (HIGH_PRIORITY); system threads start at 8. */
+  Priority = 8;
+  /**
+   * WaitNext: the thread called a set or release routine with Wait = TRUE and stays at
+   * DISPATCH_LEVEL until its next KeWaitXxx, which returns it to WaitNextIrql.
+   */
+  WaitNext = false;
+  /** The IRQL the next KeWaitXxx returns to when WaitNext is set. */
+  WaitNextIrql: KIRQL = PASSIVE_LEVEL;
+  /**
+   * The thread's built-in wait blocks (THREAD_WAIT_OBJECTS of them), used when a wait
+   * names no more objects than that and its caller passes no WaitBlockArray.
+   */
+  readonly WaitBlock: KWAIT_BLOCK[] = [new KWAIT_BLOCK(), new KWAIT_BLOCK(), new KWAIT_BLOCK()];
+  /** Kernel-space address of the thread object, for bug check parameters (given on first use: threadAddress). */
+  Address = 0;
+  /** Whether the thread waits for an executive lock exclusively (read by the lock that grants it). */
+  lockWaitExclusive = false;
   result: unknown;
   error: unknown;
   private wake?: (status: NTSTATUS) => void;
@@ -136,6 +167,9 @@ export interface TimerEntry {
   cancelled: boolean;
 }
 
+/** sizeof(KTHREAD) on x64 (Windows 10), bytes: the span of a thread's kernel-space address. */
+const KTHREAD_SIZE = 0x5F0;
+
 const WORK_INTERRUPT = 1;
 const WORK_DPC = 2;
 const WORK_THREAD = 3;
@@ -194,12 +228,25 @@ export class Scheduler {
     dispatchInterrupts(this.k, cpu);
   }
 
+  /**
+   * The thread `cpu` runs next: the first ready thread it may run, unless a thread of
+   * higher priority it may run is ready by the time that one would start (the highest
+   * such priority wins; among equals, the first to become ready).
+   */
   private firstReady(cpu: KPRCB): KTHREAD | undefined {
     const bit = 1 << cpu.Number;
+    let best: KTHREAD | undefined;
+    let startPs = 0;
     for (const t of this.ready) {
-      if ((t.affinity < 0 || t.affinity === cpu.Number) && (t.AffinityMask & bit) !== 0) return t;
+      if ((t.affinity >= 0 && t.affinity !== cpu.Number) || (t.AffinityMask & bit) === 0) continue;
+      if (!best) {
+        best = t;
+        startPs = Math.max(cpu.time, t.readyAtPs);
+      } else if (t.Priority > best.Priority && t.readyAtPs <= startPs) {
+        best = t;
+      }
     }
-    return undefined;
+    return best;
   }
 
   /**
@@ -333,6 +380,14 @@ export class Scheduler {
         t.error = e;
       }
     }
+    if (t.State === "terminated" && t.error === undefined && (t.KernelApcDisable !== 0 || t.SpecialApcDisable !== 0)) {
+      // A thread must leave every critical and guarded region (and release every kernel mutex) before it ends.
+      try {
+        k.bugCheck(KERNEL_APC_PENDING_DURING_EXIT, 0, combinedApcDisable(t), cpu.irql, 0);
+      } catch (e) {
+        t.error = e;
+      }
+    }
     if (t.State === "terminated" && k.crashed) t.error = k.crashed;
   }
 
@@ -340,6 +395,20 @@ export class Scheduler {
     const waiting = this.threads.filter((t) => t.State === "waiting").map((t) => `"${t.name}" waits on ${t.waitingOn}`);
     return new KernelHang(`Nothing can run any more and no device has anything scheduled: ${waiting.length ? waiting.join("; ") : "no thread is waiting"}.`);
   }
+}
+
+/**
+ * The thread's CombinedApcDisable as Windows reports it in bug checks: SpecialApcDisable in
+ * the high 16 bits, KernelApcDisable in the low 16 (each as a 16-bit two's complement count).
+ */
+export function combinedApcDisable(t: KTHREAD): number {
+  return (((t.SpecialApcDisable & 0xFFFF) << 16) | (t.KernelApcDisable & 0xFFFF)) >>> 0;
+}
+
+/** The kernel-space address of `t`'s thread object (bug check parameters), given the first time it is asked for. */
+export function threadAddress(t: KTHREAD): number {
+  if (t.Address === 0) t.Address = KE().objectAddress(KTHREAD_SIZE);
+  return t.Address;
 }
 
 /** The thread running on the executing processor (KeGetCurrentThread). */
