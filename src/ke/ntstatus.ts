@@ -80,6 +80,14 @@ export const STATUS_DISK_CORRUPT_ERROR: NTSTATUS = 0xC0000032;
 export const STATUS_UNRECOGNIZED_MEDIA: NTSTATUS = 0xC0000014;
 /** A warning: no data was detected on the medium (BLANK CHECK). */
 export const STATUS_NO_DATA_DETECTED: NTSTATUS = 0x80000022;
+/** A datatype misalignment was detected in a load or store instruction (ProbeForRead / ProbeForWrite). */
+export const STATUS_DATATYPE_MISALIGNMENT: NTSTATUS = 0x80000002;
+/** The third parameter is invalid. */
+export const STATUS_INVALID_PARAMETER_3: NTSTATUS = 0xC00000F1;
+/** The fourth parameter is invalid (ExInitializeLookasideListEx: the pool type). */
+export const STATUS_INVALID_PARAMETER_4: NTSTATUS = 0xC00000F2;
+/** The fifth parameter is invalid (ExInitializeLookasideListEx: the flags). */
+export const STATUS_INVALID_PARAMETER_5: NTSTATUS = 0xC00000F3;
 
 const NAMES = new Map<number, string>();
 for (const [name, value] of Object.entries({
@@ -98,6 +106,7 @@ for (const [name, value] of Object.entries({
   STATUS_NONEXISTENT_SECTOR, STATUS_NO_MEDIA_IN_DEVICE, STATUS_DATA_OVERRUN, STATUS_DATA_ERROR, STATUS_DEVICE_DATA_ERROR,
   STATUS_DEVICE_NOT_CONNECTED, STATUS_MEDIA_WRITE_PROTECTED, STATUS_IO_TIMEOUT, STATUS_INVALID_BLOCK_LENGTH, STATUS_DEVICE_PROTOCOL_ERROR,
   STATUS_VERIFY_REQUIRED, STATUS_DEVICE_HARDWARE_ERROR, STATUS_DISK_CORRUPT_ERROR, STATUS_UNRECOGNIZED_MEDIA, STATUS_NO_DATA_DETECTED,
+  STATUS_DATATYPE_MISALIGNMENT, STATUS_INVALID_PARAMETER_3, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5,
 })) NAMES.set(value, name);
 
 /** NT_SUCCESS: true for success and informational codes (severity 0 or 1). */
