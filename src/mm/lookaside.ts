@@ -81,16 +81,25 @@ export class GENERAL_LOOKASIDE {
 /** NPAGED_LOOKASIDE_LIST: a lookaside list of nonpaged entries. */
 export class NPAGED_LOOKASIDE_LIST {
   readonly L = new GENERAL_LOOKASIDE();
+
+  /** `record`: the object this list is embedded in (what CONTAINING_RECORD returns). */
+  constructor(readonly record: object | null = null) {}
 }
 
 /** PAGED_LOOKASIDE_LIST: a lookaside list of pageable entries. */
 export class PAGED_LOOKASIDE_LIST {
   readonly L = new GENERAL_LOOKASIDE();
+
+  /** `record`: the object this list is embedded in (what CONTAINING_RECORD returns). */
+  constructor(readonly record: object | null = null) {}
 }
 
 /** LOOKASIDE_LIST_EX: a lookaside list of ExInitializeLookasideListEx. */
 export class LOOKASIDE_LIST_EX {
   readonly L = new GENERAL_LOOKASIDE();
+
+  /** `record`: the object this list is embedded in (what CONTAINING_RECORD returns). */
+  constructor(readonly record: object | null = null) {}
 }
 
 /** Applies the pool's allocation IRQL rule for the list's pool type. */
