@@ -120,8 +120,7 @@ export function AppendTailList(ListHead: LIST_ENTRY, ListToAppend: LIST_ENTRY): 
 }
 
 /** A class whose instances embed entries (what CONTAINING_RECORD's Type names). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type RecordType<T> = abstract new (...args: any[]) => T;
+export type RecordType<T> = abstract new (...args: never[]) => T;
 
 /**
  * CONTAINING_RECORD: the record of type `Type` whose field `Field` is the entry at
