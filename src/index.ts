@@ -16,6 +16,7 @@ export * from "./ke/spinlock.js";
 export * from "./ke/dpc.js";
 export * from "./ke/dispatcher.js";
 export * from "./ke/timer.js";
+export * from "./ke/time.js";
 export * from "./ke/queue.js";
 export {
   KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock, INTERRUPT_STORM_COUNT,
@@ -34,12 +35,29 @@ export * from "./ke/resource.js";
 export * from "./ke/push-lock.js";
 export * from "./ke/priority.js";
 export * from "./ke/sync-verifier.js";
+export * from "./ke/exception.js";
 
 export * from "./mm/memory.js";
 export * from "./mm/pool.js";
 export * from "./mm/physical.js";
 export * from "./mm/mdl.js";
 export { MmTrimPageable, pagingStatistics, type PagingStatistics } from "./mm/paging.js";
+export * from "./mm/pool2.js";
+export * from "./mm/lookaside.js";
+export * from "./mm/probe.js";
+
+// Run-time library: strings, ntstrsafe, lists, memory and calendar helpers.
+export * from "./rtl/guest-text.js";
+export * from "./rtl/unicode-string.js";
+export * from "./rtl/string-convert.js";
+export * from "./rtl/format.js";
+export * from "./rtl/ntstrsafe.js";
+export * from "./rtl/list.js";
+export * from "./rtl/interlocked-list.js";
+export * from "./rtl/single-list.js";
+export * from "./rtl/slist.js";
+export * from "./rtl/memory.js";
+export * from "./rtl/time-fields.js";
 
 export * from "./hal/registers.js";
 export * from "./hal/bus.js";

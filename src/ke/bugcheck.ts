@@ -41,6 +41,9 @@ export const HARDWARE_INTERRUPT_STORM = 0xF2;
 export const RESOURCE_NOT_OWNED = 0xE3;
 export const DPC_WATCHDOG_VIOLATION = 0x133;
 export const DRIVER_RETURNED_HOLDING_CANCEL_LOCK = 0x11B;
+export const KERNEL_SECURITY_CHECK_FAILURE = 0x139;
+/** KERNEL_SECURITY_CHECK_FAILURE P1: a LIST_ENTRY has been corrupted (FAST_FAIL_CORRUPT_LIST_ENTRY). */
+export const FAST_FAIL_CORRUPT_LIST_ENTRY = 3;
 
 /** What each code means (names and parameters as the WDK documents them). */
 export const BUGCHECKS: Record<number, BugCheckInfo> = {
@@ -178,6 +181,16 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
     name: "DRIVER_RETURNED_HOLDING_CANCEL_LOCK",
     meaning: "A driver returned from a cancel routine still holding the global cancel spin lock.",
     parameters: ["Address of the IRP that was cancelled (might not be valid)", "Address of the cancel routine", "Reserved", "Reserved"],
+  },
+  [KERNEL_SECURITY_CHECK_FAILURE]: {
+    name: "KERNEL_SECURITY_CHECK_FAILURE",
+    meaning: "A kernel component has corrupted a critical data structure. The corruption could potentially allow a malicious user to gain control of this machine.",
+    parameters: [
+      "The type of corruption (3: a LIST_ENTRY has been corrupted, i.e. double remove)",
+      "Address of the trap frame for the exception that caused the bug check (0: the machine keeps none)",
+      "Address of the exception record for the exception that caused the bug check (0: the machine keeps none)",
+      "Reserved",
+    ],
   },
   [DPC_WATCHDOG_VIOLATION]: {
     name: "DPC_WATCHDOG_VIOLATION",

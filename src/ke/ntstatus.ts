@@ -86,6 +86,14 @@ export const STATUS_MUTANT_NOT_OWNED: NTSTATUS = 0xC0000046;
 export const STATUS_SEMAPHORE_LIMIT_EXCEEDED: NTSTATUS = 0xC0000047;
 /** A warning: no data was detected on the medium (BLANK CHECK). */
 export const STATUS_NO_DATA_DETECTED: NTSTATUS = 0x80000022;
+/** A datatype misalignment: a probe of a misaligned buffer (ProbeForRead / ProbeForWrite), or an 8-byte aligned information class into a buffer that is not. */
+export const STATUS_DATATYPE_MISALIGNMENT: NTSTATUS = 0x80000002;
+/** The third parameter is invalid. */
+export const STATUS_INVALID_PARAMETER_3: NTSTATUS = 0xC00000F1;
+/** The fourth parameter is invalid (ExInitializeLookasideListEx: the pool type). */
+export const STATUS_INVALID_PARAMETER_4: NTSTATUS = 0xC00000F2;
+/** The fifth parameter is invalid (ExInitializeLookasideListEx: the flags). */
+export const STATUS_INVALID_PARAMETER_5: NTSTATUS = 0xC00000F3;
 
 // The configuration manager (registry).
 /** The key was deleted (ZwDeleteKey) while a handle to it was open. */
@@ -94,8 +102,6 @@ export const STATUS_KEY_DELETED: NTSTATUS = 0xC000017C;
 export const STATUS_CANNOT_DELETE: NTSTATUS = 0xC0000121;
 /** A non-volatile key cannot be created under a volatile one. */
 export const STATUS_CHILD_MUST_BE_VOLATILE: NTSTATUS = 0xC0000181;
-/** A buffer for an information class that must be 8-byte aligned is not. */
-export const STATUS_DATATYPE_MISALIGNMENT: NTSTATUS = 0x80000002;
 // Driver loading.
 /** ZwLoadDriver: the driver is already loaded. */
 export const STATUS_IMAGE_ALREADY_LOADED: NTSTATUS = 0xC000010E;
@@ -122,6 +128,7 @@ for (const [name, value] of Object.entries({
   STATUS_KEY_DELETED, STATUS_CANNOT_DELETE, STATUS_CHILD_MUST_BE_VOLATILE, STATUS_DATATYPE_MISALIGNMENT,
   STATUS_IMAGE_ALREADY_LOADED, STATUS_INVALID_IMAGE_FORMAT,
   STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED,
+  STATUS_INVALID_PARAMETER_3, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5,
 })) NAMES.set(value, name);
 
 /** NT_SUCCESS: true for success and informational codes (severity 0 or 1). */

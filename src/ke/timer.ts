@@ -5,8 +5,7 @@
  * object: when it expires it is signalled (a notification timer wakes every waiter, a
  * synchronization timer one) and its DPC is queued on the processor that owns the clock.
  * Expiry happens at the due time rounded up to the machine's clock tick (kernel.clockTickUs;
- * 0 means exact). KeQueryInterruptTime and KeQuerySystemTime read the time as of the last
- * tick, their Precise forms the exact time.
+ * 0 means exact). The time routines (KeQuerySystemTime...) are in time.ts.
  */
 import { KE, type Kernel } from "./kernel.js";
 import { DISPATCHER_HEADER, signal, timeoutToDuePs, type DispatcherObject, type LARGE_INTEGER } from "./dispatcher.js";
@@ -98,44 +97,6 @@ export function KeCancelTimer(Timer: KTIMER): boolean {
   Timer.entry = null;
   Timer.DueTime = Infinity;
   return wasSet;
-}
-
-/** Picoseconds per 100 ns unit, the unit of system and interrupt time. */
-const PS_PER_100NS = 100_000;
-
-/** The executing processor's time as of its last clock tick, ps (exact when the machine has no tick). */
-function lastTickPs(k: Kernel): number {
-  const tick = k.clockTickPs;
-  return tick > 0 ? Math.floor(k.cpu.time / tick) * tick : k.cpu.time;
-}
-
-/**
- * KeQueryInterruptTime: 100 ns units since power-on, as of the last clock tick (the count
- * only moves at clock interrupts). The C routine's return value.
- */
-export function KeQueryInterruptTime(): number {
-  return Math.floor(lastTickPs(KE()) / PS_PER_100NS);
-}
-
-/** KeQueryInterruptTimePrecise: 100 ns units since power-on, exact. */
-export function KeQueryInterruptTimePrecise(): number {
-  const k = KE();
-  k.chargePs(k.cost.KeQueryPerformanceCounter);
-  return Math.floor(k.cpu.time / PS_PER_100NS);
-}
-
-/**
- * KeQuerySystemTime: the system time in 100 ns units as of the last clock tick (the C
- * out-parameter as the return value). The machine has no real-time clock: system time
- * counts from power-on, the same time base absolute due times and timeouts use.
- */
-export function KeQuerySystemTime(): number {
-  return Math.floor(lastTickPs(KE()) / PS_PER_100NS);
-}
-
-/** KeQuerySystemTimePrecise: the system time in 100 ns units, exact. */
-export function KeQuerySystemTimePrecise(): number {
-  return KeQueryInterruptTimePrecise();
 }
 
 /** KeReadStateTimer: TRUE once the timer has expired (until it is set again). */

@@ -10,6 +10,7 @@
 import { BAD_POOL_CALLER, DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
 import { APC_LEVEL, DISPATCH_LEVEL } from "../ke/irql.js";
 import { KE } from "../ke/kernel.js";
+import { NtStatusException, STATUS_INSUFFICIENT_RESOURCES } from "../ke/ntstatus.js";
 import { PAGE_SIZE } from "./pfn.js";
 import { SYSTEM_SPACE_START } from "./address-space.js";
 import { RangeAllocator } from "./va-allocator.js";
@@ -188,24 +189,29 @@ export class Pool {
     return isPagedPoolType(type) ? this.paged : this.nonPaged;
   }
 
-  /** Allocates `bytes`; returns the VA or 0 when out of memory. */
-  allocate(type: POOL_TYPE, bytes: number, tag: number, owner: string): number {
+  /**
+   * Allocates `bytes`; returns the VA or 0 when out of memory. Small blocks start on a
+   * multiple of `alignment` bytes (16, or a larger power of two such as the cache line).
+   */
+  allocate(type: POOL_TYPE, bytes: number, tag: number, owner: string, alignment = POOL_HEADER_SIZE): number {
     const region = this.regionOf(type);
     const big = bytes >= PAGE_SIZE;
-    const reserve = big ? Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE : bytes + POOL_HEADER_SIZE;
-    const reserved = region.space.allocate(reserve, big ? PAGE_SIZE : 16);
+    const headerRoom = Math.max(POOL_HEADER_SIZE, alignment);
+    const reserve = big ? Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE : bytes + headerRoom;
+    const reserved = region.space.allocate(reserve, big ? PAGE_SIZE : headerRoom);
     if (reserved < 0) return 0;
     if (!this.commit(region, reserved, reserve)) {
       region.space.release(reserved, reserve);
       return 0;
     }
-    const va = big ? reserved : reserved + POOL_HEADER_SIZE;
+    const va = big ? reserved : reserved + headerRoom;
     if (!big) {
       // POOL_HEADER: PreviousSize/PoolIndex/BlockSize/PoolType in the first 4 bytes, PoolTag at +4.
       const k = this.mm.k;
+      const header = va - POOL_HEADER_SIZE;
       // System space is mapped in every address space; a paged pool page may need paging in first.
-      let pa = k.x.cpuTranslate(k.cpu.Number, reserved, 0);
-      if (pa < 0 && this.mm.makeResident(this.mm.system, reserved)) pa = k.x.cpuTranslate(k.cpu.Number, reserved, 0);
+      let pa = k.x.cpuTranslate(k.cpu.Number, header, 0);
+      if (pa < 0 && this.mm.makeResident(this.mm.system, header)) pa = k.x.cpuTranslate(k.cpu.Number, header, 0);
       k.x.physWrite32(pa, (((Math.ceil(reserve / 16) & 0xFF) << 16) | (((type & 0x7F) + 1) << 24)) >>> 0);
       k.x.physWrite32(pa + 4, tag);
     }
@@ -292,22 +298,41 @@ export class Pool {
 
 /**
  * ExAllocatePoolWithTag: `NumberOfBytes` of pool tagged `Tag`; returns the virtual
- * address, or 0 (NULL) when the pool is exhausted. Blocks of a page or more are page
- * aligned. Paged pool above APC_LEVEL and nonpaged pool above DISPATCH_LEVEL are bugs.
+ * address, or 0 (NULL) when the pool is exhausted (with POOL_RAISE_IF_ALLOCATION_FAILURE
+ * ORed into PoolType it raises STATUS_INSUFFICIENT_RESOURCES instead). Blocks of a page or
+ * more are page aligned; the cache-aligned types align to CACHE_LINE_SIZE. Paged pool
+ * above APC_LEVEL and nonpaged pool above DISPATCH_LEVEL are bugs.
  */
 export function ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: number, Tag: PoolTag): number {
+  const va = allocatePool(PoolType, NumberOfBytes, tagValue(Tag), (PoolType & POOL_CACHE_ALIGNED) !== 0 ? CACHE_LINE_SIZE : POOL_HEADER_SIZE);
+  if (va === 0 && (PoolType & POOL_RAISE_IF_ALLOCATION_FAILURE) !== 0) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
+  return va;
+}
+
+/** POOL_TYPE bit of the cache-aligned types (NonPagedPoolCacheAligned, PagedPoolCacheAligned...). */
+export const POOL_CACHE_ALIGNED = 4;
+/** POOL_TYPE modifier: raise STATUS_INSUFFICIENT_RESOURCES instead of returning NULL. */
+export const POOL_RAISE_IF_ALLOCATION_FAILURE = 16;
+/** Bytes of a processor cache line, the alignment of cache-aligned pool. */
+export const CACHE_LINE_SIZE = 64;
+
+/**
+ * The allocation every pool routine makes: charges the call, applies the IRQL and
+ * zero-byte rules of ExAllocatePoolWithTag, and returns the block's VA (`alignment`
+ * bytes aligned) or 0 when the pool is exhausted.
+ */
+export function allocatePool(PoolType: POOL_TYPE, NumberOfBytes: number, tag: number, alignment: number): number {
   const k = KE();
   k.chargePs(k.cost.ExAllocatePoolWithTag);
   const irql = k.cpu.irql;
   const paged = isPagedPoolType(PoolType);
   const limit = paged ? APC_LEVEL : DISPATCH_LEVEL;
-  const tag = tagValue(Tag);
   if (irql > limit) {
     if (k.verifier) k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, paged ? VERIFIER_PAGED_POOL_IRQL : VERIFIER_NONPAGED_POOL_IRQL, irql, PoolType, NumberOfBytes);
     k.bugCheck(BAD_POOL_CALLER, BAD_POOL_BAD_IRQL, irql, PoolType, NumberOfBytes);
   }
   if (NumberOfBytes === 0 && k.verifier) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_ZERO_BYTES, 0, PoolType, tag);
-  return MM(k).pool.allocate(PoolType, Math.max(1, NumberOfBytes), tag, k.attribution().driver);
+  return MM(k).pool.allocate(PoolType, Math.max(1, NumberOfBytes), tag, k.attribution().driver, alignment);
 }
 
 /**

@@ -10,7 +10,8 @@ import { CLOCK_TICK_PS, KE } from "../../ke/kernel.js";
 import { KeInitializeDpc, KeInsertQueueDpc, type KDPC } from "../../ke/dpc.js";
 import { KeAcquireSpinLock, KeReleaseSpinLock } from "../../ke/spinlock.js";
 import { KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock } from "../../ke/interrupt.js";
-import { KeCancelTimer, KeInitializeTimer, KeSetTimer, KeQuerySystemTime } from "../../ke/timer.js";
+import { KeCancelTimer, KeInitializeTimer, KeSetTimer } from "../../ke/timer.js";
+import { KeQuerySystemTime } from "../../ke/time.js";
 import { DISPATCH_LEVEL, type KIRQL } from "../../ke/irql.js";
 import { raiseTo, lowerTo } from "../../ke/level.js";
 import {
