@@ -68,8 +68,10 @@ class Layout {
     this.view.setUint32(offset, value >>> 0, true);
     return this;
   }
-  time(offset: number, t: bigint): this {
-    this.view.setBigUint64(offset, t, true);
+  /** A LARGE_INTEGER (a number below 2^53). */
+  time(offset: number, t: number): this {
+    this.view.setUint32(offset, t % 2 ** 32, true);
+    this.view.setUint32(offset + 4, Math.floor(t / 2 ** 32), true);
     return this;
   }
   put(offset: number, bytes: Uint8Array): this {

@@ -41,8 +41,8 @@ export class CM_KEY {
   private sorted: CM_KEY[] | null = null;
   /** Values by upper-cased name, in the order first set. */
   readonly values = new Map<string, CM_KEY_VALUE>();
-  /** Last change of the key or its values, system time (100 ns since 1601). */
-  LastWriteTime: bigint;
+  /** Last change of the key or its values, system time (100 ns units; KeQuerySystemTime). */
+  LastWriteTime: number;
   /** True once ZwDeleteKey removed it (handles still open see STATUS_KEY_DELETED). */
   deleted = false;
   /** Handles open to the key. */
@@ -60,7 +60,7 @@ export class CM_KEY {
     readonly volatile: boolean,
     /** REG_OPTION_CREATE_LINK: a symbolic link key (its SymbolicLinkValue names the target). */
     readonly isLink: boolean,
-    time: bigint,
+    time: number,
   ) {
     this.LastWriteTime = time;
   }

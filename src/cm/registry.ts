@@ -11,6 +11,7 @@
  * debugger) uses the path-based methods here.
  */
 import type { Kernel } from "../ke/kernel.js";
+import { KeQuerySystemTime } from "../ke/time.js";
 import { REGISTRY_SPACE_START } from "../mm/manager.js";
 import {
   STATUS_CANNOT_DELETE, STATUS_CHILD_MUST_BE_VOLATILE, STATUS_KEY_DELETED, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND,
@@ -85,10 +86,10 @@ export class Registry {
   readonly hiveAddress: number;
 
   /**
-   * `now()` gives system time (100 ns since 1601) for LastWriteTime; `address(bytes)` a
+   * `now()` gives system time (100 ns units) for LastWriteTime; `address(bytes)` a
    * kernel-space address for a new object (the hive and each key node).
    */
-  constructor(private readonly now: () => bigint, private readonly address: (bytes: number) => number = () => 0) {
+  constructor(private readonly now: () => number, private readonly address: (bytes: number) => number = () => 0) {
     this.hiveAddress = address(HIVE_BYTES);
     this.root = this.newKey("REGISTRY", null, "", false, false);
     for (const path of [
@@ -231,7 +232,7 @@ export function CM(k: Kernel): Registry {
   let r = k.services.get("cm") as Registry | undefined;
   if (!r) {
     let next = REGISTRY_SPACE_START;
-    r = new Registry(() => systemTimeOf(k), (bytes) => {
+    r = new Registry(KeQuerySystemTime, (bytes) => {
       const a = next;
       next += (bytes + 15) & ~15;
       return a;
@@ -239,12 +240,4 @@ export function CM(k: Kernel): Registry {
     k.services.set("cm", r);
   }
   return r;
-}
-
-/** System time at boot, 100 ns since 1601-01-01: 2024-01-01 00:00 UTC. */
-const BOOT_SYSTEM_TIME = 133485408000000000n;
-
-/** The machine's system time, 100 ns since 1601: the boot time plus the executing processor's simulated time, so runs are deterministic. */
-function systemTimeOf(k: Kernel): bigint {
-  return BOOT_SYSTEM_TIME + BigInt(Math.floor(k.cpu.time / 100_000));
 }

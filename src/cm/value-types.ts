@@ -5,6 +5,8 @@
  * REG_SZ set without its NUL is read back without one, as on Windows.
  */
 
+import { decodeWide, encodeWide } from "../rtl/guest-text.js";
+
 /** No defined value type. */
 export const REG_NONE = 0;
 /** A NUL-terminated UTF-16 string. */
@@ -51,42 +53,23 @@ export function regTypeOf(name: string): number {
 
 /** UTF-16LE bytes of `s`, with a terminating NUL when `terminate`. */
 export function utf16(s: string, terminate: boolean): Uint8Array {
-  const n = s.length + (terminate ? 1 : 0);
-  const out = new Uint8Array(n * 2);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    out[2 * i] = c & 0xFF;
-    out[2 * i + 1] = c >>> 8;
-  }
-  return out;
+  return encodeWide(terminate ? `${s}\0` : s);
 }
 
 /** The string in UTF-16LE bytes, up to the first NUL (or the end; an odd last byte is ignored). */
 export function fromUtf16(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i + 1 < bytes.length; i += 2) {
-    const c = bytes[i] | (bytes[i + 1] << 8);
-    if (c === 0) break;
-    s += String.fromCharCode(c);
-  }
-  return s;
+  const text = decodeWide(bytes);
+  const nul = text.indexOf("\0");
+  return nul < 0 ? text : text.slice(0, nul);
 }
 
-/** The strings of REG_MULTI_SZ data (stops at the first empty string). */
+/** The strings of REG_MULTI_SZ data (up to the first empty string). */
 export function fromMultiSz(bytes: Uint8Array): string[] {
   const out: string[] = [];
-  let s = "";
-  for (let i = 0; i + 1 < bytes.length; i += 2) {
-    const c = bytes[i] | (bytes[i + 1] << 8);
-    if (c !== 0) {
-      s += String.fromCharCode(c);
-      continue;
-    }
+  for (const s of decodeWide(bytes).split("\0")) {
     if (s === "") break;
     out.push(s);
-    s = "";
   }
-  if (s !== "") out.push(s);
   return out;
 }
 

@@ -7,7 +7,7 @@ import {
   STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS,
 } from "../../src/ke/ntstatus.js";
 
-const T0 = 133485408000000000n;
+const T0 = 1_000_000;
 const fresh = () => {
   let t = T0;
   return new Registry(() => t++);
