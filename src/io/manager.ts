@@ -115,7 +115,11 @@ export class IoManager {
     }
     this.unloadedServices.add(driver.serviceName);
     this.k.recorder.note(this.k.cpu.time, `unloaded ${driver.DriverName}`, "", "", this.k.cpu.Number);
+    this.onDriverUnloaded?.(driver.serviceName);
   }
+
+  /** Called when a driver object has gone (the Service Control Manager deletes a service marked for deletion then). */
+  onDriverUnloaded: ((service: string) => void) | null = null;
 
   /** The device a name or symbolic link refers to. */
   resolve(name: string): DEVICE_OBJECT | undefined {

@@ -1,0 +1,6 @@
+/** A legacy driver whose DriverEntry fails, as one that finds no hardware does. */
+import { STATUS_NO_SUCH_DEVICE, type DRIVER_OBJECT, type NTSTATUS } from "../../../src/index.js";
+
+export function DriverEntry(_DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+  return STATUS_NO_SUCH_DEVICE;
+}

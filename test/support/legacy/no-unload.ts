@@ -1,0 +1,6 @@
+/** A legacy driver with no DriverUnload: once started it cannot be stopped. */
+import { STATUS_SUCCESS, type DRIVER_OBJECT, type NTSTATUS } from "../../../src/index.js";
+
+export function DriverEntry(_DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+  return STATUS_SUCCESS;
+}
