@@ -17,6 +17,7 @@ export * from "./ke/dpc.js";
 export * from "./ke/dispatcher.js";
 export * from "./ke/timer.js";
 export * from "./ke/time.js";
+export * from "./ke/debug-print.js";
 export * from "./ke/queue.js";
 export {
   KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock, INTERRUPT_STORM_COUNT,

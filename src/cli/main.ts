@@ -21,6 +21,7 @@ import { toChromeTrace } from "../trace/chrome.js";
 import { EDU_WORKLOAD_DEFAULTS, WORKLOADS, type WorkloadOptions, type WorkloadOutcome } from "../workloads/index.js";
 import { loadFioJobFile } from "../workloads/fio/fio.js";
 import { FioJobFileError } from "../workloads/fio/jobfile.js";
+import { KD } from "../ke/debug-print.js";
 import { INSPECT_COMMANDS, InspectError, parseInspectCommand, type InspectCommand } from "../debug/inspect.js";
 
 const USAGE = `Usage: wdmsim <command> [options]
@@ -48,6 +49,9 @@ Options for run and inspect:
                         json: fio's JSON document only                          [normal]
   --json                Print the summary as one JSON object
   --trace FILE          Write a Chrome Trace Event JSON file (open it in Perfetto)
+  --debug-output        Print the drivers' debug output (DbgPrint, DbgPrintEx, KdPrint) as DebugView
+                        shows it; the machine's Debug Print Filter key decides what passes, as on
+                        Windows (set it with the machine file's "registry")
   --inspect "COMMAND"   After the run (or a bug check) print a WinDbg-style inspection; repeatable.
                         Commands: ${INSPECT_COMMANDS.join(" ")}
                         e.g. --inspect "!devnode 0 1" --inspect "!drvobj edu 2" --inspect "!irpfind"
@@ -71,6 +75,24 @@ interface Summary {
   trace?: string;
   /** The --inspect commands and what they printed. */
   inspect?: InspectionResult[];
+  /** With --debug-output: the messages the debugger received. */
+  debugOutput?: { timeNs: number; cpu: number; driver: string; text: string }[];
+}
+
+/** The messages the machine's debugger received, oldest first. */
+function debugMessages(machine: Machine): { timeNs: number; cpu: number; driver: string; text: string }[] {
+  const k = (machine.kernel as BootedKernel | undefined)?.k;
+  return k ? KD(k).output.entries().map((m) => ({ timeNs: m.timePs / 1000, cpu: m.cpu, driver: m.driver, text: m.text })) : [];
+}
+
+/** Prints debug messages as DebugView lists them: sequence number, seconds since boot, the text (a line per line). */
+function printDebugOutput(messages: { timeNs: number; text: string }[]): void {
+  let n = 0;
+  for (const m of messages) {
+    const lines = m.text.split("\n");
+    if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
+    for (const line of lines) console.log(`${String(n++).padStart(8, "0")}\t${(m.timeNs / 1e9).toFixed(8)}\t${line}`);
+  }
 }
 
 function spreadLine(label: string, s: Spread): string {
@@ -168,6 +190,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
       "output-format": { type: "string" },
       json: { type: "boolean", default: false },
       trace: { type: "string" },
+      "debug-output": { type: "boolean", default: false },
       inspect: { type: "string", multiple: true },
     },
   });
@@ -213,6 +236,8 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   const inspections = runInspections(machine, commands);
   const inspectionsFailed = inspections.some((r) => r.error !== undefined);
 
+  const debugOutput = values["debug-output"] ? debugMessages(machine) : undefined;
+  if (debugOutput && !values.json && mode === "run") printDebugOutput(debugOutput);
   if (outcome.kind !== "finished") {
     if (outcome.kind === "bugcheck") console.error(outcome.bugCheck.analyze());
     else console.error(`wdmsim: the machine hung: ${outcome.hang.message}`);
@@ -240,6 +265,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
       summary.trace = values.trace;
     }
     if (commands.length > 0) summary.inspect = inspections;
+    if (debugOutput) summary.debugOutput = debugOutput;
     if (outcome.workload.document !== undefined) process.stdout.write(outcome.workload.document);
     else if (values.json) console.log(JSON.stringify(summary, null, 2));
     else {

@@ -21,6 +21,7 @@ import type { DriverPackage } from "./packages.js";
 import { loadDriverPackageFile } from "./inf.js";
 import { NT_SUCCESS, statusName } from "../ke/ntstatus.js";
 import { CM, type Registry } from "../cm/registry.js";
+import { applyDebugPrintFilter } from "../cm/debug-print-filter.js";
 import { applyPresetKeys, presetKeys, type PresetKey } from "../cm/presets.js";
 import { driverImagePath, serviceKeyPath, SERVICE_SYSTEM_START } from "../cm/service-key.js";
 import { canonicalImagePath, ZwLoadDriver } from "../io/driver-load.js";
@@ -143,6 +144,7 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
     IO(k).images.set(canonicalImagePath(driverImagePath(pkg.service)), pkg.module);
   }
   writeSetupRegistry(CM(k), packages, machine.description.driverParameters, presets);
+  applyDebugPrintFilter(k);
   k.services.set("pnp", pnp);
   k.services.set("po", new PowerManager(k));
   const kernel = new BootedKernel(k);

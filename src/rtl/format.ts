@@ -95,10 +95,24 @@ function countedOf(arg: FormatArgument, ansi: boolean): string {
 }
 
 /**
- * Formats `format` with `args` (see the file comment); returns the text, or null when the
- * format is invalid (an unknown conversion, a missing or mistyped argument).
+ * Formats `format` with `args` for wide-character output (the ntstrsafe ...W routines; see
+ * the file comment); returns the text, or null when the format is invalid (an unknown
+ * conversion, a missing or mistyped argument).
  */
 export function formatWide(format: string, args: readonly FormatArgument[]): string | null {
+  return formatPrintf(format, args, true);
+}
+
+/**
+ * Formats `format` with `args` as the narrow printf routines (DbgPrint, the ...A
+ * routines) do: as formatWide, except that `%s` and `%c` take ANSI strings and characters
+ * unless sized `l` or `w`, and `%S` and `%C` take wide ones unless sized `h`.
+ */
+export function formatAnsi(format: string, args: readonly FormatArgument[]): string | null {
+  return formatPrintf(format, args, false);
+}
+
+function formatPrintf(format: string, args: readonly FormatArgument[], wide: boolean): string | null {
   let out = "";
   let next = 0;
   const take = (): FormatArgument => {
@@ -164,10 +178,10 @@ export function formatWide(format: string, args: readonly FormatArgument[]): str
           out += pad(charOf(take()), spec, false);
           break;
         case "s":
-          out += pad(stringOf(take(), spec.size === "h", maxChars), spec, false);
+          out += pad(stringOf(take(), wide ? spec.size === "h" : spec.size !== "l" && spec.size !== "w", maxChars), spec, false);
           break;
         case "S":
-          out += pad(stringOf(take(), spec.size !== "l" && spec.size !== "w", maxChars), spec, false);
+          out += pad(stringOf(take(), wide ? spec.size !== "l" && spec.size !== "w" : spec.size === "h", maxChars), spec, false);
           break;
         case "Z":
           out += pad(countedOf(take(), spec.size !== "w").slice(0, maxChars), spec, false);
