@@ -1,0 +1,16 @@
+/** The SDDL strings wdmsec.h defines for device objects (IoCreateDeviceSecure's DefaultSDDLString). */
+
+/** Kernel-mode code only (no user-mode access). */
+export const SDDL_DEVOBJ_KERNEL_ONLY = "D:P";
+/** LocalSystem: all access. */
+export const SDDL_DEVOBJ_SYS_ALL = "D:P(A;;GA;;;SY)";
+/** LocalSystem and administrators: all access. */
+export const SDDL_DEVOBJ_SYS_ALL_ADM_ALL = "D:P(A;;GA;;;SY)(A;;GA;;;BA)";
+/** LocalSystem all; administrators read and execute. */
+export const SDDL_DEVOBJ_SYS_ALL_ADM_RX = "D:P(A;;GA;;;SY)(A;;GRGX;;;BA)";
+/** LocalSystem all; administrators read, write and execute; everyone read. */
+export const SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_R = "D:P(A;;GA;;;SY)(A;;GRGWGX;;;BA)(A;;GR;;;WD)";
+/** ...; everyone read and write; restricted code read. */
+export const SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R = "D:P(A;;GA;;;SY)(A;;GRGWGX;;;BA)(A;;GRGW;;;WD)(A;;GR;;;RC)";
+/** ...; everyone and restricted code read, write and execute. */
+export const SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RWX_RES_RWX = "D:P(A;;GA;;;SY)(A;;GRGWGX;;;BA)(A;;GRGWGX;;;WD)(A;;GRGWGX;;;RC)";
