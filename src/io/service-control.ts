@@ -25,6 +25,7 @@ import {
   SERVICE_FILE_SYSTEM_DRIVER, SERVICE_KERNEL_DRIVER, SERVICE_SYSTEM_START, writeServiceKey,
 } from "../cm/service-key.js";
 import { MAX_KEY_NAME_CHARS } from "../cm/key.js";
+import { DELETE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE, READ_CONTROL } from "../se/access-mask.js";
 import { isDriverRunning, isDriverUnloading, ZwLoadDriver, ZwUnloadDriver } from "./driver-load.js";
 import { IO } from "./manager.js";
 import type { EPROCESS } from "./process.js";
@@ -58,13 +59,6 @@ export const SERVICE_PAUSE_CONTINUE = 0x0040;
 export const SERVICE_INTERROGATE = 0x0080;
 export const SERVICE_USER_DEFINED_CONTROL = 0x0100;
 export const SERVICE_ALL_ACCESS = 0xF01FF;
-/** Standard right: delete the object (DeleteService). */
-export const DELETE = 0x00010000;
-const READ_CONTROL = 0x00020000;
-const GENERIC_READ = 0x80000000;
-const GENERIC_WRITE = 0x40000000;
-const GENERIC_EXECUTE = 0x20000000;
-const GENERIC_ALL = 0x10000000;
 
 // Service states (SERVICE_STATUS.dwCurrentState).
 export const SERVICE_STOPPED = 0x1;

@@ -53,8 +53,7 @@ export * from "./service-control.js";
 export { IRP_SYNCHRONOUS_API, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from "./request.js";
 export { FO_SYNCHRONOUS_IO, FO_SKIP_COMPLETION_PORT, FO_SKIP_SET_EVENT, FILE_OBJECT } from "./process.js";
 
-export const GENERIC_READ = 0x80000000;
-export const GENERIC_WRITE = 0x40000000;
+export { GENERIC_READ, GENERIC_WRITE } from "../se/access-mask.js";
 export const FILE_SHARE_READ = 1;
 export const FILE_SHARE_WRITE = 2;
 export const CREATE_NEW = 1;

@@ -3,7 +3,8 @@
  * driver's I/O control codes and the layouts of their buffers, and the IDs the bus
  * gives the toasters it plugs in.
  */
-import { CTL_CODE, FILE_READ_DATA, METHOD_BUFFERED } from "../../io/ioctl.js";
+import { CTL_CODE, METHOD_BUFFERED } from "../../io/ioctl.js";
+import { FILE_READ_DATA } from "../../se/access-mask.js";
 import { FILE_DEVICE_BUS_EXTENDER } from "../../io/objects.js";
 
 /** Device interface the toaster bus registers (user mode finds the bus by it). */

@@ -1,0 +1,221 @@
+/**
+ * The driver-facing surface, as wdm.h, ntddk.h and ntstrsafe.h hold it: every kernel
+ * routine, structure, constant and status a driver uses, under its WDK name (also
+ * `import ... from "wdmsim/wdm"`). C enumerations put their members in the global
+ * namespace, so the members are exported bare as well (NonPagedPool, KernelMode,
+ * Executive, NotificationEvent, IoReadAccess, MmCached, ...), each the same value as its
+ * enum's member.
+ */
+import { BUS_DATA_TYPE } from "./hal/bus.js";
+import { INTERFACE_TYPE } from "./hal/dma.js";
+import { IO_ALLOCATION_ACTION } from "./hal/adapter-channel.js";
+import { EVENT_TYPE, KPROCESSOR_MODE, KWAIT_REASON, WAIT_TYPE } from "./ke/dispatcher.js";
+import { KDPC_IMPORTANCE } from "./ke/dpc.js";
+import { KINTERRUPT_MODE } from "./ke/interrupt.js";
+import { TIMER_TYPE } from "./ke/timer.js";
+import { WORK_QUEUE_TYPE } from "./ke/worker.js";
+import { LOCK_OPERATION, MM_PAGE_PRIORITY } from "./mm/mdl.js";
+import { MEMORY_CACHING_TYPE } from "./mm/physical.js";
+import { POOL_TYPE } from "./mm/pool.js";
+import { BUS_QUERY_ID_TYPE, DEVICE_RELATION_TYPE, DEVICE_TEXT_TYPE } from "./pnp/minor.js";
+import { DEVICE_REGISTRY_PROPERTY } from "./io/device-property.js";
+import { IO_NOTIFICATION_EVENT_CATEGORY } from "./io/interfaces.js";
+import { KEY_INFORMATION_CLASS, KEY_VALUE_INFORMATION_CLASS } from "./cm/information.js";
+
+export * from "./ke/ntstatus.js";
+export * from "./ke/irql.js";
+export { BugCheck, BUGCHECKS, formatPointer } from "./ke/bugcheck.js";
+export * from "./ke/bugcheck.js";
+export { KeBugCheckEx, KeGetCurrentProcessorNumber, KeQueryActiveProcessorCount, KernelHang, KE } from "./ke/kernel.js";
+export { KeGetCurrentIrql, KeRaiseIrql, KeLowerIrql } from "./ke/level.js";
+export * from "./ke/spinlock.js";
+export * from "./ke/dpc.js";
+export * from "./ke/dispatcher.js";
+export * from "./ke/timer.js";
+export * from "./ke/time.js";
+export * from "./ke/debug-print.js";
+export * from "./ke/queue.js";
+export {
+  KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock, INTERRUPT_STORM_COUNT,
+  type PKSERVICE_ROUTINE, type PKMESSAGE_SERVICE_ROUTINE, type PKSYNCHRONIZE_ROUTINE,
+} from "./ke/interrupt.js";
+export { KeGetCurrentThread } from "./ke/scheduler.js";
+export * from "./ke/attach.js";
+// Dispatcher objects, executive locks and thread priorities.
+export * from "./ke/wait-block.js";
+export * from "./ke/semaphore.js";
+export * from "./ke/mutex.js";
+export * from "./ke/critical-region.js";
+export * from "./ke/fast-mutex.js";
+export * from "./ke/guarded-mutex.js";
+export * from "./ke/resource.js";
+export * from "./ke/push-lock.js";
+export * from "./ke/priority.js";
+export * from "./ke/sync-verifier.js";
+export * from "./ke/exception.js";
+
+export * from "./mm/memory.js";
+export * from "./mm/pool.js";
+export * from "./mm/physical.js";
+export * from "./mm/mdl.js";
+export { MmTrimPageable, pagingStatistics, type PagingStatistics } from "./mm/paging.js";
+export * from "./mm/pool2.js";
+export * from "./mm/lookaside.js";
+export * from "./mm/probe.js";
+
+// Run-time library: strings, ntstrsafe, lists, memory and calendar helpers.
+export * from "./rtl/guest-text.js";
+export * from "./rtl/unicode-string.js";
+export * from "./rtl/string-convert.js";
+export * from "./rtl/format.js";
+export * from "./rtl/ntstrsafe.js";
+export * from "./rtl/list.js";
+export * from "./rtl/interlocked-list.js";
+export * from "./rtl/single-list.js";
+export * from "./rtl/slist.js";
+export * from "./rtl/memory.js";
+export * from "./rtl/time-fields.js";
+
+export * from "./hal/registers.js";
+export * from "./hal/bus.js";
+export * from "./hal/timing.js";
+export * from "./hal/dma.js";
+export {
+  SCATTER_GATHER_LIST, SCATTER_GATHER_LIST_HEADER_SIZE, SCATTER_GATHER_ELEMENT_SIZE, type SCATTER_GATHER_ELEMENT, type PDRIVER_LIST_CONTROL,
+} from "./hal/scatter-gather.js";
+export { IO_ALLOCATION_ACTION, MAP_REGISTER_BASE, type PDRIVER_CONTROL } from "./hal/adapter-channel.js";
+export {
+  DMA_MISCELLANEOUS, DMA_OUT_OF_CONTIGUOUS_MAP_REGISTERS, DMA_FREED_TOO_MANY_COMMON_BUFFERS, DMA_FREED_TOO_MANY_ADAPTER_CHANNELS,
+  DMA_FREED_TOO_MANY_MAP_REGISTERS, DMA_FREED_TOO_MANY_SCATTER_GATHER_LISTS, DMA_OUTSTANDING_COMMON_BUFFERS, DMA_OUTSTANDING_ADAPTER_CHANNELS,
+  DMA_OUTSTANDING_MAP_REGISTERS, DMA_OUTSTANDING_SCATTER_GATHER_LISTS, DMA_TOO_MANY_ADAPTER_CHANNELS, DMA_TOO_MANY_MAP_REGISTERS,
+  DMA_BUFFER_NOT_LOCKED, DMA_MAP_REGISTERS_STILL_MAPPED, DMA_IMPROPER_IRQL, DMA_IRQL_DIFFERENT, DMA_IRQL_HIGHER, DMA_ADAPTER_RELEASED,
+  DMA_ADDRESS_OUTSIDE_MDL, DMA_FLUSH_UNMAPPED, DMA_ZERO_LENGTH, DMA_INSUFFICIENT_BUFFER,
+} from "./hal/dma-verifier.js";
+
+export * from "./io/irp.js";
+export * from "./io/cancel.js";
+export * from "./io/objects.js";
+export * from "./io/ioctl.js";
+export * from "./io/interrupt.js";
+export * from "./io/workitem.js";
+export * from "./io/resources.js";
+export * from "./io/forward.js";
+export * from "./io/usermode.js";
+export * from "./io/mdl.js";
+export * from "./io/device-property.js";
+export * from "./io/interfaces.js";
+export type { DriverModule } from "./io/manager.js";
+
+export * from "./pnp/minor.js";
+export type { DriverPackage, DriverRole, SetupClass } from "./pnp/packages.js";
+export { PNP } from "./pnp/manager.js";
+export * from "./pnp/requests.js";
+export * from "./pnp/devnode.js";
+export * from "./pnp/interface.js";
+export { loadDriverPackageFile, type DriverPackageFile } from "./pnp/inf.js";
+
+export * from "./po/power.js";
+export * from "./po/routines.js";
+export { PO, PowerManager, type DevicePowerReport, type SystemPowerIrpRecord } from "./po/manager.js";
+
+export {
+  KDEVICE_QUEUE, KDEVICE_QUEUE_ENTRY, DeviceQueueObject, KeInitializeDeviceQueue, KeInsertDeviceQueue, KeInsertByKeyDeviceQueue,
+  KeRemoveDeviceQueue, KeRemoveByKeyDeviceQueue, KeRemoveEntryDeviceQueue, DDI_RULE_IRQL_DISPATCH, DDI_RULE_IRQL_KE_DISPATCH_LTE,
+} from "./ke/device-queue.js";
+export {
+  IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest, IoBuildDeviceIoControlRequest, IoReuseIrp, IO_SYSTEM_BUFFER_TAG,
+  DDI_RULE_IRQL_IO_PASSIVE1,
+} from "./io/build-irp.js";
+export * from "./io/associated.js";
+export * from "./io/csq.js";
+export * from "./io/start-io.js";
+export * from "./io/remove-lock.js";
+export { WORK_QUEUE_TYPE } from "./ke/worker.js";
+
+// The configuration manager: the registry's values, keys and the information structures.
+export * from "./cm/value-types.js";
+export * from "./cm/information.js";
+export {
+  REG_OPTION_NON_VOLATILE, REG_OPTION_VOLATILE, REG_OPTION_CREATE_LINK, REG_OPTION_BACKUP_RESTORE, REG_OPTION_OPEN_LINK, REG_CREATED_NEW_KEY,
+  REG_OPENED_EXISTING_KEY,
+} from "./cm/registry.js";
+export * from "./cm/service-key.js";
+
+// Security: access masks, SIDs, security descriptors, tokens and the access check.
+export * from "./se/access-mask.js";
+export * from "./se/sid.js";
+export * from "./se/security-descriptor.js";
+export * from "./se/device-sddl.js";
+export * from "./se/token.js";
+export * from "./se/access-check.js";
+export * from "./io/function-access.js";
+export { ZwLoadDriver, ZwUnloadDriver } from "./io/driver-load.js";
+export * from "./io/driver-flags.js";
+
+// C enumeration members, bare.
+export const {
+  NonPagedPool, PagedPool, NonPagedPoolMustSucceed, NonPagedPoolCacheAligned, PagedPoolCacheAligned, NonPagedPoolCacheAlignedMustS, NonPagedPoolSession, PagedPoolSession, NonPagedPoolNx,
+} = POOL_TYPE;
+export const {
+  IoReadAccess, IoWriteAccess, IoModifyAccess,
+} = LOCK_OPERATION;
+export const {
+  LowPagePriority, NormalPagePriority, HighPagePriority,
+} = MM_PAGE_PRIORITY;
+export const {
+  MmNonCached, MmCached, MmWriteCombined,
+} = MEMORY_CACHING_TYPE;
+export const {
+  NotificationEvent, SynchronizationEvent,
+} = EVENT_TYPE;
+export const {
+  Executive, FreePage, PageIn, UserRequest, Suspended,
+} = KWAIT_REASON;
+export const {
+  KernelMode, UserMode,
+} = KPROCESSOR_MODE;
+export const {
+  WaitAll, WaitAny,
+} = WAIT_TYPE;
+export const {
+  LevelSensitive, Latched,
+} = KINTERRUPT_MODE;
+export const {
+  NotificationTimer, SynchronizationTimer,
+} = TIMER_TYPE;
+export const {
+  LowImportance, MediumImportance, HighImportance, MediumHighImportance,
+} = KDPC_IMPORTANCE;
+export const {
+  CriticalWorkQueue, DelayedWorkQueue, HyperCriticalWorkQueue,
+} = WORK_QUEUE_TYPE;
+export const {
+  Internal, Isa, PCIBus, PNPBus,
+} = INTERFACE_TYPE;
+export const {
+  KeepObject, DeallocateObject, DeallocateObjectKeepRegisters,
+} = IO_ALLOCATION_ACTION;
+export const {
+  Cmos, PCIConfiguration,
+} = BUS_DATA_TYPE;
+export const {
+  BusQueryDeviceID, BusQueryHardwareIDs, BusQueryCompatibleIDs, BusQueryInstanceID, BusQueryDeviceSerialNumber, BusQueryContainerID,
+} = BUS_QUERY_ID_TYPE;
+export const {
+  BusRelations, EjectionRelations, PowerRelations, RemovalRelations, TargetDeviceRelation, SingleBusRelations, TransportRelations,
+} = DEVICE_RELATION_TYPE;
+export const {
+  DeviceTextDescription, DeviceTextLocationInformation,
+} = DEVICE_TEXT_TYPE;
+export const {
+  DevicePropertyDeviceDescription, DevicePropertyHardwareID, DevicePropertyCompatibleIDs, DevicePropertyBootConfiguration, DevicePropertyBootConfigurationTranslated, DevicePropertyClassName, DevicePropertyClassGuid, DevicePropertyDriverKeyName, DevicePropertyManufacturer, DevicePropertyFriendlyName, DevicePropertyLocationInformation, DevicePropertyPhysicalDeviceObjectName, DevicePropertyBusTypeGuid, DevicePropertyLegacyBusType, DevicePropertyBusNumber, DevicePropertyEnumeratorName, DevicePropertyAddress, DevicePropertyUINumber,
+} = DEVICE_REGISTRY_PROPERTY;
+export const {
+  EventCategoryReserved, EventCategoryHardwareProfileChange, EventCategoryDeviceInterfaceChange, EventCategoryTargetDeviceChange, EventCategoryKernelSoftRestart,
+} = IO_NOTIFICATION_EVENT_CATEGORY;
+export const {
+  KeyBasicInformation, KeyNodeInformation, KeyFullInformation, KeyNameInformation, KeyCachedInformation, KeyFlagsInformation, KeyVirtualizationInformation, KeyHandleTagsInformation, KeyTrustInformation, KeyLayerInformation,
+} = KEY_INFORMATION_CLASS;
+export const {
+  KeyValueBasicInformation, KeyValueFullInformation, KeyValuePartialInformation, KeyValueFullInformationAlign64, KeyValuePartialInformationAlign64, KeyValueLayerInformation,
+} = KEY_VALUE_INFORMATION_CLASS;
