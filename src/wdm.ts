@@ -149,6 +149,7 @@ export * from "./se/device-sddl.js";
 export * from "./se/token.js";
 export * from "./se/access-check.js";
 export * from "./io/function-access.js";
+export * from "./io/device-secure.js";
 export { ZwLoadDriver, ZwUnloadDriver } from "./io/driver-load.js";
 export * from "./io/driver-flags.js";
 

@@ -14,6 +14,7 @@ import { DRIVER_VERIFIER_IOMANAGER_VIOLATION } from "../ke/bugcheck.js";
 import { IRP_MJ_MAXIMUM_FUNCTION, IoCompleteRequest, IO_NO_INCREMENT, type IRP, type PDRIVER_DISPATCH } from "./irp.js";
 import { IO } from "./manager.js";
 import type { AssignedResources } from "./resources.js";
+import type { SECURITY_DESCRIPTOR } from "../se/security-descriptor.js";
 
 // Device types.
 export const FILE_DEVICE_UNKNOWN = 0x22;
@@ -120,6 +121,8 @@ export class DEVICE_OBJECT {
   /** Where the device sits on its bus (on PDOs, from IRP_MN_QUERY_BUS_INFORMATION and IRP_MN_QUERY_CAPABILITIES). */
   busLocation: BusLocation | null = null;
   deleted = false;
+  /** The device's security descriptor (IoCreateDeviceSecure); null: anyone may open it. */
+  SecurityDescriptor: SECURITY_DESCRIPTOR | null = null;
 
   constructor(driver: DRIVER_OBJECT, name: string, type: number, extension: unknown, address: number) {
     this.DriverObject = driver;
