@@ -23,6 +23,8 @@ export const COST_NAMES = [
   "KeInitializeQueue", "KeInsertQueue", "KeRemoveQueue", "KeInsertQueueApc", "IoCompletionApc",
   "IoRegisterDeviceInterface", "IoSetDeviceInterfaceState", "IoGetDeviceInterfaces", "IoRegisterPlugPlayNotification",
   "StorPortRequest", "StorPortCompletion",
+  "ObReferenceObject", "ObDereferenceObject", "ObReferenceObjectByHandle", "ObCreateHandle", "ObCloseHandle", "ObLookupObjectName",
+  "PsCreateSystemThread",
 ] as const;
 
 /** A cost's name. */
