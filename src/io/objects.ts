@@ -32,7 +32,7 @@ import { insertName } from "../ob/insert.js";
 import { OB } from "../ob/manager.js";
 import { lookupObjectName } from "../ob/namespace.js";
 import { IoDeviceObjectType, ObpDirectoryObjectType, ObpSymbolicLinkObjectType } from "../ob/object-type.js";
-import { dereference, ObReferenceObject } from "../ob/reference.js";
+import { dereference, reference } from "../ob/reference.js";
 import { OBJECT_SYMBOLIC_LINK } from "../ob/symbolic-link-object.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../mm/pool.js";
 import { MM } from "../mm/manager.js";
@@ -256,7 +256,7 @@ export function IoDetachDevice(TargetDevice: DEVICE_OBJECT): void {
  */
 export function IoGetAttachedDeviceReference(DeviceObject: DEVICE_OBJECT): DEVICE_OBJECT {
   const top = topOfStack(DeviceObject);
-  ObReferenceObject(top);
+  reference(OB().headerOf(top)!);
   return top;
 }
 
@@ -294,9 +294,7 @@ function placeFor(k: Kernel, name: string): { status: NTSTATUS; directory?: OBJE
  * link to `DeviceName`. STATUS_OBJECT_NAME_COLLISION if the link name exists. PASSIVE_LEVEL.
  */
 export function IoCreateSymbolicLink(SymbolicLinkName: string, DeviceName: string): NTSTATUS {
-  const k = KE();
-  k.chargePs(k.cost.ObCreateHandle);
-  return createLink(k, SymbolicLinkName, DeviceName);
+  return createLink(KE(), SymbolicLinkName, DeviceName);
 }
 
 /** Makes `name` a permanent symbolic link to `target` (IoCreateSymbolicLink's work). */
@@ -318,7 +316,6 @@ export function createLink(k: Kernel, name: string, target: string): NTSTATUS {
 export function IoDeleteSymbolicLink(SymbolicLinkName: string): NTSTATUS {
   const k = KE();
   if (k.verifier && k.cpu.irql !== PASSIVE_LEVEL) k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, DDI_RULE_IRQL_IO_PASSIVE4, 0, 0, 0);
-  k.chargePs(k.cost.ObCloseHandle);
   return deleteLink(k, SymbolicLinkName);
 }
 

@@ -14,8 +14,8 @@ import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { GENERIC_ALL } from "../ob/access.js";
 import { HANDLE_TABLE, type HANDLE } from "../ob/handle-table.js";
 import { createHandle, grantedAccess } from "../ob/handles.js";
-import { OB } from "../ob/manager.js";
-import { ExEventObjectType, IoCompletionObjectType, IoFileObjectType, type OBJECT_TYPE } from "../ob/object-type.js";
+import { OB, PROCESS_OBJECT_SIZE } from "../ob/manager.js";
+import { ExEventObjectType, IoCompletionObjectType, IoFileObjectType, PsProcessType, type OBJECT_TYPE } from "../ob/object-type.js";
 import { dereference } from "../ob/reference.js";
 import { ETHREAD as PS_ETHREAD, registerThread, setUserThreadFactory } from "../ps/thread.js";
 import { processCreated } from "../ps/process.js";
@@ -207,7 +207,8 @@ setUserThreadFactory(ethreadOf);
 
 /** Creates a user process. */
 export function createProcess(name: string, k: Kernel = KE()): EPROCESS {
-  const process = new EPROCESS(name, MM(k).createAddressSpace(), k.newId(), k.objectAddress(0x80));
+  const process = new EPROCESS(name, MM(k).createAddressSpace(), k.newId(), OB(k).allocateAddress(0x80));
+  OB(k).create(PsProcessType, process, PROCESS_OBJECT_SIZE);
   OB(k).setHandleTable(process, process.handles);
   processCreated(k, process, MM(k).systemProcess);
   return process;

@@ -26,7 +26,7 @@ export function newEventObject(k: Kernel, type: EVENT_TYPE, signalled: boolean):
 
 /** Creates (or with OBJ_OPENIF opens) an event for a caller in `AccessMode`. */
 export function createEvent(k: Kernel, DesiredAccess: ACCESS_MASK, ObjectAttributes: OBJECT_ATTRIBUTES | null, EventType: EVENT_TYPE, InitialState: boolean, AccessMode: KPROCESSOR_MODE): InsertResult {
-  k.chargePs(k.cost.ObCreateHandle);
+  k.chargePs(k.cost.KeInitializeEvent);
   const e = newEventObject(k, EventType, InitialState);
   return insertObject(k, OB(k).headerOf(e)!, ObjectAttributes, DesiredAccess, AccessMode);
 }
@@ -40,6 +40,7 @@ export function createEvent(k: Kernel, DesiredAccess: ACCESS_MASK, ObjectAttribu
 export function ZwCreateEvent(DesiredAccess: ACCESS_MASK, ObjectAttributes: OBJECT_ATTRIBUTES | null, EventType: EVENT_TYPE, InitialState: boolean): { status: NTSTATUS; EventHandle: HANDLE } {
   const k = KE();
   if (EventType !== EVENT_TYPE.NotificationEvent && EventType !== EVENT_TYPE.SynchronizationEvent) return { status: STATUS_INVALID_PARAMETER, EventHandle: 0 };
+  k.chargePs(k.cost.ObCreateHandle);
   const r = createEvent(k, DesiredAccess, ObjectAttributes, EventType, InitialState, KPROCESSOR_MODE.KernelMode);
   return { status: r.status, EventHandle: r.Handle };
 }

@@ -20,9 +20,13 @@ import { MM } from "../mm/manager.js";
 import { OBJECT_DIRECTORY } from "./directory.js";
 import { OBJECT_HEADER, OBJECT_HEADER_SIZE, OB_FLAG_PERMANENT_OBJECT } from "./header.js";
 import { HANDLE_TABLE } from "./handle-table.js";
-import { OBJECT_TYPES, ObpDirectoryObjectType, ObpSymbolicLinkObjectType, ObpTypeObjectType, type OBJECT_TYPE } from "./object-type.js";
+import { OBJECT_TYPES, PsProcessType, ObpDirectoryObjectType, ObpSymbolicLinkObjectType, ObpTypeObjectType, type OBJECT_TYPE } from "./object-type.js";
 import { OBJECT_SYMBOLIC_LINK } from "./symbolic-link-object.js";
 
+/** Where the object manager's objects get their kernel addresses (a range of its own, so other objects keep theirs). */
+const OBJECT_SPACE_START = 0x818000000000;
+/** Bytes of an x64 EPROCESS (for a process object's address). */
+export const PROCESS_OBJECT_SIZE = 0x880;
 /** Bytes reserved for a body the model keeps outside guest memory, for its address (an x64 KEVENT's size rounded up). */
 const DEFAULT_BODY_SIZE = 0x20;
 
@@ -44,8 +48,11 @@ export class ObjectManager {
   /** \GLOBAL??, where names beginning \??\ are looked up. */
   readonly dosDevices: OBJECT_DIRECTORY;
 
+  private nextAddress = OBJECT_SPACE_START;
+
   constructor(readonly k: Kernel) {
-    this.kernelHandles = new HANDLE_TABLE(true, k.objectAddress(0x80));
+    this.kernelHandles = new HANDLE_TABLE(true, this.allocateAddress(0x80));
+    this.create(PsProcessType, MM(k).systemProcess, PROCESS_OBJECT_SIZE);
     this.root = this.directory(null, "\\");
     const types = this.directory(this.root, "ObjectTypes");
     for (const t of OBJECT_TYPES) this.permanent(types, t.Name, this.create(ObpTypeObjectType, t, 0xD8));
@@ -86,7 +93,7 @@ export class ObjectManager {
    * objects); otherwise one is reserved for `bodySize` bytes behind a header.
    */
   create(type: OBJECT_TYPE, body: object, bodySize = DEFAULT_BODY_SIZE, address?: number): OBJECT_HEADER {
-    const bodyAddress = address ?? this.k.objectAddress(OBJECT_HEADER_SIZE + bodySize) + OBJECT_HEADER_SIZE;
+    const bodyAddress = address ?? this.allocateAddress(OBJECT_HEADER_SIZE + bodySize) + OBJECT_HEADER_SIZE;
     const h = new OBJECT_HEADER(type, body, bodyAddress);
     this.headers.set(body, h);
     this.countsOf(type).TotalNumberOfObjects++;
@@ -119,8 +126,15 @@ export class ObjectManager {
   handleTableOf(process: KPROCESS): HANDLE_TABLE {
     if (process === MM(this.k).systemProcess) return this.kernelHandles;
     let t = this.tables.get(process);
-    if (!t) this.tables.set(process, (t = new HANDLE_TABLE(false, this.k.objectAddress(0x80))));
+    if (!t) this.tables.set(process, (t = new HANDLE_TABLE(false, this.allocateAddress(0x80))));
     return t;
+  }
+
+  /** A kernel address for `size` bytes of the object manager's (16-byte aligned). */
+  allocateAddress(size: number): number {
+    const a = this.nextAddress;
+    this.nextAddress += (size + 15) & ~15;
+    return a;
   }
 }
 

@@ -12,7 +12,6 @@
  * front of a non-object does), which is 0x1E in a driver.
  */
 import { KE, type Kernel } from "../ke/kernel.js";
-import { KPROCESS } from "../ke/scheduler.js";
 import { REFERENCE_BY_POINTER } from "../ke/bugcheck.js";
 import { KPROCESSOR_MODE } from "../ke/dispatcher.js";
 import { NtStatusException, STATUS_ACCESS_VIOLATION, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
@@ -20,7 +19,7 @@ import { tagValue, type PoolTag } from "../mm/pool.js";
 import type { ACCESS_MASK } from "./access.js";
 import type { OBJECT_HEADER } from "./header.js";
 import { OB } from "./manager.js";
-import { PsProcessType, type OBJECT_TYPE } from "./object-type.js";
+import type { OBJECT_TYPE } from "./object-type.js";
 
 /** The header of `Object`; a value that is not an object raises STATUS_ACCESS_VIOLATION. */
 export function headerOf(k: Kernel, Object: unknown): OBJECT_HEADER {
@@ -28,8 +27,6 @@ export function headerOf(k: Kernel, Object: unknown): OBJECT_HEADER {
   if (typeof Object === "object" && Object !== null) {
     const h = ob.headerOf(Object);
     if (h) return h;
-    // Processes are objects from the start; their headers are made when first needed.
-    if (Object instanceof KPROCESS) return ob.create(PsProcessType, Object, 0x880);
   }
   throw new NtStatusException(STATUS_ACCESS_VIOLATION);
 }

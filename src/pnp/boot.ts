@@ -13,6 +13,7 @@ import { discoverPlatform } from "../hal/acpi.js";
 import { Hal, HAL } from "../hal/hal.js";
 import { MemoryManager } from "../mm/manager.js";
 import { IoManager } from "../io/manager.js";
+import { ObjectManager } from "../ob/manager.js";
 import { createProcess } from "../io/process.js";
 import { NT_SUCCESS, NtStatusException, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { userProcessEnded, userProcessStarting } from "../ps/process.js";
@@ -139,6 +140,7 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
   const mm = new MemoryManager(k, platform.usableRam);
   k.services.set("mm", mm);
   k.scheduler = new Scheduler(k, mm.systemProcess);
+  k.services.set("ob", new ObjectManager(k));
   k.services.set("io", new IoManager(k));
   const pnp = new PnpManager(k, [{
     deviceId: "ACPI\\PNP0A08",
