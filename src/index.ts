@@ -112,6 +112,7 @@ export * from "./ob/directory-object.js";
 export { ZwCreateEvent, ZwOpenEvent } from "./ob/event.js";
 
 // Process manager.
+export type { KPROCESS } from "./ke/scheduler.js";
 export { ETHREAD, CLIENT_ID, ThreadObject } from "./ps/thread.js";
 export * from "./ps/system-thread.js";
 export * from "./ps/current.js";

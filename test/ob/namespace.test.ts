@@ -5,7 +5,7 @@
 // IoGetDeviceObjectPointer, and user-mode CreateFile resolving "\\.\X" through \??.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  type Machine, type DEVICE_OBJECT, type DRIVER_OBJECT, type IRP, ObReferenceObjectByName, ObDereferenceObject, IoCreateSymbolicLink,
+  type Machine, type FILE_OBJECT, type DEVICE_OBJECT, type DRIVER_OBJECT, type IRP, ObReferenceObjectByName, ObDereferenceObject, IoCreateSymbolicLink,
   IoDeleteSymbolicLink, ZwCreateSymbolicLinkObject, ZwOpenSymbolicLinkObject, ZwQuerySymbolicLinkObject, ZwCreateDirectoryObject, ZwClose,
   ZwCreateEvent, IoGetDeviceObjectPointer, IoCreateDevice, IoDeleteDevice, IoCompleteRequest, IoGetCurrentIrpStackLocation, OBJECT_ATTRIBUTES,
   InitializeObjectAttributes, OBJ_KERNEL_HANDLE, OBJ_CASE_INSENSITIVE, OBJ_OPENIF, KPROCESSOR_MODE, IoDeviceObjectType, IoDriverObjectType,
@@ -30,7 +30,7 @@ async function recordingDevice(name: string, createStatus: NTSTATUS = STATUS_SUC
   const driver = await createTestDriver("obns");
   const log: string[] = [];
   const complete = (what: string, status: NTSTATUS) => (_d: DEVICE_OBJECT, irp: IRP) => {
-    log.push(`${what}${IoGetCurrentIrpStackLocation(irp).FileObject?.FileName ?? ""}`);
+    log.push(`${what}${(IoGetCurrentIrpStackLocation(irp).FileObject as FILE_OBJECT | null)?.FileName ?? ""}`);
     irp.IoStatus.Status = status;
     IoCompleteRequest(irp, IO_NO_INCREMENT);
     return status;
