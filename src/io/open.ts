@@ -3,13 +3,15 @@
  * callers (IoGetDeviceObjectPointer): the object manager looks the name up (following
  * symbolic links such as \GLOBAL??\Edu0 -> \Device\Edu0), the name must reach a device
  * object, a FILE_OBJECT is made for it (FileName: what followed the device's name) and
- * IRP_MJ_CREATE goes to the top of the device's stack.
+ * IRP_MJ_CREATE goes to the top of the device's stack, its Parameters.Create.SecurityContext
+ * an IO_SECURITY_CONTEXT with the DesiredAccess asked for (generic rights mapped).
  */
 import type { Kernel } from "../ke/kernel.js";
 import { NT_SUCCESS, STATUS_OBJECT_TYPE_MISMATCH, type NTSTATUS } from "../ke/ntstatus.js";
 import { lookupObjectName } from "../ob/namespace.js";
 import { OB } from "../ob/manager.js";
-import { IoDeviceObjectType } from "../ob/object-type.js";
+import { IoDeviceObjectType, IoFileObjectType } from "../ob/object-type.js";
+import { grantedAccess } from "../ob/handles.js";
 import { dereference } from "../ob/reference.js";
 import type { ACCESS_MASK } from "../ob/access.js";
 import { IoGetNextIrpStackLocation, IRP_MJ_CREATE } from "./irp.js";
@@ -43,6 +45,7 @@ export async function openDeviceFile(k: Kernel, ntName: string, DesiredAccess: A
   if (synchronous) file.Flags |= FO_SYNCHRONOUS_IO;
   const status = await sendFileIrp(file, IRP_MJ_CREATE, (i) => {
     const s = IoGetNextIrpStackLocation(i);
+    s.Parameters.Create.SecurityContext = { SecurityQos: null, AccessState: null, DesiredAccess: grantedAccess(IoFileObjectType, DesiredAccess), FullCreateOptions: Options };
     s.Parameters.Create.Options = Options;
     s.Parameters.Create.ShareAccess = ShareAccess;
   });

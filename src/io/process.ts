@@ -174,16 +174,17 @@ export class EPROCESS extends KPROCESS {
   }
 
   /**
-   * Opens a handle to `object` with every right of its type; returns it (a multiple of 4,
-   * as Windows hands them out). An object new to the object manager (an event or port the
-   * caller just made) becomes one, and its handle holds its only reference.
+   * Opens a handle to `object` granting `DesiredAccess` (generic rights mapped; every right
+   * of its type by default); returns it (a multiple of 4, as Windows hands them out). An
+   * object new to the object manager (an event or port the caller just made) becomes one,
+   * and its handle holds its only reference.
    */
-  insertHandle(object: HandleObject, k: Kernel = KE()): HANDLE {
+  insertHandle(object: HandleObject, k: Kernel = KE(), DesiredAccess: number = GENERIC_ALL): HANDLE {
     const ob = OB(k);
     let h = ob.headerOf(object);
     const created = !h;
     if (!h) h = ob.create(typeOf(object)!, object);
-    const handle = createHandle(k, h, grantedAccess(h.Type, GENERIC_ALL), 0, KPROCESSOR_MODE.UserMode, this);
+    const handle = createHandle(k, h, grantedAccess(h.Type, DesiredAccess), 0, KPROCESSOR_MODE.UserMode, this);
     if (created) void dereference(k, h);
     return handle;
   }

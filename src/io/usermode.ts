@@ -40,6 +40,7 @@ import { OVERLAPPED } from "./overlapped.js";
 import { openDeviceFile, ntNameOf } from "./open.js";
 import { closeHandleAt } from "../ob/handles.js";
 import { OB } from "../ob/manager.js";
+import { FILE_READ_ATTRIBUTES, SYNCHRONIZE } from "../ob/access.js";
 import { dereference } from "../ob/reference.js";
 import { INVALID_HANDLE_VALUE, service, succeeded, systemService, type HANDLE, type ServiceContext } from "./win32.js";
 
@@ -348,8 +349,8 @@ export function CreateFile(lpFileName: string, dwDesiredAccess: number, dwShareM
     const options = (dwCreationDisposition << 24) | (synchronous ? FILE_SYNCHRONOUS_IO_NONALERT : 0);
     const { status, file } = await openDeviceFile(c.k, ntNameOf(lpFileName), dwDesiredAccess, dwShareMode, options, synchronous);
     if (!file) return { status, value: INVALID_HANDLE_VALUE };
-    // The handle takes over the creator's reference.
-    const handle = c.process.insertHandle(file, c.k);
+    // The handle takes over the creator's reference; kernel32 asks for SYNCHRONIZE and FILE_READ_ATTRIBUTES besides.
+    const handle = c.process.insertHandle(file, c.k, dwDesiredAccess | SYNCHRONIZE | FILE_READ_ATTRIBUTES);
     void dereference(c.k, OB(c.k).headerOf(file)!);
     return { status, value: handle };
   });

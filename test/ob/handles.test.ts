@@ -13,7 +13,8 @@ import {
   IoFileObjectType, PsProcessType, PsThreadType, NtCurrentProcess, NtCurrentThread, PsGetCurrentProcess, PsGetCurrentThread, DUPLICATE_SAME_ACCESS,
   DUPLICATE_CLOSE_SOURCE, STATUS_SUCCESS, STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH, STATUS_ACCESS_DENIED, INVALID_KERNEL_HANDLE,
   DRIVER_VERIFIER_DETECTED_VIOLATION, VERIFIER_USER_HANDLE_AS_KERNEL, DDI_RULE_IRQL_OB_PASSIVE, DDI_RULE_IRQL_ZW_PASSIVE, DISPATCH_LEVEL,
-  KeRaiseIrql, KeLowerIrql, CreateEvent, OpenEvent, CloseHandle, formatPointer,
+  KeRaiseIrql, KeLowerIrql, CreateEvent, OpenEvent, CloseHandle, formatPointer, CreateFile, OPEN_EXISTING, FILE_READ_DATA, FILE_WRITE_DATA,
+  FILE_GENERIC_READ, type FILE_OBJECT,
 } from "../../src/index.js";
 import { asDriver, bootDefault, bugCheckOf, crash, expectBugCheck, kernelOf } from "../support/kernel-harness.js";
 import { OB } from "../../src/ob/manager.js";
@@ -112,6 +113,19 @@ describe("handles", () => {
       return { denied, genericDenied, ok: ok.status, kernelFromUser };
     });
     expect(r).toEqual({ denied: STATUS_ACCESS_DENIED, genericDenied: STATUS_ACCESS_DENIED, ok: STATUS_SUCCESS, kernelFromUser: STATUS_INVALID_HANDLE });
+  });
+
+  it("a file handle from CreateFile(GENERIC_READ) has FILE_GENERIC_READ: a UserMode reference for FILE_WRITE_DATA is STATUS_ACCESS_DENIED", async () => {
+    const r = await machine.runProgram("file-access", async () => {
+      const h = await CreateFile("\\\\.\\Edu0", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+      const read = ObReferenceObjectByHandle<FILE_OBJECT>(h, FILE_READ_DATA, IoFileObjectType, KPROCESSOR_MODE.UserMode);
+      const write = ObReferenceObjectByHandle(h, FILE_WRITE_DATA, IoFileObjectType, KPROCESSOR_MODE.UserMode);
+      const out = { read: read.status, device: read.Object?.DeviceObject.name, granted: read.HandleInformation.GrantedAccess, write: write.status };
+      ObDereferenceObject(read.Object!);
+      await CloseHandle(h);
+      return out;
+    });
+    expect(r).toEqual({ read: STATUS_SUCCESS, device: "\\Device\\Edu0", granted: FILE_GENERIC_READ, write: STATUS_ACCESS_DENIED });
   });
 
   it("a user handle referenced from a system thread is looked up in the System process's table: it fails or finds an unrelated object", async () => {
