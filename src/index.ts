@@ -110,6 +110,7 @@ export { ObReferenceObjectByName } from "./ob/by-name.js";
 export * from "./ob/symbolic-link.js";
 export * from "./ob/directory-object.js";
 export { ZwCreateEvent, ZwOpenEvent } from "./ob/event.js";
+export * from "./ob/temporary.js";
 
 // Process manager.
 export type { KPROCESS } from "./ke/scheduler.js";

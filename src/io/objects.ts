@@ -19,7 +19,7 @@ import { KE } from "../ke/kernel.js";
 import { KDPC, KeInitializeDpc, KeInsertQueueDpc } from "../ke/dpc.js";
 import { KDEVICE_QUEUE, initializeDeviceQueue } from "../ke/device-queue.js";
 import {
-  NT_SUCCESS, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_NOT_FOUND,
+  NT_SUCCESS, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST, STATUS_OBJECT_NAME_COLLISION,
   STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS,
 } from "../ke/ntstatus.js";
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
@@ -269,7 +269,7 @@ export { ObDereferenceObject } from "../ob/reference.js";
  */
 function placeFor(k: Kernel, name: string): { status: NTSTATUS; directory?: OBJECT_DIRECTORY; leaf?: string } {
   const found = lookupObjectName(k, name, { forInsert: true });
-  if (found.status === STATUS_OBJECT_NAME_NOT_FOUND || !NT_SUCCESS(found.status)) {
+  if (!NT_SUCCESS(found.status)) {
     const cut = name.lastIndexOf("\\");
     if (cut <= 0 || !name.startsWith("\\")) return { status: found.status };
     const parent = lookupObjectName(k, name.slice(0, cut), { forInsert: true });

@@ -14,6 +14,7 @@ import {
   STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND, STATUS_OBJECT_PATH_SYNTAX_BAD, STATUS_OBJECT_NAME_COLLISION,
   STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_TYPE_MISMATCH, STATUS_BUFFER_TOO_SMALL, STATUS_ACCESS_DENIED, CreateFile, CloseHandle, GetLastError,
   GENERIC_READ, OPEN_EXISTING, INVALID_HANDLE_VALUE, ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_ACCESS_DENIED, type NTSTATUS,
+  OBJ_PERMANENT, SYNCHRONIZE, ZwMakeTemporaryObject, ObMakeTemporaryObject,
 } from "../../src/index.js";
 import { bootDefault, createTestDriver, kernelOf, sleep100ns } from "../support/kernel-harness.js";
 import { IO } from "../../src/io/manager.js";
@@ -170,6 +171,25 @@ describe("the object namespace", () => {
       return { dir: dir.status, ev: ev.status, type, dirType: dirType.status };
     });
     expect(r).toEqual({ dir: STATUS_SUCCESS, ev: STATUS_SUCCESS, type: "found", dirType: STATUS_SUCCESS });
+  });
+
+  it("OBJ_PERMANENT keeps a name after its last handle closes; ZwMakeTemporaryObject (needs DELETE) and ObMakeTemporaryObject take it away", async () => {
+    const r = await machine.exec(async () => {
+      const lookup = () => ObReferenceObjectByName("\\BaseNamedObjects\\ObPermanent", 0, null, 0, null, KPROCESSOR_MODE.KernelMode, null);
+      const made = ZwCreateEvent(SYNCHRONIZE, attributes("\\BaseNamedObjects\\ObPermanent", OBJ_KERNEL_HANDLE | OBJ_PERMANENT), EVENT_TYPE.NotificationEvent, false);
+      const noDelete = ZwMakeTemporaryObject(made.EventHandle);
+      await ZwClose(made.EventHandle);
+      const kept = lookup();
+      ObMakeTemporaryObject(kept.Object!);
+      ObDereferenceObject(kept.Object!);
+      const gone = lookup().status;
+      const second = ZwCreateEvent(EVENT_ALL_ACCESS, attributes("\\BaseNamedObjects\\ObPermanent2", OBJ_KERNEL_HANDLE | OBJ_PERMANENT), EVENT_TYPE.NotificationEvent, false);
+      const temporary = ZwMakeTemporaryObject(second.EventHandle);
+      await ZwClose(second.EventHandle);
+      const secondGone = ObReferenceObjectByName("\\BaseNamedObjects\\ObPermanent2", 0, null, 0, null, KPROCESSOR_MODE.KernelMode, null).status;
+      return { noDelete, kept: kept.status, gone, temporary, secondGone };
+    });
+    expect(r).toEqual({ noDelete: STATUS_ACCESS_DENIED, kept: STATUS_SUCCESS, gone: STATUS_OBJECT_NAME_NOT_FOUND, temporary: STATUS_SUCCESS, secondGone: STATUS_OBJECT_NAME_NOT_FOUND });
   });
 
   it("IoDeleteDevice takes the device's name away: the name no longer resolves", async () => {
