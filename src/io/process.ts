@@ -13,7 +13,7 @@ import { KQUEUE } from "../ke/queue.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { GENERIC_ALL } from "../ob/access.js";
 import { HANDLE_TABLE, type HANDLE } from "../ob/handle-table.js";
-import { createHandle, grantedAccess } from "../ob/handles.js";
+import { closeHandleAt, createHandle, grantedAccess } from "../ob/handles.js";
 import { OB, PROCESS_OBJECT_SIZE } from "../ob/manager.js";
 import { ExEventObjectType, IoCompletionObjectType, IoFileObjectType, PsProcessType, type OBJECT_TYPE } from "../ob/object-type.js";
 import { dereference } from "../ob/reference.js";
@@ -205,6 +205,17 @@ export function ethreadOf(thread: KTHREAD): ETHREAD | undefined {
 }
 
 setUserThreadFactory(ethreadOf);
+
+/**
+ * ObKillProcess: when a process ends, the handles still open in its table are closed, as
+ * if the program had closed them (a file's last handle sends IRP_MJ_CLEANUP, its last
+ * reference IRP_MJ_CLOSE), lowest handle first. Resolves once they are closed.
+ */
+export async function closeProcessHandles(process: EPROCESS, k: Kernel = KE()): Promise<void> {
+  for (const [index] of process.handles.list()) {
+    if (process.handles.entry(index)) await closeHandleAt(k, process.handles, index);
+  }
+}
 
 /** Creates a user process. */
 export function createProcess(name: string, k: Kernel = KE()): EPROCESS {

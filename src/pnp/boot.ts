@@ -14,7 +14,7 @@ import { Hal, HAL } from "../hal/hal.js";
 import { MemoryManager } from "../mm/manager.js";
 import { IoManager } from "../io/manager.js";
 import { ObjectManager } from "../ob/manager.js";
-import { createProcess } from "../io/process.js";
+import { closeProcessHandles, createProcess } from "../io/process.js";
 import { NT_SUCCESS, NtStatusException, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { userProcessEnded, userProcessStarting } from "../ps/process.js";
 import { PNP, PnpManager, type RootChild } from "./manager.js";
@@ -111,6 +111,8 @@ export class BootedKernel implements MachineKernel {
       try {
         return started ? await program() : undefined;
       } finally {
+        // The handles the program left open are closed when its last thread has ended.
+        if ([...process.threads].every((t) => t.Tcb === thread || t.terminated)) await closeProcessHandles(process, k);
         userProcessEnded(k, process, thread, started ? STATUS_SUCCESS : creation, started);
       }
     }, { process, affinity: options.cpu ?? -1, readyAtPs: Math.max(...k.processors.map((p) => p.time)) });

@@ -11,7 +11,7 @@ import {
   KPROCESSOR_MODE, ExEventObjectType, IoDeviceObjectType, IoFileObjectType, PsProcessType, PsGetCurrentProcess, STATUS_SUCCESS,
   STATUS_OBJECT_TYPE_MISMATCH, STATUS_ACCESS_VIOLATION, REFERENCE_BY_POINTER, KMODE_EXCEPTION_NOT_HANDLED, type DEVICE_OBJECT,
 } from "../../src/index.js";
-import { bootDefault, crash, expectBugCheck, kernelOf, params } from "../support/kernel-harness.js";
+import { bootDefault, bugCheckOf, crash, expectBugCheck, kernelOf, params } from "../support/kernel-harness.js";
 import { OB } from "../../src/ob/manager.js";
 
 /** An unnamed event object and a kernel handle to it (the handle holds the only reference). */
@@ -102,22 +102,15 @@ describe("object references", () => {
     const m = await bootDefault();
     let type = 0;
     let body = 0;
-    const bc = await (async () => {
-      try {
-        await m.exec(async () => {
-          const { event, handle } = kernelEvent();
-          type = OB().typeAddress(ExEventObjectType);
-          body = OB().headerOf(event)!.bodyAddress;
-          ObReferenceObject(event);
-          await ZwClose(handle);
-          ObDereferenceObject(event);
-          ObDereferenceObject(event);
-        });
-      } catch (e) {
-        return e as import("../../src/index.js").BugCheck;
-      }
-      throw new Error("no bug check");
-    })();
+    const bc = await bugCheckOf(m.exec(async () => {
+      const { event, handle } = kernelEvent();
+      type = OB().typeAddress(ExEventObjectType);
+      body = OB().headerOf(event)!.bodyAddress;
+      ObReferenceObject(event);
+      await ZwClose(handle);
+      ObDereferenceObject(event);
+      ObDereferenceObject(event);
+    }));
     expectBugCheck(bc, REFERENCE_BY_POINTER, type, body, 0, 0);
     expect(bc.bugCheckName).toBe("REFERENCE_BY_POINTER");
   });
