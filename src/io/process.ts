@@ -15,6 +15,7 @@ import { GENERIC_ALL } from "../ob/access.js";
 import { HANDLE_TABLE, type HANDLE } from "../ob/handle-table.js";
 import { closeHandleAt, createHandle, grantedAccess } from "../ob/handles.js";
 import { OB, PROCESS_OBJECT_SIZE } from "../ob/manager.js";
+import type { OBJECT_HEADER } from "../ob/header.js";
 import { ExEventObjectType, IoCompletionObjectType, IoFileObjectType, PsProcessType, type OBJECT_TYPE } from "../ob/object-type.js";
 import { dereference } from "../ob/reference.js";
 import { ETHREAD as PS_ETHREAD, registerThread, setUserThreadFactory } from "../ps/thread.js";
@@ -84,18 +85,21 @@ export class FILE_OBJECT {
   CurrentByteOffset = 0;
   /** The completion port the file is associated with (CreateIoCompletionPort). */
   CompletionContext: IO_COMPLETION_CONTEXT | null = null;
+  /** The file's object header (it is an object of IoFileObjectType). */
+  private readonly header: OBJECT_HEADER;
+
   /** Handles open to the file (its object header's HandleCount). */
   get HandleCount(): number {
-    return OB().headerOf(this)!.HandleCount;
+    return this.header.HandleCount;
   }
 
   /** References: one per handle and one per outstanding IRP (its object header's PointerCount). */
   get PointerCount(): number {
-    return OB().headerOf(this)!.PointerCount;
+    return this.header.PointerCount;
   }
 
   set PointerCount(count: number) {
-    OB().headerOf(this)!.PointerCount = count;
+    this.header.PointerCount = count;
   }
   /** IRPs the I/O manager issued on the file that have not completed. */
   readonly outstandingIrps = new Set<IRP>();
@@ -110,7 +114,7 @@ export class FILE_OBJECT {
    */
   constructor(readonly DeviceObject: DEVICE_OBJECT, readonly FileName: string, k: Kernel = KE()) {
     // An object of IoFileObjectType with its creator's reference.
-    OB(k).create(IoFileObjectType, this, FILE_OBJECT_SIZE);
+    this.header = OB(k).create(IoFileObjectType, this, FILE_OBJECT_SIZE);
   }
 }
 
