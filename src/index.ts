@@ -9,6 +9,7 @@ export { boot, BUILT_IN_PACKAGES, type BootOptions, type ExecOptions } from "./p
 export * from "./wdm.js";
 export { CM, Registry } from "./cm/registry.js";
 export { KD } from "./ke/debug-print.js";
+export { activeProcesses } from "./ps/process.js";
 export { Recorder } from "./trace/recorder.js";
 export { toChromeTrace } from "./trace/chrome.js";
 export { inspect, parseInspectCommand, INSPECT_COMMANDS, InspectError, type InspectCommand } from "./debug/inspect.js";

@@ -142,7 +142,6 @@ export {
 export * from "./cm/service-key.js";
 
 // Security: access masks, SIDs, security descriptors, tokens and the access check.
-export * from "./se/access-mask.js";
 export * from "./se/sid.js";
 export * from "./se/security-descriptor.js";
 export * from "./se/device-sddl.js";
@@ -152,6 +151,42 @@ export * from "./io/function-access.js";
 export * from "./io/device-secure.js";
 export { ZwLoadDriver, ZwUnloadDriver } from "./io/driver-load.js";
 export * from "./io/driver-flags.js";
+
+// The object manager and the process manager.
+export * from "./io/named-event.js";
+export * from "./io/device-object-pointer.js";
+
+// Object manager.
+export * from "./ob/access.js";
+export * from "./ob/object-type.js";
+export { OBJECT_HEADER, OBJECT_HEADER_SIZE, OB_FLAG_PERMANENT_OBJECT } from "./ob/header.js";
+export { HANDLE_TABLE, HANDLE_TABLE_ENTRY, KERNEL_HANDLE_MASK, NtCurrentProcess, NtCurrentThread, OBJ_PROTECT_CLOSE } from "./ob/handle-table.js";
+export * from "./ob/attributes.js";
+export {
+  ObReferenceObject, ObfReferenceObject, ObDereferenceObject, ObfDereferenceObject, ObReferenceObjectWithTag, ObDereferenceObjectWithTag,
+  ObReferenceObjectByPointer, ObGetObjectType,
+} from "./ob/reference.js";
+export {
+  ObReferenceObjectByHandle, ObReferenceObjectByHandleWithTag, ObOpenObjectByPointer, ZwClose, NtClose, ZwDuplicateObject, ObIsKernelHandle,
+  DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS, DUPLICATE_SAME_ATTRIBUTES, VERIFIER_USER_HANDLE_AS_KERNEL, DDI_RULE_IRQL_OB_PASSIVE,
+  DDI_RULE_IRQL_ZW_PASSIVE, type OBJECT_HANDLE_INFORMATION, type ReferencedObject,
+} from "./ob/handles.js";
+export { ObReferenceObjectByName } from "./ob/by-name.js";
+export * from "./ob/symbolic-link.js";
+export * from "./ob/directory-object.js";
+export { ZwCreateEvent, ZwOpenEvent } from "./ob/event.js";
+export * from "./ob/temporary.js";
+
+// Process manager.
+export type { KPROCESS } from "./ke/scheduler.js";
+export { ETHREAD, CLIENT_ID, ThreadObject } from "./ps/thread.js";
+export * from "./ps/system-thread.js";
+export * from "./ps/current.js";
+export {
+  PsSetCreateProcessNotifyRoutineEx, PsSetCreateThreadNotifyRoutine, PsRemoveCreateThreadNotifyRoutine, PsSetLoadImageNotifyRoutine,
+  PsRemoveLoadImageNotifyRoutine, PSP_MAX_NOTIFY_ROUTINES, DDI_RULE_IRQL_PS_PASSIVE, IMAGE_INFO, PS_CREATE_NOTIFY_INFO,
+  type PCREATE_PROCESS_NOTIFY_ROUTINE_EX, type PCREATE_THREAD_NOTIFY_ROUTINE, type PLOAD_IMAGE_NOTIFY_ROUTINE,
+} from "./ps/notify.js";
 
 // C enumeration members, bare.
 export const {

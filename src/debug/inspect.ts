@@ -11,8 +11,10 @@ import { devobj, parseDevobj } from "./devobj.js";
 import { devstack, parseDevstack } from "./devstack.js";
 import { dpcs, parseDpcs } from "./dpcs.js";
 import { drvobj, parseDrvobj } from "./drvobj.js";
+import { handle, parseHandle } from "./handle.js";
 import { irp, parseIrp } from "./irp.js";
 import { irpfind, parseIrpfind } from "./irpfind.js";
+import { object, parseObject } from "./object.js";
 import { parsePcitree, pcitree } from "./pcitree.js";
 import { parsePoolused, poolused } from "./poolused.js";
 import { parseReg, reg } from "./reg.js";
@@ -38,6 +40,8 @@ const COMMANDS: Record<string, Command> = {
   "!dpcs": command(parseDpcs, dpcs),
   "!poolused": command(parsePoolused, poolused),
   "!reg": command(parseReg, reg),
+  "!object": command(parseObject, object),
+  "!handle": command(parseHandle, handle),
 };
 
 /** The inspection commands, as typed. */

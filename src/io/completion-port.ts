@@ -14,6 +14,7 @@ import {
 } from "../ke/ntstatus.js";
 import { FILE_OBJECT, FO_SKIP_COMPLETION_PORT, FO_SKIP_SET_EVENT, FO_SYNCHRONOUS_IO, type CompletionPacket, type EPROCESS } from "./process.js";
 import { userRemoveQueue } from "./user-wait.js";
+import { IoCompletionObjectType } from "../ob/object-type.js";
 import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, INVALID_HANDLE_VALUE, NULL, service, setLastError, systemService, type HANDLE } from "./win32.js";
 
 /** SetFileCompletionNotificationModes: no completion packet for a request that succeeds at once. */
@@ -21,20 +22,18 @@ export const FILE_SKIP_COMPLETION_PORT_ON_SUCCESS = 0x1;
 /** SetFileCompletionNotificationModes: the file's own event is not set when a request completes. */
 export const FILE_SKIP_SET_EVENT_ON_HANDLE = 0x2;
 
-/** Handles open to each port (the port is run down when the last one closes). */
-const portHandles = new WeakMap<KQUEUE<CompletionPacket>, number>();
 
 function portOf(process: EPROCESS, h: HANDLE): KQUEUE<CompletionPacket> | null {
   const o = process.handles.get(h);
   return o instanceof KQUEUE ? (o as KQUEUE<CompletionPacket>) : null;
 }
 
-/** A port handle was closed; closing the last one runs the port's queue down (waiters get ERROR_ABANDONED_WAIT_0). */
-export function closePortHandle(port: KQUEUE<CompletionPacket>): void {
-  const n = (portHandles.get(port) ?? 1) - 1;
-  portHandles.set(port, n);
-  if (n === 0) KeRundownQueue(port);
+/** The port type's close procedure: closing a port's last handle runs its queue down (waiters get ERROR_ABANDONED_WAIT_0). */
+function closePortHandle(port: object, HandleCount: number): void {
+  if (HandleCount === 0) KeRundownQueue(port as KQUEUE<CompletionPacket>);
 }
+
+IoCompletionObjectType.TypeInfo.CloseProcedure = closePortHandle;
 
 /**
  * CreateIoCompletionPort: with FileHandle INVALID_HANDLE_VALUE and no ExistingCompletionPort,
@@ -70,7 +69,6 @@ export function CreateIoCompletionPort(FileHandle: HANDLE, ExistingCompletionPor
       port = new KQUEUE<CompletionPacket>();
       KeInitializeQueue(port, NumberOfConcurrentThreads);
       handle = c.process.insertHandle(port);
-      portHandles.set(port, 1);
     }
     if (file) file.CompletionContext = { Port: port, Key: CompletionKey };
     setLastError(c.thread, 0);

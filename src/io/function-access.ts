@@ -5,7 +5,7 @@
  * FILE_WRITE_ACCESS is FILE_WRITE_DATA, FILE_ANY_ACCESS nothing).
  */
 import { STATUS_ACCESS_DENIED, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
-import { FILE_READ_DATA, FILE_WRITE_DATA, type ACCESS_MASK } from "../se/access-mask.js";
+import { FILE_READ_DATA, FILE_WRITE_DATA, type ACCESS_MASK } from "../ob/access.js";
 import { IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE } from "./irp.js";
 import { FILE_READ_ACCESS, FILE_WRITE_ACCESS } from "./ioctl.js";
 

@@ -19,8 +19,7 @@ import {
   STATUS_SUCCESS, type NTSTATUS,
 } from "../ke/ntstatus.js";
 import { workers, WORK_QUEUE_TYPE } from "../ke/worker.js";
-import type { DEVICE_OBJECT, DRIVER_OBJECT } from "./objects.js";
-import { IO } from "./manager.js";
+import { createLink, deleteLink, type DEVICE_OBJECT, type DRIVER_OBJECT } from "./objects.js";
 
 /** A GUID in registry form, "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" (any case; braces optional on input). */
 export type GUID = string;
@@ -69,7 +68,7 @@ export interface DeviceInterfaceInstance {
   readonly PhysicalDeviceObject: DEVICE_OBJECT;
   /** "" when none. */
   readonly ReferenceString: string;
-  /** The link object's key in the I/O manager's table (without the reference string). */
+  /** The symbolic link's name (\\??\\..., without the reference string). */
   readonly linkKey: string;
   enabled: boolean;
 }
@@ -133,7 +132,7 @@ export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, I
   if (!r.instances.has(key)) {
     r.instances.set(key, {
       SymbolicLinkName, InterfaceClassGuid: guid, PhysicalDeviceObject, ReferenceString: ref,
-      linkKey: base.toLowerCase().replace(/^\\\?\?\\/, "\\dosdevices\\"), enabled: false,
+      linkKey: base, enabled: false,
     });
   }
   return { status: STATUS_SUCCESS, SymbolicLinkName };
@@ -177,11 +176,10 @@ export function IoSetDeviceInterfaceState(SymbolicLinkName: string, Enable: bool
   if (!instance) return STATUS_OBJECT_NAME_NOT_FOUND;
   if (Enable === instance.enabled) return Enable ? STATUS_OBJECT_NAME_EXISTS : STATUS_OBJECT_NAME_NOT_FOUND;
   instance.enabled = Enable;
-  const io = IO(k);
   // Instances that differ only in their reference string share one link to the PDO.
   const shared = [...r.instances.values()].some((i) => i.enabled && i.linkKey === instance.linkKey);
-  if (shared) io.symbolicLinks.set(instance.linkKey, instance.PhysicalDeviceObject.name.toLowerCase());
-  else io.symbolicLinks.delete(instance.linkKey);
+  if (shared) createLink(k, instance.linkKey, instance.PhysicalDeviceObject.name);
+  else deleteLink(k, instance.linkKey);
   announce(k, instance, Enable ? GUID_DEVICE_INTERFACE_ARRIVAL : GUID_DEVICE_INTERFACE_REMOVAL);
   return STATUS_SUCCESS;
 }

@@ -8,6 +8,7 @@ export const METHOD_NEITHER = 3;
 export const FILE_ANY_ACCESS = 0;
 export const FILE_READ_ACCESS = 1;
 export const FILE_WRITE_ACCESS = 2;
+export { FILE_READ_DATA, FILE_WRITE_DATA } from "../ob/access.js";
 
 /** CTL_CODE(DeviceType, Function, Method, Access) = type << 16 | access << 14 | function << 2 | method. */
 export function CTL_CODE(DeviceType: number, Function: number, Method: number, Access: number): number {

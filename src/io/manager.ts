@@ -1,6 +1,8 @@
 /**
- * The I/O manager of one machine: loaded drivers, device objects, the object namespace
- * and symbolic links. Registered with the kernel as the "io" service.
+ * The I/O manager of one machine: loaded drivers, device objects, IRPs in flight. Names
+ * (devices in \Device, drivers in \Driver, symbolic links) live in the object manager's
+ * namespace (src/ob); `namespace` and `symbolicLinks` are read-only views of it.
+ * Registered with the kernel as the "io" service.
  */
 import { KE, type Kernel } from "../ke/kernel.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
@@ -10,6 +12,22 @@ import { MM } from "../mm/manager.js";
 import { DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
 import type { IRP } from "./irp.js";
 import { DRVO_UNLOAD_INVOKED } from "./driver-flags.js";
+import type { OBJECT_DIRECTORY } from "../ob/directory.js";
+import { OB_FLAG_PERMANENT_OBJECT, type OBJECT_HEADER } from "../ob/header.js";
+import { removeName } from "../ob/handles.js";
+import { insertName } from "../ob/insert.js";
+import { OB } from "../ob/manager.js";
+import { lookupObjectName } from "../ob/namespace.js";
+import { IoDeviceObjectType, IoDriverObjectType, ObpDirectoryObjectType, ObpSymbolicLinkObjectType } from "../ob/object-type.js";
+import { dereference } from "../ob/reference.js";
+import type { OBJECT_SYMBOLIC_LINK } from "../ob/symbolic-link-object.js";
+import { IMAGE_INFO } from "../ps/notify-types.js";
+import { notifyImageLoad } from "../ps/notify.js";
+
+/** The NT name kernel32 makes of a Win32 device name ("\\\\.\\X" and "\\\\?\\X" become "\\??\\X"; NT names stay). */
+export function ntNameOf(lpFileName: string): string {
+  return /^\\\\[.?]\\/.test(lpFileName) ? `\\??\\${lpFileName.slice(4)}` : lpFileName;
+}
 
 /** Verifier 0xC4: a driver unloaded without freeing its pool allocations (P2 its name, P4 how many). */
 export const VERIFIER_POOL_LEAKED_AT_UNLOAD = 0x62;
@@ -25,10 +43,6 @@ export interface DriverModule {
 export class IoManager {
   readonly drivers = new Map<string, DRIVER_OBJECT>();
   readonly devices: DEVICE_OBJECT[] = [];
-  /** Lower-case object name to device. */
-  readonly namespace = new Map<string, DEVICE_OBJECT>();
-  /** Lower-case link ("\\dosdevices\\edu0") to lower-case device name. */
-  readonly symbolicLinks = new Map<string, string>();
   nextAutoName = 1;
   /** IRPs allocated and not yet freed (for !irpfind and leak checks). */
   readonly irps = new Set<IRP>();
@@ -39,17 +53,63 @@ export class IoManager {
     this.cancelSpinLock.address = k.objectAddress(8);
   }
 
-  /** Loads a driver: creates its DRIVER_OBJECT and calls DriverEntry. */
+  /** Devices with names, by lower-case full name (a view of the namespace, made on each read). */
+  get namespace(): Map<string, DEVICE_OBJECT> {
+    const out = new Map<string, DEVICE_OBJECT>();
+    walkNamespace(OB(this.k).root, (h) => {
+      if (h.Type === IoDeviceObjectType) out.set(h.fullName.toLowerCase(), h.Body as DEVICE_OBJECT);
+    });
+    return out;
+  }
+
+  /**
+   * Symbolic links, by lower-case full name with \GLOBAL??\ written \dosdevices\ (as drivers
+   * name them), to their lower-case targets (a view of the namespace, made on each read).
+   */
+  get symbolicLinks(): Map<string, string> {
+    const out = new Map<string, string>();
+    walkNamespace(OB(this.k).root, (h) => {
+      if (h.Type !== ObpSymbolicLinkObjectType || !h.Directory || h.Directory === OB(this.k).root.header.Body) return;
+      if (h.Directory.header.Name === "BaseNamedObjects" || h.fullName.toLowerCase() === "\\global??\\global") return;
+      out.set(h.fullName.toLowerCase().replace(/^\\global\?\?\\/, "\\dosdevices\\"), (h.Body as OBJECT_SYMBOLIC_LINK).LinkTarget.toLowerCase());
+    });
+    return out;
+  }
+
+  /**
+   * Loads a driver: creates its DRIVER_OBJECT (named \Driver\<service>), tells the
+   * image-load callbacks, and calls DriverEntry; a driver whose DriverEntry fails goes again.
+   */
   async loadDriver(service: string, module: DriverModule): Promise<{ status: NTSTATUS; driver: DRIVER_OBJECT }> {
     const existing = this.drivers.get(service);
     if (existing) return { status: STATUS_SUCCESS, driver: existing };
-    const driver = new DRIVER_OBJECT(service, this.k.objectAddress(0x150));
-    const status = await this.k.invoke(service, "DriverEntry", () => module.DriverEntry(driver, `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${service}`));
+    const k = this.k;
+    const driver = new DRIVER_OBJECT(service, k.objectAddress(0x150));
+    const ob = OB(k);
+    const header = ob.create(IoDriverObjectType, driver, 0x150, driver.address);
+    const drivers = ob.root.lookup("Driver")!.Body as OBJECT_DIRECTORY;
+    const named = !drivers.lookup(service);
+    if (named) insertName(header, drivers, service, true);
+    notifyImageLoad(k, `\\SystemRoot\\System32\\drivers\\${service}.sys`, 0, new IMAGE_INFO(true, MM(k).codeAddress(service, "DriverEntry")));
+    const status = await k.invoke(service, "DriverEntry", () => module.DriverEntry(driver, `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${service}`));
     if (status >>> 0 < 0x80000000) {
       this.drivers.set(service, driver);
       this.unloadedServices.delete(service);
+    } else {
+      this.dropDriverObject(driver);
     }
     return { status, driver };
+  }
+
+  /** The driver object leaves \Driver and its existence reference goes. */
+  private dropDriverObject(driver: DRIVER_OBJECT): void {
+    const h = OB(this.k).headerOf(driver);
+    if (!h || h.deleted) return;
+    if (h.Directory) {
+      h.Flags &= ~OB_FLAG_PERMANENT_OBJECT;
+      void removeName(this.k, h);
+    }
+    void dereference(this.k, h);
   }
 
   /** Called when a device's last open file object goes (the PnP manager finishes removals then). */
@@ -113,6 +173,7 @@ export class IoManager {
       const routine = driver.DriverUnload?.name || "DriverUnload";
       this.k.invoke(driver.serviceName, routine, () => this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VERIFIER_POOL_LEAKED_AT_UNLOAD, driver.address + DRIVER_OBJECT_NAME_OFFSET, 0, leaked));
     }
+    this.dropDriverObject(driver);
     this.unloadedServices.add(driver.serviceName);
     this.k.recorder.note(this.k.cpu.time, `unloaded ${driver.DriverName}`, "", "", this.k.cpu.Number);
     this.onDriverUnloaded?.(driver.serviceName);
@@ -127,30 +188,24 @@ export class IoManager {
   }
 
   /**
-   * Parses a name as the object manager does: "\\\\.\\X", "\\\\?\\X" and "\\??\\X" are X in the
-   * DOS devices directory; symbolic links are followed (a link may name the start of a
-   * path); the first device met from the root is found. Returns
-   * it with the rest of the name, as the device sees it in FileObject.FileName ("" for the
-   * device itself, "\\RefString" below it), or undefined. Names compare case-insensitively.
+   * Parses a name as the object manager does (src/ob/namespace.ts): "\\\\.\\X" and
+   * "\\\\?\\X" are \\??\\X, which is looked up in \\GLOBAL??; symbolic links are followed; the
+   * walk ends at the first device. Returns it with the rest of the name, as the device sees
+   * it in FileObject.FileName ("" for the device itself, "\\RefString" below it), or
+   * undefined. Names compare case-insensitively.
    */
   parse(name: string): { device: DEVICE_OBJECT; remaining: string } | undefined {
-    let n = name.replace(/^\\\\[.?]\\/, "\\DosDevices\\").replace(/^\\\?\?\\/, "\\DosDevices\\");
-    // Component by component from the root: the first device or symbolic link decides.
-    next: for (let links = 0; links < 32; links++) {
-      const parts = n.toLowerCase().split("\\");
-      for (let i = 2; i <= parts.length; i++) {
-        const prefix = parts.slice(0, i).join("\\");
-        const device = this.namespace.get(prefix);
-        if (device) return { device, remaining: n.slice(prefix.length) };
-        const link = this.symbolicLinks.get(prefix);
-        if (link !== undefined) {
-          n = link + n.slice(prefix.length);
-          continue next;
-        }
-      }
-      return undefined;
-    }
-    return undefined;
+    const found = lookupObjectName(this.k, ntNameOf(name));
+    if (found.status !== STATUS_SUCCESS || found.object!.Type !== IoDeviceObjectType) return undefined;
+    return { device: found.object!.Body as DEVICE_OBJECT, remaining: found.remaining };
+  }
+}
+
+/** Calls `visit` for every object in the namespace below `directory`, depth first. */
+function walkNamespace(directory: OBJECT_DIRECTORY, visit: (h: OBJECT_HEADER) => void): void {
+  for (const h of directory.objects()) {
+    visit(h);
+    if (h.Type === ObpDirectoryObjectType) walkNamespace(h.Body as OBJECT_DIRECTORY, visit);
   }
 }
 

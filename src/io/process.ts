@@ -8,9 +8,18 @@
 import type { ServiceContext } from "./win32.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { KPROCESS, type KTHREAD } from "../ke/scheduler.js";
-import { DISPATCHER_HEADER, EVENT_TYPE, KEVENT, type DispatcherObject } from "../ke/dispatcher.js";
-import type { KQUEUE } from "../ke/queue.js";
-import { STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { EVENT_TYPE, KEVENT, KPROCESSOR_MODE } from "../ke/dispatcher.js";
+import { KQUEUE } from "../ke/queue.js";
+import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { GENERIC_ALL } from "../ob/access.js";
+import { HANDLE_TABLE, type HANDLE } from "../ob/handle-table.js";
+import { closeHandleAt, createHandle, grantedAccess } from "../ob/handles.js";
+import { OB, PROCESS_OBJECT_SIZE } from "../ob/manager.js";
+import type { OBJECT_HEADER } from "../ob/header.js";
+import { ExEventObjectType, IoCompletionObjectType, IoFileObjectType, PsProcessType, type OBJECT_TYPE } from "../ob/object-type.js";
+import { dereference } from "../ob/reference.js";
+import { ETHREAD as PS_ETHREAD, registerThread, setUserThreadFactory } from "../ps/thread.js";
+import { processCreated } from "../ps/process.js";
 import { MM } from "../mm/manager.js";
 import { PAGE_SIZE } from "../mm/pfn.js";
 import { RangeAllocator } from "../mm/va-allocator.js";
@@ -76,10 +85,22 @@ export class FILE_OBJECT {
   CurrentByteOffset = 0;
   /** The completion port the file is associated with (CreateIoCompletionPort). */
   CompletionContext: IO_COMPLETION_CONTEXT | null = null;
-  /** Handles open to the file (the object header's HandleCount). */
-  HandleCount = 0;
-  /** References: one per handle and one per outstanding IRP (the object header's PointerCount). */
-  PointerCount = 0;
+  /** The file's object header (it is an object of IoFileObjectType). */
+  private readonly header: OBJECT_HEADER;
+
+  /** Handles open to the file (its object header's HandleCount). */
+  get HandleCount(): number {
+    return this.header.HandleCount;
+  }
+
+  /** References: one per handle and one per outstanding IRP (its object header's PointerCount). */
+  get PointerCount(): number {
+    return this.header.PointerCount;
+  }
+
+  set PointerCount(count: number) {
+    this.header.PointerCount = count;
+  }
   /** IRPs the I/O manager issued on the file that have not completed. */
   readonly outstandingIrps = new Set<IRP>();
   /** IRP_MJ_CLEANUP was sent (the last handle closed). */
@@ -91,12 +112,17 @@ export class FILE_OBJECT {
    * @param DeviceObject the device the name resolved to (IRPs go to the top of its stack)
    * @param FileName what followed the device's name ("" for the device itself, "\\RefString" for an interface with a reference string)
    */
-  constructor(readonly DeviceObject: DEVICE_OBJECT, readonly FileName: string) {}
+  constructor(readonly DeviceObject: DEVICE_OBJECT, readonly FileName: string, k: Kernel = KE()) {
+    // An object of IoFileObjectType with its creator's reference.
+    this.header = OB(k).create(IoFileObjectType, this, FILE_OBJECT_SIZE);
+  }
 }
 
-/** A thread handle's object: the thread's executive part, waitable (signalled when it ends). */
-export class ETHREAD implements DispatcherObject {
-  readonly Header = new DISPATCHER_HEADER();
+/** Bytes of an x64 FILE_OBJECT (for its address). */
+const FILE_OBJECT_SIZE = 0xD8;
+
+/** The ETHREAD of a user process's thread: the executive thread with the I/O manager's state (its IRPs, kernel APCs, last error). */
+export class ETHREAD extends PS_ETHREAD {
   /** IRPs the I/O manager issued for the thread that have not been finished, with their requests. */
   readonly IrpList = new Map<IRP, IoRequest>();
   /** Kernel APCs queued to the thread (I/O completions to finish in its context), oldest first. */
@@ -105,14 +131,14 @@ export class ETHREAD implements DispatcherObject {
   inUserWait = false;
   /** Win32 last error (the TEB's LastErrorValue). */
   LastErrorValue = 0;
-  /** Exit code (STILL_ACTIVE until the thread ends). */
-  ExitStatus: NTSTATUS = STATUS_PENDING;
   /** What the thread's start routine threw, if it threw. */
   exception: unknown = undefined;
   /** The thread's context for system services (made on its first call). */
   serviceContext: ServiceContext | null = null;
 
-  constructor(readonly Tcb: KTHREAD, readonly process: EPROCESS) {}
+  constructor(Tcb: KTHREAD, readonly process: EPROCESS) {
+    super(Tcb, process, false);
+  }
 
   /** True once the thread's body has returned. */
   get terminated(): boolean {
@@ -129,27 +155,42 @@ export interface KernelApc {
 /** What a handle refers to. */
 export type HandleObject = FILE_OBJECT | KEVENT | ETHREAD | KQUEUE<CompletionPacket>;
 
+/** The object type of a handle's object, for the kinds of objects user-mode services open. */
+function typeOf(object: HandleObject): OBJECT_TYPE | null {
+  if (object instanceof KEVENT) return ExEventObjectType;
+  if (object instanceof KQUEUE) return IoCompletionObjectType;
+  return null;
+}
+
 /** A user process. */
 export class EPROCESS extends KPROCESS {
-  /** The handle table. */
-  readonly handles = new Map<number, HandleObject>();
-  private nextHandle = 4;
+  /** The handle table (ObjectTable). */
+  readonly handles: HANDLE_TABLE;
   readonly heap = new RangeAllocator(USER_HEAP_START, USER_HEAP_END, PAGE_SIZE);
   /** The process's threads (ThreadListHead). */
   readonly threads = new Set<ETHREAD>();
   /** Committed user buffers free for reuse by the API's staging, by size in pages. */
   readonly spareBuffers = new Map<number, number[]>();
 
-  constructor(name: string, readonly space: AddressSpace, id: number) {
+  constructor(name: string, readonly space: AddressSpace, id: number, tableAddress: number) {
     super(name, space.cr3, id);
+    this.handles = new HANDLE_TABLE(false, tableAddress);
   }
 
-  /** Adds a handle for `object`; returns it (a multiple of 4, as Windows hands them out). */
-  insertHandle(object: HandleObject): number {
-    const h = this.nextHandle;
-    this.nextHandle += 4;
-    this.handles.set(h, object);
-    return h;
+  /**
+   * Opens a handle to `object` granting `DesiredAccess` (generic rights mapped; every right
+   * of its type by default); returns it (a multiple of 4, as Windows hands them out). An
+   * object new to the object manager (an event or port the caller just made) becomes one,
+   * and its handle holds its only reference.
+   */
+  insertHandle(object: HandleObject, k: Kernel = KE(), DesiredAccess: number = GENERIC_ALL): HANDLE {
+    const ob = OB(k);
+    let h = ob.headerOf(object);
+    const created = !h;
+    if (!h) h = ob.create(typeOf(object)!, object);
+    const handle = createHandle(k, h, grantedAccess(h.Type, DesiredAccess), 0, KPROCESSOR_MODE.UserMode, this);
+    if (created) void dereference(k, h);
+    return handle;
   }
 }
 
@@ -161,14 +202,32 @@ export function ethreadOf(thread: KTHREAD): ETHREAD | undefined {
   if (!e && thread.process instanceof EPROCESS) {
     e = new ETHREAD(thread, thread.process);
     ethreads.set(thread, e);
+    registerThread(KE(), e);
     thread.process.threads.add(e);
   }
   return e;
 }
 
+setUserThreadFactory(ethreadOf);
+
+/**
+ * ObKillProcess: when a process ends, the handles still open in its table are closed, as
+ * if the program had closed them (a file's last handle sends IRP_MJ_CLEANUP, its last
+ * reference IRP_MJ_CLOSE), lowest handle first. Resolves once they are closed.
+ */
+export async function closeProcessHandles(process: EPROCESS, k: Kernel = KE()): Promise<void> {
+  for (const [index] of process.handles.list()) {
+    if (process.handles.entry(index)) await closeHandleAt(k, process.handles, index);
+  }
+}
+
 /** Creates a user process. */
 export function createProcess(name: string, k: Kernel = KE()): EPROCESS {
-  return new EPROCESS(name, MM(k).createAddressSpace(), k.newId());
+  const process = new EPROCESS(name, MM(k).createAddressSpace(), k.newId(), OB(k).allocateAddress(0x80));
+  OB(k).create(PsProcessType, process, PROCESS_OBJECT_SIZE);
+  OB(k).setHandleTable(process, process.handles);
+  processCreated(k, process, MM(k).systemProcess);
+  return process;
 }
 
 /** Commits `bytes` of zeroed user memory in `process`; returns its address or 0. */

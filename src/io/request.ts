@@ -27,7 +27,10 @@ import { KeInsertQueue } from "../ke/queue.js";
 import { workers, WORK_QUEUE_TYPE } from "../ke/worker.js";
 import { NT_ERROR, NT_SUCCESS, STATUS_PENDING, type NTSTATUS } from "../ke/ntstatus.js";
 import { IO } from "./manager.js";
-import { IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IRP_MJ_CLOSE, IRP_MJ_CREATE, type IRP } from "./irp.js";
+import { IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, type IRP } from "./irp.js";
+import { OB } from "../ob/manager.js";
+import { IoFileObjectType } from "../ob/object-type.js";
+import { dereference } from "../ob/reference.js";
 import { topOfStack } from "./objects.js";
 import { queueKernelApc } from "./apc.js";
 import { ethreadOf, FILE_OBJECT, FO_SKIP_COMPLETION_PORT, FO_SKIP_SET_EVENT, FO_SYNCHRONOUS_IO, type ETHREAD, type KernelApc } from "./process.js";
@@ -106,12 +109,36 @@ function releaseFileLock(file: FILE_OBJECT): void {
 }
 
 /**
- * Drops a reference to `file`; the last one sends IRP_MJ_CLOSE, from a system worker
- * thread when the caller is not at PASSIVE_LEVEL (as object deletion is deferred).
- * Resolves once the close (if sent here) is done.
+ * Drops a reference to `file`; the last one deletes it (IopDeleteFile below). Resolves
+ * once the close (if sent here) is done.
  */
 export async function dereferenceFileObject(file: FILE_OBJECT): Promise<void> {
-  if (--file.PointerCount > 0 || file.closed) return;
+  const k = KE();
+  const deleting = dereference(k, OB(k).headerOf(file)!);
+  if (deleting instanceof Promise) await deleting;
+}
+
+/**
+ * IopCloseFile, the file type's close procedure: when the file's last handle closes, the
+ * I/O manager sends IRP_MJ_CLEANUP (even with requests still outstanding: the driver
+ * cancels or completes them) and waits for it.
+ */
+async function IopCloseFile(object: object, HandleCount: number): Promise<void> {
+  const file = object as FILE_OBJECT;
+  if (HandleCount > 0 || file.cleanedUp || file.closed) return;
+  file.cleanedUp = true;
+  await sendFileIrp(file, IRP_MJ_CLEANUP);
+}
+
+/**
+ * IopDeleteFile, the file type's delete procedure: the last reference sends IRP_MJ_CLOSE,
+ * from a system worker thread when the caller is not at PASSIVE_LEVEL in a thread (as
+ * object deletion is deferred), then drops the file's count on its device. A file whose
+ * create failed (`closed` already) sends nothing.
+ */
+async function IopDeleteFile(object: object): Promise<void> {
+  const file = object as FILE_OBJECT;
+  if (file.closed) return;
   file.closed = true;
   const k = KE();
   // Once closed, the device may go (a removal waiting for its last handle).
@@ -131,6 +158,9 @@ export async function dereferenceFileObject(file: FILE_OBJECT): Promise<void> {
     address: 0,
   });
 }
+
+IoFileObjectType.TypeInfo.CloseProcedure = IopCloseFile;
+IoFileObjectType.TypeInfo.DeleteProcedure = IopDeleteFile;
 
 /**
  * IopCompleteRequest: finishes `req` in the issuing thread's context at APC_LEVEL (see the

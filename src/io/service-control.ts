@@ -25,7 +25,7 @@ import {
   SERVICE_FILE_SYSTEM_DRIVER, SERVICE_KERNEL_DRIVER, SERVICE_SYSTEM_START, writeServiceKey,
 } from "../cm/service-key.js";
 import { MAX_KEY_NAME_CHARS } from "../cm/key.js";
-import { DELETE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE, READ_CONTROL } from "../se/access-mask.js";
+import { DELETE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE, READ_CONTROL } from "../ob/access.js";
 import { isDriverRunning, isDriverUnloading, ZwLoadDriver, ZwUnloadDriver } from "./driver-load.js";
 import { IO } from "./manager.js";
 import type { EPROCESS } from "./process.js";

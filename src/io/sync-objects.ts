@@ -1,14 +1,24 @@
 /**
- * User-mode events and waits: CreateEvent, SetEvent, ResetEvent, WaitForSingleObject,
- * WaitForMultipleObjects and Sleep. Events live in the process's handle table (CloseHandle
- * drops them). A wait can name an event, a file (signalled when a request on it
+ * User-mode events and waits: CreateEvent, OpenEvent, SetEvent, ResetEvent,
+ * WaitForSingleObject, WaitForMultipleObjects and Sleep. Events are objects in the
+ * process's handle table (CloseHandle drops them); named ones are in \BaseNamedObjects,
+ * shared with other processes and with drivers (IoCreateNotificationEvent). A wait can name an event, a file (signalled when a request on it
  * completes), a thread (signalled when it ends) or a completion port (signalled while it
  * holds packets). Waits deliver the thread's kernel APCs (I/O completions) as they come.
  */
-import { EVENT_TYPE, KEVENT, KeInitializeEvent, KeResetEvent, KeSetEvent, WAIT_TYPE, type DispatcherObject } from "../ke/dispatcher.js";
-import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_SUCCESS, STATUS_TIMEOUT, STATUS_WAIT_0 } from "../ke/ntstatus.js";
+import { EVENT_TYPE, KEVENT, KeResetEvent, KeSetEvent, KPROCESSOR_MODE, WAIT_TYPE, type DispatcherObject } from "../ke/dispatcher.js";
+import {
+  NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_EXISTS, STATUS_SUCCESS, STATUS_TIMEOUT, STATUS_WAIT_0,
+} from "../ke/ntstatus.js";
+import { EVENT_ALL_ACCESS, EVENT_MODIFY_STATE } from "../ob/access.js";
+import { InitializeObjectAttributes, OBJECT_ATTRIBUTES, OBJ_INHERIT, OBJ_OPENIF } from "../ob/attributes.js";
+import { openObjectByName } from "../ob/by-name.js";
+import { createEvent } from "../ob/event.js";
+import { ExEventObjectType } from "../ob/object-type.js";
 import { FILE_OBJECT, type EPROCESS, type ETHREAD } from "./process.js";
-import { ERROR_INVALID_HANDLE, service, setLastError, systemService, type HANDLE } from "./win32.js";
+import {
+  ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS, ERROR_INVALID_HANDLE, NULL, RtlNtStatusToDosError, service, setLastError, systemService, type HANDLE,
+} from "./win32.js";
 import { INFINITE, userWait } from "./user-wait.js";
 import { threadOfHandle } from "./threads.js";
 import { MAXIMUM_WAIT_OBJECTS } from "../ke/wait-block.js";
@@ -24,40 +34,72 @@ export const WAIT_FAILED = 0xFFFFFFFF;
 /** The most handles WaitForMultipleObjects takes (the kernel's MAXIMUM_WAIT_OBJECTS). */
 export { MAXIMUM_WAIT_OBJECTS };
 
+/** The NT name of a named kernel object a Win32 program names `lpName` ("Global\\X" and "Local\\X" are links in it). */
+function baseNamedObject(lpName: string): string {
+  return `\\BaseNamedObjects\\${lpName}`;
+}
+
 /**
  * CreateEvent: a manual-reset (notification) or auto-reset (synchronization) event,
- * signalled if `bInitialState`. Returns its handle (NULL on failure).
+ * signalled if `bInitialState`, with every right (EVENT_ALL_ACCESS). With `lpName` the
+ * event is named in \BaseNamedObjects: if that name is an event already, the handle is to
+ * it (the other arguments are ignored) and the last error is ERROR_ALREADY_EXISTS; if it is
+ * another kind of object, NULL with ERROR_INVALID_HANDLE. Returns the handle (NULL on failure).
  */
-export function CreateEvent(lpEventAttributes: null, bManualReset: boolean, bInitialState: boolean, lpName: null): HANDLE {
+export function CreateEvent(lpEventAttributes: null, bManualReset: boolean, bInitialState: boolean, lpName: string | null): HANDLE {
   return service((c) => {
-    const e = new KEVENT();
-    KeInitializeEvent(e, bManualReset ? EVENT_TYPE.NotificationEvent : EVENT_TYPE.SynchronizationEvent, bInitialState);
-    setLastError(c.thread, 0);
-    return c.process.insertHandle(e);
+    const attributes = lpName ? new OBJECT_ATTRIBUTES() : null;
+    if (attributes) InitializeObjectAttributes(attributes, baseNamedObject(lpName!), OBJ_OPENIF, null, null);
+    const type = bManualReset ? EVENT_TYPE.NotificationEvent : EVENT_TYPE.SynchronizationEvent;
+    const r = createEvent(c.k, EVENT_ALL_ACCESS, attributes, type, bInitialState, KPROCESSOR_MODE.UserMode);
+    setLastError(c.thread, r.status === STATUS_OBJECT_NAME_EXISTS ? ERROR_ALREADY_EXISTS : RtlNtStatusToDosError(r.status));
+    return NT_SUCCESS(r.status) ? r.Handle : NULL;
   });
 }
 
-function eventOf(c: { process: EPROCESS; thread: ETHREAD }, h: HANDLE): KEVENT | null {
-  const e = c.process.handles.get(h & ~3);
-  if (e instanceof KEVENT) return e;
-  setLastError(c.thread, ERROR_INVALID_HANDLE);
-  return null;
+/**
+ * OpenEvent: a handle, with `dwDesiredAccess` (EVENT_MODIFY_STATE to set or reset it,
+ * SYNCHRONIZE to wait on it), to the event named `lpName`. NULL with ERROR_FILE_NOT_FOUND
+ * when there is none, ERROR_INVALID_HANDLE when the name is another kind of object.
+ */
+export function OpenEvent(dwDesiredAccess: number, bInheritHandle: boolean, lpName: string): HANDLE {
+  return service((c) => {
+    const attributes = new OBJECT_ATTRIBUTES();
+    InitializeObjectAttributes(attributes, baseNamedObject(lpName), bInheritHandle ? OBJ_INHERIT : 0, null, null);
+    const r = openObjectByName(c.k, attributes, ExEventObjectType, dwDesiredAccess, KPROCESSOR_MODE.UserMode);
+    setLastError(c.thread, RtlNtStatusToDosError(r.status));
+    return NT_SUCCESS(r.status) ? r.Handle : NULL;
+  });
 }
 
-/** SetEvent: signals the event (waking its waiters); FALSE with ERROR_INVALID_HANDLE for a handle that is not an event. */
+/** The event `h` names if its handle grants `access`; otherwise null with the last error set. */
+function eventOf(c: { process: EPROCESS; thread: ETHREAD }, h: HANDLE, access: number): KEVENT | null {
+  const entry = h > 0 ? c.process.handles.entry(h) : undefined;
+  if (!entry || !(entry.Object.Body instanceof KEVENT)) {
+    setLastError(c.thread, ERROR_INVALID_HANDLE);
+    return null;
+  }
+  if ((entry.GrantedAccess & access) !== access) {
+    setLastError(c.thread, ERROR_ACCESS_DENIED);
+    return null;
+  }
+  return entry.Object.Body;
+}
+
+/** SetEvent: signals the event (waking its waiters); FALSE with ERROR_INVALID_HANDLE for a handle that is not an event, ERROR_ACCESS_DENIED without EVENT_MODIFY_STATE. */
 export function SetEvent(hEvent: HANDLE): boolean {
   return service((c) => {
-    const e = eventOf(c, hEvent);
+    const e = eventOf(c, hEvent, EVENT_MODIFY_STATE);
     if (!e) return false;
     KeSetEvent(e, 0, false);
     return true;
   });
 }
 
-/** ResetEvent: clears the event. */
+/** ResetEvent: clears the event (EVENT_MODIFY_STATE, as SetEvent). */
 export function ResetEvent(hEvent: HANDLE): boolean {
   return service((c) => {
-    const e = eventOf(c, hEvent);
+    const e = eventOf(c, hEvent, EVENT_MODIFY_STATE);
     if (!e) return false;
     KeResetEvent(e);
     return true;
@@ -66,10 +108,11 @@ export function ResetEvent(hEvent: HANDLE): boolean {
 
 /** The object a wait on `h` waits for, or null. */
 function waitable(process: EPROCESS, thread: ETHREAD, h: HANDLE): DispatcherObject | null {
-  const o = process.handles.get(h);
+  const entry = h > 0 ? process.handles.entry(h) : undefined;
+  if (!entry) return threadOfHandle(process, thread, h);
+  const o = entry.Object.Body;
   if (o instanceof FILE_OBJECT) return o.Event;
-  if (o) return o;
-  return threadOfHandle(process, thread, h);
+  return o as DispatcherObject;
 }
 
 /**

@@ -5,7 +5,8 @@
  * outstanding (IoCancelThreadIo); ones that complete afterwards are finished in its
  * process by a system worker thread.
  */
-import { signal } from "../ke/dispatcher.js";
+import { notifyThread } from "../ps/notify.js";
+import { threadEnded } from "../ps/thread.js";
 import { KE } from "../ke/kernel.js";
 import { queueThreadExits } from "../ke/queue.js";
 import { NtStatusException, STATUS_UNHANDLED_EXCEPTION, type NTSTATUS } from "../ke/ntstatus.js";
@@ -35,9 +36,8 @@ function exitThread(thread: ETHREAD, code: NTSTATUS): void {
   for (const irp of [...thread.IrpList.keys()]) IoCancelIrp(irp);
   deliverKernelApcs(thread);
   queueThreadExits(thread.Tcb);
-  thread.ExitStatus = code;
-  thread.Header.SignalState = 1;
-  signal(k, thread.Header);
+  notifyThread(k, thread.Cid.UniqueProcess, thread.Cid.UniqueThread, false);
+  threadEnded(k, thread, code);
 }
 
 let threadSerial = 0;
@@ -51,6 +51,7 @@ export function CreateThread(lpThreadAttributes: null, dwStackSize: number, lpSt
   return service((c) => {
     let self: ETHREAD | undefined;
     const t = c.k.scheduler.createThread(`${c.process.ImageFileName} thread ${++threadSerial}`, async () => {
+      notifyThread(c.k, self!.Cid.UniqueProcess, self!.Cid.UniqueThread, true);
       let code: NTSTATUS = 0;
       try {
         code = (await lpStartAddress(lpParameter)) ?? 0;

@@ -16,30 +16,32 @@
  * and back out when it completes) or user-mode addresses from VirtualAlloc.
  */
 import { KEVENT, KPROCESSOR_MODE } from "../ke/dispatcher.js";
-import { KQUEUE } from "../ke/queue.js";
 import {
-  NT_ERROR, STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_PENDING,
-  STATUS_SUCCESS, NtStatusException, NT_SUCCESS, type NTSTATUS,
+  NT_ERROR, STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_PENDING,
+  STATUS_SUCCESS, NtStatusException, type NTSTATUS,
 } from "../ke/ntstatus.js";
 import { readBytes, writeBytes, RtlCopyMemory } from "../mm/memory.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../mm/pool.js";
 import { USER_SPACE_END } from "../mm/address-space.js";
 import { LOCK_OPERATION, MDL, MDL_PAGES_LOCKED, MmProbeAndLockPages, MmUnlockPages } from "../mm/mdl.js";
 import {
-  IoGetNextIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE, type IRP,
+  IoGetNextIrpStackLocation, IRP_MJ_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE, type IRP,
 } from "./irp.js";
 import { METHOD_BUFFERED, METHOD_FROM_CTL_CODE, METHOD_IN_DIRECT, METHOD_NEITHER } from "./ioctl.js";
 import { IoAllocateMdl, IoFreeMdl } from "./mdl.js";
 import { DO_BUFFERED_IO, DO_DIRECT_IO, topOfStack, type DEVICE_OBJECT } from "./objects.js";
-import { IO } from "./manager.js";
 import {
-  allocateUserMemory, borrowUserBuffer, EPROCESS, FILE_OBJECT, FO_SYNCHRONOUS_IO, freeUserMemory, returnUserBuffer,
+  allocateUserMemory, borrowUserBuffer, EPROCESS, FILE_OBJECT, freeUserMemory, returnUserBuffer,
 } from "./process.js";
 import {
-  dereferenceFileObject, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, issueRequest, sendFileIrp, type RequestOptions,
+  IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, issueRequest, type RequestOptions,
 } from "./request.js";
 import { OVERLAPPED } from "./overlapped.js";
-import { closePortHandle } from "./completion-port.js";
+import { openDeviceFile, ntNameOf } from "./open.js";
+import { closeHandleAt } from "../ob/handles.js";
+import { OB } from "../ob/manager.js";
+import { FILE_READ_ATTRIBUTES, SYNCHRONIZE } from "../ob/access.js";
+import { dereference } from "../ob/reference.js";
 import { INVALID_HANDLE_VALUE, service, succeeded, systemService, type HANDLE, type ServiceContext } from "./win32.js";
 
 export * from "./win32.js";
@@ -53,7 +55,7 @@ export * from "./service-control.js";
 export { IRP_SYNCHRONOUS_API, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from "./request.js";
 export { FO_SYNCHRONOUS_IO, FO_SKIP_COMPLETION_PORT, FO_SKIP_SET_EVENT, FILE_OBJECT } from "./process.js";
 
-export { GENERIC_READ, GENERIC_WRITE } from "../se/access-mask.js";
+export { GENERIC_READ, GENERIC_WRITE } from "../ob/access.js";
 export const FILE_SHARE_READ = 1;
 export const FILE_SHARE_WRITE = 2;
 export const CREATE_NEW = 1;
@@ -333,29 +335,25 @@ class ReadWriteTransfer extends Transfer {
 }
 
 /**
- * CreateFile: opens a device by name — "\\\\.\\Edu0", "\\Device\\Edu0", or a device
- * interface path "\\\\?\\..." from SetupDiGetDeviceInterfaceDetail — and sends IRP_MJ_CREATE
- * down its stack (FileObject.FileName is what follows the device's own name). With
- * FILE_FLAG_OVERLAPPED in `dwFlagsAndAttributes` the handle is for overlapped I/O;
- * otherwise for synchronous I/O. Returns a handle or INVALID_HANDLE_VALUE.
+ * CreateFile: opens a device by name — "\\\\.\\Edu0" (a DOS device name: \??\Edu0, a symbolic
+ * link in \GLOBAL??), a device interface path "\\\\?\\..." from SetupDiGetDeviceInterfaceDetail,
+ * or an NT name "\\Device\\Edu0" — and sends IRP_MJ_CREATE down its stack
+ * (FileObject.FileName is what follows the device's own name). With FILE_FLAG_OVERLAPPED in
+ * `dwFlagsAndAttributes` the handle is for overlapped I/O; otherwise for synchronous I/O.
+ * Returns a handle or INVALID_HANDLE_VALUE: ERROR_FILE_NOT_FOUND when the last component of
+ * the name does not exist, ERROR_PATH_NOT_FOUND when an earlier one does not, or the error
+ * of the driver's failed create.
  */
 export function CreateFile(lpFileName: string, dwDesiredAccess: number, dwShareMode: number, lpSecurityAttributes: null, dwCreationDisposition: number, dwFlagsAndAttributes: number, hTemplateFile: null): Promise<HANDLE> {
   return systemService(INVALID_HANDLE_VALUE, async (c) => {
-    const found = IO(c.k).parse(lpFileName);
-    if (!found) return { status: STATUS_OBJECT_NAME_NOT_FOUND, value: INVALID_HANDLE_VALUE };
-    const file = new FILE_OBJECT(found.device, found.remaining);
     const synchronous = (dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED) === 0;
-    if (synchronous) file.Flags |= FO_SYNCHRONOUS_IO;
-    const status = await sendFileIrp(file, IRP_MJ_CREATE, (i) => {
-      const s = IoGetNextIrpStackLocation(i);
-      s.Parameters.Create.Options = (dwCreationDisposition << 24) | (synchronous ? FILE_SYNCHRONOUS_IO_NONALERT : 0);
-      s.Parameters.Create.ShareAccess = dwShareMode;
-    });
-    if (!NT_SUCCESS(status)) return { status, value: INVALID_HANDLE_VALUE };
-    file.HandleCount = 1;
-    file.PointerCount = 1;
-    IO(c.k).referenceDevice(found.device);
-    return { status, value: c.process.insertHandle(file) };
+    const options = (dwCreationDisposition << 24) | (synchronous ? FILE_SYNCHRONOUS_IO_NONALERT : 0);
+    const { status, file } = await openDeviceFile(c.k, ntNameOf(lpFileName), dwDesiredAccess, dwShareMode, options, synchronous);
+    if (!file) return { status, value: INVALID_HANDLE_VALUE };
+    // The handle takes over the creator's reference; kernel32 asks for SYNCHRONIZE and FILE_READ_ATTRIBUTES besides.
+    const handle = c.process.insertHandle(file, c.k, dwDesiredAccess | SYNCHRONIZE | FILE_READ_ATTRIBUTES);
+    void dereference(c.k, OB(c.k).headerOf(file)!);
+    return { status, value: handle };
   });
 }
 
@@ -364,22 +362,12 @@ export function CreateFile(lpFileName: string, dwDesiredAccess: number, dwShareM
  * the I/O manager sends IRP_MJ_CLEANUP (even with requests still outstanding: the driver
  * cancels or completes them), and when the last reference goes — the handle's, or that of
  * the last outstanding IRP once it completes — IRP_MJ_CLOSE. Closing a completion port's
- * last handle runs its queue down.
+ * last handle runs its queue down; closing a named object's last handle takes its name away.
  */
 export function CloseHandle(hObject: HANDLE): Promise<boolean> {
   return systemService(false, async (c) => {
-    const object = c.process.handles.get(hObject);
-    if (!object) return { status: STATUS_INVALID_HANDLE, value: false };
-    c.process.handles.delete(hObject);
-    if (object instanceof FILE_OBJECT) {
-      if (--object.HandleCount === 0 && !object.cleanedUp) {
-        object.cleanedUp = true;
-        await sendFileIrp(object, IRP_MJ_CLEANUP);
-      }
-      await dereferenceFileObject(object);
-    } else if (object instanceof KQUEUE) {
-      closePortHandle(object);
-    }
+    if (hObject <= 0 || !c.process.handles.entry(hObject)) return { status: STATUS_INVALID_HANDLE, value: false };
+    await closeHandleAt(c.k, c.process.handles, hObject);
     return { status: STATUS_SUCCESS, value: true };
   });
 }

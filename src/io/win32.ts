@@ -15,12 +15,15 @@ import {
   STATUS_INVALID_BLOCK_LENGTH, STATUS_DEVICE_PROTOCOL_ERROR, STATUS_VERIFY_REQUIRED, STATUS_INFO_LENGTH_MISMATCH, STATUS_DEVICE_HARDWARE_ERROR,
   STATUS_DEVICE_DOES_NOT_EXIST, STATUS_DISK_CORRUPT_ERROR, STATUS_UNRECOGNIZED_MEDIA, STATUS_NO_DATA_DETECTED,
   STATUS_INVALID_IMAGE_FORMAT, STATUS_IMAGE_ALREADY_LOADED,
+  STATUS_OBJECT_PATH_NOT_FOUND, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_PATH_SYNTAX_BAD,
+  STATUS_OBJECT_TYPE_MISMATCH,
 } from "../ke/ntstatus.js";
 import { deliverKernelApcs } from "./apc.js";
 import { ethreadOf, type EPROCESS, type ETHREAD } from "./process.js";
 
-/** A handle (a multiple of 4), or one of the special values below. */
-export type HANDLE = number;
+/** A handle (a multiple of 4, see src/ob/handle-table.ts), or one of the special values below. */
+export type { HANDLE } from "../ob/handle-table.js";
+import type { HANDLE } from "../ob/handle-table.js";
 /** What CreateFile returns on failure. */
 export const INVALID_HANDLE_VALUE: HANDLE = -1;
 /** The NULL handle (what CreateEvent, CreateIoCompletionPort and CreateThread return on failure). */
@@ -30,6 +33,7 @@ export const NULL: HANDLE = 0;
 export const ERROR_SUCCESS = 0;
 export const ERROR_INVALID_FUNCTION = 1;
 export const ERROR_FILE_NOT_FOUND = 2;
+export const ERROR_PATH_NOT_FOUND = 3;
 export const ERROR_ACCESS_DENIED = 5;
 export const ERROR_INVALID_HANDLE = 6;
 export const ERROR_NOT_ENOUGH_MEMORY = 8;
@@ -45,7 +49,10 @@ export const ERROR_INVALID_PARAMETER = 87;
 export const ERROR_CALL_NOT_IMPLEMENTED = 120;
 export const ERROR_SEM_TIMEOUT = 121;
 export const ERROR_INSUFFICIENT_BUFFER = 122;
+export const ERROR_INVALID_NAME = 123;
+export const ERROR_BAD_PATHNAME = 161;
 export const ERROR_BUSY = 170;
+export const ERROR_ALREADY_EXISTS = 183;
 export const ERROR_MORE_DATA = 234;
 /** Also the value of WAIT_TIMEOUT. */
 export const ERROR_WAIT_TIMEOUT = 258;
@@ -63,7 +70,6 @@ export const ERROR_IO_DEVICE = 1117;
 export const ERROR_NOT_FOUND = 1168;
 export const ERROR_DISK_CORRUPT = 1393;
 export const ERROR_UNRECOGNIZED_MEDIA = 1785;
-export const ERROR_INVALID_NAME = 123;
 export const ERROR_BAD_EXE_FORMAT = 193;
 export const ERROR_INVALID_SERVICE_CONTROL = 1052;
 export const ERROR_SERVICE_ALREADY_RUNNING = 1056;
@@ -83,6 +89,12 @@ const DOS_ERRORS: Record<number, number> = {
   [STATUS_ABANDONED]: ERROR_ABANDONED_WAIT_0,
   [STATUS_INVALID_DEVICE_REQUEST >>> 0]: ERROR_INVALID_FUNCTION,
   [STATUS_OBJECT_NAME_NOT_FOUND >>> 0]: ERROR_FILE_NOT_FOUND,
+  [STATUS_OBJECT_PATH_NOT_FOUND >>> 0]: ERROR_PATH_NOT_FOUND,
+  [STATUS_OBJECT_NAME_COLLISION >>> 0]: ERROR_ALREADY_EXISTS,
+  [STATUS_OBJECT_NAME_EXISTS >>> 0]: ERROR_ALREADY_EXISTS,
+  [STATUS_OBJECT_NAME_INVALID >>> 0]: ERROR_INVALID_NAME,
+  [STATUS_OBJECT_PATH_SYNTAX_BAD >>> 0]: ERROR_BAD_PATHNAME,
+  [STATUS_OBJECT_TYPE_MISMATCH >>> 0]: ERROR_INVALID_HANDLE,
   [STATUS_NO_SUCH_DEVICE >>> 0]: ERROR_FILE_NOT_FOUND,
   [STATUS_ACCESS_DENIED >>> 0]: ERROR_ACCESS_DENIED,
   [STATUS_INVALID_HANDLE >>> 0]: ERROR_INVALID_HANDLE,

@@ -20,6 +20,8 @@ export const SPIN_LOCK_ALREADY_OWNED = 0xF;
 export const SPIN_LOCK_NOT_OWNED = 0x10;
 export const KMODE_EXCEPTION_NOT_HANDLED = 0x1E;
 export const KERNEL_APC_PENDING_DURING_EXIT = 0x20;
+export const REFERENCE_BY_POINTER = 0x18;
+export const INVALID_KERNEL_HANDLE = 0x93;
 export const IRQL_GT_ZERO_AT_SYSTEM_SERVICE = 0x4A;
 export const NO_MORE_IRP_STACK_LOCATIONS = 0x35;
 export const MULTIPLE_IRP_COMPLETE_REQUESTS = 0x44;
@@ -111,6 +113,16 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
     name: "KMODE_EXCEPTION_NOT_HANDLED",
     meaning: "A kernel-mode routine raised an exception that nothing handled.",
     parameters: ["Exception code", "Address where the exception occurred", "Exception parameter 0", "Exception parameter 1"],
+  },
+  [REFERENCE_BY_POINTER]: {
+    name: "REFERENCE_BY_POINTER",
+    meaning: "The reference count of an object is illegal for the current state of the object (dereferenced too many times, or to zero with handles still open).",
+    parameters: ["Object type of the object whose reference count is being lowered", "Object whose reference count is being lowered", "Reserved", "Reserved"],
+  },
+  [INVALID_KERNEL_HANDLE]: {
+    name: "INVALID_KERNEL_HANDLE",
+    meaning: "An invalid or protected handle was passed to NtClose.",
+    parameters: ["The handle that NtClose was called with", "0: a protected handle was closed, 1: an invalid handle was closed or referenced", "0", "0"],
   },
   [IRQL_GT_ZERO_AT_SYSTEM_SERVICE]: {
     name: "IRQL_GT_ZERO_AT_SYSTEM_SERVICE",

@@ -25,6 +25,8 @@ export const COST_NAMES = [
   "StorPortRequest", "StorPortCompletion",
   "KeReleaseSemaphore", "KeReleaseMutex", "KeEnterCriticalRegion", "ExAcquireFastMutex", "ExReleaseFastMutex",
   "ExAcquireResourceLite", "ExReleaseResourceLite", "ExAcquirePushLock", "ExReleasePushLock", "KeSetPriorityThread",
+  "ObReferenceObject", "ObDereferenceObject", "ObReferenceObjectByHandle", "ObCreateHandle", "ObCloseHandle", "ObLookupObjectName",
+  "PsCreateSystemThread",
 ] as const;
 
 /** A cost's name. */

@@ -14,12 +14,14 @@ import { discoverPlatform } from "../hal/acpi.js";
 import { Hal, HAL } from "../hal/hal.js";
 import { MemoryManager } from "../mm/manager.js";
 import { IO, IoManager } from "../io/manager.js";
-import { createProcess } from "../io/process.js";
+import { ObjectManager } from "../ob/manager.js";
+import { closeProcessHandles, createProcess } from "../io/process.js";
+import { NT_SUCCESS, NtStatusException, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
+import { userProcessEnded, userProcessStarting } from "../ps/process.js";
 import { PNP, PnpManager, type RootChild } from "./manager.js";
 import { PowerManager } from "../po/manager.js";
 import type { DriverPackage } from "./packages.js";
 import { loadDriverPackageFile } from "./inf.js";
-import { NT_SUCCESS, statusName } from "../ke/ntstatus.js";
 import { CM, type Registry } from "../cm/registry.js";
 import { applyDebugPrintFilter } from "../cm/debug-print-filter.js";
 import { applyPresetKeys, presetKeys, type PresetKey } from "../cm/presets.js";
@@ -101,13 +103,30 @@ export class BootedKernel implements MachineKernel {
     }, { name: "hot-plug" });
   }
 
-  /** Runs a user-mode program as the only thread of a new process; resolves to what it returns. */
+  /**
+   * Runs a user-mode program as the main thread of a new process; resolves to what it
+   * returns. The process's creation callbacks run first in that thread; if one fails the
+   * creation, the program does not run and this rejects with the status (an NtStatusException).
+   */
   async runProgram<T>(name: string, program: () => Promise<T>, options: { cpu?: number } = {}): Promise<T> {
     const k = this.k;
     if (k.crashed) throw k.crashed;
     const process = k.on(k.processors[0], () => createProcess(name, k));
-    const thread = k.scheduler.createThread(name, program, { process, affinity: options.cpu ?? -1, readyAtPs: Math.max(...k.processors.map((p) => p.time)) });
-    return this.finish<T>(thread);
+    let creation: NTSTATUS = STATUS_SUCCESS;
+    const thread: KTHREAD = k.scheduler.createThread(name, async () => {
+      creation = userProcessStarting(k, process, thread, name);
+      const started = NT_SUCCESS(creation);
+      try {
+        return started ? await program() : undefined;
+      } finally {
+        // The handles the program left open are closed when its last thread has ended.
+        if ([...process.threads].every((t) => t.Tcb === thread || t.terminated)) await closeProcessHandles(process, k);
+        userProcessEnded(k, process, thread, started ? STATUS_SUCCESS : creation, started);
+      }
+    }, { process, affinity: options.cpu ?? -1, readyAtPs: Math.max(...k.processors.map((p) => p.time)) });
+    const result = await this.finish<T>(thread);
+    if (!NT_SUCCESS(creation)) throw new NtStatusException(creation);
+    return result;
   }
 }
 
@@ -132,6 +151,7 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
   const mm = new MemoryManager(k, platform.usableRam);
   k.services.set("mm", mm);
   k.scheduler = new Scheduler(k, mm.systemProcess);
+  k.services.set("ob", new ObjectManager(k));
   k.services.set("io", new IoManager(k));
   const pnp = new PnpManager(k, [{
     deviceId: "ACPI\\PNP0A08",

@@ -6,7 +6,7 @@
  * is granted READ_CONTROL and WRITE_DAC. A null DACL grants everything; an empty one
  * nothing. MAXIMUM_ALLOWED asks for whatever the DACL grants.
  */
-import { MAXIMUM_ALLOWED, READ_CONTROL, RtlMapGenericMask, WRITE_DAC, type ACCESS_MASK, type GENERIC_MAPPING } from "./access-mask.js";
+import { MAXIMUM_ALLOWED, READ_CONTROL, RtlMapGenericMask, WRITE_DAC, type ACCESS_MASK, type GENERIC_MAPPING } from "../ob/access.js";
 import { ACCESS_DENIED_ACE_TYPE, INHERIT_ONLY_ACE, type SECURITY_DESCRIPTOR } from "./security-descriptor.js";
 import type { ACCESS_TOKEN } from "./token.js";
 

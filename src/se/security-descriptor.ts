@@ -11,7 +11,7 @@
 import {
   FILE_ALL_ACCESS, FILE_GENERIC_EXECUTE, FILE_GENERIC_READ, FILE_GENERIC_WRITE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE,
   READ_CONTROL, DELETE, WRITE_DAC, WRITE_OWNER, type ACCESS_MASK,
-} from "./access-mask.js";
+} from "../ob/access.js";
 import { isSid, SDDL_SID_ALIASES, type SID } from "./sid.js";
 
 /** ACE types. */

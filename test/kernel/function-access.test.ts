@@ -4,7 +4,7 @@ import { IoCheckFunctionAccess, ioctlRequiredAccess } from "../../src/io/functio
 import { CTL_CODE, FILE_ANY_ACCESS, FILE_READ_ACCESS, FILE_WRITE_ACCESS, METHOD_BUFFERED } from "../../src/io/ioctl.js";
 import { IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE } from "../../src/io/irp.js";
 import { STATUS_ACCESS_DENIED, STATUS_SUCCESS } from "../../src/ke/ntstatus.js";
-import { FILE_GENERIC_READ, FILE_READ_DATA, FILE_WRITE_DATA } from "../../src/se/access-mask.js";
+import { FILE_GENERIC_READ, FILE_READ_DATA, FILE_WRITE_DATA } from "../../src/ob/access.js";
 
 const ioctl = (access: number) => CTL_CODE(0x22, 0x800, METHOD_BUFFERED, access);
 

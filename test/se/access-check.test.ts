@@ -4,7 +4,7 @@ import { accessCheck } from "../../src/se/access-check.js";
 import {
   FILE_ALL_ACCESS, FILE_GENERIC_READ, FILE_READ_DATA, FILE_GENERIC_WRITE, FILE_GENERIC_MAPPING, GENERIC_READ, GENERIC_WRITE, MAXIMUM_ALLOWED, READ_CONTROL,
   WRITE_DAC,
-} from "../../src/se/access-mask.js";
+} from "../../src/ob/access.js";
 import { SDDL_DEVOBJ_KERNEL_ONLY, SDDL_DEVOBJ_SYS_ALL_ADM_ALL, SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_R } from "../../src/se/device-sddl.js";
 import { ACCESS_ALLOWED_ACE_TYPE, ACCESS_DENIED_ACE_TYPE, parseSddl, SddlError, SE_DACL_PRESENT, SE_DACL_PROTECTED } from "../../src/se/security-descriptor.js";
 import { SID_BUILTIN_ADMINISTRATORS, SID_EVERYONE, SID_LOCAL_SYSTEM } from "../../src/se/sid.js";

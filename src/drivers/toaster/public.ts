@@ -4,7 +4,7 @@
  * gives the toasters it plugs in.
  */
 import { CTL_CODE, METHOD_BUFFERED } from "../../io/ioctl.js";
-import { FILE_READ_DATA } from "../../se/access-mask.js";
+import { FILE_READ_DATA } from "../../ob/access.js";
 import { FILE_DEVICE_BUS_EXTENDER } from "../../io/objects.js";
 
 /** Device interface the toaster bus registers (user mode finds the bus by it). */
