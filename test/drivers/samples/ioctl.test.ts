@@ -1,15 +1,18 @@
 // The WDM IOCTL sample: IOCTLAPP installs SIOCTL through the Service Control Manager,
 // sends the four transfer types and removes it again; the driver's checked-build debug
 // output shows how the I/O manager described each request's buffers.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   CloseHandle, CreateFile, DeviceIoControl, DISPATCH_LEVEL, ERROR_FILE_NOT_FOUND, ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER, ERROR_NOACCESS,
-  GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, KD, Machine, ansiLiteral, OPEN_EXISTING, STATUS_ASSERTION_FAILURE, VirtualAlloc,
+  ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_MARKED_FOR_DELETE, ERROR_SERVICE_NOT_ACTIVE, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, KD, Machine, ansiLiteral, readAnsi, OPEN_EXISTING, STATUS_ASSERTION_FAILURE, VirtualAlloc,
 } from "../../../src/index.js";
 import { boot } from "../../../src/pnp/boot.js";
 import { CM } from "../../../src/cm/registry.js";
 import { IO } from "../../../src/io/manager.js";
-import { attachConsole, ConsoleOutput } from "../../../src/drivers/samples/ioctl/crt.js";
+import {
+  attachConsole, ConsoleOutput, memset, printf, S_OK, strlen, StringCbCopy, STRSAFE_E_INSUFFICIENT_BUFFER, STRSAFE_E_INVALID_PARAMETER,
+} from "../../../src/drivers/samples/ioctl/crt.js";
 import { ManageDriver, SetupDriverName } from "../../../src/drivers/samples/ioctl/install.js";
 import { PrintChars } from "../../../src/drivers/samples/ioctl/sioctl.js";
 import {
@@ -195,6 +198,75 @@ describe("IOCTLAPP and SIOCTL", () => {
     });
     expect(r).toEqual([false, false]);
     expect(out.lines()).toEqual(["Unknown ManageDriver() function. ", "Invalid Driver or Service provided to ManageDriver() "]);
+  });
+});
+
+describe("IOCTLAPP's install routines (install.c)", () => {
+  it("report each Service Control Manager failure with its Win32 error, and REMOVE ignores them", async () => {
+    const m = await machine(false);
+    const k = kernelOf(m);
+    const out = new ConsoleOutput();
+    const r = await m.runProgram("install", async () => {
+      attachConsole(out);
+      const missing = "/nonexistent/sioctl.ts";
+      return [
+        await ManageDriver("NoSuchService", missing, DRIVER_FUNC_REMOVE), // nothing to stop or remove
+        await ManageDriver(DRIVER_NAME, missing, DRIVER_FUNC_INSTALL), // created, but StartService finds no image
+        await ManageDriver(DRIVER_NAME, missing, DRIVER_FUNC_INSTALL), // exists (ignored), still no image
+        // Not running; marked for deletion, but StartDriver's failure path left its service handles open (as the C does).
+        await ManageDriver(DRIVER_NAME, missing, DRIVER_FUNC_REMOVE),
+        await ManageDriver(DRIVER_NAME, missing, DRIVER_FUNC_REMOVE), // still there, already marked
+        CM(k).find(SERVICE_KEY) !== undefined,
+      ];
+    });
+    expect(r.slice(0, 5)).toEqual([true, false, false, true, true]);
+    expect(out.lines()).toEqual([
+      `OpenService failed!  Error = ${ERROR_SERVICE_DOES_NOT_EXIST} `,
+      `OpenService failed!  Error = ${ERROR_SERVICE_DOES_NOT_EXIST} `,
+      `StartService failure! Error = ${ERROR_FILE_NOT_FOUND} `,
+      `StartService failure! Error = ${ERROR_FILE_NOT_FOUND} `,
+      `ControlService failed!  Error = ${ERROR_SERVICE_NOT_ACTIVE} `,
+      `ControlService failed!  Error = ${ERROR_SERVICE_NOT_ACTIVE} `,
+      `DeleteService failed!  Error = ${ERROR_SERVICE_MARKED_FOR_DELETE} `,
+    ]);
+    // DeleteService only marks it: the key stays while a handle to the service is open.
+    expect(r[5]).toBe(true);
+  });
+
+  it("SetupDriverName names the driver's module next to the program's", async () => {
+    const m = await machine(false);
+    const location = await m.runProgram("setup", async () => SetupDriverName());
+    expect(location).toBe(join(import.meta.dirname, "../../../src/drivers/samples/ioctl/sioctl.ts"));
+  });
+});
+
+describe("IOCTLAPP's C run-time calls", () => {
+  it("StringCbCopy null-terminates, truncating to cbDest - 1 characters; strlen and memset act on process memory", async () => {
+    const m = await machine(false);
+    const r = await m.runProgram("crt", async () => {
+      const buffer = VirtualAlloc(16);
+      const results: unknown[] = [StringCbCopy(buffer, 16, "fits"), strlen(buffer)];
+      results.push(StringCbCopy(buffer, 8, "much too long"), strlen(buffer), readAnsi(buffer, 8));
+      results.push(StringCbCopy(buffer, 0, "x"), strlen(buffer));
+      memset(buffer, 0x41, 3);
+      results.push(readAnsi(buffer, 8));
+      return results;
+    });
+    expect(r).toEqual([S_OK, 4, STRSAFE_E_INSUFFICIENT_BUFFER, 7, "much to\0", STRSAFE_E_INVALID_PARAMETER, 7, "AAAh to\0"]);
+  });
+
+  it("printf writes to the process's console and returns the characters written (-1 for a bad format)", async () => {
+    const m = await machine(false);
+    const out = new ConsoleOutput();
+    const r = await m.runProgram("crt", async () => {
+      const before = printf("not attached\n");
+      attachConsole(out);
+      return [before, printf("%s=%d %Iu\n", "n", -3, 100), printf("partial"), printf("%q")];
+    });
+    expect(r).toEqual([13, 9, 7, -1]);
+    expect(out.text).toBe("n=-3 100\npartial");
+    expect(out.lines()).toEqual(["n=-3 100", "partial"]);
+    expect(new ConsoleOutput().lines()).toEqual([]);
   });
 });
 
