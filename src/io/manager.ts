@@ -7,7 +7,7 @@ import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { KSPIN_LOCK } from "../ke/spinlock.js";
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
 import { MM } from "../mm/manager.js";
-import { DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
+import { DO_DEVICE_INITIALIZING, DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
 import type { IRP } from "./irp.js";
 import { DRVO_UNLOAD_INVOKED } from "./driver-flags.js";
 
@@ -39,13 +39,18 @@ export class IoManager {
     this.cancelSpinLock.address = k.objectAddress(8);
   }
 
-  /** Loads a driver: creates its DRIVER_OBJECT and calls DriverEntry. */
+  /**
+   * Loads a driver: creates its DRIVER_OBJECT and calls DriverEntry. When DriverEntry
+   * succeeds, the device objects it created are ready: their DO_DEVICE_INITIALIZING is
+   * cleared, as the I/O manager does for devices created in DriverEntry.
+   */
   async loadDriver(service: string, module: DriverModule): Promise<{ status: NTSTATUS; driver: DRIVER_OBJECT }> {
     const existing = this.drivers.get(service);
     if (existing) return { status: STATUS_SUCCESS, driver: existing };
     const driver = new DRIVER_OBJECT(service, this.k.objectAddress(0x150));
     const status = await this.k.invoke(service, "DriverEntry", () => module.DriverEntry(driver, `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${service}`));
     if (status >>> 0 < 0x80000000) {
+      for (let d = driver.DeviceObject; d; d = d.NextDevice) d.Flags &= ~DO_DEVICE_INITIALIZING;
       this.drivers.set(service, driver);
       this.unloadedServices.delete(service);
     }
