@@ -17,6 +17,10 @@ export { inspect, parseInspectCommand, INSPECT_COMMANDS, InspectError, type Insp
 /** The storage headers and the Storport miniport surface (also `wdmsim/storage` and `wdmsim/storport`). */
 export * as storage from "./drivers/storage/index.js";
 export * as storport from "./drivers/storport/index.js";
+
+// Samples: Microsoft's WDM samples ported line for line (src/drivers/samples).
+/** The WDM IOCTL sample: the SIOCTL driver, IOCTLAPP and its install routines. */
+export * as ioctlSample from "./drivers/samples/ioctl/index.js";
 export { runFio, loadFioJobFile, type FioRunResult } from "./workloads/fio/fio.js";
 export { formatFioNormal } from "./workloads/fio/report-normal.js";
 export { formatFioJson } from "./workloads/fio/report-json.js";

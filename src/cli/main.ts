@@ -85,14 +85,25 @@ function debugMessages(machine: Machine): { timeNs: number; cpu: number; driver:
   return k ? KD(k).output.entries().map((m) => ({ timeNs: m.timePs / 1000, cpu: m.cpu, driver: m.driver, text: m.text })) : [];
 }
 
-/** Prints debug messages as DebugView lists them: sequence number, seconds since boot, the text (a line per line). */
+/**
+ * Prints debug messages as DebugView lists them: sequence number, seconds since boot, the
+ * text (a line per line). A message that does not end its line is continued by the next
+ * ones (DebugView without "Force Carriage Returns"); the line has the time of its first part.
+ */
 function printDebugOutput(messages: { timeNs: number; text: string }[]): void {
   let n = 0;
+  let pending = "";
+  let pendingNs = 0;
   for (const m of messages) {
-    const lines = m.text.split("\n");
-    if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
-    for (const line of lines) console.log(`${String(n++).padStart(8, "0")}\t${(m.timeNs / 1e9).toFixed(8)}\t${line}`);
+    if (pending === "") pendingNs = m.timeNs;
+    const lines = (pending + m.text).split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) {
+      console.log(`${String(n++).padStart(8, "0")}\t${(pendingNs / 1e9).toFixed(8)}\t${line}`);
+      pendingNs = m.timeNs;
+    }
   }
+  if (pending !== "") console.log(`${String(n++).padStart(8, "0")}\t${(pendingNs / 1e9).toFixed(8)}\t${pending}`);
 }
 
 function spreadLine(label: string, s: Spread): string {

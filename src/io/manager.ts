@@ -9,7 +9,7 @@ import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { KSPIN_LOCK } from "../ke/spinlock.js";
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
 import { MM } from "../mm/manager.js";
-import { DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
+import { DO_DEVICE_INITIALIZING, DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
 import type { IRP } from "./irp.js";
 import { DRVO_UNLOAD_INVOKED } from "./driver-flags.js";
 import type { OBJECT_DIRECTORY } from "../ob/directory.js";
@@ -79,6 +79,8 @@ export class IoManager {
   /**
    * Loads a driver: creates its DRIVER_OBJECT (named \Driver\<service>), tells the
    * image-load callbacks, and calls DriverEntry; a driver whose DriverEntry fails goes again.
+   * When it succeeds, the device objects DriverEntry created are ready (DO_DEVICE_INITIALIZING
+   * cleared), as the I/O manager does.
    */
   async loadDriver(service: string, module: DriverModule): Promise<{ status: NTSTATUS; driver: DRIVER_OBJECT }> {
     const existing = this.drivers.get(service);
@@ -93,6 +95,8 @@ export class IoManager {
     notifyImageLoad(k, `\\SystemRoot\\System32\\drivers\\${service}.sys`, 0, new IMAGE_INFO(true, MM(k).codeAddress(service, "DriverEntry")));
     const status = await k.invoke(service, "DriverEntry", () => module.DriverEntry(driver, `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${service}`));
     if (status >>> 0 < 0x80000000) {
+      // The I/O manager readies the device objects DriverEntry created.
+      for (let d = driver.DeviceObject; d; d = d.NextDevice) d.Flags &= ~DO_DEVICE_INITIALIZING;
       this.drivers.set(service, driver);
       this.unloadedServices.delete(service);
     } else {

@@ -7,7 +7,7 @@
  *   sign, `#` a 0x / 0X / 0 prefix for x / X / o.
  * - width and precision: digits, or `*` to take the next argument.
  * - size: `h`, `l`, `w` (no effect on integers: int and long are 32 bits), `ll` or `I64`
- *   for 64-bit integers, `I32`; for strings and characters `h` means ANSI, `l` and `w` wide.
+ *   for 64-bit integers, `I32`, `I` for size_t and ptrdiff_t (64 bits on x64); for strings and characters `h` means ANSI, `l` and `w` wide.
  * - type: `d` `i` signed, `u` unsigned, `x` `X` hex, `o` octal, `c` a WCHAR (`C` or `hc`
  *   a CHAR), `s` a wide string (`S` or `hs` an ANSI string; `ws` `ls` wide), `wZ` a
  *   UNICODE_STRING, `Z` (`hZ`) an ANSI_STRING, `p` a pointer (16 uppercase hex digits), `%%`.
@@ -58,7 +58,7 @@ function asInteger(arg: FormatArgument, wide: boolean, signed: boolean): bigint 
 }
 
 function formatInteger(type: string, arg: FormatArgument, spec: Spec): string {
-  const wide = spec.size === "ll" || spec.size === "I64";
+  const wide = spec.size === "ll" || spec.size === "I64" || spec.size === "I";
   const signed = type === "d" || type === "i";
   const v = asInteger(arg, wide, signed);
   const negative = v < 0n;
@@ -161,7 +161,7 @@ function formatPrintf(format: string, args: readonly FormatArgument[], wide: boo
           while (format[i] >= "0" && format[i] <= "9") spec.precision = spec.precision * 10 + Number(format[i++]);
         }
       }
-      for (const size of ["I64", "I32", "ll", "h", "l", "w"]) {
+      for (const size of ["I64", "I32", "I", "ll", "h", "l", "w"]) {
         if (format.startsWith(size, i)) {
           spec.size = size;
           i += size.length;

@@ -90,6 +90,14 @@ export function unicodeStringText(String: UNICODE_STRING): string {
   return String.Buffer === 0 ? "" : readWide(String.Buffer, String.Length >>> 1);
 }
 
+/**
+ * The text of a name a routine takes as a PUNICODE_STRING: a UNICODE_STRING (its Length
+ * bytes), or a JS string standing for one (TypeScript drivers may pass either).
+ */
+export function unicodeStringOrText(Name: UNICODE_STRING | string): string {
+  return typeof Name === "string" ? Name : unicodeStringText(Name);
+}
+
 /** The text of an ANSI_STRING (its Length bytes). */
 export function ansiStringText(String: ANSI_STRING): string {
   return String.Buffer === 0 ? "" : readAnsi(String.Buffer, String.Length);

@@ -8,6 +8,7 @@ import type { BootOptions } from "../pnp/boot.js";
 import { EDU_WORKLOAD_DEFAULTS, formatEduResult, runEduWorkload, type EduWorkloadOptions } from "./edu.js";
 import { formatToasterResult, runToasterWorkload, TOASTER_BOOT_OPTIONS } from "./toaster.js";
 import { runFioWorkload, type FioWorkloadOptions } from "./fio/workload.js";
+import { formatIoctlResult, runIoctlWorkload } from "./ioctl.js";
 
 /** What a workload did: its result as data, whether it was all correct, and its summary section. */
 export interface WorkloadOutcome {
@@ -80,6 +81,18 @@ export const WORKLOADS: Record<string, Workload> = {
         lines: r.normal.replace(/\n$/, "").split("\n"),
         document: options.fio.outputFormat === "json" ? r.json : undefined,
       };
+    },
+  },
+  ioctl: {
+    name: "ioctl",
+    summary: "the WDM IOCTL sample: IOCTLAPP installs SIoctl, sends the four transfer types, removes it (--debug-output: its KdPrint lines)",
+    title: "Workload ioctl (IOCTLAPP and the SIoctl legacy driver)",
+    machine: "checked",
+    check: () => null,
+    boot: {},
+    async run(machine) {
+      const result = await runIoctlWorkload(machine);
+      return { ok: result.ok, result, lines: formatIoctlResult(result) };
     },
   },
 };

@@ -43,10 +43,21 @@ describe("wdmsim run", () => {
     expect(readFileSync(a, "utf8")).toContain("IRP_MN_SURPRISE_REMOVAL");
   });
 
+  it("--workload ioctl runs IOCTLAPP and SIoctl on the checked machine; --debug-output shows the driver's KdPrint lines", () => {
+    const r = wdmsim("run", "--workload", "ioctl", "--debug-output");
+    expect(r.code).toBe(0);
+    for (const text of ['machine "checked"', "Calling DeviceIoControl METHOD_NEITHER", "    OutBuffer (38): This String is from Device Driver !!!",
+      "    Number of bytes transfered from OutBuffer: 100", "driver removed             yes", "result                     OK",
+      "\tSIOCTL.SYS: Called IOCTL_SIOCTL_METHOD_BUFFERED\n",
+      "\tSIOCTL.SYS: \tData from User :This String is from User Application; using METHOD_BUFFERED.\n"]) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+
   it("an unknown --workload names the choices and exits 2", () => {
     const r = wdmsim("run", "--workload", "kettle");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, not "kettle"');
+    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, ioctl, not "kettle"');
   });
 
   it("--json prints one object with the same content, and --trace writes a Chrome trace Perfetto can read", () => {

@@ -7,7 +7,7 @@ import {
   type Machine, RtlStringCbCopyW, RtlStringCchCopyW, RtlStringCbCatW, RtlStringCchCatW, RtlStringCbPrintfW, RtlStringCchPrintfW,
   RtlStringCbLengthW, RtlStringCchLengthW, RtlUnicodeStringCopy, RtlUnicodeStringCat, RtlUnicodeStringPrintf, UNICODE_STRING, ANSI_STRING,
   RtlInitAnsiString, RTL_CONSTANT_STRING, unicodeStringText, ExAllocatePool2, POOL_FLAG_NON_PAGED, readWide, readU16, writeWide, wideLiteral,
-  ansiLiteral, NTSTRSAFE_MAX_CCH, STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW, STATUS_INVALID_PARAMETER, formatWide,
+  ansiLiteral, NTSTRSAFE_MAX_CCH, STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW, STATUS_INVALID_PARAMETER, formatWide, formatAnsi,
 } from "../../src/index.js";
 import { bootDefault } from "../support/kernel-harness.js";
 
@@ -125,6 +125,14 @@ describe("ntstrsafe", () => {
       null,
       null,
     ]);
+  });
+
+  it("the I size prefix: size_t and ptrdiff_t, 64 bits on x64 (%Iu, %Id, %Ix)", async () => {
+    const r = await machine.exec(() => [
+      formatAnsi("[%Iu][%Id][%Ix][%Iu]", [100, -1, 2n ** 40n, 2n ** 64n - 1n]),
+      formatAnsi("[%I32u][%I64u]", [-1, 5]),
+    ]);
+    expect(r).toEqual(["[100][-1][10000000000][18446744073709551615]", "[4294967295][5]"]);
   });
 
   it("RtlUnicodeStringCopy / RtlUnicodeStringCat: counted, not null-terminated; truncation is STATUS_BUFFER_OVERFLOW", async () => {
