@@ -140,6 +140,7 @@ export {
   REG_OPENED_EXISTING_KEY,
 } from "./cm/registry.js";
 export * from "./cm/service-key.js";
+export * from "./cm/zw.js";
 
 // Security: access masks, SIDs, security descriptors, tokens and the access check.
 export * from "./se/sid.js";
