@@ -294,6 +294,10 @@ export class IRP {
   readonly Stack: IO_STACK_LOCATION[];
   /** True once IoCallDriver has sent the IRP to its first driver. */
   dispatched = false;
+  /** The I/O manager's list of live IRPs (src/io/live-irps.ts). */
+  liveNext: IRP | null = null;
+  livePrev: IRP | null = null;
+  isLive = false;
   /** True once IoCompleteRequest has run the whole stack. */
   completed = false;
   /** Trace name while the IRP's async slice is open ("" otherwise). */

@@ -11,6 +11,7 @@ import { DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
 import { MM } from "../mm/manager.js";
 import { DO_DEVICE_INITIALIZING, DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
 import type { IRP } from "./irp.js";
+import { LiveIrps } from "./live-irps.js";
 import { DRVO_UNLOAD_INVOKED } from "./driver-flags.js";
 import type { OBJECT_DIRECTORY } from "../ob/directory.js";
 import { OB_FLAG_PERMANENT_OBJECT, type OBJECT_HEADER } from "../ob/header.js";
@@ -45,7 +46,7 @@ export class IoManager {
   readonly devices: DEVICE_OBJECT[] = [];
   nextAutoName = 1;
   /** IRPs allocated and not yet freed (for !irpfind and leak checks). */
-  readonly irps = new Set<IRP>();
+  readonly irps = new LiveIrps<IRP>();
   /** The system-wide cancel spin lock (IoAcquireCancelSpinLock). */
   readonly cancelSpinLock = new KSPIN_LOCK();
 
