@@ -150,6 +150,7 @@ export * from "./se/token.js";
 export * from "./se/access-check.js";
 export * from "./io/function-access.js";
 export * from "./io/device-secure.js";
+export * from "./io/registry-keys.js";
 export { ZwLoadDriver, ZwUnloadDriver } from "./io/driver-load.js";
 export * from "./io/driver-flags.js";
 

@@ -88,8 +88,8 @@ function where(ObjectAttributes: OBJECT_ATTRIBUTES): { status: NTSTATUS; from?: 
   return { status: STATUS_SUCCESS, from: registry.root, parts: parts.slice(1) };
 }
 
-/** A handle to `key` with `DesiredAccess`, kernel or process table by the attributes. */
-function openHandle(k: Kernel, key: CM_KEY, DesiredAccess: ACCESS_MASK, Attributes: number): HANDLE {
+/** A handle to `key` with `DesiredAccess`, kernel or process table by the attributes (OBJ_KERNEL_HANDLE). */
+export function openKeyHandle(k: Kernel, key: CM_KEY, DesiredAccess: ACCESS_MASK, Attributes: number): HANDLE {
   const h = OB(k).create(CmKeyObjectType, new CM_KEY_BODY(key), KEY_BODY_BYTES);
   const handle = createHandle(k, h, grantedAccess(CmKeyObjectType, DesiredAccess), Attributes, KPROCESSOR_MODE.KernelMode);
   void dereference(k, h);
@@ -111,7 +111,7 @@ export function ZwCreateKey(DesiredAccess: ACCESS_MASK, ObjectAttributes: OBJECT
   if (!w.from) return { status: w.status, KeyHandle: 0, Disposition: 0 };
   const r = CM(k).create(w.from, w.parts!, Class === null ? "" : unicodeStringOrText(Class), CreateOptions);
   if (!r.key) return { status: r.status, KeyHandle: 0, Disposition: 0 };
-  return { status: STATUS_SUCCESS, KeyHandle: openHandle(k, r.key, DesiredAccess, ObjectAttributes.Attributes), Disposition: r.disposition };
+  return { status: STATUS_SUCCESS, KeyHandle: openKeyHandle(k, r.key, DesiredAccess, ObjectAttributes.Attributes), Disposition: r.disposition };
 }
 
 /** ZwOpenKeyEx(DesiredAccess, ObjectAttributes, OpenOptions): opens an existing key (REG_OPTION_OPEN_LINK opens a link key itself). */
@@ -123,7 +123,7 @@ export function ZwOpenKeyEx(DesiredAccess: ACCESS_MASK, ObjectAttributes: OBJECT
   if (!w.from) return { status: w.status, KeyHandle: 0 };
   const r = CM(k).resolve(w.from, w.parts!, (OpenOptions & REG_OPTION_OPEN_LINK) !== 0);
   if (!r.key) return { status: r.status, KeyHandle: 0 };
-  return { status: STATUS_SUCCESS, KeyHandle: openHandle(k, r.key, DesiredAccess, ObjectAttributes.Attributes) };
+  return { status: STATUS_SUCCESS, KeyHandle: openKeyHandle(k, r.key, DesiredAccess, ObjectAttributes.Attributes) };
 }
 
 /** ZwOpenKey(DesiredAccess, ObjectAttributes): opens an existing key (STATUS_OBJECT_NAME_NOT_FOUND when missing). Returns the status and the handle. */

@@ -4,10 +4,13 @@
  * type, number and address (PCI: device in the high word, function in the low word), and
  * UI number. Strings come back as strings, REG_MULTI_SZ properties as string arrays,
  * ULONGs as numbers. A property the bus did not give is STATUS_OBJECT_NAME_NOT_FOUND;
- * the boot configuration and the driver key are not kept (STATUS_NOT_SUPPORTED).
+ * the driver key name comes from the registry ("{class guid}\\nnnn"); the boot
+ * configuration is not kept (STATUS_NOT_SUPPORTED).
  */
 import { STATUS_INVALID_DEVICE_REQUEST, STATUS_NOT_SUPPORTED, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import type { DEVICE_OBJECT } from "./objects.js";
+import { KE } from "../ke/kernel.js";
+import { CM, ENUM_KEY } from "../cm/registry.js";
 
 /** What the PnP manager's device node holds that IoGetDeviceProperty reads (DEVICE_NODE satisfies it). */
 export interface DevicePropertySource {
@@ -70,6 +73,10 @@ export function IoGetDeviceProperty(DeviceObject: DEVICE_OBJECT, DeviceProperty:
     case P.DevicePropertyBusNumber: return found(where?.BusNumber);
     case P.DevicePropertyLegacyBusType: return found(where?.LegacyBusType);
     case P.DevicePropertyAddress: return found(where?.Address);
+    case P.DevicePropertyDriverKeyName: {
+      const driver = CM(KE()).get(`${ENUM_KEY}\\${node.InstancePath}`, "Driver");
+      return found(typeof driver === "string" ? driver : undefined);
+    }
     case P.DevicePropertyUINumber: return found(node.capabilities && node.capabilities.UINumber !== 0xFFFFFFFF ? node.capabilities.UINumber : undefined);
     default: return { status: STATUS_NOT_SUPPORTED, value: 0 };
   }

@@ -12,11 +12,10 @@ import { CLASS_KEY, ENUM_KEY } from "../cm/registry.js";
 import { applyPresetKeys } from "../cm/presets.js";
 import { driverImagePath, serviceKeyPath, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER, writeServiceKey } from "../cm/service-key.js";
 import { REG_DWORD, REG_MULTI_SZ, REG_SZ } from "../cm/value-types.js";
+import { DEVICE_PARAMETERS_KEY } from "../io/registry-keys.js";
 import type { DEVICE_NODE } from "./devnode.js";
 import type { DriverPackage } from "./packages.js";
 
-/** The subkey of a device's instance key that holds its hardware settings. */
-export const DEVICE_PARAMETERS = "Device Parameters";
 
 /** Writes a package's service key (a PnP driver starts on demand, with its device) and its service AddReg. */
 export function installServiceKey(registry: Registry, pkg: DriverPackage): void {
@@ -50,8 +49,8 @@ export function writeDeviceKeys(registry: Registry, node: DEVICE_NODE, pkg: Driv
   registry.set(path, "DeviceDesc", REG_SZ, node.Description || pkg.description);
   registry.set(path, "Service", REG_SZ, pkg.service);
   registry.set(path, "ConfigFlags", REG_DWORD, 0);
-  registry.ensure(`${path}\\${DEVICE_PARAMETERS}`);
-  if (pkg.addReg) applyPresetKeys(registry, pkg.addReg.hardware, `${path}\\${DEVICE_PARAMETERS}`);
+  registry.ensure(`${path}\\${DEVICE_PARAMETERS_KEY}`);
+  if (pkg.addReg) applyPresetKeys(registry, pkg.addReg.hardware, `${path}\\${DEVICE_PARAMETERS_KEY}`);
   const cls = pkg.setupClass;
   if (!cls) return;
   const classGuid = cls.guid.toUpperCase().replace(/^\{?/, "{").replace(/\}?$/, "}");

@@ -110,3 +110,45 @@ describe("the registry through Zw routines", () => {
     expectBugCheck(bc, 0xC4, 0x2001F);
   });
 });
+
+describe("IoOpenDeviceRegistryKey and IoOpenDriverRegistryKey", () => {
+  it("open a PDO's hardware and software keys and a driver's Parameters key, as kernel handles", async () => {
+    const { boot } = await import("../../src/pnp/boot.js");
+    const { Machine, PNP, IoOpenDeviceRegistryKey, IoOpenDriverRegistryKey, PLUGPLAY_REGKEY_DEVICE, PLUGPLAY_REGKEY_DRIVER, PLUGPLAY_REGKEY_CURRENT_HWPROFILE,
+      DRIVER_REGKEY_TYPE, ObIsKernelHandle, STATUS_INVALID_DEVICE_REQUEST, STATUS_NOT_SUPPORTED, readBytes } = await import("../../src/index.js");
+    const { IO } = await import("../../src/io/manager.js");
+    const { fromUtf16 } = await import("../../src/cm/value-types.js");
+    const { defaultDescription, kernelOf } = await import("../support/kernel-harness.js");
+    const d = defaultDescription();
+    d.drivers = ["toaster"];
+    d.driverParameters = { busenum: { Level: 9 } };
+    d.registry = { "HKLM\\SYSTEM\\CurrentControlSet\\Enum\\ROOT\\SYSTEM\\0000\\Device Parameters": { Exclusive: 1 } };
+    const m = await boot(Machine.fromDescription(d));
+    const k = kernelOf(m);
+    const pdo = [...PNP(k).allNodes()].find((n) => n.ServiceName === "busenum")!.PhysicalDeviceObject;
+    const fdo = pdo.AttachedDevice!;
+    const out = await m.exec(async () => {
+      const r: unknown[] = [];
+      const buf = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, 256, "Test");
+      const hw = IoOpenDeviceRegistryKey(pdo, PLUGPLAY_REGKEY_DEVICE, KEY_READ);
+      r.push(hw.status, ObIsKernelHandle(hw.DeviceRegKey));
+      r.push(ZwQueryValueKey(hw.DeviceRegKey, "Exclusive", KEY_VALUE_INFORMATION_CLASS.KeyValuePartialInformation, buf, 256).status, readU32(buf + 12));
+      const sw = IoOpenDeviceRegistryKey(pdo, PLUGPLAY_REGKEY_DRIVER, KEY_READ);
+      const q = ZwQueryValueKey(sw.DeviceRegKey, "DriverDesc", KEY_VALUE_INFORMATION_CLASS.KeyValuePartialInformation, buf, 256);
+      r.push(sw.status, q.status, fromUtf16(readBytes(buf + 12, readU32(buf + 8))));
+      r.push(IoOpenDeviceRegistryKey(fdo, PLUGPLAY_REGKEY_DEVICE, KEY_READ).status);
+      r.push(IoOpenDeviceRegistryKey(pdo, PLUGPLAY_REGKEY_DEVICE | PLUGPLAY_REGKEY_CURRENT_HWPROFILE, KEY_READ).status);
+      const params = IoOpenDriverRegistryKey(IO(k).drivers.get("busenum")!, DRIVER_REGKEY_TYPE.DriverRegKeyParameters, KEY_READ, 0);
+      r.push(params.status, ZwQueryValueKey(params.DriverRegKey, "Level", KEY_VALUE_INFORMATION_CLASS.KeyValuePartialInformation, buf, 256).status, readU32(buf + 12));
+      for (const h of [hw.DeviceRegKey, sw.DeviceRegKey, params.DriverRegKey]) await ZwClose(h);
+      ExFreePoolWithTag(buf, "Test");
+      return r;
+    });
+    expect(out).toEqual([
+      STATUS_SUCCESS, true, STATUS_SUCCESS, 1,
+      STATUS_SUCCESS, STATUS_SUCCESS, "Toaster bus enumerator",
+      STATUS_INVALID_DEVICE_REQUEST, STATUS_NOT_SUPPORTED,
+      STATUS_SUCCESS, STATUS_SUCCESS, 9,
+    ]);
+  });
+});
