@@ -141,6 +141,7 @@ export {
 } from "./cm/registry.js";
 export * from "./cm/service-key.js";
 export * from "./cm/zw.js";
+export * from "./cm/rtl-registry.js";
 
 // Security: access masks, SIDs, security descriptors, tokens and the access check.
 export * from "./se/sid.js";
