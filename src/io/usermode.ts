@@ -52,6 +52,7 @@ export * from "./cancel-io.js";
 export * from "./completion-port.js";
 export * from "./setupapi.js";
 export * from "./service-control.js";
+export * from "./registry-api.js";
 export { IRP_SYNCHRONOUS_API, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from "./request.js";
 export { FO_SYNCHRONOUS_IO, FO_SKIP_COMPLETION_PORT, FO_SKIP_SET_EVENT, FILE_OBJECT } from "./process.js";
 
