@@ -149,6 +149,7 @@ export * from "./se/security-descriptor.js";
 export * from "./se/device-sddl.js";
 export * from "./se/token.js";
 export * from "./se/access-check.js";
+export * from "./se/privilege.js";
 export * from "./io/function-access.js";
 export * from "./io/device-secure.js";
 export * from "./io/registry-keys.js";

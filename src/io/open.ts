@@ -6,8 +6,11 @@
  * IRP_MJ_CREATE goes to the top of the device's stack, its Parameters.Create.SecurityContext
  * an IO_SECURITY_CONTEXT with the DesiredAccess asked for (generic rights mapped).
  */
+import { accessCheck } from "../se/access-check.js";
+import type { ACCESS_TOKEN } from "../se/token.js";
+import { FILE_GENERIC_MAPPING } from "../ob/access.js";
 import type { Kernel } from "../ke/kernel.js";
-import { NT_SUCCESS, STATUS_OBJECT_TYPE_MISMATCH, type NTSTATUS } from "../ke/ntstatus.js";
+import { NT_SUCCESS, STATUS_ACCESS_DENIED, STATUS_OBJECT_TYPE_MISMATCH, type NTSTATUS } from "../ke/ntstatus.js";
 import { lookupObjectName } from "../ob/namespace.js";
 import { OB } from "../ob/manager.js";
 import { IoDeviceObjectType, IoFileObjectType } from "../ob/object-type.js";
@@ -18,7 +21,7 @@ import { IoGetNextIrpStackLocation, IRP_MJ_CREATE } from "./irp.js";
 import { IO } from "./manager.js";
 
 export { ntNameOf } from "./manager.js";
-import type { DEVICE_OBJECT } from "./objects.js";
+import { FILE_DEVICE_SECURE_OPEN, type DEVICE_OBJECT } from "./objects.js";
 import { FILE_OBJECT, FO_SYNCHRONOUS_IO } from "./process.js";
 import { sendFileIrp } from "./request.js";
 
@@ -36,11 +39,17 @@ export interface OpenResult {
  * does the driver's failure of the create (the file object then goes, without
  * IRP_MJ_CLEANUP or IRP_MJ_CLOSE).
  */
-export async function openDeviceFile(k: Kernel, ntName: string, DesiredAccess: ACCESS_MASK, ShareAccess: number, Options: number, synchronous: boolean): Promise<OpenResult> {
+export async function openDeviceFile(k: Kernel, ntName: string, DesiredAccess: ACCESS_MASK, ShareAccess: number, Options: number, synchronous: boolean, token: ACCESS_TOKEN | null = null): Promise<OpenResult> {
   const found = lookupObjectName(k, ntName);
   if (!NT_SUCCESS(found.status)) return { status: found.status, file: null };
   if (found.object!.Type !== IoDeviceObjectType) return { status: STATUS_OBJECT_TYPE_MISMATCH, file: null };
   const device = found.object!.Body as DEVICE_OBJECT;
+  // A user-mode open is checked against the device's security descriptor: for the device
+  // itself always, for a name below it only with FILE_DEVICE_SECURE_OPEN.
+  const sd = device.SecurityDescriptor;
+  if (token && sd && (found.remaining === "" || (device.Characteristics & FILE_DEVICE_SECURE_OPEN) !== 0)) {
+    if (!accessCheck(sd, token, DesiredAccess, FILE_GENERIC_MAPPING).granted) return { status: STATUS_ACCESS_DENIED, file: null };
+  }
   const file = new FILE_OBJECT(device, found.remaining, k);
   if (synchronous) file.Flags |= FO_SYNCHRONOUS_IO;
   const status = await sendFileIrp(file, IRP_MJ_CREATE, (i) => {

@@ -5,6 +5,8 @@
  * queued to it, and its Win32 last error. A FILE_OBJECT is an open instance of a device,
  * counted by handles and by references (each outstanding IRP holds one).
  */
+import { administratorToken, type ACCESS_TOKEN } from "../se/token.js";
+import { setCallerTokenResolver } from "../se/privilege.js";
 import type { ServiceContext } from "./win32.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { KPROCESS, type KTHREAD } from "../ke/scheduler.js";
@@ -171,6 +173,8 @@ export class EPROCESS extends KPROCESS {
   readonly threads = new Set<ETHREAD>();
   /** Committed user buffers free for reuse by the API's staging, by size in pages. */
   readonly spareBuffers = new Map<number, number[]>();
+  /** The access token the process runs with (an elevated administrator's unless the program was started as a standard user). */
+  Token: ACCESS_TOKEN = administratorToken();
 
   constructor(name: string, readonly space: AddressSpace, id: number, tableAddress: number) {
     super(name, space.cr3, id);
@@ -273,3 +277,10 @@ export function returnUserBuffer(process: EPROCESS, va: number, bytes: number): 
   if (!list) process.spareBuffers.set(pages, (list = []));
   list.push(va);
 }
+
+// A thread of a user process runs with its process's token.
+setCallerTokenResolver((k) => {
+  const t = k.cpu.CurrentThread;
+  const e = t ? ethreadOf(t) : undefined;
+  return e ? e.process.Token : null;
+});

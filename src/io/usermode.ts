@@ -15,9 +15,11 @@
  * Buffers may be host byte arrays (copied into the process's user memory for the request
  * and back out when it completes) or user-mode addresses from VirtualAlloc.
  */
+import { ioctlRequiredAccess } from "./function-access.js";
+import { handleEntry } from "../ob/handles.js";
 import { KEVENT, KPROCESSOR_MODE } from "../ke/dispatcher.js";
 import {
-  NT_ERROR, STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_PENDING,
+  NT_ERROR, STATUS_ACCESS_DENIED, STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_PENDING,
   STATUS_SUCCESS, NtStatusException, type NTSTATUS,
 } from "../ke/ntstatus.js";
 import { readBytes, writeBytes, RtlCopyMemory } from "../mm/memory.js";
@@ -349,7 +351,7 @@ export function CreateFile(lpFileName: string, dwDesiredAccess: number, dwShareM
   return systemService(INVALID_HANDLE_VALUE, async (c) => {
     const synchronous = (dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED) === 0;
     const options = (dwCreationDisposition << 24) | (synchronous ? FILE_SYNCHRONOUS_IO_NONALERT : 0);
-    const { status, file } = await openDeviceFile(c.k, ntNameOf(lpFileName), dwDesiredAccess, dwShareMode, options, synchronous);
+    const { status, file } = await openDeviceFile(c.k, ntNameOf(lpFileName), dwDesiredAccess, dwShareMode, options, synchronous, c.process.Token);
     if (!file) return { status, value: INVALID_HANDLE_VALUE };
     // The handle takes over the creator's reference; kernel32 asks for SYNCHRONIZE and FILE_READ_ATTRIBUTES besides.
     const handle = c.process.insertHandle(file, c.k, dwDesiredAccess | SYNCHRONIZE | FILE_READ_ATTRIBUTES);
@@ -404,6 +406,9 @@ export function DeviceIoControl(hDevice: HANDLE, dwIoControlCode: number, lpInBu
     const file = fileOf(c.process, hDevice);
     const userEvent = prepareOverlapped(c, lpOverlapped);
     if (!file || userEvent === false) return { status: STATUS_INVALID_HANDLE, value: FAILED };
+    // The control code's RequiredAccess must have been granted to the handle.
+    const required = ioctlRequiredAccess(dwIoControlCode);
+    if (required !== 0 && (required & ~(handleEntry(c.k, hDevice, KPROCESSOR_MODE.UserMode)?.GrantedAccess ?? 0)) !== 0) return { status: STATUS_ACCESS_DENIED, value: FAILED };
     const t = new IoctlTransfer(lpOverlapped, userEvent, dwIoControlCode, stage(c, lpInBuffer, nInBufferSize), nInBufferSize, stage(c, lpOutBuffer, nOutBufferSize), nOutBufferSize);
     t.prepare();
     const { status, information } = await issueRequest(c.thread, file, t);

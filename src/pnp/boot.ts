@@ -16,6 +16,7 @@ import { MemoryManager } from "../mm/manager.js";
 import { IO, IoManager } from "../io/manager.js";
 import { ObjectManager } from "../ob/manager.js";
 import { closeProcessHandles, createProcess } from "../io/process.js";
+import { standardUserToken } from "../se/token.js";
 import { NT_SUCCESS, NtStatusException, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
 import { userProcessEnded, userProcessStarting } from "../ps/process.js";
 import { PNP, PnpManager, type RootChild } from "./manager.js";
@@ -108,10 +109,11 @@ export class BootedKernel implements MachineKernel {
    * returns. The process's creation callbacks run first in that thread; if one fails the
    * creation, the program does not run and this rejects with the status (an NtStatusException).
    */
-  async runProgram<T>(name: string, program: () => Promise<T>, options: { cpu?: number } = {}): Promise<T> {
+  async runProgram<T>(name: string, program: () => Promise<T>, options: { cpu?: number; user?: "administrator" | "standard" } = {}): Promise<T> {
     const k = this.k;
     if (k.crashed) throw k.crashed;
     const process = k.on(k.processors[0], () => createProcess(name, k));
+    if (options.user === "standard") process.Token = standardUserToken();
     let creation: NTSTATUS = STATUS_SUCCESS;
     const thread: KTHREAD = k.scheduler.createThread(name, async () => {
       creation = userProcessStarting(k, process, thread, name);
