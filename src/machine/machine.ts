@@ -96,13 +96,19 @@ function mib(bytes: number): string {
 }
 
 /** What a kernel attached to a machine provides to it. */
+/** How a program runs: on which processor (any, by default), and as an elevated administrator (the default) or a standard user. */
+export interface ProgramOptions {
+  cpu?: number;
+  user?: "administrator" | "standard";
+}
+
 export interface MachineKernel {
   /** Runs until `untilPs` (simulated picoseconds). */
   run(untilPs: number): Promise<void>;
   /** Runs a routine as kernel code on a processor (a system thread). */
   exec<T>(routine: () => T | Promise<T>, options?: { cpu?: number; irql?: number; name?: string }): Promise<T>;
   /** Runs a user-mode program in a new process. */
-  runProgram<T>(name: string, program: () => Promise<T>, options?: { cpu?: number }): Promise<T>;
+  runProgram<T>(name: string, program: () => Promise<T>, options?: ProgramOptions): Promise<T>;
   /** A device on `bus` appeared or disappeared; resolves once the kernel has handled it. */
   presenceChanged(bus: number): Promise<void>;
 }
@@ -305,7 +311,7 @@ export class Machine {
   }
 
   /** Runs a user-mode program (CreateFile, DeviceIoControl, ...) in a new process. */
-  runProgram<T>(name: string, program: () => Promise<T>, options?: { cpu?: number }): Promise<T> {
+  runProgram<T>(name: string, program: () => Promise<T>, options?: ProgramOptions): Promise<T> {
     return this.requireKernel().runProgram(name, program, options);
   }
 

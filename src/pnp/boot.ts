@@ -4,7 +4,7 @@
  * start, and the PnP manager builds the device tree in a system thread, loading drivers
  * from the driver store as it finds devices.
  */
-import { Machine, type MachineKernel } from "../machine/machine.js";
+import { Machine, type MachineKernel, type ProgramOptions } from "../machine/machine.js";
 import type { MachineDescription } from "../machine/firmwareFiles.js";
 import { Kernel, type KernelOptions } from "../ke/kernel.js";
 import { PASSIVE_LEVEL, type KIRQL } from "../ke/irql.js";
@@ -109,7 +109,7 @@ export class BootedKernel implements MachineKernel {
    * returns. The process's creation callbacks run first in that thread; if one fails the
    * creation, the program does not run and this rejects with the status (an NtStatusException).
    */
-  async runProgram<T>(name: string, program: () => Promise<T>, options: { cpu?: number; user?: "administrator" | "standard" } = {}): Promise<T> {
+  async runProgram<T>(name: string, program: () => Promise<T>, options: ProgramOptions = {}): Promise<T> {
     const k = this.k;
     if (k.crashed) throw k.crashed;
     const process = k.on(k.processors[0], () => createProcess(name, k));
