@@ -83,6 +83,8 @@ export interface DebugMessage {
 export class KernelDebugger {
   /** Component masks by DPFLTR_*_ID (0 when unset). */
   readonly componentMasks = new Map<number, number>();
+  /** A kernel debugger is connected (the machine was booted with debugging on): it takes breakpoints and resumes. */
+  attached = false;
   /** Kd_WIN2000_Mask. */
   win2000Mask = 1 << DPFLTR_ERROR_LEVEL;
   /** Messages that passed the filter. */
@@ -154,6 +156,27 @@ export function ASSERT(Expression: unknown, text = "", file = "", line = 0): voi
   const k = KE();
   send(k, `*** Assertion failed: ${text}\n***   Source File: ${file}, line ${line}\n\n`);
   throw new NtStatusException(STATUS_BREAKPOINT);
+}
+
+/**
+ * ASSERTMSG(Message, Expression): ASSERT with `Message` printed before the expression
+ * ("*** Assertion failed: <Message><text>"); when false, a breakpoint no one handles is
+ * 0x1E KMODE_EXCEPTION_NOT_HANDLED with P1 STATUS_BREAKPOINT.
+ */
+export function ASSERTMSG(Message: string, Expression: unknown, text = "", file = "", line = 0): void {
+  ASSERT(Expression, `${Message}${text}`, file, line);
+}
+
+/**
+ * DbgBreakPoint(): breaks into the kernel debugger. With one attached (KD(k).attached) it
+ * reports "Break instruction exception - code 80000003 (first chance)" and the debugger
+ * resumes the code (as `g` does); with none, the breakpoint exception is not handled:
+ * 0x1E KMODE_EXCEPTION_NOT_HANDLED with P1 STATUS_BREAKPOINT.
+ */
+export function DbgBreakPoint(): void {
+  const k = KE();
+  if (!KD(k).attached) throw new NtStatusException(STATUS_BREAKPOINT);
+  send(k, "Break instruction exception - code 80000003 (first chance)\n");
 }
 
 /**

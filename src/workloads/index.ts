@@ -9,6 +9,7 @@ import { EDU_WORKLOAD_DEFAULTS, formatEduResult, runEduWorkload, type EduWorkloa
 import { formatToasterResult, runToasterWorkload, TOASTER_BOOT_OPTIONS } from "./toaster.js";
 import { runFioWorkload, type FioWorkloadOptions } from "./fio/workload.js";
 import { formatIoctlResult, runIoctlWorkload } from "./ioctl.js";
+import { formatEventResult, runEventWorkload } from "./event.js";
 
 /** What a workload did: its result as data, whether it was all correct, and its summary section. */
 export interface WorkloadOutcome {
@@ -93,6 +94,18 @@ export const WORKLOADS: Record<string, Workload> = {
     async run(machine) {
       const result = await runIoctlWorkload(machine);
       return { ok: result.ok, result, lines: formatIoctlResult(result) };
+    },
+  },
+  event: {
+    name: "event",
+    summary: "the WDM event sample: EventTest installs event.sys, is notified by event then by pending IRP, removes it (--debug-output: its DebugPrint lines)",
+    title: "Workload event (EventTest and the event legacy driver)",
+    machine: "checked",
+    check: () => null,
+    boot: {},
+    async run(machine) {
+      const result = await runEventWorkload(machine);
+      return { ok: result.ok, result, lines: formatEventResult(result) };
     },
   },
 };

@@ -8,7 +8,7 @@
  */
 import { CM } from "../cm/registry.js";
 import { serviceKeyPath } from "../cm/service-key.js";
-import { ConsoleOutput } from "../drivers/samples/ioctl/crt.js";
+import { ConsoleOutput } from "../drivers/samples/common/crt.js";
 import { DRIVER_NAME } from "../drivers/samples/ioctl/sioctl-public.js";
 import { main } from "../drivers/samples/ioctl/testapp.js";
 import { IO } from "../io/manager.js";

@@ -54,10 +54,18 @@ describe("wdmsim run", () => {
     }
   });
 
+  it("--workload event runs EventTest and event.sys on the checked machine", () => {
+    const r = wdmsim("run", "--workload", "event", "--debug-output");
+    expect(r.code).toBe(0);
+    for (const text of ["Event signalled.", "Event occurred.", "driver removed             yes", "result                     OK", "EVENT.SYS: ==> CustomTimerDPC"]) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+
   it("an unknown --workload names the choices and exits 2", () => {
     const r = wdmsim("run", "--workload", "kettle");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, ioctl, not "kettle"');
+    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, ioctl, event, not "kettle"');
   });
 
   it("--json prints one object with the same content, and --trace writes a Chrome trace Perfetto can read", () => {

@@ -12,15 +12,18 @@ import { CM } from "../../../src/cm/registry.js";
 import { IO } from "../../../src/io/manager.js";
 import {
   attachConsole, ConsoleOutput, memset, printf, S_OK, strlen, StringCbCopy, STRSAFE_E_INSUFFICIENT_BUFFER, STRSAFE_E_INVALID_PARAMETER,
-} from "../../../src/drivers/samples/ioctl/crt.js";
-import { ManageDriver, SetupDriverName } from "../../../src/drivers/samples/ioctl/install.js";
+} from "../../../src/drivers/samples/common/crt.js";
+import { ManageDriver, programDirectory, SetupDriverName } from "../../../src/drivers/samples/common/install.js";
 import { PrintChars } from "../../../src/drivers/samples/ioctl/sioctl.js";
 import {
   DRIVER_FUNC_INSTALL, DRIVER_FUNC_REMOVE, DRIVER_NAME, IOCTL_SIOCTL_METHOD_BUFFERED, IOCTL_SIOCTL_METHOD_IN_DIRECT, IOCTL_SIOCTL_METHOD_NEITHER,
   IOCTL_SIOCTL_METHOD_OUT_DIRECT, SIOCTL_TYPE,
 } from "../../../src/drivers/samples/ioctl/sioctl-public.js";
-import { main } from "../../../src/drivers/samples/ioctl/testapp.js";
+import { DRIVER_MODULE, main } from "../../../src/drivers/samples/ioctl/testapp.js";
 import { asDriver, bugCheckOf, defaultDescription, expectBugCheck, kernelOf } from "../../support/kernel-harness.js";
+
+/** Where IOCTLAPP runs from (its current directory). */
+const IOCTLAPP_DIRECTORY = programDirectory(new URL("../../../src/drivers/samples/ioctl/testapp.ts", import.meta.url).href);
 
 const FILTER = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Debug Print Filter";
 const SERVICE_KEY = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SIoctl";
@@ -177,7 +180,7 @@ describe("IOCTLAPP and SIOCTL", () => {
     const m = await machine(false);
     const k = kernelOf(m);
     const installed = await m.runProgram("install", async () => {
-      const location = SetupDriverName();
+      const location = SetupDriverName(DRIVER_NAME, DRIVER_MODULE, IOCTLAPP_DIRECTORY);
       return location !== null && await ManageDriver(DRIVER_NAME, location, DRIVER_FUNC_INSTALL);
     });
     expect(installed).toBe(true);
@@ -235,7 +238,7 @@ describe("IOCTLAPP's install routines (install.c)", () => {
 
   it("SetupDriverName names the driver's module next to the program's", async () => {
     const m = await machine(false);
-    const location = await m.runProgram("setup", async () => SetupDriverName());
+    const location = await m.runProgram("setup", async () => SetupDriverName(DRIVER_NAME, DRIVER_MODULE, IOCTLAPP_DIRECTORY));
     expect(location).toBe(join(import.meta.dirname, "../../../src/drivers/samples/ioctl/sioctl.ts"));
   });
 });
@@ -274,7 +277,7 @@ describe("SIOCTL's errors", () => {
   /** Installs the driver, runs `body` with a handle to \\.\IoctlTest, then removes the driver. */
   async function withDevice<T>(m: Machine, body: (h: number) => Promise<T>): Promise<T> {
     return m.runProgram("errors", async () => {
-      const location = SetupDriverName()!;
+      const location = SetupDriverName(DRIVER_NAME, DRIVER_MODULE, IOCTLAPP_DIRECTORY)!;
       expect(await ManageDriver(DRIVER_NAME, location, DRIVER_FUNC_INSTALL)).toBe(true);
       const h = await CreateFile("\\\\.\\IoctlTest", GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
       expect(h).not.toBe(INVALID_HANDLE_VALUE);

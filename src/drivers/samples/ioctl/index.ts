@@ -6,5 +6,5 @@
 export * from "./sioctl.js";
 export * from "./sioctl-public.js";
 export * from "./testapp.js";
-export * from "./install.js";
-export * from "./crt.js";
+export * from "../common/install.js";
+export * from "../common/crt.js";

@@ -44,10 +44,8 @@ export const IOCTL_SIOCTL_METHOD_BUFFERED = CTL_CODE(SIOCTL_TYPE, 0x902, METHOD_
 export const IOCTL_SIOCTL_METHOD_NEITHER = CTL_CODE(SIOCTL_TYPE, 0x903, METHOD_NEITHER, FILE_ANY_ACCESS);
 
 
-/** ManageDriver's Function: install and start the driver. */
-export const DRIVER_FUNC_INSTALL = 0x01;
-/** ManageDriver's Function: stop and remove the driver. */
-export const DRIVER_FUNC_REMOVE = 0x02;
+/** ManageDriver's Functions: DRIVER_FUNC_INSTALL (0x01) and DRIVER_FUNC_REMOVE (0x02). */
+export { DRIVER_FUNC_INSTALL, DRIVER_FUNC_REMOVE } from "../common/install.js";
 
 /** The driver's service name. */
 export const DRIVER_NAME = "SIoctl";

@@ -25,13 +25,16 @@ import {
 } from "../../../io/usermode.js";
 import { ERROR_FILE_NOT_FOUND, GetLastError, INVALID_HANDLE_VALUE } from "../../../io/win32.js";
 import type { PVOID } from "../../../mm/memory.js";
-import { attachConsole, memset, printf, strlen, StringCbCopy, type ConsoleOutput } from "./crt.js";
-import { ManageDriver, SetupDriverName } from "./install.js";
+import { attachConsole, memset, printf, strlen, StringCbCopy, type ConsoleOutput } from "../common/crt.js";
+import { ManageDriver, programDirectory, SetupDriverName } from "../common/install.js";
 import {
   DRIVER_FUNC_INSTALL, DRIVER_FUNC_REMOVE, DRIVER_NAME, IOCTL_SIOCTL_METHOD_BUFFERED, IOCTL_SIOCTL_METHOD_IN_DIRECT, IOCTL_SIOCTL_METHOD_NEITHER,
   IOCTL_SIOCTL_METHOD_OUT_DIRECT,
 } from "./sioctl-public.js";
 
+
+/** The driver's module, next to this program (the sample's SIOCTL.SYS). */
+export const DRIVER_MODULE = "sioctl";
 
 /** Bytes of each of the program's two buffers (char OutputBuffer[100], InputBuffer[100]). */
 export const BUFFER_SIZE = 100;
@@ -90,7 +93,7 @@ export async function main(
     // First setup full path to driver name.
     //
 
-    const location = SetupDriverName();
+    const location = SetupDriverName(DRIVER_NAME, DRIVER_MODULE, programDirectory(import.meta.url));
     if (location === null) {
 
       return;

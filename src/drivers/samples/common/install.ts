@@ -17,9 +17,9 @@ Abstract:
     Win32 routines to dynamically load and unload a Windows NT kernel-mode
     driver using the Service Control Manager APIs.
 
-    The driver's image is its module file (sioctl.ts, or sioctl.js when wdmsim runs
-    compiled), in the same directory as this program, as the sample's IOCTLAPP.EXE and
-    SIOCTL.SYS are copied to one directory.
+    The driver's image is its module file (sioctl.ts, event.ts, ...; .js when wdmsim
+    runs compiled), in the same directory as the program, as a sample's console program
+    and its .SYS are copied to one directory.
 
 Environment:
 
@@ -37,14 +37,19 @@ import {
 } from "../../../io/service-control.js";
 import { ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_EXISTS, GetLastError } from "../../../io/win32.js";
 import { printf } from "./crt.js";
-import { DRIVER_FUNC_INSTALL, DRIVER_FUNC_REMOVE, DRIVER_NAME } from "./sioctl-public.js";
 
-/** The program's current directory: the folder its own module is in (where the driver's module is too). */
-const CURRENT_DIRECTORY = dirname(fileURLToPath(import.meta.url));
-/** The extension of the modules in that folder: ".ts" from source, ".js" compiled. */
+/** ManageDriver's Function: install and start the driver (each sample's public header has it too). */
+export const DRIVER_FUNC_INSTALL = 0x01;
+/** ManageDriver's Function: stop and remove the driver. */
+export const DRIVER_FUNC_REMOVE = 0x02;
+
+/** The extension of the modules: ".ts" from source, ".js" compiled. */
 const MODULE_EXTENSION = extname(fileURLToPath(import.meta.url));
-/** The driver module's file name there (the sample's "SIOCTL.SYS"). */
-const DRIVER_FILE_NAME = `sioctl${MODULE_EXTENSION}`;
+
+/** A program's current directory: the folder of its module (`ProgramUrl`, its import.meta.url), where its driver's module is too. */
+export function programDirectory(ProgramUrl: string): string {
+  return dirname(fileURLToPath(ProgramUrl));
+}
 
 /**
  * InstallDriver: creates the demand-start kernel-driver service `DriverName` whose image
@@ -468,23 +473,24 @@ export async function StopDriver(
 }   //  StopDriver
 
 /**
- * SetupDriverName: the full path of the driver's module in the current directory (the C
- * out-parameter DriverLocation), or null after printing "SIoctl.sys is not loaded." when
- * the file is not there.
+ * SetupDriverName: the full path of the driver's module `DriverModule` (its file name
+ * without extension, the sample's "<name>.SYS") in `CurrentDirectory` (the C out-parameter
+ * DriverLocation), or null after printing "<DRIVER_NAME>.sys is not loaded." when the file
+ * is not there.
  */
-export function SetupDriverName(): string | null {
+export function SetupDriverName(DRIVER_NAME: string, DriverModule: string, CurrentDirectory: string): string | null {
   let DriverLocation: string;
 
   //
   // Get the current directory.
   //
 
-  DriverLocation = CURRENT_DIRECTORY;
+  DriverLocation = CurrentDirectory;
 
   //
   // Setup path name to driver file.
   //
-  DriverLocation = join(DriverLocation, DRIVER_FILE_NAME);
+  DriverLocation = join(DriverLocation, `${DriverModule}${MODULE_EXTENSION}`);
 
   //
   // Insure driver file is in the specified directory.
