@@ -21,6 +21,7 @@ export * as storport from "./drivers/storport/index.js";
 // Samples: Microsoft's WDM samples ported line for line (src/drivers/samples).
 /** The WDM IOCTL sample: the SIOCTL driver, IOCTLAPP and its install routines. */
 export * as ioctlSample from "./drivers/samples/ioctl/index.js";
+export * as cancelSample from "./drivers/samples/cancel/index.js";
 export { runFio, loadFioJobFile, type FioRunResult } from "./workloads/fio/fio.js";
 export { formatFioNormal } from "./workloads/fio/report-normal.js";
 export { formatFioJson } from "./workloads/fio/report-json.js";
