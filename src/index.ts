@@ -23,6 +23,8 @@ export * as storport from "./drivers/storport/index.js";
 export * as ioctlSample from "./drivers/samples/ioctl/index.js";
 /** The WDM event sample: event.sys and EventTest. */
 export * as eventSample from "./drivers/samples/event/index.js";
+/** The WDM cancel sample: cancel.sys and its test program. */
+export * as cancelSample from "./drivers/samples/cancel/index.js";
 export { runFio, loadFioJobFile, type FioRunResult } from "./workloads/fio/fio.js";
 export { formatFioNormal } from "./workloads/fio/report-normal.js";
 export { formatFioJson } from "./workloads/fio/report-json.js";

@@ -8,6 +8,7 @@ import { STATUS_INVALID_PARAMETER, type NTSTATUS } from "../ke/ntstatus.js";
 import { parseSddl, SddlError, type SECURITY_DESCRIPTOR } from "../se/security-descriptor.js";
 import { IoCreateDevice, type DEVICE_OBJECT, type DRIVER_OBJECT } from "./objects.js";
 import type { GUID } from "./interfaces.js";
+import { unicodeStringOrText, type UNICODE_STRING } from "../rtl/unicode-string.js";
 
 /**
  * IoCreateDeviceSecure(DriverObject, DeviceExtension, DeviceName, DeviceType,
@@ -16,12 +17,12 @@ import type { GUID } from "./interfaces.js";
  * when the SDDL string cannot be parsed. Returns the status and the device.
  */
 export function IoCreateDeviceSecure(
-  DriverObject: DRIVER_OBJECT, DeviceExtension: unknown, DeviceName: string | null, DeviceType: number, DeviceCharacteristics: number,
-  Exclusive: boolean, DefaultSDDLString: string, _DeviceClassGuid: GUID | null,
+  DriverObject: DRIVER_OBJECT, DeviceExtension: unknown, DeviceName: UNICODE_STRING | string | null, DeviceType: number, DeviceCharacteristics: number,
+  Exclusive: boolean, DefaultSDDLString: UNICODE_STRING | string, _DeviceClassGuid: GUID | null,
 ): { status: NTSTATUS; DeviceObject: DEVICE_OBJECT | null } {
   let sd: SECURITY_DESCRIPTOR;
   try {
-    sd = parseSddl(DefaultSDDLString);
+    sd = parseSddl(unicodeStringOrText(DefaultSDDLString));
   } catch (e) {
     if (e instanceof SddlError) return { status: STATUS_INVALID_PARAMETER, DeviceObject: null };
     throw e;

@@ -40,6 +40,16 @@ function exitThread(thread: ETHREAD, code: NTSTATUS): void {
   threadEnded(k, thread, code);
 }
 
+/** How ExitThread leaves a thread's start routine (caught where the thread began). */
+class ThreadExit {
+  constructor(readonly code: number) {}
+}
+
+/** ExitThread: ends the calling thread (created by CreateThread) with exit code `dwExitCode`; it does not return. */
+export function ExitThread(dwExitCode: number): never {
+  throw new ThreadExit(dwExitCode >>> 0);
+}
+
 let threadSerial = 0;
 
 /**
@@ -56,8 +66,11 @@ export function CreateThread(lpThreadAttributes: null, dwStackSize: number, lpSt
       try {
         code = (await lpStartAddress(lpParameter)) ?? 0;
       } catch (e) {
-        self!.exception = e;
-        code = e instanceof NtStatusException ? e.status : STATUS_UNHANDLED_EXCEPTION;
+        if (e instanceof ThreadExit) code = e.code;
+        else {
+          self!.exception = e;
+          code = e instanceof NtStatusException ? e.status : STATUS_UNHANDLED_EXCEPTION;
+        }
       }
       exitThread(self!, code >>> 0);
       return code;

@@ -19,7 +19,7 @@ import { ioctlRequiredAccess } from "./function-access.js";
 import { handleEntry } from "../ob/handles.js";
 import { KEVENT, KPROCESSOR_MODE } from "../ke/dispatcher.js";
 import {
-  NT_ERROR, STATUS_ACCESS_DENIED, STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_PENDING,
+  NT_ERROR, NT_SUCCESS, STATUS_ACCESS_DENIED, STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_PENDING,
   STATUS_SUCCESS, NtStatusException, type NTSTATUS,
 } from "../ke/ntstatus.js";
 import { readBytes, writeBytes, RtlCopyMemory } from "../mm/memory.js";
@@ -33,7 +33,7 @@ import { METHOD_BUFFERED, METHOD_FROM_CTL_CODE, METHOD_IN_DIRECT, METHOD_NEITHER
 import { IoAllocateMdl, IoFreeMdl } from "./mdl.js";
 import { DO_BUFFERED_IO, DO_DIRECT_IO, topOfStack, type DEVICE_OBJECT } from "./objects.js";
 import {
-  allocateUserMemory, borrowUserBuffer, EPROCESS, FILE_OBJECT, freeUserMemory, returnUserBuffer,
+  allocateUserMemory, borrowUserBuffer, EPROCESS, FILE_OBJECT, FO_SYNCHRONOUS_IO, freeUserMemory, returnUserBuffer, type ETHREAD,
 } from "./process.js";
 import {
   IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, issueRequest, type RequestOptions,
@@ -44,7 +44,8 @@ import { closeHandleAt } from "../ob/handles.js";
 import { OB } from "../ob/manager.js";
 import { FILE_READ_ATTRIBUTES, SYNCHRONIZE } from "../ob/access.js";
 import { dereference } from "../ob/reference.js";
-import { INVALID_HANDLE_VALUE, service, succeeded, systemService, type HANDLE, type ServiceContext } from "./win32.js";
+import { INVALID_HANDLE_VALUE, RtlNtStatusToDosError, service, succeeded, systemService, type HANDLE, type ServiceContext } from "./win32.js";
+import { queueUserApc } from "./user-apc.js";
 
 export * from "./win32.js";
 export * from "./overlapped.js";
@@ -52,6 +53,7 @@ export * from "./sync-objects.js";
 export * from "./threads.js";
 export * from "./cancel-io.js";
 export * from "./completion-port.js";
+export * from "./user-apc.js";
 export * from "./setupapi.js";
 export * from "./service-control.js";
 export * from "./registry-api.js";
@@ -293,6 +295,8 @@ class ReadWriteTransfer extends Transfer {
   readonly read: boolean;
   readonly direct: boolean;
   readonly buffered: boolean;
+  /** ReadFileEx / WriteFileEx: the completion routine and the thread it is queued to (null: none). */
+  completion: { routine: LPOVERLAPPED_COMPLETION_ROUTINE; thread: ETHREAD } | null = null;
 
   constructor(lpOverlapped: OVERLAPPED | null | undefined, userEvent: KEVENT | null, readonly major: number, device: DEVICE_OBJECT, readonly user: StagedBuffer, readonly length: number, readonly byteOffset: number) {
     super(lpOverlapped, userEvent);
@@ -329,6 +333,13 @@ class ReadWriteTransfer extends Transfer {
     const bytes = Math.min(typeof i.IoStatus.Information === "number" ? i.IoStatus.Information : 0, this.length);
     if (this.buffered && this.read && bytes > 0 && !NT_ERROR(status)) ignoreAccessViolation(this.user.va, this.systemBuffer, bytes);
     this.release(status, i.MdlAddress as MDL | null);
+    // The completion routine is queued unless the request failed without pending (the caller then gets the error).
+    const c = this.completion;
+    if (c && (!NT_ERROR(status) || i.PendingReturned)) {
+      const overlapped = this.overlapped!;
+      const error = RtlNtStatusToDosError(status);
+      queueUserApc(c.thread, () => c.routine(error, bytes, overlapped));
+    }
   }
 
   protected release(status: NTSTATUS, mdl: MDL | null): void {
@@ -427,6 +438,48 @@ function transfer(major: number, hFile: HANDLE, buffer: UserBuffer, length: numb
     const { status, information } = await issueRequest(c.thread, file, t);
     return outcome(status, information, length);
   });
+}
+
+/** ReadFileEx / WriteFileEx: a transfer whose completion is reported by queueing `routine` to the calling thread. */
+function transferEx(major: number, hFile: HANDLE, buffer: UserBuffer, length: number, lpOverlapped: OVERLAPPED, routine: LPOVERLAPPED_COMPLETION_ROUTINE): Promise<boolean> {
+  return systemService(false, async (c) => {
+    const file = fileOf(c.process, hFile);
+    if (!file || (file.Flags & FO_SYNCHRONOUS_IO) !== 0) return { status: STATUS_INVALID_HANDLE, value: false };
+    // hEvent is the caller's to use: no event is set.
+    lpOverlapped.Internal = STATUS_PENDING;
+    lpOverlapped.InternalHigh = 0;
+    const byteOffset = lpOverlapped.Offset + lpOverlapped.OffsetHigh * 2 ** 32;
+    const t = new ReadWriteTransfer(lpOverlapped, null, major, topOfStack(file.DeviceObject), stage(c, buffer, length), length, byteOffset);
+    t.completion = { routine, thread: c.thread };
+    t.prepare();
+    const { status } = await issueRequest(c.thread, file, t);
+    return NT_SUCCESS(status) ? { status: STATUS_SUCCESS, value: true } : { status, value: false };
+  });
+}
+
+/**
+ * LPOVERLAPPED_COMPLETION_ROUTINE: what ReadFileEx and WriteFileEx call when the request
+ * completes or is cancelled and the thread is in an alertable wait: the Win32 error (0
+ * for success; ERROR_OPERATION_ABORTED when cancelled), the bytes transferred, the
+ * request's OVERLAPPED.
+ */
+export type LPOVERLAPPED_COMPLETION_ROUTINE = (dwErrorCode: number, dwNumberOfBytesTransfered: number, lpOverlapped: OVERLAPPED) => void | Promise<void>;
+
+/**
+ * ReadFileEx: sends IRP_MJ_READ on a handle opened with FILE_FLAG_OVERLAPPED, at
+ * lpOverlapped's offset (hEvent is ignored). TRUE when the request was issued (it pends or
+ * completed): `lpCompletionRoutine` is then queued to the calling thread when it finishes
+ * and runs in the thread's next alertable wait (SleepEx). FALSE with the error when the
+ * request failed at once (nothing is queued); ERROR_INVALID_HANDLE for a bad handle or a
+ * handle not opened for overlapped I/O.
+ */
+export function ReadFileEx(hFile: HANDLE, lpBuffer: UserBuffer, nNumberOfBytesToRead: number, lpOverlapped: OVERLAPPED, lpCompletionRoutine: LPOVERLAPPED_COMPLETION_ROUTINE): Promise<boolean> {
+  return transferEx(IRP_MJ_READ, hFile, lpBuffer, nNumberOfBytesToRead, lpOverlapped, lpCompletionRoutine);
+}
+
+/** WriteFileEx: WriteFile's counterpart of ReadFileEx (IRP_MJ_WRITE; same completion and errors). */
+export function WriteFileEx(hFile: HANDLE, lpBuffer: UserBuffer, nNumberOfBytesToWrite: number, lpOverlapped: OVERLAPPED, lpCompletionRoutine: LPOVERLAPPED_COMPLETION_ROUTINE): Promise<boolean> {
+  return transferEx(IRP_MJ_WRITE, hFile, lpBuffer, nNumberOfBytesToWrite, lpOverlapped, lpCompletionRoutine);
 }
 
 /**
