@@ -121,29 +121,28 @@ export class CM_KEY {
 
   /** Longest subkey name, bytes of UTF-16 (KEY_FULL_INFORMATION.MaxNameLen). */
   get maxSubkeyNameBytes(): number {
-    let n = 0;
-    for (const c of this.children.values()) n = Math.max(n, c.name.length * 2);
-    return n;
+    return largest(this.children.values(), (c) => c.name.length * 2);
   }
 
   /** Longest subkey class name, bytes (MaxClassLen). */
   get maxSubkeyClassBytes(): number {
-    let n = 0;
-    for (const c of this.children.values()) n = Math.max(n, c.Class.length * 2);
-    return n;
+    return largest(this.children.values(), (c) => c.Class.length * 2);
   }
 
   /** Longest value name, bytes (MaxValueNameLen). */
   get maxValueNameBytes(): number {
-    let n = 0;
-    for (const v of this.values.values()) n = Math.max(n, v.name.length * 2);
-    return n;
+    return largest(this.values.values(), (v) => v.name.length * 2);
   }
 
   /** Largest value data, bytes (MaxValueDataLen). */
   get maxValueDataBytes(): number {
-    let n = 0;
-    for (const v of this.values.values()) n = Math.max(n, v.data.length);
-    return n;
+    return largest(this.values.values(), (v) => v.data.length);
   }
+}
+
+/** The largest `size(item)` over `items`, 0 for none. */
+function largest<T>(items: Iterable<T>, size: (item: T) => number): number {
+  let n = 0;
+  for (const item of items) n = Math.max(n, size(item));
+  return n;
 }

@@ -28,16 +28,13 @@ Environment:
 
 --*/
 
-import { existsSync } from "node:fs";
-import { dirname, extname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   CloseHandle, CreateFile, CreateThread, ExitThread, FILE_FLAG_OVERLAPPED, GENERIC_READ, GetCurrentThreadId, INFINITE, OPEN_EXISTING, OVERLAPPED,
   ReadFileEx, SleepEx, VirtualAlloc, WaitForMultipleObjects, type HANDLE,
 } from "../../../io/usermode.js";
 import { ERROR_FILE_NOT_FOUND, GetLastError, INVALID_HANDLE_VALUE } from "../../../io/win32.js";
 import { attachConsole, printf, type ConsoleOutput } from "../common/crt.js";
-import { DRIVER_FUNC_INSTALL, DRIVER_FUNC_REMOVE, ManageDriver } from "../common/install.js";
+import { DRIVER_FUNC_INSTALL, DRIVER_FUNC_REMOVE, ManageDriver, programDirectory, SetupDriverName } from "../common/install.js";
 import type { ConsoleInput } from "./console-input.js";
 
 //
@@ -51,10 +48,6 @@ export const MAXTHREADS = 10;
 /** The driver's service name (and its file's base name). */
 export const DRIVER_NAME = "cancel";
 
-/** The program's current directory: the folder its own module is in (where the driver's module is too). */
-const CURRENT_DIRECTORY = dirname(fileURLToPath(import.meta.url));
-/** The extension of the modules in that folder: ".ts" from source, ".js" compiled. */
-const MODULE_EXTENSION = extname(fileURLToPath(import.meta.url));
 
 //
 // Globals
@@ -132,7 +125,7 @@ export async function main(
     // Setup full path to driver name.
     //
 
-    const location = SetupDriverName();
+    const location = SetupDriverName(DRIVER_NAME, DRIVER_NAME, programDirectory(import.meta.url));
     if (location === null) {
 
       return;
@@ -272,46 +265,4 @@ export function CompletionRoutine(
 }
 
 
-/**
- * SetupDriverName: the full path of the driver's module (cancel.ts, or cancel.js when run
- * compiled) in the current directory (the C out-parameter DriverLocation), or null after
- * printing "cancel.sys is not loaded." when the file is not there.
- */
-export function SetupDriverName(): string | null {
-  let DriverLocation: string;
-
-  //
-  // Get the current directory.
-  //
-
-  DriverLocation = CURRENT_DIRECTORY;
-
-  //
-  // Setup path name to driver file.
-  //
-  DriverLocation = join(DriverLocation, `${DRIVER_NAME}${MODULE_EXTENSION}`);
-
-  //
-  // Insure driver file is in the specified directory.
-  //
-
-  if (!existsSync(DriverLocation)) {
-
-
-    printf("%s.sys is not loaded.\n", DRIVER_NAME);
-
-    //
-    // Indicate failure.
-    //
-
-    return null;
-  }
-
-  //
-  // Indicate success.
-  //
-
-  return DriverLocation;
-
-
-}   // SetupDriverName
+// SetupDriverName (testapp.c has its own copy of install.c's routine): src/drivers/samples/common/install.ts.
