@@ -9,9 +9,10 @@
  * (`\SystemRoot\System32\drivers\<service>.sys`, or the same path relative to SystemRoot),
  * or the path of a driver module on the host (a .ts or .js file exporting DriverEntry).
  * The load runs in a system worker thread, as Windows loads drivers in the system
- * process. Unloading calls DriverUnload; the driver object goes once its device objects
- * are deleted and no file object holds one open (a handle still open keeps the driver,
- * and the unload finishes at its last close).
+ * process. Unloading calls DriverUnload once no file object is open on the driver's
+ * device objects — with a handle still open, at its last close (the devices take no new
+ * opens meanwhile) — and the driver object goes once the devices DriverUnload deleted are
+ * closed.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -106,9 +107,8 @@ export async function ZwLoadDriver(DriverServiceName: string): Promise<NTSTATUS>
 }
 
 /**
- * ZwUnloadDriver (PASSIVE_LEVEL: it waits): calls the loaded driver's DriverUnload. The driver
- * object goes at once when DriverUnload deleted its device objects and none is open, else
- * when the last one is closed. STATUS_OBJECT_NAME_NOT_FOUND when the driver is not
+ * ZwUnloadDriver (PASSIVE_LEVEL: it waits): unloads the driver: DriverUnload runs now, or
+ * when the last file object open on its device objects is closed (see the file comment). STATUS_OBJECT_NAME_NOT_FOUND when the driver is not
  * loaded; STATUS_INVALID_DEVICE_REQUEST when it has no DriverUnload, when it is a PnP
  * driver that still has devices, or when its unload is already under way.
  */

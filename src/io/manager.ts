@@ -12,6 +12,7 @@ import { MM } from "../mm/manager.js";
 import { DO_DEVICE_INITIALIZING, DRIVER_OBJECT, freeDeviceObject, type DEVICE_OBJECT } from "./objects.js";
 import type { IRP } from "./irp.js";
 import { LiveIrps } from "./live-irps.js";
+import { workers, WORK_QUEUE_TYPE } from "../ke/worker.js";
 import { DRVO_UNLOAD_INVOKED } from "./driver-flags.js";
 import type { OBJECT_DIRECTORY } from "../ob/directory.js";
 import { OB_FLAG_PERMANENT_OBJECT, type OBJECT_HEADER } from "../ob/header.js";
@@ -128,17 +129,24 @@ export class IoManager {
   /** A file object on `device` was closed (IRP_MJ_CLOSE done). */
   dereferenceDevice(device: DEVICE_OBJECT): void {
     if (device.ReferenceCount === 0 || --device.ReferenceCount > 0) return;
+    const driver = device.DriverObject;
     if (device.deleted) {
       freeDeviceObject(device);
       this.zombies.delete(device);
-      this.finishUnloadIfUnused(device.DriverObject);
+      this.finishUnloadIfUnused(driver);
+    } else if (this.unloadPending(driver) && !this.hasOpenDevice(driver)) {
+      // The last file on a driver whose unload was asked for: DriverUnload runs now, at
+      // PASSIVE_LEVEL in a system worker thread (this may be a completion path).
+      workers(this.k).queue(WORK_QUEUE_TYPE.DelayedWorkQueue, {
+        owner: driver.serviceName, name: "DriverUnload", parameter: null, address: 0, routine: () => this.callUnload(driver),
+      });
     }
     this.onDeviceUnreferenced?.(device);
   }
 
   /** Services whose driver was unloaded and not loaded again (their code is gone). */
   readonly unloadedServices = new Set<string>();
-  /** Drivers whose DriverUnload ran and whose object waits for its devices' last references, by service. */
+  /** Drivers being unloaded (DriverUnload waiting for their devices' files to close, or run and waiting for deleted devices' last references), by service. */
   readonly unloading = new Map<string, DRIVER_OBJECT>();
   /** Device objects deleted while a file object still held them open (freed at the last close). */
   readonly zombies = new Set<DEVICE_OBJECT>();
@@ -155,16 +163,36 @@ export class IoManager {
   }
 
   /**
-   * Calls the driver's DriverUnload and takes it out of the loaded drivers; the driver
-   * object goes now, or when the last device object it deleted is closed.
+   * Takes the driver out of the loaded drivers and calls its DriverUnload — at once when
+   * none of its device objects is open, otherwise (as Windows marks them unload-pending)
+   * when the last file object on them is closed; opens fail meanwhile. The driver object
+   * goes once DriverUnload has run and every device object it deleted is closed.
    */
   async beginUnload(driver: DRIVER_OBJECT): Promise<void> {
-    const unload = driver.DriverUnload;
-    driver.Flags |= DRVO_UNLOAD_INVOKED;
     this.drivers.delete(driver.serviceName);
     this.unloading.set(driver.serviceName, driver);
+    if (this.hasOpenDevice(driver)) return;
+    await this.callUnload(driver);
+  }
+
+  /** True when a file object is open on one of the driver's device objects. */
+  private hasOpenDevice(driver: DRIVER_OBJECT): boolean {
+    for (let d = driver.DeviceObject; d; d = d.NextDevice) if (d.ReferenceCount > 0) return true;
+    return false;
+  }
+
+  /** Calls DriverUnload (once), then ends the unload if nothing holds the driver. */
+  private async callUnload(driver: DRIVER_OBJECT): Promise<void> {
+    if ((driver.Flags & DRVO_UNLOAD_INVOKED) !== 0) return;
+    driver.Flags |= DRVO_UNLOAD_INVOKED;
+    const unload = driver.DriverUnload;
     if (unload) await this.k.invoke(driver.serviceName, unload.name || "DriverUnload", () => unload(driver));
     this.finishUnloadIfUnused(driver);
+  }
+
+  /** True when the driver's unload waits for its devices' files to close (opens are refused then). */
+  unloadPending(driver: DRIVER_OBJECT): boolean {
+    return this.unloading.get(driver.serviceName) === driver && (driver.Flags & DRVO_UNLOAD_INVOKED) === 0;
   }
 
   /** Ends an unload once the driver has no device objects and none it deleted is still open. */

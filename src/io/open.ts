@@ -10,7 +10,7 @@ import { accessCheck } from "../se/access-check.js";
 import type { ACCESS_TOKEN } from "../se/token.js";
 import { FILE_GENERIC_MAPPING } from "../ob/access.js";
 import type { Kernel } from "../ke/kernel.js";
-import { NT_SUCCESS, STATUS_ACCESS_DENIED, STATUS_OBJECT_TYPE_MISMATCH, type NTSTATUS } from "../ke/ntstatus.js";
+import { NT_SUCCESS, STATUS_ACCESS_DENIED, STATUS_NO_SUCH_DEVICE, STATUS_OBJECT_TYPE_MISMATCH, type NTSTATUS } from "../ke/ntstatus.js";
 import { lookupObjectName } from "../ob/namespace.js";
 import { OB } from "../ob/manager.js";
 import { IoDeviceObjectType, IoFileObjectType } from "../ob/object-type.js";
@@ -44,6 +44,8 @@ export async function openDeviceFile(k: Kernel, ntName: string, DesiredAccess: A
   if (!NT_SUCCESS(found.status)) return { status: found.status, file: null };
   if (found.object!.Type !== IoDeviceObjectType) return { status: STATUS_OBJECT_TYPE_MISMATCH, file: null };
   const device = found.object!.Body as DEVICE_OBJECT;
+  // A device whose driver is being unloaded takes no new opens.
+  if (IO(k).unloadPending(device.DriverObject)) return { status: STATUS_NO_SUCH_DEVICE, file: null };
   // A user-mode open is checked against the device's security descriptor: for the device
   // itself always, for a name below it only with FILE_DEVICE_SECURE_OPEN.
   const sd = device.SecurityDescriptor;

@@ -9,7 +9,7 @@
  * and removes it once the service is stopped and its last handle is closed. StartService
  * is ZwLoadDriver on that key; ControlService(SERVICE_CONTROL_STOP) is ZwUnloadDriver. A
  * driver's state comes from the I/O manager: running while its driver object is loaded,
- * stop pending while DriverUnload has run but a device object it deleted is still open,
+ * stop pending while its unload waits for a handle on one of its devices to close,
  * stopped otherwise. Only kernel-mode driver services are supported (user-mode service
  * processes are not modelled). The calling program runs with administrator rights.
  *

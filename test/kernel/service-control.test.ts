@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import {
   CloseHandle, CloseServiceHandle, ControlService, CreateFile, CreateService, DeleteService, DeviceIoControl, GENERIC_READ, GENERIC_WRITE,
-  GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING, OpenSCManager, OpenService, QueryServiceStatus, SC_MANAGER_ALL_ACCESS, SC_MANAGER_CONNECT,
+  GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING, Sleep, OpenSCManager, OpenService, QueryServiceStatus, SC_MANAGER_ALL_ACCESS, SC_MANAGER_CONNECT,
   SERVICE_ACCEPT_STOP, SERVICE_ALL_ACCESS, SERVICE_CONTROL_STOP, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER,
   SERVICE_QUERY_STATUS, SERVICE_RUNNING, SERVICE_STOPPED, SERVICE_STOP_PENDING, StartService, ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND,
   ERROR_INVALID_SERVICE_CONTROL, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_EXISTS, ERROR_SERVICE_MARKED_FOR_DELETE,
@@ -52,12 +52,14 @@ describe("the Service Control Manager and legacy drivers", () => {
       out.push(h !== INVALID_HANDLE_VALUE);
       const r = await DeviceIoControl(h, IOCTL_LEGACY_ECHO, new Uint8Array([1, 2, 3]), 3, new Uint8Array(3), 3);
       out.push(r.ok, r.bytes);
-      // Stopped with the handle still open: DriverUnload runs, the driver stays until the last close.
+      // Stopped with the handle still open: DriverUnload waits for the last close; the device takes no new opens.
       const stop = await ControlService(svc, SERVICE_CONTROL_STOP);
-      out.push(stop.ok, stop.ServiceStatus!.dwCurrentState);
+      out.push(stop.ok, stop.ServiceStatus!.dwCurrentState, IO(k).resolve("\\Device\\LegacyTest") !== undefined);
       out.push(await CreateFile("\\\\.\\LegacyTest", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null), GetLastError());
       out.push((await ControlService(svc, SERVICE_CONTROL_STOP)).ok);
       await CloseHandle(h);
+      // DriverUnload runs in a system worker thread once the last file is closed.
+      await Sleep(1);
       out.push(QueryServiceStatus(svc).ServiceStatus!.dwCurrentState, QueryServiceStatus(svc).ServiceStatus!.dwWin32ExitCode);
       out.push((await ControlService(svc, SERVICE_CONTROL_STOP)).ok, GetLastError());
       // Deleted while a handle is open: the key stays until it closes.
@@ -77,7 +79,7 @@ describe("the Service Control Manager and legacy drivers", () => {
       SERVICE_RUNNING, SERVICE_ACCEPT_STOP,
       true,
       true, 3,
-      true, SERVICE_STOP_PENDING,
+      true, SERVICE_STOP_PENDING, true,
       INVALID_HANDLE_VALUE, ERROR_FILE_NOT_FOUND,
       false,
       SERVICE_STOPPED, 0,

@@ -3,7 +3,8 @@
 // cancel-safe queue; 'q' lets the readers finish, any other key closes the device with
 // reads outstanding so the driver's cleanup cancels them. Then the driver is removed.
 import { describe, expect, it } from "vitest";
-import { KD, Machine } from "../../../src/index.js";
+import { KD, KeDelayExecutionThread, KPROCESSOR_MODE, Machine } from "../../../src/index.js";
+import { CloseServiceHandle, OpenSCManager, OpenService, QueryServiceStatus, SC_MANAGER_CONNECT, SERVICE_QUERY_STATUS, SERVICE_STOP_PENDING } from "../../../src/io/usermode.js";
 import { boot } from "../../../src/pnp/boot.js";
 import { CM } from "../../../src/cm/registry.js";
 import { IO } from "../../../src/io/manager.js";
@@ -59,9 +60,23 @@ describe("cancel sample (testapp and the cancel driver)", () => {
 
   it("another key: closing the device cancels the queued reads (0 bytes), the next read fails with ERROR_INVALID_HANDLE", async () => {
     const m = await machine(true);
-    const lines = await runApp(m, ["testapp", "2"], new ConsoleInput("\n", 1200));
+    const out = new ConsoleOutput();
+    await m.runProgram("testapp", () => main(["testapp", "2"], out, new ConsoleInput("\n", 1200)));
+    // When main ends, the other reader's read may still be in the driver's polling thread: the
+    // stop is pending until that read completes and the file closes. Let the machine run on.
+    const service = await m.runProgram("sc", async () => {
+      const scm = OpenSCManager(null, null, SC_MANAGER_CONNECT);
+      const h = OpenService(scm, "cancel", SERVICE_QUERY_STATUS);
+      const state = h === 0 ? 0 : QueryServiceStatus(h).ServiceStatus!.dwCurrentState;
+      if (h !== 0) CloseServiceHandle(h);
+      CloseServiceHandle(scm);
+      return state;
+    });
+    await m.exec(() => KeDelayExecutionThread(KPROCESSOR_MODE.KernelMode, false, -10_000_000));
+    const lines = out.lines();
     expect(lines[0]).toBe("Number of threads : 2");
     expect(lines).toContainEqual(expect.stringMatching(/^Thread \d+ read: 0 bytes$/));
+    expect([0, SERVICE_STOP_PENDING]).toContain(service);
     expect(lines.filter((l) => l === "Error: Read Failed: 6")).toHaveLength(2);
     expect(debugLines(m)).toContain("CANCEL.SYS: Cleanup cancelled irp");
     expect(CM(kernelOf(m)).find(SERVICE_KEY)).toBeUndefined();
