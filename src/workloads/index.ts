@@ -10,6 +10,7 @@ import { formatToasterResult, runToasterWorkload, TOASTER_BOOT_OPTIONS } from ".
 import { runFioWorkload, type FioWorkloadOptions } from "./fio/workload.js";
 import { formatIoctlResult, runIoctlWorkload } from "./ioctl.js";
 import { formatEventResult, runEventWorkload } from "./event.js";
+import { formatCancelResult, runCancelWorkload } from "./cancel.js";
 
 /** What a workload did: its result as data, whether it was all correct, and its summary section. */
 export interface WorkloadOutcome {
@@ -106,6 +107,18 @@ export const WORKLOADS: Record<string, Workload> = {
     async run(machine) {
       const result = await runEventWorkload(machine);
       return { ok: result.ok, result, lines: formatEventResult(result) };
+    },
+  },
+  cancel: {
+    name: "cancel",
+    summary: "the WDM cancel sample: two readers read through a cancel-safe queue and a polling system thread until 'q', then the driver is removed",
+    title: "Workload cancel (the cancel sample's test program and its legacy driver)",
+    machine: "checked",
+    check: () => null,
+    boot: {},
+    async run(machine) {
+      const result = await runCancelWorkload(machine);
+      return { ok: result.ok, result, lines: formatCancelResult(result) };
     },
   },
 };

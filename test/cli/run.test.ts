@@ -62,10 +62,18 @@ describe("wdmsim run", () => {
     }
   });
 
+  it("--workload cancel runs the cancel sample's program and driver on the checked machine", () => {
+    const r = wdmsim("run", "--workload", "cancel", "--debug-output");
+    expect(r.code).toBe(0);
+    for (const text of ["Number of threads : 2", "read: 4 bytes", "driver removed             yes", "result                     OK", "CANCEL.SYS: CsampUnload Exit"]) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+
   it("an unknown --workload names the choices and exits 2", () => {
     const r = wdmsim("run", "--workload", "kettle");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, ioctl, event, not "kettle"');
+    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, ioctl, event, cancel, not "kettle"');
   });
 
   it("--json prints one object with the same content, and --trace writes a Chrome trace Perfetto can read", () => {
