@@ -389,5 +389,17 @@ export function CloseServiceHandle(hSCObject: SC_HANDLE): boolean {
   });
 }
 
+/** Closes the SC_HANDLEs a process left open (when it ends, as Windows closes them then): services marked for deletion may go. */
+export function closeServiceHandles(process: EPROCESS, k: Kernel): void {
+  const t = tables.get(process);
+  if (!t) return;
+  for (const h of t.handles.values()) {
+    if (!h.service) continue;
+    h.service.openHandles--;
+    scm(k).reapIfDeleted(h.service);
+  }
+  t.handles.clear();
+}
+
 export { SERVICE_KERNEL_DRIVER, SERVICE_FILE_SYSTEM_DRIVER, SERVICE_BOOT_START, SERVICE_SYSTEM_START, SERVICE_AUTO_START, SERVICE_DEMAND_START, SERVICE_DISABLED, SERVICE_ERROR_NORMAL };
 export { SERVICE_ERROR_IGNORE } from "../cm/service-key.js";

@@ -16,6 +16,7 @@ import { MemoryManager } from "../mm/manager.js";
 import { IO, IoManager } from "../io/manager.js";
 import { ObjectManager } from "../ob/manager.js";
 import { closeProcessHandles, createProcess } from "../io/process.js";
+import { closeServiceHandles } from "../io/service-control.js";
 import { standardUserToken } from "../se/token.js";
 import { NT_SUCCESS, NtStatusException, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
 import { userProcessEnded, userProcessStarting } from "../ps/process.js";
@@ -122,7 +123,10 @@ export class BootedKernel implements MachineKernel {
         return started ? await program() : undefined;
       } finally {
         // The handles the program left open are closed when its last thread has ended.
-        if ([...process.threads].every((t) => t.Tcb === thread || t.terminated)) await closeProcessHandles(process, k);
+        if ([...process.threads].every((t) => t.Tcb === thread || t.terminated)) {
+          await closeProcessHandles(process, k);
+          closeServiceHandles(process, k);
+        }
         userProcessEnded(k, process, thread, started ? STATUS_SUCCESS : creation, started);
       }
     }, { process, affinity: options.cpu ?? -1, readyAtPs: Math.max(...k.processors.map((p) => p.time)) });

@@ -160,3 +160,16 @@ describe("the Service Control Manager and legacy drivers", () => {
     expect(state).toBe(SERVICE_RUNNING);
   });
 });
+
+describe("service handles at process exit", () => {
+  it("a program that ends with a service handle open has it closed: a service it deleted goes then", async () => {
+    const machine = await bootDefault();
+    const k = kernelOf(machine);
+    await machine.runProgram("leaky", async () => {
+      const { svc } = install("LegacyTest", DRIVER);
+      DeleteService(svc);
+      // svc and the SCM handle are left open.
+    });
+    expect(CM(k).find(KEY)).toBeUndefined();
+  });
+});
