@@ -131,6 +131,15 @@ export function WaitForSingleObject(hHandle: HANDLE, dwMilliseconds: number): Pr
  * MAXIMUM_WAIT_OBJECTS, ERROR_INVALID_HANDLE for a bad handle).
  */
 export function WaitForMultipleObjects(nCount: number, lpHandles: readonly HANDLE[], bWaitAll: boolean, dwMilliseconds: number): Promise<number> {
+  return waitForHandles(nCount, lpHandles, bWaitAll, dwMilliseconds, null);
+}
+
+/**
+ * The wait of WaitForMultipleObjects(Ex): the objects the handles name, plus — for an
+ * alertable wait — `alert`, an object that ends the wait when it is signalled (its index,
+ * nCount, comes back as WAIT_OBJECT_0 + nCount). With bWaitAll, `alert` is not waited on.
+ */
+export function waitForHandles(nCount: number, lpHandles: readonly HANDLE[], bWaitAll: boolean, dwMilliseconds: number, alert: DispatcherObject | null): Promise<number> {
   return systemService(WAIT_FAILED, async (c) => {
     if (nCount < 1 || nCount > MAXIMUM_WAIT_OBJECTS || lpHandles.length < nCount) return { status: STATUS_INVALID_PARAMETER, value: WAIT_FAILED };
     const objects: DispatcherObject[] = [];
@@ -139,6 +148,7 @@ export function WaitForMultipleObjects(nCount: number, lpHandles: readonly HANDL
       if (!o) return { status: STATUS_INVALID_HANDLE, value: WAIT_FAILED };
       objects.push(o);
     }
+    if (alert && !bWaitAll) objects.push(alert);
     const status = await userWait(c.thread, objects, bWaitAll ? WAIT_TYPE.WaitAll : WAIT_TYPE.WaitAny, dwMilliseconds);
     if (status === STATUS_TIMEOUT) return { status: STATUS_SUCCESS, value: WAIT_TIMEOUT };
     return { status: STATUS_SUCCESS, value: WAIT_OBJECT_0 + (status - STATUS_WAIT_0) };

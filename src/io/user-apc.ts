@@ -7,12 +7,16 @@
  * alertable wait: the wait ends, the thread runs every routine queued to it (oldest first)
  * in user mode, and the wait returns WAIT_IO_COMPLETION. A routine queued to a thread that
  * has ended is dropped, as Windows discards the user APCs of an exiting thread.
+ * QueueUserAPC queues a program's own routine the same way; WaitForSingleObjectEx and
+ * WaitForMultipleObjectsEx wait alertably as SleepEx does.
  */
-import { EVENT_TYPE, KeInitializeEvent, KeSetEvent, KEVENT, WAIT_TYPE } from "../ke/dispatcher.js";
+import { EVENT_TYPE, KeInitializeEvent, KeResetEvent, KeSetEvent, KEVENT, WAIT_TYPE } from "../ke/dispatcher.js";
 import { STATUS_SUCCESS, STATUS_USER_APC } from "../ke/ntstatus.js";
 import type { ETHREAD } from "./process.js";
 import { userWait } from "./user-wait.js";
-import { systemService } from "./win32.js";
+import { ERROR_INVALID_HANDLE, service, systemService, type HANDLE } from "./win32.js";
+import { waitForHandles, WAIT_OBJECT_0 } from "./sync-objects.js";
+import { threadOfHandle } from "./threads.js";
 
 /** WAIT_IO_COMPLETION: an alertable wait ended to run queued I/O completion routines (STATUS_USER_APC). */
 export const WAIT_IO_COMPLETION = STATUS_USER_APC;
@@ -53,6 +57,7 @@ async function deliverUserApcs(thread: ETHREAD): Promise<boolean> {
   const q = queues.get(thread);
   if (!q || q.routines.length === 0) return false;
   while (q.routines.length > 0) await q.routines.shift()!();
+  KeResetEvent(q.pending);
   return true;
 }
 
@@ -73,4 +78,48 @@ export async function SleepEx(dwMilliseconds: number, bAlertable: boolean): Prom
   });
   if (status === STATUS_USER_APC && await deliverUserApcs(thread!)) return WAIT_IO_COMPLETION;
   return 0;
+}
+
+/** PAPCFUNC: a user APC routine, called with the value QueueUserAPC was given. */
+export type PAPCFUNC = (dwParam: number) => void | Promise<void>;
+
+/**
+ * QueueUserAPC(pfnAPC, hThread, dwData): queues pfnAPC(dwData) to the thread; it runs when
+ * that thread next waits alertably. FALSE with ERROR_INVALID_HANDLE for a handle that is
+ * not a thread.
+ */
+export function QueueUserAPC(pfnAPC: PAPCFUNC, hThread: HANDLE, dwData: number): boolean {
+  return service((c) => {
+    const thread = threadOfHandle(c.process, c.thread, hThread);
+    if (!thread) {
+      c.thread.LastErrorValue = ERROR_INVALID_HANDLE;
+      return false;
+    }
+    queueUserApc(thread, () => pfnAPC(dwData));
+    return true;
+  });
+}
+
+/**
+ * WaitForMultipleObjectsEx: WaitForMultipleObjects that, with bAlertable TRUE, also ends
+ * when user APCs (I/O completion routines, QueueUserAPC routines) are queued to the
+ * calling thread — or at once if some already are: they run, and it returns
+ * WAIT_IO_COMPLETION. A wait for all objects (bWaitAll) is alerted only by APCs queued
+ * before it starts.
+ */
+export async function WaitForMultipleObjectsEx(nCount: number, lpHandles: readonly HANDLE[], bWaitAll: boolean, dwMilliseconds: number, bAlertable: boolean): Promise<number> {
+  if (!bAlertable) return waitForHandles(nCount, lpHandles, bWaitAll, dwMilliseconds, null);
+  const thread = service((c) => c.thread);
+  const q = queueOf(thread);
+  while (q.routines.length === 0) {
+    const r = await waitForHandles(nCount, lpHandles, bWaitAll, dwMilliseconds, q.pending);
+    if (bWaitAll || r !== WAIT_OBJECT_0 + nCount) return r;
+  }
+  await deliverUserApcs(thread);
+  return WAIT_IO_COMPLETION;
+}
+
+/** WaitForSingleObjectEx(hHandle, dwMilliseconds, bAlertable): WaitForMultipleObjectsEx on one object. */
+export function WaitForSingleObjectEx(hHandle: HANDLE, dwMilliseconds: number, bAlertable: boolean): Promise<number> {
+  return WaitForMultipleObjectsEx(1, [hHandle], false, dwMilliseconds, bAlertable);
 }
