@@ -45,8 +45,6 @@ export class CM_KEY {
   LastWriteTime: number;
   /** True once ZwDeleteKey removed it (handles still open see STATUS_KEY_DELETED). */
   deleted = false;
-  /** Handles open to the key. */
-  handleCount = 0;
   /** Kernel-space address of the key node (for inspection). */
   address = 0;
 

@@ -24,10 +24,10 @@ import type { HANDLE } from "../ob/handle-table.js";
 import { ObReferenceObjectByHandle } from "../ob/handles.js";
 import { dereference } from "../ob/reference.js";
 import { OB } from "../ob/manager.js";
-import { unicodeStringOrText, UNICODE_STRING } from "../rtl/unicode-string.js";
+import { STRING_POOL_TAG, unicodeStringOrText, UNICODE_STRING } from "../rtl/unicode-string.js";
 import type { CM_KEY } from "./key.js";
 import { CM, splitPath } from "./registry.js";
-import { decodeValue, encodeValue, REG_DWORD, REG_EXPAND_SZ, REG_MULTI_SZ, REG_NONE, REG_SZ, utf16, fromMultiSz, type RegistryData } from "./value-types.js";
+import { decodeValue, encodeValue, REG_DWORD, REG_EXPAND_SZ, REG_MULTI_SZ, REG_NONE, REG_SZ, utf16, fromMultiSz, multiSz, type RegistryData } from "./value-types.js";
 import { CmKeyObjectType, type CM_KEY_BODY } from "./zw.js";
 
 // RelativeTo.
@@ -119,14 +119,18 @@ function callRoutine(routine: PRTL_QUERY_REGISTRY_ROUTINE, name: string, type: n
 function storeDirect(target: RTL_QUERY_REGISTRY_TABLE["EntryContext"], type: number, data: Uint8Array): NTSTATUS {
   if (target instanceof UNICODE_STRING) {
     if (type !== REG_SZ && type !== REG_EXPAND_SZ && type !== REG_MULTI_SZ) return STATUS_OBJECT_TYPE_MISMATCH;
-    const text = utf16(decodeValue(REG_SZ, data) as string, false);
+    // A string up to its NUL; REG_MULTI_SZ whole, its strings' NULs included (Length stops before the final one).
+    const text = type === REG_MULTI_SZ ? multiSz(fromMultiSz(data)).subarray(0, -2) : utf16(decodeValue(REG_SZ, data) as string, false);
+    const bytes = text.length + 2;
     if (target.Buffer === 0) {
-      const va = ExAllocatePoolWithTag(POOL_TYPE.PagedPool, text.length + 2, "Strg");
+      const va = ExAllocatePoolWithTag(POOL_TYPE.PagedPool, bytes, STRING_POOL_TAG);
       if (va === 0) return STATUS_INSUFFICIENT_RESOURCES;
       target.Buffer = va;
-      target.MaximumLength = text.length + 2;
-    } else if (text.length + 2 > target.MaximumLength) return STATUS_BUFFER_TOO_SMALL;
-    writeBytes(target.Buffer, utf16(decodeValue(REG_SZ, data) as string, true));
+      target.MaximumLength = bytes;
+    } else if (bytes > target.MaximumLength) return STATUS_BUFFER_TOO_SMALL;
+    const terminated = new Uint8Array(bytes);
+    terminated.set(text);
+    writeBytes(target.Buffer, terminated);
     target.Length = text.length;
     return STATUS_SUCCESS;
   }

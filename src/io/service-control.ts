@@ -25,7 +25,7 @@ import {
   SERVICE_FILE_SYSTEM_DRIVER, SERVICE_KERNEL_DRIVER, SERVICE_SYSTEM_START, writeServiceKey,
 } from "../cm/service-key.js";
 import { MAX_KEY_NAME_CHARS } from "../cm/key.js";
-import { DELETE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE, READ_CONTROL } from "../ob/access.js";
+import { DELETE, READ_CONTROL, RtlMapGenericMask, type GENERIC_MAPPING } from "../ob/access.js";
 import { isDriverRunning, isDriverUnloading, ZwLoadDriver, ZwUnloadDriver } from "./driver-load.js";
 import { IO } from "./manager.js";
 import type { EPROCESS } from "./process.js";
@@ -201,20 +201,25 @@ function openHandle(process: EPROCESS, h: ScHandle): SC_HANDLE {
   return value;
 }
 
-/** The generic rights of `access` mapped to a service's or the SCM's specific rights. */
-function mapGeneric(access: number, forService: boolean): number {
-  let a = access & 0x0FFFFFFF;
-  const all = forService ? SERVICE_ALL_ACCESS : SC_MANAGER_ALL_ACCESS;
-  if (access & GENERIC_ALL) a |= all;
-  if (access & GENERIC_READ) a |= READ_CONTROL | (forService ? SERVICE_QUERY_CONFIG | SERVICE_QUERY_STATUS | SERVICE_INTERROGATE | SERVICE_ENUMERATE_DEPENDENTS : SC_MANAGER_ENUMERATE_SERVICE | SC_MANAGER_QUERY_LOCK_STATUS);
-  if (access & GENERIC_WRITE) a |= READ_CONTROL | (forService ? SERVICE_CHANGE_CONFIG : SC_MANAGER_CREATE_SERVICE | SC_MANAGER_MODIFY_BOOT_CONFIG);
-  if (access & GENERIC_EXECUTE) a |= READ_CONTROL | (forService ? SERVICE_START | SERVICE_STOP | SERVICE_PAUSE_CONTINUE | SERVICE_USER_DEFINED_CONTROL : SC_MANAGER_CONNECT | SC_MANAGER_LOCK);
-  return a;
-}
+/** The specific rights a service handle's generic rights stand for (winsvc.h). */
+const SERVICE_MAPPING: GENERIC_MAPPING = {
+  GenericRead: READ_CONTROL | SERVICE_QUERY_CONFIG | SERVICE_QUERY_STATUS | SERVICE_INTERROGATE | SERVICE_ENUMERATE_DEPENDENTS,
+  GenericWrite: READ_CONTROL | SERVICE_CHANGE_CONFIG,
+  GenericExecute: READ_CONTROL | SERVICE_START | SERVICE_STOP | SERVICE_PAUSE_CONTINUE | SERVICE_USER_DEFINED_CONTROL,
+  GenericAll: SERVICE_ALL_ACCESS,
+};
 
-/** A valid service name: 1 to 256 characters, no / or \\. */
+/** The specific rights an SCM handle's generic rights stand for (winsvc.h). */
+const SC_MANAGER_MAPPING: GENERIC_MAPPING = {
+  GenericRead: READ_CONTROL | SC_MANAGER_ENUMERATE_SERVICE | SC_MANAGER_QUERY_LOCK_STATUS,
+  GenericWrite: READ_CONTROL | SC_MANAGER_CREATE_SERVICE | SC_MANAGER_MODIFY_BOOT_CONFIG,
+  GenericExecute: READ_CONTROL | SC_MANAGER_CONNECT | SC_MANAGER_LOCK,
+  GenericAll: SC_MANAGER_ALL_ACCESS,
+};
+
+/** A valid service name: one that can name its registry key (1 to 255 characters, no / or \\). */
 function validServiceName(name: string | null): name is string {
-  return typeof name === "string" && name.length > 0 && name.length <= 256 && name.length <= MAX_KEY_NAME_CHARS && !/[\\/]/.test(name);
+  return typeof name === "string" && name.length > 0 && name.length <= MAX_KEY_NAME_CHARS && !/[\\/]/.test(name);
 }
 
 /** Ends an SCM call with a Win32 error (and the failure value). */
@@ -232,7 +237,7 @@ export function OpenSCManager(lpMachineName: string | null, lpDatabaseName: stri
   return service(({ thread, process }) => {
     if (lpMachineName) return fail(thread, RPC_S_SERVER_UNAVAILABLE, 0);
     if (lpDatabaseName !== null && lpDatabaseName.toLowerCase() !== SERVICES_ACTIVE_DATABASE.toLowerCase()) return fail(thread, ERROR_INVALID_NAME, 0);
-    return openHandle(process, { access: mapGeneric(dwDesiredAccess, false) | SC_MANAGER_CONNECT, service: null });
+    return openHandle(process, { access: RtlMapGenericMask(dwDesiredAccess, SC_MANAGER_MAPPING) | SC_MANAGER_CONNECT, service: null });
   });
 }
 
@@ -273,7 +278,7 @@ export function CreateService(
     writeServiceKey(s.registry, lpServiceName, {
       type: dwServiceType, start: dwStartType, errorControl: dwErrorControl, imagePath: lpBinaryPathName, displayName: lpDisplayName ?? lpServiceName,
     });
-    return openHandle(process, { access: mapGeneric(dwDesiredAccess, true), service: s.record(lpServiceName) });
+    return openHandle(process, { access: RtlMapGenericMask(dwDesiredAccess, SERVICE_MAPPING), service: s.record(lpServiceName) });
   });
 }
 
@@ -284,7 +289,7 @@ export function OpenService(hSCManager: SC_HANDLE, lpServiceName: string | null,
     if (!validServiceName(lpServiceName)) return fail(thread, ERROR_INVALID_NAME, 0);
     const s = scm(k);
     if (!s.key(lpServiceName)) return fail(thread, ERROR_SERVICE_DOES_NOT_EXIST, 0);
-    return openHandle(process, { access: mapGeneric(dwDesiredAccess, true), service: s.record(lpServiceName) });
+    return openHandle(process, { access: RtlMapGenericMask(dwDesiredAccess, SERVICE_MAPPING), service: s.record(lpServiceName) });
   });
 }
 

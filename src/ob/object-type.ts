@@ -63,8 +63,6 @@ function mapping(GenericRead: ACCESS_MASK, GenericWrite: ACCESS_MASK, GenericExe
   return Object.freeze({ GenericRead, GenericWrite, GenericExecute, GenericAll });
 }
 
-const FILE_MAPPING = FILE_GENERIC_MAPPING;
-
 function type(name: string, index: number, valid: ACCESS_MASK, map: GENERIC_MAPPING, synchronize: boolean): OBJECT_TYPE {
   return new OBJECT_TYPE(name, index, new OBJECT_TYPE_INITIALIZER(valid, map, synchronize));
 }
@@ -103,11 +101,11 @@ export const ExSemaphoreObjectType = type("Semaphore", 19, SEMAPHORE_ALL_ACCESS,
 export const IoCompletionObjectType = type("IoCompletion", 34, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3, mapping(
   STANDARD_RIGHTS_READ | 0x1, STANDARD_RIGHTS_WRITE | 0x2, STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3), true);
 /** IoFileObjectType: file objects, open instances of devices ("File"). */
-export const IoFileObjectType = type("File", 37, FILE_ALL_ACCESS, FILE_MAPPING, true);
+export const IoFileObjectType = type("File", 37, FILE_ALL_ACCESS, FILE_GENERIC_MAPPING, true);
 /** IoDeviceObjectType: device objects ("Device"). */
-export const IoDeviceObjectType = type("Device", 35, FILE_ALL_ACCESS, FILE_MAPPING, false);
+export const IoDeviceObjectType = type("Device", 35, FILE_ALL_ACCESS, FILE_GENERIC_MAPPING, false);
 /** IoDriverObjectType: driver objects ("Driver"). */
-export const IoDriverObjectType = type("Driver", 36, FILE_ALL_ACCESS, FILE_MAPPING, false);
+export const IoDriverObjectType = type("Driver", 36, FILE_ALL_ACCESS, FILE_GENERIC_MAPPING, false);
 
 /** Every type, in index order (the \ObjectTypes directory). */
 export const OBJECT_TYPES: readonly OBJECT_TYPE[] = [
