@@ -13,6 +13,7 @@ import { boot } from "../pnp/boot.js";
 import { FirmwareError, loadMachine, MACHINES_DIR } from "../machine/firmwareFiles.js";
 import { Machine } from "../machine/machine.js";
 import { BugCheck } from "../ke/bugcheck.js";
+import { ProcessTerminated } from "../io/process-exit.js";
 import { KernelHang, type Kernel } from "../ke/kernel.js";
 import type { BootedKernel } from "../pnp/boot.js";
 import { deviceTree, formatDeviceTree, type DeviceTreeNode } from "../pnp/tree.js";
@@ -141,7 +142,8 @@ function printSummary(s: Summary): void {
 }
 
 /** What a run came to: finished, stopped by a bug check, or hung. */
-type Outcome = { kind: "finished"; workload: WorkloadOutcome } | { kind: "bugcheck"; bugCheck: BugCheck } | { kind: "hang"; hang: KernelHang };
+type Outcome = { kind: "finished"; workload: WorkloadOutcome } | { kind: "bugcheck"; bugCheck: BugCheck } | { kind: "hang"; hang: KernelHang }
+  | { kind: "program"; failure: ProcessTerminated };
 
 /** One inspection's result, for the JSON summary. */
 interface InspectionResult {
@@ -241,6 +243,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   } catch (e) {
     if (e instanceof BugCheck) outcome = { kind: "bugcheck", bugCheck: e };
     else if (e instanceof KernelHang) outcome = { kind: "hang", hang: e };
+    else if (e instanceof ProcessTerminated) outcome = { kind: "program", failure: e };
     else throw e;
   }
   const hostMs = performance.now() - started;
@@ -251,6 +254,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   if (debugOutput && !values.json && mode === "run") printDebugOutput(debugOutput);
   if (outcome.kind !== "finished") {
     if (outcome.kind === "bugcheck") console.error(outcome.bugCheck.analyze());
+    else if (outcome.kind === "program") console.error(`wdmsim: the workload's ${outcome.failure.message}`);
     else console.error(`wdmsim: the machine hung: ${outcome.hang.message}`);
     if (values.json && commands.length > 0) console.log(JSON.stringify({ inspect: inspections }, null, 2));
     else if (!values.json) printInspections(inspections, outcome.kind === "bugcheck" ? outcome.bugCheck.context.cpu : 0);

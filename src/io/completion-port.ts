@@ -71,7 +71,6 @@ export function CreateIoCompletionPort(FileHandle: HANDLE, ExistingCompletionPor
       handle = c.process.insertHandle(port);
     }
     if (file) file.CompletionContext = { Port: port, Key: CompletionKey };
-    setLastError(c.thread, 0);
     return handle;
   });
 }

@@ -10,9 +10,9 @@ import { setCallerTokenResolver } from "../se/privilege.js";
 import type { ServiceContext } from "./win32.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { KPROCESS, type KTHREAD } from "../ke/scheduler.js";
-import { EVENT_TYPE, KEVENT, KPROCESSOR_MODE } from "../ke/dispatcher.js";
+import { DISPATCHER_HEADER, EVENT_TYPE, KEVENT, KPROCESSOR_MODE } from "../ke/dispatcher.js";
 import { KQUEUE } from "../ke/queue.js";
-import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { GENERIC_ALL } from "../ob/access.js";
 import { HANDLE_TABLE, type HANDLE } from "../ob/handle-table.js";
 import { closeHandleAt, createHandle, grantedAccess } from "../ob/handles.js";
@@ -135,6 +135,8 @@ export class ETHREAD extends PS_ETHREAD {
   LastErrorValue = 0;
   /** What the thread's start routine threw, if it threw. */
   exception: unknown = undefined;
+  /** The thread has begun to end (it is counted out of its process's live threads). */
+  exited = false;
   /** The thread's context for system services (made on its first call). */
   serviceContext: ServiceContext | null = null;
 
@@ -155,7 +157,10 @@ export interface KernelApc {
 }
 
 /** What a handle refers to. */
-export type HandleObject = FILE_OBJECT | KEVENT | ETHREAD | KQUEUE<CompletionPacket>;
+export type HandleObject = FILE_OBJECT | KEVENT | ETHREAD | EPROCESS | KQUEUE<CompletionPacket>;
+
+/** DISPATCHER_HEADER.Type of a process (KOBJECTS ProcessObject). */
+export const ProcessObject = 3;
 
 /** The object type of a handle's object, for the kinds of objects user-mode services open. */
 function typeOf(object: HandleObject): OBJECT_TYPE | null {
@@ -175,9 +180,18 @@ export class EPROCESS extends KPROCESS {
   readonly spareBuffers = new Map<number, number[]>();
   /** The access token the process runs with (an elevated administrator's unless the program was started as a standard user). */
   Token: ACCESS_TOKEN = administratorToken();
+  /** Signalled once the process has ended (waiting on a process handle). */
+  readonly Header = new DISPATCHER_HEADER();
+  /** The exit code (STILL_ACTIVE, i.e. STATUS_PENDING, until the process begins to end). */
+  ExitStatus: NTSTATUS = STATUS_PENDING;
+  /** The process has begun to end (ExitProcess, TerminateProcess, main returned, an unhandled exception). */
+  exiting = false;
+  /** The unhandled exception that ended the process, if one did. */
+  exception: unknown = undefined;
 
   constructor(name: string, readonly space: AddressSpace, id: number, tableAddress: number) {
     super(name, space.cr3, id);
+    this.Header.Type = ProcessObject;
     this.handles = new HANDLE_TABLE(false, tableAddress);
   }
 

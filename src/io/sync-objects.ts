@@ -67,7 +67,7 @@ export function OpenEvent(dwDesiredAccess: number, bInheritHandle: boolean, lpNa
     const attributes = new OBJECT_ATTRIBUTES();
     InitializeObjectAttributes(attributes, baseNamedObject(lpName), bInheritHandle ? OBJ_INHERIT : 0, null, null);
     const r = openObjectByName(c.k, attributes, ExEventObjectType, dwDesiredAccess, KPROCESSOR_MODE.UserMode);
-    setLastError(c.thread, RtlNtStatusToDosError(r.status));
+    if (!NT_SUCCESS(r.status)) setLastError(c.thread, RtlNtStatusToDosError(r.status));
     return NT_SUCCESS(r.status) ? r.Handle : NULL;
   });
 }

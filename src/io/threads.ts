@@ -1,22 +1,15 @@
 /**
  * Threads of a user process: CreateThread, GetCurrentThread, GetCurrentThreadId,
- * GetThreadId, GetExitCodeThread, SetThreadAffinityMask and GetThreadTimes. A thread handle is waitable: it is signalled when the
- * thread ends. When a thread ends, the I/O manager cancels the requests it still has
- * outstanding (IoCancelThreadIo); ones that complete afterwards are finished in its
- * process by a system worker thread.
+ * GetThreadId, GetExitCodeThread, SetThreadAffinityMask, GetThreadTimes and ExitThread. A
+ * thread handle is waitable: it is signalled when the thread ends. How a thread ends (its
+ * requests cancelled, an unhandled exception ending its process) is in process-exit.ts.
  */
-import { notifyThread } from "../ps/notify.js";
-import { threadEnded } from "../ps/thread.js";
 import { KE } from "../ke/kernel.js";
-import { queueThreadExits } from "../ke/queue.js";
-import { NtStatusException, STATUS_UNHANDLED_EXCEPTION, type NTSTATUS } from "../ke/ntstatus.js";
-import { IoCancelIrp } from "./cancel.js";
-import { deliverKernelApcs } from "./apc.js";
+import { notifyThread } from "../ps/notify.js";
+import { runUserThread, STILL_ACTIVE, ThreadExit } from "./process-exit.js";
 import { ETHREAD, ethreadOf, type EPROCESS } from "./process.js";
 import { callingThread, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, service, setLastError, type HANDLE } from "./win32.js";
 
-/** GetExitCodeThread's answer for a thread that is still running. */
-export const STILL_ACTIVE = 259;
 /** The pseudo-handle GetCurrentThread returns ((HANDLE)-2): the calling thread. */
 export const CURRENT_THREAD_HANDLE: HANDLE = -2;
 
@@ -30,22 +23,7 @@ export function threadOfHandle(process: EPROCESS, current: ETHREAD, h: HANDLE): 
   return o instanceof ETHREAD ? o : null;
 }
 
-/** The thread ends: its I/O is cancelled, its completions run, its handle is signalled. */
-function exitThread(thread: ETHREAD, code: NTSTATUS): void {
-  const k = KE();
-  for (const irp of [...thread.IrpList.keys()]) IoCancelIrp(irp);
-  deliverKernelApcs(thread);
-  queueThreadExits(thread.Tcb);
-  notifyThread(k, thread.Cid.UniqueProcess, thread.Cid.UniqueThread, false);
-  threadEnded(k, thread, code);
-}
-
-/** How ExitThread leaves a thread's start routine (caught where the thread began). */
-class ThreadExit {
-  constructor(readonly code: number) {}
-}
-
-/** ExitThread: ends the calling thread (created by CreateThread) with exit code `dwExitCode`; it does not return. */
+/** ExitThread: ends the calling thread with exit code `dwExitCode` (the process too when it is the last); it does not return. */
 export function ExitThread(dwExitCode: number): never {
   throw new ThreadExit(dwExitCode >>> 0);
 }
@@ -62,21 +40,9 @@ export function CreateThread(lpThreadAttributes: null, dwStackSize: number, lpSt
     let self: ETHREAD | undefined;
     const t = c.k.scheduler.createThread(`${c.process.ImageFileName} thread ${++threadSerial}`, async () => {
       notifyThread(c.k, self!.Cid.UniqueProcess, self!.Cid.UniqueThread, true);
-      let code: NTSTATUS = 0;
-      try {
-        code = (await lpStartAddress(lpParameter)) ?? 0;
-      } catch (e) {
-        if (e instanceof ThreadExit) code = e.code;
-        else {
-          self!.exception = e;
-          code = e instanceof NtStatusException ? e.status : STATUS_UNHANDLED_EXCEPTION;
-        }
-      }
-      exitThread(self!, code >>> 0);
-      return code;
+      await runUserThread(self!, async () => (await lpStartAddress(lpParameter)) ?? 0, (code) => code, false);
     }, { process: c.process, readyAtPs: c.k.cpu.time });
     self = ethreadOf(t)!;
-    setLastError(c.thread, 0);
     return c.process.insertHandle(self);
   });
 }

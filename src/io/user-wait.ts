@@ -3,7 +3,7 @@
  * completion port's queue (KeRemoveQueueEx), with a timeout in milliseconds. Kernel APCs
  * queued to the thread while it waits (I/O completions) interrupt the wait: the thread
  * runs them and waits again for what is left of the timeout, as Windows delivers kernel
- * APCs to a waiting thread. A thread associated with a completion port stops counting as
+ * APCs to a waiting thread; a thread whose process is ending leaves the wait then. A thread associated with a completion port stops counting as
  * one of the port's running threads while it waits on anything else.
  */
 import { KE, type Kernel } from "../ke/kernel.js";
@@ -14,6 +14,7 @@ import { KeRemoveQueueEx, queueThreadBlocks, queueThreadResumes, type KQUEUE } f
 import { STATUS_KERNEL_APC, type NTSTATUS } from "../ke/ntstatus.js";
 import { KWAIT_BLOCK, THREAD_WAIT_OBJECTS } from "../ke/wait-block.js";
 import { deliverKernelApcs } from "./apc.js";
+import { leaveIfProcessEnding } from "./process-exit.js";
 import type { ETHREAD } from "./process.js";
 
 /** INFINITE: a wait without a timeout. */
@@ -55,6 +56,7 @@ export async function userWait(thread: ETHREAD, objects: DispatcherObject[], wai
   const waitBlocks = objects.length > THREAD_WAIT_OBJECTS ? objects.map(() => new KWAIT_BLOCK()) : null;
   for (;;) {
     deliverKernelApcs(thread);
+    leaveIfProcessEnding(thread);
     const timeout = remaining(k, due);
     const blocks = timeout !== 0 && !satisfiable(objects, waitType);
     if (blocks) queueThreadBlocks(thread.Tcb);
@@ -85,6 +87,7 @@ export async function userRemoveQueue<T>(thread: ETHREAD, queue: KQUEUE<T>, coun
   const due = deadline(k, ms);
   for (;;) {
     deliverKernelApcs(thread);
+    leaveIfProcessEnding(thread);
     thread.inUserWait = true;
     let r: T[] | NTSTATUS;
     try {

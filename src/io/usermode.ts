@@ -44,13 +44,14 @@ import { closeHandleAt } from "../ob/handles.js";
 import { OB } from "../ob/manager.js";
 import { FILE_READ_ATTRIBUTES, SYNCHRONIZE } from "../ob/access.js";
 import { dereference } from "../ob/reference.js";
-import { INVALID_HANDLE_VALUE, RtlNtStatusToDosError, service, succeeded, systemService, type HANDLE, type ServiceContext } from "./win32.js";
+import { ERROR_SUCCESS, INVALID_HANDLE_VALUE, RtlNtStatusToDosError, service, succeeded, systemService, type HANDLE, type ServiceContext } from "./win32.js";
 import { queueUserApc } from "./user-apc.js";
 
 export * from "./win32.js";
 export * from "./overlapped.js";
 export * from "./sync-objects.js";
 export * from "./threads.js";
+export * from "./process-exit.js";
 export * from "./cancel-io.js";
 export * from "./completion-port.js";
 export * from "./user-apc.js";
@@ -356,7 +357,7 @@ class ReadWriteTransfer extends Transfer {
  * `dwFlagsAndAttributes` the handle is for overlapped I/O; otherwise for synchronous I/O.
  * Returns a handle or INVALID_HANDLE_VALUE: ERROR_FILE_NOT_FOUND when the last component of
  * the name does not exist, ERROR_PATH_NOT_FOUND when an earlier one does not, or the error
- * of the driver's failed create.
+ * of the driver's failed create. A handle returned leaves the last error 0, as CreateFile does.
  */
 export function CreateFile(lpFileName: string, dwDesiredAccess: number, dwShareMode: number, lpSecurityAttributes: null, dwCreationDisposition: number, dwFlagsAndAttributes: number, hTemplateFile: null): Promise<HANDLE> {
   return systemService(INVALID_HANDLE_VALUE, async (c) => {
@@ -367,7 +368,8 @@ export function CreateFile(lpFileName: string, dwDesiredAccess: number, dwShareM
     // The handle takes over the creator's reference; kernel32 asks for SYNCHRONIZE and FILE_READ_ATTRIBUTES besides.
     const handle = c.process.insertHandle(file, c.k, dwDesiredAccess | SYNCHRONIZE | FILE_READ_ATTRIBUTES);
     void dereference(c.k, OB(c.k).headerOf(file)!);
-    return { status, value: handle };
+    // CreateFile sets the last error on success too: 0 (devices are never an existing file ERROR_ALREADY_EXISTS would report).
+    return { status, value: handle, error: ERROR_SUCCESS };
   });
 }
 

@@ -19,6 +19,7 @@ import {
   STATUS_OBJECT_TYPE_MISMATCH,
 } from "../ke/ntstatus.js";
 import { deliverKernelApcs } from "./apc.js";
+import { leaveIfProcessEnding } from "./process-exit.js";
 import { ethreadOf, type EPROCESS, type ETHREAD } from "./process.js";
 
 /** A handle (a multiple of 4, see src/ob/handle-table.ts), or one of the special values below. */
@@ -183,6 +184,7 @@ export function service<T>(body: (c: ServiceContext) => T): T {
   const thread = callingThread(k);
   k.chargePs(k.cost.SystemCall);
   deliverKernelApcs(thread);
+  leaveIfProcessEnding(thread);
   try {
     return body(contextOf(k, thread));
   } finally {
@@ -192,15 +194,18 @@ export function service<T>(body: (c: ServiceContext) => T): T {
 
 /**
  * A system service that may wait. `body` returns the NTSTATUS the kernel ended with and
- * the Win32 value to return; the status becomes the thread's last error
- * (RtlNtStatusToDosError). A status raised inside (a probe of a bad buffer) returns
- * `failure` with that status's error.
+ * the Win32 value to return. When the call fails — it returns `failure`, or ends with an
+ * error status or STATUS_PENDING — the status becomes the thread's last error
+ * (RtlNtStatusToDosError); a call that succeeds leaves the last error alone, as kernel32
+ * does. A status raised inside (a probe of a bad buffer) returns `failure` with that
+ * status's error.
  */
 export async function systemService<T>(failure: T, body: (c: ServiceContext) => Promise<ServiceOutcome<T>>): Promise<T> {
   const k = KE();
   const thread = callingThread(k);
   k.chargePs(k.cost.SystemCall);
   deliverKernelApcs(thread);
+  leaveIfProcessEnding(thread);
   let outcome: ServiceOutcome<T>;
   try {
     outcome = await body(contextOf(k, thread));
@@ -209,7 +214,10 @@ export async function systemService<T>(failure: T, body: (c: ServiceContext) => 
     outcome = { status: e.status, value: failure };
   }
   deliverKernelApcs(thread);
-  setLastError(thread, outcome.error ?? RtlNtStatusToDosError(outcome.status));
+  // kernel32 sets the last error only when the call fails (BaseSetLastNTError); success leaves it alone.
+  if (outcome.error !== undefined || outcome.value === failure || !NT_SUCCESS(outcome.status) || outcome.status === STATUS_PENDING) {
+    setLastError(thread, outcome.error ?? RtlNtStatusToDosError(outcome.status));
+  }
   return outcome.value;
 }
 

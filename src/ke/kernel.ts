@@ -22,7 +22,7 @@ function watchdogTicks(ps: number): number {
 }
 import { costTableInPs, type CostTable } from "./costs.js";
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, type KIRQL } from "./irql.js";
-import { NtStatusException, STATUS_ACCESS_VIOLATION, STATUS_UNHANDLED_EXCEPTION } from "./ntstatus.js";
+import { exceptionCodeOf } from "./ntstatus.js";
 import type { KDPC } from "./dpc.js";
 import type { KINTERRUPT } from "./interrupt.js";
 import type { KTHREAD, Scheduler } from "./scheduler.js";
@@ -378,9 +378,7 @@ export class Kernel {
   asBugCheck(e: unknown): BugCheck {
     if (e instanceof BugCheck) return e;
     if (this.crashed) return this.crashed;
-    const code = e instanceof NtStatusException ? e.status
-      : e instanceof TypeError || e instanceof RangeError ? STATUS_ACCESS_VIOLATION : STATUS_UNHANDLED_EXCEPTION;
-    return this.stop(KMODE_EXCEPTION_NOT_HANDLED, [code >>> 0, 0, 0, 0], e);
+    return this.stop(KMODE_EXCEPTION_NOT_HANDLED, [exceptionCodeOf(e) >>> 0, 0, 0, 0], e);
   }
 
   /** Stops the machine with a bug check and throws it. */

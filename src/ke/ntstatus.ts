@@ -167,3 +167,13 @@ export class NtStatusException extends Error {
     this.name = "NtStatusException";
   }
 }
+
+/**
+ * The exception code of a thrown value no handler took: an NtStatusException's status,
+ * STATUS_ACCESS_VIOLATION for a TypeError or RangeError (what a bad pointer or index is in
+ * C), STATUS_UNHANDLED_EXCEPTION for anything else.
+ */
+export function exceptionCodeOf(e: unknown): NTSTATUS {
+  if (e instanceof NtStatusException) return e.status;
+  return e instanceof TypeError || e instanceof RangeError ? STATUS_ACCESS_VIOLATION : STATUS_UNHANDLED_EXCEPTION;
+}

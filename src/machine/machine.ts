@@ -95,13 +95,25 @@ function mib(bytes: number): string {
   return `${+(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-/** What a kernel attached to a machine provides to it. */
 /** How a program runs: on which processor (any, by default), and as an elevated administrator (the default) or a standard user. */
 export interface ProgramOptions {
   cpu?: number;
   user?: "administrator" | "standard";
 }
 
+/** How a program's process ended (Machine.runProcess). */
+export interface ProcessOutcome<T> {
+  /** The process's exit code: main's return value when it is a number (else 0), ExitProcess's or TerminateProcess's code, or an unhandled exception's code. */
+  ExitCode: number;
+  /** Main returned (rather than ExitProcess, TerminateProcess or an exception ending the process). */
+  returned: boolean;
+  /** What main returned, when it returned. */
+  value: T | undefined;
+  /** The unhandled exception that ended the process, if one did. */
+  exception: unknown;
+}
+
+/** What a kernel attached to a machine provides to it. */
 export interface MachineKernel {
   /** Runs until `untilPs` (simulated picoseconds). */
   run(untilPs: number): Promise<void>;
@@ -109,6 +121,8 @@ export interface MachineKernel {
   exec<T>(routine: () => T | Promise<T>, options?: { cpu?: number; irql?: number; name?: string }): Promise<T>;
   /** Runs a user-mode program in a new process. */
   runProgram<T>(name: string, program: () => Promise<T>, options?: ProgramOptions): Promise<T>;
+  /** Runs a user-mode program in a new process; resolves to how the process ended. */
+  runProcess<T>(name: string, program: () => Promise<T>, options?: ProgramOptions): Promise<ProcessOutcome<T>>;
   /** A device on `bus` appeared or disappeared; resolves once the kernel has handled it. */
   presenceChanged(bus: number): Promise<void>;
 }
@@ -310,9 +324,19 @@ export class Machine {
     return this.requireKernel().exec(routine, options);
   }
 
-  /** Runs a user-mode program (CreateFile, DeviceIoControl, ...) in a new process. */
+  /**
+   * Runs a user-mode program (CreateFile, DeviceIoControl, ...) in a new process and
+   * resolves to what its main returns. A process that ends otherwise (ExitProcess,
+   * TerminateProcess, an exception the program did not handle) rejects with
+   * ProcessTerminated; the machine goes on.
+   */
   runProgram<T>(name: string, program: () => Promise<T>, options?: ProgramOptions): Promise<T> {
     return this.requireKernel().runProgram(name, program, options);
+  }
+
+  /** Runs a user-mode program in a new process and resolves to how it ended: its exit code, and what main returned or the exception that ended it. */
+  runProcess<T>(name: string, program: () => Promise<T>, options?: ProgramOptions): Promise<ProcessOutcome<T>> {
+    return this.requireKernel().runProcess(name, program, options);
   }
 
   /**

@@ -4,7 +4,7 @@
  * start, and the PnP manager builds the device tree in a system thread, loading drivers
  * from the driver store as it finds devices.
  */
-import { Machine, type MachineKernel, type ProgramOptions } from "../machine/machine.js";
+import { Machine, type MachineKernel, type ProcessOutcome, type ProgramOptions } from "../machine/machine.js";
 import type { MachineDescription } from "../machine/firmwareFiles.js";
 import { Kernel, type KernelOptions } from "../ke/kernel.js";
 import { PASSIVE_LEVEL, type KIRQL } from "../ke/irql.js";
@@ -15,11 +15,11 @@ import { Hal, HAL } from "../hal/hal.js";
 import { MemoryManager } from "../mm/manager.js";
 import { IO, IoManager } from "../io/manager.js";
 import { ObjectManager } from "../ob/manager.js";
-import { closeProcessHandles, createProcess } from "../io/process.js";
-import { closeServiceHandles } from "../io/service-control.js";
+import { createProcess, ethreadOf } from "../io/process.js";
+import { endUserThread, ProcessTerminated, runUserThread } from "../io/process-exit.js";
 import { standardUserToken } from "../se/token.js";
 import { NT_SUCCESS, NtStatusException, STATUS_SUCCESS, statusName, type NTSTATUS } from "../ke/ntstatus.js";
-import { userProcessEnded, userProcessStarting } from "../ps/process.js";
+import { userProcessStarting } from "../ps/process.js";
 import { PNP, PnpManager, type RootChild } from "./manager.js";
 import { PowerManager } from "../po/manager.js";
 import type { DriverPackage } from "./packages.js";
@@ -88,9 +88,10 @@ export class BootedKernel implements MachineKernel {
     return this.finish<T>(thread);
   }
 
-  private async finish<T>(thread: KTHREAD): Promise<T> {
+  /** Runs the machine until `thread` has terminated (and `done` holds); resolves to what the thread returned, or rejects with its bug check. */
+  private async finish<T>(thread: KTHREAD, done: () => boolean = () => true): Promise<T> {
     const k = this.k;
-    await k.scheduler.run(() => thread.State === "terminated");
+    await k.scheduler.run(() => thread.State === "terminated" && (done() || thread.error !== undefined));
     if (thread.State !== "terminated") throw new Error(`the machine was stopped before "${thread.name}" finished`);
     if (thread.error !== undefined) throw k.asBugCheck(thread.error);
     return thread.result as T;
@@ -106,33 +107,36 @@ export class BootedKernel implements MachineKernel {
   }
 
   /**
-   * Runs a user-mode program as the main thread of a new process; resolves to what it
-   * returns. The process's creation callbacks run first in that thread; if one fails the
-   * creation, the program does not run and this rejects with the status (an NtStatusException).
+   * Runs a user-mode program as the main thread of a new process; resolves once the process
+   * has ended (main returning ends it, as C's exit does: other threads still running end
+   * too) to how it ended. The process's creation callbacks run first in that thread; if one
+   * fails the creation, the program does not run and this rejects with the status (an
+   * NtStatusException). A bug check under the program rejects with the BugCheck.
    */
-  async runProgram<T>(name: string, program: () => Promise<T>, options: ProgramOptions = {}): Promise<T> {
+  async runProcess<T>(name: string, program: () => Promise<T>, options: ProgramOptions = {}): Promise<ProcessOutcome<T>> {
     const k = this.k;
     if (k.crashed) throw k.crashed;
     const process = k.on(k.processors[0], () => createProcess(name, k));
     if (options.user === "standard") process.Token = standardUserToken();
     let creation: NTSTATUS = STATUS_SUCCESS;
+    let main: { returned: boolean; value: T | undefined } = { returned: false, value: undefined };
     const thread: KTHREAD = k.scheduler.createThread(name, async () => {
+      const self = ethreadOf(thread)!;
       creation = userProcessStarting(k, process, thread, name);
-      const started = NT_SUCCESS(creation);
-      try {
-        return started ? await program() : undefined;
-      } finally {
-        // The handles the program left open are closed when its last thread has ended.
-        if ([...process.threads].every((t) => t.Tcb === thread || t.terminated)) {
-          await closeProcessHandles(process, k);
-          closeServiceHandles(process, k);
-        }
-        userProcessEnded(k, process, thread, started ? STATUS_SUCCESS : creation, started);
-      }
+      if (!NT_SUCCESS(creation)) return endUserThread(self, creation, false);
+      main = await runUserThread(self, program, (value) => (typeof value === "number" ? value : 0), true);
     }, { process, affinity: options.cpu ?? -1, readyAtPs: Math.max(...k.processors.map((p) => p.time)) });
-    const result = await this.finish<T>(thread);
+    await this.finish<void>(thread, () => process.Header.SignalState !== 0);
+    if (k.crashed) throw k.crashed;
     if (!NT_SUCCESS(creation)) throw new NtStatusException(creation);
-    return result;
+    return { ExitCode: process.ExitStatus, returned: main.returned, value: main.value, exception: process.exception };
+  }
+
+  /** Runs a user-mode program in a new process; resolves to what its main returns, or rejects with ProcessTerminated when the process ended otherwise. */
+  async runProgram<T>(name: string, program: () => Promise<T>, options: ProgramOptions = {}): Promise<T> {
+    const outcome = await this.runProcess(name, program, options);
+    if (!outcome.returned) throw new ProcessTerminated(name, outcome.ExitCode, outcome.exception);
+    return outcome.value as T;
   }
 }
 

@@ -12,7 +12,7 @@ import { MM } from "../mm/manager.js";
 import { PS } from "./manager.js";
 import { IMAGE_INFO } from "./notify-types.js";
 import { notifyImageLoad, notifyProcessCreate, notifyProcessExit, notifyThread } from "./notify.js";
-import { CLIENT_ID, threadEnded, threadObjectOf } from "./thread.js";
+import { CLIENT_ID } from "./thread.js";
 
 /** PsActiveProcessHead: the processes that have not ended, System first. */
 export function activeProcesses(k: Kernel): readonly KPROCESS[] {
@@ -39,13 +39,9 @@ export function userProcessStarting(k: Kernel, process: KPROCESS, main: KTHREAD,
   return status;
 }
 
-/** In the main thread, after the program returned (or when its creation failed): the thread and process end. */
-export function userProcessEnded(k: Kernel, process: KPROCESS, main: KTHREAD, exitStatus: NTSTATUS, started: boolean): void {
-  if (started) {
-    notifyThread(k, process.UniqueProcessId, main.ThreadId, false);
-    notifyProcessExit(k, process);
-  }
-  threadEnded(k, threadObjectOf(k, main), exitStatus);
+/** When the last thread of a user process has ended: the process-exit callbacks run (when it had `started`) and it leaves the active list. */
+export function userProcessEnded(k: Kernel, process: KPROCESS, started: boolean): void {
+  if (started) notifyProcessExit(k, process);
   const list = PS(k).processes;
   const i = list.indexOf(process);
   if (i >= 0) list.splice(i, 1);

@@ -28,6 +28,8 @@ export interface CancelWorkloadResult {
   reads: number;
   /** The service is gone and its driver unloaded at the end. */
   removed: boolean;
+  /** The program's exit code (1: it ends with ExitProcess(1)). */
+  ExitCode: number;
   /** Reads completed, every reader exited, and the driver was removed. */
   ok: boolean;
 }
@@ -35,13 +37,14 @@ export interface CancelWorkloadResult {
 /** Runs the program once on `machine`. */
 export async function runCancelWorkload(machine: Machine): Promise<CancelWorkloadResult> {
   const stdout = new ConsoleOutput();
-  await machine.runProgram("testapp", () => main(["testapp", String(THREADS)], stdout, new ConsoleInput("q\n", QUIT_AFTER_MS)));
+  // testapp ends with ExitProcess(1), as its C does.
+  const { ExitCode } = await machine.runProcess("testapp", () => main(["testapp", String(THREADS)], stdout, new ConsoleInput("q\n", QUIT_AFTER_MS)));
   const k = (machine.kernel as BootedKernel).k;
   const removed = CM(k).find(serviceKeyPath(DRIVER_NAME)) === undefined && !IO(k).drivers.has(DRIVER_NAME);
   const output = stdout.lines();
   const reads = output.filter((l) => /read: 4 bytes$/.test(l)).length;
   const exited = output.filter((l) => /^Exiting thread \d+ $/.test(l)).length;
-  return { output, reads, removed, ok: removed && reads > 0 && exited === THREADS };
+  return { output, reads, removed, ExitCode, ok: removed && reads > 0 && exited === THREADS && ExitCode === 1 };
 }
 
 /** The summary's lines: the program's output, then the outcome. */
@@ -51,6 +54,7 @@ export function formatCancelResult(r: CancelWorkloadResult): string[] {
     "",
     `  reads completed            ${r.reads}`,
     `  driver removed             ${r.removed ? "yes" : "no"}`,
+    `  exit code                  ${r.ExitCode}`,
     `  result                     ${r.ok ? "OK" : "FAILED"}`,
   ];
 }

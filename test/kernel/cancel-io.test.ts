@@ -5,7 +5,7 @@
 // reference goes: "Dispatch routines for IRP_MJ_CLEANUP / IRP_MJ_CLOSE" in the WDK).
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  type Machine, CreateFile, CloseHandle, DeviceIoControl, GetLastError, GetOverlappedResult, HasOverlappedIoCompleted, OVERLAPPED,
+  type Machine, CreateFile, CloseHandle, DeviceIoControl, GetLastError, SetLastError, GetOverlappedResult, HasOverlappedIoCompleted, OVERLAPPED,
   CancelIo, CancelIoEx, CancelSynchronousIo, CreateEvent, CreateThread, GetCurrentThread, WaitForSingleObject, Sleep, KE, KeGetCurrentThread,
   IoGetCurrentIrpStackLocation, INFINITE, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, INVALID_HANDLE_VALUE,
   ERROR_OPERATION_ABORTED, ERROR_NOT_FOUND, ERROR_SUCCESS, IRP_MJ_CREATE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, STATUS_CANCELLED, STATUS_SUCCESS,
@@ -34,8 +34,9 @@ function fileObjectOf(h: HANDLE): FILE_OBJECT {
   return process.handles.get(h) as FILE_OBJECT;
 }
 
-/** GetOverlappedResult(bWait TRUE) with the error it leaves. */
+/** GetOverlappedResult(bWait TRUE) with the error it leaves (cleared first: a call that succeeds leaves it alone). */
 async function result(h: HANDLE, ov: OVERLAPPED): Promise<{ ok: boolean; error: number }> {
+  SetLastError(ERROR_SUCCESS);
   const r = await GetOverlappedResult(h, ov, true);
   return { ok: r.ok, error: GetLastError() };
 }

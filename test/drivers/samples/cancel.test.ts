@@ -4,13 +4,14 @@
 // reads outstanding so the driver's cleanup cancels them. Then the driver is removed.
 import { describe, expect, it } from "vitest";
 import { KD, KeDelayExecutionThread, KPROCESSOR_MODE, Machine } from "../../../src/index.js";
-import { CloseServiceHandle, OpenSCManager, OpenService, QueryServiceStatus, SC_MANAGER_CONNECT, SERVICE_QUERY_STATUS, SERVICE_STOP_PENDING } from "../../../src/io/usermode.js";
+import { CloseServiceHandle, OpenSCManager, OpenService, QueryServiceStatus, SC_MANAGER_CONNECT, SERVICE_QUERY_STATUS } from "../../../src/io/usermode.js";
 import { boot } from "../../../src/pnp/boot.js";
 import { CM } from "../../../src/cm/registry.js";
 import { IO } from "../../../src/io/manager.js";
 import { ConsoleOutput } from "../../../src/drivers/samples/common/crt.js";
 import { ConsoleInput } from "../../../src/drivers/samples/cancel/console-input.js";
-import { main } from "../../../src/drivers/samples/cancel/testapp.js";
+import { DRIVER_NAME, main } from "../../../src/drivers/samples/cancel/testapp.js";
+import { DRIVER_FUNC_REMOVE, ManageDriver } from "../../../src/drivers/samples/common/install.js";
 import { defaultDescription, kernelOf } from "../../support/kernel-harness.js";
 
 const FILTER = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Debug Print Filter";
@@ -22,10 +23,11 @@ async function machine(debugOutput: boolean): Promise<Machine> {
   return boot(Machine.fromDescription(d));
 }
 
-async function runApp(m: Machine, argv: string[], input: ConsoleInput): Promise<string[]> {
+/** Runs testapp; its lines, and the process's exit code. */
+async function runApp(m: Machine, argv: string[], input: ConsoleInput): Promise<{ lines: string[]; ExitCode: number }> {
   const out = new ConsoleOutput();
-  await m.runProgram("testapp", () => main(argv, out, input));
-  return out.lines();
+  const { ExitCode } = await m.runProcess("testapp", () => main(argv, out, input));
+  return { lines: out.lines(), ExitCode };
 }
 
 function debugLines(m: Machine): string[] {
@@ -38,7 +40,9 @@ const READ = /^Thread \d+ read: 4 bytes$/;
 describe("cancel sample (testapp and the cancel driver)", () => {
   it("'q': the readers' reads complete with 4 bytes, each thread exits, the driver is removed", async () => {
     const m = await machine(true);
-    const lines = await runApp(m, ["testapp", "2"], new ConsoleInput("q\n", 3000));
+    const { lines, ExitCode } = await runApp(m, ["testapp", "2"], new ConsoleInput("q\n", 3000));
+    // The program ends with ExitProcess(1).
+    expect(ExitCode).toBe(1);
     expect(lines[0]).toBe("Number of threads : 2");
     expect(lines[1]).toMatch(/^Enter 'q' to exit gracefully:Thread \d+ read: 4 bytes$/);
     const rest = lines.slice(2);
@@ -58,12 +62,20 @@ describe("cancel sample (testapp and the cancel driver)", () => {
     expect(IO(kernelOf(m)).drivers.has("cancel")).toBe(false);
   });
 
-  it("another key: closing the device cancels the queued reads (0 bytes), the next read fails with ERROR_INVALID_HANDLE", async () => {
+  it("another key: closing the device cancels the queued reads (0 bytes); the next read fails with ERROR_INVALID_HANDLE and ends the process", async () => {
     const m = await machine(true);
     const out = new ConsoleOutput();
-    await m.runProgram("testapp", () => main(["testapp", "2"], out, new ConsoleInput("\n", 1200)));
-    // When main ends, the other reader's read may still be in the driver's polling thread: the
-    // stop is pending until that read completes and the file closes. Let the machine run on.
+    const { ExitCode } = await m.runProcess("testapp", () => main(["testapp", "2"], out, new ConsoleInput("\n", 1200)));
+    const lines = out.lines();
+    expect(lines[0]).toBe("Number of threads : 2");
+    expect(lines).toContainEqual(expect.stringMatching(/^Thread \d+ read: 0 bytes$/));
+    expect(debugLines(m)).toContain("CANCEL.SYS: Cleanup cancelled irp");
+    // The first reader whose read fails ends the process with ExitProcess(1): the other
+    // reader and main (on its way to removing the driver) go with it.
+    expect(lines.filter((l) => l === "Error: Read Failed: 6")).toHaveLength(1);
+    expect(lines[lines.length - 1]).toBe("Error: Read Failed: 6");
+    expect(ExitCode).toBe(1);
+    // The service the program installed is still there; removing it as the program would have unloads the driver.
     const service = await m.runProgram("sc", async () => {
       const scm = OpenSCManager(null, null, SC_MANAGER_CONNECT);
       const h = OpenService(scm, "cancel", SERVICE_QUERY_STATUS);
@@ -72,20 +84,18 @@ describe("cancel sample (testapp and the cancel driver)", () => {
       CloseServiceHandle(scm);
       return state;
     });
+    expect(service).not.toBe(0);
+    expect(CM(kernelOf(m)).find(SERVICE_KEY)).toBeDefined();
+    expect(await m.runProgram("remove", () => ManageDriver(DRIVER_NAME, "", DRIVER_FUNC_REMOVE))).toBe(true);
     await m.exec(() => KeDelayExecutionThread(KPROCESSOR_MODE.KernelMode, false, -10_000_000));
-    const lines = out.lines();
-    expect(lines[0]).toBe("Number of threads : 2");
-    expect(lines).toContainEqual(expect.stringMatching(/^Thread \d+ read: 0 bytes$/));
-    expect([0, SERVICE_STOP_PENDING]).toContain(service);
-    expect(lines.filter((l) => l === "Error: Read Failed: 6")).toHaveLength(2);
-    expect(debugLines(m)).toContain("CANCEL.SYS: Cleanup cancelled irp");
     expect(CM(kernelOf(m)).find(SERVICE_KEY)).toBeUndefined();
     expect(IO(kernelOf(m)).drivers.has("cancel")).toBe(false);
   });
 
   it("argument errors: a letter prints the usage, more than MAXTHREADS is refused", async () => {
     const m = await machine(false);
-    expect(await runApp(m, ["testapp", "x"], new ConsoleInput("", 0))).toEqual(["Usage:testapp <NumberOfThreads>", ""]);
-    expect(await runApp(m, ["testapp", "11"], new ConsoleInput("", 0))).toEqual(["Invalid option:Only a maximun of 10 threads allowed."]);
+    // main returns: exit code 0.
+    expect(await runApp(m, ["testapp", "x"], new ConsoleInput("", 0))).toEqual({ lines: ["Usage:testapp <NumberOfThreads>", ""], ExitCode: 0 });
+    expect(await runApp(m, ["testapp", "11"], new ConsoleInput("", 0))).toEqual({ lines: ["Invalid option:Only a maximun of 10 threads allowed."], ExitCode: 0 });
   });
 });

@@ -29,11 +29,14 @@ async function machine(debugger_: boolean): Promise<Machine> {
   return m;
 }
 
-/** Runs EventTest with `args`; a key is pressed `keyAfterSeconds` after it starts. */
+/** The exit code of the last EventTest run. */
+let lastExitCode = -1;
+
+/** Runs EventTest with `args`; a key is pressed `keyAfterSeconds` after it starts. Its lines (its exit code goes to lastExitCode). */
 async function runEventTest(m: Machine, args: (string | null)[], keyAfterSeconds = Infinity): Promise<string[]> {
   const out = new ConsoleOutput();
   const start = kernelOf(m).cpu.time;
-  await m.runProgram("event", () => main(["event", ...args], out, new ConsoleInput(start + keyAfterSeconds * PS_PER_SECOND)));
+  lastExitCode = (await m.runProcess("event", () => main(["event", ...args], out, new ConsoleInput(start + keyAfterSeconds * PS_PER_SECOND)))).ExitCode;
   return out.lines();
 }
 
@@ -101,8 +104,11 @@ describe("EventTest and event.sys", () => {
   it("prints the usage without two arguments, and for an unknown type (after installing, then removes the driver)", async () => {
     const m = await machine(true);
     const usage = ["event <delay> <0/1>", "\twhere <delay> = time to delay the event signal in seconds.", "\t 0 for IRP based and 1 for event based notification."];
+    // Too few arguments: exit(1) before anything is opened.
     expect(await runEventTest(m, ["1"])).toEqual(usage);
+    expect(lastExitCode).toBe(1);
     expect(await runEventTest(m, ["1", "7"])).toEqual(usage);
+    expect(lastExitCode).toBe(0);
     expectRemoved(m);
   });
 

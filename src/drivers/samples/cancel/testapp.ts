@@ -29,7 +29,7 @@ Environment:
 --*/
 
 import {
-  CloseHandle, CreateFile, CreateThread, ExitThread, FILE_FLAG_OVERLAPPED, GENERIC_READ, GetCurrentThreadId, INFINITE, OPEN_EXISTING, OVERLAPPED,
+  CloseHandle, CreateFile, CreateThread, ExitProcess, ExitThread, FILE_FLAG_OVERLAPPED, GENERIC_READ, GetCurrentThreadId, INFINITE, OPEN_EXISTING, OVERLAPPED,
   ReadFileEx, SleepEx, VirtualAlloc, WaitForMultipleObjects, type HANDLE,
 } from "../../../io/usermode.js";
 import { ERROR_FILE_NOT_FOUND, GetLastError, INVALID_HANDLE_VALUE } from "../../../io/win32.js";
@@ -188,7 +188,7 @@ export async function main(
 
     if (0 === hThreads[i]) {
       printf(" Error CreateThread[%d] Failed: %d\n", i, GetLastError());
-      return; // ExitProcess ( 1 );
+      ExitProcess(1);
     }
 
   }
@@ -216,15 +216,14 @@ export async function main(
     DRIVER_FUNC_REMOVE,
   );
 
-  // ExitProcess(1): the program's process ends when main returns.
+  ExitProcess(1);
 }
 
 
 /**
  * A reader thread: until ExitFlag is set, issues a 4-byte ReadFileEx on the device and
  * sleeps alertably until its completion routine has run; then prints "Exiting thread N".
- * A read that cannot be issued prints the error and ends the thread (the C program ends
- * its process).
+ * A read that cannot be issued prints the error and ends the process.
  */
 export async function Reader(dummy: unknown): Promise<number> {
   const data = VirtualAlloc(4); // ULONG data;
@@ -239,7 +238,7 @@ export async function Reader(dummy: unknown): Promise<number> {
 
     if (!await ReadFileEx(hDevice, data, 4 /* sizeof(ULONG) */, ov, CompletionRoutine)) {
       printf("Error: Read Failed: %d\n", GetLastError());
-      ExitThread(1); // ExitProcess ( 1 );
+      ExitProcess(1);
     }
     await SleepEx(INFINITE, true);
   }

@@ -1,7 +1,7 @@
 /**
  * The C run-time and strsafe.h routines the sample's console program calls, in user
- * mode: printf (to the program's console), memset, strlen and StringCbCopy on buffers in
- * the process's memory (user-mode addresses).
+ * mode: printf (to the program's console), exit, memset, strlen and StringCbCopy on
+ * buffers in the process's memory (user-mode addresses).
  *
  * A console is attached to the calling process (attachConsole) before the program runs;
  * printf formats as the C run-time does (the conversions of src/rtl/format.ts: %d %u %x
@@ -9,6 +9,7 @@
  * string in the process's memory) and appends the text to that console.
  */
 import type { EPROCESS } from "../../../io/process.js";
+import { ExitProcess } from "../../../io/process-exit.js";
 import { service } from "../../../io/win32.js";
 import { writeBytes, type PVOID } from "../../../mm/memory.js";
 import { formatAnsi, type FormatArgument } from "../../../rtl/format.js";
@@ -45,6 +46,11 @@ export function printf(format: string, ...args: FormatArgument[]): number {
     if (console) console.text += text;
     return text.length;
   });
+}
+
+/** exit: ends the program's process with exit code `status` (the console needs no flushing); it does not return. */
+export function exit(status: number): never {
+  ExitProcess(status);
 }
 
 /** memset: sets `count` bytes at `dest` to `c`; returns `dest`. */

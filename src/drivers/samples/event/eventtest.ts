@@ -34,7 +34,7 @@ import {
   type HANDLE,
 } from "../../../io/usermode.js";
 import { ERROR_FILE_NOT_FOUND, GetLastError, INVALID_HANDLE_VALUE, NULL } from "../../../io/win32.js";
-import { attachConsole, printf, type ConsoleOutput } from "../common/crt.js";
+import { attachConsole, exit, printf, type ConsoleOutput } from "../common/crt.js";
 import { attachKeyboard, sscanf_s, _kbhit, type ConsoleInput } from "../common/console-input.js";
 import { ManageDriver, programDirectory, SetupDriverName } from "../common/install.js";
 import {
@@ -81,18 +81,18 @@ export async function main(
 
   if ((argc < 3) || (argv[1] === null) || (argv[2] === null)) {
     USAGE();
-    return; // exit(1)
+    exit(1);
   }
 
   if (({ fields, value: fDelay } = sscanf_s(argv[1], "%f")).fields === 0) {
     printf("sscanf_s failed\n");
-    return; // exit(1)
+    exit(1);
   }
   void fields;
 
   if (({ fields, value: type } = sscanf_s(argv[2], "%d")).fields === 0) {
     printf("sscanf_s failed\n");
-    return; // exit(1)
+    exit(1);
   }
 
   //
