@@ -32,7 +32,16 @@ export const PFN_LIST_CORRUPT = 0x4E;
 /** PFN_LIST_CORRUPT P1: a driver unlocked a page more times than it locked it. */
 export const PFN_UNLOCKED_TOO_OFTEN = 0x07;
 export const PAGE_FAULT_IN_NONPAGED_AREA = 0x50;
+export const SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION = 0xC1;
+/** SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION P4: bytes of the page before the block (its pattern) were overwritten. */
+export const SPECIAL_POOL_NEARBY_BYTES_CORRUPTED = 0x23;
+/** SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION P4: bytes after the end of the block were overwritten. */
+export const SPECIAL_POOL_BYTES_AFTER_END_OVERWRITTEN = 0x24;
 export const BAD_POOL_CALLER = 0xC2;
+export const PAGE_FAULT_IN_FREED_SPECIAL_POOL = 0xCC;
+export const PAGE_FAULT_BEYOND_END_OF_ALLOCATION = 0xCD;
+export const DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL = 0xD5;
+export const DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION = 0xD6;
 export const DRIVER_VERIFIER_DETECTED_VIOLATION = 0xC4;
 export const DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
 export const DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS = 0xCE;
@@ -148,6 +157,31 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
     name: "PAGE_FAULT_IN_NONPAGED_AREA",
     meaning: "Invalid system memory was referenced.",
     parameters: ["Memory referenced", "0: read, 2: write, 10: execute", "Address that referenced memory", "Type of page fault"],
+  },
+  [SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION]: {
+    name: "SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION",
+    meaning: "The driver wrote to an invalid section of the special pool.",
+    parameters: ["Address that the driver tried to free", "Address where bits are corrupted", "Reserved", "Type of violation (0x23: bytes before the block, 0x24: bytes after its end)"],
+  },
+  [PAGE_FAULT_IN_FREED_SPECIAL_POOL]: {
+    name: "PAGE_FAULT_IN_FREED_SPECIAL_POOL",
+    meaning: "The system has referenced memory which was earlier freed.",
+    parameters: ["Memory address referenced", "0: read, 1: write", "Address that referenced memory (if known)", "Reserved"],
+  },
+  [PAGE_FAULT_BEYOND_END_OF_ALLOCATION]: {
+    name: "PAGE_FAULT_BEYOND_END_OF_ALLOCATION",
+    meaning: "The system accessed memory beyond the end of some driver's pool allocation.",
+    parameters: ["Memory address referenced", "0: read, 1: write", "Address that referenced memory (if known)", "Reserved"],
+  },
+  [DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL]: {
+    name: "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL",
+    meaning: "A driver has referenced memory which was earlier freed.",
+    parameters: ["Memory address referenced", "0: read, 1: write", "Address that referenced memory (if known)", "Reserved"],
+  },
+  [DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION]: {
+    name: "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION",
+    meaning: "The driver accessed memory beyond the end of its pool allocation.",
+    parameters: ["Memory address referenced", "0: read, 1: write", "Address that referenced memory (if known)", "Reserved"],
   },
   [BAD_POOL_CALLER]: {
     name: "BAD_POOL_CALLER",

@@ -132,6 +132,8 @@ export interface MachineDescription {
     clockTickUs: number;
     /** Trimming mode: page out everything pageable whenever IRQL rises to DISPATCH_LEVEL. */
     trimming: boolean;
+    /** Driver Verifier's Special Pool option: drivers' small allocations on their own page, against its end (verifyEnd) or start (verifyStart); "off" for none. */
+    specialPool: "off" | "verifyEnd" | "verifyStart";
     costs: Record<string, number>;
   };
 }
@@ -419,6 +421,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
       dpcWatchdogCumulativeUs: doc.kernel?.dpcWatchdogCumulativeUs ?? 1000000,
       clockTickUs: doc.kernel?.clockTickUs ?? 0,
       trimming: doc.kernel?.trimming ?? false,
+      specialPool: doc.kernel?.specialPool === true ? "verifyEnd" : doc.kernel?.specialPool || "off",
       costs,
     },
   };

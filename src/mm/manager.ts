@@ -35,6 +35,10 @@ export const SYSTEM_PTE_SIZE = 0x40000000;
 export const PAGED_POOL_START = SYSTEM_PTE_START + SYSTEM_PTE_SIZE;
 /** Bytes of virtual space reserved for paged pool. */
 export const PAGED_POOL_SIZE = 0x40000000;
+/** Special pool (Driver Verifier's Special Pool option): [start, start + size). */
+export const SPECIAL_POOL_START = PAGED_POOL_START + PAGED_POOL_SIZE;
+/** Bytes of virtual space reserved for special pool (two pages per block). */
+export const SPECIAL_POOL_SIZE = 0x40000000;
 /** Where the registry's hive and key nodes have their (inspection) addresses, up to CODE_START. */
 export const REGISTRY_SPACE_START = 0x8F0000000000;
 /** Where synthetic code addresses of driver routines live (bug check "address that referenced memory"). */

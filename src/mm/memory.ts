@@ -9,9 +9,13 @@
  * 0x50 below DISPATCH_LEVEL; 0xD1 from a driver or 0xA from the kernel at or above (P1
  * address, P2 IRQL, P3 0 read / 1 write, P4 the code address). A fault on a user-mode
  * address below DISPATCH_LEVEL raises STATUS_ACCESS_VIOLATION for the caller to handle.
+ * A touch of special pool's inaccessible pages is its own bug check (see special-pool.ts).
  */
 import * as L from "../machine/generated/layout.js";
-import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL, PAGE_FAULT_IN_NONPAGED_AREA } from "../ke/bugcheck.js";
+import {
+  DRIVER_IRQL_NOT_LESS_OR_EQUAL, DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION, DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL, IRQL_NOT_LESS_OR_EQUAL,
+  PAGE_FAULT_BEYOND_END_OF_ALLOCATION, PAGE_FAULT_IN_FREED_SPECIAL_POOL, PAGE_FAULT_IN_NONPAGED_AREA,
+} from "../ke/bugcheck.js";
 import { DISPATCH_LEVEL } from "../ke/irql.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { NtStatusException, STATUS_ACCESS_VIOLATION } from "../ke/ntstatus.js";
@@ -29,6 +33,15 @@ export type PVOID = number;
 function fault(k: Kernel, va: number, write: boolean): never {
   const irql = k.cpu.irql;
   const who = k.attribution();
+  // Special pool's inaccessible pages: past a live block, or a freed block's page (at any IRQL).
+  const special = MM(k).pool.special?.classify(va);
+  if (special) {
+    const driver = who.driver !== "nt";
+    const code = special === "freed"
+      ? (driver ? DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL : PAGE_FAULT_IN_FREED_SPECIAL_POOL)
+      : (driver ? DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION : PAGE_FAULT_BEYOND_END_OF_ALLOCATION);
+    k.bugCheck(code, va, write ? 1 : 0, MM(k).codeAddress(who.driver, who.routine), 0);
+  }
   if (irql >= DISPATCH_LEVEL) {
     const code = who.driver === "nt" ? IRQL_NOT_LESS_OR_EQUAL : DRIVER_IRQL_NOT_LESS_OR_EQUAL;
     k.bugCheck(code, va, irql, write ? 1 : 0, MM(k).codeAddress(who.driver, who.routine));

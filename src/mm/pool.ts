@@ -15,7 +15,8 @@ import { PAGE_SIZE } from "./pfn.js";
 import { SYSTEM_SPACE_START } from "./address-space.js";
 import { RangeAllocator } from "./va-allocator.js";
 import type { MemoryManager } from "./manager.js";
-import { MM, PAGED_POOL_SIZE, PAGED_POOL_START, POOL_SIZE, POOL_START } from "./manager.js";
+import { MM, PAGED_POOL_SIZE, PAGED_POOL_START, POOL_SIZE, POOL_START, SPECIAL_POOL_SIZE, SPECIAL_POOL_START } from "./manager.js";
+import { SpecialPool, type SpecialPoolPlacement } from "./special-pool.js";
 
 /** POOL_TYPE. Odd values are paged pool. */
 export enum POOL_TYPE {
@@ -80,6 +81,8 @@ export function tagText(tag: number): string {
 }
 
 interface Block {
+  /** The block is in special pool (its page is the special pool's to free). */
+  special: boolean;
   /** Start of the reservation (header included), VA. */
   reserved: number;
   bytes: number;
@@ -143,6 +146,8 @@ class PoolRegion {
 export class Pool {
   readonly nonPaged = new PoolRegion(POOL_START, POOL_SIZE, false);
   readonly paged = new PoolRegion(PAGED_POOL_START, PAGED_POOL_SIZE, true);
+  /** Special pool, when the machine's verifier has the Special Pool option on. */
+  readonly special: SpecialPool | null;
   private readonly blocks = new Map<number, Block>();
   /** Records of freed blocks, reused for later allocations (at most SPARE_BLOCKS). */
   private readonly spareBlocks: Block[] = [];
@@ -150,7 +155,10 @@ export class Pool {
   private readonly byTag = new Map<number, { nonPaged: PoolCounts; paged: PoolCounts; drivers: Set<string> }>();
   private readonly byDriver = new Map<string, { nonPaged: PoolCounts; paged: PoolCounts }>();
 
-  constructor(private readonly mm: MemoryManager) {}
+  constructor(private readonly mm: MemoryManager) {
+    const placement = mm.k.machine.description.kernel.specialPool ?? "off";
+    this.special = placement !== "off" && mm.k.verifier ? new SpecialPool(mm.k, mm.system, SPECIAL_POOL_START, SPECIAL_POOL_SIZE, placement) : null;
+  }
 
   /** Maps the pages of [va, va + bytes) that are not committed yet; false when out of memory. */
   private commit(region: PoolRegion, va: number, bytes: number): boolean {
@@ -192,8 +200,17 @@ export class Pool {
   /**
    * Allocates `bytes`; returns the VA or 0 when out of memory. Small blocks start on a
    * multiple of `alignment` bytes (16, or a larger power of two such as the cache line).
+   * With `special` a block of less than a page comes from special pool, placed as it says
+   * (from normal pool when special pool is exhausted).
    */
-  allocate(type: POOL_TYPE, bytes: number, tag: number, owner: string, alignment = POOL_HEADER_SIZE): number {
+  allocate(type: POOL_TYPE, bytes: number, tag: number, owner: string, alignment = POOL_HEADER_SIZE, special: SpecialPoolPlacement | null = null): number {
+    if (special && this.special && bytes < PAGE_SIZE) {
+      const va = this.special.allocate(bytes, special, () => this.mm.pfn.allocatePage());
+      if (va !== 0) {
+        this.record(va, true, va, PAGE_SIZE, bytes, tag, type, owner);
+        return va;
+      }
+    }
     const region = this.regionOf(type);
     const big = bytes >= PAGE_SIZE;
     const headerRoom = Math.max(POOL_HEADER_SIZE, alignment);
@@ -215,8 +232,15 @@ export class Pool {
       k.x.physWrite32(pa, (((Math.ceil(reserve / 16) & 0xFF) << 16) | (((type & 0x7F) + 1) << 24)) >>> 0);
       k.x.physWrite32(pa + 4, tag);
     }
+    this.record(va, false, reserved, reserve, bytes, tag, type, owner);
+    return va;
+  }
+
+  /** Records the block at `va` and counts it. */
+  private record(va: number, special: boolean, reserved: number, reserve: number, bytes: number, tag: number, type: POOL_TYPE, owner: string): void {
     const block = this.spareBlocks.pop();
     if (block) {
+      block.special = special;
       block.reserved = reserved;
       block.bytes = reserve;
       block.requested = bytes;
@@ -225,11 +249,10 @@ export class Pool {
       block.owner = owner;
       this.blocks.set(va, block);
     } else {
-      this.blocks.set(va, { reserved, bytes: reserve, requested: bytes, tag, type, owner });
+      this.blocks.set(va, { special, reserved, bytes: reserve, requested: bytes, tag, type, owner });
     }
     this.freed.delete(va);
     this.account(tag, type, owner, 1, 0, bytes);
-    return va;
   }
 
   /** Adds to the figures of `tag` and of `owner` in the pool of `type`. */
@@ -257,13 +280,19 @@ export class Pool {
   /** Frees the block at `va` (already validated). */
   free(va: number): void {
     const b = this.blocks.get(va)!;
-    const region = this.regionOf(b.type);
+    if (b.special) this.special!.free(va, (pa) => this.mm.pfn.freePage(pa / PAGE_SIZE));
     this.blocks.delete(va);
     this.freed.add(va);
-    for (let page = Math.floor(b.reserved / PAGE_SIZE) * PAGE_SIZE; page < b.reserved + b.bytes; page += PAGE_SIZE) this.release(region, page);
-    region.space.release(b.reserved, b.bytes);
+    if (!b.special) this.releaseBlock(b);
     this.account(b.tag, b.type, b.owner, 0, 1, -b.requested);
     if (this.spareBlocks.length < SPARE_BLOCKS) this.spareBlocks.push(b);
+  }
+
+  /** Gives a normal block's pages and virtual space back. */
+  private releaseBlock(b: Block): void {
+    const region = this.regionOf(b.type);
+    for (let page = Math.floor(b.reserved / PAGE_SIZE) * PAGE_SIZE; page < b.reserved + b.bytes; page += PAGE_SIZE) this.release(region, page);
+    region.space.release(b.reserved, b.bytes);
   }
 
   /** True if `va` lies in paged pool. */
@@ -319,9 +348,11 @@ export const CACHE_LINE_SIZE = 64;
 /**
  * The allocation every pool routine makes: charges the call, applies the IRQL and
  * zero-byte rules of ExAllocatePoolWithTag, and returns the block's VA (`alignment`
- * bytes aligned) or 0 when the pool is exhausted.
+ * bytes aligned) or 0 when the pool is exhausted. Under the Special Pool option a
+ * driver's block comes from special pool, placed as `placement` says (a priority's
+ * SpecialPoolOverrun / SpecialPoolUnderrun) or as the option does.
  */
-export function allocatePool(PoolType: POOL_TYPE, NumberOfBytes: number, tag: number, alignment: number): number {
+export function allocatePool(PoolType: POOL_TYPE, NumberOfBytes: number, tag: number, alignment: number, placement: SpecialPoolPlacement | null = null): number {
   const k = KE();
   k.chargePs(k.cost.ExAllocatePoolWithTag);
   const irql = k.cpu.irql;
@@ -332,7 +363,11 @@ export function allocatePool(PoolType: POOL_TYPE, NumberOfBytes: number, tag: nu
     k.bugCheck(BAD_POOL_CALLER, BAD_POOL_BAD_IRQL, irql, PoolType, NumberOfBytes);
   }
   if (NumberOfBytes === 0 && k.verifier) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_ZERO_BYTES, 0, PoolType, tag);
-  return MM(k).pool.allocate(PoolType, Math.max(1, NumberOfBytes), tag, k.attribution().driver, alignment);
+  const pool = MM(k).pool;
+  const owner = k.attribution().driver;
+  // Special pool serves drivers' allocations (not the kernel's own), placed as the caller asked or as the machine's option says.
+  const special = pool.special && owner !== "nt" ? placement ?? pool.special.placement : null;
+  return pool.allocate(PoolType, Math.max(1, NumberOfBytes), tag, owner, alignment, special);
 }
 
 /**

@@ -20,6 +20,7 @@ import { NtStatusException, STATUS_INSUFFICIENT_RESOURCES } from "../ke/ntstatus
 import { RtlZeroMemory, splitU64 } from "./memory.js";
 import { MM } from "./manager.js";
 import { PAGE_SIZE } from "./pfn.js";
+import type { SpecialPoolPlacement } from "./special-pool.js";
 import {
   allocatePool, CACHE_LINE_SIZE, POOL_CACHE_ALIGNED, POOL_HEADER_SIZE, POOL_RAISE_IF_ALLOCATION_FAILURE, POOL_TYPE, tagValue, type PoolTag,
 } from "./pool.js";
@@ -151,6 +152,32 @@ function priorityOf(parameters: readonly POOL_EXTENDED_PARAMETER[] | null, count
   return priority;
 }
 
+/** EX_POOL_PRIORITY bit of the special-pool priorities (XxxSpecialPoolOverrun and XxxSpecialPoolUnderrun). */
+const SPECIAL_POOL_PRIORITY = 8;
+/** EX_POOL_PRIORITY bit of XxxSpecialPoolUnderrun. */
+const SPECIAL_POOL_UNDERRUN = 1;
+
+/** The special pool placement a priority asks for (only the placement: it cannot turn special pool on), or null. */
+export function specialPoolPlacementOf(priority: EX_POOL_PRIORITY): SpecialPoolPlacement | null {
+  if ((priority & SPECIAL_POOL_PRIORITY) === 0) return null;
+  return (priority & SPECIAL_POOL_UNDERRUN) !== 0 ? "verifyStart" : "verifyEnd";
+}
+
+/**
+ * ExAllocatePoolWithTagPriority: ExAllocatePoolWithTag with an EX_POOL_PRIORITY. When memory
+ * is low, LowPoolPriority fails first and HighPoolPriority last (see priorityAllows); the
+ * XxxSpecialPoolOverrun / XxxSpecialPoolUnderrun priorities choose where in its page a
+ * special pool block goes when the Special Pool option is on. Returns the address or 0.
+ */
+export function ExAllocatePoolWithTagPriority(PoolType: POOL_TYPE, NumberOfBytes: number, Tag: PoolTag, Priority: EX_POOL_PRIORITY): number {
+  if (!priorityAllows(Priority & ~(SPECIAL_POOL_PRIORITY | SPECIAL_POOL_UNDERRUN), NumberOfBytes)) {
+    KE().chargePs(KE().cost.ExAllocatePoolWithTag);
+    return 0;
+  }
+  const alignment = (PoolType & POOL_CACHE_ALIGNED) !== 0 ? CACHE_LINE_SIZE : POOL_HEADER_SIZE;
+  return allocatePool(PoolType, NumberOfBytes, tagValue(Tag), alignment, specialPoolPlacementOf(Priority));
+}
+
 /** Fails an allocation as its flags say: 0, or a raised STATUS_INSUFFICIENT_RESOURCES. */
 function fail(raise: boolean): number {
   if (raise) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
@@ -167,8 +194,8 @@ function allocateWithFlags(Flags: POOL_FLAGS, NumberOfBytes: number, Tag: PoolTa
     KE().chargePs(KE().cost.ExAllocatePoolWithTag);
     return fail(raise);
   }
-  if (!priorityAllows(priority, NumberOfBytes)) return fail(raise);
-  const va = allocatePool(type, NumberOfBytes, tag, (type & POOL_CACHE_ALIGNED) !== 0 ? CACHE_LINE_SIZE : POOL_HEADER_SIZE);
+  if (!priorityAllows(priority & ~(SPECIAL_POOL_PRIORITY | SPECIAL_POOL_UNDERRUN), NumberOfBytes)) return fail(raise);
+  const va = allocatePool(type, NumberOfBytes, tag, (type & POOL_CACHE_ALIGNED) !== 0 ? CACHE_LINE_SIZE : POOL_HEADER_SIZE, specialPoolPlacementOf(priority));
   if (va === 0) return fail(raise);
   if ((required & POOL_FLAG_UNINITIALIZED) === 0) RtlZeroMemory(va, NumberOfBytes);
   return va;
