@@ -14,6 +14,8 @@
  * and "\??\X" both name \GLOBAL??\X. As on Windows the target is not checked when the link
  * is made, and deleting a device leaves the links that name it (they then lead nowhere).
  */
+import { parseSddl } from "../se/security-descriptor.js";
+import { DEFAULT_DEVICE_SDDL } from "../se/device-sddl.js";
 import { unicodeStringOrText, type UNICODE_STRING } from "../rtl/unicode-string.js";
 import type { BusLocation } from "../hal/bus.js";
 import { KE } from "../ke/kernel.js";
@@ -162,10 +164,14 @@ export class DEVICE_OBJECT {
   }
 }
 
+/** The default security descriptor of named device objects (parsed once). */
+const defaultDeviceSecurity = parseSddl(DEFAULT_DEVICE_SDDL);
+
 /**
  * IoCreateDevice: creates a device object with `DeviceExtension` as its extension (the
  * TypeScript form of DeviceExtensionSize: pass the extension object). Returns the status
- * and the device (the C out-parameter).
+ * and the device (the C out-parameter). A named device gets the default security
+ * descriptor (DEFAULT_DEVICE_SDDL); IoCreateDeviceSecure sets its own.
  */
 export function IoCreateDevice(DriverObject: DRIVER_OBJECT, DeviceExtension: unknown, DeviceName: UNICODE_STRING | string | null, DeviceType: number, DeviceCharacteristics: number, Exclusive: boolean): { status: NTSTATUS; DeviceObject: DEVICE_OBJECT | null } {
   const k = KE();
@@ -180,6 +186,7 @@ export function IoCreateDevice(DriverObject: DRIVER_OBJECT, DeviceExtension: unk
   if (address === 0) return { status: STATUS_INSUFFICIENT_RESOURCES, DeviceObject: null };
   const d = new DEVICE_OBJECT(DriverObject, name, DeviceType, DeviceExtension, address);
   d.Characteristics = DeviceCharacteristics;
+  if (name !== "") d.SecurityDescriptor = defaultDeviceSecurity;
   initializeDeviceQueue(k, d.DeviceQueue);
   if (Exclusive) d.Flags |= DO_EXCLUSIVE;
   d.NextDevice = DriverObject.DeviceObject;

@@ -4,7 +4,9 @@
  * symbolic links such as \GLOBAL??\Edu0 -> \Device\Edu0), the name must reach a device
  * object, a FILE_OBJECT is made for it (FileName: what followed the device's name) and
  * IRP_MJ_CREATE goes to the top of the device's stack, its Parameters.Create.SecurityContext
- * an IO_SECURITY_CONTEXT with the DesiredAccess asked for (generic rights mapped).
+ * an IO_SECURITY_CONTEXT with the DesiredAccess asked for (generic rights mapped). A device
+ * with DO_DEVICE_INITIALIZING still set cannot be opened (STATUS_NO_SUCH_DEVICE), nor an
+ * exclusive one (DO_EXCLUSIVE) that is open already (STATUS_ACCESS_DENIED).
  */
 import { accessCheck } from "../se/access-check.js";
 import type { ACCESS_TOKEN } from "../se/token.js";
@@ -21,7 +23,7 @@ import { IoGetNextIrpStackLocation, IRP_MJ_CREATE } from "./irp.js";
 import { IO } from "./manager.js";
 
 export { ntNameOf } from "./manager.js";
-import { FILE_DEVICE_SECURE_OPEN, type DEVICE_OBJECT } from "./objects.js";
+import { DO_DEVICE_INITIALIZING, DO_EXCLUSIVE, FILE_DEVICE_SECURE_OPEN, type DEVICE_OBJECT } from "./objects.js";
 import { FILE_OBJECT, FO_SYNCHRONOUS_IO } from "./process.js";
 import { sendFileIrp } from "./request.js";
 
@@ -44,8 +46,9 @@ export async function openDeviceFile(k: Kernel, ntName: string, DesiredAccess: A
   if (!NT_SUCCESS(found.status)) return { status: found.status, file: null };
   if (found.object!.Type !== IoDeviceObjectType) return { status: STATUS_OBJECT_TYPE_MISMATCH, file: null };
   const device = found.object!.Body as DEVICE_OBJECT;
-  // A device whose driver is being unloaded takes no new opens.
-  if (IO(k).unloadPending(device.DriverObject)) return { status: STATUS_NO_SUCH_DEVICE, file: null };
+  // A device still initializing, or whose driver is being unloaded, takes no opens; an exclusive device takes one at a time.
+  if ((device.Flags & DO_DEVICE_INITIALIZING) !== 0 || IO(k).unloadPending(device.DriverObject)) return { status: STATUS_NO_SUCH_DEVICE, file: null };
+  if ((device.Flags & DO_EXCLUSIVE) !== 0 && device.ReferenceCount !== 0) return { status: STATUS_ACCESS_DENIED, file: null };
   // A user-mode open is checked against the device's security descriptor: for the device
   // itself always, for a name below it only with FILE_DEVICE_SECURE_OPEN.
   const sd = device.SecurityDescriptor;

@@ -61,7 +61,7 @@ export * from "./registry-api.js";
 export { IRP_SYNCHRONOUS_API, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from "./request.js";
 export { FO_SYNCHRONOUS_IO, FO_SKIP_COMPLETION_PORT, FO_SKIP_SET_EVENT, FILE_OBJECT } from "./process.js";
 
-export { GENERIC_READ, GENERIC_WRITE } from "../ob/access.js";
+export { GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE } from "../ob/access.js";
 export const FILE_SHARE_READ = 1;
 export const FILE_SHARE_WRITE = 2;
 export const CREATE_NEW = 1;

@@ -3,11 +3,12 @@
 // the handle, and SeSinglePrivilegeCheck answers for the caller's token.
 import { describe, expect, it } from "vitest";
 import {
-  CloseHandle, CreateFile, DeviceIoControl, ERROR_ACCESS_DENIED, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING,
+  CloseHandle, CreateFile, DeviceIoControl, ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, GENERIC_ALL, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING,
 } from "../../src/io/usermode.js";
 import {
   CTL_CODE, FILE_DEVICE_UNKNOWN, FILE_READ_ACCESS, FILE_WRITE_ACCESS, IoCompleteRequest, IoCreateSymbolicLink, IO_NO_INCREMENT, IRP_MJ_CLOSE,
-  IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, KPROCESSOR_MODE, METHOD_BUFFERED, STATUS_SUCCESS, type IRP, type DEVICE_OBJECT,
+  IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, KPROCESSOR_MODE, METHOD_BUFFERED, STATUS_SUCCESS, type IRP, type DEVICE_OBJECT, IoCreateDevice,
+  DO_DEVICE_INITIALIZING,
 } from "../../src/index.js";
 import { IoCreateDeviceSecure } from "../../src/io/device-secure.js";
 import { IO } from "../../src/io/manager.js";
@@ -34,6 +35,11 @@ async function machine() {
         IoCreateDeviceSecure(driver, {}, `\\Device\\${name}`, FILE_DEVICE_UNKNOWN, 0, false, sddl, null);
         IoCreateSymbolicLink(`\\DosDevices\\${name}`, `\\Device\\${name}`);
       }
+      // Plain IoCreateDevice: the default security descriptor; one exclusive.
+      IoCreateDevice(driver, {}, "\\Device\\Plain", FILE_DEVICE_UNKNOWN, 0, false);
+      IoCreateSymbolicLink("\\DosDevices\\Plain", "\\Device\\Plain");
+      IoCreateDevice(driver, {}, "\\Device\\OneAtATime", FILE_DEVICE_UNKNOWN, 0, true);
+      IoCreateSymbolicLink("\\DosDevices\\OneAtATime", "\\Device\\OneAtATime");
       driver.MajorFunction[IRP_MJ_CREATE] = (d, irp) => {
         privileged.push(SeSinglePrivilegeCheck({ LowPart: SE_LOAD_DRIVER_PRIVILEGE, HighPart: 0 }, irp.RequestorMode as KPROCESSOR_MODE));
         return complete(d, irp);
@@ -54,6 +60,40 @@ async function tryOpen(name: string, access: number): Promise<number> {
 }
 
 describe("device security", () => {
+  it("a device made with IoCreateDevice has the default descriptor: administrators all access, everyone read, write and execute", async () => {
+    const { m } = await machine();
+    const admin = await m.runProgram("admin", async () => [await tryOpen("Plain", GENERIC_ALL), await tryOpen("Plain", GENERIC_READ | GENERIC_WRITE)]);
+    const user = await m.runProgram("user", async () => [await tryOpen("Plain", GENERIC_ALL), await tryOpen("Plain", GENERIC_READ | GENERIC_WRITE)], { user: "standard" });
+    expect(admin).toEqual([0, 0]);
+    expect(user).toEqual([ERROR_ACCESS_DENIED, 0]);
+  });
+
+  it("an exclusive device (DO_EXCLUSIVE) takes one open at a time: the second is ERROR_ACCESS_DENIED", async () => {
+    const { m } = await machine();
+    const r = await m.runProgram("exclusive", async () => {
+      const first = await CreateFile("\\\\.\\OneAtATime", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+      const second = await tryOpen("OneAtATime", GENERIC_READ);
+      await CloseHandle(first);
+      const third = await tryOpen("OneAtATime", GENERIC_READ);
+      return [first !== INVALID_HANDLE_VALUE, second, third];
+    });
+    expect(r).toEqual([true, ERROR_ACCESS_DENIED, 0]);
+  });
+
+  it("a device still initializing (DO_DEVICE_INITIALIZING) cannot be opened: ERROR_FILE_NOT_FOUND (STATUS_NO_SUCH_DEVICE) until its flag is cleared", async () => {
+    const { m } = await machine();
+    // Made outside DriverEntry, the flag stays until the driver clears it.
+    const device = await m.exec(() => {
+      const r = IoCreateDevice(IO().drivers.get("SecureTest")!, {}, "\\Device\\Late", FILE_DEVICE_UNKNOWN, 0, false);
+      IoCreateSymbolicLink("\\DosDevices\\Late", "\\Device\\Late");
+      return r.DeviceObject!;
+    });
+    expect(device.Flags & DO_DEVICE_INITIALIZING).toBe(DO_DEVICE_INITIALIZING);
+    expect(await m.runProgram("early", () => tryOpen("Late", GENERIC_READ))).toBe(ERROR_FILE_NOT_FOUND);
+    device.Flags &= ~DO_DEVICE_INITIALIZING;
+    expect(await m.runProgram("ready", () => tryOpen("Late", GENERIC_READ))).toBe(0);
+  });
+
   it("an administrator opens what a standard user may not; everyone may read a world-readable device", async () => {
     const { m, privileged } = await machine();
     const admin = await m.runProgram("admin", async () => [await tryOpen("AdminOnly", GENERIC_READ | GENERIC_WRITE), await tryOpen("WorldRead", GENERIC_WRITE)]);
