@@ -150,6 +150,14 @@ export {
   CmCallbackGetKeyObjectIDEx, CmCallbackReleaseKeyObjectIDEx, CmGetBoundTransaction, DDI_RULE_IRQL_EX_APC_LTE2, type EX_CALLBACK_FUNCTION,
 } from "./cm/callbacks.js";
 export { ExGetPreviousMode } from "./ob/previous-mode.js";
+export * from "./cm/zw-transacted.js";
+// The kernel transaction manager.
+export * from "./tm/object-types.js";
+export * from "./tm/notification.js";
+export * from "./tm/transaction.js";
+export * from "./tm/resource-manager.js";
+export { KENLISTMENT, ZwCreateEnlistment, TmCommitComplete, TmRollbackComplete } from "./tm/enlistment.js";
+export { ExUuidCreate } from "./ke/uuid.js";
 
 // Security: access masks, SIDs, security descriptors, tokens and the access check.
 export * from "./se/sid.js";

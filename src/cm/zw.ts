@@ -34,9 +34,15 @@ import {
   filteredQueryValueKey, filteredSetValueKey, type KeyOpenOutcome,
 } from "./filtered-operations.js";
 import { keyAccessGranted } from "./key-security.js";
+import {
+  keyVisible, recordCreate, transactedDeleteKey, transactedDeleteValue, transactedSetValue, transactedValue, transactedValues, visibleSubkeyAt,
+} from "./transacted-keys.js";
+import { STATUS_TRANSACTIONAL_CONFLICT, STATUS_TRANSACTION_NOT_ACTIVE, STATUS_CANNOT_DELETE } from "../ke/ntstatus.js";
+import { ObDereferenceObject, ObReferenceObject } from "../ob/reference.js";
+import type { KTRANSACTION } from "../tm/transaction.js";
 import { keyInformation, valueInformation, KEY_INFORMATION_CLASS, KEY_VALUE_INFORMATION_CLASS, type InformationResult } from "./information.js";
 import type { CM_KEY } from "./key.js";
-import { CM, REG_LEGAL_OPTION, REG_OPTION_OPEN_LINK, splitPath, type KeyResult } from "./registry.js";
+import { CM, REG_CREATED_NEW_KEY, REG_LEGAL_OPTION, REG_OPTION_OPEN_LINK, splitPath, type KeyResult } from "./registry.js";
 
 // Key access rights.
 export const KEY_QUERY_VALUE = 0x0001;
@@ -60,8 +66,14 @@ const KEY_BODY_BYTES = 0x48;
 
 /** The body of a key object: the key it opens, and the transaction it was opened in (null: none). */
 export class CM_KEY_BODY {
-  constructor(readonly key: CM_KEY, readonly Transaction: object | null = null) {}
+  constructor(readonly key: CM_KEY, readonly Transaction: KTRANSACTION | null = null) {}
 }
+
+/** A key object goes: it drops the reference it held on its transaction. */
+CmKeyObjectType.TypeInfo.DeleteProcedure = (Object: object): void => {
+  const body = Object as CM_KEY_BODY;
+  if (body.Transaction) ObDereferenceObject(body.Transaction);
+};
 
 /**
  * A key object's handle is closing: when it was the object's last handle, the registry
@@ -73,8 +85,9 @@ CmKeyObjectType.TypeInfo.CloseProcedure = (Object: object, HandleCount: number):
 };
 
 /** A new key object for `key` (with the creator's one reference), in `Transaction` (null: none). */
-export function newKeyObject(k: Kernel, key: CM_KEY, Transaction: object | null = null): CM_KEY_BODY {
+export function newKeyObject(k: Kernel, key: CM_KEY, Transaction: KTRANSACTION | null = null): CM_KEY_BODY {
   const body = new CM_KEY_BODY(key, Transaction);
+  if (Transaction) ObReferenceObject(Transaction);
   OB(k).create(CmKeyObjectType, body, KEY_BODY_BYTES);
   return body;
 }
@@ -112,7 +125,25 @@ function keyOf(KeyHandle: HANDLE): { status: NTSTATUS; key: CM_KEY | null; body:
   if (!NT_SUCCESS(r.status) || !r.Object) return { status: r.status, key: null, body: null };
   const key = r.Object.key;
   void dereference(KE(), OB(KE()).headerOf(r.Object)!);
-  return key.deleted ? { status: STATUS_KEY_DELETED, key: null, body: null } : { status: STATUS_SUCCESS, key, body: r.Object };
+  const transaction = r.Object.Transaction;
+  if (transaction && !transaction.active) return { status: STATUS_TRANSACTION_NOT_ACTIVE, key: null, body: null };
+  return key.deleted || !keyVisible(key, transaction) ? { status: STATUS_KEY_DELETED, key: null, body: null } : { status: STATUS_SUCCESS, key, body: r.Object };
+}
+
+/** An open in `transaction` (null: none) of what `r` resolved: a key the observer cannot see is not found. */
+function visibleOpen(r: KeyResult, transaction: KTRANSACTION | null): KeyResult {
+  return r.key && !keyVisible(r.key, transaction) ? { status: STATUS_OBJECT_NAME_NOT_FOUND, key: null, disposition: 0 } : r;
+}
+
+/** A create in `transaction` (null: none) of what `r` made or found: a new key is the transaction's; another's pending key conflicts. */
+function visibleCreate(k: Kernel, r: KeyResult, transaction: KTRANSACTION | null): KeyResult {
+  if (!r.key) return r;
+  if (r.disposition === REG_CREATED_NEW_KEY) {
+    if (transaction) recordCreate(k, transaction, r.key);
+    return r;
+  }
+  if (!keyVisible(r.key.parent, transaction)) return { status: STATUS_OBJECT_NAME_NOT_FOUND, key: null, disposition: 0 };
+  return keyVisible(r.key, transaction) ? r : { status: STATUS_TRANSACTIONAL_CONFLICT, key: null, disposition: 0 };
 }
 
 /** The starting key (and its key object) and path components of ObjectAttributes, or the failure. */
@@ -154,19 +185,28 @@ export function openKeyHandle(k: Kernel, key: CM_KEY, DesiredAccess: ACCESS_MASK
  * STATUS_INVALID_PARAMETER for unknown CreateOptions; STATUS_OBJECT_NAME_NOT_FOUND when a
  * parent is missing; STATUS_CHILD_MUST_BE_VOLATILE under a volatile key.
  */
-export function ZwCreateKey(DesiredAccess: ACCESS_MASK, ObjectAttributes: OBJECT_ATTRIBUTES, _TitleIndex: number, Class: RegistryName | null, CreateOptions: number): { status: NTSTATUS; KeyHandle: HANDLE; Disposition: number } {
+export function ZwCreateKey(DesiredAccess: ACCESS_MASK, ObjectAttributes: OBJECT_ATTRIBUTES, TitleIndex: number, Class: RegistryName | null, CreateOptions: number): { status: NTSTATUS; KeyHandle: HANDLE; Disposition: number } {
+  return createKeyIn(DesiredAccess, ObjectAttributes, TitleIndex, Class, CreateOptions, undefined);
+}
+
+/**
+ * ZwCreateKey's work, in `Transaction` (undefined: the transaction of the root key, if
+ * any; ZwCreateKeyTransacted passes its own).
+ */
+export function createKeyIn(DesiredAccess: ACCESS_MASK, ObjectAttributes: OBJECT_ATTRIBUTES, _TitleIndex: number, Class: RegistryName | null, CreateOptions: number, Transaction: KTRANSACTION | undefined): { status: NTSTATUS; KeyHandle: HANDLE; Disposition: number } {
   const k = KE();
   zwEntry(k);
   if ((CreateOptions & ~REG_LEGAL_OPTION) !== 0) return { status: STATUS_INVALID_PARAMETER, KeyHandle: 0, Disposition: 0 };
   const w = where(ObjectAttributes);
   if (!w.from) return { status: w.status, KeyHandle: 0, Disposition: 0 };
   const className = Class === null ? null : unicodeStringOrText(Class);
+  const tx = Transaction ?? w.root!.Transaction;
   const outcome = filteredOpenKey(k, {
     create: true, RootObject: w.root!, CompleteName: ObjectAttributes.ObjectName ?? "", RemainingName: w.remaining!, Class: className, Options: CreateOptions,
-    DesiredAccess, Attributes: ObjectAttributes.Attributes, CheckAccessMode: checkMode(ObjectAttributes.Attributes), Transaction: w.root!.Transaction,
+    DesiredAccess, Attributes: ObjectAttributes.Attributes, CheckAccessMode: checkMode(ObjectAttributes.Attributes), Transaction: tx,
   }, KPROCESSOR_MODE.KernelMode,
-  () => checked(k, CM(k).create(w.from!, w.parts!, className ?? "", CreateOptions), DesiredAccess, ObjectAttributes.Attributes),
-  (r) => newKeyObject(k, r.key!, w.root!.Transaction));
+  () => checked(k, visibleCreate(k, CM(k).create(w.from!, w.parts!, className ?? "", CreateOptions), tx), DesiredAccess, ObjectAttributes.Attributes),
+  (r) => newKeyObject(k, r.key!, tx));
   if (!outcome.Object) return { status: outcome.status, KeyHandle: 0, Disposition: 0 };
   return { status: outcome.status, KeyHandle: keyHandleFor(k, outcome, DesiredAccess, ObjectAttributes.Attributes, KPROCESSOR_MODE.KernelMode), Disposition: outcome.Disposition };
 }
@@ -178,17 +218,23 @@ function checkMode(Attributes: number): KPROCESSOR_MODE {
 
 /** ZwOpenKeyEx(DesiredAccess, ObjectAttributes, OpenOptions): opens an existing key (REG_OPTION_OPEN_LINK opens a link key itself). */
 export function ZwOpenKeyEx(DesiredAccess: ACCESS_MASK, ObjectAttributes: OBJECT_ATTRIBUTES, OpenOptions: number): { status: NTSTATUS; KeyHandle: HANDLE } {
+  return openKeyIn(DesiredAccess, ObjectAttributes, OpenOptions, undefined);
+}
+
+/** ZwOpenKeyEx's work, in `Transaction` (undefined: the transaction of the root key, if any; ZwOpenKeyTransacted passes its own). */
+export function openKeyIn(DesiredAccess: ACCESS_MASK, ObjectAttributes: OBJECT_ATTRIBUTES, OpenOptions: number, Transaction: KTRANSACTION | undefined): { status: NTSTATUS; KeyHandle: HANDLE } {
   const k = KE();
   zwEntry(k);
   if ((OpenOptions & ~REG_LEGAL_OPTION) !== 0) return { status: STATUS_INVALID_PARAMETER, KeyHandle: 0 };
   const w = where(ObjectAttributes);
   if (!w.from) return { status: w.status, KeyHandle: 0 };
+  const tx = Transaction ?? w.root!.Transaction;
   const outcome = filteredOpenKey(k, {
     create: false, RootObject: w.root!, CompleteName: ObjectAttributes.ObjectName ?? "", RemainingName: w.remaining!, Class: null, Options: OpenOptions,
-    DesiredAccess, Attributes: ObjectAttributes.Attributes, CheckAccessMode: checkMode(ObjectAttributes.Attributes), Transaction: w.root!.Transaction,
+    DesiredAccess, Attributes: ObjectAttributes.Attributes, CheckAccessMode: checkMode(ObjectAttributes.Attributes), Transaction: tx,
   }, KPROCESSOR_MODE.KernelMode,
-  () => checked(k, CM(k).resolve(w.from!, w.parts!, (OpenOptions & REG_OPTION_OPEN_LINK) !== 0), DesiredAccess, ObjectAttributes.Attributes),
-  (r) => newKeyObject(k, r.key!, w.root!.Transaction));
+  () => checked(k, visibleOpen(CM(k).resolve(w.from!, w.parts!, (OpenOptions & REG_OPTION_OPEN_LINK) !== 0), tx), DesiredAccess, ObjectAttributes.Attributes),
+  (r) => newKeyObject(k, r.key!, tx));
   if (!outcome.Object) return { status: outcome.status, KeyHandle: 0 };
   return { status: outcome.status, KeyHandle: keyHandleFor(k, outcome, DesiredAccess, ObjectAttributes.Attributes, KPROCESSOR_MODE.KernelMode) };
 }
@@ -227,7 +273,7 @@ export function ZwEnumerateKey(KeyHandle: HANDLE, Index: number, KeyInformationC
   if (!key) return { status, ResultLength: 0 };
   if (KeyInformationClass > KEY_INFORMATION_CLASS.KeyFullInformation) return { status: STATUS_INVALID_PARAMETER, ResultLength: 0 };
   return filteredEnumerateKey(k, body!, Index, KeyInformationClass, KeyInformation, Length, KPROCESSOR_MODE.KernelMode, () => {
-    const sub = key.subkeyAt(Index);
+    const sub = visibleSubkeyAt(key, Index, body!.Transaction);
     if (!sub) return { status: STATUS_NO_MORE_ENTRIES, ResultLength: 0 };
     return deliver(keyInformation(sub, KeyInformationClass, Length), KeyInformation, false);
   });
@@ -248,7 +294,7 @@ export function ZwQueryValueKey(KeyHandle: HANDLE, ValueName: RegistryName, KeyV
   if (!key) return { status, ResultLength: 0 };
   const name = unicodeStringOrText(ValueName);
   return filteredQueryValueKey(k, body!, name, KeyValueInformationClass, KeyValueInformation, Length, KPROCESSOR_MODE.KernelMode, () => {
-    const value = key.value(name);
+    const value = transactedValue(key, name, body!.Transaction);
     if (!value) return { status: STATUS_OBJECT_NAME_NOT_FOUND, ResultLength: 0 };
     return deliver(valueInformation(value, KeyValueInformationClass, Length), KeyValueInformation, isAlign64(KeyValueInformationClass));
   });
@@ -261,7 +307,7 @@ export function ZwEnumerateValueKey(KeyHandle: HANDLE, Index: number, KeyValueIn
   const { status, key, body } = keyOf(KeyHandle);
   if (!key) return { status, ResultLength: 0 };
   return filteredEnumerateValueKey(k, body!, Index, KeyValueInformationClass, KeyValueInformation, Length, KPROCESSOR_MODE.KernelMode, () => {
-    const value = key.valueAt(Index);
+    const value = body!.Transaction ? transactedValues(key, body!.Transaction)[Index] : key.valueAt(Index);
     if (!value) return { status: STATUS_NO_MORE_ENTRIES, ResultLength: 0 };
     return deliver(valueInformation(value, KeyValueInformationClass, Length), KeyValueInformation, isAlign64(KeyValueInformationClass));
   });
@@ -280,7 +326,7 @@ export function ZwSetValueKey(KeyHandle: HANDLE, ValueName: RegistryName, TitleI
   const name = unicodeStringOrText(ValueName);
   return filteredSetValueKey(k, body!, name, TitleIndex, Type, Data, DataSize, KPROCESSOR_MODE.KernelMode, () => {
     const bytes = typeof Data === "number" ? (DataSize > 0 ? readBytes(Data, DataSize) : new Uint8Array(0)) : Data.slice(0, DataSize);
-    return CM(k).setValue(key, name, Type, bytes);
+    return body!.Transaction ? transactedSetValue(k, body!.Transaction, key, name, Type, bytes) : CM(k).setValue(key, name, Type, bytes);
   });
 }
 
@@ -291,7 +337,8 @@ export function ZwDeleteValueKey(KeyHandle: HANDLE, ValueName: RegistryName): NT
   const { status, key, body } = keyOf(KeyHandle);
   if (!key) return status;
   const name = unicodeStringOrText(ValueName);
-  return filteredDeleteValueKey(k, body!, name, KPROCESSOR_MODE.KernelMode, () => CM(k).deleteValue(key, name));
+  const transaction = body!.Transaction;
+  return filteredDeleteValueKey(k, body!, name, KPROCESSOR_MODE.KernelMode, () => (transaction ? transactedDeleteValue(k, transaction, key, name) : CM(k).deleteValue(key, name)));
 }
 
 /** ZwDeleteKey(KeyHandle): deletes a key with no subkeys (STATUS_CANNOT_DELETE otherwise); its handles stay open and see STATUS_KEY_DELETED. Close the handle afterwards. */
@@ -299,7 +346,12 @@ export function ZwDeleteKey(KeyHandle: HANDLE): NTSTATUS {
   const k = KE();
   zwEntry(k);
   const { status, key, body } = keyOf(KeyHandle);
-  return key ? filteredDeleteKey(k, body!, KPROCESSOR_MODE.KernelMode, () => CM(k).deleteKey(key)) : status;
+  if (!key) return status;
+  const transaction = body!.Transaction;
+  return filteredDeleteKey(k, body!, KPROCESSOR_MODE.KernelMode, () => {
+    if (!transaction) return CM(k).deleteKey(key);
+    return visibleSubkeyAt(key, 0, transaction) ? STATUS_CANNOT_DELETE : transactedDeleteKey(k, transaction, key);
+  });
 }
 
 /** ZwFlushKey(KeyHandle): the registry lives in memory, so there is nothing to write; STATUS_SUCCESS for a valid key handle. */
