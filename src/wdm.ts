@@ -158,6 +158,7 @@ export * from "./tm/transaction.js";
 export * from "./tm/resource-manager.js";
 export { KENLISTMENT, ZwCreateEnlistment, TmCommitComplete, TmRollbackComplete } from "./tm/enlistment.js";
 export { ExUuidCreate } from "./ke/uuid.js";
+export * from "./rtl/version.js";
 
 // Security: access masks, SIDs, security descriptors, tokens and the access check.
 export * from "./se/sid.js";
