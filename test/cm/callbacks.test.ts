@@ -85,6 +85,23 @@ describe("CmRegisterCallbackEx, CmUnRegisterCallback, CmGetCallbackVersion", () 
     expect(await m.exec(() => CmRegisterCallbackEx(() => STATUS_SUCCESS, "1", null, null).status, { irql: APC_LEVEL })).toBe(STATUS_SUCCESS);
     const bc = await bugCheckOf(m.exec(() => CmRegisterCallbackEx(() => STATUS_SUCCESS, "2", null, null), { irql: DISPATCH_LEVEL }));
     expectBugCheck(bc, 0xC4, 0x20006, DISPATCH_LEVEL);
+    const m2 = await bootDefault();
+    const cookie = await m2.exec(() => CmRegisterCallbackEx(() => STATUS_SUCCESS, "3", null, null).Cookie);
+    expectBugCheck(await bugCheckOf(m2.exec(() => CmUnRegisterCallback(cookie), { irql: DISPATCH_LEVEL })), 0xC4, 0x20006, DISPATCH_LEVEL);
+  });
+
+  it("CmRegisterCallback (no altitude) is called before every altitude, in registration order", async () => {
+    const m = await bootDefault();
+    const log = await m.exec(() => {
+      const log: string[] = [];
+      const key = rootKey();
+      CmRegisterCallbackEx(logger(log, "999999"), "999999", null, null);
+      CmRegisterCallback(logger(log, "legacy1"), null);
+      CmRegisterCallback(logger(log, "legacy2"), null);
+      setDword(key, "V", 1);
+      return log.filter((l) => l.endsWith("Pre" + "SetValueKey"));
+    });
+    expect(log).toEqual(["legacy1:RegNtPreSetValueKey", "legacy2:RegNtPreSetValueKey", "999999:RegNtPreSetValueKey"]);
   });
 });
 

@@ -9,7 +9,14 @@ import { CM } from "../../../src/cm/registry.js";
 import { IO } from "../../../src/io/manager.js";
 import { ConsoleOutput } from "../../../src/drivers/samples/common/crt.js";
 import { wmain } from "../../../src/drivers/samples/regfltr/exe/regctrl.js";
-import { defaultDescription, kernelOf } from "../../support/kernel-harness.js";
+import { DRIVER_FILE_NAME, UtilLoadDriver } from "../../../src/drivers/samples/regfltr/exe/util.js";
+import { DRIVER_NAME, ROOT_KEY_ABS_PATH, WIN32_DEVICE_NAME } from "../../../src/drivers/samples/regfltr/common.js";
+import { globals } from "../../../src/drivers/samples/regfltr/sys/regfltr-header.js";
+import { BugCheckSample } from "../../../src/drivers/samples/regfltr/sys/version.js";
+import { InitializeObjectAttributes, OBJECT_ATTRIBUTES, OBJ_CASE_INSENSITIVE, OBJ_KERNEL_HANDLE, STATUS_ACCESS_VIOLATION } from "../../../src/index.js";
+import { KEY_ALL_ACCESS, ZwCreateKey } from "../../../src/cm/zw.js";
+import { MM } from "../../../src/mm/manager.js";
+import { bugCheckOf, defaultDescription, expectBugCheck, kernelOf } from "../../support/kernel-harness.js";
 
 const FILTER = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Debug Print Filter";
 const SERVICE_KEY = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\RegFltr";
@@ -100,5 +107,27 @@ describe("the regfltr sample", () => {
     expect(debug).toContain("RegFltr: \tCallback: Create key _RegFltrKey replayed in same transaction context.");
     expect(debug).toContain("RegFltr: Kernel Mode Samples End");
     expect(debug.filter((l) => l.includes("FAILED"))).toEqual([]);
+    // BugCheckSample is not one of the samples the driver runs.
+    expect(debug).not.toContain("RegFltr: === Bugcheck Sample ====");
+  });
+
+  it("a second run finds nothing left by the first (UtilLoadDriver removes a stale service first)", async () => {
+    const m = await machine(false);
+    await runRegctrl(m);
+    expect(await runRegctrl(m)).toEqual(EXPECTED);
+  });
+
+  it("BugCheckSample: the callback's NULL write is an exception the registry does not swallow: 0x135 REGISTRY_FILTER_DRIVER_EXCEPTION", async () => {
+    const m = await machine(false);
+    const loaded = await m.runProgram("loader", () => UtilLoadDriver(DRIVER_NAME, DRIVER_FILE_NAME, WIN32_DEVICE_NAME));
+    expect(loaded.ok).toBe(true);
+    const bc = await bugCheckOf(m.exec(async () => {
+      const oa = new OBJECT_ATTRIBUTES();
+      InitializeObjectAttributes(oa, ROOT_KEY_ABS_PATH, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, null, null);
+      globals.g_RootKey = ZwCreateKey(KEY_ALL_ACCESS, oa, 0, null, 0).KeyHandle;
+      await BugCheckSample();
+    }));
+    expectBugCheck(bc, 0x135, STATUS_ACCESS_VIOLATION, 0, MM(kernelOf(m)).codeAddress("RegFltr", "Callback"));
+    expect(bc.context.driver).toBe("RegFltr");
   });
 });
