@@ -46,6 +46,7 @@ export const DDI_RULE_IRQL_EX_APC_LTE2 = 0x00020006;
 
 /** The registry callback version this configuration manager implements (CmGetCallbackVersion): 1.1, as Windows 7 and later. */
 export const CM_CALLBACK_VERSION_MAJOR = 1;
+/** The minor version CmGetCallbackVersion reports. */
 export const CM_CALLBACK_VERSION_MINOR = 1;
 
 /** First cookie handed out (cookies then count up by COOKIE_STRIDE: they look like the kernel addresses Windows uses). */
@@ -396,4 +397,20 @@ export function cmNotifyKeyObjectClose(k: Kernel, object: object, info: PreInfor
     callBlock(k, callbacks, block, REG_NOTIFY_CLASS.RegNtCallbackObjectContextCleanup, new REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION(object, context), mode);
   }
   if (pre) cmNotifyPost(k, REG_NOTIFY_CLASS.RegNtPostKeyHandleClose, pre, info, object, STATUS_SUCCESS);
+}
+
+/**
+ * A key object goes without its last handle having closed (a callback dereferenced a key
+ * object it kept from an operation): the callbacks that set a context on it get
+ * RegNtCallbackObjectContextCleanup.
+ */
+export function cmKeyObjectDeleted(k: Kernel, object: object): void {
+  const callbacks = k.services.get("cm-callbacks") as RegistryCallbacks | undefined;
+  if (!callbacks) return;
+  for (const block of callbacks.blocks.slice()) {
+    if (!block.objectContexts.has(object)) continue;
+    const context = block.objectContexts.get(object);
+    block.objectContexts.delete(object);
+    callBlock(k, callbacks, block, REG_NOTIFY_CLASS.RegNtCallbackObjectContextCleanup, new REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION(object, context), KPROCESSOR_MODE.KernelMode);
+  }
 }

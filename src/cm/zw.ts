@@ -28,7 +28,7 @@ import { unicodeStringOrText, type UNICODE_STRING } from "../rtl/unicode-string.
 import { OBJ_FORCE_ACCESS_CHECK } from "../ob/attributes.js";
 import { ExGetPreviousMode } from "../ob/previous-mode.js";
 import { REG_KEY_HANDLE_CLOSE_INFORMATION } from "./callback-information.js";
-import { cmNotifyKeyObjectClose } from "./callbacks.js";
+import { cmKeyObjectDeleted, cmNotifyKeyObjectClose } from "./callbacks.js";
 import {
   filteredDeleteKey, filteredDeleteValueKey, filteredEnumerateKey, filteredEnumerateValueKey, filteredFlushKey, filteredOpenKey, filteredQueryKey,
   filteredQueryValueKey, filteredSetValueKey, type KeyOpenOutcome,
@@ -69,9 +69,10 @@ export class CM_KEY_BODY {
   constructor(readonly key: CM_KEY, readonly Transaction: KTRANSACTION | null = null) {}
 }
 
-/** A key object goes: it drops the reference it held on its transaction. */
+/** A key object goes: contexts callbacks still have on it are cleaned up, and it drops the reference it held on its transaction. */
 CmKeyObjectType.TypeInfo.DeleteProcedure = (Object: object): void => {
   const body = Object as CM_KEY_BODY;
+  cmKeyObjectDeleted(KE(), Object);
   if (body.Transaction) ObDereferenceObject(body.Transaction);
 };
 

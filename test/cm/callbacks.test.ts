@@ -9,7 +9,7 @@ import {
   KPROCESSOR_MODE, OBJECT_ATTRIBUTES, OBJ_CASE_INSENSITIVE, OBJ_KERNEL_HANDLE, POOL_TYPE, REG_CREATE_KEY_INFORMATION_V1, REG_NOTIFY_CLASS,
   REG_POST_OPERATION_INFORMATION, REG_SET_VALUE_KEY_INFORMATION, REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION, readU32, STATUS_ACCESS_DENIED,
   STATUS_ACCESS_VIOLATION, STATUS_CALLBACK_BYPASS, STATUS_FLT_INSTANCE_ALTITUDE_COLLISION, STATUS_INVALID_PARAMETER,
-  STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS, unicodeStringText, writeU32, ZwClose, ExRaiseStatus, type NTSTATUS,
+  STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS, unicodeStringText, ObDereferenceObject, writeU32, ZwClose, ExRaiseStatus, type NTSTATUS,
 } from "../../src/index.js";
 import { KEY_ALL_ACCESS, ZwCreateKey, ZwOpenKey, ZwQueryValueKey, ZwSetValueKey } from "../../src/cm/zw.js";
 import { KEY_VALUE_INFORMATION_CLASS } from "../../src/cm/information.js";
@@ -211,6 +211,33 @@ describe("contexts", () => {
       return [before, CmUnRegisterCallback(cookie), cleaned, CmSetCallbackObjectContext({}, cookie, 1).status];
     });
     expect(out).toEqual([0, STATUS_SUCCESS, [42], STATUS_INVALID_PARAMETER]);
+  });
+});
+
+describe("object contexts of key objects that go without a handle", () => {
+  it("a key object a post-callback dereferences (success turned into an error) gets its contexts cleaned up", async () => {
+    const m = await bootDefault();
+    const out = await m.exec(() => {
+      const cleaned: unknown[] = [];
+      rootKey();
+      let low = 0;
+      low = CmRegisterCallbackEx((_c, cls, info) => {
+        if (cls === RegNtPostOpenKeyEx) CmSetCallbackObjectContext((info as REG_POST_OPERATION_INFORMATION).Object, low, "ctx");
+        if (cls === RegNtCallbackObjectContextCleanup) cleaned.push((info as REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION).ObjectContext);
+        return STATUS_SUCCESS;
+      }, "100", null, null).Cookie;
+      CmRegisterCallbackEx((_c, cls, info) => {
+        if (cls !== RegNtPostOpenKeyEx) return STATUS_SUCCESS;
+        const post = info as REG_POST_OPERATION_INFORMATION;
+        ObDereferenceObject(post.Object!);
+        post.Object = null;
+        (post.PreInformation as REG_CREATE_KEY_INFORMATION_V1).ResultObject = null;
+        post.ReturnStatus = STATUS_ACCESS_DENIED;
+        return STATUS_CALLBACK_BYPASS;
+      }, "200", null, null);
+      return [ZwOpenKey(KEY_ALL_ACCESS, attributes(ROOT)).status, cleaned];
+    });
+    expect(out).toEqual([STATUS_ACCESS_DENIED, ["ctx"]]);
   });
 });
 
