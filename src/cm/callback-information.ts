@@ -253,3 +253,26 @@ export class REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION {
   ) {}
   Reserved: unknown = null;
 }
+
+/**
+ * REG_PRE_CREATE_KEY_INFORMATION (also REG_PRE_OPEN_KEY_INFORMATION): what Windows XP
+ * passed with RegNtPreCreateKey / RegNtPreOpenKey. This machine is Windows 10, which sends
+ * RegNtPreCreateKeyEx / RegNtPreOpenKeyEx (REG_CREATE_KEY_INFORMATION_V1) instead.
+ */
+export class REG_PRE_CREATE_KEY_INFORMATION {
+  constructor(public CompleteName: UNICODE_STRING) {}
+}
+/** REG_PRE_OPEN_KEY_INFORMATION: the same structure as REG_PRE_CREATE_KEY_INFORMATION. */
+export type REG_PRE_OPEN_KEY_INFORMATION = REG_PRE_CREATE_KEY_INFORMATION;
+
+/** REG_POST_CREATE_KEY_INFORMATION (also REG_POST_OPEN_KEY_INFORMATION): Windows XP's RegNtPostCreateKey / RegNtPostOpenKey structure (see REG_PRE_CREATE_KEY_INFORMATION). */
+export class REG_POST_CREATE_KEY_INFORMATION {
+  constructor(
+    public CompleteName: UNICODE_STRING,
+    /** The key object created, or null. */
+    public Object: object | null,
+    public Status: NTSTATUS,
+  ) {}
+}
+/** REG_POST_OPEN_KEY_INFORMATION: the same structure as REG_POST_CREATE_KEY_INFORMATION. */
+export type REG_POST_OPEN_KEY_INFORMATION = REG_POST_CREATE_KEY_INFORMATION;
