@@ -25,6 +25,8 @@ export * as ioctlSample from "./drivers/samples/ioctl/index.js";
 export * as eventSample from "./drivers/samples/event/index.js";
 /** The WDM cancel sample: cancel.sys and its test program. */
 export * as cancelSample from "./drivers/samples/cancel/index.js";
+/** The registry filter sample: the RegFltr driver and regctrl. */
+export * as regfltrSample from "./drivers/samples/regfltr/index.js";
 export { runFio, loadFioJobFile, type FioRunResult } from "./workloads/fio/fio.js";
 export { formatFioNormal } from "./workloads/fio/report-normal.js";
 export { formatFioJson } from "./workloads/fio/report-json.js";

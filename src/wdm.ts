@@ -21,6 +21,7 @@ import { BUS_QUERY_ID_TYPE, DEVICE_RELATION_TYPE, DEVICE_TEXT_TYPE } from "./pnp
 import { DEVICE_REGISTRY_PROPERTY } from "./io/device-property.js";
 import { IO_NOTIFICATION_EVENT_CATEGORY } from "./io/interfaces.js";
 import { KEY_INFORMATION_CLASS, KEY_VALUE_INFORMATION_CLASS } from "./cm/information.js";
+import { REG_NOTIFY_CLASS } from "./cm/notify-class.js";
 
 export * from "./ke/ntstatus.js";
 export * from "./ke/irql.js";
@@ -142,6 +143,22 @@ export {
 export * from "./cm/service-key.js";
 export * from "./cm/zw.js";
 export * from "./cm/rtl-registry.js";
+export * from "./cm/notify-class.js";
+export * from "./cm/callback-information.js";
+export {
+  CmRegisterCallbackEx, CmRegisterCallback, CmUnRegisterCallback, CmGetCallbackVersion, CmSetCallbackObjectContext, CmCallbackGetKeyObjectID,
+  CmCallbackGetKeyObjectIDEx, CmCallbackReleaseKeyObjectIDEx, CmGetBoundTransaction, DDI_RULE_IRQL_EX_APC_LTE2, type EX_CALLBACK_FUNCTION,
+} from "./cm/callbacks.js";
+export { ExGetPreviousMode } from "./ob/previous-mode.js";
+export * from "./cm/zw-transacted.js";
+// The kernel transaction manager.
+export * from "./tm/object-types.js";
+export * from "./tm/notification.js";
+export * from "./tm/transaction.js";
+export * from "./tm/resource-manager.js";
+export { KENLISTMENT, ZwCreateEnlistment, TmCommitComplete, TmRollbackComplete } from "./tm/enlistment.js";
+export { ExUuidCreate } from "./ke/uuid.js";
+export * from "./rtl/version.js";
 
 // Security: access masks, SIDs, security descriptors, tokens and the access check.
 export * from "./se/sid.js";
@@ -259,3 +276,16 @@ export const {
 export const {
   KeyValueBasicInformation, KeyValueFullInformation, KeyValuePartialInformation, KeyValueFullInformationAlign64, KeyValuePartialInformationAlign64, KeyValueLayerInformation,
 } = KEY_VALUE_INFORMATION_CLASS;
+export const {
+  RegNtDeleteKey, RegNtPreDeleteKey, RegNtSetValueKey, RegNtPreSetValueKey, RegNtDeleteValueKey, RegNtPreDeleteValueKey, RegNtSetInformationKey,
+  RegNtPreSetInformationKey, RegNtRenameKey, RegNtPreRenameKey, RegNtEnumerateKey, RegNtPreEnumerateKey, RegNtEnumerateValueKey,
+  RegNtPreEnumerateValueKey, RegNtQueryKey, RegNtPreQueryKey, RegNtQueryValueKey, RegNtPreQueryValueKey, RegNtQueryMultipleValueKey,
+  RegNtPreQueryMultipleValueKey, RegNtPreCreateKey, RegNtPostCreateKey, RegNtPreOpenKey, RegNtPostOpenKey, RegNtKeyHandleClose,
+  RegNtPreKeyHandleClose, RegNtPostDeleteKey, RegNtPostSetValueKey, RegNtPostDeleteValueKey, RegNtPostSetInformationKey, RegNtPostRenameKey,
+  RegNtPostEnumerateKey, RegNtPostEnumerateValueKey, RegNtPostQueryKey, RegNtPostQueryValueKey, RegNtPostQueryMultipleValueKey,
+  RegNtPostKeyHandleClose, RegNtPreCreateKeyEx, RegNtPostCreateKeyEx, RegNtPreOpenKeyEx, RegNtPostOpenKeyEx, RegNtPreFlushKey,
+  RegNtPostFlushKey, RegNtPreLoadKey, RegNtPostLoadKey, RegNtPreUnLoadKey, RegNtPostUnLoadKey, RegNtPreQueryKeySecurity,
+  RegNtPostQueryKeySecurity, RegNtPreSetKeySecurity, RegNtPostSetKeySecurity, RegNtCallbackObjectContextCleanup, RegNtPreRestoreKey,
+  RegNtPostRestoreKey, RegNtPreSaveKey, RegNtPostSaveKey, RegNtPreReplaceKey, RegNtPostReplaceKey, RegNtPreQueryKeyName,
+  RegNtPostQueryKeyName, RegNtPreSaveMergedKey, RegNtPostSaveMergedKey, MaxRegNtNotifyClass,
+} = REG_NOTIFY_CLASS;

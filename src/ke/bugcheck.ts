@@ -51,6 +51,7 @@ export const WORKER_THREAD_RETURNED_AT_BAD_IRQL = 0xE1;
 export const HARDWARE_INTERRUPT_STORM = 0xF2;
 export const RESOURCE_NOT_OWNED = 0xE3;
 export const DPC_WATCHDOG_VIOLATION = 0x133;
+export const REGISTRY_FILTER_DRIVER_EXCEPTION = 0x135;
 export const DRIVER_RETURNED_HOLDING_CANCEL_LOCK = 0x11B;
 export const KERNEL_SECURITY_CHECK_FAILURE = 0x139;
 /** KERNEL_SECURITY_CHECK_FAILURE P1: a LIST_ENTRY has been corrupted (FAST_FAIL_CORRUPT_LIST_ENTRY). */
@@ -237,6 +238,11 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
       "Address of the exception record for the exception that caused the bug check (0: the machine keeps none)",
       "Reserved",
     ],
+  },
+  [REGISTRY_FILTER_DRIVER_EXCEPTION]: {
+    name: "REGISTRY_FILTER_DRIVER_EXCEPTION",
+    meaning: "A registry filtering driver's RegistryCallback routine did not handle an exception.",
+    parameters: ["ExceptionCode", "Address of the context record for the exception (0: the machine keeps none)", "The driver's callback routine address", "Internal"],
   },
   [DPC_WATCHDOG_VIOLATION]: {
     name: "DPC_WATCHDOG_VIOLATION",

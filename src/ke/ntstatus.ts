@@ -110,6 +110,21 @@ export const STATUS_KEY_DELETED: NTSTATUS = 0xC000017C;
 export const STATUS_CANNOT_DELETE: NTSTATUS = 0xC0000121;
 /** A non-volatile key cannot be created under a volatile one. */
 export const STATUS_CHILD_MUST_BE_VOLATILE: NTSTATUS = 0xC0000181;
+/** A RegistryCallback routine handled the operation itself (pre) or replaced its status (post). */
+export const STATUS_CALLBACK_BYPASS: NTSTATUS = 0xC0000503;
+/** CmRegisterCallbackEx: a RegistryCallback routine is already registered at that altitude. */
+export const STATUS_FLT_INSTANCE_ALTITUDE_COLLISION: NTSTATUS = 0xC01C0011;
+// The kernel transaction manager.
+/** A transactional operation conflicts with another transaction's change. */
+export const STATUS_TRANSACTIONAL_CONFLICT: NTSTATUS = 0xC0190001;
+/** The transaction a handle or key belongs to has committed or rolled back. */
+export const STATUS_TRANSACTION_NOT_ACTIVE: NTSTATUS = 0xC0190003;
+/** ZwCommitTransaction: the transaction was rolled back. */
+export const STATUS_TRANSACTION_ALREADY_ABORTED: NTSTATUS = 0xC0190015;
+/** ZwCommitTransaction / ZwRollbackTransaction: the transaction was committed. */
+export const STATUS_TRANSACTION_ALREADY_COMMITTED: NTSTATUS = 0xC0190016;
+/** TmCommitComplete / TmRollbackComplete: the enlistment has no such notification outstanding. */
+export const STATUS_TRANSACTION_REQUEST_NOT_VALID: NTSTATUS = 0xC0190008;
 // Debugger exceptions.
 /** A breakpoint (DbgBreakPoint; a failed ASSERT). */
 export const STATUS_BREAKPOINT: NTSTATUS = 0x80000003;
@@ -140,6 +155,8 @@ for (const [name, value] of Object.entries({
   STATUS_DEVICE_NOT_CONNECTED, STATUS_MEDIA_WRITE_PROTECTED, STATUS_IO_TIMEOUT, STATUS_INVALID_BLOCK_LENGTH, STATUS_DEVICE_PROTOCOL_ERROR,
   STATUS_VERIFY_REQUIRED, STATUS_DEVICE_HARDWARE_ERROR, STATUS_DISK_CORRUPT_ERROR, STATUS_UNRECOGNIZED_MEDIA, STATUS_NO_DATA_DETECTED,
   STATUS_KEY_DELETED, STATUS_CANNOT_DELETE, STATUS_CHILD_MUST_BE_VOLATILE, STATUS_DATATYPE_MISALIGNMENT,
+  STATUS_CALLBACK_BYPASS, STATUS_FLT_INSTANCE_ALTITUDE_COLLISION, STATUS_TRANSACTIONAL_CONFLICT, STATUS_TRANSACTION_NOT_ACTIVE,
+  STATUS_TRANSACTION_ALREADY_ABORTED, STATUS_TRANSACTION_ALREADY_COMMITTED, STATUS_TRANSACTION_REQUEST_NOT_VALID,
   STATUS_IMAGE_ALREADY_LOADED, STATUS_INVALID_IMAGE_FORMAT, STATUS_BREAKPOINT, STATUS_ASSERTION_FAILURE,
   STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED,
   STATUS_INVALID_PARAMETER_3, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5,

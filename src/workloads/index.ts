@@ -11,6 +11,7 @@ import { runFioWorkload, type FioWorkloadOptions } from "./fio/workload.js";
 import { formatIoctlResult, runIoctlWorkload } from "./ioctl.js";
 import { formatEventResult, runEventWorkload } from "./event.js";
 import { formatCancelResult, runCancelWorkload } from "./cancel.js";
+import { formatRegfltrResult, runRegfltrWorkload } from "./regfltr.js";
 
 /** What a workload did: its result as data, whether it was all correct, and its summary section. */
 export interface WorkloadOutcome {
@@ -119,6 +120,18 @@ export const WORKLOADS: Record<string, Workload> = {
     async run(machine) {
       const result = await runCancelWorkload(machine);
       return { ok: result.ok, result, lines: formatCancelResult(result) };
+    },
+  },
+  regfltr: {
+    name: "regfltr",
+    summary: "the registry filter sample: regctrl loads RegFltr, runs its kernel-mode and user-mode registry callback samples, removes it (--debug-output: the callbacks' lines)",
+    title: "Workload regfltr (regctrl and the RegFltr registry filter driver)",
+    machine: "checked",
+    check: () => null,
+    boot: {},
+    async run(machine) {
+      const result = await runRegfltrWorkload(machine);
+      return { ok: result.ok, result, lines: formatRegfltrResult(result) };
     },
   },
 };

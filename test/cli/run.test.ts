@@ -70,10 +70,19 @@ describe("wdmsim run", () => {
     }
   });
 
+  it("--workload regfltr runs regctrl and RegFltr on the checked machine; --debug-output shows the callbacks", () => {
+    const r = wdmsim("run", "--workload", "regfltr", "--debug-output");
+    expect(r.code).toBe(0);
+    for (const text of ["Callback version is 1.1", "\tCreate Open V1 Sample: Succeeded", "Capture Sample succeeded.", "kernel-mode samples        11/11 succeeded",
+      "driver removed             yes", "result                     OK", "RegFltr: \tCallback: Create key _RegFltrKey blocked."]) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+
   it("an unknown --workload names the choices and exits 2", () => {
     const r = wdmsim("run", "--workload", "kettle");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, ioctl, event, cancel, not "kettle"');
+    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, ioctl, event, cancel, regfltr, not "kettle"');
   });
 
   it("--json prints one object with the same content, and --trace writes a Chrome trace Perfetto can read", () => {
