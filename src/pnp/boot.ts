@@ -22,7 +22,7 @@ import { NT_SUCCESS, NtStatusException, STATUS_SUCCESS, statusName, type NTSTATU
 import { userProcessStarting } from "../ps/process.js";
 import { PNP, PnpManager, type RootChild } from "./manager.js";
 import { PowerManager } from "../po/manager.js";
-import type { DriverPackage } from "./packages.js";
+import type { DriverPackage, SetupClass } from "./packages.js";
 import { loadDriverPackageFile } from "./inf.js";
 import { CM, type Registry } from "../cm/registry.js";
 import { applyDebugPrintFilter } from "../cm/debug-print-filter.js";
@@ -31,6 +31,7 @@ import { driverImagePath, serviceKeyPath, SERVICE_SYSTEM_START } from "../cm/ser
 import { canonicalImagePath, ZwLoadDriver } from "../io/driver-load.js";
 import { REG_DWORD, REG_SZ } from "../cm/value-types.js";
 import { installServiceKey } from "./registry-keys.js";
+import { installClassSecurity } from "./class-security.js";
 import { pciPackage } from "../drivers/pci/package.js";
 import { eduPackage } from "../drivers/edu/package.js";
 import { diskPackage } from "../drivers/disk/package.js";
@@ -173,7 +174,8 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
     pnp.store.add(pkg);
     IO(k).images.set(canonicalImagePath(driverImagePath(pkg.service)), pkg.module);
   }
-  writeSetupRegistry(CM(k), packages, machine.description.driverParameters, presets);
+  const classes = [...installed.flatMap((f) => f.classes), ...packages.flatMap((p) => (p.setupClass ? [p.setupClass] : []))];
+  writeSetupRegistry(CM(k), packages, classes, machine.description.driverParameters, presets);
   applyDebugPrintFilter(k);
   k.services.set("pnp", pnp);
   k.services.set("po", new PowerManager(k));
@@ -189,11 +191,13 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
 
 /**
  * The registry setup leaves before the first boot: a service key per driver package, the
- * machine file's "driverParameters" under each service's Parameters key (numbers as
- * REG_DWORD, strings as REG_SZ), then the machine file's own presets, which win.
+ * setup classes' device object properties, the machine file's "driverParameters" under
+ * each service's Parameters key (numbers as REG_DWORD, strings as REG_SZ), then the machine
+ * file's own presets, which win.
  */
-function writeSetupRegistry(registry: Registry, packages: readonly DriverPackage[], driverParameters: MachineDescription["driverParameters"], presets: readonly PresetKey[]): void {
+function writeSetupRegistry(registry: Registry, packages: readonly DriverPackage[], classes: readonly SetupClass[], driverParameters: MachineDescription["driverParameters"], presets: readonly PresetKey[]): void {
   for (const pkg of packages) installServiceKey(registry, pkg);
+  for (const cls of classes) installClassSecurity(registry, cls);
   for (const [service, values] of Object.entries(driverParameters ?? {})) {
     for (const [name, value] of Object.entries(values)) registry.set(`${serviceKeyPath(service)}\\Parameters`, name, typeof value === "number" ? REG_DWORD : REG_SZ, value);
   }

@@ -13,6 +13,7 @@ import type { DriverModule } from "../io/manager.js";
 import type { RootChild } from "./manager.js";
 import type { DriverPackage, SetupClass } from "./packages.js";
 import { presetKeys } from "../cm/presets.js";
+import { parseSddl, SddlError } from "../se/security-descriptor.js";
 import { SERVICE_BOOT_START, SERVICE_DEMAND_START, SERVICE_SYSTEM_START } from "../cm/service-key.js";
 
 /** A legacy driver's start type by its name in a package file. */
@@ -22,6 +23,8 @@ const LEGACY_START: Record<string, number> = { boot: SERVICE_BOOT_START, system:
 export interface DriverPackageFile {
   packages: DriverPackage[];
   rootDevices: RootChild[];
+  /** The setup classes the file names (with their device object properties). */
+  classes: SetupClass[];
 }
 
 /** Finds a package file by path or by name in firmware/drivers. */
@@ -38,7 +41,18 @@ export async function loadDriverPackageFile(nameOrPath: string): Promise<DriverP
   const shown = relative(process.cwd(), file) || file;
   const doc = readJson(file, "driver-package");
   const classes = new Map<string, SetupClass>();
-  for (const [name, guid] of Object.entries(doc.classes ?? {})) classes.set(name, { name, guid: (guid as string).toLowerCase() });
+  for (const [name, entry] of Object.entries(doc.classes ?? {}) as [string, string | { guid: string; security?: string }][]) {
+    const { guid, security } = typeof entry === "string" ? { guid: entry, security: undefined } : entry;
+    if (security !== undefined) {
+      try {
+        parseSddl(security);
+      } catch (e) {
+        if (e instanceof SddlError) throw new FirmwareError(shown, `/classes/${name}/security`, `not an SDDL security descriptor: ${e.message}`);
+        throw e;
+      }
+    }
+    classes.set(name, { name, guid: guid.toLowerCase(), ...(security !== undefined ? { security } : {}) });
+  }
   const modules = new Map<string, DriverModule>();
   const packages: DriverPackage[] = [];
   for (const [i, d] of (doc.drivers as any[]).entries()) {
@@ -85,5 +99,5 @@ export async function loadDriverPackageFile(nameOrPath: string): Promise<DriverP
     });
   }
   const rootDevices: RootChild[] = (doc.rootDevices ?? []).map((r: any) => ({ deviceId: r.deviceId, hardwareIds: r.hardwareIds, compatibleIds: r.compatibleIds ?? [], instanceId: r.instanceId }));
-  return { packages, rootDevices };
+  return { packages, rootDevices, classes: [...classes.values()] };
 }

@@ -13,6 +13,7 @@
  * restart (removal.ts). Every PnP IRP it sends starts with IoStatus.Status =
  * STATUS_NOT_SUPPORTED.
  */
+import { classSecurity } from "./class-security.js";
 import { CM } from "../cm/registry.js";
 import { writeDeviceKeys } from "./registry-keys.js";
 import { KE, type Kernel } from "../ke/kernel.js";
@@ -271,6 +272,9 @@ export class PnpManager {
         }
       }
     }
+    // The class's Security property, if the registry has one, goes on every object of the stack.
+    const security = classSecurity(CM(this.k), node.ClassGuid);
+    if (security) for (let d: DEVICE_OBJECT | null = pdo; d; d = d.AttachedDevice) d.SecurityDescriptor = security;
     node.setState(PNP_DEVNODE_STATE.DeviceNodeDriversAdded);
     return true;
   }

@@ -18,10 +18,11 @@ import type { PresetKey } from "../cm/presets.js";
 /** A driver's role in a device stack, or "legacy": a non-PnP driver loaded by its service. */
 export type DriverRole = "function" | "upperFilter" | "lowerFilter" | "legacy";
 
-/** A setup class: its name ("Toaster") and GUID ("{b85b7c50-...}"). */
+/** A setup class: its name ("Toaster") and GUID ("{b85b7c50-...}"), and the security descriptor (SDDL) its device objects get, if it sets one. */
 export interface SetupClass {
   name: string;
   guid: string;
+  security?: string;
 }
 
 /** A driver package. */
