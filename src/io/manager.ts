@@ -5,7 +5,7 @@
  * Registered with the kernel as the "io" service.
  */
 import { KE, type Kernel } from "../ke/kernel.js";
-import { STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { KSPIN_LOCK } from "../ke/spinlock.js";
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
 import { MM } from "../mm/manager.js";
@@ -25,6 +25,7 @@ import { dereference } from "../ob/reference.js";
 import type { OBJECT_SYMBOLIC_LINK } from "../ob/symbolic-link-object.js";
 import { IMAGE_INFO } from "../ps/notify-types.js";
 import { notifyImageLoad } from "../ps/notify.js";
+import { RtlFreeUnicodeString, unicodeStringFromText, type UNICODE_STRING } from "../rtl/unicode-string.js";
 
 /** The NT name kernel32 makes of a Win32 device name ("\\\\.\\X" and "\\\\?\\X" become "\\??\\X"; NT names stay). */
 export function ntNameOf(lpFileName: string): string {
@@ -36,9 +37,13 @@ export const VERIFIER_POOL_LEAKED_AT_UNLOAD = 0x62;
 /** Offset of DriverName in an x64 DRIVER_OBJECT (what 0xC4 0x62's "name of the driver" points at). */
 const DRIVER_OBJECT_NAME_OFFSET = 0x38;
 
-/** A driver module: what DriverEntry receives and returns. */
+/**
+ * A driver module: what DriverEntry receives and returns. RegistryPath is the service key's
+ * name (\Registry\Machine\System\CurrentControlSet\Services\<service>) as a
+ * UNICODE_STRING in pool, valid only while DriverEntry runs.
+ */
 export interface DriverModule {
-  DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NTSTATUS | Promise<NTSTATUS>;
+  DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: UNICODE_STRING): NTSTATUS | Promise<NTSTATUS>;
 }
 
 /** I/O manager state. */
@@ -95,7 +100,18 @@ export class IoManager {
     const named = !drivers.lookup(service);
     if (named) insertName(header, drivers, service, true);
     notifyImageLoad(k, `\\SystemRoot\\System32\\drivers\\${service}.sys`, 0, new IMAGE_INFO(true, MM(k).codeAddress(service, "DriverEntry")));
-    const status = await k.invoke(service, "DriverEntry", () => module.DriverEntry(driver, `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${service}`));
+    // RegistryPath: the service key's name in pool, freed once DriverEntry returns (a driver that needs it copies it).
+    const RegistryPath = unicodeStringFromText(`\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${service}`);
+    if (!RegistryPath) {
+      this.dropDriverObject(driver);
+      return { status: STATUS_INSUFFICIENT_RESOURCES, driver };
+    }
+    let status: NTSTATUS;
+    try {
+      status = await k.invoke(service, "DriverEntry", () => module.DriverEntry(driver, RegistryPath));
+    } finally {
+      if (!k.crashed) RtlFreeUnicodeString(RegistryPath);
+    }
     if (status >>> 0 < 0x80000000) {
       // The I/O manager readies the device objects DriverEntry created.
       for (let d = driver.DeviceObject; d; d = d.NextDevice) d.Flags &= ~DO_DEVICE_INITIALIZING;

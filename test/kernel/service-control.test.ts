@@ -17,6 +17,9 @@ import {
 import { ERROR_INVALID_HANDLE } from "../../src/io/win32.js";
 import { CM } from "../../src/cm/registry.js";
 import { IO } from "../../src/io/manager.js";
+import { MM } from "../../src/mm/manager.js";
+import { unicodeStringText } from "../../src/rtl/unicode-string.js";
+import { STATUS_SUCCESS } from "../../src/ke/ntstatus.js";
 import { boot } from "../../src/pnp/boot.js";
 import { Machine } from "../../src/machine/machine.js";
 import { bootDefault, defaultDescription, kernelOf } from "../support/kernel-harness.js";
@@ -171,5 +174,29 @@ describe("service handles at process exit", () => {
       // svc and the SCM handle are left open.
     });
     expect(CM(k).find(KEY)).toBeUndefined();
+  });
+});
+
+describe("DriverEntry's RegistryPath", () => {
+  it("is a UNICODE_STRING in pool naming the service key, freed once DriverEntry returns", async () => {
+    const m = await bootDefault();
+    const seen = await m.exec(async () => {
+      let text = "";
+      let buffer = 0;
+      let lengths: number[] = [];
+      let allocatedDuring = false;
+      await IO().loadDriver("PathProbe", {
+        DriverEntry: (_driver, RegistryPath) => {
+          text = unicodeStringText(RegistryPath);
+          buffer = RegistryPath.Buffer;
+          lengths = [RegistryPath.Length, RegistryPath.MaximumLength];
+          allocatedDuring = MM().pool.block(buffer) !== undefined;
+          return STATUS_SUCCESS;
+        },
+      });
+      return { text, lengths, allocatedDuring, allocatedAfter: MM().pool.block(buffer) !== undefined };
+    });
+    const path = "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\PathProbe";
+    expect(seen).toEqual({ text: path, lengths: [path.length * 2, path.length * 2 + 2], allocatedDuring: true, allocatedAfter: false });
   });
 });

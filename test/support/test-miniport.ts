@@ -72,6 +72,7 @@ import type { RAID_UNIT_EXTENSION } from "../../src/drivers/storport/unit.js";
 import { bootDefault, kernelOf, type MachineTweaks } from "./kernel-harness.js";
 import { MM } from "../../src/mm/manager.js";
 import { IO } from "../../src/io/manager.js";
+import type { UNICODE_STRING } from "../../src/rtl/unicode-string.js";
 
 /** How the miniport finishes a request it started. */
 export type CompletionMode = "immediate" | "timer" | "dpc" | "never";
@@ -230,7 +231,7 @@ export class TestMiniport {
       ids: [`ROOT\\${service.toUpperCase()}`],
       role: "function",
       setupClass: { name: "SCSIAdapter", guid: GUID_DEVCLASS_SCSIADAPTER },
-      module: { DriverEntry: (DriverObject: DRIVER_OBJECT, RegistryPath: string) => TmDriverEntry(miniport, DriverObject, RegistryPath) },
+      module: { DriverEntry: (DriverObject: DRIVER_OBJECT, RegistryPath: UNICODE_STRING) => TmDriverEntry(miniport, DriverObject, RegistryPath) },
     };
     this.rootDevices = Array.from({ length: options.adapters ?? 1 }, (_, i) => ({
       deviceId: `ROOT\\${service.toUpperCase()}`, hardwareIds: [`ROOT\\${service.toUpperCase()}`], compatibleIds: [], instanceId: i.toString().padStart(4, "0"),
@@ -275,7 +276,7 @@ function record(ext: TEST_DEVICE_EXTENSION, routine: string, srb: SRB | null, de
 
 // ---- DriverEntry and the Hw* routines --------------------------------------------------------
 
-function TmDriverEntry(miniport: TestMiniport, DriverObject: DRIVER_OBJECT, RegistryPath: string): NTSTATUS {
+function TmDriverEntry(miniport: TestMiniport, DriverObject: DRIVER_OBJECT, RegistryPath: UNICODE_STRING): NTSTATUS {
   const c = miniport.config;
   const hw = new HW_INITIALIZATION_DATA();
   hw.AdapterInterfaceType = 0; // Internal: no bus.
@@ -753,7 +754,7 @@ function SptPower(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | Promise<NTS
   return PoCallDriver(e.Lower!, Irp);
 }
 
-function SptDriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+function SptDriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: UNICODE_STRING): NTSTATUS {
   DriverObject.DriverExtension.AddDevice = SptAddDevice;
   DriverObject.MajorFunction[IRP_MJ_CREATE] = SptCreateClose;
   DriverObject.MajorFunction[IRP_MJ_CLOSE] = SptCreateClose;

@@ -24,6 +24,7 @@ import { DiskDeviceControl } from "./ioctl.js";
 import { DiskShutdownFlush } from "./flush.js";
 import { DiskDispatchPower } from "./power.js";
 import { diskDriverExtension } from "./names.js";
+import type { UNICODE_STRING } from "../../rtl/unicode-string.js";
 
 /**
  * IRP_MJ_CREATE and IRP_MJ_CLOSE (ClassCreateClose): a removed disk cannot be opened; both
@@ -68,7 +69,7 @@ function ClassSystemControl(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | P
 function DiskUnload(_DriverObject: DRIVER_OBJECT): void {}
 
 /** DriverEntry of the disk class driver. */
-export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: UNICODE_STRING): NTSTATUS {
   diskDriverExtension(DriverObject);
   DriverObject.DriverExtension.AddDevice = DiskAddDevice;
   DriverObject.DriverUnload = DiskUnload;

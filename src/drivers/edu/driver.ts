@@ -47,6 +47,7 @@ import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../../mm/po
 import { DEVICE_CAPABILITIES, IRP_MN_QUERY_CAPABILITIES } from "../../pnp/minor.js";
 import { DEVICE_POWER_STATE, IRP_MN_SET_POWER, POWER_STATE, POWER_STATE_TYPE, SYSTEM_POWER_STATE } from "../../po/power.js";
 import { PoCallDriver, PoRequestPowerIrp, PoSetPowerState, PoStartNextPowerIrp } from "../../po/routines.js";
+import type { UNICODE_STRING } from "../../rtl/unicode-string.js";
 
 const NT_DEVICE_NAME = "\\Device\\Edu0";
 const DOS_DEVICE_NAME = "\\DosDevices\\Edu0";
@@ -628,7 +629,7 @@ function EduAddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE_
 function EduUnload(_DriverObject: DRIVER_OBJECT): void {}
 
 /** DriverEntry of the edu driver. */
-export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: UNICODE_STRING): NTSTATUS {
   DriverObject.DriverExtension.AddDevice = EduAddDevice;
   DriverObject.DriverUnload = EduUnload;
   DriverObject.MajorFunction[IRP_MJ_CREATE] = EduDispatchCreateClose;

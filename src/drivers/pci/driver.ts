@@ -43,6 +43,7 @@ import {
   DEVICE_POWER_STATE, IRP_MN_QUERY_POWER, IRP_MN_SET_POWER, IRP_MN_WAIT_WAKE, POWER_STATE, POWER_STATE_TYPE, SYSTEM_POWER_STATE,
 } from "../../po/power.js";
 import { PoCallDriver, PoSetPowerState, PoStartNextPowerIrp } from "../../po/routines.js";
+import type { UNICODE_STRING } from "../../rtl/unicode-string.js";
 
 /** A memory BAR as assigned. */
 export interface PciBar {
@@ -772,7 +773,7 @@ function PciAddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE_
 }
 
 /** DriverEntry of the PCI bus driver. */
-export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: UNICODE_STRING): NTSTATUS {
   DriverObject.DriverExtension.AddDevice = PciAddDevice;
   DriverObject.MajorFunction[IRP_MJ_PNP] = PciDispatchPnp;
   DriverObject.MajorFunction[IRP_MJ_POWER] = PciDispatchPower;

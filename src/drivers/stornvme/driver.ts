@@ -49,6 +49,7 @@ import { forgetOutstanding, lockQueue, processCompletions, submit, unlockQueue }
 import { Build, translateScsi } from "./translate.js";
 import { completeProtocolRequest, failProtocolRequests, startProtocolRequest } from "./protocol.js";
 import { driverParameter } from "./parameters.js";
+import type { UNICODE_STRING } from "../../rtl/unicode-string.js";
 
 /** The largest transfer the driver takes, bytes (less when the controller's MDTS says so). */
 export const NVME_DEFAULT_MAX_TRANSFER = 128 * 1024;
@@ -394,7 +395,7 @@ function NVMeAdapterControl(ext: NVME_DEVICE_EXTENSION, ControlType: SCSI_ADAPTE
 }
 
 /** DriverEntry: registers the miniport with the port. */
-export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NTSTATUS {
+export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: UNICODE_STRING): NTSTATUS {
   const hw = new HW_INITIALIZATION_DATA();
   hw.HwFindAdapter = NVMeFindAdapter;
   hw.HwInitialize = NVMeInitialize;

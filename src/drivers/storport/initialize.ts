@@ -31,6 +31,7 @@ import { RaidAdapterPnp, RaidUnitPnp } from "./pnp.js";
 import { RaidAdapterPower, RaidUnitPower } from "./power.js";
 import { RaidAdapterDeviceControl, RaidUnitDeviceControl } from "./ioctl.js";
 import { RaidUnitScsi } from "./dispatch.js";
+import type { UNICODE_STRING } from "../../rtl/unicode-string.js";
 
 /** The miniport registration a driver object carries (StorPortInitialize put it there). */
 const registrations = new WeakMap<DRIVER_OBJECT, RAID_DRIVER_EXTENSION>();
@@ -49,7 +50,7 @@ export function miniportOf(DriverObject: DRIVER_OBJECT): RAID_DRIVER_EXTENSION |
  * types are unknown (0 means standard SRBs); otherwise STATUS_SUCCESS and the driver object
  * is the port's.
  */
-export function StorPortInitialize(Argument1: DRIVER_OBJECT, Argument2: string, HwInitializationData: HW_INITIALIZATION_DATA, _HwContext: unknown): NTSTATUS {
+export function StorPortInitialize(Argument1: DRIVER_OBJECT, Argument2: UNICODE_STRING, HwInitializationData: HW_INITIALIZATION_DATA, _HwContext: unknown): NTSTATUS {
   const hw = HwInitializationData;
   if (!Argument1 || Argument2 === null || Argument2 === undefined || !hw) return STATUS_INVALID_PARAMETER;
   if (hw.HwInitializationDataSize < 0xB8) return STATUS_REVISION_MISMATCH;

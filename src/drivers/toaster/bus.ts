@@ -38,6 +38,7 @@ import {
   GUID_TOASTER_INTERFACE_STANDARD, IOCTL_BUSENUM_EJECT_HARDWARE, IOCTL_BUSENUM_PLUGIN_HARDWARE, IOCTL_BUSENUM_UNPLUG_HARDWARE, decodeMultiString,
 } from "./public.js";
 import { TOASTER_INTERFACE_STANDARD } from "./interface.js";
+import type { UNICODE_STRING } from "../../rtl/unicode-string.js";
 
 /** The bus FDO's extension. */
 export class FDO_DEVICE_DATA {
@@ -359,7 +360,7 @@ function Bus_AddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE
 function Bus_DriverUnload(_DriverObject: DRIVER_OBJECT): void {}
 
 /** DriverEntry of the toaster bus driver. */
-export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: UNICODE_STRING): NTSTATUS {
   DriverObject.DriverExtension.AddDevice = Bus_AddDevice;
   DriverObject.DriverUnload = Bus_DriverUnload;
   DriverObject.MajorFunction[IRP_MJ_CREATE] = Bus_CreateClose;

@@ -11,6 +11,7 @@ import {
 import { IoCallDriver, IoGetCurrentIrpStackLocation, IoSkipCurrentIrpStackLocation, IRP_MJ_MAXIMUM_FUNCTION, IRP_MJ_NAMES, IRP_MJ_PNP, type IRP } from "../../io/irp.js";
 import { NT_SUCCESS, STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS, type NTSTATUS } from "../../ke/ntstatus.js";
 import { IRP_MN_PNP_NAMES, IRP_MN_REMOVE_DEVICE } from "../../pnp/minor.js";
+import type { UNICODE_STRING } from "../../rtl/unicode-string.js";
 
 /** A filter device's extension. */
 export class FILTER_DEVICE_EXTENSION {
@@ -65,7 +66,7 @@ function FilterAddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVI
 function FilterUnload(_DriverObject: DRIVER_OBJECT): void {}
 
 /** DriverEntry of a toaster filter. */
-export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: UNICODE_STRING): NTSTATUS {
   DriverObject.DriverExtension.AddDevice = FilterAddDevice;
   DriverObject.DriverUnload = FilterUnload;
   for (let major = 0; major <= IRP_MJ_MAXIMUM_FUNCTION; major++) DriverObject.MajorFunction[major] = FilterDispatchAny;

@@ -39,6 +39,7 @@ import {
 import { IoInvalidateDeviceState } from "../../pnp/requests.js";
 import { GUID_DEVINTERFACE_TOASTER, GUID_TOASTER_INTERFACE_STANDARD, IOCTL_TOASTER_DONT_DISPLAY_IN_UI_DEVICE } from "./public.js";
 import { TOASTER_INTERFACE_STANDARD } from "./interface.js";
+import type { UNICODE_STRING } from "../../rtl/unicode-string.js";
 
 /** DEVICE_PNP_STATE: where the FDO is in its PnP life. */
 export enum DEVICE_PNP_STATE {
@@ -398,7 +399,7 @@ function ToasterAddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEV
 function ToasterUnload(_DriverObject: DRIVER_OBJECT): void {}
 
 /** DriverEntry of the toaster function driver. */
-export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: UNICODE_STRING): NTSTATUS {
   DriverObject.DriverExtension.AddDevice = ToasterAddDevice;
   DriverObject.DriverUnload = ToasterUnload;
   DriverObject.MajorFunction[IRP_MJ_CREATE] = ToasterCreateClose;

@@ -9,6 +9,7 @@ import {
   STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, DO_BUFFERED_IO, DO_DEVICE_INITIALIZING,
   type DEVICE_OBJECT, type DRIVER_OBJECT, type IRP, type NTSTATUS,
 } from "../../../src/index.js";
+import type { UNICODE_STRING } from "../../../src/rtl/unicode-string.js";
 
 export const IOCTL_LEGACY_ECHO = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x900, METHOD_BUFFERED, FILE_ANY_ACCESS);
 const NT_DEVICE_NAME = "\\Device\\LegacyTest";
@@ -41,7 +42,7 @@ export function Unload(DriverObject: DRIVER_OBJECT): void {
   if (DriverObject.DeviceObject) IoDeleteDevice(DriverObject.DeviceObject);
 }
 
-export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
+export function DriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: UNICODE_STRING): NTSTATUS {
   const { status, DeviceObject } = IoCreateDevice(DriverObject, {}, NT_DEVICE_NAME, FILE_DEVICE_UNKNOWN, 0, false);
   if (!NT_SUCCESS(status) || !DeviceObject) return status;
   DriverObject.MajorFunction[IRP_MJ_CREATE] = CreateClose;

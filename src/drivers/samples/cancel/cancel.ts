@@ -190,7 +190,7 @@ const { Executive } = KWAIT_REASON;
  */
 export async function DriverEntry(
   DriverObject: DRIVER_OBJECT,
-  RegistryPath: string,
+  RegistryPath: UNICODE_STRING,
 ): Promise<NTSTATUS>
 /*++
 

@@ -180,7 +180,7 @@ function extensionOf(DeviceObject: DEVICE_OBJECT): DEVICE_EXTENSION {
  */
 export function DriverEntry(
   DriverObject: DRIVER_OBJECT,
-  RegistryPath: string,
+  RegistryPath: UNICODE_STRING,
 ): NTSTATUS
 
 /*++

@@ -76,7 +76,7 @@ const { UserMode } = KPROCESSOR_MODE;
  */
 export function DriverEntry(
   DriverObject: DRIVER_OBJECT,
-  RegistryPath: string,
+  RegistryPath: UNICODE_STRING,
 ): NTSTATUS
 /*++
 
