@@ -18,6 +18,7 @@
  * not a kernel handle, made in a process other than System, is bug check 0xC4 with P1
  * 0xF6 (P2 the handle, P3 the current process, P4 the caller's address).
  */
+import { popPreviousMode, pushPreviousMode } from "./previous-mode.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { DRIVER_VERIFIER_DETECTED_VIOLATION, INVALID_KERNEL_HANDLE } from "../ke/bugcheck.js";
 import { KPROCESSOR_MODE } from "../ke/dispatcher.js";
@@ -223,14 +224,24 @@ export function ObOpenObjectByPointer(Object: object, HandleAttributes: number, 
  * Closes the handle at `index` of `table` (it exists): the object's type's close procedure
  * runs (a file's last handle sends IRP_MJ_CLEANUP), a temporary named object whose last
  * handle this was loses its name, and the handle's reference is dropped (the last one
- * deletes the object). Resolves once that is done.
+ * deletes the object). Resolves once that is done. With `AccessMode` (NtClose / ZwClose) the
+ * close procedure runs with that previous mode (ExGetPreviousMode); otherwise with the thread's.
  */
-export async function closeHandleAt(k: Kernel, table: HANDLE_TABLE, index: number): Promise<void> {
+export async function closeHandleAt(k: Kernel, table: HANDLE_TABLE, index: number, AccessMode?: KPROCESSOR_MODE): Promise<void> {
   const entry = table.remove(index)!;
   const h = entry.Object;
   h.HandleCount--;
   OB(k).countsOf(h.Type).TotalNumberOfHandles--;
-  const close = h.Type.TypeInfo.CloseProcedure?.(h.Body, h.HandleCount);
+  const procedure = h.Type.TypeInfo.CloseProcedure;
+  let close: void | Promise<void> = undefined;
+  if (procedure) {
+    if (AccessMode !== undefined) pushPreviousMode(k, AccessMode);
+    try {
+      close = procedure(h.Body, h.HandleCount);
+    } finally {
+      if (AccessMode !== undefined) popPreviousMode(k);
+    }
+  }
   if (close instanceof Promise) await close;
   if (h.HandleCount === 0 && h.Directory && (h.Flags & OB_FLAG_PERMANENT_OBJECT) === 0) removeName(k, h);
   const deleting = dereference(k, h);
@@ -253,7 +264,7 @@ async function close(k: Kernel, Handle: HANDLE, AccessMode: KPROCESSOR_MODE): Pr
     if (k.verifier && AccessMode === KPROCESSOR_MODE.KernelMode) k.bugCheck(INVALID_KERNEL_HANDLE, Handle, INVALID_HANDLE_CLOSED, 0, 0);
     return STATUS_INVALID_HANDLE;
   }
-  await closeHandleAt(k, slot.table, slot.index);
+  await closeHandleAt(k, slot.table, slot.index, AccessMode);
   return STATUS_SUCCESS;
 }
 

@@ -303,6 +303,22 @@ describe("what callbacks are told", () => {
     expect(seen).toEqual([KPROCESSOR_MODE.UserMode, "Count", 4, 7]);
   });
 
+  it("closing a key: RegCloseKey notifies with UserMode, a driver's ZwClose in the same process's thread with KernelMode", async () => {
+    const m = await bootDefault();
+    const seen: KPROCESSOR_MODE[] = [];
+    await m.exec(() => CmRegisterCallbackEx((_c, cls) => {
+      if (cls === RegNtPreKeyHandleClose) seen.push(ExGetPreviousMode());
+      return STATUS_SUCCESS;
+    }, "100", null, null));
+    await m.runProgram("closer", async () => {
+      const c = RegCreateKeyEx(HKEY_LOCAL_MACHINE, "SOFTWARE\\Filtered", 0, null, 0, KEY_ALL_ACCESS, null);
+      await RegCloseKey(c.hkResult);
+      // What a driver's dispatch routine does in the caller's thread: a kernel handle, closed with ZwClose.
+      await ZwClose(rootKey());
+    });
+    expect(seen).toEqual([KPROCESSOR_MODE.UserMode, KPROCESSOR_MODE.KernelMode]);
+  });
+
   it("a failed open reaches post-notifications with Object NULL (version 1.1)", async () => {
     const m = await bootDefault();
     const out = await m.exec(() => {
