@@ -27,7 +27,7 @@ export * from "./ke/ntstatus.js";
 export * from "./ke/irql.js";
 export { BugCheck, BUGCHECKS, formatPointer } from "./ke/bugcheck.js";
 export * from "./ke/bugcheck.js";
-export { KeBugCheckEx, KeGetCurrentProcessorNumber, KeQueryActiveProcessorCount, KernelHang, KE } from "./ke/kernel.js";
+export { KeBugCheckEx, KeGetCurrentProcessorNumber, KeQueryActiveProcessorCount, KernelHang, RunLimitReached, KE, type RunLimits } from "./ke/kernel.js";
 export { KeGetCurrentIrql, KeRaiseIrql, KeLowerIrql } from "./ke/level.js";
 export * from "./ke/spinlock.js";
 export * from "./ke/dpc.js";
@@ -40,7 +40,7 @@ export {
   KINTERRUPT, KeSynchronizeExecution, KeAcquireInterruptSpinLock, KeReleaseInterruptSpinLock, INTERRUPT_STORM_COUNT,
   type PKSERVICE_ROUTINE, type PKMESSAGE_SERVICE_ROUTINE, type PKSYNCHRONIZE_ROUTINE,
 } from "./ke/interrupt.js";
-export { KeGetCurrentThread } from "./ke/scheduler.js";
+export { KeGetCurrentThread, HANG_WINDOW_PS } from "./ke/scheduler.js";
 export * from "./ke/attach.js";
 // Dispatcher objects, executive locks and thread priorities.
 export * from "./ke/wait-block.js";

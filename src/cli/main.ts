@@ -14,7 +14,7 @@ import { FirmwareError, loadMachine, MACHINES_DIR } from "../machine/firmwareFil
 import { Machine } from "../machine/machine.js";
 import { BugCheck } from "../ke/bugcheck.js";
 import { ProcessTerminated } from "../io/process-exit.js";
-import { KernelHang, type Kernel } from "../ke/kernel.js";
+import { KernelHang, RunLimitReached, type Kernel } from "../ke/kernel.js";
 import type { BootedKernel } from "../pnp/boot.js";
 import { deviceTree, formatDeviceTree, type DeviceTreeNode } from "../pnp/tree.js";
 import { runReport, formatNs, type RunReport, type Spread } from "../trace/report.js";
@@ -53,6 +53,9 @@ Options for run and inspect:
   --debug-output        Print the drivers' debug output (DbgPrint, DbgPrintEx, KdPrint) as DebugView
                         shows it; the machine's Debug Print Filter key decides what passes, as on
                         Windows (set it with the machine file's "registry")
+  --max-sim-time T      Stop when simulated time reaches T (e.g. 10s, 250ms, 40us): exit 3 with a
+                        report of what was still waiting
+  --timeout T           Stop after T of host time (e.g. 60s, 5m): exit 3, as --max-sim-time
   --inspect "COMMAND"   After the run (or a bug check) print a WinDbg-style inspection; repeatable.
                         Commands: ${INSPECT_COMMANDS.join(" ")}
                         e.g. --inspect "!devnode 0 1" --inspect "!drvobj edu 2" --inspect "!irpfind"
@@ -60,6 +63,17 @@ Options for run and inspect:
 
 /** A command-line mistake: the message says what to fix. */
 class UsageError extends Error {}
+
+/** Seconds in each duration unit a limit may be given in. */
+const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** A duration flag's value ("10s", "250ms", "1.5m"; a bare number is seconds), in seconds. */
+function duration(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s|m|h)?$/.exec(value);
+  if (!m || Number(m[1]) <= 0) throw new UsageError(`--${name} takes a positive duration such as 10s, 250ms, 40us or 5m, not "${value}"`);
+  return Number(m[1]) * DURATION_UNITS[m[2] ?? "s"];
+}
 
 function count(name: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -141,9 +155,18 @@ function printSummary(s: Summary): void {
   console.log(lines.join("\n"));
 }
 
-/** What a run came to: finished, stopped by a bug check, or hung. */
-type Outcome = { kind: "finished"; workload: WorkloadOutcome } | { kind: "bugcheck"; bugCheck: BugCheck } | { kind: "hang"; hang: KernelHang }
+/** What a run came to: finished, stopped by a bug check, hung or stopped at a limit, or its program failed. */
+type Outcome = { kind: "finished"; workload: WorkloadOutcome } | { kind: "bugcheck"; bugCheck: BugCheck } | { kind: "stalled"; stall: KernelHang | RunLimitReached }
   | { kind: "program"; failure: ProcessTerminated };
+
+/** Exit code of a run that hung or reached a limit. */
+const EXIT_STALLED = 3;
+
+/** How a hang or a limit is told on stderr: what happened, then what was still waiting. */
+function stallText(e: KernelHang | RunLimitReached): string {
+  const what = e instanceof KernelHang ? `the machine hung: ${e.message}` : `${e.message}; stopped`;
+  return `wdmsim: ${what}${e.report ? `\n\n${e.report}` : ""}`;
+}
 
 /** One inspection's result, for the JSON summary. */
 interface InspectionResult {
@@ -205,6 +228,8 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
       trace: { type: "string" },
       "debug-output": { type: "boolean", default: false },
       inspect: { type: "string", multiple: true },
+      "max-sim-time": { type: "string" },
+      timeout: { type: "string" },
     },
   });
   const options: WorkloadOptions = {
@@ -233,16 +258,19 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
     throw new UsageError("--job and --output-format are options of the fio workload (--workload fio)");
   }
 
+  const maxSimTime = duration("max-sim-time", values["max-sim-time"]);
+  const timeout = duration("timeout", values.timeout);
+
   const started = performance.now();
   // The machine is kept outside the run so it can be inspected after a bug check or a hang.
   const machine = Machine.fromDescription(description);
   let outcome: Outcome;
   try {
-    await boot(machine, { ...workload.boot, trace: values.trace !== undefined });
+    await boot(machine, { ...workload.boot, trace: values.trace !== undefined, maxSimTime, timeout });
     outcome = { kind: "finished", workload: await workload.run(machine, options) };
   } catch (e) {
     if (e instanceof BugCheck) outcome = { kind: "bugcheck", bugCheck: e };
-    else if (e instanceof KernelHang) outcome = { kind: "hang", hang: e };
+    else if (e instanceof KernelHang || e instanceof RunLimitReached) outcome = { kind: "stalled", stall: e };
     else if (e instanceof ProcessTerminated) outcome = { kind: "program", failure: e };
     else throw e;
   }
@@ -255,10 +283,10 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   if (outcome.kind !== "finished") {
     if (outcome.kind === "bugcheck") console.error(outcome.bugCheck.analyze());
     else if (outcome.kind === "program") console.error(`wdmsim: the workload's ${outcome.failure.message}`);
-    else console.error(`wdmsim: the machine hung: ${outcome.hang.message}`);
+    else console.error(stallText(outcome.stall));
     if (values.json && commands.length > 0) console.log(JSON.stringify({ inspect: inspections }, null, 2));
     else if (!values.json) printInspections(inspections, outcome.kind === "bugcheck" ? outcome.bugCheck.context.cpu : 0);
-    return 1;
+    return outcome.kind === "stalled" ? EXIT_STALLED : 1;
   }
   if (mode === "inspect") {
     if (values.json) console.log(JSON.stringify({ inspect: inspections }, null, 2));
@@ -340,9 +368,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`wdmsim: ${(e as Error).message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof KernelHang) {
-      console.error(`wdmsim: the machine hung: ${e.message}`);
-      return 1;
+    if (e instanceof KernelHang || e instanceof RunLimitReached) {
+      console.error(stallText(e));
+      return EXIT_STALLED;
     }
     throw e;
   }

@@ -279,7 +279,7 @@ function waitCommon(k: Kernel, Count: number, objects: DispatcherObject[], waitT
   }
   const due = timeoutToDuePs(k, Timeout);
   // The timeout is a timer: it expires at the first clock tick at or after the due time.
-  const timer = due === Infinity ? undefined : k.scheduler.addTimer(k.nextClockTickPs(due), () => wake(k, thread, STATUS_TIMEOUT));
+  const timer = due === Infinity ? undefined : k.scheduler.addTimer(k.nextClockTickPs(due), () => wake(k, thread, STATUS_TIMEOUT), thread);
   thread.cancelWait = () => {
     for (let i = 0; i < Count; i++) {
       const b = list[i];

@@ -113,16 +113,42 @@ export class KPRCB {
 }
 
 /** Options for booting the kernel on a machine. */
-export interface KernelOptions {
+export interface KernelOptions extends RunLimits {
   /** Record full trace events (slices, flows, bus and DMA events). */
   trace?: boolean;
 }
 
-/** An error that is not a bug check: the workload can never finish (everything waits). */
+/** Limits on a run (boot, exec, runProgram): past one it stops with RunLimitReached. */
+export interface RunLimits {
+  /** Simulated time the machine may reach, s (from power-on for boot; from the call for exec and runProgram). */
+  maxSimTime?: number;
+  /** Host time the run may take, s (from the call). */
+  timeout?: number;
+}
+
+/**
+ * An error that is not a bug check: the workload can never finish (everything waits, or
+ * only timers tick). `report` says what was still waiting (filled in by the caller that
+ * has the machine: threads and their waits, requests, DPCs, timers).
+ */
 export class KernelHang extends Error {
+  report = "";
   constructor(message: string) {
     super(message);
     this.name = "KernelHang";
+  }
+}
+
+/** A run limit was reached (simulated or host time); `report` says what was still waiting. */
+export class RunLimitReached extends Error {
+  report = "";
+  constructor(
+    /** Which limit: "simulated time" or "host time". */
+    readonly limit: "simulated time" | "host time",
+    message: string,
+  ) {
+    super(message);
+    this.name = "RunLimitReached";
   }
 }
 

@@ -185,7 +185,7 @@ export async function KeRemoveQueueEx<T>(Queue: KQUEUE<T>, WaitMode: KPROCESSOR_
   const waiter: QueueWaiter<T> = { thread, entries: [], count: Math.max(1, Count) };
   Queue.waiters.push(waiter);
   const due = timeoutToDuePs(k, Timeout);
-  const timer = due === Infinity ? undefined : k.scheduler.addTimer(k.nextClockTickPs(due), () => release(k, waiter, STATUS_TIMEOUT));
+  const timer = due === Infinity ? undefined : k.scheduler.addTimer(k.nextClockTickPs(due), () => release(k, waiter, STATUS_TIMEOUT), thread);
   thread.cancelWait = () => {
     const i = Queue.waiters.indexOf(waiter);
     if (i >= 0) Queue.waiters.splice(i, 1);

@@ -12,7 +12,7 @@
 import { TRACK_CPU } from "../trace/recorder.js";
 import { IRQL_GT_ZERO_AT_SYSTEM_SERVICE, KERNEL_APC_PENDING_DURING_EXIT } from "./bugcheck.js";
 import { PASSIVE_LEVEL, type KIRQL } from "./irql.js";
-import { KE, KernelHang, type Attribution, type Kernel, type KPRCB } from "./kernel.js";
+import { KE, KernelHang, RunLimitReached, type Attribution, type Kernel, type KPRCB } from "./kernel.js";
 import type { NTSTATUS } from "./ntstatus.js";
 import { STATUS_SUCCESS } from "./ntstatus.js";
 import { dispatchInterrupts } from "./interrupt.js";
@@ -165,7 +165,26 @@ export interface TimerEntry {
   seq: number;
   fire: () => void;
   cancelled: boolean;
+  /** What armed it, for reports: a KTIMER, or the KTHREAD whose wait times out. */
+  owner: unknown;
 }
+
+/**
+ * Simulated time, ps, that only timers may run with nothing else happening (no thread made
+ * ready, no device event, no interrupt) before the machine counts as hung: five minutes,
+ * longer than the timeouts and retry intervals drivers count in timer ticks (Storport's
+ * request timeouts and resets, the disk class driver's 10 s retries), and cheap to
+ * simulate when nothing but ticks happens.
+ */
+export const HANG_WINDOW_PS = 300e12;
+/** A simulated time for messages, in the largest unit that keeps it at 1 or more (ns, us, ms, s). */
+export function formatPs(ps: number): string {
+  for (const [unit, per] of [["s", 1e12], ["ms", 1e9], ["us", 1e6]] as const) if (ps >= per) return `${+(ps / per).toPrecision(6)} ${unit}`;
+  return `${+(ps / 1e3).toPrecision(6)} ns`;
+}
+
+/** Scheduler loop turns between two looks at the host clock (run time limit). */
+const HOST_CLOCK_EVERY = 4096;
 
 /** sizeof(KTHREAD) on x64 (Windows 10), bytes: the span of a thread's kernel-space address. */
 const KTHREAD_SIZE = 0x5F0;
@@ -181,6 +200,18 @@ export class Scheduler {
   readonly threads: KTHREAD[] = [];
   private readonly timers: TimerEntry[] = [];
   private timerSeq = 0;
+  /** Simulated time the machine may not run past, ps (a run limit). */
+  simDeadlinePs = Infinity;
+  /** Host time (performance.now(), ms) a run must stop by (a run limit). */
+  hostDeadlineMs = Infinity;
+  /** Threads made ready so far (what counts as progress for hang detection). */
+  private progress = 0;
+  /** When only timers were left with no progress since, ps (-1: something else can run). */
+  private idleFromPs = -1;
+  private idleProgress = -1;
+  /** What armed the timers that fired since idleFromPs (a KTIMER re-armed stays one owner). */
+  private readonly idleFired = new Set<unknown>();
+  private turns = 0;
 
   constructor(private readonly k: Kernel, readonly systemProcess: KPROCESS) {}
 
@@ -199,15 +230,16 @@ export class Scheduler {
    * earlier simulated time cannot end before the thread began waiting.
    */
   makeReady(t: KTHREAD, atPs: number): void {
+    this.progress++;
     t.State = "ready";
     t.readyAtPs = Math.max(atPs, t.stoppedAtPs);
     t.waitingOn = "";
     this.ready.push(t);
   }
 
-  /** Arms a timer at `duePs`; returns it for cancelling. */
-  addTimer(duePs: number, fire: () => void): TimerEntry {
-    const e: TimerEntry = { duePs, seq: this.timerSeq++, fire, cancelled: false };
+  /** Arms a timer at `duePs` for `owner` (a KTIMER, or a waiting KTHREAD); returns it for cancelling. */
+  addTimer(duePs: number, fire: () => void, owner: unknown): TimerEntry {
+    const e: TimerEntry = { duePs, seq: this.timerSeq++, fire, cancelled: false, owner };
     let i = this.timers.length;
     while (i > 0 && (this.timers[i - 1].duePs > duePs)) i--;
     this.timers.splice(i, 0, e);
@@ -221,6 +253,11 @@ export class Scheduler {
     this.timers.splice(i, 1);
     e.cancelled = true;
     return true;
+  }
+
+  /** The armed timers, soonest first. */
+  armedTimers(): readonly TimerEntry[] {
+    return this.timers;
   }
 
   /** Dispatches the interrupts deliverable on `cpu` now (preemption points call this). */
@@ -251,7 +288,9 @@ export class Scheduler {
 
   /**
    * Runs the machine until `done()` holds, or until simulated time `limitPs`. Throws the
-   * BugCheck if the machine stops, or KernelHang if nothing can ever happen again.
+   * BugCheck if the machine stops; KernelHang if nothing can ever happen again, or if for
+   * HANG_WINDOW_PS only timers fired with nothing else happening; RunLimitReached past the
+   * simulated-time or host-time limit.
    */
   async run(done: () => boolean, limitPs = Infinity): Promise<void> {
     const k = this.k;
@@ -290,10 +329,32 @@ export class Scheduler {
       }
       const timerDue = this.timers.length > 0 ? this.timers[0].duePs : Infinity;
       const target = Math.min(bestTime, timerDue, limitPs);
+      const next = Math.min(bestTime, timerDue, core.nextEventPs);
+      if (next !== Infinity && next > this.simDeadlinePs && limitPs > this.simDeadlinePs) {
+        throw new RunLimitReached("simulated time", `the run reached its simulated-time limit (${formatPs(this.simDeadlinePs)})`);
+      }
+      if (++this.turns % HOST_CLOCK_EVERY === 0 && this.hostDeadlineMs !== Infinity && performance.now() > this.hostDeadlineMs) {
+        throw new RunLimitReached("host time", "the run reached its host-time limit (--timeout)");
+      }
+      // With no thread ready and no device event coming, only timers (and the DPCs and
+      // interrupts they cause) can make anything happen: a hang once they have gone on for
+      // a window in which no thread was made ready and every armed timer has fired (so a
+      // long timeout still to come is waited for). A run to a given time runs there.
+      if (this.ready.length > 0 || core.nextEventPs !== Infinity || limitPs !== Infinity) {
+        this.idleFromPs = -1;
+      } else if (timerDue !== Infinity) {
+        if (this.idleFromPs < 0 || this.idleProgress !== this.progress) {
+          this.idleFromPs = timerDue;
+          this.idleProgress = this.progress;
+          this.idleFired.clear();
+        } else if (timerDue - this.idleFromPs > HANG_WINDOW_PS && this.timers.every((e) => this.idleFired.has(e.owner))) {
+          throw this.hang("only timers fired");
+        }
+      }
 
       if (target === Infinity) {
         // Nothing can start until a device interrupts.
-        if (core.nextEventPs === Infinity) throw this.hang();
+        if (core.nextEventPs === Infinity) throw this.hang("no device has anything scheduled");
         const r = k.x.run(Infinity);
         if (r !== 0) k.afterCoreRun(r);
         continue;
@@ -322,6 +383,7 @@ export class Scheduler {
     const clock = k.processors[0];
     while (this.timers.length > 0 && this.timers[0].duePs <= nowPs) {
       const e = this.timers.shift()!;
+      if (this.idleFromPs >= 0) this.idleFired.add(e.owner);
       if (clock.time < e.duePs) clock.time = e.duePs;
       k.on(clock, () => e.fire());
     }
@@ -391,9 +453,10 @@ export class Scheduler {
     if (t.State === "terminated" && k.crashed) t.error = k.crashed;
   }
 
-  private hang(): KernelHang {
+  private hang(why: string): KernelHang {
+    this.idleFromPs = -1;
     const waiting = this.threads.filter((t) => t.State === "waiting").map((t) => `"${t.name}" waits on ${t.waitingOn}`);
-    return new KernelHang(`Nothing can run any more and no device has anything scheduled: ${waiting.length ? waiting.join("; ") : "no thread is waiting"}.`);
+    return new KernelHang(`Nothing can run any more (${why}): ${waiting.length ? waiting.join("; ") : "no thread is waiting"}.`);
   }
 }
 

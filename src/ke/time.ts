@@ -20,6 +20,8 @@ import { CLOCK_TICK_PS, KE, type Kernel } from "./kernel.js";
 
 /** Picoseconds per 100 ns unit, the unit of system and interrupt time. */
 export const PS_PER_100NS = 100_000;
+/** Picoseconds per second (simulated time is kept in ps). */
+export const PS_PER_SECOND = 1e12;
 
 /** The clock interrupt interval KeQueryTickCount counts in, ps. */
 function tickPs(k: Kernel): number {

@@ -50,7 +50,7 @@ export function KeInitializeTimerEx(Timer: KTIMER, Type: TIMER_TYPE): void {
 
 function arm(k: Kernel, timer: KTIMER, duePs: number): void {
   timer.DueTime = duePs;
-  timer.entry = k.scheduler.addTimer(k.nextClockTickPs(duePs), () => expire(k, timer));
+  timer.entry = k.scheduler.addTimer(k.nextClockTickPs(duePs), () => expire(k, timer), timer);
 }
 
 function expire(k: Kernel, timer: KTIMER): void {

@@ -3,6 +3,7 @@
  * device in the file, and runs device time forward. It knows nothing of Windows: the
  * kernel attaches itself through the `kernel` hook and drives the machine from there.
  */
+import type { RunLimits } from "../ke/kernel.js";
 import { Core } from "./core.js";
 import * as L from "./generated/layout.js";
 import { DEVICE_MODELS } from "./models.js";
@@ -95,8 +96,11 @@ function mib(bytes: number): string {
   return `${+(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-/** How a program runs: on which processor (any, by default), and as an elevated administrator (the default) or a standard user. */
-export interface ProgramOptions {
+/**
+ * How a program runs: on which processor (any, by default), as an elevated administrator
+ * (the default) or a standard user, and within which limits (maxSimTime, timeout: s).
+ */
+export interface ProgramOptions extends RunLimits {
   cpu?: number;
   user?: "administrator" | "standard";
 }
@@ -118,7 +122,7 @@ export interface MachineKernel {
   /** Runs until `untilPs` (simulated picoseconds). */
   run(untilPs: number): Promise<void>;
   /** Runs a routine as kernel code on a processor (a system thread). */
-  exec<T>(routine: () => T | Promise<T>, options?: { cpu?: number; irql?: number; name?: string }): Promise<T>;
+  exec<T>(routine: () => T | Promise<T>, options?: { cpu?: number; irql?: number; name?: string } & RunLimits): Promise<T>;
   /** Runs a user-mode program in a new process. */
   runProgram<T>(name: string, program: () => Promise<T>, options?: ProgramOptions): Promise<T>;
   /** Runs a user-mode program in a new process; resolves to how the process ended. */
@@ -320,7 +324,7 @@ export class Machine {
    * Runs `routine` as kernel code on a processor (a system thread at PASSIVE_LEVEL unless
    * told otherwise) and resolves to its result; a bug check rejects with the BugCheck.
    */
-  exec<T>(routine: () => T | Promise<T>, options?: { cpu?: number; irql?: number; name?: string }): Promise<T> {
+  exec<T>(routine: () => T | Promise<T>, options?: { cpu?: number; irql?: number; name?: string } & RunLimits): Promise<T> {
     return this.requireKernel().exec(routine, options);
   }
 

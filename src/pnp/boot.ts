@@ -6,7 +6,9 @@
  */
 import { Machine, type MachineKernel, type ProcessOutcome, type ProgramOptions } from "../machine/machine.js";
 import type { MachineDescription } from "../machine/firmwareFiles.js";
-import { Kernel, type KernelOptions } from "../ke/kernel.js";
+import { Kernel, KernelHang, RunLimitReached, type KernelOptions, type RunLimits } from "../ke/kernel.js";
+import { PS_PER_SECOND } from "../ke/time.js";
+import { stallReport } from "../debug/stall-report.js";
 import { PASSIVE_LEVEL, type KIRQL } from "../ke/irql.js";
 import { KeRaiseIrql, KeLowerIrql } from "../ke/level.js";
 import { Scheduler, type KTHREAD } from "../ke/scheduler.js";
@@ -50,8 +52,8 @@ export interface BootOptions extends KernelOptions {
   driverFiles?: string[];
 }
 
-/** How a routine runs under Machine.exec. */
-export interface ExecOptions {
+/** How a routine runs under Machine.exec (and within which limits: maxSimTime, timeout, s). */
+export interface ExecOptions extends RunLimits {
   /** Processor to run on (default 0). */
   cpu?: number;
   /** IRQL to run at (default PASSIVE_LEVEL). */
@@ -65,7 +67,12 @@ export class BootedKernel implements MachineKernel {
   constructor(readonly k: Kernel) {}
 
   async run(untilPs: number): Promise<void> {
-    await this.k.scheduler.run(() => false, untilPs);
+    try {
+      await this.k.scheduler.run(() => false, untilPs);
+    } catch (e) {
+      if (e instanceof RunLimitReached) e.report = stallReport(this.k.machine);
+      throw e;
+    }
   }
 
   /**
@@ -86,13 +93,28 @@ export class BootedKernel implements MachineKernel {
       KeLowerIrql(old);
       return result;
     }, { affinity: cpu, readyAtPs: k.processors[cpu].time });
-    return this.finish<T>(thread);
+    return this.finish<T>(thread, options);
   }
 
-  /** Runs the machine until `thread` has terminated (and `done` holds); resolves to what the thread returned, or rejects with its bug check. */
-  private async finish<T>(thread: KTHREAD, done: () => boolean = () => true): Promise<T> {
+  /**
+   * Runs the machine until `thread` has terminated (and `done` holds), within `limits` and
+   * the machine's own; resolves to what the thread returned, or rejects with its bug check.
+   * A hang or a limit reached rejects with the error, its report saying what still waited.
+   */
+  private async finish<T>(thread: KTHREAD, limits: RunLimits, done: () => boolean = () => true): Promise<T> {
     const k = this.k;
-    await k.scheduler.run(() => thread.State === "terminated" && (done() || thread.error !== undefined));
+    const s = k.scheduler;
+    const saved = [s.simDeadlinePs, s.hostDeadlineMs] as const;
+    if (limits.maxSimTime !== undefined) s.simDeadlinePs = Math.min(saved[0], Math.max(...k.processors.map((p) => p.time)) + limits.maxSimTime * PS_PER_SECOND);
+    if (limits.timeout !== undefined) s.hostDeadlineMs = Math.min(saved[1], performance.now() + limits.timeout * 1000);
+    try {
+      await s.run(() => thread.State === "terminated" && (done() || thread.error !== undefined));
+    } catch (e) {
+      if ((e instanceof KernelHang || e instanceof RunLimitReached) && k.machine.kernel) e.report = stallReport(k.machine);
+      throw e;
+    } finally {
+      [s.simDeadlinePs, s.hostDeadlineMs] = saved;
+    }
     if (thread.State !== "terminated") throw new Error(`the machine was stopped before "${thread.name}" finished`);
     if (thread.error !== undefined) throw k.asBugCheck(thread.error);
     return thread.result as T;
@@ -127,7 +149,7 @@ export class BootedKernel implements MachineKernel {
       if (!NT_SUCCESS(creation)) return endUserThread(self, creation, false);
       main = await runUserThread(self, program, (value) => (typeof value === "number" ? value : 0), true);
     }, { process, affinity: options.cpu ?? -1, readyAtPs: Math.max(...k.processors.map((p) => p.time)) });
-    await this.finish<void>(thread, () => process.Header.SignalState !== 0);
+    await this.finish<void>(thread, options, () => process.Header.SignalState !== 0);
     if (k.crashed) throw k.crashed;
     if (!NT_SUCCESS(creation)) throw new NtStatusException(creation);
     return { ExitCode: process.ExitStatus, returned: main.returned, value: main.value, exception: process.exception };
@@ -162,6 +184,9 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
   const mm = new MemoryManager(k, platform.usableRam);
   k.services.set("mm", mm);
   k.scheduler = new Scheduler(k, mm.systemProcess);
+  // The machine's own limits, for its whole life.
+  if (options.maxSimTime !== undefined) k.scheduler.simDeadlinePs = options.maxSimTime * PS_PER_SECOND;
+  if (options.timeout !== undefined) k.scheduler.hostDeadlineMs = performance.now() + options.timeout * 1000;
   k.services.set("ob", new ObjectManager(k));
   k.services.set("io", new IoManager(k));
   const pnp = new PnpManager(k, [{

@@ -6,6 +6,7 @@
  * 2.5 seconds in, then removes the driver. The driver's DebugPrint output goes to the
  * debugger (`--debug-output`; the "checked" machine's Debug Print Filter lets it through).
  */
+import { PS_PER_SECOND } from "../ke/time.js";
 import { CM } from "../cm/registry.js";
 import { serviceKeyPath } from "../cm/service-key.js";
 import { ConsoleOutput } from "../drivers/samples/common/crt.js";
@@ -19,8 +20,6 @@ import type { BootedKernel } from "../pnp/boot.js";
 
 /** When the user presses a key, seconds after the program starts. */
 const KEY_PRESS_SECONDS = 2.5;
-/** Picoseconds in a second. */
-const PS_PER_SECOND = 1e12;
 
 /** What the workload did. */
 export interface EventWorkloadResult {

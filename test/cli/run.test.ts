@@ -128,6 +128,16 @@ describe("wdmsim run", () => {
     expect(r.stderr).toContain("--seed takes a whole number");
   });
 
+  it("--max-sim-time stops the run where simulated time reaches it: exit 3, with what was still waiting; a bad duration is refused naming the flag", () => {
+    const r = wdmsim("run", "--max-sim-time", "50us");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^wdmsim: the run reached its simulated-time limit \(50 us\); stopped$/m);
+    for (const heading of ["Threads waiting:", "Requests not completed:", "DPCs queued:", "Timers armed:"]) expect(r.stderr).toContain(heading);
+    const bad = wdmsim("run", "--timeout", "soon");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--timeout takes a positive duration such as 10s, 250ms, 40us or 5m, not "soon"');
+  });
+
   it("a driver that bug checks stops the run: the !analyze -v style report names the code, arguments, driver, routine, IRQL and CPU, and the exit code is 1", () => {
     // Register reads cost 1,000,000 cycles (333 us at 3 GHz): the edu ISR overruns a 100 us DPC/ISR watchdog.
     const file = join(tmp, "slow-registers.json");
