@@ -7,7 +7,7 @@
  * runs the same workload and prints only the inspections. Bad flags, files or commands get
  * a message naming what to fix and exit 2; a bug check prints its analysis and exits 1.
  */
-import { readdirSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { boot } from "../pnp/boot.js";
 import { FirmwareError, loadMachine, MACHINES_DIR } from "../machine/firmwareFiles.js";
@@ -63,6 +63,15 @@ Options for run and inspect:
 
 /** A command-line mistake: the message says what to fix. */
 class UsageError extends Error {}
+
+/** Refuses, before anything runs, an output file that cannot be written (it is created, empty, to find out). */
+function checkWritable(flag: string, path: string): void {
+  try {
+    closeSync(openSync(path, "w"));
+  } catch (e) {
+    throw new UsageError(`--${flag} ${path}: cannot write the file: ${(e as Error).message}`);
+  }
+}
 
 /** Seconds in each duration unit a limit may be given in. */
 const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
@@ -239,6 +248,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
     fileRoundTrips: count("files", values.files, EDU_WORKLOAD_DEFAULTS.fileRoundTrips, 100000),
   };
   if (values.trace === "") throw new UsageError("--trace needs a file name");
+  if (values.trace !== undefined) checkWritable("trace", values.trace);
   const commands = inspectionCommands([...(values.inspect ?? []), ...positionals]);
   if (mode === "inspect" && commands.length === 0) {
     throw new UsageError(`inspect needs at least one command, e.g. wdmsim inspect "!devnode 0 1" (commands: ${INSPECT_COMMANDS.join(" ")})`);

@@ -69,4 +69,34 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): number {
     expect(run.stderr).toContain("plain.json: /drivers/0/module:");
     expect(run.stderr).toContain('name it .mts, or put it in a package whose package.json has "type": "module"');
   }, 60_000);
+
+  it("a module with a syntax error, one that throws as it is imported, or none at all is refused before the run: exit 2, naming the file and the error", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wdmsim-bad-driver-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    writeFileSync(join(dir, "syntax.ts"), "export function DriverEntry( {\n");
+    writeFileSync(join(dir, "throws.ts"), 'throw new Error("boom at import");\nexport function DriverEntry(): number { return 0; }\n');
+    const cases: [string, RegExp][] = [
+      ["syntax.ts", /syntax\.ts cannot be imported: Transform failed with 1 error:\n.*syntax\.ts:2:0: ERROR: Expected identifier but found end of file/],
+      ["throws.ts", /throws\.ts cannot be imported: boom at import/],
+      ["missing.ts", /\/drivers\/0\/module: no module at .*missing\.ts/],
+    ];
+    for (const [module, message] of cases) {
+      const pkg = join(dir, `${module}.json`);
+      writeFileSync(pkg, JSON.stringify({ description: "a broken driver", drivers: [{ service: "broken", module: `./${module}`, role: "legacy" }] }));
+      const machine = JSON.parse(readFileSync(join(root, "firmware/machines/default.json"), "utf8"));
+      machine.drivers = [pkg];
+      writeFileSync(join(dir, "machine.json"), JSON.stringify(machine));
+      const run = spawnSync(process.execPath, [join(root, "bin/wdmsim.js"), "run", "--machine", join(dir, "machine.json")], { cwd: root, encoding: "utf8" });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stdout).toBe("");
+    }
+  }, 60_000);
+
+  it("an output file that cannot be written is refused before the run: exit 2, naming the flag, the file and the error", () => {
+    const run = spawnSync(process.execPath, [join(root, "bin/wdmsim.js"), "run", "--trace", "/nonexistent-dir/trace.json"], { cwd: root, encoding: "utf8" });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("wdmsim: --trace /nonexistent-dir/trace.json: cannot write the file: ENOENT: no such file or directory");
+    expect(run.stdout).toBe("");
+  });
 });
