@@ -3,6 +3,7 @@
  * schemas, and turns them into plain numeric descriptions. Every error names the file,
  * the JSON path and the rule broken.
  */
+import type { LowResourcesOptions } from "../verifier/low-resources.js";
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
@@ -134,6 +135,8 @@ export interface MachineDescription {
     trimming: boolean;
     /** Driver Verifier's Special Pool option: drivers' small allocations on their own page, against its end (verifyEnd) or start (verifyStart); "off" for none. */
     specialPool: "off" | "verifyEnd" | "verifyStart";
+    /** Driver Verifier's Low Resources Simulation: off (false), on with Windows' defaults (true), or its settings. */
+    lowResources: boolean | Partial<LowResourcesOptions>;
     costs: Record<string, number>;
   };
 }
@@ -422,6 +425,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
       clockTickUs: doc.kernel?.clockTickUs ?? 0,
       trimming: doc.kernel?.trimming ?? false,
       specialPool: doc.kernel?.specialPool === true ? "verifyEnd" : doc.kernel?.specialPool || "off",
+      lowResources: doc.kernel?.lowResources ?? false,
       costs,
     },
   };

@@ -14,6 +14,7 @@
  * Rule checks follow Driver Verifier (bug check 0xC4 with the WDK's subcodes); without
  * the verifier, unlocking pages that are not locked is 0x4E PFN_LIST_CORRUPT / 0x07.
  */
+import { lowResourceFailure } from "../verifier/low-resources.js";
 import * as L from "../machine/generated/layout.js";
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
 import { KPROCESSOR_MODE } from "../ke/dispatcher.js";
@@ -447,6 +448,7 @@ export function MmUnmapLockedPages(BaseAddress: PVOID, MemoryDescriptorList: MDL
  */
 export function MmGetSystemAddressForMdlSafe(Mdl: MDL, Priority: number): PVOID {
   if ((Mdl.MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) !== 0) return Mdl.MappedSystemVa;
+  if (lowResourceFailure(KE())) return 0;
   return MmMapLockedPagesSpecifyCache(Mdl, KPROCESSOR_MODE.KernelMode, MEMORY_CACHING_TYPE.MmCached, null, false, Priority);
 }
 

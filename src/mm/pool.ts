@@ -7,6 +7,7 @@
  * the free list when the block is freed. Every allocation is tracked by tag and owning
  * driver for !poolused-style figures (poolUsed, poolUsedByDriver).
  */
+import { lowResourceFailure } from "../verifier/low-resources.js";
 import { BAD_POOL_CALLER, DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
 import { APC_LEVEL, DISPATCH_LEVEL } from "../ke/irql.js";
 import { KE } from "../ke/kernel.js";
@@ -363,6 +364,7 @@ export function allocatePool(PoolType: POOL_TYPE, NumberOfBytes: number, tag: nu
     k.bugCheck(BAD_POOL_CALLER, BAD_POOL_BAD_IRQL, irql, PoolType, NumberOfBytes);
   }
   if (NumberOfBytes === 0 && k.verifier) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_ZERO_BYTES, 0, PoolType, tag);
+  if (lowResourceFailure(k, tag)) return 0;
   const pool = MM(k).pool;
   const owner = k.attribution().driver;
   // Special pool serves drivers' allocations (not the kernel's own), placed as the caller asked or as the machine's option says.
