@@ -3,6 +3,7 @@
  * to the command that prints it. Commands only read the machine: they may run at the
  * end of a run, after a bug check, or between two steps of a test.
  */
+import { parseVerifier, verifier } from "./verifier.js";
 import type { Machine } from "../machine/machine.js";
 import { InspectError, splitWords } from "./args.js";
 import { contextOf, type InspectContext } from "./context.js";
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
   "!reg": command(parseReg, reg),
   "!object": command(parseObject, object),
   "!handle": command(parseHandle, handle),
+  "!verifier": command(parseVerifier, verifier),
 };
 
 /** The inspection commands, as typed. */

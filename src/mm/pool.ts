@@ -149,6 +149,8 @@ export class Pool {
   readonly paged = new PoolRegion(PAGED_POOL_START, PAGED_POOL_SIZE, true);
   /** Special pool, when the machine's verifier has the Special Pool option on. */
   readonly special: SpecialPool | null;
+  /** Allocations special pool served. */
+  specialAllocations = 0;
   private readonly blocks = new Map<number, Block>();
   /** Records of freed blocks, reused for later allocations (at most SPARE_BLOCKS). */
   private readonly spareBlocks: Block[] = [];
@@ -208,6 +210,7 @@ export class Pool {
     if (special && this.special && bytes < PAGE_SIZE) {
       const va = this.special.allocate(bytes, special, () => this.mm.pfn.allocatePage());
       if (va !== 0) {
+        this.specialAllocations++;
         this.record(va, true, va, PAGE_SIZE, bytes, tag, type, owner);
         return va;
       }

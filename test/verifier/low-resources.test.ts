@@ -3,8 +3,9 @@
 // with the option's probability (Windows' defaults: 6%, every driver and tag, 8 minutes),
 // from a generator seeded by the machine's seed — the same seed fails the same allocations.
 import { describe, expect, it } from "vitest";
-import { Machine, boot, ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE, MmMapIoSpace, MEMORY_CACHING_TYPE, KeDelayExecutionThread, KPROCESSOR_MODE } from "../../src/index.js";
+import { Machine, boot, inspect, ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE, MmMapIoSpace, MEMORY_CACHING_TYPE, KeDelayExecutionThread, KPROCESSOR_MODE } from "../../src/index.js";
 import { LOW_RESOURCES_DEFAULTS, lowResourcesOf } from "../../src/verifier/low-resources.js";
+import { MM } from "../../src/mm/manager.js";
 import { asDriver, defaultDescription, kernelOf, relativeMs } from "../support/kernel-harness.js";
 
 async function machine(lowResources: unknown, seed = 1, verifier = true): Promise<Machine> {
@@ -75,5 +76,27 @@ describe("low resources simulation", () => {
     expect(mapped).toBe(0);
     const off = await machine({ probability: 1, delaySeconds: 0 }, 1, false);
     expect(await pattern(off, 20)).toBe("0".repeat(20));
+  });
+});
+
+describe("!verifier", () => {
+  it("shows the options on as verifier flags and the allocations failed on purpose, per driver", async () => {
+    const d = defaultDescription({ seed: 3 });
+    d.kernel = { ...d.kernel, lowResources: { probability: 0.5, delaySeconds: 0, drivers: ["lrdrv"] } as unknown as boolean, specialPool: "verifyEnd" };
+    const m = await boot(Machine.fromDescription(d));
+    const failed = [...await pattern(m, 100)].filter((c) => c === "1").length;
+    const out = inspect(m, "!verifier");
+    expect(out).toMatch(/^Verify Flags Level 0x0002089d$/m);
+    expect(out).toMatch(/^ {4}\[X\] \(0x00000001\) Special pool$/m);
+    expect(out).toMatch(/^ {4}\[ \] \(0x00000002\) Force IRQL checking$/m);
+    expect(out).toMatch(/^ {4}\[X\] \(0x00000004\) Randomized low resources simulation$/m);
+    expect(out).toMatch(new RegExp(`^  Resource Allocations Failed Deliberately +0x${failed.toString(16).padStart(8, "0")}$`, "m"));
+    expect(out).toMatch(new RegExp(`^  lrdrv +allocations +100 +failed deliberately +${failed}$`, "m"));
+    // Special pool served every allocation that did not fail (lrdrv's, and the boot drivers' small ones).
+    const special = Number(/^ {2}Pool Allocations Succeeded SpecialPool +(0x[0-9a-f]{8})$/m.exec(out)![1]);
+    expect(special).toBeGreaterThanOrEqual(100 - failed);
+    expect(special).toBe(MM(kernelOf(m)).pool.specialAllocations);
+    const off = await boot(Machine.fromDescription(defaultDescription({ verifier: false })));
+    expect(inspect(off, "!verifier")).toContain("Driver Verifier is off");
   });
 });
