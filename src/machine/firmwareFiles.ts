@@ -214,7 +214,8 @@ export function resolveMachineFile(nameOrPath: string): string {
   throw new FirmwareError(nameOrPath, "", `no such machine file (looked for ${nameOrPath} and firmware/machines/${nameOrPath}.json)`);
 }
 
-function deviceFromJson(doc: any, file: string): DeviceDescription {
+/** A device description from a device file's parsed JSON (`file` names it in errors), checked as loadDevice checks it. */
+export function deviceFromJson(doc: any, file: string): DeviceDescription {
   const pci = doc.pci;
   const model = DEVICE_MODELS[doc.model];
   for (const name of Object.keys(doc.params ?? {})) {
@@ -231,6 +232,7 @@ function deviceFromJson(doc: any, file: string): DeviceDescription {
     const clash = bars.findIndex((o, j) => j !== i && (o.index === b.index || (o.type === "memory64" && o.index + 1 === b.index)));
     if (clash >= 0) throw new FirmwareError(file, `/pci/bars/${i}/index`, `BAR${b.index} overlaps bars[${clash}]`);
   });
+  if (pci.msix) checkMsix(file, pci.msix, bars);
   return {
     name: doc.name,
     description: doc.description ?? "",
@@ -260,6 +262,53 @@ function deviceFromJson(doc: any, file: string): DeviceDescription {
     clockKHz: Math.round(doc.clockMHz * 1000),
     params: { ...(doc.params ?? {}) },
   };
+}
+
+/** Granularity of a bridge's memory window (its base and limit registers count in 1 MiB). */
+const BRIDGE_WINDOW_ALIGN = 2 ** 20;
+
+/**
+ * The least memory space the slots' BARs take as firmware sizes them: each BAR aligned to
+ * its size (placed largest first, nothing is lost to alignment), each bridge's window
+ * holding what is behind it rounded up to 1 MiB.
+ */
+function mmioNeeded(slots: SlotDescription[]): number {
+  const own = (s: SlotDescription) => s.spec.bars.filter((b) => b.type !== "io").reduce((n, b) => n + b.size, 0);
+  const behind = (parent: number | null): number => slots.reduce((n, s, i) => {
+    if (s.parent !== parent) return n;
+    const below = s.spec.model === "bridge" ? Math.ceil(behind(i) / BRIDGE_WINDOW_ALIGN) * BRIDGE_WINDOW_ALIGN : 0;
+    return n + own(s) + below;
+  }, 0);
+  return behind(null);
+}
+
+/** Bytes of one MSI-X table entry, and of one PBA QWORD (64 vectors' pending bits). */
+const MSIX_ENTRY_BYTES = 16;
+const MSIX_PBA_QWORD_BYTES = 8;
+
+/**
+ * The MSI-X table and pending-bit array must each lie inside a memory BAR the function
+ * has, start on a QWORD boundary (the offset's low three bits are the BIR), and not
+ * overlap each other.
+ */
+function checkMsix(file: string, msix: any, bars: BarDescription[]): void {
+  const vectors: number = msix.vectors;
+  const parts = [
+    { name: "table", bir: msix.tableBar as number, offset: parseNumber(msix.tableOffset), size: vectors * MSIX_ENTRY_BYTES },
+    { name: "pba", bir: msix.pbaBar as number, offset: parseNumber(msix.pbaOffset), size: Math.ceil(vectors / 64) * MSIX_PBA_QWORD_BYTES },
+  ];
+  for (const p of parts) {
+    const bar = bars.find((b) => b.index === p.bir);
+    if (!bar || bar.type === "io") throw new FirmwareError(file, `/pci/msix/${p.name}Bar`, `BAR${p.bir} is not a memory BAR of this function`);
+    if (p.offset % 8 !== 0) throw new FirmwareError(file, `/pci/msix/${p.name}Offset`, `the MSI-X ${p.name} must start on a QWORD (8-byte) boundary`);
+    if (p.offset + p.size > bar.size) {
+      throw new FirmwareError(file, `/pci/msix/${p.name}Offset`, `the MSI-X ${p.name} (${p.size} bytes at 0x${p.offset.toString(16)}) ends past BAR${p.bir}'s ${bar.size} bytes`);
+    }
+  }
+  const [t, b] = parts;
+  if (t.bir === b.bir && t.offset < b.offset + b.size && b.offset < t.offset + t.size) {
+    throw new FirmwareError(file, "/pci/msix/pbaOffset", `the pending-bit array (0x${b.offset.toString(16)}..0x${(b.offset + b.size - 1).toString(16)}) overlaps the MSI-X table (0x${t.offset.toString(16)}..0x${(t.offset + t.size - 1).toString(16)})`);
+  }
 }
 
 /** Loads and validates a device file by name from firmware/devices. */
@@ -354,6 +403,16 @@ export function loadMachine(nameOrPath: string): MachineDescription {
     ["the IOMMU's registers", L.IOMMU_MMIO_BASE, L.IOMMU_MMIO_SIZE],
     ["the local APIC message window", L.LAPIC_WINDOW_BASE, L.LAPIC_WINDOW_SIZE],
   ];
+  if (ecamBase % 2 ** 20 !== 0) throw new FirmwareError(shown, "/pci/ecam/base", `the ECAM window must start on a 1 MiB boundary (each bus takes 1 MiB); ${hex(ecamBase)} does not`);
+  const windowPaths = ["/pci/ecam", "/pci/mmioWindow"];
+  windows.forEach(([, base, size], i) => {
+    const j = windows.findIndex(([, b, s], k) => k < i && base < b + s && b < base + size);
+    if (j < 0) return;
+    // Name the window the file sets (the later of two it sets) first.
+    const [a, b] = i < windowPaths.length ? [i, j] : [j, i];
+    const [w, v] = [windows[a], windows[b]];
+    throw new FirmwareError(shown, windowPaths[a], `${w[0]} at ${hex(w[1])}..${hex(w[1] + w[2] - 1)} overlaps ${v[0]} at ${hex(v[1])}..${hex(v[1] + v[2] - 1)}`);
+  });
   memory.forEach((r, i) => {
     if (r.base + r.size > L.RAM_PHYS_LIMIT) {
       throw new FirmwareError(shown, `/memory/${i}`, `RAM must end at or below ${hex(L.RAM_PHYS_LIMIT)} (${L.RAM_PHYS_LIMIT / 2 ** 30} GiB), the guest-physical space the core maps; this region ends at ${hex(r.base + r.size)}`);
@@ -396,6 +455,10 @@ export function loadMachine(nameOrPath: string): MachineDescription {
   });
   const buses = doc.pci.ecam.buses ?? 1;
   const slots = placeBehindBridges(shown, rawSlots, buses);
+  const needed = mmioNeeded(slots);
+  if (needed > mmio.size) {
+    throw new FirmwareError(shown, "/pci/mmioWindow/size", `the PCI memory window holds ${hex(mmio.size)} bytes, and the devices' memory BARs need at least ${hex(needed)} (each aligned to its size, bridge windows to 1 MiB)`);
+  }
 
   return {
     file: shown,

@@ -57,6 +57,8 @@ export async function loadDriverPackageFile(nameOrPath: string): Promise<DriverP
   const packages: DriverPackage[] = [];
   for (const [i, d] of (doc.drivers as any[]).entries()) {
     const at = `/drivers/${i}`;
+    const twin = (doc.drivers as any[]).findIndex((o, j) => j < i && String(o.service).toLowerCase() === String(d.service).toLowerCase());
+    if (twin >= 0) throw new FirmwareError(shown, `${at}/service`, `service "${d.service}" is already /drivers/${twin}'s (service names are case-insensitive and unique)`);
     const ids: string[] = d.ids ?? [];
     if (d.role === "legacy" && (d.ids || d.classes || d.class)) throw new FirmwareError(shown, at, "a legacy driver binds to no device: no ids, class or classes");
     if (d.role !== "legacy" && d.start !== undefined) throw new FirmwareError(shown, `${at}/start`, "only a legacy driver has a start type (a PnP driver starts with its device)");
