@@ -12,7 +12,7 @@
  * ends in the DPC watchdog, 0x133 (P1 0 when a DPC or ISR spins past its own allotment,
  * P1 1 when the cumulative allotment runs out first).
  */
-import { SPIN_LOCK_ALREADY_OWNED, SPIN_LOCK_NOT_OWNED } from "./bugcheck.js";
+import { DRIVER_VERIFIER_DETECTED_VIOLATION, SPIN_LOCK_ALREADY_OWNED, SPIN_LOCK_NOT_OWNED } from "./bugcheck.js";
 import { DISPATCH_LEVEL, type KIRQL } from "./irql.js";
 import { KE, type Kernel } from "./kernel.js";
 import { lowerTo, raiseTo } from "./level.js";
@@ -65,9 +65,26 @@ function give(k: Kernel, lock: KSPIN_LOCK): void {
   lock.releasedAtPs = k.cpu.time;
 }
 
-/** KeAcquireSpinLock: raises to DISPATCH_LEVEL, takes the lock (spinning if another processor holds it), returns the old IRQL. */
+/** 0xC4 P1: KeAcquireSpinLockAtDpcLevel with IRQL < DISPATCH_LEVEL (P2 IRQL, P3 the lock). */
+export const VERIFIER_ACQUIRE_AT_DPC_BELOW_DISPATCH = 0x40;
+/** 0xC4 P1: KeReleaseSpinLockFromDpcLevel with IRQL < DISPATCH_LEVEL. */
+export const VERIFIER_RELEASE_FROM_DPC_BELOW_DISPATCH = 0x41;
+/** 0xC4 P1: KeAcquireSpinLock with IRQL > DISPATCH_LEVEL. */
+export const VERIFIER_ACQUIRE_ABOVE_DISPATCH = 0x42;
+
+/** Under the verifier, `code` (P2 the IRQL, P3 the lock) when `wrong`. */
+function checkIrql(k: Kernel, wrong: boolean, code: number, lock: KSPIN_LOCK): void {
+  if (wrong && k.verifier) k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, code, k.cpu.irql, lock.address, 0);
+}
+
+/**
+ * KeAcquireSpinLock: raises to DISPATCH_LEVEL, takes the lock (spinning if another
+ * processor holds it), returns the old IRQL. Above DISPATCH_LEVEL it is 0xC4 / 0x42 under
+ * the verifier.
+ */
 export function KeAcquireSpinLock(SpinLock: KSPIN_LOCK): KIRQL {
   const k = KE();
+  checkIrql(k, k.cpu.irql > DISPATCH_LEVEL, VERIFIER_ACQUIRE_ABOVE_DISPATCH, SpinLock);
   const old = raiseTo(k, DISPATCH_LEVEL);
   k.chargePs(k.cost.KeAcquireSpinLock);
   take(k, SpinLock);
@@ -85,16 +102,18 @@ export function KeReleaseSpinLock(SpinLock: KSPIN_LOCK, NewIrql: KIRQL): void {
   lowerTo(k, k.cpu, NewIrql);
 }
 
-/** KeAcquireSpinLockAtDpcLevel: takes the lock without changing IRQL (caller is at DISPATCH_LEVEL). */
+/** KeAcquireSpinLockAtDpcLevel: takes the lock without changing IRQL (caller is at DISPATCH_LEVEL; below it, 0xC4 / 0x40 under the verifier). */
 export function KeAcquireSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK): void {
   const k = KE();
+  checkIrql(k, k.cpu.irql < DISPATCH_LEVEL, VERIFIER_ACQUIRE_AT_DPC_BELOW_DISPATCH, SpinLock);
   k.chargePs(k.cost.KeAcquireSpinLock);
   take(k, SpinLock);
 }
 
-/** KeReleaseSpinLockFromDpcLevel: releases the lock without changing IRQL. */
+/** KeReleaseSpinLockFromDpcLevel: releases the lock without changing IRQL (below DISPATCH_LEVEL, 0xC4 / 0x41 under the verifier). */
 export function KeReleaseSpinLockFromDpcLevel(SpinLock: KSPIN_LOCK): void {
   const k = KE();
+  checkIrql(k, k.cpu.irql < DISPATCH_LEVEL, VERIFIER_RELEASE_FROM_DPC_BELOW_DISPATCH, SpinLock);
   give(k, SpinLock);
   k.chargePs(k.cost.KeReleaseSpinLock);
 }

@@ -198,6 +198,25 @@ describe("spin locks", () => {
     expect(bc.bugCheckName).toBe("SPIN_LOCK_ALREADY_OWNED");
   });
 
+  it("under the verifier: KeAcquireSpinLockAtDpcLevel or KeReleaseSpinLockFromDpcLevel below DISPATCH_LEVEL, KeAcquireSpinLock above it, are 0xC4 0x40 / 0x41 / 0x42 (P2 IRQL, P3 the lock)", async () => {
+    let address = 0;
+    const lockAt = () => {
+      const lock = new KSPIN_LOCK();
+      KeInitializeSpinLock(lock);
+      address = lock.address;
+      return lock;
+    };
+    expectBugCheck(await crash(() => KeAcquireSpinLockAtDpcLevel(lockAt())), DRIVER_VERIFIER_DETECTED_VIOLATION, 0x40, PASSIVE_LEVEL, address);
+    expectBugCheck(await crash(() => {
+      const lock = lockAt();
+      KeRaiseIrql(DISPATCH_LEVEL);
+      KeAcquireSpinLockAtDpcLevel(lock);
+      KeLowerIrql(APC_LEVEL);
+      KeReleaseSpinLockFromDpcLevel(lock);
+    }), DRIVER_VERIFIER_DETECTED_VIOLATION, 0x41, APC_LEVEL, address);
+    expectBugCheck(await crash(() => KeAcquireSpinLock(lockAt()), { irql: DISPATCH_LEVEL + 1 }), DRIVER_VERIFIER_DETECTED_VIOLATION, 0x42, DISPATCH_LEVEL + 1, address);
+  });
+
   it("acquiring a held lock again with KeAcquireSpinLockAtDpcLevel is 0x0F too", async () => {
     let address = 0;
     const bc = await crash(() => {
