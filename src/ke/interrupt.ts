@@ -6,6 +6,7 @@
  * A level-triggered vector that is pending again at its EOI, INTERRUPT_STORM_COUNT
  * times in a row, is an interrupt storm: bug check 0xF2 HARDWARE_INTERRUPT_STORM.
  */
+import { MM } from "../mm/manager.js";
 import { TRACK_CPU } from "../trace/recorder.js";
 import { KE, routineAttribution, type Kernel, type KPRCB } from "./kernel.js";
 import { lowerTo } from "./level.js";
@@ -172,7 +173,12 @@ function watchForStorm(k: Kernel, cpu: KPRCB, v: number): void {
     cpu.stormCount = 0;
   }
   if (++cpu.stormCount >= INTERRUPT_STORM_COUNT) {
-    k.bugCheck(HARDWARE_INTERRUPT_STORM, 0, 0, first.address, chain.length > 1 ? 2 : 1);
+    // P1 the (first) ISR, P2 its context, P3 the interrupt object, P4 1 alone or 2 chained; blamed on the ISR's driver.
+    const routine = first.ServiceRoutine ?? first.MessageServiceRoutine;
+    const name = routine?.name || "InterruptService";
+    const context = first.ServiceContext as { address?: unknown } | null;
+    const contextValue = typeof context?.address === "number" ? context.address : 0;
+    k.invoke(first.owner, name, () => k.bugCheck(HARDWARE_INTERRUPT_STORM, MM(k).codeAddress(first.owner, name), contextValue, first.address, chain.length > 1 ? 2 : 1));
   }
 }
 

@@ -6,6 +6,7 @@
 // is bug check 0xF2 HARDWARE_INTERRUPT_STORM. Facts: WdmlibIoConnectInterruptEx and
 // IO_CONNECT_INTERRUPT_PARAMETERS (WDK), Bug Check 0xF2, shared/specs (PCI Command bit 10,
 // I/O APIC redirection entries).
+import { MM } from "../../src/mm/manager.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Machine, type KINTERRUPT, type PKSERVICE_ROUTINE,
@@ -225,7 +226,9 @@ describe("line-based interrupts", () => {
     }, { cpu: line.processor }));
     expect(check.code).toBe(HARDWARE_INTERRUPT_STORM);
     expect(liar).not.toBeNull();
-    // Parameter 3: the storming vector's interrupt object; parameter 4: 1, the ISR is not chained.
+    // Parameter 1: the ISR's address; 3: the storming vector's interrupt object; 4: 1, the ISR is not chained. The ISR is blamed.
+    expect(check.parameters[0]).toBe(BigInt(MM(kernelOf(m)).codeAddress(liar!.owner, "ClaimsEverything")));
+    expect(check.context.routine).toBe("ClaimsEverything");
     expect(check.parameters[2]).toBe(BigInt(liar!.address));
     expect(liar!.address).not.toBe(0);
     expect(check.parameters[3]).toBe(1n);
