@@ -102,6 +102,24 @@ export function KeReleaseSpinLock(SpinLock: KSPIN_LOCK, NewIrql: KIRQL): void {
   lowerTo(k, k.cpu, NewIrql);
 }
 
+/**
+ * KiAcquireSpinLock: the kernel's own raw acquire — takes the lock at whatever IRQL the
+ * caller is at (the ExInterlocked list routines, which Windows allows at any IRQL, run
+ * with interrupts off around it). Not a driver routine: no IRQL rule applies.
+ */
+export function KiAcquireSpinLock(SpinLock: KSPIN_LOCK): void {
+  const k = KE();
+  k.chargePs(k.cost.KeAcquireSpinLock);
+  take(k, SpinLock);
+}
+
+/** KiReleaseSpinLock: the kernel's own raw release, at any IRQL. */
+export function KiReleaseSpinLock(SpinLock: KSPIN_LOCK): void {
+  const k = KE();
+  give(k, SpinLock);
+  k.chargePs(k.cost.KeReleaseSpinLock);
+}
+
 /** KeAcquireSpinLockAtDpcLevel: takes the lock without changing IRQL (caller is at DISPATCH_LEVEL; below it, 0xC4 / 0x40 under the verifier). */
 export function KeAcquireSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK): void {
   const k = KE();

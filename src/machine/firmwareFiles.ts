@@ -123,6 +123,8 @@ export interface MachineDescription {
   driverParameters: Record<string, Record<string, number | string>>;
   /** Registry keys to preset before boot, by full path, in the file's JSON form (src/cm/presets.ts reads it). */
   registry: Record<string, Record<string, unknown>>;
+  /** Faults to inject at simulated times (src/verifier/faults.ts). */
+  faults: FaultDescription[];
   kernel: {
     verifier: boolean;
     /** Longest one DPC or ISR may run, us. */
@@ -262,6 +264,42 @@ export function deviceFromJson(doc: any, file: string): DeviceDescription {
     clockKHz: Math.round(doc.clockMHz * 1000),
     params: { ...(doc.params ?? {}) },
   };
+}
+
+/** A fault the machine file schedules: what, where, and when (ps after power-on). */
+export interface FaultDescription {
+  atPs: number;
+  kind: "drop" | "fatal" | "status" | "surpriseRemove" | "failPool";
+  /** "bb:dd.f" of the function (device faults). */
+  device?: string;
+  count?: number;
+  status?: number;
+  /** Service name (failPool). */
+  driver?: string;
+}
+
+/** Picoseconds per unit of a fault's time. */
+const FAULT_TIME_UNITS: Record<string, number> = { ns: 1e3, us: 1e6, ms: 1e9, s: 1e12 };
+
+/** The file's faults, checked: each names what its kind needs, and a device fault a slot the machine has (an NVMe controller for the NVMe kinds). */
+function faultsOf(file: string, faults: any[], slots: SlotDescription[]): FaultDescription[] {
+  return faults.map((f, i) => {
+    const at = `/faults/${i}`;
+    const m = /^([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s)$/.exec(f.at)!;
+    const fault: FaultDescription = { atPs: Math.round(Number(m[1]) * FAULT_TIME_UNITS[m[2]]), kind: f.kind, device: f.device, count: f.count, status: f.status, driver: f.driver };
+    if (f.kind === "failPool") {
+      if (f.driver === undefined) throw new FirmwareError(file, `${at}/driver`, "a failPool fault names the driver (its service name)");
+      return fault;
+    }
+    if (f.device === undefined) throw new FirmwareError(file, `${at}/device`, `a ${f.kind} fault names the PCI function (bb:dd.f)`);
+    const [bus, rest] = String(f.device).split(":");
+    const [dev, fn] = rest.split(".");
+    const slot = slots.find((s) => s.bus === parseInt(bus, 16) && s.device === parseInt(dev, 16) && s.function === parseInt(fn, 16));
+    if (!slot) throw new FirmwareError(file, `${at}/device`, `no slot at ${f.device}`);
+    if (f.kind !== "surpriseRemove" && slot.spec.model !== "nvme") throw new FirmwareError(file, `${at}/kind`, `${f.kind} is a fault of an NVMe controller, and ${f.device} is a ${slot.spec.model}`);
+    if (f.kind === "status" && f.status === undefined) throw new FirmwareError(file, `${at}/status`, "a status fault gives the status field the commands complete with");
+    return fault;
+  });
 }
 
 /** Granularity of a bridge's memory window (its base and limit registers count in 1 MiB). */
@@ -481,6 +519,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
     drivers: ((doc.drivers ?? []) as string[]).map((d) => (existsSync(resolve(dirname(file), d)) ? resolve(dirname(file), d) : d)),
     driverParameters: doc.driverParameters ?? {},
     registry: doc.registry ?? {},
+    faults: faultsOf(shown, doc.faults ?? [], slots),
     kernel: {
       verifier: doc.kernel?.verifier ?? true,
       dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000,

@@ -4,6 +4,7 @@
  * start, and the PnP manager builds the device tree in a system thread, loading drivers
  * from the driver store as it finds devices.
  */
+import { scheduleFaults } from "../verifier/faults.js";
 import { Machine, type MachineKernel, type ProcessOutcome, type ProgramOptions } from "../machine/machine.js";
 import type { MachineDescription } from "../machine/firmwareFiles.js";
 import { Kernel, KernelHang, RunLimitReached, type KernelOptions, type RunLimits } from "../ke/kernel.js";
@@ -184,6 +185,7 @@ export async function boot(machineFile: string | Machine, options: BootOptions =
   const mm = new MemoryManager(k, platform.usableRam);
   k.services.set("mm", mm);
   k.scheduler = new Scheduler(k, mm.systemProcess);
+  scheduleFaults(k);
   // The machine's own limits, for its whole life.
   if (options.maxSimTime !== undefined) k.scheduler.simDeadlinePs = options.maxSimTime * PS_PER_SECOND;
   if (options.timeout !== undefined) k.scheduler.hostDeadlineMs = performance.now() + options.timeout * 1000;

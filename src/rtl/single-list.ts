@@ -5,7 +5,7 @@
  * objects embedded in their records, as LIST_ENTRY's are (list.ts; CONTAINING_RECORD
  * finds the record). A list head is a SINGLE_LIST_ENTRY whose Next is the first entry.
  */
-import { KeAcquireSpinLockAtDpcLevel, KeReleaseSpinLockFromDpcLevel, type KSPIN_LOCK } from "../ke/spinlock.js";
+import { KiAcquireSpinLock, KiReleaseSpinLock, type KSPIN_LOCK } from "../ke/spinlock.js";
 
 /** SINGLE_LIST_ENTRY: a link of a singly linked list, or its head. */
 export class SINGLE_LIST_ENTRY {
@@ -31,17 +31,17 @@ export function PopEntryList(ListHead: SINGLE_LIST_ENTRY): SINGLE_LIST_ENTRY | n
 
 /** ExInterlockedPushEntryList: PushEntryList under `Lock`; returns the previous first entry, or null. */
 export function ExInterlockedPushEntryList(ListHead: SINGLE_LIST_ENTRY, ListEntry: SINGLE_LIST_ENTRY, Lock: KSPIN_LOCK): SINGLE_LIST_ENTRY | null {
-  KeAcquireSpinLockAtDpcLevel(Lock);
+  KiAcquireSpinLock(Lock);
   const first = ListHead.Next;
   PushEntryList(ListHead, ListEntry);
-  KeReleaseSpinLockFromDpcLevel(Lock);
+  KiReleaseSpinLock(Lock);
   return first;
 }
 
 /** ExInterlockedPopEntryList: PopEntryList under `Lock`. */
 export function ExInterlockedPopEntryList(ListHead: SINGLE_LIST_ENTRY, Lock: KSPIN_LOCK): SINGLE_LIST_ENTRY | null {
-  KeAcquireSpinLockAtDpcLevel(Lock);
+  KiAcquireSpinLock(Lock);
   const first = PopEntryList(ListHead);
-  KeReleaseSpinLockFromDpcLevel(Lock);
+  KiReleaseSpinLock(Lock);
   return first;
 }

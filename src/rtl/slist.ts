@@ -8,7 +8,7 @@
  * CONTAINING_RECORD finds the record). Operations are atomic because the host runs one
  * processor at a time; the Ex forms also take their spin lock.
  */
-import { KeAcquireSpinLockAtDpcLevel, KeReleaseSpinLockFromDpcLevel, type KSPIN_LOCK } from "../ke/spinlock.js";
+import { KiAcquireSpinLock, KiReleaseSpinLock, type KSPIN_LOCK } from "../ke/spinlock.js";
 
 /** SLIST_ENTRY: a link of a sequenced singly linked list. */
 export class SLIST_ENTRY {
@@ -71,17 +71,17 @@ export function InterlockedFlushSList(ListHead: SLIST_HEADER): SLIST_ENTRY | nul
 
 /** ExInterlockedPushEntrySList: InterlockedPushEntrySList under `Lock`. */
 export function ExInterlockedPushEntrySList(ListHead: SLIST_HEADER, ListEntry: SLIST_ENTRY, Lock: KSPIN_LOCK): SLIST_ENTRY | null {
-  KeAcquireSpinLockAtDpcLevel(Lock);
+  KiAcquireSpinLock(Lock);
   const first = InterlockedPushEntrySList(ListHead, ListEntry);
-  KeReleaseSpinLockFromDpcLevel(Lock);
+  KiReleaseSpinLock(Lock);
   return first;
 }
 
 /** ExInterlockedPopEntrySList: InterlockedPopEntrySList under `Lock`. */
 export function ExInterlockedPopEntrySList(ListHead: SLIST_HEADER, Lock: KSPIN_LOCK): SLIST_ENTRY | null {
-  KeAcquireSpinLockAtDpcLevel(Lock);
+  KiAcquireSpinLock(Lock);
   const first = InterlockedPopEntrySList(ListHead);
-  KeReleaseSpinLockFromDpcLevel(Lock);
+  KiReleaseSpinLock(Lock);
   return first;
 }
 

@@ -12,6 +12,7 @@
 import type { Kernel } from "../ke/kernel.js";
 import { PS_PER_SECOND } from "../ke/time.js";
 import { tagValue } from "../mm/pool.js";
+import { noteFault } from "./faults.js";
 
 /** The option's settings (the machine file's kernel.lowResources). */
 export interface LowResourcesOptions {
@@ -80,8 +81,36 @@ export function lowResourcesOf(k: Kernel): LowResourcesSimulation | null {
   return sim;
 }
 
-/** Whether the allocation the current driver makes now (pool tag `tag`, -1 for none) is failed by the simulation. */
+/** The pool allocations to fail on purpose, by driver (fault injection's failPool). */
+function forcedFailures(k: Kernel): Map<string, number> {
+  let m = k.services.get("forced-pool-failures") as Map<string, number> | undefined;
+  if (!m) k.services.set("forced-pool-failures", (m = new Map()));
+  return m;
+}
+
+/** Makes the next `count` pool allocations of `driver` fail (whatever the verifier's options). */
+export function failNextPoolAllocations(k: Kernel, driver: string, count: number): void {
+  const m = forcedFailures(k);
+  m.set(driver, (m.get(driver) ?? 0) + count);
+}
+
+/**
+ * Whether the allocation the current driver makes now (pool tag `tag`, -1 for an
+ * allocation that is not pool) fails on purpose: a pool allocation failPool armed, or one
+ * the Low Resources Simulation fails.
+ */
 export function lowResourceFailure(k: Kernel, tag = -1): boolean {
+  if (tag >= 0) {
+    const forced = k.services.get("forced-pool-failures") as Map<string, number> | undefined;
+    const driver = forced && forced.size > 0 ? k.attribution().driver : "";
+    const left = driver ? forced!.get(driver) : undefined;
+    if (left) {
+      if (left === 1) forced!.delete(driver);
+      else forced!.set(driver, left - 1);
+      noteFault(k, `fault: pool allocation of ${driver} failed`, driver);
+      return true;
+    }
+  }
   const sim = lowResourcesOf(k);
   return sim !== null && sim.fails(k.attribution().driver, tag, k.cpu.time);
 }
