@@ -11,8 +11,8 @@ import {
 import { PNP_DEVNODE_STATE, type DEVICE_NODE } from "../../src/pnp/devnode.js";
 import { IO } from "../../src/io/manager.js";
 import { Sleep } from "../../src/io/sync-objects.js";
-import { DIGCF_DEVICEINTERFACE, DIGCF_PRESENT, HDEVINFO, SetupDiEnumDeviceInterfaces, SetupDiGetClassDevs, SetupDiGetDeviceInterfaceDetail } from "../../src/io/setupapi.js";
 import { bootDefault, kernelOf } from "../support/kernel-harness.js";
+import { interfacePaths } from "../support/interfaces.js";
 import { runToasterWorkload, TOASTER_BOOT_OPTIONS } from "../../src/workloads/toaster.js";
 import {
   BUS_HARDWARE_IDS, encodePlugin, encodeUnplug, GUID_DEVINTERFACE_BUSENUM_TOASTER, GUID_DEVINTERFACE_TOASTER, IOCTL_BUSENUM_EJECT_HARDWARE,
@@ -20,16 +20,7 @@ import {
 } from "../../src/drivers/toaster/public.js";
 import type { PDO_DEVICE_DATA } from "../../src/drivers/toaster/bus.js";
 
-function paths(guid: string): string[] {
-  const set = SetupDiGetClassDevs(guid, null, null, DIGCF_PRESENT | DIGCF_DEVICEINTERFACE) as HDEVINFO;
-  const out: string[] = [];
-  for (let i = 0; ; i++) {
-    const { ok, DeviceInterfaceData } = SetupDiEnumDeviceInterfaces(set, null, guid, i);
-    if (!ok || !DeviceInterfaceData) break;
-    out.push(SetupDiGetDeviceInterfaceDetail(set, DeviceInterfaceData).DevicePath);
-  }
-  return out;
-}
+const paths = interfacePaths;
 
 /** Sends a bus IOCTL from a program; returns whether it succeeded and the last error. */
 async function bus(machine: Machine, code: number, input: Uint8Array): Promise<{ ok: boolean; error: number }> {

@@ -10,8 +10,8 @@ import { describe, expect, it } from "vitest";
 import { FirmwareError, Machine, PNP } from "../../src/index.js";
 import {
   CloseHandle, CreateFile, DeviceIoControl, ERROR_ACCESS_DENIED, GENERIC_READ, GENERIC_WRITE, GetLastError, INVALID_HANDLE_VALUE, OPEN_EXISTING, Sleep,
-  SetupDiGetClassDevs, SetupDiEnumDeviceInterfaces, SetupDiGetDeviceInterfaceDetail, DIGCF_PRESENT, DIGCF_DEVICEINTERFACE, type HDEVINFO,
 } from "../../src/io/usermode.js";
+import { interfacePaths } from "../support/interfaces.js";
 import { encodePlugin, GUID_DEVINTERFACE_BUSENUM_TOASTER, GUID_DEVINTERFACE_TOASTER, IOCTL_BUSENUM_PLUGIN_HARDWARE } from "../../src/drivers/toaster/public.js";
 import { FILE_DEVICE_UNKNOWN, IoCompleteRequest, IoCreateSymbolicLink, IO_NO_INCREMENT, IRP_MJ_CLOSE, IRP_MJ_CREATE, STATUS_SUCCESS, type DEVICE_OBJECT, type IRP } from "../../src/index.js";
 import { IoCreateDeviceSecure } from "../../src/io/device-secure.js";
@@ -28,18 +28,6 @@ const root = join(import.meta.dirname, "../..");
 const tmp = mkdtempSync(join(tmpdir(), "wdmsim-classsec-"));
 const CCS = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet";
 const TOASTER_CLASS = "{B85B7C50-6A01-11D2-B841-00C04FAD5171}";
-/** The device paths of the interfaces of class `guid` (SetupDi, as a program finds them). */
-function interfacePaths(guid: string): string[] {
-  const set = SetupDiGetClassDevs(guid, null, null, DIGCF_PRESENT | DIGCF_DEVICEINTERFACE) as HDEVINFO;
-  const out: string[] = [];
-  for (let i = 0; ; i++) {
-    const { ok, DeviceInterfaceData } = SetupDiEnumDeviceInterfaces(set, null, guid, i);
-    if (!ok || !DeviceInterfaceData) break;
-    out.push(SetupDiGetDeviceInterfaceDetail(set, DeviceInterfaceData).DevicePath);
-  }
-  return out;
-}
-
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join(" ");
 
 describe("self-relative security descriptors", () => {
