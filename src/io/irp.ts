@@ -474,6 +474,8 @@ interface PendingAudit {
   device: DEVICE_OBJECT;
   irqlBefore: KIRQL;
   location: IO_STACK_LOCATION;
+  /** The dispatch routine called (blamed for a broken rule). */
+  dispatch: PDRIVER_DISPATCH;
   returned?: NTSTATUS;
   marked?: boolean;
 }
@@ -481,9 +483,14 @@ interface PendingAudit {
 function auditPending(a: PendingAudit): void {
   if (a.returned === undefined || a.marked === undefined) return;
   if (a.location.audit === a) a.location.audit = null;
+  const wrong = a.returned === STATUS_PENDING ? !a.marked : a.marked;
+  if (!wrong) return;
+  // P2 the address in the driver's code where the error was found (its dispatch routine), P3 the IRP, P4 the status; the routine is blamed.
   const k = KE();
-  if (a.returned === STATUS_PENDING && !a.marked) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_PENDING_NOT_MARKED, a.device.address, a.irp.address, a.returned);
-  if (a.returned !== STATUS_PENDING && a.marked) k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VERIFIER_MARKED_NOT_PENDING, a.device.address, a.irp.address, a.returned >>> 0);
+  const driver = a.device.DriverObject;
+  const routine = a.dispatch.name || "DispatchRoutine";
+  const code = a.returned === STATUS_PENDING ? VERIFIER_PENDING_NOT_MARKED : VERIFIER_MARKED_NOT_PENDING;
+  k.invoke(driver.serviceName, routine, () => k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, code, MM(k).codeAddress(driver.serviceName, routine), a.irp.address, a.returned! >>> 0));
 }
 
 /** The verifier's checks once a dispatch routine has returned `status`: same IRQL as it was called at, and the pending rule. */
@@ -527,7 +534,7 @@ export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS | 
   }
   const dispatch = driver.MajorFunction[location.MajorFunction];
   if (!k.verifier) return k.invokeRoutine(driver.serviceName, dispatch, "DispatchRoutine", DeviceObject, Irp);
-  const audit: PendingAudit = { irp: Irp, device: DeviceObject, irqlBefore, location };
+  const audit: PendingAudit = { irp: Irp, device: DeviceObject, irqlBefore, location, dispatch };
   location.audit = audit;
   const result = k.invokeRoutine(driver.serviceName, dispatch, "DispatchRoutine", DeviceObject, Irp);
   return result instanceof Promise ? result.then((status) => dispatchReturned(audit, status)) : dispatchReturned(audit, result);

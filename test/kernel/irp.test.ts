@@ -1,6 +1,7 @@
 // IRPs: stack locations, IoCallDriver, IoCompleteRequest with completion routines, pending
 // propagation, the verifier's I/O rules, CTL_CODE and the Parameters union
 // (shared/specs/nt-semantics.md: IRPs, Transfer types).
+import { MM } from "../../src/mm/manager.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
@@ -570,12 +571,12 @@ describe("Driver Verifier I/O rules", () => {
     expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x240, undefined, undefined, deviceAddress);
   });
 
-  it("returning STATUS_PENDING without IoMarkIrpPending is 0xC9 / 0x23D (P2 device, P3 IRP)", async () => {
+  it("returning STATUS_PENDING without IoMarkIrpPending is 0xC9 / 0x23D (P2 the dispatch routine's code address, P3 IRP, P4 the status), blamed on the routine", async () => {
     let irpAddress = 0;
-    let deviceAddress = 0;
+    let codeAddress = 0;
     const bc = await crash(async () => {
       const device = await createTestDevice();
-      deviceAddress = device.address;
+      codeAddress = MM().codeAddress(device.DriverObject.serviceName, "ForgetfulDispatch");
       let queued: IRP | null = null;
       onDeviceControl(device, function ForgetfulDispatch(_d, irp) {
         queued = irp;
@@ -587,16 +588,17 @@ describe("Driver Verifier I/O rules", () => {
       // The rule is checked no later than when the request completes.
       complete(queued!, STATUS_SUCCESS);
     });
-    expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23D, deviceAddress, irpAddress);
+    expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23D, codeAddress, irpAddress, STATUS_PENDING);
     expect(bc.bugCheckName).toBe("DRIVER_VERIFIER_IOMANAGER_VIOLATION");
+    expect(bc.context.routine).toBe("ForgetfulDispatch");
   });
 
-  it("marking an IRP pending and returning another status is 0xC9 / 0x23E", async () => {
+  it("marking an IRP pending and returning another status is 0xC9 / 0x23E (P2 the routine's code address, P3 IRP, P4 the status)", async () => {
     let irpAddress = 0;
-    let deviceAddress = 0;
+    let codeAddress = 0;
     const bc = await crash(async () => {
       const device = await createTestDevice();
-      deviceAddress = device.address;
+      codeAddress = MM().codeAddress(device.DriverObject.serviceName, "MarkedButSuccessDispatch");
       onDeviceControl(device, function MarkedButSuccessDispatch(_d, irp) {
         IoMarkIrpPending(irp);
         complete(irp, STATUS_SUCCESS);
@@ -606,7 +608,8 @@ describe("Driver Verifier I/O rules", () => {
       irpAddress = irp.address;
       return IoCallDriver(device, irp);
     });
-    expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23E, deviceAddress, irpAddress);
+    expectBugCheck(bc, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23E, codeAddress, irpAddress, STATUS_SUCCESS);
+    expect(bc.context.routine).toBe("MarkedButSuccessDispatch");
   });
 
   it("a completion routine that does not propagate PendingReturned is 0xC9 / 0x228 (P3 the IRP, P4 the upper device)", async () => {
