@@ -276,6 +276,26 @@ export class Pool {
     return this.blocks.get(va);
   }
 
+  /**
+   * The POOL_HEADER in front of a small block at `va` as one 64-bit value (the first
+   * ULONG — sizes and pool type — low, the tag high), or 0 when there is none to read (a
+   * page-sized block, or a page given back since).
+   */
+  headerContents(va: number): bigint {
+    if (va % PAGE_SIZE === 0) return 0n;
+    const k = this.mm.k;
+    const pa = this.mm.system.lookup(va - POOL_HEADER_SIZE);
+    if (pa < 0) return 0n;
+    return BigInt(k.x.physRead32(pa) >>> 0) | (BigInt(k.x.physRead32(pa + 4) >>> 0) << 32n);
+  }
+
+  /** A freed small block's header says so: its PoolType byte becomes 0, as the pool marks a free block. */
+  private markHeaderFree(va: number): void {
+    const k = this.mm.k;
+    const pa = this.mm.system.lookup(va - POOL_HEADER_SIZE);
+    if (pa >= 0) k.x.physWrite32(pa, (k.x.physRead32(pa) & 0x00FFFFFF) >>> 0);
+  }
+
   /** True if `va` was allocated and then freed. */
   wasFreed(va: number): boolean {
     return this.freed.has(va);
@@ -285,6 +305,7 @@ export class Pool {
   free(va: number): void {
     const b = this.blocks.get(va)!;
     if (b.special) this.special!.free(va, (pa) => this.mm.pfn.freePage(pa / PAGE_SIZE));
+    else if (va % PAGE_SIZE !== 0) this.markHeaderFree(va);
     this.blocks.delete(va);
     this.freed.add(va);
     if (!b.special) this.releaseBlock(b);
@@ -388,7 +409,7 @@ export function ExFreePoolWithTag(P: number, Tag: PoolTag): void {
   const pool = MM(k).pool;
   const b = pool.block(P);
   if (!b) {
-    if (pool.wasFreed(P)) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_DOUBLE_FREE, 0, 0, P);
+    if (pool.wasFreed(P)) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_DOUBLE_FREE, 0, pool.headerContents(P), P);
     if (P < SYSTEM_SPACE_START) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_USER_ADDRESS, P, SYSTEM_SPACE_START, 0);
     if (pool.isNonPaged(P)) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_NONPAGED_NOT_ALLOCATED, P, 0, 0);
     if (pool.isPaged(P)) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_PAGED_NOT_ALLOCATED, P, 0, 0);

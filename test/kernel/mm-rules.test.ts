@@ -97,6 +97,24 @@ describe("Memory: pool", () => {
     expectBugCheck(bc, BAD_POOL_CALLER, 0x07, undefined, undefined, va);
   });
 
+  it("A double free's P3 is the block's pool header: sizes and a PoolType of 0 (free) low, the tag high", async () => {
+    let va = 0;
+    let before = 0n;
+    const bc = await crash(() => {
+      va = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, 40, "RulQ");
+      // A neighbour keeps the page in the pool, so the freed block's header is still there to read.
+      ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, 40, "RulN");
+      before = MM().pool.headerContents(va);
+      ExFreePoolWithTag(va, "RulQ");
+      ExFreePoolWithTag(va, "RulQ");
+    });
+    // "RulQ" in memory order is the high 32 bits; the PoolType byte (bits 31:24) was NonPagedPool + 1 before the free.
+    expect(before >> 32n).toBe(0x51_6C_75_52n);
+    expect((before >> 24n) & 0xFFn).toBe(BigInt(POOL_TYPE.NonPagedPool + 1));
+    expect(bc.parameters[2]).toBe(before & ~0xFF000000n);
+    expect(bc.parameters[3]).toBe(BigInt(va));
+  });
+
   it("Wrong tags are 0xC2 / 0x0A (P2 address, P3 allocator's tag, P4 tag used)", async () => {
     let va = 0;
     const bc = await crash(() => {
