@@ -151,6 +151,8 @@ export class Pool {
   readonly special: SpecialPool | null;
   /** Allocations special pool served. */
   specialAllocations = 0;
+  /** Allocations may be failed on purpose (Low Resources Simulation, or a failPool fault armed): only then is each one asked about. */
+  injectFailures: boolean;
   private readonly blocks = new Map<number, Block>();
   /** Records of freed blocks, reused for later allocations (at most SPARE_BLOCKS). */
   private readonly spareBlocks: Block[] = [];
@@ -161,6 +163,7 @@ export class Pool {
   constructor(private readonly mm: MemoryManager) {
     const placement = mm.k.machine.description.kernel.specialPool ?? "off";
     this.special = placement !== "off" && mm.k.verifier ? new SpecialPool(mm.k, mm.system, SPECIAL_POOL_START, SPECIAL_POOL_SIZE, placement) : null;
+    this.injectFailures = Boolean(mm.k.machine.description.kernel.lowResources) && mm.k.verifier;
   }
 
   /** Maps the pages of [va, va + bytes) that are not committed yet; false when out of memory. */
@@ -388,8 +391,8 @@ export function allocatePool(PoolType: POOL_TYPE, NumberOfBytes: number, tag: nu
     k.bugCheck(BAD_POOL_CALLER, BAD_POOL_BAD_IRQL, irql, PoolType, NumberOfBytes);
   }
   if (NumberOfBytes === 0 && k.verifier) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_ZERO_BYTES, 0, PoolType, tag);
-  if (lowResourceFailure(k, tag)) return 0;
   const pool = MM(k).pool;
+  if (pool.injectFailures && lowResourceFailure(k, tag)) return 0;
   const owner = k.attribution().driver;
   // Special pool serves drivers' allocations (not the kernel's own), placed as the caller asked or as the machine's option says.
   const special = pool.special && owner !== "nt" ? placement ?? pool.special.placement : null;

@@ -12,6 +12,7 @@
 import type { Kernel } from "../ke/kernel.js";
 import { PS_PER_SECOND } from "../ke/time.js";
 import { tagValue } from "../mm/pool.js";
+import { MM } from "../mm/manager.js";
 import { noteFault } from "./faults.js";
 
 /** The option's settings (the machine file's kernel.lowResources). */
@@ -90,6 +91,7 @@ function forcedFailures(k: Kernel): Map<string, number> {
 
 /** Makes the next `count` pool allocations of `driver` fail (whatever the verifier's options). */
 export function failNextPoolAllocations(k: Kernel, driver: string, count: number): void {
+  MM(k).pool.injectFailures = true;
   const m = forcedFailures(k);
   m.set(driver, (m.get(driver) ?? 0) + count);
 }
