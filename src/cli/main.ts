@@ -7,6 +7,7 @@
  * runs the same workload and prints only the inspections. Bad flags, files or commands get
  * a message naming what to fix and exit 2; a bug check prints its analysis and exits 1.
  */
+import { parseDuration } from "../ke/time.js";
 import { closeSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { boot } from "../pnp/boot.js";
@@ -73,15 +74,12 @@ function checkWritable(flag: string, path: string): void {
   }
 }
 
-/** Seconds in each duration unit a limit may be given in. */
-const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-
 /** A duration flag's value ("10s", "250ms", "1.5m"; a bare number is seconds), in seconds. */
 function duration(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s|m|h)?$/.exec(value);
-  if (!m || Number(m[1]) <= 0) throw new UsageError(`--${name} takes a positive duration such as 10s, 250ms, 40us or 5m, not "${value}"`);
-  return Number(m[1]) * DURATION_UNITS[m[2] ?? "s"];
+  const seconds = parseDuration(value);
+  if (seconds === null || seconds <= 0) throw new UsageError(`--${name} takes a positive duration such as 10s, 250ms, 40us or 5m, not "${value}"`);
+  return seconds;
 }
 
 function count(name: string, value: string | undefined, fallback: number, max: number): number {

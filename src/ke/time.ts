@@ -23,6 +23,15 @@ export const PS_PER_100NS = 100_000;
 /** Picoseconds per second (simulated time is kept in ps). */
 export const PS_PER_SECOND = 1e12;
 
+/** Seconds in each unit a duration may be written in. */
+const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** A duration as written in files and on the command line ("250us", "1.5ms", "10s", "5m"; a bare number is seconds), in seconds; null if it is not one. */
+export function parseDuration(text: string): number | null {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s|m|h)?$/.exec(text);
+  return m ? Number(m[1]) * DURATION_UNITS[m[2] ?? "s"] : null;
+}
+
 /** The clock interrupt interval KeQueryTickCount counts in, ps. */
 function tickPs(k: Kernel): number {
   return k.clockTickPs > 0 ? k.clockTickPs : CLOCK_TICK_PS;

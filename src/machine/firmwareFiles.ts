@@ -3,6 +3,7 @@
  * schemas, and turns them into plain numeric descriptions. Every error names the file,
  * the JSON path and the rule broken.
  */
+import { parseDuration, PS_PER_SECOND } from "../ke/time.js";
 import type { LowResourcesOptions } from "../verifier/low-resources.js";
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -278,15 +279,12 @@ export interface FaultDescription {
   driver?: string;
 }
 
-/** Picoseconds per unit of a fault's time. */
-const FAULT_TIME_UNITS: Record<string, number> = { ns: 1e3, us: 1e6, ms: 1e9, s: 1e12 };
-
 /** The file's faults, checked: each names what its kind needs, and a device fault a slot the machine has (an NVMe controller for the NVMe kinds). */
 function faultsOf(file: string, faults: any[], slots: SlotDescription[]): FaultDescription[] {
   return faults.map((f, i) => {
     const at = `/faults/${i}`;
-    const m = /^([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s)$/.exec(f.at)!;
-    const fault: FaultDescription = { atPs: Math.round(Number(m[1]) * FAULT_TIME_UNITS[m[2]]), kind: f.kind, device: f.device, count: f.count, status: f.status, driver: f.driver };
+    // The schema has checked the form (a number and ns, us, ms or s).
+    const fault: FaultDescription = { atPs: Math.round(parseDuration(f.at)! * PS_PER_SECOND), kind: f.kind, device: f.device, count: f.count, status: f.status, driver: f.driver };
     if (f.kind === "failPool") {
       if (f.driver === undefined) throw new FirmwareError(file, `${at}/driver`, "a failPool fault names the driver (its service name)");
       return fault;
