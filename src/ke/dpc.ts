@@ -78,7 +78,7 @@ export function KeInsertQueueDpc(Dpc: KDPC, SystemArgument1: unknown, SystemArgu
   Dpc.SystemArgument1 = SystemArgument1;
   Dpc.SystemArgument2 = SystemArgument2;
   Dpc.DpcData = target;
-  Dpc.queuedAtPs = k.cpu.time;
+  Dpc.queuedAtPs = k.explorer === null ? k.cpu.time : k.cpu.time + k.explorer.dpcDelay();
   const active = k.cpu.activeInterrupts;
   if (active.length > 0) {
     const i = active[active.length - 1];
@@ -106,7 +106,20 @@ export function KeRemoveQueueDpc(Dpc: KDPC): boolean {
   return true;
 }
 
-/** Runs `cpu`'s DPC queue at DISPATCH_LEVEL, then returns to the previous IRQL. */
+/**
+ * Takes from `cpu`'s queue the first DPC queued by its clock (one queued later, by a
+ * processor ahead in time or delivered late, waits for its time), or returns null.
+ */
+function nextDue(cpu: KPRCB): KDPC | null {
+  const q = cpu.DpcQueue;
+  const now = cpu.time;
+  for (let i = 0; i < q.length; i++) {
+    if (q[i].queuedAtPs <= now) return i === 0 ? q.shift()! : q.splice(i, 1)[0];
+  }
+  return null;
+}
+
+/** Runs `cpu`'s DPC queue at DISPATCH_LEVEL (the DPCs queued by its clock), then returns to the previous IRQL. */
 export function drainDpcs(k: Kernel, cpu: KPRCB): void {
   if (cpu.DpcQueue.length === 0) return;
   const previous = k.cpu;
@@ -115,10 +128,10 @@ export function drainDpcs(k: Kernel, cpu: KPRCB): void {
   cpu.irql = DISPATCH_LEVEL;
   cpu.DpcRoutineActive = true;
   try {
-    while (cpu.DpcQueue.length > 0) {
-      const dpc = cpu.DpcQueue.shift()!;
+    for (;;) {
+      const dpc = nextDue(cpu);
+      if (dpc === null) break;
       dpc.DpcData = null;
-      cpu.time = Math.max(cpu.time, dpc.queuedAtPs);
       const dispatched = cpu.time;
       const stats = k.recorder.stats;
       const busy = stats.processor(cpu.Number);

@@ -26,6 +26,7 @@ import { exceptionCodeOf } from "./ntstatus.js";
 import type { KDPC } from "./dpc.js";
 import type { KINTERRUPT } from "./interrupt.js";
 import type { KTHREAD, Scheduler } from "./scheduler.js";
+import type { ScheduleExplorer } from "../verifier/schedule.js";
 import { drainCoreTrace } from "../trace/core-events.js";
 
 /** Who is running: a driver (by service name) and its routine. */
@@ -194,6 +195,8 @@ export class Kernel {
   /** Set once the machine has bug checked; everything after rethrows it. */
   crashed?: BugCheck;
   scheduler!: Scheduler;
+  /** The schedule being explored (src/verifier/schedule.ts), or null for the machine's own. */
+  explorer: ScheduleExplorer | null = null;
   /** Services other layers register (I/O manager, PnP manager...), by name. */
   readonly services = new Map<string, unknown>();
   private nextFlow = 1;
@@ -282,6 +285,7 @@ export class Kernel {
    */
   preemptionPoint(cpu: KPRCB): void {
     if (this.crashed) throw this.crashed;
+    if (this.explorer !== null) this.explorer.point(cpu);
     if (cpu.time > cpu.watchdogDeadlinePs) this.watchdogExpired(cpu);
     if (cpu.irql >= DISPATCH_LEVEL && cpu.time - cpu.dispatchSincePs > this.cumulativeWatchdogPs) this.cumulativeWatchdogExpired();
     if (cpu.time >= this.core.nextEventPs) this.advanceCore(cpu.time);

@@ -19,6 +19,7 @@ import { dispatchInterrupts } from "./interrupt.js";
 import { drainDpcs } from "./dpc.js";
 import { currentProcessOf } from "./attach.js";
 import { KWAIT_BLOCK } from "./wait-block.js";
+import type { ScheduleExplorer } from "../verifier/schedule.js";
 
 /** A process: its name and the physical address of its page-table root. */
 export class KPROCESS {
@@ -212,6 +213,10 @@ export class Scheduler {
   /** What armed the timers that fired since idleFromPs (a KTIMER re-armed stays one owner). */
   private readonly idleFired = new Set<unknown>();
   private turns = 0;
+  /** Each processor's next work this turn: when it starts, its kind, its thread (for a schedule's choice). */
+  private readonly pickTime: number[] = [];
+  private readonly pickKind: number[] = [];
+  private readonly pickThread: (KTHREAD | undefined)[] = [];
 
   constructor(private readonly k: Kernel, readonly systemProcess: KPROCESS) {}
 
@@ -320,11 +325,25 @@ export class Scheduler {
           t = Math.max(cpu.time, thread.readyAtPs);
           kind = WORK_THREAD;
         }
+        this.pickTime[cpu.Number] = t;
+        this.pickKind[cpu.Number] = kind;
+        this.pickThread[cpu.Number] = thread;
         if (t < bestTime) {
           bestTime = t;
           bestCpu = cpu;
           bestKind = kind;
           bestThread = thread;
+        }
+      }
+      const explorer = k.explorer;
+      if (explorer !== null && explorer.overlapPs > 0 && bestCpu) {
+        // Schedule exploration: work that starts close enough to overlap runs in the order the seed picks.
+        const chosen = this.overlapping(bestTime + explorer.overlapPs, explorer);
+        if (chosen >= 0) {
+          bestCpu = k.processors[chosen];
+          bestTime = this.pickTime[chosen];
+          bestKind = this.pickKind[chosen];
+          bestThread = this.pickThread[chosen];
         }
       }
       const timerDue = this.timers.length > 0 ? this.timers[0].duePs : Infinity;
@@ -374,6 +393,63 @@ export class Scheduler {
       }
       if (!bestCpu || bestTime > limitPs) return;
       await this.execute(bestCpu, bestKind, bestTime, bestThread);
+    }
+  }
+
+  /** The processor picked among those whose next work starts by `byPs` (-1 when only one does). */
+  private overlapping(byPs: number, explorer: ScheduleExplorer): number {
+    let n = 0;
+    for (const cpu of this.k.processors) if (this.pickTime[cpu.Number] <= byPs) n++;
+    if (n < 2) return -1;
+    let i = explorer.choose(n);
+    for (const cpu of this.k.processors) if (this.pickTime[cpu.Number] <= byPs && i-- === 0) return cpu.Number;
+    return -1;
+  }
+
+  /**
+   * Runs, inside what `current` is doing, the timers due and the interrupts and DPCs the
+   * other processors have to start by `untilPs`, earliest first (schedule exploration:
+   * that work would overlap it on real processors).
+   */
+  runOthersUntil(current: KPRCB, untilPs: number): void {
+    const k = this.k;
+    const core = k.core;
+    for (;;) {
+      if (this.timers.length > 0 && this.timers[0].duePs <= untilPs) {
+        this.fireTimers(untilPs);
+        continue;
+      }
+      let next: KPRCB | undefined;
+      let nextTime = Infinity;
+      let nextKind = 0;
+      for (const cpu of k.processors) {
+        if (cpu === current || cpu.CurrentThread !== null) continue;
+        const v = core.highestPending(cpu.Number);
+        let t = Infinity;
+        let kind = 0;
+        if (v !== 0 && v >> 4 > cpu.irql) {
+          t = Math.max(cpu.time, core.arrivalPs(cpu.Number, v));
+          kind = WORK_INTERRUPT;
+        } else {
+          for (const d of cpu.DpcQueue) t = Math.min(t, d.queuedAtPs);
+          t = Math.max(cpu.time, t);
+          kind = WORK_DPC;
+        }
+        if (t < nextTime) {
+          nextTime = t;
+          next = cpu;
+          nextKind = kind;
+        }
+      }
+      if (!next || nextTime > untilPs) return;
+      const previous = k.cpu;
+      next.time = nextTime;
+      try {
+        if (nextKind === WORK_INTERRUPT) dispatchInterrupts(k, next);
+        else drainDpcs(k, next);
+      } finally {
+        k.cpu = previous;
+      }
     }
   }
 
