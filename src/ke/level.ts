@@ -12,13 +12,16 @@ export const VERIFIER_LOWER_TO_HIGHER = 0x31;
 
 /**
  * Lowers `cpu` to `level` and runs what becomes deliverable: interrupts above the new
- * level, then the DPC queue when the level drops below DISPATCH_LEVEL.
+ * level, then the DPC queue when the level drops below DISPATCH_LEVEL (where an explored
+ * schedule may also preempt the thread).
  */
 export function lowerTo(k: Kernel, cpu: KPRCB, level: KIRQL): void {
   cpu.irql = level;
   const v = k.core.highestPending(cpu.Number);
   if (v !== 0 && v >> 4 > level) dispatchInterrupts(k, cpu);
   if (level < DISPATCH_LEVEL && cpu.DpcQueue.length > 0 && !cpu.DpcRoutineActive) drainDpcs(k, cpu);
+  // Below DISPATCH_LEVEL the thread may be preempted again: a point for an explored schedule.
+  if (level < DISPATCH_LEVEL && k.explorer !== null) k.explorer.point(cpu);
 }
 
 /** KeGetCurrentIrql: the executing processor's IRQL. */
