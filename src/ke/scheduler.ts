@@ -316,14 +316,20 @@ export class Scheduler {
         if (v !== 0 && v >> 4 > cpu.irql) {
           t = Math.max(cpu.time, core.arrivalPs(cpu.Number, v));
           kind = WORK_INTERRUPT;
-        } else if (cpu.DpcQueue.length > 0) {
+        } else {
+          // A DPC comes before any thread, unless it was queued for later than the thread can start.
           let queued = Infinity;
           for (const d of cpu.DpcQueue) queued = Math.min(queued, d.queuedAtPs);
-          t = Math.max(cpu.time, queued);
-          kind = WORK_DPC;
-        } else if ((thread = this.firstReady(cpu))) {
-          t = Math.max(cpu.time, thread.readyAtPs);
-          kind = WORK_THREAD;
+          thread = this.firstReady(cpu);
+          const threadStart = thread ? Math.max(cpu.time, thread.readyAtPs) : Infinity;
+          if (queued !== Infinity && Math.max(cpu.time, queued) <= threadStart) {
+            t = Math.max(cpu.time, queued);
+            kind = WORK_DPC;
+            thread = undefined;
+          } else if (thread) {
+            t = threadStart;
+            kind = WORK_THREAD;
+          }
         }
         this.pickTime[cpu.Number] = t;
         this.pickKind[cpu.Number] = kind;

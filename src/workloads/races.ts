@@ -8,12 +8,16 @@
 import {
   Executive, FILE_ALL_ACCESS, IO_STATUS_BLOCK, IoBuildDeviceIoControlRequest, IoCallDriver, IoCancelIrp, IoGetDeviceObjectPointer, KEVENT,
   KeDelayExecutionThread, KeInitializeEvent, KernelMode, KeWaitForSingleObject, NotificationEvent, ObDereferenceObject, STATUS_CANCELLED,
-  STATUS_PENDING, STATUS_SUCCESS, type DEVICE_OBJECT, type DriverModule, type NTSTATUS,
+  STATUS_PENDING, STATUS_SUCCESS, STATUS_NO_SUCH_DEVICE, ExAllocatePool2, ExFreePoolWithTag, POOL_FLAG_NON_PAGED, readU32, type DEVICE_OBJECT, type DriverModule, type NTSTATUS,
 } from "../index.js";
 import { IO } from "../io/manager.js";
 import type { Machine } from "../machine/machine.js";
 import * as cancelRace from "../drivers/samples/races/cancel-race.js";
 import * as counterRace from "../drivers/samples/races/counter-race.js";
+import * as removeRace from "../drivers/samples/races/remove-race.js";
+import { PNP } from "../pnp/manager.js";
+import { disableDevice, enableDevice } from "../pnp/requests.js";
+import type { BootOptions } from "../pnp/boot.js";
 
 /** What a race workload did. */
 export interface RaceWorkloadResult {
@@ -89,6 +93,41 @@ export function runCounterRace(machine: Machine): Promise<RaceWorkloadResult> {
     }
     return completed;
   });
+}
+
+/** race-remove boots with the RaceRemove driver and its root-enumerated device. */
+export const RACE_REMOVE_BOOT: BootOptions = {
+  packages: [{ service: removeRace.RACE_REMOVE_SERVICE, description: "RaceRemove (a remove race on purpose)", ids: [removeRace.RACE_REMOVE_HARDWARE_ID], role: "function", module: removeRace }],
+  rootDevices: [{ deviceId: "ROOT\\RACEREMOVE", hardwareIds: [removeRace.RACE_REMOVE_HARDWARE_ID], compatibleIds: [], instanceId: "0000" }],
+};
+
+/**
+ * race-remove: each request is sent, the device is disabled (removed) 50 to 65 µs later,
+ * after the driver's timer for it has expired (40 µs), and enabled again; the request must
+ * complete with the device's value.
+ */
+export async function runRemoveRace(machine: Machine): Promise<RaceWorkloadResult> {
+  const completed = await machine.exec(async () => {
+    let completed = 0;
+    for (let i = 0; i < RACE_ROUNDS; i++) {
+      const device = IO().devices.find((d) => d.DeviceExtension instanceof removeRace.RACE_REMOVE_EXTENSION && !d.deleted);
+      if (!device) throw new Error("race-remove: the RaceRemove device is not started");
+      const node = PNP().nodeOf((device.DeviceExtension as removeRace.RACE_REMOVE_EXTENSION).Pdo!)!;
+      const output = ExAllocatePool2(POOL_FLAG_NON_PAGED, 4, 0x74736554);
+      const event = new KEVENT();
+      KeInitializeEvent(event, NotificationEvent, false);
+      const iosb = new IO_STATUS_BLOCK();
+      const irp = IoBuildDeviceIoControlRequest(removeRace.IOCTL_RACE_READ, device, null, 0, output, 4, false, event, iosb)!;
+      const sent = await IoCallDriver(device, irp);
+      await KeDelayExecutionThread(KernelMode, false, -(50 + 5 * (i % 4)) * 10);
+      if (!(await disableDevice(node)).ok || !(await enableDevice(node)).ok) throw new Error("race-remove: the device could not be disabled and enabled");
+      const status = await finished(event, iosb, sent);
+      if ((status === STATUS_SUCCESS && readU32(output) === removeRace.RACE_REMOVE_VALUE) || status === STATUS_NO_SUCH_DEVICE) completed++;
+      ExFreePoolWithTag(output, 0x74736554);
+    }
+    return completed;
+  }, { name: "race test" });
+  return { requests: RACE_ROUNDS, completed, ok: completed === RACE_ROUNDS };
 }
 
 /** The summary's lines. */
