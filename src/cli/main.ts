@@ -25,6 +25,8 @@ import { loadFioJobFile } from "../workloads/fio/fio.js";
 import { FioJobFileError } from "../workloads/fio/jobfile.js";
 import { KD } from "../ke/debug-print.js";
 import { INSPECT_COMMANDS, InspectError, parseInspectCommand, type InspectCommand } from "../debug/inspect.js";
+import { SCHEDULE_DEFAULTS, type ScheduleOptions } from "../verifier/schedule.js";
+import { armSchedule, explore, type ExploreRun, type ExploreTarget } from "../verifier/explore.js";
 
 const USAGE = `Usage: wdmsim <command> [options]
 
@@ -32,6 +34,9 @@ Commands:
   run         Boot a machine and run a workload (default)
   inspect     Run as \`run\` does, then print WinDbg-style inspections:
                 wdmsim inspect [run options] "<command>"...
+  explore     Run a workload under many schedules; stop at the first bug check, hang or
+              failed check and print the schedule seed that replays it:
+                wdmsim explore [--runs N] [--workload NAME] [schedule options]
   machines    List the machine files in firmware/machines
   help        Show this help
 
@@ -57,9 +62,18 @@ Options for run and inspect:
   --max-sim-time T      Stop when simulated time reaches T (e.g. 10s, 250ms, 40us): exit 3 with a
                         report of what was still waiting
   --timeout T           Stop after T of host time (e.g. 60s, 5m): exit 3, as --max-sim-time
+  --schedule-seed N     Run on the explored schedule N (what wdmsim explore prints to replay a failure)
+  --schedule-points K   The preemption points the schedule spreads its preemptions over (from explore)
+  --preemptions D       Preemptions per schedule                                [${SCHEDULE_DEFAULTS.preemptions}]
+  --max-delay T         Longest delay of a preempted processor or a late DPC    [${SCHEDULE_DEFAULTS.maxDelayUs}us]
   --inspect "COMMAND"   After the run (or a bug check) print a WinDbg-style inspection; repeatable.
                         Commands: ${INSPECT_COMMANDS.join(" ")}
                         e.g. --inspect "!devnode 0 1" --inspect "!drvobj edu 2" --inspect "!irpfind"
+
+Options for explore (and --machine, --seed, --workload, the edu counts, --preemptions, --max-delay):
+  --runs N              Schedules to try after the plain run                    [100]
+  --schedule-seed N     The first schedule seed (the others follow it)          [1]
+  --json                Print the report as one JSON object
 `;
 
 /** A command-line mistake: the message says what to fix. */
@@ -237,8 +251,14 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
       inspect: { type: "string", multiple: true },
       "max-sim-time": { type: "string" },
       timeout: { type: "string" },
+      "schedule-seed": { type: "string" },
+      "schedule-points": { type: "string" },
+      preemptions: { type: "string" },
+      "max-delay": { type: "string" },
     },
   });
+  const schedule = scheduleOptions(values);
+  if (schedule && values["schedule-points"] === undefined) throw new UsageError("--schedule-seed needs --schedule-points (wdmsim explore prints both)");
   const options: WorkloadOptions = {
     factorials: count("factorials", values.factorials, EDU_WORKLOAD_DEFAULTS.factorials, 100000),
     dmaRoundTrips: count("dma", values.dma, EDU_WORKLOAD_DEFAULTS.dmaRoundTrips, 100000),
@@ -275,6 +295,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   let outcome: Outcome;
   try {
     await boot(machine, { ...workload.boot, trace: values.trace !== undefined, maxSimTime, timeout });
+    if (schedule) armSchedule(machine, { ...schedule, points: count("schedule-points", values["schedule-points"], 0, 0xFFFFFFFF) });
     outcome = { kind: "finished", workload: await workload.run(machine, options) };
   } catch (e) {
     if (e instanceof BugCheck) outcome = { kind: "bugcheck", bugCheck: e };
@@ -331,6 +352,94 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   return inspectionsFailed ? 2 : 0;
 }
 
+/** The schedule bounds the flags give (null without --schedule-seed). */
+function scheduleOptions(values: { "schedule-seed"?: string; preemptions?: string; "max-delay"?: string }): ScheduleOptions | null {
+  if (values["schedule-seed"] === undefined) return null;
+  const maxDelay = duration("max-delay", values["max-delay"]);
+  return {
+    seed: count("schedule-seed", values["schedule-seed"], 1, 0xFFFFFFFF),
+    preemptions: count("preemptions", values.preemptions, SCHEDULE_DEFAULTS.preemptions, 1000),
+    ...(maxDelay !== undefined ? { maxDelayUs: maxDelay * 1e6 } : {}),
+  };
+}
+
+/** `explore`: the workload under many schedules; stops at the first failure and prints how to replay it. */
+async function exploreCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      machine: { type: "string" },
+      seed: { type: "string" },
+      workload: { type: "string", default: "edu" },
+      factorials: { type: "string" },
+      dma: { type: "string" },
+      liveness: { type: "string" },
+      files: { type: "string" },
+      runs: { type: "string" },
+      "schedule-seed": { type: "string" },
+      preemptions: { type: "string" },
+      "max-delay": { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const workload = WORKLOADS[values.workload!];
+  if (!workload) throw new UsageError(`--workload takes one of ${Object.keys(WORKLOADS).join(", ")}, not "${values.workload}"`);
+  if (workload.name === "fio") throw new UsageError("explore runs workloads without a job file; the fio workload is not one of them");
+  const description = loadMachine(values.machine ?? workload.machine ?? "default");
+  if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
+  const lacking = workload.check(description);
+  if (lacking) throw new UsageError(lacking);
+  const options: WorkloadOptions = {
+    factorials: count("factorials", values.factorials, EDU_WORKLOAD_DEFAULTS.factorials, 100000),
+    dmaRoundTrips: count("dma", values.dma, EDU_WORKLOAD_DEFAULTS.dmaRoundTrips, 100000),
+    livenessChecks: count("liveness", values.liveness, EDU_WORKLOAD_DEFAULTS.livenessChecks, 100000),
+    fileRoundTrips: count("files", values.files, EDU_WORKLOAD_DEFAULTS.fileRoundTrips, 100000),
+  };
+  const runs = count("runs", values.runs, 100, 1_000_000);
+  const bounds = scheduleOptions({ ...values, "schedule-seed": values["schedule-seed"] ?? "1" })!;
+  const target: ExploreTarget = {
+    async boot() {
+      const machine = Machine.fromDescription(description);
+      await boot(machine, workload.boot);
+      return machine;
+    },
+    run: async (machine) => (await workload.run(machine, options)).ok,
+  };
+  const say = (line: string) => { if (!values.json) console.log(line); };
+  say(`Exploring workload ${workload.name} on machine ${description.name} (seed ${description.seed}): up to ${runs} schedules, ${bounds.preemptions} preemptions each`);
+  const report = await explore(target, { runs, firstSeed: bounds.seed, schedule: { preemptions: bounds.preemptions, maxDelayUs: bounds.maxDelayUs } }, (run) => {
+    const what = run.seed === null ? `plain run: ${run.points} preemption points in driver routines` : `schedule ${run.seed}: ${run.preempted} preemptions, ${run.lateDpcs} late DPCs`;
+    say(`  ${what.padEnd(60)} ${run.message}`);
+  });
+  const replay = (seed: number) => [
+    "wdmsim run --workload", workload.name, ...(values.machine ? ["--machine", values.machine] : []), ...(values.seed !== undefined ? ["--seed", values.seed] : []),
+    "--schedule-seed", String(seed), "--schedule-points", String(report.schedule.points), "--preemptions", String(report.schedule.preemptions),
+    ...(values["max-delay"] ? ["--max-delay", values["max-delay"]] : []),
+  ].join(" ");
+  const failure = report.failure;
+  if (values.json) {
+    const brief = (r: ExploreRun) => ({ seed: r.seed, outcome: r.outcome, message: r.message, points: r.points, preempted: r.preempted, lateDpcs: r.lateDpcs });
+    console.log(JSON.stringify({
+      workload: workload.name, machine: description.name, seed: description.seed, schedule: report.schedule, plain: brief(report.plain),
+      runs: report.runs.length, failure: failure ? { ...brief(failure), replay: replay(failure.seed!) } : null,
+    }, null, 2));
+  }
+  if (report.plain.outcome !== "passed") {
+    console.error(`wdmsim: the workload fails on the machine's own schedule already (${report.plain.message}): that is not a race; run it with wdmsim run`);
+    return 1;
+  }
+  if (!failure) {
+    say(report.plain.points === 0 ? "No driver routine called the kernel: nothing to explore." : `No failure in ${report.runs.length} schedules.`);
+    return 0;
+  }
+  if (!values.json) {
+    if (failure.bugCheck) console.log(`\n${failure.bugCheck.analyze()}`);
+    console.log(`\nSchedule ${failure.seed} fails (run ${report.runs.length} of ${runs}). Replay it exactly with:\n  ${replay(failure.seed!)}`);
+  }
+  return 1;
+}
+
 function machines(): number {
   for (const f of readdirSync(MACHINES_DIR).filter((f) => f.endsWith(".json")).sort()) {
     const d = loadMachine(f.replace(/\.json$/, ""));
@@ -348,6 +457,8 @@ export async function main(argv: string[]): Promise<number> {
         return await run(rest, "run");
       case "inspect":
         return await run(rest, "inspect");
+      case "explore":
+        return await exploreCommand(rest);
       case "machines":
         return machines();
       case "help":

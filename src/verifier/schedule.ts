@@ -18,7 +18,7 @@
  *
  * The same machine, workload, seed and schedule give the same run, byte for byte.
  */
-import type { Kernel, KPRCB } from "../ke/kernel.js";
+import type { Attribution, Kernel, KPRCB } from "../ke/kernel.js";
 import { DISPATCH_LEVEL } from "../ke/irql.js";
 import { FioRandom } from "../workloads/fio/random.js";
 import { TRACK_CPU } from "../trace/recorder.js";
@@ -85,22 +85,23 @@ export class ScheduleExplorer {
     if (this.depth > 0) return;
     const stack = cpu.stack;
     if (stack.length === 0) return;
-    const driver = stack[stack.length - 1].driver;
+    const running = stack[stack.length - 1];
+    const driver = running.driver;
     if (driver === "nt" || (this.drivers !== null && !this.drivers.has(driver.toLowerCase()))) return;
     const n = this.points++;
     if (this.nextChange >= this.changePoints.length || this.changePoints[this.nextChange] > n) return;
     while (this.nextChange < this.changePoints.length && this.changePoints[this.nextChange] <= n) this.nextChange++;
     if (cpu.irql > DISPATCH_LEVEL) return;
-    this.preempt(cpu, driver);
+    this.preempt(cpu, running);
   }
 
   /** Delays `cpu` and runs what the rest of the machine has to do meanwhile. */
-  private preempt(cpu: KPRCB, driver: string): void {
+  private preempt(cpu: KPRCB, running: Attribution): void {
     const k = this.k;
     const delay = Math.round(this.random.nextFloat() * this.maxDelayPs);
     this.preempted++;
-    const what = `schedule: ${driver} preempted on CPU ${cpu.Number} for ${(delay / 1e6).toFixed(3)} us`;
-    k.recorder.note(cpu.time, what, driver, "", cpu.Number);
+    const what = `schedule: preempted for ${(delay / 1e6).toFixed(3)} us`;
+    k.recorder.note(cpu.time, what, running.driver, running.routine, cpu.Number);
     if (k.recorder.enabled) k.recorder.instant(TRACK_CPU, cpu.Number, what, "schedule", cpu.time);
     cpu.time += delay;
     if (cpu.time >= k.core.nextEventPs) k.advanceCore(cpu.time);

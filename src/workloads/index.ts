@@ -12,6 +12,7 @@ import { formatIoctlResult, runIoctlWorkload } from "./ioctl.js";
 import { formatEventResult, runEventWorkload } from "./event.js";
 import { formatCancelResult, runCancelWorkload } from "./cancel.js";
 import { formatRegfltrResult, runRegfltrWorkload } from "./regfltr.js";
+import { formatRaceResult, RACE_REMOVE_BOOT, runCancelRace, runCounterRace, runRemoveRace, type RaceWorkloadResult } from "./races.js";
 
 /** What a workload did: its result as data, whether it was all correct, and its summary section. */
 export interface WorkloadOutcome {
@@ -134,6 +135,22 @@ export const WORKLOADS: Record<string, Workload> = {
       return { ok: result.ok, result, lines: formatRegfltrResult(result) };
     },
   },
+  "race-cancel": raceWorkload("race-cancel", "RaceCancel: requests cancelled as its DPC completes them (a cancel race on purpose, for wdmsim explore)", {}, runCancelRace),
+  "race-count": raceWorkload("race-count", "RaceCount: requests queued while its polling DPC drains them (a data race on purpose, for wdmsim explore)", {}, runCounterRace),
+  "race-remove": raceWorkload("race-remove", "RaceRemove: the device removed while its request's DPC is queued (a remove race on purpose, for wdmsim explore)", RACE_REMOVE_BOOT, runRemoveRace),
 };
+
+/** A race workload (src/workloads/races.ts). */
+function raceWorkload(name: string, summary: string, boot: BootOptions, run: (machine: Machine) => Promise<RaceWorkloadResult>): Workload {
+  return {
+    name, summary, boot,
+    title: `Workload ${name} (a sample driver with a race in it on purpose)`,
+    check: () => null,
+    async run(machine) {
+      const result = await run(machine);
+      return { ok: result.ok, result, lines: formatRaceResult(result) };
+    },
+  };
+}
 
 export { EDU_WORKLOAD_DEFAULTS };
