@@ -24,7 +24,10 @@ import { writeFirmwareTables } from "./platform/firmware";
 import { ioapicEoi } from "./irq/ioapic";
 import { SCRATCH_BASE, SCRATCH_SIZE } from "./memmap";
 import { deviceInjectFault } from "./devices/index";
-import { INJECT_ERROR_FUNCTION } from "./devices/faults";
+import { INJECT_ERROR_FUNCTION, INJECT_ERROR_MODEL, INJECT_ERROR_ARGUMENT, INJECT_OK } from "./devices/faults";
+import { armFault, interruptArm, dmaArm, INTERRUPT_FAULT_DELAY, DMA_FAULT_COMPLETER_ABORT, FAULT_MATCH_MESSAGE, FAULT_MATCH_INTX, FAULT_MATCH_WRITE, FAULT_MATCH_READ } from "./pci/injected-faults";
+import { DEVICE_MODEL_BRIDGE, DEVICE_MODEL_NVME } from "./devices/index";
+import { nvmeInjectMediaError } from "./devices/nvme";
 
 export * from "./layout";
 
@@ -227,6 +230,46 @@ export function intxState(fn: u32): u32 {
 export function injectFault(fn: u32, kind: u32, count: u32, value: u32): i32 {
   if (fn >= coreFunctionCount() || functionRemoved(fn)) return INJECT_ERROR_FUNCTION;
   return deviceInjectFault(fn, kind, count, value);
+}
+
+/**
+ * Arms function `fn`'s interrupt faults: the next `count` matching interrupts (`filter`:
+ * FAULT_MATCH_MESSAGE for MSI/MSI-X, FAULT_MATCH_INTX for INTx assertions) after `skip`
+ * matching ones are dropped, duplicated or delayed by `delayPs` ps (`action` an
+ * INTERRUPT_FAULT_*, 0 disarms); with `chance` non-zero each is hit only when a draw of
+ * the fault generator falls below `threshold` (of 2^32). INJECT_OK or an INJECT_ERROR_*.
+ */
+export function armInterruptFault(fn: u32, action: u32, count: u32, skip: u32, chance: u32, threshold: u32, filter: u32, delayPs: f64): i32 {
+  if (fn >= coreFunctionCount() || functionRemoved(fn)) return INJECT_ERROR_FUNCTION;
+  if (pciFunction(fn).model == DEVICE_MODEL_BRIDGE) return INJECT_ERROR_MODEL;
+  if (action > INTERRUPT_FAULT_DELAY || (action != 0 && (filter & (FAULT_MATCH_MESSAGE | FAULT_MATCH_INTX)) == 0)) return INJECT_ERROR_ARGUMENT;
+  armFault(interruptArm(fn), action, count, skip, chance, threshold, filter, <u64>delayPs);
+  return INJECT_OK;
+}
+
+/**
+ * Arms function `fn`'s DMA faults: the next `count` matching transfers (`filter`:
+ * FAULT_MATCH_READ, FAULT_MATCH_WRITE) after `skip` matching ones complete as Unsupported
+ * Request or Completer Abort (`action` a DMA_FAULT_*, 0 disarms); `chance` and `threshold`
+ * as for armInterruptFault. INJECT_OK or an INJECT_ERROR_*.
+ */
+export function armDmaFault(fn: u32, action: u32, count: u32, skip: u32, chance: u32, threshold: u32, filter: u32): i32 {
+  if (fn >= coreFunctionCount() || functionRemoved(fn)) return INJECT_ERROR_FUNCTION;
+  if (pciFunction(fn).model == DEVICE_MODEL_BRIDGE) return INJECT_ERROR_MODEL;
+  if (action > DMA_FAULT_COMPLETER_ABORT || (action != 0 && (filter & (FAULT_MATCH_READ | FAULT_MATCH_WRITE)) == 0)) return INJECT_ERROR_ARGUMENT;
+  armFault(dmaArm(fn), action, count, skip, chance, threshold, filter, 0);
+  return INJECT_OK;
+}
+
+/**
+ * Arms (blocks > 0) or clears (blocks 0) a media error on the NVMe controller `fn`:
+ * namespace `nsid`, LBAs `first` .. `first + blocks - 1`, reads and, with `writes`, writes.
+ * INJECT_OK or an INJECT_ERROR_*.
+ */
+export function injectMediaError(fn: u32, nsid: u32, first: f64, blocks: f64, writes: u32): i32 {
+  if (fn >= coreFunctionCount() || functionRemoved(fn)) return INJECT_ERROR_FUNCTION;
+  if (pciFunction(fn).model != DEVICE_MODEL_NVME) return INJECT_ERROR_MODEL;
+  return nvmeInjectMediaError(fn, nsid, <u64>first, <u64>blocks, writes != 0);
 }
 
 /**

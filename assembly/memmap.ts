@@ -23,6 +23,8 @@
 //               | trace records             |  TraceRecord x TRACE_CAPACITY (sim/trace.ts)
 //   IOTLB       +---------------------------+
 //               | IOMMU translation cache   |  IotlbEntry x IOTLB_MAX_ENTRIES (dma/iommu.ts)
+//   FAULT_TABLE +---------------------------+
+//               | injected faults           |  fault generator, then FunctionFaults x MAX_FUNCTIONS (pci/injected-faults.ts)
 //   RAM_ZERO    +---------------------------+
 //               | zero page, zero leaf      |  what unwritten guest RAM reads as (mem/ram.ts)
 //   RAM_DIRECTORY --------------------------+
@@ -208,6 +210,15 @@ export const IOTLB_ENTRY_SIZE: u32 = 16;
 /** Bytes of the IOTLB. */
 export const IOTLB_SIZE: u32 = IOTLB_MAX_ENTRIES * IOTLB_ENTRY_SIZE;
 
+/** Injected-fault table: a header (the fault generator) then one record per function (pci/injected-faults.ts). */
+export const FAULT_TABLE_BASE: u32 = IOTLB_BASE + IOTLB_SIZE;
+/** Bytes of the fault table's header. */
+export const FAULT_HEADER_SIZE: u32 = 64;
+/** Bytes of one function's fault record. */
+export const FAULT_RECORD_SIZE: u32 = 128;
+/** Bytes of the fault table. */
+export const FAULT_TABLE_SIZE: u32 = FAULT_HEADER_SIZE + MAX_FUNCTIONS * FAULT_RECORD_SIZE;
+
 /** Guest RAM page: bytes (the unit of backing, as of the MMU). */
 export const RAM_PAGE_BYTES: u32 = 4096;
 /** log2(RAM_PAGE_BYTES). */
@@ -226,7 +237,7 @@ export const RAM_PHYS_LIMIT: f64 = <f64>(<u64>1 << RAM_PHYS_LIMIT_SHIFT);
 export const RAM_DIR_LAST: u32 = 1 << (RAM_PHYS_LIMIT_SHIFT - RAM_LEAF_SPAN_SHIFT);
 
 /** The zero page: 4 KiB of zeros, never written, that unwritten guest RAM reads from. */
-export const RAM_ZERO_PAGE: u32 = (IOTLB_BASE + IOTLB_SIZE + RAM_PAGE_BYTES - 1) & ~(RAM_PAGE_BYTES - 1);
+export const RAM_ZERO_PAGE: u32 = (FAULT_TABLE_BASE + FAULT_TABLE_SIZE + RAM_PAGE_BYTES - 1) & ~(RAM_PAGE_BYTES - 1);
 /** The zero leaf: a leaf table whose every entry is RAM_ZERO_PAGE (a 4 MiB span of RAM nothing wrote). */
 export const RAM_ZERO_LEAF: u32 = RAM_ZERO_PAGE + RAM_PAGE_BYTES;
 

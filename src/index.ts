@@ -2,7 +2,7 @@
  * wdmsim's public API: boot a machine, run kernel code and user-mode programs on it, and
  * the Windows Driver Model routines drivers call, under their WDK names.
  */
-export { Machine, type MachineFunction, type NvmeFault, type ProgramOptions, type ProcessOutcome } from "./machine/machine.js";
+export { Machine, type MachineFunction, type NvmeFault, type InterruptFault, type DmaFault, type MediaErrorFault, type HardwareFault, type FaultTrigger, type ProgramOptions, type ProcessOutcome } from "./machine/machine.js";
 export { FirmwareError, loadMachine, type MachineDescription } from "./machine/firmwareFiles.js";
 export { boot, BUILT_IN_PACKAGES, type BootOptions, type ExecOptions } from "./pnp/boot.js";
 

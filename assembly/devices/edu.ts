@@ -14,7 +14,7 @@ import { EV_DEVICE } from "../sim/events";
 import { cyclesToPs } from "../sim/clock";
 import { trace, TR_DEVICE_ERROR } from "../sim/trace";
 import { pciFunction, functionClock } from "../pci/function";
-import { dmaRead, dmaWrite } from "../dma/port";
+import { dmaRead, dmaWrite, DMA_OK } from "../dma/port";
 import { messagesEnabled, signalMessage } from "../irq/signal";
 import { intxSetLevel } from "../irq/intx";
 import { deviceParam } from "../platform/config";
@@ -110,6 +110,8 @@ export const EDU_DMA_MASK: u64 = (<u64>1 << 28) - 1;
 export const EDU_ERROR_DMA_RANGE: u32 = 1;
 /** Device error: a RAM-side DMA address was truncated to the 28-bit mask. */
 export const EDU_ERROR_DMA_CLAMPED: u32 = 2;
+/** Device error: a DMA transfer came back with an error completion (b = its DMA_* status); its register map has no error bit, so the transfer ends as usual. */
+export const EDU_ERROR_DMA_FAILED: u32 = 3;
 
 /** Model parameter 0: device cycles per factorial multiplication step. */
 export const EDU_PARAM_CYCLES_PER_STEP: u32 = 0;
@@ -243,6 +245,7 @@ export function eduEvent(fn: u32, code: u32, arg: u64): void {
   } else if (code == EV_DMA_START) {
     startDma(fn, s);
   } else if (code == EV_DMA_DONE) {
+    if (<u32>arg != DMA_OK) deviceError(fn, EDU_ERROR_DMA_FAILED, arg);
     const command = registerValue(r, R_DMA_COMMAND) & ~EDU_DMA_RUN;
     registerSet(r, R_DMA_COMMAND, command);
     if ((command & EDU_DMA_IRQ) != 0) raise(fn, s, EDU_IRQ_DMA);

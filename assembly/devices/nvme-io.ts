@@ -6,6 +6,10 @@
 // the flush latency (there is no volatile cache). Latencies get optional uniform jitter
 // from the machine's seeded generator. FUA needs nothing extra.
 //
+// A read (or, when armed so, a write) touching an injected media error's LBA range spends its
+// media time and completes with Unrecovered Read Error (Write Fault for a write), status code
+// type 2h, moving no data.
+//
 // A command taken with an injected status (nvme.ts, "status") skips every check: it spends
 // the media time of its kind (read, write or flush latency with jitter; none for other
 // opcodes), moves no data, and completes with that status.
@@ -14,8 +18,9 @@ import { core } from "../sim/core";
 import { randomBelow } from "../sim/random";
 import {
   NvmeState, slotAt, slotStaging, cdw, nvmeSchedule, genericError, SLOT_MEDIA, EV_MEDIA, NEXT_MEDIA_WRITE, NEXT_COMPLETE,
-  SC_SUCCESS, SC_INVALID_OPCODE, SC_INVALID_FIELD, SC_INVALID_NAMESPACE, SC_LBA_RANGE,
+  SC_SUCCESS, SC_INVALID_OPCODE, SC_INVALID_FIELD, SC_INVALID_NAMESPACE, SC_LBA_RANGE, SCT_MEDIA, SC_UNRECOVERED_READ, SC_WRITE_FAULT,
 } from "./nvme-state";
+import { noteInjected, FAULT_MEDIA_ERROR } from "../pci/injected-faults";
 import { complete } from "./nvme-queues";
 import { transferStart } from "./nvme-prp";
 
@@ -82,6 +87,12 @@ export function ioMediaDone(fn: u32, s: NvmeState, i: u32): void {
   if (slot.injected != 0) { complete(fn, s, i, slot.injected, 0); return; }
   const opcode = cdw(s, i, 0) & 0xFF;
   if (opcode == OP_FLUSH) { complete(fn, s, i, SC_SUCCESS, 0); return; }
+  if (s.mediaErrorNsid == slot.nsid && (opcode == OP_READ || s.mediaErrorWrites != 0)
+    && slot.lba < s.mediaErrorFirst + s.mediaErrorBlocks && s.mediaErrorFirst < slot.lba + <u64>slot.blocks) {
+    noteInjected(fn, FAULT_MEDIA_ERROR, slot.lba, (<u64>slot.nsid << 32) | <u64>slot.blocks);
+    complete(fn, s, i, ((opcode == OP_READ ? SC_UNRECOVERED_READ : SC_WRITE_FAULT) | (SCT_MEDIA << 8)), 0);
+    return;
+  }
   const at = <usize>s.namespace + <usize>(<u64>(slot.nsid - 1) * s.namespaceBytes + (slot.lba << s.blockShift));
   const bytes = slot.blocks << s.blockShift;
   if (opcode == OP_WRITE) {

@@ -135,6 +135,11 @@ export class NvmeState {
   statusPending: u32;
   /** Status field those commands complete with (code | type << 8 | more, do-not-retry bits). */
   statusInjected: u32;
+  /** Injected media error: namespace (0: none), also failing writes (1), first LBA and blocks of the bad range. */
+  mediaErrorNsid: u32;
+  mediaErrorWrites: u32;
+  mediaErrorFirst: u64;
+  mediaErrorBlocks: u64;
   sqTable: u32;
   cqTable: u32;
   vectorTable: u32;
@@ -354,6 +359,13 @@ export const SC_INVALID_LOG_PAGE: u32 = 0x09;
 export const SC_INVALID_DELETION: u32 = 0x0C;
 /** Command specific: feature identifier not saveable. */
 export const SC_NOT_SAVEABLE: u32 = 0x0D;
+
+/** Status code type 2h: media and data integrity errors. */
+export const SCT_MEDIA: u32 = 2;
+/** Media and data integrity error: write fault. */
+export const SC_WRITE_FAULT: u32 = 0x80;
+/** Media and data integrity error: unrecovered read error. */
+export const SC_UNRECOVERED_READ: u32 = 0x81;
 
 /** Status field for a generic error that will fail again if retried. */
 // @ts-ignore: decorator

@@ -546,3 +546,21 @@ export function nvmeInjectFault(fn: u32, kind: u32, count: u32, value: u32): i32
   }
   return INJECT_ERROR_KIND;
 }
+
+/**
+ * Arms a media error on controller `fn`: reads of namespace `nsid` touching blocks
+ * `first` .. `first + blocks - 1` (and writes too, with `writes`) complete with Unrecovered
+ * Read Error (Write Fault for a write) until disarmed (`blocks` 0). The range outlives a
+ * controller reset, as bad media would. INJECT_OK, or INJECT_ERROR_ARGUMENT for a namespace
+ * the controller does not have or a range outside it.
+ */
+export function nvmeInjectMediaError(fn: u32, nsid: u32, first: u64, blocks: u64, writes: bool): i32 {
+  const s = nvmeState(fn);
+  if (blocks == 0) { s.mediaErrorNsid = 0; return INJECT_OK; }
+  if (nsid == 0 || nsid > s.namespaceCount || first >= s.namespaceBlocks || blocks > s.namespaceBlocks - first) return INJECT_ERROR_ARGUMENT;
+  s.mediaErrorFirst = first;
+  s.mediaErrorBlocks = blocks;
+  s.mediaErrorWrites = writes ? 1 : 0;
+  s.mediaErrorNsid = nsid;
+  return INJECT_OK;
+}

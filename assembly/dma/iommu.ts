@@ -5,12 +5,15 @@
 // (bit 1) permissions and the frame in bits 51:12. Once translation is enabled every
 // DMA address is translated through them, with an IOTLB in front whose misses cost time;
 // a translation that fails is a fault: recorded (source, address, read or write, reason)
-// in the fault recording register and the trace, and nothing is read or written.
+// in the fault recording register and the trace, and nothing is read or written. A fault
+// that fills the recording register raises the fault event: an interrupt message to
+// FEADDR with FEDATA, sent at once while FECTL.IM (interrupt mask, set at reset) is clear,
+// else held as FECTL.IP until software clears IM.
 //
 //   Registers (IOMMU_MMIO_BASE, 4 KiB):
 //   0x00 VER   0x08 CAP   0x10 ECAP   0x18 GCMD (TE 31, SRTP 30)   0x1C GSTS (TES 31, RTPS 30)
 //   0x20 RTADDR   0x28 CCMD (ICC 63: invalidate context caches)   0x34 FSTS (PFO 0, PPF 1)
-//   0x38 FECTL   0x100 IVA   0x108 IOTLB (IVT 63: invalidate)   0x200 FRCD (128-bit fault record)
+//   0x38 FECTL (IM 31, IP 30)   0x3C FEDATA   0x40 FEADDR   0x44 FEUADDR   0x100 IVA   0x108 IOTLB (IVT 63: invalidate)   0x200 FRCD (128-bit fault record)
 //
 //   IotlbEntry (IOTLB_ENTRY_SIZE = 16): +0 tag u64 (source << 37 | page << 1 | 1), +8 value u64 (frame | R | W)
 
@@ -18,6 +21,7 @@ import { IOMMU_BASE, IOTLB_BASE, IOTLB_ENTRY_SIZE } from "../memmap";
 import { core, count, C_DEVICE_ERRORS } from "../sim/core";
 import { trace, TR_IOMMU_FAULT } from "../sim/trace";
 import { ramReadAt } from "../mem/ram";
+import { apicReceive } from "../irq/apic";
 
 @unmanaged
 class IommuState {
@@ -32,6 +36,8 @@ class IommuState {
   faultHigh: u64;
   faultEventControl: u32;
   faults: u32;
+  faultEventData: u32;
+  faultEventAddress: u64;
 }
 
 const state = changetype<IommuState>(IOMMU_BASE);
@@ -51,6 +57,12 @@ export const IOMMU_RTADDR: u32 = 0x20;
 export const IOMMU_CCMD: u32 = 0x28;
 export const IOMMU_FSTS: u32 = 0x34;
 export const IOMMU_FECTL: u32 = 0x38;
+export const IOMMU_FEDATA: u32 = 0x3C;
+export const IOMMU_FEADDR: u32 = 0x40;
+/** FECTL: interrupt mask (set at reset). */
+export const IOMMU_FECTL_IM: u32 = 0x80000000;
+/** FECTL: interrupt pending (a fault event held while IM is set). */
+export const IOMMU_FECTL_IP: u32 = 0x40000000;
 export const IOMMU_IVA: u32 = 0x100;
 export const IOMMU_IOTLB: u32 = 0x108;
 export const IOMMU_FRCD: u32 = 0x200;
@@ -95,6 +107,7 @@ export function iommuReset(present: bool, iotlbEntries: u32, missPs: u64): void 
   state.present = present ? 1 : 0;
   state.iotlbEntries = iotlbEntries;
   state.missPs = missPs;
+  state.faultEventControl = IOMMU_FECTL_IM;
   iotlbFlush();
 }
 
@@ -124,8 +137,16 @@ function fault(source: u32, address: u64, write: bool, reason: u32, record: bool
   } else {
     state.faultLow = address & ~<u64>0xFFF;
     state.faultHigh = (<u64>1 << 63) | (write ? 0 : <u64>1 << 62) | (<u64>reason << 32) | <u64>source;
+    faultEvent();
   }
   return IOMMU_FAULTED;
+}
+
+/** A fault was recorded: the fault event message goes out, or waits (IP) while IM is set. */
+function faultEvent(): void {
+  if ((state.faultEventControl & IOMMU_FECTL_IM) != 0) { state.faultEventControl |= IOMMU_FECTL_IP; return; }
+  state.faultEventControl &= ~IOMMU_FECTL_IP;
+  apicReceive(state.faultEventAddress, state.faultEventData, core.nowPs);
 }
 
 /** The 8-byte table entry at guest-physical `pa` (8-byte aligned), or IOMMU_FAULTED outside RAM. */
@@ -202,7 +223,8 @@ export function iommuRead(offset: u32, size: u32): u64 {
   else if (dword == IOMMU_GCMD) v = <u64>state.status << 32;
   else if (dword == IOMMU_RTADDR) v = state.rootAddress;
   else if (dword == IOMMU_FSTS - 4) v = (<u64>(state.faultStatus | (<u32>(state.faultHigh >> 63) << 1)) << 32);
-  else if (dword == IOMMU_FECTL) v = <u64>state.faultEventControl;
+  else if (dword == IOMMU_FECTL) v = <u64>state.faultEventControl | (<u64>state.faultEventData << 32);
+  else if (dword == IOMMU_FEADDR) v = state.faultEventAddress;
   else if (dword == IOMMU_FRCD) v = state.faultLow;
   else if (dword == IOMMU_FRCD + 8) v = state.faultHigh;
   if (size == 8) return v;
@@ -234,7 +256,15 @@ export function iommuWrite(offset: u32, size: u32, value: u64): void {
     } else if (at == IOMMU_FSTS) {
       state.faultStatus &= ~(v & IOMMU_FSTS_PFO);
     } else if (at == IOMMU_FECTL) {
-      state.faultEventControl = v & 0x80000000;
+      // IP is read-only; clearing IM sends a held fault event.
+      state.faultEventControl = (state.faultEventControl & IOMMU_FECTL_IP) | (v & IOMMU_FECTL_IM);
+      if ((v & IOMMU_FECTL_IM) == 0 && (state.faultEventControl & IOMMU_FECTL_IP) != 0) faultEvent();
+    } else if (at == IOMMU_FEDATA) {
+      state.faultEventData = v & 0xFFFF;
+    } else if (at == IOMMU_FEADDR) {
+      state.faultEventAddress = (state.faultEventAddress & 0xFFFFFFFF00000000) | <u64>(v & 0xFFFFFFFC);
+    } else if (at == IOMMU_FEADDR + 4) {
+      state.faultEventAddress = (state.faultEventAddress & 0xFFFFFFFF) | (<u64>v << 32);
     } else if (at == IOMMU_FRCD + 12) {
       // F (bit 127) is write-1-to-clear.
       if ((v & 0x80000000) != 0) state.faultHigh = 0;

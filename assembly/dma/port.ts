@@ -11,17 +11,22 @@
 
 import { core, count, C_DMA_READ_BYTES, C_DMA_WRITE_BYTES, C_DMA_TRANSFERS, C_MASTER_ABORTS, C_MSI_SENT } from "../sim/core";
 import { schedule } from "../sim/queue";
-import { EV_DEVICE, EV_MEM_WRITE, EV_MESSAGE } from "../sim/events";
+import { EV_DEVICE, EV_MEM_WRITE, EV_MESSAGE, EV_DELAYED_MESSAGE } from "../sim/events";
 import { trace, TR_DMA_READ, TR_DMA_WRITE, TR_MASTER_ABORT, TR_MSI, TR_WRITE_LANDED, MA_BUS_MASTER_DISABLED, MA_UNBACKED } from "../sim/trace";
 import { functionLink, functionTopology, pciFunction } from "../pci/function";
 import { configPeek, configSetBits } from "../pci/config";
-import { CFG_COMMAND, CFG_STATUS, CMD_BUS_MASTER, STS_RECEIVED_MASTER_ABORT } from "../pci/header";
+import { CFG_COMMAND, CFG_STATUS, CMD_BUS_MASTER, STS_RECEIVED_MASTER_ABORT, STS_RECEIVED_TARGET_ABORT } from "../pci/header";
 import { ramReadAt, ramCopyIn, ramStoreSpan } from "../mem/ram";
 import { platform, LAPIC_WINDOW_BASE, LAPIC_WINDOW_SIZE } from "../platform/platform";
 import { apicReceive } from "../irq/apic";
 import { poweredDown } from "../pci/capabilities";
 import { functionBus, sendDownPath, sendUpPath, upstreamOpen } from "../pci/topology";
 import { iommuTranslate, lastTranslationPs, IOMMU_FAULTED } from "./iommu";
+import {
+  armFires, dmaArm, dmaArmed, interruptArm, interruptArmed, noteInjected, DMA_FAULT_UNSUPPORTED_REQUEST, FAULT_DMA_COMPLETER_ABORT,
+  FAULT_DMA_UNSUPPORTED_REQUEST, FAULT_MATCH_MESSAGE, FAULT_MATCH_READ, FAULT_MATCH_WRITE, FAULT_MESSAGE_DELAYED, FAULT_MESSAGE_DROPPED,
+  FAULT_MESSAGE_DUPLICATED, INTERRUPT_FAULT_DELAY, INTERRUPT_FAULT_DROP, INTERRUPT_FAULT_DUPLICATE,
+} from "../pci/injected-faults";
 
 /** DMA completion status: all data moved. */
 export const DMA_OK: u32 = 0;
@@ -76,6 +81,10 @@ function unsupported(fn: u32, address: u64, posted: bool): void {
 export function dmaRead(fn: u32, address: u64, dst: usize, length: u32, doneCode: u32): void {
   const now = core.nowPs;
   if (!mayMaster(fn, address)) { schedule(now, EV_DEVICE, fn, doneCode, DMA_MASTER_ABORT); return; }
+  if (dmaArmed(fn)) {
+    const injected = armFires(dmaArm(fn), FAULT_MATCH_READ);
+    if (injected != 0) { failTransfer(fn, address, length, doneCode, injected, false); return; }
+  }
   const link = functionLink(fn);
   const source = requester(fn);
   let status = DMA_OK;
@@ -118,6 +127,10 @@ export function dmaRead(fn: u32, address: u64, dst: usize, length: u32, doneCode
 export function dmaWrite(fn: u32, address: u64, src: usize, length: u32, doneCode: u32): void {
   const now = core.nowPs;
   if (!mayMaster(fn, address)) { schedule(now, EV_DEVICE, fn, doneCode, DMA_MASTER_ABORT); return; }
+  if (dmaArmed(fn)) {
+    const injected = armFires(dmaArm(fn), FAULT_MATCH_WRITE);
+    if (injected != 0) { failTransfer(fn, address, length, doneCode, injected, true); return; }
+  }
   const link = functionLink(fn);
   const source = requester(fn);
   let arrival = now;
@@ -146,8 +159,65 @@ export function dmaWrite(fn: u32, address: u64, src: usize, length: u32, doneCod
   schedule(link.upBusyUntil, EV_DEVICE, fn, doneCode, status);
 }
 
-/** Device `fn` sends an interrupt message (posted 4-byte write of `data` to `address`). */
+/**
+ * A transfer an injected fault fails (`injected` a DMA_FAULT_*): the completer answers
+ * Unsupported Request or Completer Abort. A read's request goes up and its completion comes
+ * back with no data (the device's buffer is left as it was) and the function records the
+ * received master or target abort in its status register; a write's TLPs go up and land
+ * nowhere. Either way the device model hears DMA_UNSUPPORTED_REQUEST or
+ * DMA_COMPLETER_ABORT, as it hears an IOMMU's refusal.
+ */
+function failTransfer(fn: u32, address: u64, length: u32, doneCode: u32, injected: u32, write: bool): void {
+  const now = core.nowPs;
+  const ur = injected == DMA_FAULT_UNSUPPORTED_REQUEST;
+  const status = ur ? DMA_UNSUPPORTED_REQUEST : DMA_COMPLETER_ABORT;
+  noteInjected(fn, ur ? FAULT_DMA_UNSUPPORTED_REQUEST : FAULT_DMA_COMPLETER_ABORT, address, <u64>length | (write ? <u64>1 << 32 : 0));
+  count(C_DMA_TRANSFERS);
+  if (write) {
+    const link = functionLink(fn);
+    let a = address;
+    let remaining = <u64>length;
+    while (remaining > 0) {
+      const piece = chunkLength(a, remaining, link.maxPayload);
+      sendUpPath(fn, now, piece);
+      a += piece; remaining -= piece;
+    }
+    schedule(link.upBusyUntil, EV_DEVICE, fn, doneCode, status);
+    return;
+  }
+  configSetBits(fn, CFG_STATUS, ur ? STS_RECEIVED_MASTER_ABORT : STS_RECEIVED_TARGET_ABORT, true);
+  const answered = sendDownPath(fn, sendUpPath(fn, now, 0), 0);
+  schedule(answered, EV_DEVICE, fn, doneCode, status);
+}
+
+/**
+ * Device `fn` sends an interrupt message (posted 4-byte write of `data` to `address`),
+ * unless an injected fault drops, repeats or holds it back.
+ */
 export function postMessage(fn: u32, address: u64, data: u32): void {
+  if (interruptArmed(fn)) {
+    const arm = interruptArm(fn);
+    const injected = armFires(arm, FAULT_MATCH_MESSAGE);
+    if (injected == INTERRUPT_FAULT_DROP) {
+      noteInjected(fn, FAULT_MESSAGE_DROPPED, address, data);
+      return;
+    }
+    if (injected == INTERRUPT_FAULT_DELAY) {
+      const leaves = core.nowPs + arm.delayPs;
+      noteInjected(fn, FAULT_MESSAGE_DELAYED, address, leaves);
+      schedule(leaves, EV_DELAYED_MESSAGE, fn, address, data);
+      return;
+    }
+    if (injected == INTERRUPT_FAULT_DUPLICATE) {
+      noteInjected(fn, FAULT_MESSAGE_DUPLICATED, address, data);
+      sendMessage(fn, address, data);
+    }
+  }
+  sendMessage(fn, address, data);
+}
+
+/** Device `fn`'s interrupt message goes out now (posted 4-byte write of `data` to `address`). */
+export function sendMessage(fn: u32, address: u64, data: u32): void {
   if (!mayMaster(fn, address)) return;
   // A message is a posted write: it never lands before the data the function wrote before it.
   const link = functionLink(fn);

@@ -12,6 +12,19 @@ import { trace, TR_INTX } from "../sim/trace";
 import { msiEnabled } from "./msi";
 import { msixEnabled } from "../pci/msix";
 import { INTX_SIGNALLED_BASE, MAX_FUNCTIONS } from "../memmap";
+import { schedule } from "../sim/queue";
+import { EV_FAULT_TIMER } from "../sim/events";
+import {
+  armFires, interruptArm, interruptArmed, intxHeld, noteInjected, setIntxHeld, FAULT_INTX_DELAYED, FAULT_INTX_DROPPED,
+  FAULT_INTX_DUPLICATED, FAULT_MATCH_INTX, INTERRUPT_FAULT_DELAY, INTERRUPT_FAULT_DROP, INTERRUPT_FAULT_DUPLICATE,
+} from "../pci/injected-faults";
+
+/** EV_FAULT_TIMER: a held-back INTx assertion reaches the line. */
+export const FAULT_TIMER_INTX_RELEASE: u32 = 1;
+/** EV_FAULT_TIMER: a duplicated INTx assertion: the line falls and rises again. */
+export const FAULT_TIMER_INTX_REPEAT: u32 = 2;
+/** How long after the assertion a duplicated INTx edge comes (ps): 1 us. */
+const INTX_REPEAT_AFTER_PS: u64 = 1_000_000;
 
 const SIGNALLED_BASE: u32 = INTX_SIGNALLED_BASE;
 
@@ -24,7 +37,7 @@ export function intxSignalled(fn: u32): bool {
 export function intxUpdate(fn: u32): void {
   const f = pciFunction(fn);
   const pin = configPeek(fn, CFG_INTERRUPT_PIN, 1);
-  const on = f.intxLevel != 0 && pin != 0 && functionTopology(fn).removed == 0
+  const on = f.intxLevel != 0 && intxHeld(fn) == 0 && pin != 0 && functionTopology(fn).removed == 0
     && (configPeek(fn, CFG_COMMAND, 2) & CMD_INTERRUPT_DISABLE) == 0 && !msiEnabled(fn) && !msixEnabled(fn);
   if (on == intxSignalled(fn)) return;
   const word = SIGNALLED_BASE + ((fn >> 5) << 2);
@@ -66,9 +79,45 @@ function updateLine(gsi: u32): void {
 /** The device drives its INTx output to `level` (1 asserted, 0 deasserted). */
 export function intxSetLevel(fn: u32, level: u32): void {
   const f = pciFunction(fn);
+  const rising = level != 0 && f.intxLevel == 0;
   f.intxLevel = level;
   configSetBits(fn, CFG_STATUS, STS_INTERRUPT, level != 0);
+  if (level == 0) setIntxHeld(fn, 0);
+  else if (rising && interruptArmed(fn)) injectIntxFault(fn);
   intxUpdate(fn);
+}
+
+/** An assertion of function `fn`'s INTx output meets its interrupt arm: dropped, held back or repeated. */
+function injectIntxFault(fn: u32): void {
+  const arm = interruptArm(fn);
+  const injected = armFires(arm, FAULT_MATCH_INTX);
+  if (injected == INTERRUPT_FAULT_DROP) {
+    // Kept off the line until the device deasserts: this assertion is never seen.
+    setIntxHeld(fn, 1);
+    noteInjected(fn, FAULT_INTX_DROPPED, 0, 0);
+  } else if (injected == INTERRUPT_FAULT_DELAY) {
+    setIntxHeld(fn, 1);
+    const rises = core.nowPs + arm.delayPs;
+    noteInjected(fn, FAULT_INTX_DELAYED, 0, rises);
+    schedule(rises, EV_FAULT_TIMER, fn, FAULT_TIMER_INTX_RELEASE, 0);
+  } else if (injected == INTERRUPT_FAULT_DUPLICATE) {
+    noteInjected(fn, FAULT_INTX_DUPLICATED, 0, 0);
+    schedule(core.nowPs + INTX_REPEAT_AFTER_PS, EV_FAULT_TIMER, fn, FAULT_TIMER_INTX_REPEAT, 0);
+  }
+}
+
+/** An INTx fault timer of function `fn` fires (`what` a FAULT_TIMER_INTX_*). */
+export function intxFaultTimer(fn: u32, what: u32): void {
+  if (what == FAULT_TIMER_INTX_RELEASE) {
+    // The device may have deasserted meanwhile (intxHeld is then already clear): no edge.
+    setIntxHeld(fn, 0);
+    intxUpdate(fn);
+  } else if (what == FAULT_TIMER_INTX_REPEAT && intxSignalled(fn)) {
+    setIntxHeld(fn, 1);
+    intxUpdate(fn);
+    setIntxHeld(fn, 0);
+    intxUpdate(fn);
+  }
 }
 
 /** Clears every line's signalled state. */

@@ -7,6 +7,7 @@ import { core, COUNTERS_OFFSET, COUNTER_COUNT } from "../sim/core";
 import { cpuBase, cpuState, CPU_ARRIVAL_OFFSET } from "../sim/cpu";
 import { queueClear } from "../sim/queue";
 import { randomSeed } from "../sim/random";
+import { faultsReset } from "../pci/injected-faults";
 import { clockSetKHz } from "../sim/clock";
 import { ramReset, ramAddRegion, ramMap, ramCovers, ramRegionCount, ramRegionBase, ramRegionSize, RAM_ERROR_TOO_LARGE } from "../mem/ram";
 import { poolReset } from "../mem/pool";
@@ -98,6 +99,7 @@ export function powerOn(): i32 {
   poolReset();
   queueClear();
   randomSeed((<u64>mc.seedHi << 32) | mc.seedLo);
+  faultsReset((<u64>mc.seedHi << 32) | mc.seedLo);
   core.cpuCount = mc.cpuCount;
 
   platform.ecamBase = <u64>mc.ecamBase;

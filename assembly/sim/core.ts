@@ -109,8 +109,10 @@ export const C_TLPS: u32 = 16;
 export const C_INTERRUPTS_ACCEPTED: u32 = 17;
 /** Guest RAM pages (4 KiB) with backing in linear memory: pages written at least once. */
 export const C_RAM_PAGES_BACKED: u32 = 18;
+/** Faults injected into PCI functions (pci/injected-faults.ts). */
+export const C_FAULTS_INJECTED: u32 = 19;
 /** Number of counters. */
-export const COUNTER_COUNT: u32 = 19;
+export const COUNTER_COUNT: u32 = 20;
 
 /** Adds `n` to counter `index`. */
 @inline

@@ -8,3 +8,7 @@ export const EV_MMIO_WRITE: u32 = 2;
 export const EV_MEM_WRITE: u32 = 3;
 /** A device's interrupt message lands: target = function, a = address, b = data. */
 export const EV_MESSAGE: u32 = 4;
+/** An interrupt message held back by an injected fault leaves the device: target = function, a = address, b = data. */
+export const EV_DELAYED_MESSAGE: u32 = 5;
+/** An injected fault's timer: target = function, a = FAULT_TIMER_* (irq/intx.ts). */
+export const EV_FAULT_TIMER: u32 = 6;

@@ -3,7 +3,8 @@
 
 import { core } from "./core";
 
-function splitmix(state: u64): u64 {
+/** SplitMix64's output function of `state`. */
+export function splitmix(state: u64): u64 {
   let z = state + 0x9E3779B97F4A7C15;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EB;

@@ -6,9 +6,10 @@
 import { CURRENT_EVENT_BASE } from "../memmap";
 import { core, count, C_EVENTS, STOP_FAULT, STOP_INTERRUPT, STOP_TRACE_FULL } from "./core";
 import { Event, pop, peekTime } from "./queue";
-import { EV_DEVICE, EV_MEM_WRITE, EV_MESSAGE, EV_MMIO_WRITE } from "./events";
+import { EV_DEVICE, EV_MEM_WRITE, EV_MESSAGE, EV_MMIO_WRITE, EV_DELAYED_MESSAGE, EV_FAULT_TIMER } from "./events";
 import { deviceEvent } from "../devices/index";
-import { landMessage, landWrite } from "../dma/port";
+import { landMessage, landWrite, sendMessage } from "../dma/port";
+import { intxFaultTimer } from "../irq/intx";
 import { deliverMmioWrite } from "../pci/bus";
 
 /** run() result: the time limit was reached. */
@@ -37,6 +38,8 @@ function dispatch(e: Event): void {
   else if (kind == EV_MMIO_WRITE) deliverMmioWrite(e.target, <u32>(e.a >> 40), <u32>(e.a >> 32) & 0xFF, <u32>e.a, e.b);
   else if (kind == EV_MEM_WRITE) landWrite(e.target, e.a, <usize>(e.b & 0xFFFFFFFF), <u32>(e.b >> 32));
   else if (kind == EV_MESSAGE) landMessage(e.target, e.a, <u32>e.b);
+  else if (kind == EV_DELAYED_MESSAGE) sendMessage(e.target, e.a, <u32>e.b);
+  else if (kind == EV_FAULT_TIMER) intxFaultTimer(e.target, <u32>e.a);
 }
 
 /**

@@ -39,6 +39,8 @@ export const TR_APIC_PENDING: u32 = 11;
 export const TR_WRITE_LANDED: u32 = 12;
 /** IOMMU fault: fn = requester ID (bus << 8 | devfn), a = fault reason, b = DMA address, c = 1 write / 0 read. */
 export const TR_IOMMU_FAULT: u32 = 13;
+/** Injected fault: a = what (FAULT_* of pci/injected-faults.ts), b and c as that constant says. */
+export const TR_FAULT: u32 = 14;
 
 /** Master-abort reason: a CPU or device addressed nothing. */
 export const MA_UNBACKED: u32 = 1;

@@ -125,7 +125,7 @@ export class DMA_ADAPTER implements MappingTarget {
     this.mapRegisterLimit = mapRegisters;
     const hal = HAL(k);
     this.iommu = hal.iommu;
-    this.domain = hal.iommu && requester >= 0 ? hal.iommu.domain(requester) : null;
+    this.domain = hal.iommu && requester >= 0 ? hal.iommu.domain(requester, (device as { address?: number }).address ?? 0) : null;
     const ramEnd = Math.max(...hal.platform.usableRam.map((r) => r.base + r.size));
     this.bounce = !this.domain && ramEnd - 1 > this.maximumAddress
       ? new BouncePages(k, mapRegisters, Math.min(this.maximumAddress, 2 ** 32 - 1)) : null;

@@ -59,7 +59,7 @@ export class Hal {
    */
   startDmaRemapping(): void {
     const unit = this.platform.iommus.find((u) => u.includeAll);
-    if (unit && !this.iommu) this.iommu = new HalIommu(this.k, unit.address);
+    if (unit && !this.iommu) this.iommu = new HalIommu(this.k, unit.address, this.allocateVector());
   }
 
   /** Hands out an interrupt vector (IRQL = vector >> 4) and a target processor. */

@@ -40,6 +40,9 @@ export interface CoreExports {
   removeFunction(fn: number): void;
   functionIsRemoved(fn: number): number;
   injectFault(fn: number, kind: number, count: number, value: number): number;
+  armInterruptFault(fn: number, action: number, count: number, skip: number, chance: number, threshold: number, filter: number, delayPs: number): number;
+  armDmaFault(fn: number, action: number, count: number, skip: number, chance: number, threshold: number, filter: number): number;
+  injectMediaError(fn: number, nsid: number, first: number, blocks: number, writes: number): number;
   fault(): number;
   queueSchedule(timePs: number, priority: number, kind: number, target: number, a: number): number;
   queuePop(): number;
@@ -50,7 +53,7 @@ export interface CoreExports {
 export const COUNTER_NAMES = [
   "events", "mmioReads", "mmioWrites", "configReads", "configWrites", "dmaReadBytes", "dmaWriteBytes",
   "dmaTransfers", "msiSent", "intxAsserts", "masterAborts", "deviceErrors", "tlbHits", "tlbMisses",
-  "pageFaults", "traceDropped", "tlps", "interruptsAccepted", "ramPagesBacked",
+  "pageFaults", "traceDropped", "tlps", "interruptsAccepted", "ramPagesBacked", "faultsInjected",
 ] as const;
 
 /** Counter name to value. */

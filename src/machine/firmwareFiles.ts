@@ -3,6 +3,7 @@
  * schemas, and turns them into plain numeric descriptions. Every error names the file,
  * the JSON path and the rule broken.
  */
+import { checkHardwareFault, HARDWARE_FAULT_MODELS, type HardwareFault } from "./hardware-faults.js";
 import { parseDuration, PS_PER_SECOND } from "../ke/time.js";
 import type { LowResourcesOptions } from "../verifier/low-resources.js";
 import { readFileSync, existsSync } from "node:fs";
@@ -270,7 +271,9 @@ export function deviceFromJson(doc: any, file: string): DeviceDescription {
 /** A fault the machine file schedules: what, where, and when (ps after power-on). */
 export interface FaultDescription {
   atPs: number;
-  kind: "drop" | "fatal" | "status" | "surpriseRemove" | "failPool";
+  kind: HardwareFault["kind"] | "surpriseRemove" | "failPool";
+  /** The fault a device takes (every kind but surpriseRemove and failPool), as Machine.injectFault takes it. */
+  hardware?: HardwareFault;
   /** "bb:dd.f" of the function (device faults). */
   device?: string;
   count?: number;
@@ -294,8 +297,14 @@ function faultsOf(file: string, faults: any[], slots: SlotDescription[]): FaultD
     const [dev, fn] = rest.split(".");
     const slot = slots.find((s) => s.bus === parseInt(bus, 16) && s.device === parseInt(dev, 16) && s.function === parseInt(fn, 16));
     if (!slot) throw new FirmwareError(file, `${at}/device`, `no slot at ${f.device}`);
-    if (f.kind !== "surpriseRemove" && slot.spec.model !== "nvme") throw new FirmwareError(file, `${at}/kind`, `${f.kind} is a fault of an NVMe controller, and ${f.device} is a ${slot.spec.model}`);
+    if (f.kind === "surpriseRemove") return fault;
+    const takes = HARDWARE_FAULT_MODELS[f.kind as HardwareFault["kind"]];
+    if (takes === "nvme" && slot.spec.model !== "nvme") throw new FirmwareError(file, `${at}/kind`, `${f.kind} is a fault of an NVMe controller, and ${f.device} is a ${slot.spec.model}`);
     if (f.kind === "status" && f.status === undefined) throw new FirmwareError(file, `${at}/status`, "a status fault gives the status field the commands complete with");
+    const { at: _at, device: _device, ...hardware } = f;
+    const broken = checkHardwareFault(hardware, slot.spec.model);
+    if (broken) throw new FirmwareError(file, `${at}/${broken.field}`, broken.rule);
+    fault.hardware = hardware as HardwareFault;
     return fault;
   });
 }

@@ -8,6 +8,9 @@ import { Core } from "./core.js";
 import * as L from "./generated/layout.js";
 import { DEVICE_MODELS } from "./models.js";
 import { FirmwareError, loadMachine, type MachineDescription, type SlotDescription } from "./firmwareFiles.js";
+import { armHardwareFault, checkHardwareFault, HARDWARE_FAULT_MODELS, type HardwareFault } from "./hardware-faults.js";
+
+export type { NvmeFault, InterruptFault, DmaFault, MediaErrorFault, HardwareFault, FaultTrigger } from "./hardware-faults.js";
 
 /** A PCI function the machine built. */
 export interface MachineFunction {
@@ -46,35 +49,6 @@ const DEVICE_ERRORS: Record<number, [string, string]> = {
   [L.DEVICE_ERROR_LINK]: ["link", "link generation, width, max payload or max read request size is invalid"],
   [L.DEVICE_ERROR_MODEL]: ["device", "unknown device model, or the device heap (MSI-X tables and model state) or backing storage (namespace data, in the core's linear memory) is full"],
   [L.DEVICE_ERROR_FULL]: ["address", "the machine already has the most PCI functions it can hold"],
-};
-
-/**
- * A fault to inject into an NVMe controller (Machine.injectFault), for tests of a driver's
- * error and recovery paths:
- * - "drop": the next `count` I/O commands the controller fetches are accepted and never
- *   completed (no completion entry, no interrupt), as hung commands. Each keeps a command
- *   slot until an Abort names it (completes with status 0x07, command abort requested),
- *   its submission queue is deleted (status 0x08, aborted due to SQ deletion), or the
- *   controller is reset (CC.EN 1 -> 0), which forgets it.
- * - "fatal": CSTS.CFS is set now; nothing more is fetched, executed, completed or
- *   signalled until the driver clears CC.EN. Needs CC.EN = 1.
- * - "status": the next `count` I/O commands complete with `status` instead of executing,
- *   after the media time of their kind and without moving data. `status` is the 15-bit
- *   status field: code 7:0, code type 10:8 (0 generic, 1 command specific, 2 media and
- *   data integrity, 3 path, 7 vendor), more 13, do-not-retry 14; 0x0281 is SCT 2 / SC 0x81,
- *   unrecovered read error.
- * `count` defaults to 1; 0 disarms what is still armed. Armed counts outlive a controller
- * reset. Every effect is a device error in the core's trace and counters.
- */
-export type NvmeFault =
-  | { kind: "drop"; count?: number }
-  | { kind: "fatal" }
-  | { kind: "status"; status: number; count?: number };
-
-const NVME_FAULT_KINDS: Record<NvmeFault["kind"], number> = {
-  drop: L.NVME_INJECT_DROP,
-  fatal: L.NVME_INJECT_FATAL,
-  status: L.NVME_INJECT_STATUS,
 };
 
 /** "bb:dd.f" (hex) of a function. */
@@ -358,42 +332,32 @@ export class Machine {
   }
 
   /**
-   * Injects `fault` into the NVMe controller at `location` ("bb:dd.f", hex) at the
-   * machine's current time (nowPs, the devices' time: a CPU's posted register writes that
-   * have not reached the controller yet come after it); see NvmeFault for the kinds.
-   * Throws, naming what is wrong, for a bad location, a function that is not an NVMe
-   * controller or was removed, an unknown kind, a bad count or status, or "fatal" while
-   * CC.EN is 0.
+   * Injects `fault` into the PCI function at `location` ("bb:dd.f", hex) at the machine's
+   * current time (nowPs, the devices' time: a CPU's posted register writes that have not
+   * reached the device yet come after it): interrupt and DMA faults into any function but
+   * a bridge, the NVMe kinds into an NVMe controller (see HardwareFault). Throws, naming
+   * what is wrong, for a bad location, a function that does not take the kind or was
+   * removed, an unknown kind, a field breaking its rule, "fatal" while CC.EN is 0, or a
+   * media error outside the controller's namespaces.
    */
-  injectFault(location: string, fault: NvmeFault): void {
+  injectFault(location: string, fault: HardwareFault): void {
     const f = this.functionAt(location);
-    const model = this.description.slots.find((x) => x.bus === f.bus && x.device === f.device && x.function === f.function)?.spec.model;
-    if (model !== "nvme") throw new Error(`the PCI function at ${location} is not an NVMe controller (its device file is "${f.deviceFile}", model "${model}"): only NVMe controllers take injected faults`);
+    const model = this.description.slots.find((x) => x.bus === f.bus && x.device === f.device && x.function === f.function)?.spec.model ?? "";
+    const kind = (fault as { kind?: unknown } | undefined)?.kind;
+    const kinds = Object.keys(HARDWARE_FAULT_MODELS);
+    if (typeof kind !== "string" || !kinds.includes(kind)) throw new Error(`unknown fault kind ${JSON.stringify(kind)} for ${location} (kinds: ${kinds.join(", ")})`);
+    const takes = HARDWARE_FAULT_MODELS[kind as HardwareFault["kind"]];
+    if (takes === "nvme" && model !== "nvme") {
+      throw new Error(`the PCI function at ${location} is not an NVMe controller (its device file is "${f.deviceFile}", model "${model}"): only NVMe controllers take ${kind} faults`);
+    }
+    if (model === "bridge") throw new Error(`the PCI function at ${location} is a PCI-to-PCI bridge (its device file is "${f.deviceFile}"): bridges take no ${kind} faults`);
     if (this.core.x.functionIsRemoved(f.index)) throw new Error(`the PCI function at ${location} was removed from the machine`);
-    const given = (fault ?? {}) as { kind?: unknown; count?: unknown; status?: unknown };
-    const kinds = Object.keys(NVME_FAULT_KINDS);
-    if (typeof given.kind !== "string" || !kinds.includes(given.kind)) {
-      throw new Error(`unknown fault kind ${JSON.stringify(given.kind)} for ${location} (kinds: ${kinds.join(", ")})`);
-    }
-    const kind = given.kind as NvmeFault["kind"];
-    const count = given.count ?? 1;
-    if (kind !== "fatal" && (typeof count !== "number" || !Number.isInteger(count) || count < 0 || count > 0xFFFFFFFF)) {
-      throw new Error(`fault "${kind}" for ${location}: count must be an integer from 0 (disarm) to 4294967295, not ${JSON.stringify(given.count)}`);
-    }
-    let status = 0;
-    if (kind === "status") {
-      const v = given.status;
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x7FFF) {
-        throw new Error(`fault "status" for ${location}: status must be the 15-bit NVMe status field (code 7:0, code type 10:8, e.g. 0x0281), not ${JSON.stringify(v)}`);
-      }
-      if ((v & 0x7FF) === 0) throw new Error(`fault "status" for ${location}: status 0x${v.toString(16)} is success; give an error (code 7:0, code type 10:8, e.g. 0x0281)`);
-      const type = (v >> 8) & 7;
-      if (type >= 4 && type <= 6) throw new Error(`fault "status" for ${location}: status code type ${type} (bits 10:8 of 0x${v.toString(16)}) is reserved; use 0-3 or 7`);
-      status = v;
-    }
-    const r = this.core.x.injectFault(f.index, NVME_FAULT_KINDS[kind], kind === "fatal" ? 0 : (count as number), status);
+    const broken = checkHardwareFault(fault, model);
+    if (broken) throw new Error(`fault "${kind}" for ${location}: ${broken.rule}`);
+    const r = armHardwareFault(this.core, f.index, fault);
     if (r === L.INJECT_OK) return;
     if (r === L.INJECT_ERROR_STATE) throw new Error(`fault "fatal" for ${location}: the controller is not enabled (CC.EN = 0), so there is nothing to fail`);
+    if (r === L.INJECT_ERROR_ARGUMENT && kind === "mediaError") throw new Error(`fault "mediaError" for ${location}: the namespace or the LBA range is not on the controller (namespaces 1..n, LBAs below the namespace's size)`);
     throw new Error(`fault "${kind}" for ${location} was refused by the core (${r})`);
   }
 

@@ -14,6 +14,19 @@ const MASTER_ABORT_REASONS: Record<number, string> = {
   [L.MA_BUS_MASTER_DISABLED]: "bus mastering disabled",
 };
 
+/** What each TR_FAULT record says was injected (its `a`). */
+const INJECTED: Record<number, string> = {
+  [L.FAULT_MESSAGE_DROPPED]: "fault: interrupt message dropped",
+  [L.FAULT_MESSAGE_DUPLICATED]: "fault: interrupt message duplicated",
+  [L.FAULT_MESSAGE_DELAYED]: "fault: interrupt message delayed",
+  [L.FAULT_INTX_DROPPED]: "fault: INTx assertion dropped",
+  [L.FAULT_INTX_DUPLICATED]: "fault: INTx assertion duplicated",
+  [L.FAULT_INTX_DELAYED]: "fault: INTx assertion delayed",
+  [L.FAULT_DMA_UNSUPPORTED_REQUEST]: "fault: DMA unsupported request",
+  [L.FAULT_DMA_COMPLETER_ABORT]: "fault: DMA completer abort",
+  [L.FAULT_MEDIA_ERROR]: "fault: media error",
+};
+
 function hex(v: number): string {
   return `0x${v.toString(16)}`;
 }
@@ -72,6 +85,12 @@ export function drainCoreTrace(core: Core, recorder: Recorder): void {
         break;
       case L.TR_APIC_PENDING:
         recorder.instant(TRACK_PCI, APIC_TRACK, `vector ${hex(a)} pending at CPU ${b}`, "interrupt", t);
+        break;
+      case L.TR_FAULT:
+        recorder.instant(TRACK_PCI, tid, INJECTED[a] ?? `fault ${a}`, "fault", t, { b: hex(b), c: hex(c) });
+        break;
+      case L.TR_IOMMU_FAULT:
+        recorder.instant(TRACK_PCI, APIC_TRACK, `IOMMU fault ${a} from ${hex(fn)}`, "error", t, { address: hex(b), access: c ? "write" : "read" });
         break;
       case L.TR_WRITE_LANDED:
         recorder.instant(TRACK_PCI, tid, `${a} B landed`, "dma", t, { busAddress: hex(b) });

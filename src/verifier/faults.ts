@@ -1,7 +1,10 @@
 /**
  * Faults a machine file schedules ("faults"): each is applied at its simulated time
- * after power-on, from the clock's timer, and noted in the trace — an NVMe controller's
- * hung commands, fatal status or error completions (Machine.injectFault), a device pulled
+ * after power-on, from the clock's timer, and noted in the trace — a device's interrupts
+ * dropped, duplicated or delayed, its DMA transfers failing as Unsupported Request or
+ * Completer Abort, an NVMe controller's hung commands, fatal status, error completions or
+ * media errors (Machine.injectFault; armed then, they hit the Nth matching event or each
+ * one by a chance drawn from the machine's seed, and each hit is in the trace), a device pulled
  * out without warning (the hardware first, then the kernel is told, as a hot-plug
  * controller would), or a driver's next pool allocations failing. The same file injects
  * the same faults at the same moments every run.
@@ -28,15 +31,11 @@ function applyFault(k: Kernel, fault: FaultDescription): void {
   const where = fault.device ? ` at ${fault.device}` : fault.driver ? ` for ${fault.driver}` : "";
   noteFault(k, `fault: ${fault.kind}${where}`, "");
   switch (fault.kind) {
-    case "drop":
-      return k.machine.injectFault(fault.device!, { kind: "drop", count: fault.count ?? 1 });
-    case "fatal":
-      return k.machine.injectFault(fault.device!, { kind: "fatal" });
-    case "status":
-      return k.machine.injectFault(fault.device!, { kind: "status", status: fault.status!, count: fault.count ?? 1 });
     case "surpriseRemove":
       return HAL(k).presenceChanged(k.machine.pullFunction(fault.device!));
     case "failPool":
       return failNextPoolAllocations(k, fault.driver!, fault.count ?? 1);
+    default:
+      return k.machine.injectFault(fault.device!, fault.hardware!);
   }
 }

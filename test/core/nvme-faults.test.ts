@@ -278,7 +278,7 @@ describe("arguments", () => {
     const m = n.h.machine;
     expect(() => m.injectFault("3", { kind: "drop" })).toThrow(/"3" is not a PCI location \(bb:dd\.f, hex\)/);
     expect(() => m.injectFault("00:09.0", { kind: "drop" })).toThrow(/no PCI function at 00:09\.0 \(the machine has 00:03\.0\)/);
-    expect(() => m.injectFault("00:03.0", { kind: "melt" } as unknown as NvmeFault)).toThrow(/unknown fault kind "melt" for 00:03\.0 \(kinds: drop, fatal, status\)/);
+    expect(() => m.injectFault("00:03.0", { kind: "melt" } as unknown as NvmeFault)).toThrow(/unknown fault kind "melt" for 00:03\.0 \(kinds: drop, fatal, status, mediaError, dropInterrupt, duplicateInterrupt, delayInterrupt, unsupportedRequest, completerAbort\)/);
     expect(() => m.injectFault("00:03.0", undefined as unknown as NvmeFault)).toThrow(/unknown fault kind undefined/);
     for (const count of [-1, 1.5, 2 ** 32, "2"]) {
       expect(() => m.injectFault("00:03.0", { kind: "drop", count } as NvmeFault)).toThrow(/count must be an integer from 0 \(disarm\) to 4294967295/);

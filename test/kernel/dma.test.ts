@@ -17,6 +17,9 @@ import {
   DMA_TOO_MANY_ADAPTER_CHANNELS, DMA_ADDRESS_OUTSIDE_MDL, DMA_BUFFER_NOT_LOCKED, DMA_ADAPTER_RELEASED, loadMachine, Machine as MachineClass,
 } from "../../src/index.js";
 import { boot } from "../../src/pnp/boot.js";
+import { KeDelayExecutionThread, KPROCESSOR_MODE } from "../../src/index.js";
+import { HAL } from "../../src/hal/hal.js";
+import { DMA_IOMMU_DETECTED_VIOLATION } from "../../src/hal/iommu.js";
 import { SG_LIST_QUARANTINE } from "../../src/hal/scatter-gather.js";
 import { EDU_DEVICE_EXTENSION } from "../../src/drivers/edu/driver.js";
 import * as HW from "../../src/drivers/edu/hw.js";
@@ -27,10 +30,11 @@ const MiB = 2 ** 20;
 const EDU_REACH = 2 ** HW.EDU_DMA_ADDRESS_BITS;
 
 /** Boots the default machine with `memoryMiB` of RAM and, optionally, an IOMMU. */
-async function bootWith(memoryMiB: number, iommu = false): Promise<Machine> {
+async function bootWith(memoryMiB: number, iommu = false, verifier = true): Promise<Machine> {
   const d = loadMachine("default");
   d.memory = [{ base: 0, size: memoryMiB * MiB }];
   if (iommu) d.iommu = { iotlbEntries: 64, missLatencyNs: 250 };
+  d.kernel.verifier = verifier;
   return boot(MachineClass.fromDescription(d));
 }
 
@@ -155,7 +159,8 @@ describe("DMA adapters", () => {
   });
 
   it("with an IOMMU the logical addresses are IOVAs mapped for the transfer, and DMA to them is blocked once the list is put back", async () => {
-    const m = await bootWith(256, true);
+    // Without the verifier the IOMMU's fault is logged by the HAL, not a bug check.
+    const m = await bootWith(256, true, false);
     const ext = eduExtension(m);
     const k = kernelOf(m);
     const r = await m.exec(() => {
@@ -182,6 +187,26 @@ describe("DMA adapters", () => {
     // After PutScatterGatherList the IOVA is unmapped: the device's write faults and memory is untouched.
     expect(r.newErrors).toBeGreaterThan(0);
     expect(r.afterPut.every((b) => b === 0)).toBe(true);
+    const faults = HAL(k).iommu!.faults;
+    expect(faults).toHaveLength(1);
+    expect(faults[0]).toMatchObject({ address: r.element.Address, write: true, reason: 5, device: ext.PhysicalDeviceObject.address });
+  });
+
+  it("under the verifier, DMA the IOMMU refuses is 0xE6 / 0x26 (P2 the device's PDO, P3 the faulting address, P4 the fault reason)", async () => {
+    const m = await bootWith(256, true);
+    const ext = eduExtension(m);
+    let iova = 0;
+    const bc = await bugCheckOf(m.exec(async () => {
+      const { DmaAdapter: a } = IoGetDmaAdapter(ext.PhysicalDeviceObject, description(HW.EDU_DMA_ADDRESS_BITS));
+      const buf = bufferIn(0, EDU_REACH - 1, 0, 0x1000);
+      const got = getList(a!, ext, buf.mdl, buf.va, 0x1000, false);
+      iova = got.list!.Elements[0].Address;
+      putList(a!, got.list!, false);
+      eduDma(ext, true, iova, 0, 16);
+      await KeDelayExecutionThread(KPROCESSOR_MODE.KernelMode, false, -10_000n);
+    }));
+    // P4 5: write to a page without Write permission (the IOMMU's fault reason).
+    expectBugCheck(bc, DRIVER_VERIFIER_DMA_VIOLATION, DMA_IOMMU_DETECTED_VIOLATION, ext.PhysicalDeviceObject.address, iova, 5);
   });
 
   it("with an IOMMU the edu driver's common buffer has an IOVA as its logical address and the driver still works", async () => {
