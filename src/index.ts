@@ -30,3 +30,7 @@ export * as regfltrSample from "./drivers/samples/regfltr/index.js";
 export { runFio, loadFioJobFile, type FioRunResult } from "./workloads/fio/fio.js";
 export { formatFioNormal } from "./workloads/fio/report-normal.js";
 export { formatFioJson } from "./workloads/fio/report-json.js";
+
+// Schedule exploration (src/verifier): explored schedules and the runner that tries them.
+export { SCHEDULE_DEFAULTS, ScheduleExplorer, type ScheduleOptions } from "./verifier/schedule.js";
+export { armSchedule, explore, type ExploreOptions, type ExploreReport, type ExploreRun, type ExploreTarget } from "./verifier/explore.js";
