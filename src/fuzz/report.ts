@@ -16,6 +16,8 @@ export interface FuzzFinding {
   blame: string;
   /** For bug checks: code and parameters, as printed by WinDbg. */
   bugCheck?: { code: number; name: string; parameters: string[] };
+  /** Times the same finding came back later in the run (1 when it did not). */
+  repeats?: number;
 }
 
 /** The command line that reproduces `f`. */
@@ -26,7 +28,8 @@ export function reproduceCommand(f: FuzzFinding): string {
 
 /** A finding as text lines. */
 export function formatFinding(f: FuzzFinding): string[] {
-  const lines = [`  FINDING [${f.kind}] ${f.target} seed ${f.seed} operation ${f.op}: ${f.message}`, `    blamed on: ${f.blame}`];
+  const again = f.repeats && f.repeats > 1 ? ` (seen ${f.repeats} times)` : "";
+  const lines = [`  FINDING [${f.kind}] ${f.target} seed ${f.seed} operation ${f.op}: ${f.message}${again}`, `    blamed on: ${f.blame}`];
   if (f.bugCheck) lines.push(`    bug check 0x${f.bugCheck.code.toString(16).toUpperCase()} ${f.bugCheck.name} (${f.bugCheck.parameters.join(", ")})`);
   lines.push(`    reproduce: ${reproduceCommand(f)}`);
   return lines;
