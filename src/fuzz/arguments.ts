@@ -4,7 +4,7 @@ import { FUZZ_DEVICES } from "./device-fuzz.js";
 /** Device operations per device by default. */
 export const DEFAULT_DEVICE_OPS = 10_000_000;
 /** Kernel-surface operations by default (a few minutes on two cores together with the devices). */
-export const DEFAULT_KERNEL_OPS = 2_000;
+export const DEFAULT_KERNEL_OPS = 10_000;
 
 /** What the command line asks for. */
 export interface FuzzArguments {
