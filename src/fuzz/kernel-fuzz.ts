@@ -332,8 +332,11 @@ function findingOf(e: unknown, seed: number, op: number): FuzzFinding {
   const report = (err as { report?: string })?.report;
   // A hang is blamed on the driver holding the oldest request that never completed.
   const holder = /\[ \\Driver\\([^\]\s]+)\s*\]/.exec(report ?? "")?.[1];
-  return {
-    target: "kernel", seed, op, kind: hang ? "hang" : "host-exception", blame: hang ? holder ?? "unknown" : "nt",
-    message: `${err?.name ?? "error"}: ${err?.message ?? String(e)}${report ? `\n${report}` : ""}`,
-  };
+  if (hang) {
+    return {
+      target: "kernel", seed, op, kind: "hang", blame: holder ?? "unknown", details: report,
+      message: `${err.name}: ${holder ? `a request held by ${holder} never completed` : "the program stopped making progress"}`,
+    };
+  }
+  return { target: "kernel", seed, op, kind: "host-exception", blame: "nt", message: `${err?.name ?? "error"}: ${err?.message ?? String(e)}`, details: err?.stack };
 }

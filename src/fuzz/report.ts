@@ -16,6 +16,8 @@ export interface FuzzFinding {
   blame: string;
   /** For bug checks: code and parameters, as printed by WinDbg. */
   bugCheck?: { code: number; name: string; parameters: string[] };
+  /** What the machine reported (threads waiting, requests not completed, ...) or the host stack. */
+  details?: string;
   /** Times the same finding came back later in the run (1 when it did not). */
   repeats?: number;
 }
