@@ -301,3 +301,7 @@ export function queueReset(): void {
 export function fault(): u32 {
   return core.fault;
 }
+
+export {
+  fuzzStart, fuzzRun, FUZZ_RECORD_BASE, FUZZ_OP_INDEX, FUZZ_FINDING, FUZZ_DETAIL, FUZZ_COUNTERS, FUZZ_COUNTER_COUNT,
+} from "./devices/fuzz";

@@ -47,6 +47,8 @@ export interface CoreExports {
   queueSchedule(timePs: number, priority: number, kind: number, target: number, a: number): number;
   queuePop(): number;
   queueReset(): void;
+  fuzzStart(fn: number, bar0: number, ramBytes: number, seed: number): void;
+  fuzzRun(ops: number): number;
 }
 
 /** Names of the core's counters, in index order (C_* in assembly/sim/core.ts). */
