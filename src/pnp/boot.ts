@@ -63,6 +63,11 @@ export interface ExecOptions extends RunLimits {
   name?: string;
 }
 
+/** The machine's present, ps: the latest any processor has reached (where work the host starts begins). */
+function machinePresentPs(k: Kernel): number {
+  return Math.max(...k.processors.map((p) => p.time));
+}
+
 /** The kernel side of a booted machine. */
 export class BootedKernel implements MachineKernel {
   constructor(readonly k: Kernel) {}
@@ -93,7 +98,7 @@ export class BootedKernel implements MachineKernel {
       const result = await routine();
       KeLowerIrql(old);
       return result;
-    }, { affinity: cpu, readyAtPs: k.processors[cpu].time });
+    }, { affinity: cpu, readyAtPs: machinePresentPs(k) });
     return this.finish<T>(thread, options);
   }
 
@@ -106,7 +111,7 @@ export class BootedKernel implements MachineKernel {
     const k = this.k;
     const s = k.scheduler;
     const saved = [s.simDeadlinePs, s.hostDeadlineMs] as const;
-    if (limits.maxSimTime !== undefined) s.simDeadlinePs = Math.min(saved[0], Math.max(...k.processors.map((p) => p.time)) + limits.maxSimTime * PS_PER_SECOND);
+    if (limits.maxSimTime !== undefined) s.simDeadlinePs = Math.min(saved[0], machinePresentPs(k) + limits.maxSimTime * PS_PER_SECOND);
     if (limits.timeout !== undefined) s.hostDeadlineMs = Math.min(saved[1], performance.now() + limits.timeout * 1000);
     try {
       await s.run(() => thread.State === "terminated" && (done() || thread.error !== undefined));
@@ -149,7 +154,7 @@ export class BootedKernel implements MachineKernel {
       creation = userProcessStarting(k, process, thread, name);
       if (!NT_SUCCESS(creation)) return endUserThread(self, creation, false);
       main = await runUserThread(self, program, (value) => (typeof value === "number" ? value : 0), true);
-    }, { process, affinity: options.cpu ?? -1, readyAtPs: Math.max(...k.processors.map((p) => p.time)) });
+    }, { process, affinity: options.cpu ?? -1, readyAtPs: machinePresentPs(k) });
     await this.finish<void>(thread, options, () => process.Header.SignalState !== 0);
     if (k.crashed) throw k.crashed;
     if (!NT_SUCCESS(creation)) throw new NtStatusException(creation);
