@@ -65,7 +65,7 @@ Options for run and inspect:
   --schedule-seed N     Run on the explored schedule N (what wdmsim explore prints to replay a failure)
   --schedule-points K   The preemption points the schedule spreads its preemptions over (from explore)
   --preemptions D       Preemptions per schedule                                [${SCHEDULE_DEFAULTS.preemptions}]
-  --max-delay T         Longest delay of a preempted processor or a late DPC    [${SCHEDULE_DEFAULTS.maxDelayUs}us]
+  --max-delay T         Longest delay of a preempted processor, late DPC or work item [${SCHEDULE_DEFAULTS.maxDelayUs}us]
   --inspect "COMMAND"   After the run (or a bug check) print a WinDbg-style inspection; repeatable.
                         Commands: ${INSPECT_COMMANDS.join(" ")}
                         e.g. --inspect "!devnode 0 1" --inspect "!drvobj edu 2" --inspect "!irpfind"
@@ -409,7 +409,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
   const say = (line: string) => { if (!values.json) console.log(line); };
   say(`Exploring workload ${workload.name} on machine ${description.name} (seed ${description.seed}): up to ${runs} schedules, ${bounds.preemptions} preemptions each`);
   const report = await explore(target, { runs, firstSeed: bounds.seed, schedule: { preemptions: bounds.preemptions, maxDelayUs: bounds.maxDelayUs } }, (run) => {
-    const what = run.seed === null ? `plain run: ${run.points} preemption points in driver routines` : `schedule ${run.seed}: ${run.preempted} preemptions, ${run.lateDpcs} late DPCs`;
+    const what = run.seed === null ? `plain run: ${run.points} preemption points in driver routines` : `schedule ${run.seed}: ${run.preempted} preemptions, ${run.late} late deliveries`;
     say(`  ${what.padEnd(60)} ${run.message}`);
   });
   const replay = (seed: number) => [
@@ -419,7 +419,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
   ].join(" ");
   const failure = report.failure;
   if (values.json) {
-    const brief = (r: ExploreRun) => ({ seed: r.seed, outcome: r.outcome, message: r.message, points: r.points, preempted: r.preempted, lateDpcs: r.lateDpcs });
+    const brief = (r: ExploreRun) => ({ seed: r.seed, outcome: r.outcome, message: r.message, points: r.points, preempted: r.preempted, late: r.late });
     console.log(JSON.stringify({
       workload: workload.name, machine: description.name, seed: description.seed, schedule: report.schedule, plain: brief(report.plain),
       runs: report.runs.length, failure: failure ? { ...brief(failure), replay: replay(failure.seed!) } : null,

@@ -78,7 +78,7 @@ export function KeInsertQueueDpc(Dpc: KDPC, SystemArgument1: unknown, SystemArgu
   Dpc.SystemArgument1 = SystemArgument1;
   Dpc.SystemArgument2 = SystemArgument2;
   Dpc.DpcData = target;
-  Dpc.queuedAtPs = k.explorer === null ? k.cpu.time : k.cpu.time + k.explorer.dpcDelay();
+  Dpc.queuedAtPs = k.explorer === null ? k.cpu.time : k.cpu.time + k.explorer.deliveryDelay();
   const active = k.cpu.activeInterrupts;
   if (active.length > 0) {
     const i = active[active.length - 1];

@@ -34,6 +34,12 @@ class WorkQueue {
     k.scheduler.createThread(name, () => this.serve(k));
   }
 
+  /** Puts `entry` on the queue and wakes the worker. */
+  post(entry: WorkEntry): void {
+    this.entries.push(entry);
+    KeSetEvent(this.event, 0, false);
+  }
+
   private async serve(k: Kernel): Promise<never> {
     for (;;) {
       await KeWaitForSingleObject(this.event, KWAIT_REASON.Executive, KPROCESSOR_MODE.KernelMode, false, null);
@@ -63,8 +69,11 @@ export class ExWorkers {
       q = new WorkQueue(this.k, `${WORK_QUEUE_TYPE[type] ?? "WorkQueue"} worker`);
       this.queues.set(type, q);
     }
-    q.entries.push(entry);
-    KeSetEvent(q.event, 0, false);
+    const late = this.k.explorer === null ? 0 : this.k.explorer.deliveryDelay();
+    if (late === 0) return q.post(entry);
+    // An explored schedule delivers the work item late: it reaches its queue then.
+    const queue = q;
+    this.k.scheduler.addTimer(this.k.cpu.time + late, () => queue.post(entry), entry);
   }
 }
 

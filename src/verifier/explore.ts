@@ -26,10 +26,10 @@ export interface ExploreRun {
   message: string;
   /** The bug check, when the run ended in one. */
   bugCheck?: BugCheck;
-  /** Preemption points passed, preemptions made, DPCs delivered late. */
+  /** Preemption points passed, preemptions made, DPCs and work items delivered late. */
   points: number;
   preempted: number;
-  lateDpcs: number;
+  late: number;
 }
 
 /** What exploration found. */
@@ -79,7 +79,7 @@ async function runOnce(target: ExploreTarget, schedule: ScheduleOptions, seed: n
       throw e;
     }
   }
-  return { seed, outcome, message, bugCheck, points: explorer.points, preempted: explorer.preempted, lateDpcs: explorer.lateDpcs, durationPs: machine.nowPs - start };
+  return { seed, outcome, message, bugCheck, points: explorer.points, preempted: explorer.preempted, late: explorer.late, durationPs: machine.nowPs - start };
 }
 
 /** Options for exploring. */

@@ -11,8 +11,9 @@
  *   catch up, and — when it holds no spin lock (below DISPATCH_LEVEL) — the work other
  *   processors have by then runs in the middle: their interrupts and DPCs, and the clock's
  *   timers. Without a schedule that work waits until the running routine finishes.
- * - DPCs are delivered late: each queued DPC is delayed with probability
- *   `deliveryDelayProbability`, by up to maxDelayUs.
+ * - DPCs and work items are delivered late: each is delayed with probability
+ *   `deliveryDelayProbability`, by up to maxDelayUs (as Driver Verifier's concurrency
+ *   stress delays them).
  * - Work on two processors that starts within `overlapUs` of each other runs in an order
  *   the seed picks rather than strictly earliest first.
  *
@@ -31,9 +32,9 @@ export interface ScheduleOptions {
   preemptions?: number;
   /** Preemption points the preemptions are spread over (a plain run's count; see ScheduleExplorer.points). */
   points?: number;
-  /** Longest delay of a preempted processor or a late DPC, µs. */
+  /** Longest delay of a preempted processor or a late DPC or work item, µs. */
   maxDelayUs?: number;
-  /** Chance that a queued DPC is delivered late, 0 to 1. */
+  /** Chance that a queued DPC or work item is delivered late, 0 to 1. */
   deliveryDelayProbability?: number;
   /** Work on two processors starting within this of each other runs in either order, µs. */
   overlapUs?: number;
@@ -53,8 +54,8 @@ export class ScheduleExplorer {
   points = 0;
   /** Preemptions made so far. */
   preempted = 0;
-  /** DPCs delivered late so far. */
-  lateDpcs = 0;
+  /** DPCs and work items delivered late so far. */
+  late = 0;
   private readonly random: FioRandom;
   /** The points to preempt at, ascending. */
   private readonly changePoints: number[];
@@ -115,11 +116,11 @@ export class ScheduleExplorer {
     }
   }
 
-  /** How late a DPC queued now is delivered, ps (0 for on time). */
-  dpcDelay(): number {
+  /** How late a DPC or work item queued now is delivered, ps (0 for on time). */
+  deliveryDelay(): number {
     if (this.deliveryDelayProbability === 0 || this.depth > 0) return 0;
     if (this.random.nextFloat() >= this.deliveryDelayProbability) return 0;
-    this.lateDpcs++;
+    this.late++;
     return Math.round(this.random.nextFloat() * this.maxDelayPs);
   }
 

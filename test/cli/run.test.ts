@@ -82,7 +82,7 @@ describe("wdmsim run", () => {
   it("an unknown --workload names the choices and exits 2", () => {
     const r = wdmsim("run", "--workload", "kettle");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, ioctl, event, cancel, regfltr, not "kettle"');
+    expect(r.stderr).toContain('--workload takes one of edu, toaster, fio, ioctl, event, cancel, regfltr, race-cancel, race-count, race-remove, not "kettle"');
   });
 
   it("--json prints one object with the same content, and --trace writes a Chrome trace Perfetto can read", () => {

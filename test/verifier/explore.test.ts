@@ -64,7 +64,7 @@ describe("wdmsim explore finds the seeded races a plain run misses", () => {
     const machine = await boot("default");
     const explorer = armSchedule(machine, { seed: 99, points: 0 });
     expect((await runCounterRace(machine)).ok).toBe(true);
-    expect([explorer.points, explorer.preempted, explorer.lateDpcs]).toEqual([plain.plain.points, 0, 0]);
+    expect([explorer.points, explorer.preempted, explorer.late]).toEqual([plain.plain.points, 0, 0]);
   }, 60_000);
 });
 
