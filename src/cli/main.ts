@@ -11,7 +11,7 @@ import { parseDuration } from "../ke/time.js";
 import { closeSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { boot } from "../pnp/boot.js";
-import { FirmwareError, loadMachine, MACHINES_DIR } from "../machine/firmwareFiles.js";
+import { FirmwareError, loadMachine, MACHINES_DIR, type MachineDescription } from "../machine/firmwareFiles.js";
 import { Machine } from "../machine/machine.js";
 import { BugCheck } from "../ke/bugcheck.js";
 import { ProcessTerminated } from "../io/process-exit.js";
@@ -20,7 +20,7 @@ import type { BootedKernel } from "../pnp/boot.js";
 import { deviceTree, formatDeviceTree, type DeviceTreeNode } from "../pnp/tree.js";
 import { runReport, formatNs, type RunReport, type Spread } from "../trace/report.js";
 import { toChromeTrace } from "../trace/chrome.js";
-import { EDU_WORKLOAD_DEFAULTS, WORKLOADS, type WorkloadOptions, type WorkloadOutcome } from "../workloads/index.js";
+import { EDU_WORKLOAD_DEFAULTS, WORKLOADS, type Workload, type WorkloadOptions, type WorkloadOutcome } from "../workloads/index.js";
 import { loadFioJobFile } from "../workloads/fio/fio.js";
 import { FioJobFileError } from "../workloads/fio/jobfile.js";
 import { KD } from "../ke/debug-print.js";
@@ -236,47 +236,27 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
     strict: true,
     allowPositionals: mode === "inspect",
     options: {
-      machine: { type: "string" },
-      seed: { type: "string" },
-      workload: { type: "string", default: "edu" },
-      factorials: { type: "string" },
-      dma: { type: "string" },
-      liveness: { type: "string" },
-      files: { type: "string" },
+      ...WORKLOAD_FLAGS,
       job: { type: "string" },
       "output-format": { type: "string" },
-      json: { type: "boolean", default: false },
       trace: { type: "string" },
       "debug-output": { type: "boolean", default: false },
       inspect: { type: "string", multiple: true },
       "max-sim-time": { type: "string" },
       timeout: { type: "string" },
-      "schedule-seed": { type: "string" },
       "schedule-points": { type: "string" },
-      preemptions: { type: "string" },
-      "max-delay": { type: "string" },
     },
   });
   const schedule = scheduleOptions(values);
   if (schedule && values["schedule-points"] === undefined) throw new UsageError("--schedule-seed needs --schedule-points (wdmsim explore prints both)");
-  const options: WorkloadOptions = {
-    factorials: count("factorials", values.factorials, EDU_WORKLOAD_DEFAULTS.factorials, 100000),
-    dmaRoundTrips: count("dma", values.dma, EDU_WORKLOAD_DEFAULTS.dmaRoundTrips, 100000),
-    livenessChecks: count("liveness", values.liveness, EDU_WORKLOAD_DEFAULTS.livenessChecks, 100000),
-    fileRoundTrips: count("files", values.files, EDU_WORKLOAD_DEFAULTS.fileRoundTrips, 100000),
-  };
+  const options = eduCounts(values);
   if (values.trace === "") throw new UsageError("--trace needs a file name");
   if (values.trace !== undefined) checkWritable("trace", values.trace);
   const commands = inspectionCommands([...(values.inspect ?? []), ...positionals]);
   if (mode === "inspect" && commands.length === 0) {
     throw new UsageError(`inspect needs at least one command, e.g. wdmsim inspect "!devnode 0 1" (commands: ${INSPECT_COMMANDS.join(" ")})`);
   }
-  const workload = WORKLOADS[values.workload!];
-  if (!workload) throw new UsageError(`--workload takes one of ${Object.keys(WORKLOADS).join(", ")}, not "${values.workload}"`);
-  const description = loadMachine(values.machine ?? workload.machine ?? "default");
-  if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
-  const lacking = workload.check(description);
-  if (lacking) throw new UsageError(lacking);
+  const { workload, description } = workloadAndMachine(values);
   const outputFormat = values["output-format"] ?? "normal";
   if (outputFormat !== "normal" && outputFormat !== "json") throw new UsageError(`--output-format takes normal or json, not "${outputFormat}"`);
   if (workload.name === "fio") {
@@ -352,6 +332,42 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   return inspectionsFailed ? 2 : 0;
 }
 
+/** Flags `run`, `inspect` and `explore` share: the machine, the workload and its counts, the schedule, --json. */
+const WORKLOAD_FLAGS = {
+  machine: { type: "string" },
+  seed: { type: "string" },
+  workload: { type: "string", default: "edu" },
+  factorials: { type: "string" },
+  dma: { type: "string" },
+  liveness: { type: "string" },
+  files: { type: "string" },
+  "schedule-seed": { type: "string" },
+  preemptions: { type: "string" },
+  "max-delay": { type: "string" },
+  json: { type: "boolean", default: false },
+} as const;
+
+/** The edu workload's counts the flags give. */
+function eduCounts(values: { factorials?: string; dma?: string; liveness?: string; files?: string }): WorkloadOptions {
+  return {
+    factorials: count("factorials", values.factorials, EDU_WORKLOAD_DEFAULTS.factorials, 100000),
+    dmaRoundTrips: count("dma", values.dma, EDU_WORKLOAD_DEFAULTS.dmaRoundTrips, 100000),
+    livenessChecks: count("liveness", values.liveness, EDU_WORKLOAD_DEFAULTS.livenessChecks, 100000),
+    fileRoundTrips: count("files", values.files, EDU_WORKLOAD_DEFAULTS.fileRoundTrips, 100000),
+  };
+}
+
+/** The workload --workload names and the machine it runs on (--machine, --seed), checked to suit it. */
+function workloadAndMachine(values: { workload?: string; machine?: string; seed?: string }): { workload: Workload; description: MachineDescription } {
+  const workload = WORKLOADS[values.workload!];
+  if (!workload) throw new UsageError(`--workload takes one of ${Object.keys(WORKLOADS).join(", ")}, not "${values.workload}"`);
+  const description = loadMachine(values.machine ?? workload.machine ?? "default");
+  if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
+  const lacking = workload.check(description);
+  if (lacking) throw new UsageError(lacking);
+  return { workload, description };
+}
+
 /** The schedule bounds the flags give (null without --schedule-seed). */
 function scheduleOptions(values: { "schedule-seed"?: string; preemptions?: string; "max-delay"?: string }): ScheduleOptions | null {
   if (values["schedule-seed"] === undefined) return null;
@@ -365,37 +381,10 @@ function scheduleOptions(values: { "schedule-seed"?: string; preemptions?: strin
 
 /** `explore`: the workload under many schedules; stops at the first failure and prints how to replay it. */
 async function exploreCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      machine: { type: "string" },
-      seed: { type: "string" },
-      workload: { type: "string", default: "edu" },
-      factorials: { type: "string" },
-      dma: { type: "string" },
-      liveness: { type: "string" },
-      files: { type: "string" },
-      runs: { type: "string" },
-      "schedule-seed": { type: "string" },
-      preemptions: { type: "string" },
-      "max-delay": { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
-  const workload = WORKLOADS[values.workload!];
-  if (!workload) throw new UsageError(`--workload takes one of ${Object.keys(WORKLOADS).join(", ")}, not "${values.workload}"`);
-  if (workload.name === "fio") throw new UsageError("explore runs workloads without a job file; the fio workload is not one of them");
-  const description = loadMachine(values.machine ?? workload.machine ?? "default");
-  if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
-  const lacking = workload.check(description);
-  if (lacking) throw new UsageError(lacking);
-  const options: WorkloadOptions = {
-    factorials: count("factorials", values.factorials, EDU_WORKLOAD_DEFAULTS.factorials, 100000),
-    dmaRoundTrips: count("dma", values.dma, EDU_WORKLOAD_DEFAULTS.dmaRoundTrips, 100000),
-    livenessChecks: count("liveness", values.liveness, EDU_WORKLOAD_DEFAULTS.livenessChecks, 100000),
-    fileRoundTrips: count("files", values.files, EDU_WORKLOAD_DEFAULTS.fileRoundTrips, 100000),
-  };
+  const { values } = parseArgs({ args: argv, strict: true, options: { ...WORKLOAD_FLAGS, runs: { type: "string" } } });
+  if (values.workload === "fio") throw new UsageError("explore runs workloads without a job file; the fio workload is not one of them");
+  const { workload, description } = workloadAndMachine(values);
+  const options = eduCounts(values);
   const runs = count("runs", values.runs, 100, 1_000_000);
   const bounds = scheduleOptions({ ...values, "schedule-seed": values["schedule-seed"] ?? "1" })!;
   const target: ExploreTarget = {
