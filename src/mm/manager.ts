@@ -10,7 +10,7 @@
  *   0x8000_8000_0000  system PTEs (contiguous memory, MDL mappings) 1 GiB
  *   0x8000_C000_0000  paged pool             1 GiB
  */
-import { KE, type Kernel } from "../ke/kernel.js";
+import { KE, type Kernel, type KPRCB } from "../ke/kernel.js";
 import { KPROCESS } from "../ke/scheduler.js";
 import { AddressSpace, SYSTEM_SPACE_START } from "./address-space.js";
 import { PageFrameDatabase, PAGE_SIZE } from "./pfn.js";
@@ -47,6 +47,14 @@ const CODE_START = 0x8F8000000000;
 const CODE_SLOT_BYTES = 0x1000;
 const CODE_SLOT_MASK = 0x0FFFFFFF;
 
+/** Force IRQL checking's figures for one driver. */
+export interface IrqlCheckingCounters {
+  /** Rises of the IRQL from below DISPATCH_LEVEL to DISPATCH_LEVEL or above (KeRaiseIrql, spin locks, KeSynchronizeExecution). */
+  raises: number;
+  /** Trimming passes those rises made (each pages out all system pageable memory that is not locked). */
+  trims: number;
+}
+
 /** The memory manager. */
 export class MemoryManager {
   readonly pfn: PageFrameDatabase;
@@ -62,8 +70,14 @@ export class MemoryManager {
   readonly ioMappings = new Map<number, number>();
   /** Contiguous allocations: virtual base to pages and first frame. */
   readonly contiguous = new Map<number, { pages: number; firstPfn: number }>();
-  /** Trimming mode (machine file kernel.trimming): page out everything pageable whenever IRQL rises to DISPATCH_LEVEL. */
+  /**
+   * Driver Verifier's Force IRQL checking (machine file kernel.trimming, on with the verifier
+   * unless set false): system pageable memory is trimmed whenever a processor's IRQL rises
+   * to DISPATCH_LEVEL or above.
+   */
   readonly trimming: boolean;
+  /** Force IRQL checking's counters since boot, by the driver whose code raised the IRQL ("nt" for the kernel's own). */
+  readonly irqlChecking = new Map<string, IrqlCheckingCounters>();
   private nextSpaceId = 1;
   private readonly codeAddresses = new Map<string, number>();
   /** Code address slot to the routine in it. */
@@ -89,10 +103,23 @@ export class MemoryManager {
       const target = this.pfn.lowWaterPages * 2;
       this.pager.trim(() => this.pfn.freePages >= target);
     };
-    this.trimming = k.machine.description.kernel.trimming === true;
+    this.trimming = k.machine.description.kernel.trimming ?? k.verifier;
     if (this.trimming) {
-      for (const cpu of k.processors) cpu.onRaisedToDispatch = () => void this.pager.trim();
+      for (const cpu of k.processors) cpu.onRaisedToDispatch = () => this.raisedToDispatch(cpu);
     }
+  }
+
+  /**
+   * Force IRQL checking on a rise to DISPATCH_LEVEL or above: counts the raise for the
+   * driver running on `cpu` and trims system pageable memory (O(1) when none is resident).
+   */
+  private raisedToDispatch(cpu: KPRCB): void {
+    const stack = cpu.stack;
+    const driver = stack.length > 0 ? stack[stack.length - 1].driver : "nt";
+    let counters = this.irqlChecking.get(driver);
+    if (counters === undefined) this.irqlChecking.set(driver, (counters = { raises: 0, trims: 0 }));
+    counters.raises++;
+    if (this.pager.trimSystem()) counters.trims++;
   }
 
   /** A new address space sharing the system half (for a user process). */

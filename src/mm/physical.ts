@@ -34,7 +34,7 @@ export function MmGetPhysicalAddress(BaseAddress: PVOID): PHYSICAL_ADDRESS {
 export function MmMapIoSpace(PhysicalAddress: PHYSICAL_ADDRESS, NumberOfBytes: number, CacheType: MEMORY_CACHING_TYPE): PVOID {
   const k = KE();
   k.chargePs(k.cost.MmMapIoSpace);
-  if (lowResourceFailure(k)) return 0;
+  if (lowResourceFailure(k, -1, "MmMapIoSpace")) return 0;
   const mm = MM(k);
   const offset = PhysicalAddress % PAGE_SIZE;
   const bytes = Math.ceil((offset + NumberOfBytes) / PAGE_SIZE) * PAGE_SIZE;
@@ -68,7 +68,7 @@ export function MmAllocateContiguousMemorySpecifyCache(NumberOfBytes: number, Lo
   const k = KE();
   const mm = MM(k);
   const pages = Math.ceil(NumberOfBytes / PAGE_SIZE);
-  if (pages === 0 || lowResourceFailure(k)) return 0;
+  if (pages === 0 || lowResourceFailure(k, -1, "MmAllocateContiguousMemorySpecifyCache")) return 0;
   const first = mm.pfn.allocateContiguous(pages, LowestAcceptableAddress, HighestAcceptableAddress);
   if (first < 0) return 0;
   const va = mm.systemPtes.allocate(pages * PAGE_SIZE);
