@@ -88,6 +88,9 @@ export class MemoryManager {
   readonly trimming: boolean;
   /** Force IRQL checking's counters since boot, by the driver whose code raised the IRQL ("nt" for the kernel's own). */
   readonly irqlChecking = new Map<string, IrqlCheckingCounters>();
+  /** The driver that last raised and its counters (raises come in runs from one driver). */
+  private lastRaiseDriver = "";
+  private lastRaiseCounters: IrqlCheckingCounters | undefined;
   private nextSpaceId = 1;
   private readonly codeAddresses = new Map<string, number>();
   /** Code address to the routine there ("driver!routine"). */
@@ -129,10 +132,15 @@ export class MemoryManager {
   private raisedToDispatch(cpu: KPRCB): void {
     const stack = cpu.stack;
     const driver = stack.length > 0 ? stack[stack.length - 1].driver : "nt";
-    let counters = this.irqlChecking.get(driver);
-    if (counters === undefined) this.irqlChecking.set(driver, (counters = { raises: 0, trims: 0 }));
-    counters.raises++;
-    if (this.pager.trimSystem()) counters.trims++;
+    let counters = this.lastRaiseCounters;
+    if (driver !== this.lastRaiseDriver) {
+      counters = this.irqlChecking.get(driver);
+      if (counters === undefined) this.irqlChecking.set(driver, (counters = { raises: 0, trims: 0 }));
+      this.lastRaiseDriver = driver;
+      this.lastRaiseCounters = counters;
+    }
+    counters!.raises++;
+    if (this.pager.trimSystem()) counters!.trims++;
   }
 
   /** A new address space sharing the system half (for a user process). */
