@@ -112,7 +112,7 @@ function irpLoop(m: BootedMachine, top: DEVICE_OBJECT, expected: NTSTATUS, count
       const s0 = cpuTimePs();
       const t0 = now();
       for (let i = 0; i < count; i++) {
-        const irp = IoAllocateIrp(top.StackSize, false);
+        const irp = IoAllocateIrp(top.StackSize, false)!;
         const next = IoGetNextIrpStackLocation(irp);
         next.MajorFunction = IRP_MJ_DEVICE_CONTROL;
         next.Parameters.DeviceIoControl.IoControlCode = IOCTL_BENCH;

@@ -8,6 +8,7 @@
  * request that was waiting. One adapter has one channel: a second request waits for it
  * (under the verifier, holding two at once is 0xE6 0x0B).
  */
+import { lowResourceFailure } from "../verifier/low-resources.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { DISPATCH_LEVEL } from "../ke/irql.js";
 import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
@@ -49,7 +50,7 @@ export type PDRIVER_CONTROL<D extends DmaDeviceObject = DmaDeviceObject> = (Devi
  * map registers, then calls ExecutionRoutine(DeviceObject, DeviceObject.CurrentIrp,
  * MapRegisterBase, Context) — now, or when the channel and registers free up. More
  * registers than IoGetDmaAdapter allowed: STATUS_INSUFFICIENT_RESOURCES (0xE6 0x0C under
- * the verifier).
+ * the verifier); so is a failure Low Resources Simulation injects.
  */
 export function AllocateAdapterChannel<D extends DmaDeviceObject>(
   DmaAdapter: DMA_ADAPTER, DeviceObject: D, NumberOfMapRegisters: number, ExecutionRoutine: PDRIVER_CONTROL<D>, Context: unknown,
@@ -62,6 +63,7 @@ export function AllocateAdapterChannel<D extends DmaDeviceObject>(
   verify(k, NumberOfMapRegisters <= a.mapRegisterLimit, DMA_TOO_MANY_MAP_REGISTERS, NumberOfMapRegisters, a.mapRegisterLimit);
   if (NumberOfMapRegisters > a.mapRegisterLimit) return STATUS_INSUFFICIENT_RESOURCES;
   verify(k, a.channel === null, DMA_TOO_MANY_ADAPTER_CHANNELS, 1);
+  if (lowResourceFailure(k, -1, "AllocateAdapterChannel")) return STATUS_INSUFFICIENT_RESOURCES;
   const base = new MAP_REGISTER_BASE(a, NumberOfMapRegisters, k.objectAddress(0x40));
   const request = new ChannelRequest(k, a, base, NumberOfMapRegisters, k.attribution().driver, DeviceObject, ExecutionRoutine, Context);
   if (a.waiting.length > 0 || !request.attempt()) a.waiting.push(request);

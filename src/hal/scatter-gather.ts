@@ -7,6 +7,7 @@
  * BuildScatterGatherList does the same in a buffer the caller supplies, sized with
  * CalculateScatterGatherList, and also writes the list there in its x64 layout.
  */
+import { lowResourceFailure } from "../verifier/low-resources.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { DISPATCH_LEVEL } from "../ke/irql.js";
 import { raiseTo, lowerTo } from "../ke/level.js";
@@ -113,12 +114,13 @@ class ListRequest implements DmaWaiter {
 /** Shared by Get- and BuildScatterGatherList: map, then call the routine now or when map registers free up. */
 function startList<D extends DmaDeviceObject>(
   a: DMA_ADAPTER, DeviceObject: D, Mdl: MDL, CurrentVa: PVOID, Length: number, ExecutionRoutine: PDRIVER_LIST_CONTROL<D>,
-  Context: unknown, WriteToDevice: boolean, buffer: PVOID, bufferLength: number,
+  Context: unknown, WriteToDevice: boolean, buffer: PVOID, bufferLength: number, routine: string,
 ): NTSTATUS {
   const k = KE();
   liveAdapter(k, a);
   verifyIrqlAtMost(k, DISPATCH_LEVEL);
   k.chargePs(k.cost.GetScatterGatherList);
+  if (lowResourceFailure(k, -1, routine)) return STATUS_INSUFFICIENT_RESOURCES;
   const list = a.freedLists.take() ?? new SCATTER_GATHER_LIST(a);
   const request = list.request;
   const pieces = pagePieces(k, Mdl, CurrentVa, Length, request.pieces);
@@ -162,13 +164,13 @@ function writeList(list: SCATTER_GATHER_LIST, va: PVOID): void {
  * ExecutionRoutine(DeviceObject, DeviceObject.CurrentIrp, list, Context) at
  * DISPATCH_LEVEL — before returning when map registers are free, else once they are.
  * STATUS_INSUFFICIENT_RESOURCES when the buffer spans more pages than the adapter's map
- * registers.
+ * registers, or when Low Resources Simulation fails the call (the routine is not called).
  */
 export function GetScatterGatherList<D extends DmaDeviceObject>(
   DmaAdapter: DMA_ADAPTER, DeviceObject: D, Mdl: MDL, CurrentVa: PVOID, Length: number,
   ExecutionRoutine: PDRIVER_LIST_CONTROL<D>, Context: unknown, WriteToDevice: boolean,
 ): NTSTATUS {
-  return startList(DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice, 0, 0);
+  return startList(DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice, 0, 0, "GetScatterGatherList");
 }
 
 /**
@@ -179,7 +181,7 @@ export function BuildScatterGatherList<D extends DmaDeviceObject>(
   DmaAdapter: DMA_ADAPTER, DeviceObject: D, Mdl: MDL, CurrentVa: PVOID, Length: number,
   ExecutionRoutine: PDRIVER_LIST_CONTROL<D>, Context: unknown, WriteToDevice: boolean, ScatterGatherBuffer: PVOID, ScatterGatherBufferLength: number,
 ): NTSTATUS {
-  return startList(DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice, ScatterGatherBuffer, ScatterGatherBufferLength);
+  return startList(DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice, ScatterGatherBuffer, ScatterGatherBufferLength, "BuildScatterGatherList");
 }
 
 /**

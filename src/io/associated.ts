@@ -27,6 +27,7 @@ export function IoMakeAssociatedIrp(Irp: IRP, StackSize: number): IRP | null {
   const k = KE();
   k.chargePs(k.cost.IoMakeAssociatedIrp);
   const associated = IoAllocateIrp(StackSize, false);
+  if (!associated) return null;
   associated.Flags |= IRP_ASSOCIATED_IRP;
   associated.AssociatedIrp.MasterIrp = Irp;
   associated.onCompleted = IopCompleteAssociatedIrp;

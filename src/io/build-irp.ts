@@ -63,9 +63,10 @@ export const DDI_RULE_IRQL_IO_PASSIVE1 = 0x0002000A;
 /** Bytes the caller's output buffer holds, per IRP the I/O manager built (the limit of the buffered copy back). */
 const outputLengths = new WeakMap<IRP, number>();
 
-/** An IRP for `DeviceObject`'s stack, the next location set to `MajorFunction`, owned by the calling thread. */
-function newRequest(k: Kernel, DeviceObject: DEVICE_OBJECT, MajorFunction: number, IoStatusBlock: IO_STATUS_BLOCK | null, Event: KEVENT | null): IRP {
+/** An IRP for `DeviceObject`'s stack, the next location set to `MajorFunction`, owned by the calling thread; null when none can be allocated. */
+function newRequest(k: Kernel, DeviceObject: DEVICE_OBJECT, MajorFunction: number, IoStatusBlock: IO_STATUS_BLOCK | null, Event: KEVENT | null): IRP | null {
   const irp = IoAllocateIrp(DeviceObject.StackSize, false);
+  if (!irp) return null;
   IoGetNextIrpStackLocation(irp).MajorFunction = MajorFunction;
   irp.RequestorMode = KPROCESSOR_MODE.KernelMode;
   irp.Tail.Overlay.Thread = k.cpu.CurrentThread;
@@ -185,7 +186,7 @@ export function IoBuildSynchronousFsdRequest(MajorFunction: number, DeviceObject
   const k = KE();
   k.chargePs(k.cost.IoBuildSynchronousFsdRequest);
   const irp = newRequest(k, DeviceObject, MajorFunction, IoStatusBlock, Event);
-  return setUpFsdRequest(irp, MajorFunction, DeviceObject, Buffer, Length, StartingOffset);
+  return irp && setUpFsdRequest(irp, MajorFunction, DeviceObject, Buffer, Length, StartingOffset);
 }
 
 /**
@@ -199,7 +200,7 @@ export function IoBuildAsynchronousFsdRequest(MajorFunction: number, DeviceObjec
   const k = KE();
   k.chargePs(k.cost.IoBuildAsynchronousFsdRequest);
   const irp = newRequest(k, DeviceObject, MajorFunction, IoStatusBlock, null);
-  return setUpFsdRequest(irp, MajorFunction, DeviceObject, Buffer, Length, StartingOffset);
+  return irp && setUpFsdRequest(irp, MajorFunction, DeviceObject, Buffer, Length, StartingOffset);
 }
 
 /**
@@ -225,6 +226,7 @@ export function IoBuildDeviceIoControlRequest(
   const input = InputBuffer ?? 0;
   const output = OutputBuffer ?? 0;
   const irp = newRequest(k, DeviceObject, InternalDeviceIoControl ? IRP_MJ_INTERNAL_DEVICE_CONTROL : IRP_MJ_DEVICE_CONTROL, IoStatusBlock, Event);
+  if (!irp) return null;
   const p = IoGetNextIrpStackLocation(irp).Parameters.DeviceIoControl;
   p.OutputBufferLength = OutputBufferLength;
   p.InputBufferLength = InputBufferLength;

@@ -16,6 +16,7 @@ import { IRP_MN_PNP_NAMES } from "../pnp/minor.js";
 import { IRP_MN_POWER_NAMES } from "../po/power.js";
 import { IO } from "./manager.js";
 import { MM } from "../mm/manager.js";
+import { lowResourceFailure } from "../verifier/low-resources.js";
 import { KDEVICE_QUEUE_ENTRY } from "../ke/device-queue.js";
 import { QuarantineRing } from "../ke/quarantine.js";
 
@@ -386,8 +387,25 @@ export function IoSizeOfIrp(StackSize: number): number {
   return 0xD0 + StackSize * 0x48;
 }
 
-/** IoAllocateIrp: an IRP with `StackSize` locations and no current location. */
-export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP {
+/**
+ * IoAllocateIrp: an IRP with `StackSize` locations and no current location, or null when
+ * it cannot be allocated (Low Resources Simulation fails a verified driver's calls).
+ */
+export function IoAllocateIrp(StackSize: number, ChargeQuota: boolean): IRP | null {
+  const k = KE();
+  if (lowResourceFailure(k, -1, "IoAllocateIrp")) {
+    k.chargePs(k.cost.IoAllocateIrp);
+    return null;
+  }
+  return allocateKernelIrp(StackSize);
+}
+
+/**
+ * An IRP with `StackSize` locations that the kernel allocates for itself (the PnP and
+ * power managers' own requests): as IoAllocateIrp, never failed on purpose (Low Resources
+ * Simulation fails drivers' allocations, not the kernel's).
+ */
+export function allocateKernelIrp(StackSize: number): IRP {
   const k = KE();
   k.chargePs(k.cost.IoAllocateIrp);
   k.recorder.stats.irps++;

@@ -4,6 +4,7 @@
  * namespace (src/ob); `namespace` and `symbolicLinks` are read-only views of it.
  * Registered with the kernel as the "io" service.
  */
+import { checkTimersAndDpcsAtUnload } from "./timer-dpc-check.js";
 import { KE, type Kernel } from "../ke/kernel.js";
 import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, type NTSTATUS } from "../ke/ntstatus.js";
 import { KSPIN_LOCK } from "../ke/spinlock.js";
@@ -216,6 +217,8 @@ export class IoManager {
     if (this.unloading.get(driver.serviceName) !== driver || driver.DeviceObject) return;
     for (const z of this.zombies) if (z.DriverObject === driver) return;
     this.unloading.delete(driver.serviceName);
+    // No timer still set or DPC still queued may lie in the driver's memory (0xC7).
+    checkTimersAndDpcsAtUnload(this.k, driver.serviceName, driver.DriverUnload?.name || "DriverUnload");
     // Pool tracking: everything the driver allocated must be freed by now.
     const leaked = MM(this.k).pool.outstanding().filter((b) => b.owner === driver.serviceName).length;
     if (this.k.verifier && leaked > 0) {

@@ -15,7 +15,7 @@ import {
   mdlAddress, releasePartialMapping, storePfnArray,
 } from "../mm/mdl.js";
 import { MM } from "../mm/manager.js";
-import { ExAllocatePoolWithTag, ExFreePoolWithTag, POOL_TYPE } from "../mm/pool.js";
+import { allocatePool, ExFreePoolWithTag, POOL_HEADER_SIZE, POOL_TYPE, tagValue } from "../mm/pool.js";
 import { PAGE_SIZE } from "../mm/pfn.js";
 import type { PVOID } from "../mm/memory.js";
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from "../ke/bugcheck.js";
@@ -42,7 +42,7 @@ export function IoAllocateMdl(VirtualAddress: PVOID, Length: number, SecondaryBu
   const pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(VirtualAddress, Length);
   const fixed = pages <= FIXED_SIZE_MDL_PAGES;
   const size = fixed ? MDL_HEADER_SIZE + FIXED_SIZE_MDL_PAGES * PFN_NUMBER_SIZE : MmSizeOfMdl(VirtualAddress, Length);
-  const address = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, size, MDL_POOL_TAG);
+  const address = allocatePool(POOL_TYPE.NonPagedPool, size, tagValue(MDL_POOL_TAG), POOL_HEADER_SIZE, null, "IoAllocateMdl");
   if (address === 0) return null;
   const mdl = new MDL();
   MmInitializeMdl(mdl, VirtualAddress, Length);

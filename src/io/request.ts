@@ -25,7 +25,7 @@ import { KeLowerIrql, KeRaiseIrql } from "../ke/level.js";
 import { EVENT_TYPE, KEVENT, KeClearEvent, KeInitializeEvent, KeResetEvent, KeSetEvent, KeWaitForSingleObject, KPROCESSOR_MODE, KWAIT_REASON, WAIT_TYPE } from "../ke/dispatcher.js";
 import { KeInsertQueue } from "../ke/queue.js";
 import { workers, WORK_QUEUE_TYPE } from "../ke/worker.js";
-import { NT_ERROR, NT_SUCCESS, STATUS_PENDING, type NTSTATUS } from "../ke/ntstatus.js";
+import { NT_ERROR, NT_SUCCESS, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING, type NTSTATUS } from "../ke/ntstatus.js";
 import { IO } from "./manager.js";
 import { IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, type IRP } from "./irp.js";
 import { OB } from "../ob/manager.js";
@@ -255,6 +255,10 @@ export async function issueRequest(thread: ETHREAD, file: FILE_OBJECT, options: 
   }
   const device = topOfStack(file.DeviceObject);
   const irp = IoAllocateIrp(device.StackSize, false);
+  if (!irp) {
+    if (synchronous) releaseFileLock(file);
+    return { status: STATUS_INSUFFICIENT_RESOURCES, information: 0 };
+  }
   irp.RequestorMode = KPROCESSOR_MODE.UserMode;
   irp.Tail.Overlay.Thread = thread.Tcb;
   if (synchronous) irp.Flags |= IRP_SYNCHRONOUS_API;
@@ -293,6 +297,7 @@ export async function sendFileIrp(file: FILE_OBJECT, major: number, setup: (irp:
   const k = KE();
   const device = topOfStack(file.DeviceObject);
   const irp = IoAllocateIrp(device.StackSize, false);
+  if (!irp) return STATUS_INSUFFICIENT_RESOURCES;
   const event = new KEVENT();
   KeInitializeEvent(event, EVENT_TYPE.NotificationEvent, false);
   irp.UserEvent = event;

@@ -6,6 +6,7 @@
  */
 import { KE } from "../ke/kernel.js";
 import { workers, WORK_QUEUE_TYPE } from "../ke/worker.js";
+import { lowResourceFailure } from "../verifier/low-resources.js";
 import type { DEVICE_OBJECT } from "./objects.js";
 
 export { WORK_QUEUE_TYPE };
@@ -27,8 +28,12 @@ export function IoSizeofWorkItem(): number {
   return 0x58;
 }
 
-/** IoAllocateWorkItem: a work item tied to `DeviceObject`. */
-export function IoAllocateWorkItem(DeviceObject: DEVICE_OBJECT): IO_WORKITEM {
+/**
+ * IoAllocateWorkItem: a work item tied to `DeviceObject`, or null when there are not
+ * enough resources (Low Resources Simulation fails a verified driver's calls).
+ */
+export function IoAllocateWorkItem(DeviceObject: DEVICE_OBJECT): IO_WORKITEM | null {
+  if (lowResourceFailure(KE(), -1, "IoAllocateWorkItem")) return null;
   const item = new IO_WORKITEM();
   IoInitializeWorkItem(DeviceObject, item);
   return item;

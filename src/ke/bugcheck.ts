@@ -44,6 +44,11 @@ export const DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL = 0xD5;
 export const DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION = 0xD6;
 export const DRIVER_VERIFIER_DETECTED_VIOLATION = 0xC4;
 export const DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
+export const TIMER_OR_DPC_INVALID = 0xC7;
+/** TIMER_OR_DPC_INVALID P1: the timer object was in the memory being checked (P2 its address). */
+export const TIMER_OR_DPC_TIMER_OBJECT = 0x0;
+/** TIMER_OR_DPC_INVALID P1: the DPC object was in the memory being checked (P2 its address). */
+export const TIMER_OR_DPC_DPC_OBJECT = 0x1;
 export const DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS = 0xCE;
 export const DRIVER_IRQL_NOT_LESS_OR_EQUAL = 0xD1;
 export const DRIVER_VERIFIER_DMA_VIOLATION = 0xE6;
@@ -193,6 +198,16 @@ export const BUGCHECKS: Record<number, BugCheckInfo> = {
     name: "DRIVER_VERIFIER_DETECTED_VIOLATION",
     meaning: "Driver Verifier detected a driver breaking a kernel rule.",
     parameters: ["Type of violation", "Depends on the type", "Depends on the type", "Depends on the type"],
+  },
+  [TIMER_OR_DPC_INVALID]: {
+    name: "TIMER_OR_DPC_INVALID",
+    meaning: "A kernel timer or DPC was found in memory where it is not permitted (usually a driver unloaded, or freed the memory holding it, without cancelling a timer or DPC).",
+    parameters: [
+      "0: timer object, 1: DPC object, 2: DPC routine found in the memory range; 3: bad processor number; 4, 5: APC disable count changed by a DPC or timer DPC routine",
+      "Address of the timer object, DPC object or DPC routine",
+      "Start of memory range being checked",
+      "End of memory range being checked",
+    ],
   },
   [DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS]: {
     name: "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS",

@@ -28,6 +28,8 @@ export class KTIMER implements DispatcherObject {
   Dpc: KDPC | null = null;
   /** The scheduler entry while set. */
   entry: TimerEntry | null = null;
+  /** Driver that initialised it (whose memory holds it). */
+  owner = "nt";
 }
 
 /** KeInitializeTimer: a notification timer, not set, not signalled. */
@@ -46,6 +48,7 @@ export function KeInitializeTimerEx(Timer: KTIMER, Type: TIMER_TYPE): void {
   Timer.DueTime = Infinity;
   Timer.Period = 0;
   Timer.Dpc = null;
+  Timer.owner = k.attribution().driver;
 }
 
 function arm(k: Kernel, timer: KTIMER, duePs: number): void {

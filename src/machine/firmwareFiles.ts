@@ -135,8 +135,8 @@ export interface MachineDescription {
     dpcWatchdogCumulativeUs: number;
     /** Clock interrupt interval timers expire on, us (0: exact). */
     clockTickUs: number;
-    /** Trimming mode: page out everything pageable whenever IRQL rises to DISPATCH_LEVEL. */
-    trimming: boolean;
+    /** Driver Verifier's Force IRQL checking: page out everything pageable whenever IRQL rises to DISPATCH_LEVEL; null: on exactly when the verifier is (its standard settings). */
+    trimming: boolean | null;
     /** Driver Verifier's Special Pool option: drivers' small allocations on their own page, against its end (verifyEnd) or start (verifyStart); "off" for none. */
     specialPool: "off" | "verifyEnd" | "verifyStart";
     /** Driver Verifier's Low Resources Simulation: off (false), on with Windows' defaults (true), or its settings. */
@@ -532,7 +532,7 @@ export function loadMachine(nameOrPath: string): MachineDescription {
       dpcWatchdogUs: doc.kernel?.dpcWatchdogUs ?? 100000,
       dpcWatchdogCumulativeUs: doc.kernel?.dpcWatchdogCumulativeUs ?? 1000000,
       clockTickUs: doc.kernel?.clockTickUs ?? 0,
-      trimming: doc.kernel?.trimming ?? false,
+      trimming: doc.kernel?.trimming ?? null,
       specialPool: doc.kernel?.specialPool === true ? "verifyEnd" : doc.kernel?.specialPool || "off",
       lowResources: doc.kernel?.lowResources ?? false,
       costs,

@@ -10,7 +10,7 @@
  *   0x8000_8000_0000  system PTEs (contiguous memory, MDL mappings) 1 GiB
  *   0x8000_C000_0000  paged pool             1 GiB
  */
-import { KE, type Kernel } from "../ke/kernel.js";
+import { KE, type Kernel, type KPRCB } from "../ke/kernel.js";
 import { KPROCESS } from "../ke/scheduler.js";
 import { AddressSpace, SYSTEM_SPACE_START } from "./address-space.js";
 import { PageFrameDatabase, PAGE_SIZE } from "./pfn.js";
@@ -41,11 +41,29 @@ export const SPECIAL_POOL_START = PAGED_POOL_START + PAGED_POOL_SIZE;
 export const SPECIAL_POOL_SIZE = 0x40000000;
 /** Where the registry's hive and key nodes have their (inspection) addresses, up to CODE_START. */
 export const REGISTRY_SPACE_START = 0x8F0000000000;
-/** Where synthetic code addresses of driver routines live (bug check "address that referenced memory"). */
+/** Where driver images (and so the synthetic code addresses of their routines) live: 1 TiB. */
 const CODE_START = 0x8F8000000000;
-/** Bytes between two routines' code addresses, and the slots there are (2^28: 1 TiB of address space). */
+/** Bytes of one driver image's range, and the image slots there are (2^16: 1 TiB of address space). */
+const IMAGE_BYTES = 0x1000000;
+const IMAGE_SLOT_MASK = 0xFFFF;
+/** Bytes between two routines' code addresses in an image, and the routine slots an image has (2^12). */
 const CODE_SLOT_BYTES = 0x1000;
-const CODE_SLOT_MASK = 0x0FFFFFFF;
+const CODE_SLOT_MASK = 0x0FFF;
+
+/** FNV-1a hash of a name. */
+function nameHash(name: string): number {
+  let h = 0x811C9DC5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Force IRQL checking's figures for one driver. */
+export interface IrqlCheckingCounters {
+  /** Rises of the IRQL from below DISPATCH_LEVEL to DISPATCH_LEVEL or above (KeRaiseIrql, spin locks, KeSynchronizeExecution). */
+  raises: number;
+  /** Trimming passes those rises made (each pages out all system pageable memory that is not locked). */
+  trims: number;
+}
 
 /** The memory manager. */
 export class MemoryManager {
@@ -62,12 +80,24 @@ export class MemoryManager {
   readonly ioMappings = new Map<number, number>();
   /** Contiguous allocations: virtual base to pages and first frame. */
   readonly contiguous = new Map<number, { pages: number; firstPfn: number }>();
-  /** Trimming mode (machine file kernel.trimming): page out everything pageable whenever IRQL rises to DISPATCH_LEVEL. */
+  /**
+   * Driver Verifier's Force IRQL checking (machine file kernel.trimming, on with the verifier
+   * unless set false): system pageable memory is trimmed whenever a processor's IRQL rises
+   * to DISPATCH_LEVEL or above.
+   */
   readonly trimming: boolean;
+  /** Force IRQL checking's counters since boot, by the driver whose code raised the IRQL ("nt" for the kernel's own). */
+  readonly irqlChecking = new Map<string, IrqlCheckingCounters>();
+  /** The driver that last raised and its counters (raises come in runs from one driver). */
+  private lastRaiseDriver = "";
+  private lastRaiseCounters: IrqlCheckingCounters | undefined;
   private nextSpaceId = 1;
   private readonly codeAddresses = new Map<string, number>();
-  /** Code address slot to the routine in it. */
+  /** Code address to the routine there ("driver!routine"). */
   private readonly routineNames = new Map<number, string>();
+  /** Image base by driver service name, and the image slots taken. */
+  private readonly imageBases = new Map<string, number>();
+  private readonly imageSlots = new Set<number>();
 
   constructor(readonly k: Kernel, usableRam: { base: number; size: number }[]) {
     this.pfn = new PageFrameDatabase(usableRam);
@@ -89,10 +119,28 @@ export class MemoryManager {
       const target = this.pfn.lowWaterPages * 2;
       this.pager.trim(() => this.pfn.freePages >= target);
     };
-    this.trimming = k.machine.description.kernel.trimming === true;
+    this.trimming = k.machine.description.kernel.trimming ?? k.verifier;
     if (this.trimming) {
-      for (const cpu of k.processors) cpu.onRaisedToDispatch = () => void this.pager.trim();
+      for (const cpu of k.processors) cpu.onRaisedToDispatch = () => this.raisedToDispatch(cpu);
     }
+  }
+
+  /**
+   * Force IRQL checking on a rise to DISPATCH_LEVEL or above: counts the raise for the
+   * driver running on `cpu` and trims system pageable memory (O(1) when none is resident).
+   */
+  private raisedToDispatch(cpu: KPRCB): void {
+    const stack = cpu.stack;
+    const driver = stack.length > 0 ? stack[stack.length - 1].driver : "nt";
+    let counters = this.lastRaiseCounters;
+    if (driver !== this.lastRaiseDriver) {
+      counters = this.irqlChecking.get(driver);
+      if (counters === undefined) this.irqlChecking.set(driver, (counters = { raises: 0, trims: 0 }));
+      this.lastRaiseDriver = driver;
+      this.lastRaiseCounters = counters;
+    }
+    counters!.raises++;
+    if (this.pager.trimSystem()) counters!.trims++;
   }
 
   /** A new address space sharing the system half (for a user process). */
@@ -123,30 +171,45 @@ export class MemoryManager {
   }
 
   /**
+   * The kernel-space range of `driver`'s image, [start, end): a slot of IMAGE_BYTES chosen
+   * by a hash of the service name, so it does not depend on the order drivers load (two
+   * names hashing to one slot: the next free slot). Its routines' code addresses lie in it.
+   */
+  imageRange(driver: string): { start: number; end: number } {
+    let start = this.imageBases.get(driver);
+    if (start === undefined) {
+      let slot = nameHash(driver) & IMAGE_SLOT_MASK;
+      while (this.imageSlots.has(slot)) slot = (slot + 1) & IMAGE_SLOT_MASK;
+      this.imageSlots.add(slot);
+      start = CODE_START + slot * IMAGE_BYTES;
+      this.imageBases.set(driver, start);
+    }
+    return { start, end: start + IMAGE_BYTES };
+  }
+
+  /**
    * A stable made-up code address for a driver routine (what bug checks report as the
-   * faulting instruction): a slot chosen by a hash of "driver!routine", so the address
-   * does not depend on which routines were named before (a bug check's parameters are the
-   * same whether or not anything was inspected first). Two names hashing to one slot take
-   * the next free slot.
+   * faulting instruction), inside the driver's image (imageRange): a slot chosen by a hash
+   * of the routine's name, so the address does not depend on which routines were named
+   * before (a bug check's parameters are the same whether or not anything was inspected
+   * first). Two names hashing to one slot take the next free slot.
    */
   codeAddress(driver: string, routine: string): number {
     const name = `${driver}!${routine}`;
     let a = this.codeAddresses.get(name);
     if (a !== undefined) return a;
-    let h = 0x811C9DC5;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-    let slot = h & CODE_SLOT_MASK;
-    while (this.routineNames.has(slot)) slot = (slot + 1) & CODE_SLOT_MASK;
-    a = CODE_START + slot * CODE_SLOT_BYTES + 0x10;
+    const base = this.imageRange(driver).start;
+    let slot = nameHash(routine) & CODE_SLOT_MASK;
+    while (this.routineNames.has(base + slot * CODE_SLOT_BYTES + 0x10)) slot = (slot + 1) & CODE_SLOT_MASK;
+    a = base + slot * CODE_SLOT_BYTES + 0x10;
     this.codeAddresses.set(name, a);
-    this.routineNames.set(slot, name);
+    this.routineNames.set(a, name);
     return a;
   }
 
   /** The routine a code address from codeAddress() stands for ("driver!routine"), or undefined. */
   routineAt(address: number): string | undefined {
-    const offset = address - CODE_START - 0x10;
-    return offset >= 0 && offset % CODE_SLOT_BYTES === 0 ? this.routineNames.get(offset / CODE_SLOT_BYTES) : undefined;
+    return this.routineNames.get(address);
   }
 }
 

@@ -249,7 +249,8 @@ function isPageable(mm: MemoryManager, va: PVOID): boolean {
  * in the page file), checks it allows `Operation` from `AccessMode`, locks it so it is
  * never paged out until MmUnlockPages, and fills the page frame numbers. Sets
  * MDL_PAGES_LOCKED, and MDL_WRITE_OPERATION unless `Operation` is IoReadAccess. A bad
- * user-mode address raises STATUS_ACCESS_VIOLATION (the caller's try/except: catch the
+ * user-mode address raises STATUS_ACCESS_VIOLATION, and pages that cannot be locked (Low
+ * Resources Simulation) STATUS_INSUFFICIENT_RESOURCES (the caller's try/except: catch the
  * NtStatusException); nothing stays locked then.
  */
 export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, Operation: LOCK_OPERATION): void {
@@ -264,6 +265,8 @@ export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROC
   const write = Operation !== LOCK_OPERATION.IoReadAccess;
   const user = AccessMode === KPROCESSOR_MODE.UserMode;
   if (user && m.ByteCount > 0 && (va + m.ByteCount > USER_SPACE_END || va + m.ByteCount < va)) throw new NtStatusException(STATUS_ACCESS_VIOLATION);
+  // Low Resources Simulation: the pages could not be locked (raised, as a failure to lock is).
+  if (lowResourceFailure(k, -1, "MmProbeAndLockPages")) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
   const mm = MM(k);
   const access = (write ? L.ACCESS_WRITE : 0) | (user ? L.ACCESS_USER : 0);
   const pages = spanOf(m);
@@ -367,10 +370,15 @@ export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
  * ByteOffset), or 0 when system space is exhausted (a bug check 0x3F instead when
  * `BugCheckOnFailure`). An MDL that already has a system address (nonpaged, or a partial
  * MDL of a mapped one) returns it. UserMode: into the current process's user space,
- * raising an exception on failure. `Priority` may carry MdlMappingNoWrite and
+ * raising an exception (STATUS_INSUFFICIENT_RESOURCES) on failure. `Priority` may carry MdlMappingNoWrite and
  * MdlMappingNoExecute. `RequestedAddress` is not supported (pass null).
  */
 export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, CacheType: MEMORY_CACHING_TYPE, RequestedAddress: PVOID | null, BugCheckOnFailure: boolean, Priority: number): PVOID {
+  return mapLockedPages(MemoryDescriptorList, AccessMode, CacheType, RequestedAddress, BugCheckOnFailure, Priority, "MmMapLockedPagesSpecifyCache");
+}
+
+/** MmMapLockedPagesSpecifyCache's work; `routine` is the routine the driver called (what Low Resources Simulation fails and counts). */
+function mapLockedPages(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, CacheType: MEMORY_CACHING_TYPE, RequestedAddress: PVOID | null, BugCheckOnFailure: boolean, Priority: number, routine: string): PVOID {
   const k = KE();
   const m = MemoryDescriptorList;
   k.chargePs(k.cost.MmMapLockedPages);
@@ -383,6 +391,10 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
   verify(k, !user && (m.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) !== 0, VERIFIER_MAP_BAD_FLAGS, mdlAddress(k, m), m.MdlFlags, MDL_MAPPED_TO_SYSTEM_VA);
   verify(k, (m.MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL | MDL_SOURCE_IS_NONPAGED_POOL)) === 0, VERIFIER_MAP_MISSING_FLAGS, mdlAddress(k, m), m.MdlFlags, MDL_PAGES_LOCKED);
   void RequestedAddress;
+  if (lowResourceFailure(k, -1, routine)) {
+    if (user) throw new NtStatusException(STATUS_INSUFFICIENT_RESOURCES);
+    return 0;
+  }
   const mm = MM(k);
   const pages = spanOf(m);
   const protection = {
@@ -448,8 +460,7 @@ export function MmUnmapLockedPages(BaseAddress: PVOID, MemoryDescriptorList: MDL
  */
 export function MmGetSystemAddressForMdlSafe(Mdl: MDL, Priority: number): PVOID {
   if ((Mdl.MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) !== 0) return Mdl.MappedSystemVa;
-  if (lowResourceFailure(KE())) return 0;
-  return MmMapLockedPagesSpecifyCache(Mdl, KPROCESSOR_MODE.KernelMode, MEMORY_CACHING_TYPE.MmCached, null, false, Priority);
+  return mapLockedPages(Mdl, KPROCESSOR_MODE.KernelMode, MEMORY_CACHING_TYPE.MmCached, null, false, Priority, "MmGetSystemAddressForMdlSafe");
 }
 
 /**

@@ -5,8 +5,8 @@
  *
  * Page-out copies a page to the page file, turns its PTE into a not-present page-file
  * entry and frees the frame. It happens when free pages run low (oldest pages first), on
- * demand (MmTrimPageable), and in trimming mode whenever a processor's IRQL rises to
- * DISPATCH_LEVEL (Driver Verifier's IRQL checking). Locked pages (pinned by an MDL) are
+ * demand (MmTrimPageable), and, for system space only (paged pool), whenever a processor's
+ * IRQL rises to DISPATCH_LEVEL under Driver Verifier's Force IRQL checking. Locked pages (pinned by an MDL) are
  * never paged out. Page-out is the modified page writer's work and is not charged to the
  * processor that caused it; page-in is charged to the faulting processor (see memory.ts).
  */
@@ -40,6 +40,8 @@ export class Pager implements PagingHooks {
   private nextSlot = 0;
   /** Resident pageable pages, oldest first: key (space id, page number) to the space. */
   private readonly resident_ = new Map<number, AddressSpace>();
+  /** The resident pageable pages of system space (paged pool), oldest first: key to the space. */
+  private readonly systemResident_ = new Map<number, AddressSpace>();
   private readonly stats = { pageOuts: 0, pageIns: 0, trims: 0 };
 
   constructor(private readonly core: Core, private readonly pfn: PageFrameDatabase) {}
@@ -49,11 +51,15 @@ export class Pager implements PagingHooks {
   }
 
   resident(space: AddressSpace, va: number): void {
-    this.resident_.set(Pager.key(space, va), space);
+    const key = Pager.key(space, va);
+    this.resident_.set(key, space);
+    if (space.id === 0) this.systemResident_.set(key, space);
   }
 
   forget(space: AddressSpace, va: number): void {
-    this.resident_.delete(Pager.key(space, va));
+    const key = Pager.key(space, va);
+    this.resident_.delete(key);
+    this.systemResident_.delete(key);
   }
 
   discard(slot: number): void {
@@ -71,7 +77,7 @@ export class Pager implements PagingHooks {
     const at = L.SCRATCH_BASE + PAGER_SCRATCH_OFFSET;
     this.pageFile.set(slot, this.core.u8.slice(at, at + PAGE_SIZE));
     space.toPageFile(va, slot);
-    this.resident_.delete(Pager.key(space, va));
+    this.forget(space, va);
     this.pfn.freePage(frame);
     this.stats.pageOuts++;
     return true;
@@ -113,6 +119,19 @@ export class Pager implements PagingHooks {
       if (this.pageOut(space, va)) n++;
     }
     return n;
+  }
+
+  /**
+   * Force IRQL checking's pass: pages out every resident pageable page of system space
+   * (paged pool) that is not locked; user pages stay. Returns false, at the cost of one
+   * test, when no system pageable page is resident; true when a pass was made.
+   */
+  trimSystem(): boolean {
+    if (this.systemResident_.size === 0) return false;
+    this.stats.trims++;
+    // Deleting the entry being visited is safe in a Map iteration; locked pages stay and are passed over.
+    for (const [key, space] of this.systemResident_) this.pageOut(space, (key % VPN_SPAN) * PAGE_SIZE);
+    return true;
   }
 
   /** Figures since boot. */

@@ -34,7 +34,7 @@ export function MmGetPhysicalAddress(BaseAddress: PVOID): PHYSICAL_ADDRESS {
 export function MmMapIoSpace(PhysicalAddress: PHYSICAL_ADDRESS, NumberOfBytes: number, CacheType: MEMORY_CACHING_TYPE): PVOID {
   const k = KE();
   k.chargePs(k.cost.MmMapIoSpace);
-  if (lowResourceFailure(k)) return 0;
+  if (lowResourceFailure(k, -1, "MmMapIoSpace")) return 0;
   const mm = MM(k);
   const offset = PhysicalAddress % PAGE_SIZE;
   const bytes = Math.ceil((offset + NumberOfBytes) / PAGE_SIZE) * PAGE_SIZE;
@@ -62,13 +62,27 @@ export function MmUnmapIoSpace(BaseAddress: PVOID, NumberOfBytes: number): void 
 /**
  * MmAllocateContiguousMemorySpecifyCache: physically contiguous, page-aligned memory
  * whose every byte lies in [Lowest, Highest], mapped into system space; returns the
- * virtual address or 0.
+ * virtual address or 0 (NULL; also when Low Resources Simulation fails the call).
  */
 export function MmAllocateContiguousMemorySpecifyCache(NumberOfBytes: number, LowestAcceptableAddress: PHYSICAL_ADDRESS, HighestAcceptableAddress: PHYSICAL_ADDRESS, BoundaryAddressMultiple: PHYSICAL_ADDRESS, CacheType: MEMORY_CACHING_TYPE): PVOID {
+  return allocateContiguous(NumberOfBytes, LowestAcceptableAddress, HighestAcceptableAddress, CacheType, "MmAllocateContiguousMemorySpecifyCache");
+}
+
+/**
+ * MmAllocateContiguousMemory: `NumberOfBytes` of physically contiguous, page-aligned,
+ * cached memory below `HighestAcceptableAddress` (inclusive), mapped into system space;
+ * returns the virtual address or 0 (NULL). Freed with MmFreeContiguousMemory.
+ */
+export function MmAllocateContiguousMemory(NumberOfBytes: number, HighestAcceptableAddress: PHYSICAL_ADDRESS): PVOID {
+  return allocateContiguous(NumberOfBytes, 0, HighestAcceptableAddress, MEMORY_CACHING_TYPE.MmCached, "MmAllocateContiguousMemory");
+}
+
+/** The contiguous allocation both routines make; `routine` is the one the driver called (what Low Resources Simulation fails and counts). */
+function allocateContiguous(NumberOfBytes: number, LowestAcceptableAddress: PHYSICAL_ADDRESS, HighestAcceptableAddress: PHYSICAL_ADDRESS, CacheType: MEMORY_CACHING_TYPE, routine: string): PVOID {
   const k = KE();
   const mm = MM(k);
   const pages = Math.ceil(NumberOfBytes / PAGE_SIZE);
-  if (pages === 0 || lowResourceFailure(k)) return 0;
+  if (pages === 0 || lowResourceFailure(k, -1, routine)) return 0;
   const first = mm.pfn.allocateContiguous(pages, LowestAcceptableAddress, HighestAcceptableAddress);
   if (first < 0) return 0;
   const va = mm.systemPtes.allocate(pages * PAGE_SIZE);
@@ -84,7 +98,7 @@ export function MmAllocateContiguousMemorySpecifyCache(NumberOfBytes: number, Lo
   return va;
 }
 
-/** MmFreeContiguousMemory: frees memory from MmAllocateContiguousMemorySpecifyCache. */
+/** MmFreeContiguousMemory: frees memory from MmAllocateContiguousMemory(SpecifyCache). */
 export function MmFreeContiguousMemory(BaseAddress: PVOID): void {
   const mm = MM();
   const e = mm.contiguous.get(BaseAddress);

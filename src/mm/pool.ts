@@ -378,9 +378,10 @@ export const CACHE_LINE_SIZE = 64;
  * zero-byte rules of ExAllocatePoolWithTag, and returns the block's VA (`alignment`
  * bytes aligned) or 0 when the pool is exhausted. Under the Special Pool option a
  * driver's block comes from special pool, placed as `placement` says (a priority's
- * SpecialPoolOverrun / SpecialPoolUnderrun) or as the option does.
+ * SpecialPoolOverrun / SpecialPoolUnderrun) or as the option does. `routine` names the
+ * allocating routine for Low Resources Simulation's counts.
  */
-export function allocatePool(PoolType: POOL_TYPE, NumberOfBytes: number, tag: number, alignment: number, placement: SpecialPoolPlacement | null = null): number {
+export function allocatePool(PoolType: POOL_TYPE, NumberOfBytes: number, tag: number, alignment: number, placement: SpecialPoolPlacement | null = null, routine = "ExAllocatePoolWithTag"): number {
   const k = KE();
   k.chargePs(k.cost.ExAllocatePoolWithTag);
   const irql = k.cpu.irql;
@@ -392,7 +393,7 @@ export function allocatePool(PoolType: POOL_TYPE, NumberOfBytes: number, tag: nu
   }
   if (NumberOfBytes === 0 && k.verifier) k.bugCheck(BAD_POOL_CALLER, BAD_POOL_ZERO_BYTES, 0, PoolType, tag);
   const pool = MM(k).pool;
-  if (pool.injectFailures && lowResourceFailure(k, tag)) return 0;
+  if (pool.injectFailures && lowResourceFailure(k, tag, routine)) return 0;
   const owner = k.attribution().driver;
   // Special pool serves drivers' allocations (not the kernel's own), placed as the caller asked or as the machine's option says.
   const special = pool.special && owner !== "nt" ? placement ?? pool.special.placement : null;

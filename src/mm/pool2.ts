@@ -175,7 +175,7 @@ export function ExAllocatePoolWithTagPriority(PoolType: POOL_TYPE, NumberOfBytes
     return 0;
   }
   const alignment = (PoolType & POOL_CACHE_ALIGNED) !== 0 ? CACHE_LINE_SIZE : POOL_HEADER_SIZE;
-  return allocatePool(PoolType, NumberOfBytes, tagValue(Tag), alignment, specialPoolPlacementOf(Priority));
+  return allocatePool(PoolType, NumberOfBytes, tagValue(Tag), alignment, specialPoolPlacementOf(Priority), "ExAllocatePoolWithTagPriority");
 }
 
 /** Fails an allocation as its flags say: 0, or a raised STATUS_INSUFFICIENT_RESOURCES. */
@@ -195,7 +195,7 @@ function allocateWithFlags(Flags: POOL_FLAGS, NumberOfBytes: number, Tag: PoolTa
     return fail(raise);
   }
   if (!priorityAllows(priority & ~(SPECIAL_POOL_PRIORITY | SPECIAL_POOL_UNDERRUN), NumberOfBytes)) return fail(raise);
-  const va = allocatePool(type, NumberOfBytes, tag, (type & POOL_CACHE_ALIGNED) !== 0 ? CACHE_LINE_SIZE : POOL_HEADER_SIZE, specialPoolPlacementOf(priority));
+  const va = allocatePool(type, NumberOfBytes, tag, (type & POOL_CACHE_ALIGNED) !== 0 ? CACHE_LINE_SIZE : POOL_HEADER_SIZE, specialPoolPlacementOf(priority), "ExAllocatePool2");
   if (va === 0) return fail(raise);
   if ((required & POOL_FLAG_UNINITIALIZED) === 0) RtlZeroMemory(va, NumberOfBytes);
   return va;
@@ -262,7 +262,7 @@ export function ExAllocatePoolQuotaUninitialized(PoolType: POOL_TYPE, NumberOfBy
 /** Allocates from a POOL_TYPE (modifier bits stripped), raising on failure when `raise`. */
 function allocateTyped(PoolType: POOL_TYPE, NumberOfBytes: number, Tag: PoolTag, raise: boolean): number {
   const type = PoolType & ~(POOL_RAISE_IF_ALLOCATION_FAILURE | POOL_COLD_ALLOCATION);
-  const va = allocatePool(type, NumberOfBytes, tagValue(Tag), (type & POOL_CACHE_ALIGNED) !== 0 ? CACHE_LINE_SIZE : POOL_HEADER_SIZE);
+  const va = allocatePool(type, NumberOfBytes, tagValue(Tag), (type & POOL_CACHE_ALIGNED) !== 0 ? CACHE_LINE_SIZE : POOL_HEADER_SIZE, null, "ExAllocatePoolWithQuotaTag");
   return va === 0 ? fail(raise) : va;
 }
 

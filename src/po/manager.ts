@@ -21,7 +21,7 @@ import {
   NT_SUCCESS, STATUS_DEVICE_BUSY, STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED, STATUS_PENDING,
   STATUS_SUCCESS, type NTSTATUS,
 } from "../ke/ntstatus.js";
-import { IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IoSetCompletionRoutine, IRP_MJ_POWER } from "../io/irp.js";
+import { allocateKernelIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IoSetCompletionRoutine, IRP_MJ_POWER } from "../io/irp.js";
 import { topOfStack, type DEVICE_OBJECT } from "../io/objects.js";
 import { PNP } from "../pnp/manager.js";
 import { PNP_DEVNODE_STATE, type DEVICE_NODE } from "../pnp/devnode.js";
@@ -147,7 +147,7 @@ export class PowerManager {
    */
   private async sendSystemIrp(node: DEVICE_NODE, minor: number, State: SYSTEM_POWER_STATE, Action: POWER_ACTION): Promise<NTSTATUS> {
     const top = topOfStack(node.PhysicalDeviceObject);
-    const irp = IoAllocateIrp(top.StackSize, false);
+    const irp = allocateKernelIrp(top.StackSize);
     irp.IoStatus.Status = STATUS_NOT_SUPPORTED;
     const s = IoGetNextIrpStackLocation(irp);
     s.MajorFunction = IRP_MJ_POWER;

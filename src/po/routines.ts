@@ -4,7 +4,7 @@
  * (PoCallDriver is IoCallDriver; PoStartNextPowerIrp does nothing but is still legal).
  */
 import { KE } from "../ke/kernel.js";
-import { STATUS_INVALID_PARAMETER_2, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED, STATUS_PENDING, type NTSTATUS } from "../ke/ntstatus.js";
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER_2, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED, STATUS_PENDING, type NTSTATUS } from "../ke/ntstatus.js";
 import {
   IO_STATUS_BLOCK, IoAllocateIrp, IoCallDriver, IoFreeIrp, IoGetNextIrpStackLocation, IoSetCompletionRoutine, IoSetNextIrpStackLocation, IRP_MJ_POWER,
   type IRP,
@@ -73,6 +73,7 @@ export function PoRequestPowerIrp(DeviceObject: DEVICE_OBJECT, MinorFunction: nu
     const top = topOfStack(DeviceObject);
     // One location more than the stack needs: the power manager's own, above the top driver's.
     const irp = IoAllocateIrp(top.StackSize + 1, false);
+    if (!irp) return { status: STATUS_INSUFFICIENT_RESOURCES, Irp: null };
     IoSetNextIrpStackLocation(irp);
     irp.IoStatus.Status = STATUS_NOT_SUPPORTED;
     irp.IoStatus.Information = 0;

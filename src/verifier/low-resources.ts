@@ -1,15 +1,25 @@
 /**
- * Driver Verifier's Low Resources Simulation (`verifier /faults`): once the delay after
- * boot has passed, allocations a verified driver makes fail at random with the option's
- * probability — pool (every ExAllocatePool* routine), IoAllocateMdl,
- * MmGetSystemAddressForMdlSafe, MmMapIoSpace and MmAllocateContiguousMemory(SpecifyCache)
- * — so the driver's paths for a failed allocation run. Windows' defaults: probability 6%,
- * every driver and pool tag, 8 minutes' delay. The failures come from a generator seeded
- * by the machine's seed and kept apart from the machine's own, so the same machine and
- * seed fail the same allocations, and a run without the option is unchanged. The count of
- * failures injected is kept per driver.
+ * Driver Verifier's Low Resources Simulation (`verifier /faults`) and Systematic low
+ * resources simulation (`verifier /flags 0x40000`): once the delay after boot has passed,
+ * allocations a verified driver makes fail on purpose, so the driver's paths for a failed
+ * allocation run. The routines that fail are those Microsoft's Low Resources Simulation
+ * page lists and this kernel has: pool (every ExAllocatePool* routine), IoAllocateIrp (and
+ * the routines that allocate IRPs: IoBuild*Request, IoMakeAssociatedIrp), IoAllocateMdl,
+ * IoAllocateWorkItem, IoAllocateErrorLogEntry, MmGetSystemAddressForMdlSafe,
+ * MmMapLockedPagesSpecifyCache, MmProbeAndLockPages, MmMapIoSpace(Ex) and
+ * MmAllocateContiguousMemory(SpecifyCache); and map registers for DMA (AllocateAdapterChannel,
+ * GetScatterGatherList, BuildScatterGatherList) — each with the failure its reference page
+ * documents.
+ *
+ * Random (the default): each allocation fails with the option's probability (Windows'
+ * defaults: 6%, every driver and pool tag, 8 minutes' delay), from a generator seeded by
+ * the machine's seed and kept apart from the machine's own, so the same machine and seed
+ * fail the same allocations, and a run without the option is unchanged. Systematic: each
+ * call site (the driver routine and the allocating routine) fails the first time it
+ * allocates, then never again. Injected failures are counted per driver and per routine,
+ * and the latest are kept in a log.
  */
-import type { Kernel } from "../ke/kernel.js";
+import type { Attribution, Kernel } from "../ke/kernel.js";
 import { PS_PER_SECOND } from "../ke/time.js";
 import { tagValue } from "../mm/pool.js";
 import { MM } from "../mm/manager.js";
@@ -25,10 +35,27 @@ export interface LowResourcesOptions {
   poolTags: string[] | null;
   /** Simulated seconds after power-on before anything fails (Windows' default 480). */
   delaySeconds: number;
+  /** Systematic low resources simulation: each call site fails once, the first time it allocates, instead of at random. */
+  systematic: boolean;
 }
 
+/** One failure injected on purpose (the fault injection log). */
+export interface InjectedFault {
+  /** When, ps of simulated time (the allocating processor's clock). */
+  timePs: number;
+  /** Service name of the driver whose allocation failed. */
+  driver: string;
+  /** The driver's routine that called. */
+  caller: string;
+  /** The allocating routine (ExAllocatePoolWithTag, IoAllocateIrp...). */
+  routine: string;
+}
+
+/** Failures the log keeps (the latest). */
+export const INJECTED_FAULT_LOG_SIZE = 64;
+
 /** Windows' defaults for the option. */
-export const LOW_RESOURCES_DEFAULTS: LowResourcesOptions = { probability: 0.06, drivers: null, poolTags: null, delaySeconds: 480 };
+export const LOW_RESOURCES_DEFAULTS: LowResourcesOptions = { probability: 0.06, drivers: null, poolTags: null, delaySeconds: 480, systematic: false };
 
 /** Mixed into the machine's seed so the option's generator is its own. */
 const SEED_SALT = 0x4C525331;
@@ -39,6 +66,12 @@ export class LowResourcesSimulation {
   readonly injected = new Map<string, number>();
   /** Allocations that could have failed (past the delay, by a verified driver), by driver. */
   readonly considered = new Map<string, number>();
+  /** Allocations failed on purpose, by allocating routine. */
+  readonly injectedByRoutine = new Map<string, number>();
+  /** The latest failures injected, oldest first (at most INJECTED_FAULT_LOG_SIZE). */
+  readonly log: InjectedFault[] = [];
+  /** Systematic mode: the call sites ("driver!caller>routine") that have failed once. */
+  private readonly failedSites = new Set<string>();
   private state: number;
   private readonly tags: Set<number> | null;
   private readonly drivers: Set<string> | null;
@@ -59,28 +92,48 @@ export class LowResourcesSimulation {
     return this.state / 2 ** 32;
   }
 
-  /** Whether an allocation by `driver` (with pool tag `tag`, or -1 for none) at `nowPs` fails. */
-  fails(driver: string, tag: number, nowPs: number): boolean {
+  /**
+   * Whether an allocation by `who` (a driver's routine) through `routine` (with pool tag
+   * `tag`, or -1 for none) at `nowPs` fails; a failure is counted and logged.
+   */
+  fails(who: Attribution, routine: string, tag: number, nowPs: number): boolean {
+    const driver = who.driver;
     if (driver === "nt" || nowPs < this.options.delaySeconds * PS_PER_SECOND) return false;
     if (this.drivers && !this.drivers.has(driver.toLowerCase())) return false;
     if (this.tags && tag >= 0 && !this.tags.has(tag)) return false;
     this.considered.set(driver, (this.considered.get(driver) ?? 0) + 1);
-    if (this.next() >= this.options.probability) return false;
+    if (this.options.systematic) {
+      const site = `${driver}!${who.routine}>${routine}`;
+      if (this.failedSites.has(site)) return false;
+      this.failedSites.add(site);
+    } else if (this.next() >= this.options.probability) {
+      return false;
+    }
     this.injected.set(driver, (this.injected.get(driver) ?? 0) + 1);
+    this.injectedByRoutine.set(routine, (this.injectedByRoutine.get(routine) ?? 0) + 1);
+    if (this.log.length === INJECTED_FAULT_LOG_SIZE) this.log.shift();
+    this.log.push({ timePs: nowPs, driver, caller: who.routine, routine });
     return true;
   }
 }
 
 /** The machine's simulation, or null when the option is off (it needs the verifier on). */
 export function lowResourcesOf(k: Kernel): LowResourcesSimulation | null {
+  if (k === lastKernel) return lastSimulation;
   let sim = k.services.get("low-resources") as LowResourcesSimulation | null | undefined;
   if (sim === undefined) {
     const o = k.machine.description.kernel.lowResources;
     sim = o && k.verifier ? new LowResourcesSimulation({ ...LOW_RESOURCES_DEFAULTS, ...(o === true ? {} : o) }, k.machine.description.seed) : null;
     k.services.set("low-resources", sim);
   }
+  lastKernel = k;
+  lastSimulation = sim;
   return sim;
 }
+
+// The last kernel asked about and its simulation (machines rarely change between calls).
+let lastKernel: Kernel | undefined;
+let lastSimulation: LowResourcesSimulation | null = null;
 
 /** The pool allocations to fail on purpose, by driver (fault injection's failPool). */
 function forcedFailures(k: Kernel): Map<string, number> {
@@ -97,11 +150,11 @@ export function failNextPoolAllocations(k: Kernel, driver: string, count: number
 }
 
 /**
- * Whether the allocation the current driver makes now (pool tag `tag`, -1 for an
- * allocation that is not pool) fails on purpose: a pool allocation failPool armed, or one
- * the Low Resources Simulation fails.
+ * Whether the allocation the current driver makes now through `routine` (pool tag `tag`,
+ * -1 for an allocation that is not pool) fails on purpose: a pool allocation failPool
+ * armed, or one the Low Resources Simulation fails.
  */
-export function lowResourceFailure(k: Kernel, tag = -1): boolean {
+export function lowResourceFailure(k: Kernel, tag: number, routine: string): boolean {
   if (tag >= 0) {
     const forced = k.services.get("forced-pool-failures") as Map<string, number> | undefined;
     const driver = forced && forced.size > 0 ? k.attribution().driver : "";
@@ -114,5 +167,5 @@ export function lowResourceFailure(k: Kernel, tag = -1): boolean {
     }
   }
   const sim = lowResourcesOf(k);
-  return sim !== null && sim.fails(k.attribution().driver, tag, k.cpu.time);
+  return sim !== null && sim.fails(k.attribution(), routine, tag, k.cpu.time);
 }

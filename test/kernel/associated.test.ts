@@ -14,7 +14,7 @@ import { bootDefault, buildStack, createTestDevice } from "../support/kernel-har
 import { complete } from "../support/irp-helpers.js";
 
 function readIrp(device: DEVICE_OBJECT): IRP {
-  const irp = IoAllocateIrp(device.StackSize, false);
+  const irp = IoAllocateIrp(device.StackSize, false)!;
   IoGetNextIrpStackLocation(irp).MajorFunction = IRP_MJ_READ;
   return irp;
 }
@@ -40,7 +40,7 @@ describe("IoMakeAssociatedIrp", () => {
 
   it("allocates an IRP with StackSize locations, no current location, IRP_ASSOCIATED_IRP set and AssociatedIrp.MasterIrp = the master", async () => {
     const r = await machine.exec(async () => {
-      const master = IoAllocateIrp(1, false);
+      const master = IoAllocateIrp(1, false)!;
       const associated = IoMakeAssociatedIrp(master, 3)!;
       return {
         stackCount: associated.StackCount, location: associated.CurrentLocation, flag: (associated.Flags & IRP_ASSOCIATED_IRP) !== 0,
@@ -92,7 +92,7 @@ describe("IoMakeAssociatedIrp", () => {
   it("the I/O manager unlocks and frees the associated IRP's MDLs when it frees the IRP", async () => {
     const r = await machine.exec(async () => {
       const { device: lower, held } = await holdingDevice();
-      const master = IoAllocateIrp(1, false);
+      const master = IoAllocateIrp(1, false)!;
       master.AssociatedIrp.IrpCount = 1;
       IoSetCompletionRoutine(master, () => STATUS_MORE_PROCESSING_REQUIRED, null, true, true, true);
       IoGetNextIrpStackLocation(master).MajorFunction = IRP_MJ_READ;
@@ -116,7 +116,7 @@ describe("IoMakeAssociatedIrp", () => {
   it("a completion routine on an associated IRP that returns STATUS_SUCCESS runs, and then the I/O manager frees the IRP and counts it off", async () => {
     const r = await machine.exec(async () => {
       const { device: lower, held } = await holdingDevice();
-      const master = IoAllocateIrp(1, false);
+      const master = IoAllocateIrp(1, false)!;
       master.AssociatedIrp.IrpCount = 2;
       const a = IoMakeAssociatedIrp(master, lower.StackSize)!;
       const calls: string[] = [];
@@ -135,7 +135,7 @@ describe("IoMakeAssociatedIrp", () => {
   it("an associated IRP's completion routine returning STATUS_MORE_PROCESSING_REQUIRED keeps the I/O manager out: not freed, not counted off; the driver frees it (IoFreeIrp) and completes the master itself", async () => {
     const r = await machine.exec(async () => {
       const { device: lower, held } = await holdingDevice();
-      const master = IoAllocateIrp(1, false);
+      const master = IoAllocateIrp(1, false)!;
       master.AssociatedIrp.IrpCount = 1;
       IoGetNextIrpStackLocation(master).MajorFunction = IRP_MJ_READ;
       let masterDone = 0;

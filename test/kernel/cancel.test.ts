@@ -75,7 +75,7 @@ describe("the cancel spin lock and IoSetCancelRoutine", () => {
   // Rule (nt-semantics.md: IoSetCancelRoutine swaps and returns the previous routine).
   it("IoSetCancelRoutine swaps the routine in and returns the previous one", async () => {
     const r = await machine.exec(() => {
-      const irp = IoAllocateIrp(1, false);
+      const irp = IoAllocateIrp(1, false)!;
       const a: PDRIVER_CANCEL = () => {};
       const b: PDRIVER_CANCEL = () => {};
       const first = IoSetCancelRoutine(irp, a);

@@ -112,7 +112,7 @@ async function queueingDevice(q: TestQueue, withContext = true) {
   };
   const completions = new Map<IRP, NTSTATUS[]>();
   const send = async (tag: string, cancelFirst = false) => {
-    const irp = IoAllocateIrp(device.StackSize, false) as IRP & { tag?: string };
+    const irp = IoAllocateIrp(device.StackSize, false)! as IRP & { tag?: string };
     irp.tag = tag;
     IoGetNextIrpStackLocation(irp).MajorFunction = IRP_MJ_READ;
     const seen: NTSTATUS[] = [];
@@ -305,8 +305,8 @@ describe("cancel-safe queues", () => {
     const r = await machine.exec(async () => {
       const q = newQueue(true);
       // IRPs at a driver's location, as in its dispatch routine.
-      const ok = IoAllocateIrp(1, false);
-      const refused = IoAllocateIrp(1, false);
+      const ok = IoAllocateIrp(1, false)!;
+      const refused = IoAllocateIrp(1, false)!;
       IoSetNextIrpStackLocation(ok);
       IoSetNextIrpStackLocation(refused);
       const context = new IO_CSQ_IRP_CONTEXT();
@@ -330,7 +330,7 @@ describe("cancel-safe queues", () => {
   it("IoCsqInsertIrpEx on an IoCsqInitialize queue calls CsqInsertIrp and returns STATUS_SUCCESS", async () => {
     const r = await machine.exec(() => {
       const q = newQueue(false);
-      const irp = IoAllocateIrp(1, false);
+      const irp = IoAllocateIrp(1, false)!;
       IoSetNextIrpStackLocation(irp);
       const status = IoCsqInsertIrpEx(q, irp, null, "ignored");
       IoCsqRemoveNextIrp(q, null);

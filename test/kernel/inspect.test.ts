@@ -228,7 +228,7 @@ describe("!irpfind and !irp on a pending IRP", () => {
         IoSetCompletionRoutine(irp, function TopCompletion() { return STATUS_SUCCESS; }, null, true, true, false);
         return IoCallDriver(bottom, irp);
       };
-      const irp = IoAllocateIrp(top.StackSize, false);
+      const irp = IoAllocateIrp(top.StackSize, false)!;
       const s = IoGetNextIrpStackLocation(irp);
       s.MajorFunction = IRP_MJ_DEVICE_CONTROL;
       s.Parameters.DeviceIoControl.IoControlCode = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS);

@@ -550,7 +550,7 @@ describe("IoReuseIrp", () => {
         IoCompleteRequest(irp, IO_NO_INCREMENT);
         return STATUS_PENDING;
       };
-      const irp = IoAllocateIrp(device.StackSize, false);
+      const irp = IoAllocateIrp(device.StackSize, false)!;
       const send = async () => {
         IoGetNextIrpStackLocation(irp).MajorFunction = IRP_MJ_READ;
         IoSetCompletionRoutine(irp, () => STATUS_MORE_PROCESSING_REQUIRED, null, true, true, true);

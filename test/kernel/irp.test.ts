@@ -40,7 +40,7 @@ describe("IRP allocation and IoCallDriver", () => {
 
   it("IoAllocateIrp(n) gives n stack locations, CurrentLocation == n + 1, and the caller fills the next location", async () => {
     const r = await machine.exec(() => [1, 3, 7].map((n) => {
-      const irp = IoAllocateIrp(n, false);
+      const irp = IoAllocateIrp(n, false)!;
       return {
         n, StackCount: irp.StackCount, CurrentLocation: irp.CurrentLocation, locations: irp.Stack.length,
         nextIsLast: IoGetNextIrpStackLocation(irp) === irp.Stack[n - 1], PendingReturned: irp.PendingReturned, Cancel: irp.Cancel,
@@ -115,7 +115,7 @@ describe("IRP allocation and IoCallDriver", () => {
   it("a major function the driver does not handle is completed by the I/O manager with STATUS_INVALID_DEVICE_REQUEST", async () => {
     const r = await machine.exec(async () => {
       const device = await createTestDevice();
-      const irp = IoAllocateIrp(1, false);
+      const irp = IoAllocateIrp(1, false)!;
       IoGetNextIrpStackLocation(irp).MajorFunction = IRP_MJ_READ;
       let completedWith: NTSTATUS | undefined;
       IoSetCompletionRoutine(irp, (_d, i) => {
@@ -149,7 +149,7 @@ describe("IRP allocation and IoCallDriver", () => {
     let irpAddress = 0;
     const bc = await crash(async () => {
       const device = await createTestDevice();
-      const irp = IoAllocateIrp(0, false);
+      const irp = IoAllocateIrp(0, false)!;
       irpAddress = irp.address;
       return IoCallDriver(device, irp);
     });
@@ -180,7 +180,7 @@ describe("stack location macros", () => {
 
   it("IoSetCompletionRoutine sets the routine, context and invoke flags in the NEXT location", async () => {
     const r = await machine.exec(() => {
-      const irp = IoAllocateIrp(2, false);
+      const irp = IoAllocateIrp(2, false)!;
       const routine: PIO_COMPLETION_ROUTINE = () => STATUS_SUCCESS;
       IoSetCompletionRoutine(irp, routine, "ctx", true, false, true);
       const next = IoGetNextIrpStackLocation(irp);
@@ -284,7 +284,7 @@ describe("stack location macros", () => {
 
   it("the Parameters union aliases: Read.Length, Write.Length and DeviceIoControl.OutputBufferLength are one slot", async () => {
     const r = await machine.exec(() => {
-      const irp = IoAllocateIrp(1, false);
+      const irp = IoAllocateIrp(1, false)!;
       const p = IoGetNextIrpStackLocation(irp).Parameters;
       p.Read.Length = 512;
       const a = { out: p.DeviceIoControl.OutputBufferLength, write: p.Write.Length, arg1: p.Others.Argument1 };
@@ -304,7 +304,7 @@ describe("stack location macros", () => {
   // offset 16 and USHORT ShareAccess at offset 18 are different fields).
   it("Parameters.Create.FileAttributes and ShareAccess are separate fields", async () => {
     const r = await machine.exec(() => {
-      const irp = IoAllocateIrp(1, false);
+      const irp = IoAllocateIrp(1, false)!;
       const s = IoGetNextIrpStackLocation(irp);
       s.MajorFunction = IRP_MJ_CREATE;
       s.Parameters.Create.FileAttributes = 0x80;

@@ -40,7 +40,7 @@ describe("IoAllocateMdl and IoFreeMdl", () => {
 
   it("with an IRP, a primary buffer's MDL becomes Irp.MdlAddress and secondary ones are appended to the chain", async () => {
     const r = await machine.exec(() => {
-      const irp = IoAllocateIrp(1, false);
+      const irp = IoAllocateIrp(1, false)!;
       const a = IoAllocateMdl(0x10000, 100, false, false, irp)!;
       const b = IoAllocateMdl(0x20000, 100, true, false, irp)!;
       const c = IoAllocateMdl(0x30000, 100, true, false, irp)!;

@@ -116,8 +116,8 @@ describe("trimming mode: pageable memory touched at DISPATCH_LEVEL", () => {
     expectBugCheck(bc, DRIVER_IRQL_NOT_LESS_OR_EQUAL, src, DISPATCH_LEVEL, 0);
   });
 
-  it("without trimming the same buffer is still resident at DISPATCH_LEVEL and reads fine", async () => {
-    const m = await bootDefault();
+  it("without trimming (kernel.trimming: false) the same buffer is still resident at DISPATCH_LEVEL and reads fine", async () => {
+    const m = await bootWith((d) => (d.kernel = { ...d.kernel, trimming: false }));
     const v = await m.exec(() => asDriver("pagedrv", "PagedDpcRoutine", () => {
       const va = ExAllocatePoolWithTag(POOL_TYPE.PagedPool, 64, "PgdT");
       writeU32(va, 0x12345678);
@@ -397,8 +397,8 @@ describe("machine file: kernel.trimming", () => {
     }
   }
 
-  it("defaults to false and is read as given", () => {
-    expect(loadMachine("default").kernel.trimming).toBe(false);
+  it("defaults to null (on exactly when the verifier is) and is read as given", () => {
+    expect(loadMachine("default").kernel.trimming).toBe(null);
     expect(loadWithKernel({ verifier: true, trimming: true }).kernel.trimming).toBe(true);
   });
 

@@ -336,7 +336,7 @@ describe("verifier PnP rules (0xC9)", () => {
       const bc = await crash(async () => {
         const node = [...PNP(KE()).allNodes()].find((n) => n.ServiceName === "edu")!;
         const top = node.PhysicalDeviceObject.AttachedDevice!;
-        const irp = IoAllocateIrp(top.StackSize, false);
+        const irp = IoAllocateIrp(top.StackSize, false)!;
         irpAddress = irp.address;
         // A fresh IRP's status is 0 (STATUS_SUCCESS): the sender forgot to set STATUS_NOT_SUPPORTED.
         const s = IoGetNextIrpStackLocation(irp);
@@ -359,7 +359,7 @@ describe("verifier PnP rules (0xC9)", () => {
         return STATUS_PENDING;
       };
       const leaky = await createTestDriver("leaky");
-      const irp = IoAllocateIrp(holder.StackSize + 1, false);
+      const irp = IoAllocateIrp(holder.StackSize + 1, false)!;
       IoSetNextIrpStackLocation(irp);
       IoGetCurrentIrpStackLocation(irp).MajorFunction = IRP_MJ_DEVICE_CONTROL;
       IoCopyCurrentIrpStackLocationToNext(irp);

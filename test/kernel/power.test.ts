@@ -86,7 +86,7 @@ async function requestDevicePower(device: DEVICE_OBJECT, minor: number, state: D
 /** Sends IOCTL_EDU_GET_IDENTIFICATION to the top of the edu stack from kernel mode; returns the status it completed with. */
 async function eduIdentificationIrp(ext: EDU_DEVICE_EXTENSION): Promise<NTSTATUS> {
   const top = ext.Self;
-  const irp = IoAllocateIrp(top.StackSize, false);
+  const irp = IoAllocateIrp(top.StackSize, false)!;
   const s = IoGetNextIrpStackLocation(irp);
   s.MajorFunction = IRP_MJ_DEVICE_CONTROL;
   s.Parameters.DeviceIoControl.IoControlCode = IOCTL_EDU_GET_IDENTIFICATION;
@@ -294,7 +294,7 @@ describe("the PCI bus driver's device power states", () => {
     const machine = await bootPm();
     const caps = await machine.exec(async () => {
       const pdo = eduExtension(machine).PhysicalDeviceObject;
-      const irp = IoAllocateIrp(pdo.StackSize, false);
+      const irp = IoAllocateIrp(pdo.StackSize, false)!;
       irp.IoStatus.Status = STATUS_NOT_SUPPORTED;
       const c = new DEVICE_CAPABILITIES();
       const s = IoGetNextIrpStackLocation(irp);
@@ -501,7 +501,7 @@ describe("system power transitions", () => {
       const buffer = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, 4, "Test");
       // 10^6 factorial steps at 10 device cycles each: 100 ms on the 100 MHz device.
       writeU32(buffer, 1_000_000);
-      const irp = IoAllocateIrp(ext.Self.StackSize, false);
+      const irp = IoAllocateIrp(ext.Self.StackSize, false)!;
       irp.AssociatedIrp.SystemBuffer = buffer;
       const s = IoGetNextIrpStackLocation(irp);
       s.MajorFunction = IRP_MJ_DEVICE_CONTROL;

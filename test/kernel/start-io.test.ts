@@ -212,7 +212,7 @@ async function startIoDriver(options: { cancel?: (d: DEVICE_OBJECT, irp: IRP) =>
   };
   const completions = new Map<string, NTSTATUS[]>();
   const send = async (tag: string, key = 0): Promise<IRP> => {
-    const irp = IoAllocateIrp(device.StackSize, false) as IRP & { tag: string; key: number };
+    const irp = IoAllocateIrp(device.StackSize, false)! as IRP & { tag: string; key: number };
     irp.tag = tag;
     irp.key = key;
     IoGetNextIrpStackLocation(irp).MajorFunction = IRP_MJ_READ;
@@ -388,7 +388,7 @@ describe("IoStartPacket and IoStartNextPacket", () => {
       };
       const statuses = new Map<string, NTSTATUS>();
       const send = async (tag: string) => {
-        const irp = IoAllocateIrp(device.StackSize, false) as IRP & { tag: string };
+        const irp = IoAllocateIrp(device.StackSize, false)! as IRP & { tag: string };
         irp.tag = tag;
         IoGetNextIrpStackLocation(irp).MajorFunction = IRP_MJ_READ;
         IoSetCompletionRoutine(irp, (_d, i) => {

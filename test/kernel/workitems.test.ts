@@ -51,7 +51,7 @@ describe("I/O work items", () => {
     const r = await machine.exec(async () => {
       const log: Seen[] = [];
       const done = notificationEvent();
-      const item = IoAllocateWorkItem(device);
+      const item = IoAllocateWorkItem(device)!;
       const context = { tag: "ctx" };
       IoQueueWorkItem(item, function FreeingWorkRoutine(DeviceObject, Context) {
         recordingRoutine(log, "only")(DeviceObject, Context);
@@ -77,7 +77,7 @@ describe("I/O work items", () => {
     const r = await machine.exec(async () => {
       const log: Seen[] = [];
       const done = notificationEvent();
-      const item = IoAllocateWorkItem(device);
+      const item = IoAllocateWorkItem(device)!;
       const inDpc: number[] = [];
       const dpc = new KDPC();
       KeInitializeDpc(dpc, function QueueingDpc() {
@@ -100,7 +100,7 @@ describe("I/O work items", () => {
       const log: Seen[] = [];
       const done = notificationEvent();
       const names = ["first", "second", "third", "fourth", "fifth"];
-      const items = names.map(() => IoAllocateWorkItem(device));
+      const items = names.map(() => IoAllocateWorkItem(device)!);
       const old = KeRaiseIrql(DISPATCH_LEVEL);
       names.forEach((name, i) => IoQueueWorkItem(items[i], recordingRoutine(log, name, i === names.length - 1 ? done : undefined), WORK_QUEUE_TYPE.DelayedWorkQueue, i));
       KeLowerIrql(old);
@@ -116,7 +116,7 @@ describe("I/O work items", () => {
   it("a work routine runs at PASSIVE_LEVEL and so may wait", async () => {
     const r = await machine.exec(async () => {
       const done = notificationEvent();
-      const item = IoAllocateWorkItem(device);
+      const item = IoAllocateWorkItem(device)!;
       const inside: { irql: number; status: NTSTATUS; elapsedPs: number }[] = [];
       IoQueueWorkItem(item, async function WaitingWorkRoutine() {
         const k = KE();
@@ -158,7 +158,7 @@ describe("I/O work items", () => {
   it("once its routine has started, an item may be queued again (here by the routine itself)", async () => {
     const r = await machine.exec(async () => {
       const done = notificationEvent();
-      const item = IoAllocateWorkItem(device);
+      const item = IoAllocateWorkItem(device)!;
       const runs: unknown[] = [];
       const routine = function RequeueingWorkRoutine(_d: DEVICE_OBJECT, Context: unknown): void {
         runs.push(Context);
@@ -183,7 +183,7 @@ describe("WORKER_THREAD_RETURNED_AT_BAD_IRQL", () => {
       const bc = await crash(async () => {
         const device = await createTestDevice("badirql");
         service = device.DriverObject.serviceName;
-        const item = IoAllocateWorkItem(device);
+        const item = IoAllocateWorkItem(device)!;
         itemAddress = item.address;
         asDriver(service, "QueueBadWorkItem", () => IoQueueWorkItem(item, function ReturnsRaised() {
           KeRaiseIrql(level);

@@ -11,7 +11,7 @@ export function onDeviceControl(device: DEVICE_OBJECT, routine: (d: DEVICE_OBJEC
 
 /** An IRP for `top`'s stack with the next location set to IRP_MJ_DEVICE_CONTROL. */
 export function deviceControlIrp(top: DEVICE_OBJECT, stackSize = top.StackSize): IRP {
-  const irp = IoAllocateIrp(stackSize, false);
+  const irp = IoAllocateIrp(stackSize, false)!;
   const s = IoGetNextIrpStackLocation(irp);
   s.MajorFunction = IRP_MJ_DEVICE_CONTROL;
   s.Parameters.DeviceIoControl.IoControlCode = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x900, METHOD_BUFFERED, FILE_ANY_ACCESS);

@@ -866,7 +866,7 @@ function SptTestCompletion(_DeviceObject: unknown, Irp: IRP, Context: unknown): 
 /** Sends `srb` (with `buffer` as its data) to `device` in IRP_MJ_SCSI, without waiting. */
 export function submitSrb(device: DEVICE_OBJECT, srb: SRB, buffer: SrbBuffer | null): SrbRequest {
   const r = new SrbRequest(srb, buffer);
-  const irp = IoAllocateIrp(device.StackSize, false);
+  const irp = IoAllocateIrp(device.StackSize, false)!;
   r.irp = irp;
   irp.MdlAddress = buffer ? buffer.mdl : null;
   srb.OriginalRequest = irp;

@@ -29,7 +29,7 @@ function pattern(m: Machine, n: number, driver = "lrdrv", tag = "LrTg"): Promise
 
 describe("low resources simulation", () => {
   it("Windows' defaults: 6%, every driver and tag, after eight minutes", () => {
-    expect(LOW_RESOURCES_DEFAULTS).toEqual({ probability: 0.06, drivers: null, poolTags: null, delaySeconds: 480 });
+    expect(LOW_RESOURCES_DEFAULTS).toEqual({ probability: 0.06, drivers: null, poolTags: null, delaySeconds: 480, systematic: false });
   });
 
   it("nothing fails before the delay; after it a driver's allocations fail at about the probability, the kernel's never", async () => {
@@ -86,9 +86,9 @@ describe("!verifier", () => {
     const m = await boot(Machine.fromDescription(d));
     const failed = [...await pattern(m, 100)].filter((c) => c === "1").length;
     const out = inspect(m, "!verifier");
-    expect(out).toMatch(/^Verify Flags Level 0x0002089d$/m);
+    expect(out).toMatch(/^Verify Flags Level 0x0002089f$/m);
     expect(out).toMatch(/^ {4}\[X\] \(0x00000001\) Special pool$/m);
-    expect(out).toMatch(/^ {4}\[ \] \(0x00000002\) Force IRQL checking$/m);
+    expect(out).toMatch(/^ {4}\[X\] \(0x00000002\) Force IRQL checking$/m);
     expect(out).toMatch(/^ {4}\[X\] \(0x00000004\) Randomized low resources simulation$/m);
     expect(out).toMatch(new RegExp(`^  Resource Allocations Failed Deliberately +0x${failed.toString(16).padStart(8, "0")}$`, "m"));
     expect(out).toMatch(new RegExp(`^  lrdrv +allocations +100 +failed deliberately +${failed}$`, "m"));

@@ -272,6 +272,10 @@ function DiskIoctlVerify(fdoExtension: FUNCTIONAL_DEVICE_EXTENSION, Irp: IRP): N
   const address = ExAllocatePoolWithTag(POOL_TYPE.NonPagedPool, 0x20, DISK_TAG_WI_CONTEXT);
   if (address === 0) return STATUS_INSUFFICIENT_RESOURCES;
   const item = IoAllocateWorkItem(fdoExtension.DeviceObject);
+  if (!item) {
+    ExFreePoolWithTag(address, DISK_TAG_WI_CONTEXT);
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
   IoMarkIrpPending(Irp);
   ClasspIoStarted(fdoExtension);
   IoQueueWorkItem(item, DiskIoctlVerifyThread, WORK_QUEUE_TYPE.DelayedWorkQueue, new DISK_VERIFY_WORKITEM_CONTEXT(Irp, item, address));

@@ -93,6 +93,7 @@ export async function ClassForwardIrpSynchronous(LowerDeviceObject: DEVICE_OBJEC
 /** IRP_MN_QUERY_CAPABILITIES down the stack; the capabilities the bus reported, or null. */
 export async function DiskQueryCapabilities(LowerDeviceObject: DEVICE_OBJECT): Promise<DEVICE_CAPABILITIES | null> {
   const irp = IoAllocateIrp(LowerDeviceObject.StackSize, false);
+  if (!irp) return null;
   irp.IoStatus.Status = STATUS_NOT_SUPPORTED;
   const capabilities = new DEVICE_CAPABILITIES();
   const s = IoGetNextIrpStackLocation(irp);

@@ -75,6 +75,7 @@ async function ClasspSendPowerSrb(fdoExtension: FUNCTIONAL_DEVICE_EXTENSION, Srb
     SrbSetCdbLength(Srb, build(SrbGetCdb(Srb)!));
     KeInitializeEvent(context.Event, EVENT_TYPE.NotificationEvent, false);
     const irp = IoAllocateIrp(lower.StackSize + 1, false);
+    if (!irp) return false;
     const next = IoGetNextIrpStackLocation(irp);
     next.MajorFunction = IRP_MJ_SCSI;
     next.Parameters.Scsi.Srb = Srb;

@@ -7,7 +7,7 @@
 import type { DEVICE_OBJECT } from "../../io/objects.js";
 import { IoGetCurrentIrpStackLocation, IRP_MJ_DEVICE_CONTROL, IRP_MJ_FLUSH_BUFFERS, IRP_MJ_READ, IRP_MJ_WRITE, type IRP } from "../../io/irp.js";
 import { IoAllocateWorkItem, IoFreeWorkItem, IoQueueWorkItem, WORK_QUEUE_TYPE, type IO_WORKITEM } from "../../io/workitem.js";
-import { STATUS_DEVICE_DOES_NOT_EXIST, STATUS_INVALID_DEVICE_REQUEST } from "../../ke/ntstatus.js";
+import { STATUS_DEVICE_DOES_NOT_EXIST, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST } from "../../ke/ntstatus.js";
 import { REMOVE_STATE, type FUNCTIONAL_DEVICE_EXTENSION } from "./extension.js";
 import { ClasspHoldRequest, ClasspTakeHeldRequests, completeAndRelease, fdoExtensionOf } from "./queue.js";
 import { ClasspStartReadWrite } from "./readwrite.js";
@@ -58,5 +58,10 @@ export function ClasspResumeHeldRequests(fdoExtension: FUNCTIONAL_DEVICE_EXTENSI
   const requests = ClasspTakeHeldRequests(fdoExtension);
   if (requests.length === 0) return;
   const item = IoAllocateWorkItem(fdoExtension.DeviceObject);
+  if (!item) {
+    // No work item to run them from: the held requests fail.
+    for (const irp of requests) completeAndRelease(fdoExtension, irp, STATUS_INSUFFICIENT_RESOURCES, 0);
+    return;
+  }
   IoQueueWorkItem(item, DiskRunHeldRequests, WORK_QUEUE_TYPE.DelayedWorkQueue, new HELD_REQUEST_BATCH(item, requests));
 }

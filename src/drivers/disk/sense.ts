@@ -445,6 +445,10 @@ function sendAsynchronousSrb(fdoExtension: FUNCTIONAL_DEVICE_EXTENSION, Srb: SRB
   if (address === 0) return;
   const Fdo = fdoExtension.DeviceObject;
   const irp = IoAllocateIrp(Fdo.StackSize, false);
+  if (!irp) {
+    ExFreePoolWithTag(address, DISK_TAG_CCONTEXT);
+    return;
+  }
   ClassAcquireRemoveLock(fdoExtension, irp);
   IoSetCompletionRoutine(irp, ClassAsynchronousCompletion, new ASYNCHRONOUS_SRB_CONTEXT(fdoExtension, Srb, address), true, true, true);
   const s = IoGetNextIrpStackLocation(irp);

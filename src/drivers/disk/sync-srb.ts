@@ -79,6 +79,10 @@ export async function ClassSendSrbSynchronous(Fdo: DEVICE_OBJECT, Srb: SRB, Buff
     SrbSetSrbFlags(Srb, SRB_FLAGS_DISABLE_SYNCH_TRANSFER | SRB_FLAGS_NO_QUEUE_FREEZE);
     KeInitializeEvent(context.Event, EVENT_TYPE.NotificationEvent, false);
     const irp = IoAllocateIrp(lower.StackSize + 1, false);
+    if (!irp) {
+      status = STATUS_INSUFFICIENT_RESOURCES;
+      break;
+    }
     const irpStack = IoGetNextIrpStackLocation(irp);
     irpStack.MajorFunction = IRP_MJ_SCSI;
     irpStack.Parameters.Scsi.Srb = Srb;

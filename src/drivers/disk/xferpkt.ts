@@ -146,6 +146,10 @@ export function NewTransferPacket(Fdo: DEVICE_OBJECT): TRANSFER_PACKET | null {
   if (address === 0) return null;
   RtlZeroMemory(address, TRANSFER_PACKET_SIZE);
   const irp = IoAllocateIrp(Fdo.StackSize, false);
+  if (!irp) {
+    ExFreePoolWithTag(address, CLASS_TAG_TRANSFER_PACKET);
+    return null;
+  }
   const mdl = IoAllocateMdl(0, transferLength, false, false, null);
   if (!mdl) {
     IoFreeIrp(irp);

@@ -448,6 +448,7 @@ const EDU_POWER_TAG = "EduP";
 async function EduQueryCapabilities(ext: EDU_DEVICE_EXTENSION): Promise<NTSTATUS> {
   const lower = ext.LowerDeviceObject!;
   const irp = IoAllocateIrp(lower.StackSize, false);
+  if (!irp) return STATUS_INSUFFICIENT_RESOURCES;
   irp.IoStatus.Status = STATUS_NOT_SUPPORTED;
   const capabilities = new DEVICE_CAPABILITIES();
   const s = IoGetNextIrpStackLocation(irp);

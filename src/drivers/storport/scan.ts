@@ -57,6 +57,10 @@ function RaidpInternalIrpCompletion(_DeviceObject: unknown, _Irp: IRP, Context: 
  */
 export async function raidSendSrbSynchronous(unit: RAID_UNIT_EXTENSION, srb: SRB, mdl: MDL | null): Promise<void> {
   const irp = IoAllocateIrp(1, false);
+  if (!irp) {
+    srb.SrbStatus = SRB_STATUS_INSUFFICIENT_RESOURCES;
+    return;
+  }
   irp.MdlAddress = mdl;
   srb.OriginalRequest = irp;
   const done = new KEVENT();

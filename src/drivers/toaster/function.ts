@@ -242,6 +242,7 @@ async function waitForIdle(fdoData: FDO_DATA): Promise<void> {
 async function queryBusInterface(fdoData: FDO_DATA): Promise<TOASTER_INTERFACE_STANDARD | null> {
   const lower = fdoData.NextLowerDriver!;
   const irp = IoAllocateIrp(lower.StackSize, false);
+  if (!irp) return null;
   // A PnP IRP starts at STATUS_NOT_SUPPORTED.
   irp.IoStatus.Status = STATUS_NOT_SUPPORTED;
   const s = IoGetNextIrpStackLocation(irp);
