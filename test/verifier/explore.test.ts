@@ -20,7 +20,7 @@ describe("wdmsim explore finds the seeded races a plain run misses", () => {
   const cases = [
     { name: "a cancel routine completing an IRP its DPC already took", t: target(runCancelRace), code: 0x44, routine: "racecancel!RaceCancelIrp" },
     { name: "a count updated outside the spin lock its polling DPC takes", t: target(runCounterRace), code: 0x1E, routine: "racecount!RaceCountPollDpc" },
-    { name: "a remove that frees what a queued DPC still reads", t: target(runRemoveRace, RACE_REMOVE_BOOT), code: 0xD1, routine: "raceremove!RaceRemoveDpc" },
+    { name: "a remove that leaves its DPC queued as the driver unloads", t: target(runRemoveRace, RACE_REMOVE_BOOT), code: 0xC7, routine: "raceremove!RaceRemoveUnload" },
   ];
   for (const c of cases) {
     it(`${c.name}: 0x${c.code.toString(16).toUpperCase()} in ${c.routine}`, async () => {
@@ -32,9 +32,10 @@ describe("wdmsim explore finds the seeded races a plain run misses", () => {
       expect(b.code).toBe(c.code);
       expect(`${b.context.driver}!${b.context.routine}`).toBe(c.routine);
       if (c.code === 0x1E) expect(Number(b.parameters[0])).toBe(STATUS_ASSERTION_FAILURE);
-      if (c.code === 0xD1) {
-        // P1 the address referenced (the freed buffer's NULL), P2 the IRQL (DISPATCH_LEVEL), P3 0: a read.
-        expect(b.parameters.slice(0, 3).map(Number)).toEqual([0, 2, 0]);
+      if (c.code === 0xC7) {
+        // P1 1: a DPC object; P2 its address; P3 and P4 the unloading image's range, which holds the DPC's routine.
+        expect(Number(b.parameters[0])).toBe(1);
+        expect(b.parameters[2]).toBeLessThan(b.parameters[3]);
       }
     }, 120_000);
   }

@@ -9,8 +9,9 @@
  * device. KeCancelTimer returning FALSE only says the timer expired: its DPC may still be
  * queued, waiting for a processor (the driver should wait for it, with a remove lock
  * around the request or KeFlushQueuedDpcs). When the DPC runs on time, every request
- * completes. When it is delivered after the remove, it reads through the freed buffer's
- * NULL pointer: bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL.
+ * completes. When it is delivered after the remove, the driver unloads with its DPC still
+ * queued: bug check 0xC7 TIMER_OR_DPC_INVALID at the unload (P1 1, a DPC object). (Were
+ * it to stay loaded, the DPC would read through the freed buffer's NULL pointer: 0xD1.)
  */
 import {
   CTL_CODE, DO_BUFFERED_IO, DO_DEVICE_INITIALIZING, ExAllocatePool2, ExFreePoolWithTag, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT,
@@ -118,8 +119,12 @@ function RaceRemoveAddDevice(DriverObject: DRIVER_OBJECT, Pdo: DEVICE_OBJECT): N
   return STATUS_SUCCESS;
 }
 
+/** Unload: nothing of the driver's own is left once its devices are gone (every WDM driver has one). */
+function RaceRemoveUnload(_DriverObject: DRIVER_OBJECT): void {}
+
 /** DriverEntry: a PnP function driver. */
 export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
+  DriverObject.DriverUnload = RaceRemoveUnload;
   DriverObject.DriverExtension.AddDevice = RaceRemoveAddDevice;
   DriverObject.MajorFunction[IRP_MJ_CREATE] = RaceRemoveCreateClose;
   DriverObject.MajorFunction[IRP_MJ_CLOSE] = RaceRemoveCreateClose;
