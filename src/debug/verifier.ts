@@ -2,10 +2,12 @@
  * !verifier: Driver Verifier's options on this machine as verifier flags (the standard
  * settings and the additional options, each with its flag value, [X] when on) and its
  * statistics: Force IRQL checking's raises and trims (in all and per driver), pool
- * allocations by drivers, those special pool served, and the allocations Low Resources
- * Simulation failed on purpose, in all, per driver and per routine, with its log.
+ * allocations by drivers, those special pool served, the allocations Low Resources
+ * Simulation failed on purpose, in all, per driver and per routine, with its log, and an
+ * explored schedule's preemptions and late deliveries (delay fuzzing).
  */
 import { lowResourcesOf } from "../verifier/low-resources.js";
+import { SCHEDULE_DEFAULTS } from "../verifier/schedule.js";
 import { expectAtMost } from "./args.js";
 import type { InspectContext } from "./context.js";
 
@@ -27,6 +29,7 @@ const STANDARD: readonly [number, string][] = [
 const ADDITIONAL: readonly [number, string][] = [
   [0x00000004, "Randomized low resources simulation"],
   [0x00040000, "Systematic low resources simulation"],
+  [0x00800000, "Kernel synchronization delay fuzzing"],
 ];
 
 /** Parses !verifier's arguments (none). */
@@ -47,6 +50,8 @@ export function verifier(ctx: InspectContext): string {
     if (ctx.mm.trimming) on.add(0x00000002);
     if (lowResources) on.add(lowResources.options.systematic ? 0x00040000 : 0x00000004);
   }
+  // An explored schedule (wdmsim explore, --schedule-seed) is this machine's delay fuzzing.
+  if (k.explorer !== null) on.add(0x00800000);
   const level = [...on].reduce((a, f) => a | f, 0) >>> 0;
   const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, "0")}`;
   const flagLines = (list: readonly [number, string][]) => list.map(([f, name]) => `    [${on.has(f) ? "X" : " "}] (${hex(f)}) ${name}`);
@@ -74,6 +79,11 @@ export function verifier(ctx: InspectContext): string {
   if (ctx.mm.trimming && irql.length > 0) {
     out.push("", "Force IRQL checking, by driver (raises to DISPATCH_LEVEL or above, and the trims they made):");
     for (const [driver, c] of irql) out.push(`  ${driver.padEnd(20)} IRQL raises ${String(c.raises).padStart(8)}   trims ${String(c.trims).padStart(8)}`);
+  }
+  if (k.explorer !== null) {
+    const e = k.explorer;
+    out.push("", `Kernel synchronization delay fuzzing: schedule seed ${e.options.seed}, ${e.options.preemptions ?? SCHEDULE_DEFAULTS.preemptions} preemptions over ${e.options.points ?? 0} points`,
+      `  preemption points passed ${String(e.points).padStart(8)}   preemptions ${String(e.preempted).padStart(8)}   late DPCs and work items ${String(e.late).padStart(8)}`);
   }
   if (lowResources) {
     const o = lowResources.options;

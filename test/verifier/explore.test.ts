@@ -9,6 +9,7 @@ import { RACE_REMOVE_BOOT, runCancelRace, runCounterRace, runRemoveRace, type Ra
 import { BugCheck } from "../../src/ke/bugcheck.js";
 import { runEventWorkload } from "../../src/workloads/event.js";
 import { loadPendingDriver, pendInput, IOCTL_PEND, PEND_DEVICE } from "../support/pending-driver.js";
+import { inspect } from "../../src/debug/inspect.js";
 
 const STATUS_ASSERTION_FAILURE = 0xC0000420;
 
@@ -59,6 +60,19 @@ describe("wdmsim explore finds the seeded races a plain run misses", () => {
     expect(first).toContain("KMODE_EXCEPTION_NOT_HANDLED");
     expect(await again()).toBe(first);
   }, 120_000);
+
+  it("!verifier shows the schedule as delay fuzzing (flag 0x00800000) with its counts", async () => {
+    const machine = await boot("default");
+    expect(inspect(machine, "!verifier")).toContain("[ ] (0x00800000) Kernel synchronization delay fuzzing");
+    const explorer = armSchedule(machine, { seed: 7, points: 150, preemptions: 3 });
+    // The run may end in the race's bug check under this schedule; !verifier reads the machine either way.
+    await runCounterRace(machine).catch(() => undefined);
+    expect(explorer.points).toBeGreaterThan(0);
+    const shown = inspect(machine, "!verifier");
+    expect(shown).toContain("[X] (0x00800000) Kernel synchronization delay fuzzing");
+    expect(shown).toContain("Kernel synchronization delay fuzzing: schedule seed 7, 3 preemptions over 150 points");
+    expect(shown).toMatch(new RegExp(`preemption points passed +${explorer.points} +preemptions +${explorer.preempted} +late DPCs and work items +${explorer.late}`));
+  }, 60_000);
 
   it("schedules with no preemption points to spread over leave the run as the machine's own", async () => {
     const plain = await explore(target(runCounterRace), { runs: 0 });
