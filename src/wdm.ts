@@ -29,7 +29,13 @@ export { BugCheck, BUGCHECKS, formatPointer } from "./ke/bugcheck.js";
 export * from "./ke/bugcheck.js";
 export { KeBugCheckEx, KeGetCurrentProcessorNumber, KeQueryActiveProcessorCount, KernelHang, RunLimitReached, KE, type RunLimits } from "./ke/kernel.js";
 export { KeGetCurrentIrql, KeRaiseIrql, KeLowerIrql } from "./ke/level.js";
-export * from "./ke/spinlock.js";
+// The spin lock routines (the kernel's raw KiAcquireSpinLock / KiReleaseSpinLock are not a driver's).
+export {
+  KSPIN_LOCK, KLOCK_QUEUE_HANDLE, KeInitializeSpinLock, KeAcquireSpinLock, KeAcquireSpinLockRaiseToDpc, KeReleaseSpinLock, KeAcquireSpinLockAtDpcLevel,
+  KeReleaseSpinLockFromDpcLevel, KeTryToAcquireSpinLockAtDpcLevel, KeAcquireInStackQueuedSpinLock, KeReleaseInStackQueuedSpinLock,
+  KeAcquireInStackQueuedSpinLockAtDpcLevel, KeReleaseInStackQueuedSpinLockFromDpcLevel, VERIFIER_ACQUIRE_AT_DPC_BELOW_DISPATCH,
+  VERIFIER_RELEASE_FROM_DPC_BELOW_DISPATCH, VERIFIER_ACQUIRE_ABOVE_DISPATCH,
+} from "./ke/spinlock.js";
 export * from "./ke/dpc.js";
 export * from "./ke/dispatcher.js";
 export * from "./ke/timer.js";
