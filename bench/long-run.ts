@@ -1,7 +1,7 @@
 /**
  * Long runs in constant memory. One storage machine (firmware/machines/storage.json as it
  * is: four CPUs, Driver Verifier and IOMMU on, tracing off) runs a steady fio job — 4 KiB
- * random reads at queue depth 1 through disk, Storport and stornvme to the NVMe
+ * random reads at queue depth 32 through disk, Storport and stornvme to the NVMe
  * controller, over a fixed 4 MiB region, as many loops as it takes — until the core has
  * processed 10^5, 10^6, (at --scale 1 or more) 10^7 and (at --scale 10 or more) 10^8
  * simulated device events in all;
@@ -37,14 +37,8 @@ const MILESTONES = [{ events: 1e5, scale: 0 }, { events: 1e6, scale: 0 }, { even
 const READ_BYTES = 4096;
 /** The region the job reads, bytes: one loop reads each of its blocks once. */
 const REGION_BYTES = 4 << 20;
-/**
- * I/Os in flight. One, because deeper queues can hang a long run on this stack: a
- * completion's kernel APC queued to the fio thread while the thread is inside its
- * completion-port wait but still running (an interrupt taken during the wait's own cost,
- * KeRemoveQueueEx) does not wake it, and once no other completion comes along to wake it,
- * nothing does. At depth one the completion cannot arrive before the thread is blocked.
- */
-const DEPTH = 1;
+/** I/Os in flight: the queue depth storage benchmarks use. */
+const DEPTH = 32;
 /** Device events per read assumed before the first loop has measured it (about what the stack takes). */
 const EVENTS_PER_READ_GUESS = 12;
 /** How long to let the process settle before reading memory when no collection can be forced, ms. */
