@@ -26,6 +26,7 @@ import { FioJobFileError } from "../workloads/fio/jobfile.js";
 import { KD } from "../ke/debug-print.js";
 import { INSPECT_COMMANDS, InspectError, parseInspectCommand, type InspectCommand } from "../debug/inspect.js";
 import { SCHEDULE_DEFAULTS, type ScheduleOptions } from "../verifier/schedule.js";
+import { testWorkload, TestModuleError } from "../workloads/test-module.js";
 import { armSchedule, explore, type ExploreRun, type ExploreTarget } from "../verifier/explore.js";
 
 const USAGE = `Usage: wdmsim <command> [options]
@@ -36,7 +37,7 @@ Commands:
                 wdmsim inspect [run options] "<command>"...
   explore     Run a workload under many schedules; stop at the first bug check, hang or
               failed check and print the schedule seed that replays it:
-                wdmsim explore [--runs N] [--workload NAME] [schedule options]
+                wdmsim explore [--runs N] [--workload NAME | --test FILE] [schedule options]
   machines    List the machine files in firmware/machines
   help        Show this help
 
@@ -45,6 +46,8 @@ Options for run and inspect:
   --seed N              Seed for the machine's generator (0..4294967295)       [from the machine file]
   --workload NAME       ${Object.values(WORKLOADS).map((w) => `${w.name}: ${w.summary}`).join("\n                        ")}
                                                                                 [edu]
+  --test FILE           Run a test module instead: its default export is given the booted machine and
+                        passes unless it throws or returns false (it may export \`machine\` and \`boot\`)
   (edu workload)
   --factorials N        Factorials to compute                                   [${EDU_WORKLOAD_DEFAULTS.factorials}]
   --dma N               DMA round trips (to the device and back, verified)      [${EDU_WORKLOAD_DEFAULTS.dmaRoundTrips}]
@@ -70,7 +73,7 @@ Options for run and inspect:
                         Commands: ${INSPECT_COMMANDS.join(" ")}
                         e.g. --inspect "!devnode 0 1" --inspect "!drvobj edu 2" --inspect "!irpfind"
 
-Options for explore (and --machine, --seed, --workload, the edu counts, --preemptions, --max-delay):
+Options for explore (and --machine, --seed, --workload, --test, the edu counts, --preemptions, --max-delay):
   --runs N              Schedules to try after the plain run                    [100]
   --schedule-seed N     The first schedule seed (the others follow it)          [1]
   --json                Print the report as one JSON object
@@ -256,7 +259,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   if (mode === "inspect" && commands.length === 0) {
     throw new UsageError(`inspect needs at least one command, e.g. wdmsim inspect "!devnode 0 1" (commands: ${INSPECT_COMMANDS.join(" ")})`);
   }
-  const { workload, description } = workloadAndMachine(values);
+  const { workload, description } = await workloadAndMachine(values);
   const outputFormat = values["output-format"] ?? "normal";
   if (outputFormat !== "normal" && outputFormat !== "json") throw new UsageError(`--output-format takes normal or json, not "${outputFormat}"`);
   if (workload.name === "fio") {
@@ -337,6 +340,7 @@ const WORKLOAD_FLAGS = {
   machine: { type: "string" },
   seed: { type: "string" },
   workload: { type: "string", default: "edu" },
+  test: { type: "string" },
   factorials: { type: "string" },
   dma: { type: "string" },
   liveness: { type: "string" },
@@ -357,15 +361,26 @@ function eduCounts(values: { factorials?: string; dma?: string; liveness?: strin
   };
 }
 
-/** The workload --workload names and the machine it runs on (--machine, --seed), checked to suit it. */
-function workloadAndMachine(values: { workload?: string; machine?: string; seed?: string }): { workload: Workload; description: MachineDescription } {
-  const workload = WORKLOADS[values.workload!];
+/** The workload --workload names (or the test --test imports) and the machine it runs on (--machine, --seed), checked to suit it. */
+async function workloadAndMachine(values: { workload?: string; test?: string; machine?: string; seed?: string }): Promise<{ workload: Workload; description: MachineDescription }> {
+  if (values.test === "") throw new UsageError("--test needs a file name");
+  const workload = values.test !== undefined ? await testModuleWorkload(values.test) : WORKLOADS[values.workload!];
   if (!workload) throw new UsageError(`--workload takes one of ${Object.keys(WORKLOADS).join(", ")}, not "${values.workload}"`);
   const description = loadMachine(values.machine ?? workload.machine ?? "default");
   if (values.seed !== undefined) description.seed = count("seed", values.seed, 0, 0xFFFFFFFF);
   const lacking = workload.check(description);
   if (lacking) throw new UsageError(lacking);
   return { workload, description };
+}
+
+/** The test module --test names, as a workload; a module that cannot be used is a usage error. */
+async function testModuleWorkload(file: string): Promise<Workload> {
+  try {
+    return await testWorkload(file);
+  } catch (e) {
+    if (e instanceof TestModuleError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 /** The schedule bounds the flags give (null without --schedule-seed). */
@@ -383,7 +398,7 @@ function scheduleOptions(values: { "schedule-seed"?: string; preemptions?: strin
 async function exploreCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { ...WORKLOAD_FLAGS, runs: { type: "string" } } });
   if (values.workload === "fio") throw new UsageError("explore runs workloads without a job file; the fio workload is not one of them");
-  const { workload, description } = workloadAndMachine(values);
+  const { workload, description } = await workloadAndMachine(values);
   const options = eduCounts(values);
   const runs = count("runs", values.runs, 100, 1_000_000);
   const bounds = scheduleOptions({ ...values, "schedule-seed": values["schedule-seed"] ?? "1" })!;
@@ -402,7 +417,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
     say(`  ${what.padEnd(60)} ${run.message}`);
   });
   const replay = (seed: number) => [
-    "wdmsim run --workload", workload.name, ...(values.machine ? ["--machine", values.machine] : []), ...(values.seed !== undefined ? ["--seed", values.seed] : []),
+    "wdmsim run", ...(values.test !== undefined ? ["--test", values.test] : ["--workload", workload.name]), ...(values.machine ? ["--machine", values.machine] : []), ...(values.seed !== undefined ? ["--seed", values.seed] : []),
     "--schedule-seed", String(seed), "--schedule-points", String(report.schedule.points), "--preemptions", String(report.schedule.preemptions),
     ...(values["max-delay"] ? ["--max-delay", values["max-delay"]] : []),
   ].join(" ");

@@ -76,7 +76,9 @@ async function runOnce(target: ExploreTarget, schedule: ScheduleOptions, seed: n
       outcome = "program";
       message = e.message;
     } else {
-      throw e;
+      // A check of the workload's own that threw (a test's assertion).
+      outcome = "failed";
+      message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     }
   }
   return { seed, outcome, message, bugCheck, points: explorer.points, preempted: explorer.preempted, late: explorer.late, durationPs: machine.nowPs - start };

@@ -3,7 +3,10 @@
 // refused with what to fix.
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const root = join(import.meta.dirname, "../..");
 
@@ -37,6 +40,33 @@ describe("wdmsim explore", () => {
     expect(report.runs).toBe(2);
     expect(report.failure).toBeNull();
     expect(report.schedule.points).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("explores a user's test module (--test) and replays it with the same --test", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wdmsim-explore-test-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    const races = pathToFileURL(join(root, "dist/src/workloads/races.js")).href;
+    writeFileSync(join(dir, "count.ts"), `import { runCounterRace } from ${JSON.stringify(races)};
+export default async function (machine: unknown) {
+  return (await runCounterRace(machine as never)).ok;
+}
+`);
+    writeFileSync(join(dir, "false.ts"), "export default async function () { return false; }\n");
+    const r = wdmsim("explore", "--test", join(dir, "count.ts"), "--runs", "30");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("KMODE_EXCEPTION_NOT_HANDLED (1e)");
+    const replay = /Replay it exactly with:\n {2}wdmsim (run --test .*)\n/.exec(r.stdout);
+    expect(replay).not.toBeNull();
+    const again = wdmsim(...replay![1].split(" "));
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain("SYMBOL_NAME:   racecount!RaceCountPollDpc");
+    // A test that fails on the machine's own schedule is not a race.
+    const plain = wdmsim("explore", "--test", join(dir, "false.ts"), "--runs", "3");
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toContain("the workload fails on the machine's own schedule already (the workload's checks failed)");
+    const missing = wdmsim("explore", "--test", join(dir, "nothere.ts"));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("nothere.ts: the module cannot be imported");
   }, 120_000);
 
   it("refuses bad flags, saying what to fix (exit 2)", () => {
