@@ -27,6 +27,7 @@ import { KD } from "../ke/debug-print.js";
 import { INSPECT_COMMANDS, InspectError, parseInspectCommand, type InspectCommand } from "../debug/inspect.js";
 import { SCHEDULE_DEFAULTS, type ScheduleOptions } from "../verifier/schedule.js";
 import { testWorkload, TestModuleError } from "../workloads/test-module.js";
+import { showProgress } from "./progress.js";
 import { armSchedule, explore, type ExploreRun, type ExploreTarget } from "../verifier/explore.js";
 
 const USAGE = `Usage: wdmsim <command> [options]
@@ -57,7 +58,8 @@ Options for run and inspect:
   --job FILE            fio job file to run (required), e.g. firmware/jobs/randread.fio
   --output-format FMT   normal: fio's report and the interrupt view in the summary;
                         json: fio's JSON document only                          [normal]
-  --json                Print the summary as one JSON object
+  --json                Print the summary as one JSON object (on a terminal, a run otherwise shows its
+                        progress on stderr: simulated time, events per second, host time)
   --trace FILE          Write a Chrome Trace Event JSON file (open it in Perfetto)
   --debug-output        Print the drivers' debug output (DbgPrint, DbgPrintEx, KdPrint) as DebugView
                         shows it; the machine's Debug Print Filter key decides what passes, as on
@@ -279,7 +281,12 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   try {
     await boot(machine, { ...workload.boot, trace: values.trace !== undefined, maxSimTime, timeout });
     if (schedule) armSchedule(machine, { ...schedule, points: count("schedule-points", values["schedule-points"], 0, 0xFFFFFFFF) });
-    outcome = { kind: "finished", workload: await workload.run(machine, options) };
+    const stopProgress = process.stderr.isTTY && !values.json ? showProgress(machine, process.stderr) : null;
+    try {
+      outcome = { kind: "finished", workload: await workload.run(machine, options) };
+    } finally {
+      stopProgress?.();
+    }
   } catch (e) {
     if (e instanceof BugCheck) outcome = { kind: "bugcheck", bugCheck: e };
     else if (e instanceof KernelHang || e instanceof RunLimitReached) outcome = { kind: "stalled", stall: e };

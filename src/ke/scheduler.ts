@@ -187,6 +187,9 @@ export function formatPs(ps: number): string {
 /** Scheduler loop turns between two looks at the host clock (run time limit). */
 const HOST_CLOCK_EVERY = 4096;
 
+/** Host time between two progress reports (Scheduler.onProgress), ms. */
+export const PROGRESS_EVERY_MS = 500;
+
 /** sizeof(KTHREAD) on x64 (Windows 10), bytes: the span of a thread's kernel-space address. */
 const KTHREAD_SIZE = 0x5F0;
 
@@ -205,6 +208,12 @@ export class Scheduler {
   simDeadlinePs = Infinity;
   /** Host time (performance.now(), ms) a run must stop by (a run limit). */
   hostDeadlineMs = Infinity;
+  /**
+   * Called every PROGRESS_EVERY_MS of host time while the machine runs (a progress display;
+   * null for none). It must not touch the machine.
+   */
+  onProgress: (() => void) | null = null;
+  private nextProgressMs = 0;
   /** Threads made ready so far (what counts as progress for hang detection). */
   private progress = 0;
   /** When only timers were left with no progress since, ps (-1: something else can run). */
@@ -358,9 +367,7 @@ export class Scheduler {
       if (next !== Infinity && next > this.simDeadlinePs && limitPs > this.simDeadlinePs) {
         throw new RunLimitReached("simulated time", `the run reached its simulated-time limit (${formatPs(this.simDeadlinePs)})`);
       }
-      if (++this.turns % HOST_CLOCK_EVERY === 0 && this.hostDeadlineMs !== Infinity && performance.now() > this.hostDeadlineMs) {
-        throw new RunLimitReached("host time", "the run reached its host-time limit (--timeout)");
-      }
+      if (++this.turns % HOST_CLOCK_EVERY === 0 && (this.hostDeadlineMs !== Infinity || this.onProgress !== null)) this.lookAtHostClock();
       // With no thread ready and no device event coming, only timers (and the DPCs and
       // interrupts they cause) can make anything happen: a hang once they have gone on for
       // a window in which no thread was made ready and every armed timer has fired (so a
@@ -399,6 +406,16 @@ export class Scheduler {
       }
       if (!bestCpu || bestTime > limitPs) return;
       await this.execute(bestCpu, bestKind, bestTime, bestThread);
+    }
+  }
+
+  /** Every HOST_CLOCK_EVERY turns: the host-time limit, and the progress display. */
+  private lookAtHostClock(): void {
+    const now = performance.now();
+    if (now > this.hostDeadlineMs) throw new RunLimitReached("host time", "the run reached its host-time limit (--timeout)");
+    if (this.onProgress !== null && now >= this.nextProgressMs) {
+      this.nextProgressMs = now + PROGRESS_EVERY_MS;
+      this.onProgress();
     }
   }
 
