@@ -12,6 +12,7 @@ export { KD } from "./ke/debug-print.js";
 export { activeProcesses } from "./ps/process.js";
 export { Recorder } from "./trace/recorder.js";
 export { toChromeTrace } from "./trace/chrome.js";
+export { toVcd } from "./trace/vcd.js";
 export { inspect, parseInspectCommand, INSPECT_COMMANDS, InspectError, type InspectCommand } from "./debug/inspect.js";
 
 /** The storage headers and the Storport miniport surface (also `wdmsim/storage` and `wdmsim/storport`). */

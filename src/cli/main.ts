@@ -20,6 +20,7 @@ import type { BootedKernel } from "../pnp/boot.js";
 import { deviceTree, formatDeviceTree, type DeviceTreeNode } from "../pnp/tree.js";
 import { runReport, formatNs, type RunReport, type Spread } from "../trace/report.js";
 import { toChromeTrace } from "../trace/chrome.js";
+import { toVcd } from "../trace/vcd.js";
 import { EDU_WORKLOAD_DEFAULTS, WORKLOADS, type Workload, type WorkloadOptions, type WorkloadOutcome } from "../workloads/index.js";
 import { loadFioJobFile } from "../workloads/fio/fio.js";
 import { FioJobFileError } from "../workloads/fio/jobfile.js";
@@ -61,6 +62,9 @@ Options for run and inspect:
   --json                Print the summary as one JSON object (on a terminal, a run otherwise shows its
                         progress on stderr: simulated time, events per second, host time)
   --trace FILE          Write a Chrome Trace Event JSON file (open it in Perfetto)
+  --vcd FILE            Write a Value Change Dump (open it in GTKWave or Surfer): IRQL and ISR/DPC/thread
+                        activity per CPU; INTx, MSI pulses per vector, DMA in flight, register writes per
+                        PCI function; simulated picoseconds
   --debug-output        Print the drivers' debug output (DbgPrint, DbgPrintEx, KdPrint) as DebugView
                         shows it; the machine's Debug Print Filter key decides what passes, as on
                         Windows (set it with the machine file's "registry")
@@ -114,6 +118,8 @@ interface Summary {
   report: RunReport;
   hostMs: number;
   trace?: string;
+  /** The --vcd file written. */
+  vcd?: string;
   /** The --inspect commands and what they printed. */
   inspect?: InspectionResult[];
   /** With --debug-output: the messages the debugger received. */
@@ -178,6 +184,7 @@ function printSummary(s: Summary): void {
     `Simulated time ${formatNs(s.report.simulatedNs)}   host time ${s.hostMs.toFixed(0)} ms`,
   ];
   if (s.trace) lines.push(`Trace written to ${s.trace} (open it at https://ui.perfetto.dev)`);
+  if (s.vcd) lines.push(`Waveforms written to ${s.vcd} (open them in GTKWave or Surfer)`);
   console.log(lines.join("\n"));
 }
 
@@ -245,6 +252,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
       job: { type: "string" },
       "output-format": { type: "string" },
       trace: { type: "string" },
+      vcd: { type: "string" },
       "debug-output": { type: "boolean", default: false },
       inspect: { type: "string", multiple: true },
       "max-sim-time": { type: "string" },
@@ -257,6 +265,8 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   const options = eduCounts(values);
   if (values.trace === "") throw new UsageError("--trace needs a file name");
   if (values.trace !== undefined) checkWritable("trace", values.trace);
+  if (values.vcd === "") throw new UsageError("--vcd needs a file name");
+  if (values.vcd !== undefined) checkWritable("vcd", values.vcd);
   const commands = inspectionCommands([...(values.inspect ?? []), ...positionals]);
   if (mode === "inspect" && commands.length === 0) {
     throw new UsageError(`inspect needs at least one command, e.g. wdmsim inspect "!devnode 0 1" (commands: ${INSPECT_COMMANDS.join(" ")})`);
@@ -279,7 +289,7 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
   const machine = Machine.fromDescription(description);
   let outcome: Outcome;
   try {
-    await boot(machine, { ...workload.boot, trace: values.trace !== undefined, maxSimTime, timeout });
+    await boot(machine, { ...workload.boot, trace: values.trace !== undefined || values.vcd !== undefined, maxSimTime, timeout });
     if (schedule) armSchedule(machine, { ...schedule, points: count("schedule-points", values["schedule-points"], 0, 0xFFFFFFFF) });
     const stopProgress = process.stderr.isTTY && !values.json ? showProgress(machine, process.stderr) : null;
     try {
@@ -325,6 +335,10 @@ async function run(argv: string[], mode: "run" | "inspect"): Promise<number> {
     if (values.trace !== undefined) {
       writeFileSync(values.trace, toChromeTrace(k.recorder, { machine: description.name, seed: description.seed }));
       summary.trace = values.trace;
+    }
+    if (values.vcd !== undefined) {
+      writeFileSync(values.vcd, toVcd(k.recorder, description.name));
+      summary.vcd = values.vcd;
     }
     if (commands.length > 0) summary.inspect = inspections;
     if (debugOutput) summary.debugOutput = debugOutput;

@@ -98,5 +98,16 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): number {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("wdmsim: --trace /nonexistent-dir/trace.json: cannot write the file: ENOENT: no such file or directory");
     expect(run.stdout).toBe("");
+    const vcd = spawnSync(process.execPath, [join(root, "bin/wdmsim.js"), "run", "--vcd", "/nonexistent-dir/run.vcd"], { cwd: root, encoding: "utf8" });
+    expect(vcd.status).toBe(2);
+    expect(vcd.stderr).toContain("wdmsim: --vcd /nonexistent-dir/run.vcd: cannot write the file: ENOENT");
+  });
+
+  it("--vcd writes the waveforms and says where", () => {
+    const file = join(tmp, "run.vcd");
+    const run = spawnSync(process.execPath, [join(root, "bin/wdmsim.js"), "run", "--vcd", file], { cwd: root, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`Waveforms written to ${file} (open them in GTKWave or Surfer)`);
+    expect(readFileSync(file, "utf8")).toMatch(/^\$version wdmsim \$end\n\$comment machine default \$end\n\$timescale 1ps \$end\n/);
   });
 });
